@@ -1,0 +1,198 @@
+"""RFC 9162 vectors (transparency-dev/merkle) and property tests for anxin.ledger.merkle."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from anxin.ledger import merkle
+from anxin.ledger.merkle import InMemoryTree, ProofError
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "rfc9162"
+
+
+def _cases(kind: str) -> list[Any]:
+    files = sorted((DATA / kind).rglob("*.json"))
+    assert files, f"no {kind} vectors under {DATA}"
+    return [pytest.param(json.loads(f.read_text()), id=str(f.relative_to(DATA))) for f in files]
+
+
+def _b(s: str) -> bytes:
+    return base64.b64decode(s)
+
+
+@pytest.mark.parametrize("case", _cases("inclusion"))
+def test_inclusion_vectors(case: dict[str, Any]) -> None:
+    args = (
+        case["leafIdx"],
+        case["treeSize"],
+        _b(case["leafHash"]),
+        [_b(p) for p in case["proof"] or []],
+        _b(case["root"]),
+    )
+    if case["wantErr"]:
+        with pytest.raises(ProofError):
+            merkle.verify_inclusion(*args)
+    else:
+        merkle.verify_inclusion(*args)
+
+
+@pytest.mark.parametrize("case", _cases("consistency"))
+def test_consistency_vectors(case: dict[str, Any]) -> None:
+    args = (
+        case["size1"],
+        case["size2"],
+        [_b(p) for p in case["proof"] or []],
+        _b(case["root1"]),
+        _b(case["root2"]),
+    )
+    if case["wantErr"]:
+        with pytest.raises(ProofError):
+            merkle.verify_consistency(*args)
+    else:
+        merkle.verify_consistency(*args)
+
+
+def test_vector_count() -> None:
+    # Guards against a partial copy of the data silently shrinking the suite.
+    assert len(list(DATA.rglob("*.json"))) == 196
+
+
+def _reference_root(leaves: list[bytes]) -> bytes:
+    """RFC 9162 MTH written straight from its recursive definition."""
+    if not leaves:
+        return hashlib.sha256(b"").digest()
+    if len(leaves) == 1:
+        return leaves[0]
+    k = 1
+    while k * 2 < len(leaves):
+        k *= 2
+    return merkle.node_hash(_reference_root(leaves[:k]), _reference_root(leaves[k:]))
+
+
+def test_known_roots() -> None:
+    # Roots from RFC 6962's reference data: the tree of 8 leaves used by every vector above.
+    leaves = [b"", b"\x00", b"\x10", b" !", b"01", b"@ABC", b"PQRSTUVW", b"`abcdefghijklmno"]
+    tree = InMemoryTree.from_data(leaves)
+    assert base64.b64encode(tree.root()).decode() == "XcnaeacGWamtVZy3Ad7ZoqudgjqtL0lgz+Nw7/RgQyg="
+    assert tree.root(0) == merkle.EMPTY_ROOT
+    assert tree.inclusion_proof(0) == [
+        _b("lqKW0iTyhcZ77pPDD4owkVfw2qNdxbh+QQt4YwoJz8c="),
+        _b("Xwg/ChozygdqlSeYMlgNs+DvRYS9/x9UyKNg9Q3jAx4="),
+        _b("a0eq8p7jwq+a+Im8H7klTavTEXfxYjLdaqsDXKOb9uQ="),
+    ]
+
+
+def test_proof_generation_matches_vectors() -> None:
+    leaves = [b"", b"\x00", b"\x10", b" !", b"01", b"@ABC", b"PQRSTUVW", b"`abcdefghijklmno"]
+    tree = InMemoryTree.from_data(leaves)
+    for f in sorted((DATA / "consistency").glob("[0-9]/happy-path.json")):
+        case = json.loads(f.read_text())
+        if case["size1"] == 0:
+            continue
+        want = [_b(p) for p in case["proof"] or []]
+        assert tree.consistency_proof(case["size1"], case["size2"]) == want, f
+    for f in sorted((DATA / "inclusion").glob("[0-9]/happy-path.json")):
+        case = json.loads(f.read_text())
+        want = [_b(p) for p in case["proof"] or []]
+        assert tree.inclusion_proof(case["leafIdx"], case["treeSize"]) == want, f
+
+
+def test_rejects_bad_arguments() -> None:
+    with pytest.raises(ProofError):
+        merkle.inclusion_plan(3, 3)
+    with pytest.raises(ProofError):
+        merkle.consistency_plan(0, 4)
+    with pytest.raises(ProofError):
+        merkle.consistency_plan(5, 4)
+    assert merkle.consistency_plan(4, 4) == []
+
+
+def test_compact_range_resume() -> None:
+    tree = InMemoryTree.from_data(bytes([i]) for i in range(37))
+    nodes = tree._nodes()
+    for size in range(38):
+        edge = [nodes[i] for i in merkle.CompactRange.edge_ids(size)]
+        acc = merkle.CompactRange(size, edge)
+        assert acc.root() == _reference_root(list(tree.leaves[:size]))
+        acc.extend(tree.leaves[size:])
+        assert acc.root() == tree.root()
+    assert merkle.root_at(21, lambda ids: nodes) == tree.root(21)
+
+
+def _flip(b: bytes, bit: int) -> bytes:
+    arr = bytearray(b)
+    arr[(bit // 8) % len(arr)] ^= 1 << (bit % 8)
+    return bytes(arr)
+
+
+trees = st.integers(min_value=1, max_value=70).flatmap(
+    lambda n: st.tuples(st.just(n), st.binary(min_size=4, max_size=4))
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(trees, st.data())
+def test_every_inclusion_proof_verifies_and_any_bit_flip_fails(
+    spec: tuple[int, bytes], data: st.DataObject
+) -> None:
+    n, salt = spec
+    tree = InMemoryTree.from_data(salt + i.to_bytes(4, "big") for i in range(n))
+    size = data.draw(st.integers(min_value=1, max_value=n), label="size")
+    root = tree.root(size)
+    assert root == _reference_root(list(tree.leaves[:size]))
+    index = data.draw(st.integers(min_value=0, max_value=size - 1), label="index")
+    proof = tree.inclusion_proof(index, size)
+    leaf = tree.leaves[index]
+    merkle.verify_inclusion(index, size, leaf, proof, root)
+
+    bit = data.draw(st.integers(min_value=0, max_value=255), label="bit")
+    with pytest.raises(ProofError):
+        merkle.verify_inclusion(index, size, _flip(leaf, bit), proof, root)
+    with pytest.raises(ProofError):
+        merkle.verify_inclusion(index, size, leaf, proof, _flip(root, bit))
+    if proof:
+        pos = data.draw(st.integers(min_value=0, max_value=len(proof) - 1), label="pos")
+        bad = list(proof)
+        bad[pos] = _flip(bad[pos], bit)
+        with pytest.raises(ProofError):
+            merkle.verify_inclusion(index, size, leaf, bad, root)
+        with pytest.raises(ProofError):
+            merkle.verify_inclusion(index, size, leaf, proof[:-1], root)
+    other = data.draw(st.integers(min_value=0, max_value=size - 1), label="other")
+    if other != index:
+        with pytest.raises(ProofError):
+            merkle.verify_inclusion(other, size, leaf, proof, root)
+
+
+@settings(max_examples=60, deadline=None)
+@given(trees, st.data())
+def test_every_consistency_proof_verifies_and_any_bit_flip_fails(
+    spec: tuple[int, bytes], data: st.DataObject
+) -> None:
+    n, salt = spec
+    tree = InMemoryTree.from_data(salt + i.to_bytes(4, "big") for i in range(n))
+    size2 = data.draw(st.integers(min_value=1, max_value=n), label="size2")
+    size1 = data.draw(st.integers(min_value=1, max_value=size2), label="size1")
+    root1, root2 = tree.root(size1), tree.root(size2)
+    proof = tree.consistency_proof(size1, size2)
+    merkle.verify_consistency(size1, size2, proof, root1, root2)
+
+    bit = data.draw(st.integers(min_value=0, max_value=255), label="bit")
+    with pytest.raises(ProofError):
+        merkle.verify_consistency(size1, size2, proof, _flip(root1, bit), root2)
+    with pytest.raises(ProofError):
+        merkle.verify_consistency(size1, size2, proof, root1, _flip(root2, bit))
+    if proof:
+        pos = data.draw(st.integers(min_value=0, max_value=len(proof) - 1), label="pos")
+        bad = list(proof)
+        bad[pos] = _flip(bad[pos], bit)
+        with pytest.raises(ProofError):
+            merkle.verify_consistency(size1, size2, bad, root1, root2)
