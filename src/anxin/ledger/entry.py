@@ -1,0 +1,117 @@
+"""What a ledger leaf commits to, pure.
+
+A leaf is the RFC 8785 canonical JSON of a small envelope::
+
+    {"org": ..., "payload_sha256": <hex>, "time": <RFC 3339 UTC>, "type": ..., "v": 1}
+
+The business record itself (the *body*) is hashed into ``payload_sha256`` rather than put in
+the leaf, so a body can be withheld (private farm records, personal data) or erased later
+while its leaf, and every proof through it, stays valid. Anyone holding the body can check
+it against the leaf; anyone holding only a hash can still anchor it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import rfc8785
+
+from anxin.ledger.merkle import leaf_hash
+
+ENVELOPE_VERSION = 1
+_TYPE_RE = re.compile(r"^[a-z][a-z0-9_.-]{0,63}$")
+_HEX64_RE = re.compile(r"^[0-9a-f]{64}$")
+
+
+class EntryError(ValueError):
+    """An entry or body that cannot be put in, or checked against, the ledger."""
+
+
+def canonical_json(value: Any) -> bytes:
+    """RFC 8785 (JCS) bytes of ``value``; rejects what JSON cannot carry exactly."""
+    try:
+        return bytes(rfc8785.dumps(value))
+    except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
+        raise EntryError(f"body is not canonicalisable JSON: {exc}") from exc
+
+
+def payload_sha256(body: Any) -> str:
+    return hashlib.sha256(canonical_json(body)).hexdigest()
+
+
+def format_time(at: datetime) -> str:
+    if at.tzinfo is None:
+        raise EntryError("entry time must be timezone-aware")
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    entry_type: str
+    organisation: str
+    submitted_at: str  # already formatted: the leaf is what it is, byte for byte
+    payload_sha256: str
+
+    def __post_init__(self) -> None:
+        if not _TYPE_RE.match(self.entry_type):
+            raise EntryError(
+                "entry type must be lower-case letters, digits, '.', '_' or '-' (max 64)"
+            )
+        if not self.organisation or len(self.organisation) > 128:
+            raise EntryError("organisation must be 1-128 characters")
+        if not _HEX64_RE.match(self.payload_sha256):
+            raise EntryError("payload_sha256 must be 64 lower-case hex digits")
+
+    @classmethod
+    def build(
+        cls, *, entry_type: str, organisation: str, at: datetime, payload_sha256: str
+    ) -> Envelope:
+        return cls(entry_type, organisation, format_time(at), payload_sha256)
+
+    def leaf(self) -> bytes:
+        return canonical_json(
+            {
+                "v": ENVELOPE_VERSION,
+                "type": self.entry_type,
+                "org": self.organisation,
+                "time": self.submitted_at,
+                "payload_sha256": self.payload_sha256,
+            }
+        )
+
+    def leaf_hash(self) -> bytes:
+        return leaf_hash(self.leaf())
+
+    def dedup_key(self) -> str:
+        """Same type, organisation and payload is the same fact, whenever it was sent."""
+        raw = canonical_json([self.entry_type, self.organisation, self.payload_sha256])
+        return hashlib.sha256(raw).hexdigest()
+
+
+def parse_leaf(leaf: bytes) -> Envelope:
+    """Read a leaf back, insisting it is exactly the canonical form we would have written."""
+    try:
+        data = json.loads(leaf)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise EntryError("leaf is not JSON") from exc
+    if not isinstance(data, dict) or data.get("v") != ENVELOPE_VERSION:
+        raise EntryError("leaf is not a version 1 ledger envelope")
+    if set(data) != {"v", "type", "org", "time", "payload_sha256"}:
+        raise EntryError("leaf has unexpected fields")
+    fields = [data["type"], data["org"], data["time"], data["payload_sha256"]]
+    if not all(isinstance(f, str) for f in fields):
+        raise EntryError("leaf fields must be strings")
+    env = Envelope(*fields)
+    if env.leaf() != leaf:
+        raise EntryError("leaf is not in canonical form")
+    return env
+
+
+def check_body(envelope: Envelope, body: Any) -> None:
+    if payload_sha256(body) != envelope.payload_sha256:
+        raise EntryError("body does not match the payload hash in the leaf")
