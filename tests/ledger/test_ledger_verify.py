@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from anxin.ledger import entry, merkle, witness
 from anxin.ledger.entry import EntryError, Envelope
@@ -81,6 +83,14 @@ def test_envelope_is_canonical_and_checked() -> None:
             payload_sha256=env.payload_sha256,
         ).dedup_key()
     )
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(min_size=1, max_size=40).filter(str.isprintable))
+def test_fast_leaf_encoding_is_rfc8785(org: str) -> None:
+    env = Envelope.build(entry_type="a.b", organisation=org, at=AT, payload_sha256="ab" * 32)
+    assert env.leaf() == env.leaf_slow()
+    assert entry.parse_leaf(env.leaf()) == env
 
 
 def test_verify_bundle_yes_and_every_no() -> None:

@@ -25,7 +25,9 @@ from anxin.ledger.merkle import leaf_hash
 
 ENVELOPE_VERSION = 1
 _TYPE_RE = re.compile(r"^[a-z][a-z0-9_.-]{0,63}$")
+_TIME_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z$")
 _HEX64_RE = re.compile(r"^[0-9a-f]{64}$")
+_PLAIN_RE = re.compile(r"^[A-Za-z0-9 ._:@/-]*$")  # needs no JSON escaping
 
 
 class EntryError(ValueError):
@@ -64,6 +66,10 @@ class Envelope:
             )
         if not self.organisation or len(self.organisation) > 128:
             raise EntryError("organisation must be 1-128 characters")
+        if not self.organisation.isprintable():
+            raise EntryError("organisation must be printable text")
+        if not _TIME_RE.match(self.submitted_at):
+            raise EntryError("time must be RFC 3339 UTC with microseconds")
         if not _HEX64_RE.match(self.payload_sha256):
             raise EntryError("payload_sha256 must be 64 lower-case hex digits")
 
@@ -74,6 +80,21 @@ class Envelope:
         return cls(entry_type, organisation, format_time(at), payload_sha256)
 
     def leaf(self) -> bytes:
+        # Written out by hand because it is on the append hot path. Every field but ``org``
+        # is regex-checked to plain ASCII, and for strings RFC 8785 escapes exactly as
+        # json.dumps(ensure_ascii=False) does; a test holds this equal to rfc8785.dumps.
+        org = (
+            f'"{self.organisation}"'
+            if _PLAIN_RE.match(self.organisation)
+            else json.dumps(self.organisation, ensure_ascii=False)
+        )
+        return (
+            f'{{"org":{org},"payload_sha256":"{self.payload_sha256}",'
+            f'"time":"{self.submitted_at}","type":"{self.entry_type}","v":{ENVELOPE_VERSION}}}'
+        ).encode()
+
+    def leaf_slow(self) -> bytes:
+        """The same bytes via the general RFC 8785 encoder (the reference for tests)."""
         return canonical_json(
             {
                 "v": ENVELOPE_VERSION,
@@ -89,8 +110,9 @@ class Envelope:
 
     def dedup_key(self) -> str:
         """Same type, organisation and payload is the same fact, whenever it was sent."""
-        raw = canonical_json([self.entry_type, self.organisation, self.payload_sha256])
-        return hashlib.sha256(raw).hexdigest()
+        # NUL cannot occur in any field (all are printable), so the join is unambiguous.
+        raw = f"{self.entry_type}\x00{self.organisation}\x00{self.payload_sha256}"
+        return hashlib.sha256(raw.encode()).hexdigest()
 
 
 def parse_leaf(leaf: bytes) -> Envelope:

@@ -1,0 +1,540 @@
+"""The ledger's service layer: append facts, serve proofs, publish and cosign checkpoints.
+
+Functions are keyword-only, take the caller's ``session``, flush and never commit: an
+anchored fact commits (or rolls back) with the business change that anchored it.
+
+Other domains call::
+
+    from anxin.ledger.service import append_entry
+    entry = append_entry(
+        session=session,
+        entry_type="collateral.receipt",     # lower-case dotted name of the fact
+        organisation_id=principal.organisation_id,
+        body={"receipt": "WR-2026-0001", ...},  # any JSON; or payload_sha256="<hex>"
+    )
+    entry.seq  # its permanent index in the log; proofs are served once a checkpoint covers it
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from anxin.core.clock import SystemClock
+from anxin.core.errors import AnxinError, InvalidInput, NotFound, PermissionDenied, RuleViolation
+from anxin.core.events import Event
+from anxin.ledger import merkle
+from anxin.ledger.entry import (
+    EntryError,
+    Envelope,
+    canonical_json,
+    check_body,
+    format_time,
+    parse_leaf,
+)
+from anxin.ledger.merkle import NodeId
+from anxin.ledger.models import (
+    LedgerCheckpoint,
+    LedgerEntry,
+    LedgerNode,
+    LedgerTree,
+    node_key,
+)
+from anxin.ledger.note import (
+    Checkpoint,
+    Note,
+    NoteError,
+    Signer,
+    Verifier,
+    parse_checkpoint,
+    parse_note,
+    parse_signature_lines,
+    sign_note,
+    verified_signatures,
+)
+from anxin.ledger.verify import Bundle
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 64 * 1024  # facts, not documents: anchor a large file by its hash
+_IN_CHUNK = 500  # stay far below every driver's bound-parameter limit
+TREE_ROW = 1
+
+
+class LedgerIntegrityError(AnxinError):
+    """Stored ledger data contradicts itself: someone changed the database underneath us."""
+
+    status_code = 500
+    code = "ledger_integrity"
+
+
+@dataclass(frozen=True, slots=True)
+class NewEntry:
+    """One fact to append: a JSON ``body``, or only its ``payload_sha256`` (hex), or both."""
+
+    entry_type: str
+    organisation_id: str
+    body: Any = None
+    payload_sha256: str | None = None
+
+
+@dataclass(slots=True)
+class AuditReport:
+    size: int = 0
+    checkpoints: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _now(session: Session, now: datetime | None) -> datetime:
+    if now is not None:
+        return now
+    clock = session.info.get("clock") or SystemClock()
+    moment: datetime = clock.now()
+    return moment
+
+
+def _publish(session: Session, subject: str, payload: dict[str, Any], at: datetime) -> None:
+    bus = session.info.get("bus")
+    if bus is not None:
+        bus.publish(session, Event(subject=subject, payload=payload, occurred_at=at))
+
+
+def _chunks(items: Sequence[Any], size: int = _IN_CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+# --- appending --------------------------------------------------------------------------
+
+
+def _prepare(item: NewEntry, at: str) -> tuple[Envelope, str | None]:
+    body_text: str | None = None
+    digest = item.payload_sha256.lower() if item.payload_sha256 else None
+    try:
+        if item.body is not None:
+            raw = canonical_json(item.body)
+            if len(raw) > MAX_BODY_BYTES:
+                raise InvalidInput.field(
+                    "body", f"larger than {MAX_BODY_BYTES} bytes; anchor its hash instead"
+                )
+            body_text = raw.decode("utf-8")
+            env_digest = hashlib.sha256(raw).hexdigest()
+            if digest is not None and digest != env_digest:
+                raise InvalidInput.field("payload_sha256", "does not match the body")
+            digest = env_digest
+        if digest is None:
+            raise InvalidInput("give a JSON body or its payload_sha256")
+        env = Envelope(item.entry_type, item.organisation_id, at, digest)
+    except EntryError as exc:
+        raise InvalidInput(str(exc)) from exc
+    return env, body_text
+
+
+def _lock_tree(session: Session, at: datetime) -> int:
+    """Take the ledger's write lock and return the current size.
+
+    A no-op UPDATE takes a row lock on PostgreSQL and the write lock on SQLite, so two
+    writers cannot both read size n and both append leaf n.
+    """
+    bump = (
+        update(LedgerTree)
+        .where(LedgerTree.id == TREE_ROW)
+        .values(size=LedgerTree.size)
+        .execution_options(synchronize_session=False)
+    )
+    if session.execute(bump).rowcount == 0:  # type: ignore[attr-defined]
+        session.execute(insert(LedgerTree).values(id=TREE_ROW, size=0, updated_at=at))
+        return 0
+    return int(
+        session.execute(select(LedgerTree.size).where(LedgerTree.id == TREE_ROW)).scalar_one()
+    )
+
+
+def tree_size(*, session: Session) -> int:
+    size = session.execute(select(LedgerTree.size).where(LedgerTree.id == TREE_ROW)).scalar()
+    return int(size or 0)
+
+
+def read_nodes(session: Session, ids: Iterable[NodeId]) -> dict[NodeId, bytes]:
+    """Stored subtree hashes for ``ids``, in one query per 500 ids; all must exist."""
+    wanted = {node_key(n.level, n.idx): n for n in ids}
+    keys = list(wanted)
+    out: dict[NodeId, bytes] = {}
+    for chunk in _chunks(keys):
+        rows = session.execute(
+            select(LedgerNode.key, LedgerNode.hash).where(LedgerNode.key.in_(chunk))
+        )
+        for key, digest in rows:
+            out[wanted[int(key)]] = bytes(digest)
+    if len(out) != len(wanted):
+        missing = sorted(set(wanted.values()) - set(out))[:5]
+        raise LedgerIntegrityError(f"ledger nodes missing from storage: {missing}")
+    return out
+
+
+def _reader(session: Session) -> merkle.NodeReader:
+    def read(ids: Iterable[NodeId]) -> Mapping[NodeId, bytes]:
+        return read_nodes(session, ids)
+
+    return read
+
+
+def append_entries(
+    *, session: Session, entries: Sequence[NewEntry], now: datetime | None = None
+) -> list[int]:
+    """Append many facts in one go; returns their sequence numbers in input order.
+
+    O(log n) reads plus about two node writes per entry. A fact already in the log (same
+    type, organisation and payload hash) is not appended again: its existing number is
+    returned, so retries are safe.
+    """
+    at = _now(session, now)
+    try:
+        stamp = format_time(at)
+    except EntryError as exc:
+        raise InvalidInput(str(exc)) from exc
+    prepared = [_prepare(item, stamp) for item in entries]
+    if not prepared:
+        return []
+    size = _lock_tree(session, at)
+    keys = [env.dedup_key() for env, _ in prepared]
+    known: dict[str, int] = {}
+    for chunk in _chunks(keys):
+        rows = session.execute(
+            select(LedgerEntry.dedup_key, LedgerEntry.seq).where(LedgerEntry.dedup_key.in_(chunk))
+        )
+        known.update({k: int(s) for k, s in rows})
+
+    edge_ids = merkle.CompactRange.edge_ids(size)
+    edge = read_nodes(session, edge_ids)
+    acc = merkle.CompactRange(size, [edge[i] for i in edge_ids])
+    entry_rows: list[dict[str, Any]] = []
+    node_rows: list[dict[str, Any]] = []
+    out: list[int] = []
+    for (env, body_text), key in zip(prepared, keys, strict=True):
+        seq = known.get(key)
+        if seq is None:
+            seq = acc.size
+            known[key] = seq
+            leaf = env.leaf()
+            entry_rows.append(
+                {
+                    "seq": seq,
+                    "dedup_key": key,
+                    "entry_type": env.entry_type,
+                    "organisation_id": env.organisation,
+                    "submitted_at": at,
+                    "payload_sha256": env.payload_sha256,
+                    "leaf": leaf,
+                    "body": body_text,
+                }
+            )
+            for node, digest in acc.append(merkle.leaf_hash(leaf)):
+                node_rows.append({"key": node_key(node.level, node.idx), "hash": digest})
+        out.append(seq)
+    if entry_rows:
+        # Core executemany: the ORM's bulk path costs more than the hashing on this route.
+        conn = session.connection()
+        conn.execute(insert(cast(Table, LedgerEntry.__table__)), entry_rows)
+        conn.execute(insert(cast(Table, LedgerNode.__table__)), node_rows)
+        session.execute(
+            update(LedgerTree)
+            .where(LedgerTree.id == TREE_ROW)
+            .values(size=acc.size, updated_at=at)
+            .execution_options(synchronize_session=False)
+        )
+    return out
+
+
+def append_entry(
+    *,
+    session: Session,
+    entry_type: str,
+    organisation_id: str,
+    body: Any = None,
+    payload_sha256: str | None = None,
+    now: datetime | None = None,
+) -> LedgerEntry:
+    """Anchor one fact in the ledger and return its stored entry.
+
+    ``entry_type``: lower-case dotted name, e.g. ``"trace.event"``, ``"lending.dual_recording"``.
+    ``organisation_id``: the submitting organisation (recorded in the signed leaf).
+    ``body``: any JSON value (stored in RFC 8785 canonical form, at most 64 KiB); or give
+    only ``payload_sha256`` (hex SHA-256 of the canonical body or of a file) to keep the
+    content off the ledger. A repeat of an earlier fact returns the earlier entry.
+    Raises ``InvalidInput`` for a bad type, body or hash.
+    """
+    item = NewEntry(entry_type, organisation_id, body, payload_sha256)
+    (seq,) = append_entries(session=session, entries=[item], now=now)
+    return get_entry(session=session, seq=seq)
+
+
+# --- reading and proving ----------------------------------------------------------------
+
+
+def get_entry(*, session: Session, seq: int) -> LedgerEntry:
+    entry = session.get(LedgerEntry, seq)
+    if entry is None:
+        raise NotFound(f"ledger entry {seq} not found")
+    return entry
+
+
+def find_entries(
+    *,
+    session: Session,
+    payload_sha256: str | None = None,
+    organisation_id: str | None = None,
+    entry_type: str | None = None,
+    limit: int = 100,
+) -> list[LedgerEntry]:
+    stmt = select(LedgerEntry).order_by(LedgerEntry.seq.desc()).limit(min(limit, 1000))
+    if payload_sha256:
+        stmt = stmt.where(LedgerEntry.payload_sha256 == payload_sha256.lower())
+    if organisation_id:
+        stmt = stmt.where(LedgerEntry.organisation_id == organisation_id)
+    if entry_type:
+        stmt = stmt.where(LedgerEntry.entry_type == entry_type)
+    return list(session.execute(stmt).scalars())
+
+
+def entry_body(entry: LedgerEntry) -> Any:
+    return None if entry.body is None else json.loads(entry.body)
+
+
+def root_hash(*, session: Session, size: int) -> bytes:
+    return merkle.root_at(size, _reader(session))
+
+
+def inclusion_proof(*, session: Session, seq: int, size: int) -> list[bytes]:
+    """Audit path of entry ``seq`` in the tree of ``size`` leaves: O(log n) rows, one query."""
+    current = tree_size(session=session)
+    if not 0 <= seq < size or size > current:
+        raise InvalidInput(
+            f"no inclusion proof for entry {seq} in a tree of {size} (log has {current})"
+        )
+    return merkle.prove_inclusion(seq, size, _reader(session))
+
+
+def consistency_proof(*, session: Session, first: int, second: int) -> list[bytes]:
+    current = tree_size(session=session)
+    if not 0 < first <= second <= current:
+        raise InvalidInput(
+            f"no consistency proof from {first} to {second} (log has {current}; first must be > 0)"
+        )
+    return merkle.prove_consistency(first, second, _reader(session))
+
+
+# --- checkpoints and cosignatures --------------------------------------------------------
+
+
+def publish_checkpoint(
+    *, session: Session, signer: Signer, now: datetime | None = None
+) -> LedgerCheckpoint:
+    """Sign the current tree head, unless a checkpoint of this size already exists."""
+    at = _now(session, now)
+    size = tree_size(session=session)
+    root = root_hash(session=session, size=size)
+    existing = session.get(LedgerCheckpoint, size)
+    if existing is not None:
+        if bytes(existing.root_hash) != root:
+            raise LedgerIntegrityError(
+                f"stored checkpoint at size {size} does not match the stored tree"
+            )
+        return existing
+    note = sign_note(Checkpoint(signer.name, size, root).body(), signer)
+    row = LedgerCheckpoint(
+        size=size, root_hash=root, note=note.render(), cosignatures=0, created_at=at
+    )
+    session.add(row)
+    session.flush()
+    _publish(session, "ledger.checkpoint.published", {"size": size, "root_hash": root.hex()}, at)
+    return row
+
+
+def latest_checkpoint(*, session: Session, min_cosignatures: int = 0) -> LedgerCheckpoint | None:
+    stmt = (
+        select(LedgerCheckpoint)
+        .where(LedgerCheckpoint.cosignatures >= min_cosignatures)
+        .order_by(LedgerCheckpoint.size.desc())
+        .limit(1)
+    )
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def get_checkpoint(*, session: Session, size: int) -> LedgerCheckpoint:
+    cp = session.get(LedgerCheckpoint, size)
+    if cp is None:
+        raise NotFound(f"no checkpoint at size {size}")
+    return cp
+
+
+def add_cosignature(
+    *, session: Session, size: int, line: str, witnesses: Sequence[Verifier]
+) -> LedgerCheckpoint:
+    """Attach a witness cosignature to the checkpoint of ``size``.
+
+    The signature is its own credential: only lines made by a configured witness key over
+    exactly this checkpoint are accepted.
+    """
+    cp = get_checkpoint(session=session, size=size)
+    try:
+        sigs = parse_signature_lines(line if line.endswith("\n") else line + "\n")
+        note = parse_note(cp.note)
+    except NoteError as exc:
+        raise InvalidInput(f"cosignature: {exc}") from exc
+    if len(sigs) != 1:
+        raise InvalidInput("send exactly one cosignature line")
+    sig = sigs[0]
+    ver = next((w for w in witnesses if (w.name, w.key_id) == (sig.name, sig.key_id)), None)
+    if ver is None:
+        raise PermissionDenied(f"{sig.name} is not a witness of this ledger")
+    if ver.verify(note.text, sig.sig) is None:
+        raise InvalidInput(f"cosignature by {sig.name} does not verify for size {size}")
+    # One cosignature per witness: a newer one replaces the older.
+    final = Note(note.text, (*[s for s in note.signatures if s.name != sig.name], sig))
+    cp.note = final.render()
+    cp.cosignatures = len(verified_signatures(final, list(witnesses)))
+    session.flush()
+    return cp
+
+
+def evidence(
+    *,
+    session: Session,
+    seq: int,
+    checkpoint: LedgerCheckpoint,
+    include_body: bool,
+) -> Bundle:
+    """Everything an outsider needs to verify entry ``seq`` offline against ``checkpoint``."""
+    entry = get_entry(session=session, seq=seq)
+    if seq >= checkpoint.size:
+        raise RuleViolation(
+            f"entry {seq} is not covered by a checkpoint yet (latest size {checkpoint.size}); "
+            "it will be at the next one"
+        )
+    proof = inclusion_proof(session=session, seq=seq, size=checkpoint.size)
+    has_body = include_body and entry.body is not None
+    return Bundle(
+        index=seq,
+        leaf=bytes(entry.leaf),
+        proof=tuple(proof),
+        checkpoint=checkpoint.note,
+        body=entry_body(entry) if has_body else None,
+        has_body=has_body,
+    )
+
+
+# --- self-audit ---------------------------------------------------------------------------
+
+
+def audit(*, session: Session, log_key: Verifier, batch: int = 5000) -> AuditReport:
+    """Recompute the whole tree from the entries and compare with everything stored.
+
+    O(n): for operators and tamper drills, not for requests. Finds changed entries or
+    bodies, changed or missing nodes, checkpoints whose root or signature no longer holds.
+    """
+    report = AuditReport(size=tree_size(session=session))
+    acc = merkle.CompactRange()
+    checkpoints = {
+        int(cp.size): cp
+        for cp in session.execute(
+            select(LedgerCheckpoint).order_by(LedgerCheckpoint.size)
+        ).scalars()
+    }
+    report.checkpoints = len(checkpoints)
+
+    def check_checkpoint(size: int, root: bytes) -> None:
+        cp = checkpoints.get(size)
+        if cp is None:
+            return
+        try:
+            signed = parse_note(cp.note)
+            body = parse_checkpoint(signed.text)
+            if not verified_signatures(signed, [log_key]):
+                report.problems.append(f"checkpoint {size}: not signed by the log key")
+            if body.size != size or body.root_hash != bytes(cp.root_hash):
+                report.problems.append(f"checkpoint {size}: signed text disagrees with its row")
+        except NoteError as exc:
+            report.problems.append(f"checkpoint {size}: {exc}")
+        if bytes(cp.root_hash) != root:
+            report.problems.append(f"checkpoint {size}: root differs from the recomputed tree")
+
+    check_checkpoint(0, merkle.EMPTY_ROOT)
+    last = -1
+    while True:
+        rows = list(
+            session.execute(
+                select(LedgerEntry)
+                .where(LedgerEntry.seq > last)
+                .order_by(LedgerEntry.seq)
+                .limit(batch)
+            ).scalars()
+        )
+        if not rows:
+            break
+        created: list[tuple[NodeId, bytes]] = []
+        for entry in rows:
+            if entry.seq != acc.size:
+                report.problems.append(f"entry {acc.size} is missing (next is {entry.seq})")
+                return report
+            leaf = bytes(entry.leaf)
+            try:
+                env = parse_leaf(leaf)
+                if entry.body is not None:
+                    check_body(env, json.loads(entry.body))
+                    if canonical_json(json.loads(entry.body)).decode() != entry.body:
+                        report.problems.append(f"entry {entry.seq}: body is not canonical")
+                if (env.entry_type, env.organisation, env.payload_sha256) != (
+                    entry.entry_type,
+                    entry.organisation_id,
+                    entry.payload_sha256,
+                ):
+                    report.problems.append(f"entry {entry.seq}: columns disagree with its leaf")
+            except (EntryError, ValueError) as exc:
+                report.problems.append(f"entry {entry.seq}: {exc}")
+            created.extend(acc.append(merkle.leaf_hash(leaf)))
+            check_checkpoint(acc.size, acc.root())
+        stored = _stored_nodes(session, [n for n, _ in created])
+        for node, digest in created:
+            if stored.get(node) != digest:
+                report.problems.append(
+                    f"node level {node.level} index {node.idx} differs from the recomputed tree"
+                )
+        last = rows[-1].seq
+    if acc.size != report.size:
+        report.problems.append(f"tree head says {report.size} entries, found {acc.size}")
+    extra = session.execute(select(func.count()).select_from(LedgerNode)).scalar_one()
+    expected = 2 * acc.size - bin(acc.size).count("1")
+    if int(extra) != expected:
+        report.problems.append(f"{extra} stored nodes, a tree of {acc.size} has {expected}")
+    if report.problems:
+        _publish(
+            session,
+            "ledger.integrity.failed",
+            {"problems": report.problems[:20], "size": report.size},
+            _now(session, None),
+        )
+    return report
+
+
+def _stored_nodes(session: Session, ids: Sequence[NodeId]) -> dict[NodeId, bytes]:
+    wanted = {node_key(n.level, n.idx): n for n in ids}
+    out: dict[NodeId, bytes] = {}
+    for chunk in _chunks(list(wanted)):
+        for key, digest in session.execute(
+            select(LedgerNode.key, LedgerNode.hash).where(LedgerNode.key.in_(chunk))
+        ):
+            out[wanted[int(key)]] = bytes(digest)
+    return out
