@@ -56,50 +56,54 @@ def project(
     sum_assured: FloatArray,
     basis: TermAssumptions,
 ) -> TermResult:
-    """Project every model point month by month and return present values per point."""
-    n = age_at_entry.size
-    months = int(12 * policy_term.max()) + 1
+    """Project every model point month by month and return present values per point.
+
+    The decrements depend on a point only through (age at entry, term), so each distinct
+    pair is projected once (an exact grouping, not an approximation) and the sums of
+    discounted in-force and death numbers are then scaled by each point's sum assured.
+    """
+    cells, inverse = np.unique(np.stack([age_at_entry, policy_term]), axis=1, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    ages, terms = cells[0], cells[1]
+    months = int(12 * terms.max()) + 1
     t = np.arange(months)
     year = t // 12
     disc_mth = (1.0 + basis.disc_rate_ann[year]) ** (1.0 / 12.0) - 1.0
     disc = (1.0 + disc_mth) ** (-t.astype(np.float64))
+    inflation = (1.0 + basis.inflation_rate) ** (t / 12.0)
+    maint = basis.expense_maint / 12.0 * inflation
 
     select = basis.mort_table.shape[1] - 1
-    # convert the small table to monthly rates once, then gather: same numbers, less work
+    # convert the small table to monthly rates once, then gather
     q_table_mth = 1.0 - (1.0 - basis.mort_table) ** (1.0 / 12.0)
-    rows = age_at_entry[None, :] + year[:, None] - basis.min_age  # (months, points)
-    q_mth = q_table_mth[rows, np.minimum(year, select)[:, None]]
-    lapse_ann = np.maximum(0.1 - 0.02 * year, 0.02)
-    lapse_mth = 1.0 - (1.0 - lapse_ann) ** (1.0 / 12.0)
-    maturity = 12 * policy_term
+    last_row = basis.mort_table.shape[0] - 1
+    lapse_mth = 1.0 - (1.0 - np.maximum(0.1 - 0.02 * np.arange(year[-1] + 1), 0.02)) ** (1.0 / 12.0)
+    maturity = 12 * terms
 
-    pols_if = np.empty((months, n))
-    pols_death = np.empty((months, n))
-    pols_if[0] = 1.0
+    pols = np.ones(ages.size)
+    pv_pols = np.zeros(ages.size)  # sum of in-force x discount
+    pv_pols_first_year = np.zeros(ages.size)  # the same over the commission year
+    pv_maint = np.zeros(ages.size)  # maintenance expense per policy in force
+    pv_deaths = np.zeros(ages.size)  # deaths x discount, per unit sum assured
     for m in range(months):
-        pols_death[m] = pols_if[m] * q_mth[m]
-        if m + 1 < months:
-            lapse = (pols_if[m] - pols_death[m]) * lapse_mth[m]
-            left = pols_if[m] - lapse - pols_death[m]
-            pols_if[m + 1] = left - np.where(maturity == m + 1, left, 0.0)
+        y = m // 12
+        q = q_table_mth[np.minimum(ages + y - basis.min_age, last_row), min(y, select)]
+        deaths = pols * q
+        pv_pols += pols * disc[m]
+        if y == 0:
+            pv_pols_first_year += pols * disc[m]
+        pv_maint += pols * maint[m] * disc[m]
+        pv_deaths += deaths * disc[m]
+        left = pols - (pols - deaths) * lapse_mth[y] - deaths
+        pols = np.where(maturity == m + 1, 0.0, left)
 
-    # same product order as lifelib: the (points, months) matrix times the factors
-    pv_claims = (sum_assured[None, :] * pols_death).T @ disc
-    pv_pols = pols_if.T @ disc
-    premium_pp = np.around((1.0 + basis.loading_prem) * (pv_claims / pv_pols), 2)
-    premiums = premium_pp[None, :] * pols_if
-    pv_premiums = premiums.T @ disc
-    first_year = (year == 0)[:, None]
-    pv_commissions = (first_year * premiums).T @ disc
-    inflation = (1.0 + basis.inflation_rate) ** (t / 12.0)
-    expenses = (t == 0)[:, None] * basis.expense_acq * pols_if + pols_if * (
-        basis.expense_maint / 12.0 * inflation
-    )[:, None]
-    pv_expenses = expenses.T @ disc
+    pv_claims = sum_assured * pv_deaths[inverse]
+    annuity = pv_pols[inverse]
+    premium_pp = np.around((1.0 + basis.loading_prem) * (pv_claims / annuity), 2)
     return TermResult(
         premium_pp=premium_pp,
-        pv_premiums=pv_premiums,
+        pv_premiums=premium_pp * annuity,
         pv_claims=pv_claims,
-        pv_expenses=pv_expenses,
-        pv_commissions=pv_commissions,
+        pv_expenses=basis.expense_acq * disc[0] + pv_maint[inverse],
+        pv_commissions=premium_pp * pv_pols_first_year[inverse],
     )
