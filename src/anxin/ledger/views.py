@@ -1,0 +1,170 @@
+"""Ledger HTTP API under ``/api/v1/ledger``; thin, all rules live in the service.
+
+Appending and reading entries need an account. Checkpoints and proofs are public: they
+reveal only hashes, and witnesses and outside auditors must fetch them without one.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+from sqlalchemy.orm import Session
+
+from anxin.core.errors import NotFound, PermissionDenied
+from anxin.core.security import Principal
+from anxin.ledger import access, merkle, service
+from anxin.ledger.models import LedgerEntry
+from anxin.ledger.runtime import ledger_keys, lifespan
+from anxin.ledger.schemas import (
+    CheckpointRead,
+    ConsistencyProofRead,
+    CosignatureCreate,
+    EntryCreate,
+    EntryRead,
+    InclusionProofRead,
+    LedgerInfo,
+    b64,
+)
+from anxin.people.deps import AdminPrincipal, ContextDep, CurrentPrincipal, SessionDep
+
+router = APIRouter(prefix="/api/v1/ledger", tags=["ledger"], lifespan=lifespan)
+
+
+@router.get("", response_model=LedgerInfo)
+def ledger_info(session: SessionDep, context: ContextDep) -> LedgerInfo:
+    """The log's identity and trust policy: pin these keys in your verifier."""
+    keys = ledger_keys(context)
+    return LedgerInfo(
+        origin=keys.signer.name,
+        log_key=keys.signer.verifier.vkey,
+        witnesses=[w.vkey for w in keys.policy.witnesses],
+        quorum=keys.policy.quorum,
+        tree_size=service.tree_size(session=session),
+    )
+
+
+@router.post("/entries", response_model=EntryRead, status_code=201)
+def append(
+    data: EntryCreate,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    context: ContextDep,
+    response: Response,
+) -> EntryRead:
+    """Anchor a fact for the caller's organisation; a repeat returns the original (200)."""
+    if not access.may_append(principal.role, data.entry_type):
+        space = access.namespace(data.entry_type)
+        raise PermissionDenied(f"role {principal.role.value!r} may not append {space!r} entries")
+    before = service.tree_size(session=session)
+    entry = service.append_entry(
+        session=session,
+        entry_type=data.entry_type,
+        organisation_id=principal.organisation_id,
+        body=data.body,
+        payload_sha256=data.payload_sha256,
+        now=context.clock.now(),
+    )
+    if entry.seq < before:
+        response.status_code = 200
+    return EntryRead.of(entry, show_body=True)
+
+
+def _entry_for(session: Session, principal: Principal, seq: int) -> tuple[LedgerEntry, bool]:
+    entry = service.get_entry(session=session, seq=seq)
+    show = access.may_read_body(principal.role, principal.organisation_id, entry.organisation_id)
+    return entry, show
+
+
+@router.get("/entries/{seq}", response_model=EntryRead)
+def read_entry(seq: int, principal: CurrentPrincipal, session: SessionDep) -> EntryRead:
+    entry, show = _entry_for(session, principal, seq)
+    return EntryRead.of(entry, show_body=show)
+
+
+@router.get("/entries/{seq}/bundle")
+def read_bundle(
+    seq: int,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    context: ContextDep,
+) -> dict[str, Any]:
+    """Evidence for ``anxin ledger verify``: leaf, proof and the newest checkpoint that
+    meets the witness quorum (or the newest checkpoint if none does yet)."""
+    entry, show = _entry_for(session, principal, seq)
+    quorum = ledger_keys(context).policy.quorum
+    cp = service.latest_checkpoint(session=session, min_cosignatures=quorum)
+    if cp is None or cp.size <= seq:
+        cp = service.latest_checkpoint(session=session)
+    if cp is None:
+        raise NotFound("no checkpoint has been published yet")
+    bundle = service.evidence(session=session, seq=entry.seq, checkpoint=cp, include_body=show)
+    return bundle.to_json()
+
+
+@router.get("/proofs/inclusion", response_model=InclusionProofRead)
+def inclusion(
+    session: SessionDep,
+    index: Annotated[int, Query(ge=0)],
+    tree_size: Annotated[int, Query(ge=1)],
+) -> InclusionProofRead:
+    entry = service.get_entry(session=session, seq=index)
+    proof = service.inclusion_proof(session=session, seq=index, size=tree_size)
+    return InclusionProofRead(
+        index=index,
+        tree_size=tree_size,
+        leaf_hash=b64(merkle.leaf_hash(bytes(entry.leaf))),
+        proof=[b64(p) for p in proof],
+    )
+
+
+@router.get("/proofs/consistency", response_model=ConsistencyProofRead)
+def consistency(
+    session: SessionDep,
+    first: Annotated[int, Query(ge=1)],
+    second: Annotated[int, Query(ge=1)],
+) -> ConsistencyProofRead:
+    proof = service.consistency_proof(session=session, first=first, second=second)
+    return ConsistencyProofRead(first=first, second=second, proof=[b64(p) for p in proof])
+
+
+@router.get("/checkpoint", response_model=CheckpointRead)
+def latest(
+    session: SessionDep,
+    min_cosignatures: Annotated[int, Query(ge=0)] = 0,
+) -> CheckpointRead:
+    """The newest checkpoint (with at least ``min_cosignatures`` witness cosignatures)."""
+    cp = service.latest_checkpoint(session=session, min_cosignatures=min_cosignatures)
+    if cp is None:
+        raise NotFound("no checkpoint has been published yet")
+    return CheckpointRead.of(cp)
+
+
+@router.get("/checkpoints/{size}", response_model=CheckpointRead)
+def checkpoint_at(size: int, session: SessionDep) -> CheckpointRead:
+    return CheckpointRead.of(service.get_checkpoint(session=session, size=size))
+
+
+@router.post("/checkpoints", response_model=CheckpointRead, status_code=201)
+def checkpoint_on_demand(
+    _: AdminPrincipal, session: SessionDep, context: ContextDep
+) -> CheckpointRead:
+    """Sign the current tree now instead of waiting for the interval."""
+    cp = service.publish_checkpoint(
+        session=session, signer=ledger_keys(context).signer, now=context.clock.now()
+    )
+    return CheckpointRead.of(cp)
+
+
+@router.post("/checkpoints/{size}/cosignatures", response_model=CheckpointRead)
+def add_cosignature(
+    size: int, data: CosignatureCreate, session: SessionDep, context: ContextDep
+) -> CheckpointRead:
+    """A witness hands back its cosignature; the signature itself is the credential."""
+    cp = service.add_cosignature(
+        session=session,
+        size=size,
+        line=data.cosignature,
+        witnesses=list(ledger_keys(context).policy.witnesses),
+    )
+    return CheckpointRead.of(cp)

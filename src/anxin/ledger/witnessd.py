@@ -1,0 +1,157 @@
+"""The witness process: poll a log, check it only grew, cosign, remember; alarm on a fork.
+
+Runs apart from the log (``anxin ledger witness``), normally at another consortium member,
+with its own key file and its own state file. It talks to the log over HTTP only, so it
+trusts nothing the log says that it cannot check.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import httpx
+
+from anxin.ledger.note import NoteError, Signer, Verifier, parse_checkpoint, parse_note
+from anxin.ledger.witness import Decision, Outcome, WitnessState, cosign, review
+
+log = logging.getLogger("anxin.ledger.witness")
+
+API = "/api/v1/ledger"
+
+
+class LogClient(Protocol):
+    def latest_checkpoint(self) -> str: ...
+
+    def consistency(self, first: int, second: int) -> list[bytes]: ...
+
+    def submit_cosignature(self, size: int, line: str) -> None: ...
+
+
+class LogUnavailable(RuntimeError):
+    """The log could not be reached or answered with an error; try again later."""
+
+
+class HttpLogClient:
+    """Speaks the ledger API; works with any ``httpx.Client`` (a test client included)."""
+
+    def __init__(self, client: httpx.Client) -> None:
+        self._http = client
+
+    @classmethod
+    def to(cls, base_url: str, timeout: float = 10.0) -> HttpLogClient:
+        return cls(httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout))
+
+    def _get(self, path: str, **params: int) -> dict[str, object]:
+        try:
+            resp = self._http.get(API + path, params=params)
+        except httpx.HTTPError as exc:
+            raise LogUnavailable(f"GET {path}: {exc}") from exc
+        if resp.status_code != 200:
+            raise LogUnavailable(f"GET {path}: HTTP {resp.status_code} {resp.text[:200]}")
+        data = resp.json()
+        if not isinstance(data, dict):
+            raise LogUnavailable(f"GET {path}: unexpected answer")
+        return data
+
+    def latest_checkpoint(self) -> str:
+        return str(self._get("/checkpoint")["checkpoint"])
+
+    def consistency(self, first: int, second: int) -> list[bytes]:
+        data = self._get("/proofs/consistency", first=first, second=second)
+        proof = data.get("proof")
+        if not isinstance(proof, list):
+            raise LogUnavailable("consistency proof missing")
+        try:
+            return [base64.b64decode(str(p), validate=True) for p in proof]
+        except ValueError as exc:
+            raise LogUnavailable("consistency proof is not base64") from exc
+
+    def submit_cosignature(self, size: int, line: str) -> None:
+        try:
+            resp = self._http.post(
+                f"{API}/checkpoints/{size}/cosignatures", json={"cosignature": line}
+            )
+        except httpx.HTTPError as exc:
+            raise LogUnavailable(f"POST cosignature: {exc}") from exc
+        if resp.status_code != 200:
+            raise LogUnavailable(f"POST cosignature: HTTP {resp.status_code} {resp.text[:200]}")
+
+
+def load_state(path: Path) -> WitnessState | None:
+    if not path.exists():
+        return None
+    return WitnessState.from_json(json.loads(path.read_text(encoding="utf-8")))
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def save_state(path: Path, state: WitnessState) -> None:
+    _write_atomically(path, state.dumps() + "\n")
+
+
+@dataclass(frozen=True)
+class Witness:
+    signer: Signer
+    log_key: Verifier
+    state_path: Path
+
+    def run_once(self, client: LogClient, *, now: int | None = None) -> Decision:
+        """One round: fetch, review, then persist-and-cosign or refuse (and alarm on a fork)."""
+        state = load_state(self.state_path)
+        try:
+            text = client.latest_checkpoint()
+            size = parse_checkpoint(parse_note(text).text).size
+            proof: list[bytes] = []
+            if state is not None and 0 < state.size < size:
+                proof = client.consistency(state.size, size)
+        except (LogUnavailable, NoteError) as exc:
+            log.warning("witness %s: cannot review the log: %s", self.signer.name, exc)
+            return Decision(Outcome.REFUSE, f"cannot review the log: {exc}", None)
+        decision = review(state=state, signed_checkpoint=text, log=self.log_key, proof=proof)
+        if decision.outcome is Outcome.FORK:
+            self._alarm(decision, text, state)
+        elif decision.outcome is Outcome.COSIGN and decision.state is not None:
+            # Remember before vouching: after a crash we must never sign an older view.
+            save_state(self.state_path, decision.state)
+            line = cosign(text, self.signer, int(time.time()) if now is None else now)
+            try:
+                client.submit_cosignature(size, line)
+            except LogUnavailable as exc:
+                log.warning("witness %s: cosigned but could not deliver: %s", self.signer.name, exc)
+            log.info("witness %s: cosigned size %d: %s", self.signer.name, size, decision.reason)
+        else:
+            log.info("witness %s: refused: %s", self.signer.name, decision.reason)
+        return decision
+
+    def _alarm(self, decision: Decision, text: str, state: WitnessState | None) -> None:
+        """Keep both conflicting signed checkpoints: together they prove the log misbehaved."""
+        evidence = {
+            "alarm": "ledger fork",
+            "reason": decision.reason,
+            "cosigned": state.to_json() if state else None,
+            "presented": text,
+        }
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        path = self.state_path.with_name(f"{self.state_path.name}.fork-{stamp}.json")
+        _write_atomically(path, json.dumps(evidence, indent=2) + "\n")
+        log.critical(
+            "LEDGER FORK ALARM (witness %s): %s; evidence in %s",
+            self.signer.name,
+            decision.reason,
+            path,
+        )

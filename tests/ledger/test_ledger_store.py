@@ -1,0 +1,321 @@
+"""The persistent log, and tampering with it directly in the database (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+
+from anxin.core.clock import FrozenClock
+from anxin.core.db import Database
+from anxin.core.errors import InvalidInput
+from anxin.ledger import merkle, service
+from anxin.ledger.models import LedgerEntry, LedgerNode, node_key
+from anxin.ledger.note import ALG_COSIGNATURE_V1, Signer
+from anxin.ledger.service import LedgerIntegrityError, NewEntry
+from anxin.ledger.verify import Policy, verify_bundle
+from anxin.ledger.witness import Outcome
+from anxin.ledger.witnessd import Witness, load_state
+
+ORIGIN = "anxin.test/ledger"
+
+
+class DirectClient:
+    """A witness's view of the log straight through the service (no HTTP)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.received: list[tuple[int, str]] = []
+
+    def latest_checkpoint(self) -> str:
+        with self.db.session_scope() as s:
+            cp = service.latest_checkpoint(session=s)
+            assert cp is not None
+            return cp.note
+
+    def consistency(self, first: int, second: int) -> list[bytes]:
+        with self.db.session_scope() as s:
+            return service.consistency_proof(session=s, first=first, second=second)
+
+    def submit_cosignature(self, size: int, line: str) -> None:
+        self.received.append((size, line))
+
+
+@pytest.fixture
+def signer() -> Signer:
+    return Signer.generate(ORIGIN)
+
+
+@pytest.fixture
+def witness(tmp_path: Path, signer: Signer) -> Witness:
+    return Witness(
+        signer=Signer.generate("bank.test/w", ALG_COSIGNATURE_V1),
+        log_key=signer.verifier,
+        state_path=tmp_path / "w" / "state.json",
+    )
+
+
+def _body(i: int) -> dict[str, object]:
+    return {"lot": f"LOT-{i:04d}", "event": "harvest", "kg": 100 + i, "organic": i % 2 == 0}
+
+
+def _grow(db: Database, clock: FrozenClock, start: int, stop: int) -> None:
+    with db.session_scope() as s:
+        service.append_entries(
+            session=s,
+            entries=[NewEntry("trace.event", "coop-1", _body(i)) for i in range(start, stop)],
+            now=clock.now(),
+        )
+
+
+def _checkpoint(db: Database, signer: Signer, clock: FrozenClock) -> int:
+    with db.session_scope() as s:
+        return service.publish_checkpoint(session=s, signer=signer, now=clock.now()).size
+
+
+def _verdict(db: Database, signer: Signer, seq: int) -> tuple[bool, str]:
+    with db.session_scope() as s:
+        cp = service.latest_checkpoint(session=s)
+        assert cp is not None
+        bundle = service.evidence(session=s, seq=seq, checkpoint=cp, include_body=True)
+    v = verify_bundle(bundle, Policy(signer.verifier))
+    return v.ok, v.reason
+
+
+def _audit(db: Database, signer: Signer) -> list[str]:
+    with db.session_scope() as s:
+        return service.audit(session=s, log_key=signer.verifier).problems
+
+
+def _sql(db: Database, sql: str, **params: object) -> None:
+    with db.session_scope() as s:
+        s.execute(text(sql), params)
+
+
+def test_append_dedup_proofs_and_checkpoints(
+    db: Database, clock: FrozenClock, signer: Signer
+) -> None:
+    with db.session_scope() as s:
+        first = service.append_entry(
+            session=s,
+            entry_type="trace.event",
+            organisation_id="coop-1",
+            body=_body(0),
+            now=clock.now(),
+        )
+        assert first.seq == 0 and json.loads(first.body or "") == _body(0)
+        clock.advance(60)
+        again = service.append_entry(
+            session=s,
+            entry_type="trace.event",
+            organisation_id="coop-1",
+            body=_body(0),
+            now=clock.now(),
+        )
+        assert again.seq == 0  # a retry, not a new fact
+        hashed = service.append_entry(
+            session=s,
+            entry_type="lending.dual_recording",
+            organisation_id="bank-1",
+            payload_sha256="AB" * 32,
+            now=clock.now(),
+        )
+        assert hashed.seq == 1 and hashed.body is None and hashed.payload_sha256 == "ab" * 32
+        seqs = service.append_entries(
+            session=s,
+            entries=[NewEntry("trace.event", "coop-1", _body(i)) for i in [1, 2, 1, 3, 0]],
+            now=clock.now(),
+        )
+        assert seqs == [2, 3, 2, 4, 0]
+        with pytest.raises(InvalidInput):
+            service.append_entry(
+                session=s, entry_type="Bad", organisation_id="o", body={}, now=clock.now()
+            )
+        with pytest.raises(InvalidInput):
+            service.append_entry(session=s, entry_type="a.b", organisation_id="o", now=clock.now())
+        with pytest.raises(InvalidInput):
+            service.append_entry(
+                session=s,
+                entry_type="a.b",
+                organisation_id="o",
+                body={"x": 1},
+                payload_sha256="0" * 64,
+            )
+    _grow(db, clock, 10, 50)
+    size = _checkpoint(db, signer, clock)
+    assert size == 45
+    with db.session_scope() as s:
+        assert service.tree_size(session=s) == 45
+        leaves = [
+            bytes(e.leaf)
+            for e in s.execute(select(LedgerEntry).order_by(LedgerEntry.seq)).scalars()
+        ]
+        tree = merkle.InMemoryTree.from_data(leaves)
+        for n in (1, 2, 7, 8, 9, 33, 45):
+            assert service.root_hash(session=s, size=n) == tree.root(n)
+        for seq in range(45):
+            proof = service.inclusion_proof(session=s, seq=seq, size=45)
+            assert proof == tree.inclusion_proof(seq, 45)
+        for m in (1, 5, 16, 44):
+            assert service.consistency_proof(
+                session=s, first=m, second=45
+            ) == tree.consistency_proof(m, 45)
+        with pytest.raises(InvalidInput):
+            service.inclusion_proof(session=s, seq=45, size=45)
+        with pytest.raises(InvalidInput):
+            service.consistency_proof(session=s, first=0, second=45)
+        # Stored subtrees only: 2n - popcount(n) rows, about two per entry.
+        count = s.execute(select(LedgerNode.key)).all()
+        assert len(count) == 2 * 45 - bin(45).count("1")
+    assert _checkpoint(db, signer, clock) == 45  # nothing new: the same checkpoint
+    assert _verdict(db, signer, 17)[0]
+    assert _audit(db, signer) == []
+
+
+def test_rollback_leaves_no_trace(db: Database, clock: FrozenClock) -> None:
+    _grow(db, clock, 0, 3)
+    with pytest.raises(RuntimeError), db.session_scope() as s:
+        service.append_entries(session=s, entries=[NewEntry("t.x", "o", {"i": 9})], now=clock.now())
+        raise RuntimeError("the business change failed")
+    with db.session_scope() as s:
+        assert service.tree_size(session=s) == 3
+        assert service.append_entries(session=s, entries=[NewEntry("t.x", "o", {"i": 9})]) == [3]
+
+
+def test_tampered_body_is_detected(db: Database, clock: FrozenClock, signer: Signer) -> None:
+    _grow(db, clock, 0, 12)
+    _checkpoint(db, signer, clock)
+    assert _verdict(db, signer, 5)[0]
+    forged = json.dumps(
+        {**_body(5), "organic": True, "kg": 999}, separators=(",", ":"), sort_keys=True
+    )
+    _sql(db, "UPDATE ledger_entries SET body = :b WHERE seq = 5", b=forged)
+    ok, reason = _verdict(db, signer, 5)
+    assert not ok and "body does not match" in reason
+    assert any("entry 5" in p for p in _audit(db, signer))
+
+
+def test_tampered_leaf_is_detected(db: Database, clock: FrozenClock, signer: Signer) -> None:
+    _grow(db, clock, 0, 12)
+    _checkpoint(db, signer, clock)
+    with db.session_scope() as s:
+        leaf = bytes(s.get(LedgerEntry, 4).leaf)  # type: ignore[union-attr]
+    _sql(
+        db,
+        "UPDATE ledger_entries SET leaf = :l, organisation_id = 'coop-2' WHERE seq = 4",
+        l=leaf.replace(b'"coop-1"', b'"coop-2"'),
+    )
+    ok, reason = _verdict(db, signer, 4)
+    assert not ok and "inclusion proof" in reason
+    assert any("node level 0 index 4" in p for p in _audit(db, signer))
+
+
+def test_tampered_node_is_detected_by_verifier_and_witness(
+    db: Database, clock: FrozenClock, signer: Signer, witness: Witness
+) -> None:
+    _grow(db, clock, 0, 10)
+    _checkpoint(db, signer, clock)
+    client = DirectClient(db)
+    assert witness.run_once(client, now=1).outcome is Outcome.COSIGN
+    _grow(db, clock, 10, 20)
+    # Rewrite the subtree of entries 0-7: the inclusion proof of entry 9 and the 10 -> 20
+    # consistency proof both pass through it.
+    target = merkle.NodeId(3, 0)
+    assert target in merkle.plan_nodes(merkle.inclusion_plan(9, 20))
+    assert target in merkle.plan_nodes(merkle.consistency_plan(10, 20))
+    _sql(db, "UPDATE ledger_nodes SET hash = :h WHERE key = :k", h=b"\x07" * 32, k=node_key(3, 0))
+    _checkpoint(db, signer, clock)
+    ok, reason = _verdict(db, signer, 9)
+    assert not ok and "inclusion proof" in reason
+    decision = witness.run_once(client, now=2)
+    assert decision.outcome is Outcome.FORK, decision.reason
+    state = load_state(witness.state_path)
+    assert state is not None and state.size == 10  # never moved to the forged view
+    assert list(witness.state_path.parent.glob("state.json.fork-*.json"))
+    assert any("node level 3 index 0" in p for p in _audit(db, signer))
+
+
+def test_tampered_checkpoint_is_detected(
+    db: Database, clock: FrozenClock, signer: Signer, witness: Witness
+) -> None:
+    _grow(db, clock, 0, 8)
+    _checkpoint(db, signer, clock)
+    client = DirectClient(db)
+    assert witness.run_once(client, now=1).outcome is Outcome.COSIGN
+    _grow(db, clock, 8, 9)
+    _checkpoint(db, signer, clock)
+    with db.session_scope() as s:
+        cp = service.get_checkpoint(session=s, size=9)
+        real_root = bytes(cp.root_hash)
+        note = cp.note
+    fake_root = merkle.leaf_hash(b"fake")
+    forged = note.replace(
+        base64.b64encode(real_root).decode(), base64.b64encode(fake_root).decode()
+    )
+    _sql(
+        db,
+        "UPDATE ledger_checkpoints SET note = :n, root_hash = :r WHERE size = 9",
+        n=forged,
+        r=fake_root,
+    )
+    ok, reason = _verdict(db, signer, 2)
+    assert not ok and "checkpoint rejected" in reason and "does not verify" in reason
+    decision = witness.run_once(client, now=2)
+    assert decision.outcome is Outcome.REFUSE and "not a valid checkpoint" in decision.reason
+    problems = _audit(db, signer)
+    assert any("checkpoint 9" in p for p in problems)
+    with db.session_scope() as s, pytest.raises(LedgerIntegrityError):
+        service.publish_checkpoint(session=s, signer=signer, now=clock.now())
+
+
+def _rewrite_history(db: Database, clock: FrozenClock, size: int, changed: int) -> None:
+    """A dishonest operator (holding the log key) replaces one entry and rebuilds the tree."""
+    with db.session_scope() as s:
+        for table in ("ledger_checkpoints", "ledger_nodes", "ledger_entries"):
+            s.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - fixed table names
+        s.execute(text("UPDATE ledger_tree SET size = 0"))
+        bodies = [_body(i) for i in range(size)]
+        bodies[changed] = {**bodies[changed], "organic": True, "kg": 5000}
+        service.append_entries(
+            session=s,
+            entries=[NewEntry("trace.event", "coop-1", b) for b in bodies],
+            now=clock.now(),
+        )
+
+
+def test_fork_is_refused_and_alarmed(
+    db: Database, clock: FrozenClock, signer: Signer, witness: Witness
+) -> None:
+    _grow(db, clock, 0, 16)
+    _checkpoint(db, signer, clock)
+    client = DirectClient(db)
+    assert witness.run_once(client, now=1).outcome is Outcome.COSIGN
+    good = load_state(witness.state_path)
+    assert good is not None
+
+    # Same size, different root: the classic split view.
+    _rewrite_history(db, clock, 16, changed=3)
+    _checkpoint(db, signer, clock)
+    same = witness.run_once(client, now=2)
+    assert same.outcome is Outcome.FORK and "two different roots" in same.reason
+    # The rewritten log grows on: still inconsistent with what the witness signed.
+    _grow(db, clock, 16, 30)
+    _checkpoint(db, signer, clock)
+    grown = witness.run_once(client, now=3)
+    assert grown.outcome is Outcome.FORK and "not consistent" in grown.reason
+    assert load_state(witness.state_path) == good
+    assert client.received == [(16, client.received[0][1])]  # only the honest one was cosigned
+    evidence = sorted(witness.state_path.parent.glob("state.json.fork-*.json"))
+    assert evidence
+    data = json.loads(evidence[-1].read_text())
+    assert data["cosigned"]["size"] == 16 and data["presented"]
+
+
+def test_nodes_missing_are_an_integrity_error(db: Database, clock: FrozenClock) -> None:
+    _grow(db, clock, 0, 4)
+    _sql(db, "DELETE FROM ledger_nodes WHERE key = :k", k=node_key(2, 0))
+    with db.session_scope() as s, pytest.raises(LedgerIntegrityError):
+        service.append_entries(session=s, entries=[NewEntry("t.x", "o", {"i": 1})])
