@@ -10,6 +10,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -221,38 +222,39 @@ def _overlapping_pairs(zones: tuple[Zone, ...]) -> list[tuple[str, str]]:
 
 
 def _polygons_overlap(p: tuple[Point, ...], q: tuple[Point, ...]) -> bool:
-    # Interiors overlap if a proper edge crossing exists, or one polygon's interior point
-    # (centroid of a vertex triangle nudged inward) lies strictly inside the other.
+    # Exact slab test: cut the plane at every vertex and edge-crossing x; inside each slab
+    # both polygons' cross-sections change linearly, so if their interiors share any area,
+    # the cross-sections on some slab's middle line overlap by a positive length.
+    xs = {v[0] for v in p} | {v[0] for v in q}
     for a, b in _edges(p):
         for c, d in _edges(q):
-            if _proper_cross(a, b, c, d):
-                return True
-    return any(_strictly_inside(q, pt) for pt in _interior_samples(p)) or any(
-        _strictly_inside(p, pt) for pt in _interior_samples(q))
+            hit = _crossing(a, b, c, d)
+            if hit is not None:
+                xs.add(hit[0])
+    cuts = sorted(xs)
+    for xa, xb in pairwise(cuts):
+        if xb - xa <= 1e-9:
+            continue
+        xm = (xa + xb) / 2
+        for lo1, hi1 in _cross_section(p, xm):
+            for lo2, hi2 in _cross_section(q, xm):
+                if min(hi1, hi2) - max(lo1, lo2) > 1e-9:
+                    return True
+    return False
 
 
-def _orient(a: Point, b: Point, c: Point) -> float:
-    return (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
+def _cross_section(poly: tuple[Point, ...], x: float) -> list[tuple[float, float]]:
+    ys = sorted(ay + (x - ax) * (by - ay) / (bx - ax)
+                for (ax, ay), (bx, by) in _edges(poly) if (ax > x) != (bx > x))
+    return list(zip(ys[0::2], ys[1::2], strict=False))
 
 
-def _proper_cross(a: Point, b: Point, c: Point, d: Point) -> bool:
-    o1, o2 = _orient(a, b, c), _orient(a, b, d)
-    o3, o4 = _orient(c, d, a), _orient(c, d, b)
-    eps = 1e-12
-    return o1 * o2 < -eps and o3 * o4 < -eps
-
-
-def _interior_samples(poly: tuple[Point, ...]) -> list[Point]:
-    # Midpoints between the centroid and each vertex: inside for convex polygons and for
-    # most simple ones; enough to catch containment of one zone in another.
-    cx = sum(p[0] for p in poly) / len(poly)
-    cy = sum(p[1] for p in poly) / len(poly)
-    pts = [(cx, cy)] + [((cx + p[0]) / 2, (cy + p[1]) / 2) for p in poly]
-    return [pt for pt in pts if _strictly_inside(poly, pt)]
-
-
-def _strictly_inside(poly: tuple[Point, ...], pt: Point) -> bool:
-    x, y = pt
-    if any(_seg_dist(x, y, a, b) <= 1e-9 for a, b in _edges(poly)):
-        return False
-    return _inside(poly, x, y)
+def _crossing(a: Point, b: Point, c: Point, d: Point) -> Point | None:
+    den = (b[0] - a[0]) * (d[1] - c[1]) - (b[1] - a[1]) * (d[0] - c[0])
+    if abs(den) < 1e-12:
+        return None
+    t = ((c[0] - a[0]) * (d[1] - c[1]) - (c[1] - a[1]) * (d[0] - c[0])) / den
+    u = ((c[0] - a[0]) * (b[1] - a[1]) - (c[1] - a[1]) * (b[0] - a[0])) / den
+    if 0.0 <= t <= 1.0 and 0.0 <= u <= 1.0:
+        return a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1])
+    return None
