@@ -1,0 +1,68 @@
+"""API shapes for quotes and illustrations of the increasing whole-life product."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from anxin.core.money import Money
+from anxin.life.product import MAX_ISSUE_AGE, MIN_ISSUE_AGE
+from anxin.life.tables import Sex
+
+
+class QuoteRequest(BaseModel):
+    """Either the first-year sum assured or the annual gross premium, not both."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    issue_age: int = Field(ge=MIN_ISSUE_AGE, le=MAX_ISSUE_AGE, description="age at issue")
+    sex: Sex
+    pay_term: int = Field(description="premium term in years: 1 (single), 3, 5, 10 or 20")
+    sum_assured: Money | None = Field(default=None, gt=0, description="SA_1, yuan")
+    premium: Money | None = Field(default=None, gt=0, description="annual gross premium, yuan")
+    issue_date: date | None = Field(default=None, description="defaults to today (Shanghai)")
+    growth: Decimal | None = Field(
+        default=None, ge=0, le=Decimal("0.1"), description="SA growth; default: pricing rate"
+    )
+    years: int | None = Field(default=None, ge=1, le=106, description="rows to illustrate")
+
+    @model_validator(mode="after")
+    def one_amount(self) -> Self:
+        if (self.sum_assured is None) == (self.premium is None):
+            raise ValueError("give exactly one of sum_assured and premium")
+        if self.pay_term not in (1, 3, 5, 10, 20):
+            raise ValueError("pay_term must be 1, 3, 5, 10 or 20")
+        return self
+
+
+class QuoteRead(BaseModel):
+    issue_age: int
+    sex: Sex
+    pay_term: int
+    issue_date: date
+    table: str
+    pricing_rate: Decimal
+    growth: Decimal
+    sum_assured: Money
+    net_premium: Money
+    gross_premium: Money
+    total_premiums: Money
+
+
+class IllustrationRowRead(BaseModel):
+    policy_year: int
+    age: int
+    premium: Money
+    cumulative_premium: Money
+    sum_assured: Money
+    death_benefit: Money
+    cash_value: Money
+    surrender_irr: float | None = Field(description="annual IRR of surrendering at year end")
+
+
+class IllustrationRead(BaseModel):
+    quote: QuoteRead
+    rows: list[IllustrationRowRead]
