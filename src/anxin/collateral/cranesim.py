@@ -71,7 +71,7 @@ class NoiseModel:
         """No network faults and an ideal indicator flag: the detector's best case."""
         return cls(stable_flip_p=0.0, unsettled_p=0.0, weight_drop_p=0.0, weight_bursts_per_h=0.0,
                    pos_outlier_p=0.0, pos_drop_p=0.0, pos_bursts_per_h=0.0, dup_p=0.0,
-                   late_p=0.0)
+                   late_p=0.0, latency_mean_s=0.0)
 
 
 @dataclass(frozen=True, slots=True)
