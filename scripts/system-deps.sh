@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Debian packages the test suite drives for real: Chromium for the browser tests, Mosquitto and
+# NATS for the messaging tests. Installs only what is missing; needs root (as on CI and dev boxes).
+set -euo pipefail
+packages=(chromium mosquitto nats-server)
+missing=()
+for pkg in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+  echo "system-deps: missing ${missing[*]}; install them with apt-get as root" >&2
+  exit 1
+fi
+echo "system-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# The packaged brokers must not hold the default ports: the tests start their own on loopback.
+for svc in mosquitto nats-server; do
+  (systemctl disable --now "$svc" || service "$svc" stop) >/dev/null 2>&1 || true
+done

@@ -1,0 +1,244 @@
+"""The `anxin` command: serve, migrate, demo, and administration of users and devices."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, ParamSpec, TypeVar
+
+import typer
+from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
+
+from anxin.core.config import Settings, get_settings
+from anxin.core.db import Database
+from anxin.core.errors import AnxinError
+from anxin.core.security import Role
+
+app = typer.Typer(
+    help="anxin (安心): protection services on live data from the physical world.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
+org_app = typer.Typer(help="Manage organisations (tenants).", no_args_is_help=True)
+device_app = typer.Typer(help="Manage devices.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+app.add_typer(org_app, name="org")
+app.add_typer(device_app, name="device")
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def readable_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Errors become one readable line on stderr and a non-zero exit code."""
+
+    @wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except AnxinError as exc:
+            raise fail(exc.message, 2 if exc.status_code == 422 else 1) from exc
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            field = ".".join(str(p) for p in first["loc"])
+            raise fail(f"{field}: {first['msg']}", 2) from exc
+        except SQLAlchemyError as exc:
+            raise fail(f"database: {exc.__class__.__name__}: {str(exc).splitlines()[0]}") from exc
+
+    return wrapper
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        raise fail(f"configuration: {exc.errors()[0]['msg']}", 2) from exc
+
+
+def _logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level,
+        format='{"t":"%(asctime)s","level":"%(levelname)s","logger":"%(name)s","msg":"%(message)s"}',
+        stream=sys.stderr,
+    )
+
+
+@app.command()
+@readable_errors
+def migrate() -> None:
+    """Create or upgrade the database schema to the latest revision (safe to re-run)."""
+    from anxin.bootstrap import prepare_database
+
+    settings = _settings()
+    prepare_database(settings)
+    typer.echo(f"database ready: {settings.database_url}")
+
+
+@app.command()
+@readable_errors
+def serve(
+    host: Annotated[
+        str | None, typer.Option(help="Interface to bind (default ANXIN_HOST).")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default ANXIN_PORT).")] = None,
+) -> None:
+    """Serve the JSON API and the console. Run `anxin migrate` first."""
+    import uvicorn
+
+    from anxin.app import create_app
+
+    settings = _settings()
+    _logging(settings)
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level=settings.log_level.lower(),
+    )
+
+
+@app.command()
+@readable_errors
+def demo(
+    host: Annotated[str | None, typer.Option(help="Interface to bind.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port.")] = None,
+    serve_console: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Serve after seeding.")
+    ] = True,
+) -> None:
+    """Set up the embedded demo (SQLite, simulated devices, local outbox) and serve the console."""
+    from anxin.bootstrap import prepare_database
+    from anxin.core.clock import SystemClock
+    from anxin.demo import seed_demo
+
+    settings = _settings()
+    if settings.is_production:
+        raise fail("the demo seeds known passwords and refuses to run in production", 2)
+    prepare_database(settings)
+    db = Database.from_settings(settings)
+    token_file = Path("var/demo-device-tokens.json")
+    with db.session_scope(actor="system:demo") as session:
+        info = seed_demo(session=session, now=SystemClock().now(), token_file=token_file)
+    db.dispose()
+    url = f"http://{host or settings.host}:{port or settings.port}"
+    typer.echo(f"anxin demo ready at {url}  (API docs: {url}/docs)")
+    typer.echo("demo logins (username / role / password):")
+    for username, role, password in info.logins:
+        typer.echo(f"  {username:18} {role:10} {password}")
+    typer.echo(f"device tokens: {token_file}")
+    if serve_console:
+        serve(host=host, port=port)
+
+
+@org_app.command("create")
+@readable_errors
+def org_create(
+    name: Annotated[str, typer.Option(help="Organisation name.")],
+    kind: Annotated[
+        str, typer.Option(help="care_provider, insurer, bank, warehouse, cooperative, city, …")
+    ],
+) -> None:
+    """Create an organisation (tenant) and print it as JSON."""
+    from anxin.core.clock import SystemClock
+    from anxin.people import service
+    from anxin.people.models import OrganisationKind
+
+    try:
+        org_kind = OrganisationKind(kind)
+    except ValueError:
+        raise fail(f"kind: unknown organisation kind {kind!r}", 2) from None
+    db = Database.from_settings(_settings())
+    with db.session_scope(actor="cli") as session:
+        org = service.create_organisation(
+            session=session, name=name, kind=org_kind, now=SystemClock().now()
+        )
+        typer.echo(
+            json.dumps({"id": org.id, "name": org.name, "kind": org.kind.value}, ensure_ascii=False)
+        )
+
+
+@user_app.command("create")
+@readable_errors
+def user_create(
+    org: Annotated[str, typer.Option(help="Organisation name.")],
+    username: Annotated[str, typer.Option(help="Login name (lower case).")],
+    role: Annotated[str, typer.Option(help="One of: " + ", ".join(r.value for r in Role))],
+    display_name: Annotated[str, typer.Option(help="Name shown to people.")],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            envvar="ANXIN_NEW_USER_PASSWORD",
+            help="Password (prompted).",
+        ),
+    ],
+) -> None:
+    """Create a user in an organisation and print it as JSON."""
+    from anxin.core.clock import SystemClock
+    from anxin.people import service
+    from anxin.people.schemas import UserCreate
+
+    try:
+        user_role = Role(role)
+    except ValueError:
+        raise fail(f"role: unknown role {role!r}", 2) from None
+    data = UserCreate(
+        username=username, display_name=display_name, role=user_role, password=password
+    )
+    db = Database.from_settings(_settings())
+    with db.session_scope(actor="cli") as session:
+        organisation = service.get_organisation_by_name(session=session, name=org)
+        user = service.create_user(
+            session=session, organisation_id=organisation.id, data=data, now=SystemClock().now()
+        )
+        typer.echo(json.dumps({"id": user.id, "username": user.username, "role": user.role.value}))
+
+
+@device_app.command("register")
+@readable_errors
+def device_register(
+    org: Annotated[str, typer.Option(help="Organisation name.")],
+    device_type: Annotated[
+        str, typer.Option("--type", help="Device type code, e.g. mmwave_radar.")
+    ],
+    owner_kind: Annotated[str, typer.Option(help="household, warehouse or farm.")],
+    owner_id: Annotated[str, typer.Option(help="Id of the owning household, warehouse or farm.")],
+    name: Annotated[str, typer.Option(help="A name people recognise.")],
+) -> None:
+    """Register a device and print its id and access token as JSON (the token is shown once)."""
+    from anxin.core.clock import SystemClock
+    from anxin.iot import service
+    from anxin.iot.schemas import DeviceCreate
+    from anxin.people import service as people
+
+    data = DeviceCreate(
+        device_type=device_type,
+        name=name,
+        owner_kind=owner_kind,
+        owner_id=owner_id,
+    )
+    db = Database.from_settings(_settings())
+    with db.session_scope(actor="cli") as session:
+        organisation = people.get_organisation_by_name(session=session, name=org)
+        device, token = service.register_device(
+            session=session, organisation_id=organisation.id, data=data, now=SystemClock().now()
+        )
+        typer.echo(json.dumps({"id": device.id, "device_type": device.device_type, "token": token}))
+
+
+def main() -> Any:  # pragma: no cover - console entry point
+    return app()

@@ -1,0 +1,70 @@
+"""Settings from the environment (prefix ``ANXIN_``), built on demand, never at import time."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Known only so that production mode can refuse it.
+DEFAULT_SECRET_KEY = "insecure-development-secret-change-me"  # noqa: S105
+
+
+class Settings(BaseSettings):
+    """Every knob an operator can turn; the table in README.md documents them."""
+
+    model_config = SettingsConfigDict(env_prefix="ANXIN_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = "sqlite:///./var/anxin.db"
+    database_echo: bool = False
+    secret_key: SecretStr = SecretStr(DEFAULT_SECRET_KEY)
+    access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    session_cookie_name: str = "anxin_session"
+    session_max_age_s: int = Field(default=8 * 3600, ge=60)
+    bus_url: str = "memory://"
+    display_timezone: str = "Asia/Shanghai"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    max_batch_items: int = Field(default=5000, ge=1)
+    max_payload_bytes: int = Field(default=1_048_576, ge=256)
+    log_level: str = "INFO"
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @model_validator(mode="after")
+    def _refuse_insecure_production(self) -> Settings:
+        if not self.is_production:
+            return self
+        secret = self.secret_key.get_secret_value()
+        if secret == DEFAULT_SECRET_KEY or len(secret) < 32:
+            raise ValueError(
+                "ANXIN_SECRET_KEY must be set to a random value of at least 32 characters "
+                "in production"
+            )
+        return self
+
+    def sqlite_path(self) -> Path | None:
+        """The database file for a file-backed SQLite URL, else None."""
+        prefix = "sqlite:///"
+        if not self.database_url.startswith(prefix):
+            return None
+        raw = self.database_url[len(prefix) :].split("?", 1)[0]
+        if raw in ("", ":memory:"):
+            return None
+        return Path(raw)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read from the environment on first use."""
+    return Settings()

@@ -1,0 +1,66 @@
+"""Typed errors. Services raise them; one handler in `anxin.app` maps them to HTTP."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    field: str
+    reason: str
+
+
+class AnxinError(Exception):
+    """Base of every error a user may see; `code` is stable, `message` is readable."""
+
+    status_code = 400
+    code = "error"
+
+    def __init__(self, message: str, *, fields: list[FieldProblem] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or []
+
+
+class InvalidInput(AnxinError):
+    status_code = 422
+    code = "invalid_input"
+
+    @classmethod
+    def field(cls, field: str, reason: str) -> InvalidInput:
+        return cls(f"{field}: {reason}", fields=[FieldProblem(field, reason)])
+
+
+class NotFound(AnxinError):
+    """Also used where existence must not leak to someone who may not see the thing."""
+
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(AnxinError):
+    status_code = 409
+    code = "conflict"
+
+
+class RuleViolation(AnxinError):
+    """A well-formed request that the business rules refuse."""
+
+    status_code = 409
+    code = "rule_violation"
+
+
+class PermissionDenied(AnxinError):
+    status_code = 403
+    code = "permission_denied"
+
+
+class Unauthenticated(AnxinError):
+    status_code = 401
+    code = "unauthenticated"
+
+
+class PayloadTooLarge(AnxinError):
+    status_code = 413
+    code = "payload_too_large"

@@ -1,0 +1,73 @@
+"""The event bus interface and its in-process default.
+
+Handlers run inside the publisher's unit of work (same session), so a reading, the alarm it
+raises and the notifications queued for it commit together or not at all. A distributed bus
+(NATS JetStream) implements the same `EventBus` protocol by writing events to an outbox in
+that same transaction and relaying them after commit; consumers then run handlers in their
+own unit of work.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Event:
+    subject: str
+    payload: dict[str, Any]
+    occurred_at: datetime
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+
+Handler = Callable[[Session, Event], None]
+
+
+class EventBus(Protocol):
+    def publish(self, session: Session, event: Event) -> None:
+        """Deliver `event` as part of the unit of work that `session` belongs to."""
+
+    def subscribe(self, pattern: str, handler: Handler) -> None:
+        """Call `handler` for every event whose subject matches the NATS-style `pattern`."""
+
+
+def subject_matches(pattern: str, subject: str) -> bool:
+    """NATS wildcards: `*` matches one token, `>` matches one or more trailing tokens."""
+    want = pattern.split(".")
+    have = subject.split(".")
+    for index, part in enumerate(want):
+        if part == ">":
+            return len(have) > index
+        if index >= len(have):
+            return False
+        if part not in ("*", have[index]):
+            return False
+    return len(want) == len(have)
+
+
+class InProcessBus:
+    """Synchronous delivery in the caller's session: the embedded default."""
+
+    def __init__(self) -> None:
+        self._subscriptions: list[tuple[str, Handler]] = []
+
+    def subscribe(self, pattern: str, handler: Handler) -> None:
+        self._subscriptions.append((pattern, handler))
+
+    def publish(self, session: Session, event: Event) -> None:
+        for pattern, handler in list(self._subscriptions):
+            if subject_matches(pattern, event.subject):
+                # A failing handler fails the unit of work: nothing half-done is committed.
+                handler(session, event)
+
+    def subscriptions(self) -> list[str]:
+        return [pattern for pattern, _ in self._subscriptions]

@@ -1,0 +1,200 @@
+"""Demo data, seeded in one place. Later modules add their part to `seed_demo`."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from anxin.core.security import Principal, Role
+from anxin.homecare import service as homecare
+from anxin.homecare.models import Elder, Household
+from anxin.homecare.schemas import (
+    ElderCreate,
+    EmergencyContact,
+    FamilyLink,
+    HouseholdCreate,
+    Medication,
+)
+from anxin.iot import service as iot
+from anxin.iot.schemas import DeviceCreate
+from anxin.people import service as people
+from anxin.people.models import Organisation, OrganisationKind, User
+from anxin.people.schemas import UserCreate
+
+CARE_ORG = "安心居家养老服务中心 Anxin Home Care"
+# Demo-only credentials, printed by `anxin demo`; production mode refuses to seed them.
+DEMO_USERS: tuple[tuple[str, str, Role, str], ...] = (
+    ("admin", "系统管理员 Admin", Role.ADMIN, "demo-admin-pass"),
+    ("butler", "管家 陈静 Chen Jing", Role.BUTLER, "demo-butler-pass"),
+    ("teamlead", "管家组长 刘洋 Liu Yang", Role.BUTLER, "demo-teamlead-pass"),
+    ("son", "儿子 李伟 Li Wei", Role.FAMILY, "demo-son-pass"),
+    ("daughter", "女儿 李娜 Li Na", Role.FAMILY, "demo-daughter-pass"),
+    ("elder", "张桂芳 Zhang Guifang", Role.ELDER, "demo-elder-pass"),
+    ("neighbour-family", "赵家 Zhao family", Role.FAMILY, "demo-zhao-pass"),
+)
+
+
+@dataclass
+class DemoInfo:
+    organisation_id: str
+    elder_id: str
+    household_id: str
+    logins: list[tuple[str, str, str]]
+    device_tokens: dict[str, str] = field(default_factory=dict)
+
+
+def seed_demo(*, session: Session, now: datetime, token_file: Path | None = None) -> DemoInfo:
+    """Create the demo organisation once; a second call finds it and changes nothing."""
+    org = session.scalar(select(Organisation).where(Organisation.name == CARE_ORG))
+    created = org is None
+    if org is None:
+        org = people.create_organisation(
+            session=session, name=CARE_ORG, kind=OrganisationKind.CARE_PROVIDER, now=now
+        )
+        _seed_people(session, org.id, now)
+    users = {
+        u.username: u for u in session.scalars(select(User).where(User.organisation_id == org.id))
+    }
+    admin = people.principal_of(users["admin"])
+    if created:
+        _seed_households(session, admin, users, now, token_file)
+    elder = session.scalar(select(Elder).where(Elder.user_id == users["elder"].id))
+    assert elder is not None
+    tokens = _read_tokens(token_file)
+    return DemoInfo(
+        organisation_id=org.id,
+        elder_id=elder.id,
+        household_id=elder.household_id,
+        logins=[(u, r.value, p) for u, _, r, p in DEMO_USERS],
+        device_tokens=tokens,
+    )
+
+
+def _seed_people(session: Session, org_id: str, now: datetime) -> None:
+    for username, name, role, password in DEMO_USERS:
+        people.create_user(
+            session=session,
+            organisation_id=org_id,
+            data=UserCreate(
+                username=username,
+                display_name=name,
+                role=role,
+                password=password,
+                phone="+86 138 0000 " + str(1000 + len(username)),
+            ),
+            now=now,
+        )
+
+
+def _seed_households(
+    session: Session,
+    admin: Principal,
+    users: dict[str, User],
+    now: datetime,
+    token_file: Path | None,
+) -> None:
+    home = homecare.create_household(
+        session=session,
+        principal=admin,
+        data=HouseholdCreate(
+            name="张家 Zhang household", address="南通市崇川区 Chongchuan, Nantong"
+        ),
+        now=now,
+    )
+    elder = homecare.create_elder(
+        session=session,
+        principal=admin,
+        data=ElderCreate(
+            household_id=home.id,
+            full_name="张桂芳 Zhang Guifang",
+            birth_date=date(now.year - 58, 3, 14),
+            sex="F",
+            phone="+86 139 0000 0058",
+            butler_user_id=users["butler"].id,
+            conditions=["高血压 hypertension"],
+            medications=[
+                Medication(name="氨氯地平 amlodipine", dose="5 mg", schedule="每日一次 once daily")
+            ],
+            emergency_contacts=[
+                EmergencyContact(name="李伟 Li Wei", phone="+86 138 0000 1003", relation="son")
+            ],
+        ),
+        now=now,
+    )
+    elder.user_id = users["elder"].id
+    for username, relation in (("son", "son"), ("daughter", "daughter")):
+        homecare.link_family_member(
+            session=session,
+            principal=admin,
+            elder_id=elder.id,
+            data=FamilyLink(user_id=users[username].id, relation=relation, consent=True),
+            now=now,
+        )
+    tokens: dict[str, str] = {}
+    for device_type, name in (
+        ("mmwave_radar", "卫生间跌倒雷达 Bathroom fall radar"),
+        ("sleep_mat", "卧室睡眠垫 Bedroom sleep mat"),
+        ("door_sensor", "入户门磁 Front door sensor"),
+    ):
+        device, token = iot.register_device(
+            session=session,
+            organisation_id=admin.organisation_id,
+            data=DeviceCreate(
+                device_type=device_type, name=name, owner_kind="household", owner_id=home.id
+            ),
+            now=now,
+        )
+        tokens[device.id] = token
+    _seed_neighbour(session, admin, users, now)
+    if token_file is not None:
+        token_file.parent.mkdir(parents=True, exist_ok=True)
+        token_file.write_text(json.dumps(tokens, indent=2))
+        token_file.chmod(0o600)
+
+
+def _seed_neighbour(
+    session: Session, admin: Principal, users: dict[str, User], now: datetime
+) -> None:
+    """A second household, so the demo shows that one family cannot see another."""
+    home = homecare.create_household(
+        session=session,
+        principal=admin,
+        data=HouseholdCreate(name="赵家 Zhao household", address="南通市港闸区 Gangzha, Nantong"),
+        now=now,
+    )
+    elder = homecare.create_elder(
+        session=session,
+        principal=admin,
+        data=ElderCreate(
+            household_id=home.id,
+            full_name="赵建国 Zhao Jianguo",
+            birth_date=date(now.year - 81, 9, 2),
+            sex="M",
+            butler_user_id=users["butler"].id,
+            conditions=["糖尿病 diabetes"],
+        ),
+        now=now,
+    )
+    homecare.link_family_member(
+        session=session,
+        principal=admin,
+        elder_id=elder.id,
+        data=FamilyLink(user_id=users["neighbour-family"].id, relation="daughter", consent=True),
+        now=now,
+    )
+
+
+def _read_tokens(token_file: Path | None) -> dict[str, str]:
+    if token_file is None or not token_file.exists():
+        return {}
+    data = json.loads(token_file.read_text())
+    return {str(k): str(v) for k, v in data.items()}
+
+
+def demo_household(session: Session) -> Household | None:
+    return session.scalar(select(Household).where(Household.name == "张家 Zhang household"))

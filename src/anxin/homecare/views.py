@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from anxin.homecare import service
+from anxin.homecare.schemas import (
+    ElderCreate,
+    ElderRead,
+    FamilyLink,
+    FamilyMemberRead,
+    HouseholdCreate,
+    HouseholdModeUpdate,
+    HouseholdRead,
+)
+from anxin.people.deps import ContextDep, CurrentPrincipal, SessionDep
+
+router = APIRouter(prefix="/api/v1", tags=["homecare"])
+
+
+@router.get("/households", response_model=list[HouseholdRead])
+def list_households(principal: CurrentPrincipal, session: SessionDep) -> list[HouseholdRead]:
+    rows = service.list_households(session=session, principal=principal)
+    return [HouseholdRead.model_validate(h) for h in rows]
+
+
+@router.post("/households", response_model=HouseholdRead, status_code=201)
+def create_household(
+    data: HouseholdCreate, principal: CurrentPrincipal, session: SessionDep, context: ContextDep
+) -> HouseholdRead:
+    household = service.create_household(
+        session=session, principal=principal, data=data, now=context.clock.now()
+    )
+    return HouseholdRead.model_validate(household)
+
+
+@router.get("/households/{household_id}", response_model=HouseholdRead)
+def get_household(
+    household_id: str, principal: CurrentPrincipal, session: SessionDep
+) -> HouseholdRead:
+    return HouseholdRead.model_validate(
+        service.get_household(session=session, principal=principal, household_id=household_id)
+    )
+
+
+@router.put("/households/{household_id}/mode", response_model=HouseholdRead)
+def set_mode(
+    household_id: str, data: HouseholdModeUpdate, principal: CurrentPrincipal, session: SessionDep
+) -> HouseholdRead:
+    household = service.set_household_mode(
+        session=session, principal=principal, household_id=household_id, mode=data.mode
+    )
+    return HouseholdRead.model_validate(household)
+
+
+@router.get("/elders", response_model=list[ElderRead])
+def list_elders(principal: CurrentPrincipal, session: SessionDep) -> list[ElderRead]:
+    return [
+        ElderRead.model_validate(e)
+        for e in service.list_elders(session=session, principal=principal)
+    ]
+
+
+@router.post("/elders", response_model=ElderRead, status_code=201)
+def create_elder(
+    data: ElderCreate, principal: CurrentPrincipal, session: SessionDep, context: ContextDep
+) -> ElderRead:
+    elder = service.create_elder(
+        session=session, principal=principal, data=data, now=context.clock.now()
+    )
+    return ElderRead.model_validate(elder)
+
+
+@router.get("/elders/{elder_id}", response_model=ElderRead)
+def get_elder(elder_id: str, principal: CurrentPrincipal, session: SessionDep) -> ElderRead:
+    return ElderRead.model_validate(
+        service.get_elder(session=session, principal=principal, elder_id=elder_id)
+    )
+
+
+@router.get("/elders/{elder_id}/family", response_model=list[FamilyMemberRead])
+def list_family(
+    elder_id: str, principal: CurrentPrincipal, session: SessionDep
+) -> list[FamilyMemberRead]:
+    rows = service.family_of(session=session, principal=principal, elder_id=elder_id)
+    return [FamilyMemberRead.model_validate(f) for f in rows]
+
+
+@router.post("/elders/{elder_id}/family", response_model=FamilyMemberRead, status_code=201)
+def link_family(
+    elder_id: str,
+    data: FamilyLink,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    context: ContextDep,
+) -> FamilyMemberRead:
+    link = service.link_family_member(
+        session=session, principal=principal, elder_id=elder_id, data=data, now=context.clock.now()
+    )
+    return FamilyMemberRead.model_validate(link)

@@ -1,0 +1,1 @@
+"""Devices and telemetry: registry, credentials, ingestion, time series, latest values."""

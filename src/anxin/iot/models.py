@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from anxin.core.audit import Audited
+from anxin.core.db import ID, Base, new_id
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit key.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class DeviceType(Base):
+    """Mirror of the profile catalogue in `iot.profiles`, kept for integrity and listing."""
+
+    __tablename__ = "device_types"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name_en: Mapped[str] = mapped_column(String(120))
+    name_zh: Mapped[str] = mapped_column(String(120))
+    offline_after_s: Mapped[int]
+    metrics: Mapped[dict[str, Any]]
+
+
+class Device(Audited, Base):
+    __tablename__ = "devices"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    device_type: Mapped[str] = mapped_column(ForeignKey("device_types.code"))
+    name: Mapped[str] = mapped_column(String(120))
+    serial: Mapped[str | None] = mapped_column(String(120))
+    owner_kind: Mapped[str] = mapped_column(String(20))
+    owner_id: Mapped[str] = mapped_column(String(64))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime | None]
+    online: Mapped[bool] = mapped_column(default=False)
+    rejected_count: Mapped[int] = mapped_column(default=0)
+
+    __table_args__ = (Index("ix_devices_owner", "owner_kind", "owner_id"),)
+
+
+class IngestedMessage(Base):
+    """One row per (device, message id): the idempotency record for at-most-once storage."""
+
+    __tablename__ = "ingested_messages"
+
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    received_at: Mapped[datetime]
+
+
+class Reading(Base):
+    """The time series: one row per metric value (narrow, like ThingsBoard's ts_kv)."""
+
+    __tablename__ = "readings"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"))
+    ts: Mapped[datetime]
+    key: Mapped[str] = mapped_column(String(40))
+    num: Mapped[float | None] = mapped_column(Float)
+    text: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[str] = mapped_column(String(128))
+
+    __table_args__ = (Index("ix_readings_device_ts", "device_id", "ts", "id"),)
+
+
+class LatestValue(Base):
+    __tablename__ = "latest_values"
+
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    ts: Mapped[datetime]
+    num: Mapped[float | None] = mapped_column(Float)
+    text: Mapped[str | None] = mapped_column(Text)
+
+
+class TelemetryRejection(Base):
+    """Every rejected reading, with its reason: counted and visible, never silently dropped."""
+
+    __tablename__ = "telemetry_rejections"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    device_id: Mapped[str | None] = mapped_column(ForeignKey("devices.id"), index=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    message_id: Mapped[str | None] = mapped_column(String(128))
+    item_index: Mapped[int | None]
+    reason: Mapped[str] = mapped_column(String(500))

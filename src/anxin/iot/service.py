@@ -1,0 +1,411 @@
+"""Device registry and telemetry storage. Keyword-only; flush, never commit."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from anxin.core.access import visible_owner_ids
+from anxin.core.db import upsert_insert
+from anxin.core.errors import InvalidInput, NotFound, PermissionDenied, Unauthenticated
+from anxin.core.events import Event, EventBus
+from anxin.core.security import Principal, Role, hash_device_token, new_device_token
+from anxin.iot.ingest import ParsedReading, Rejection, Value, parse_payload
+from anxin.iot.models import (
+    Device,
+    DeviceType,
+    IngestedMessage,
+    LatestValue,
+    Reading,
+    TelemetryRejection,
+)
+from anxin.iot.profiles import PROFILES, PROFILES_BY_CODE, metrics_of
+from anxin.iot.schemas import DeviceCreate
+
+# Roles that manage devices for their organisation.
+DEVICE_ADMINS = frozenset({Role.ADMIN, Role.BUTLER, Role.WAREHOUSE_OPERATOR, Role.FARMER})
+TELEMETRY_SUBJECT = "iot.telemetry.{device_type}"
+
+
+def sync_device_types(*, session: Session) -> int:
+    """Make the device_types table match the profile catalogue; returns rows written."""
+    for profile in PROFILES:
+        row = session.get(DeviceType, profile.code) or DeviceType(code=profile.code)
+        row.name_en = profile.name_en
+        row.name_zh = profile.name_zh
+        row.offline_after_s = profile.offline_after_s
+        row.metrics = {k: m.as_dict() for k, m in metrics_of(profile).items()}
+        session.add(row)
+    session.flush()
+    return len(PROFILES)
+
+
+def list_device_types(*, session: Session) -> list[DeviceType]:
+    return list(session.scalars(select(DeviceType).order_by(DeviceType.code)))
+
+
+def register_device(
+    *, session: Session, organisation_id: str, data: DeviceCreate, now: datetime
+) -> tuple[Device, str]:
+    """Create a device and its access token; the plain token is returned once, stored hashed."""
+    profile = PROFILES_BY_CODE.get(data.device_type)
+    if profile is None or session.get(DeviceType, data.device_type) is None:
+        known = ", ".join(sorted(PROFILES_BY_CODE))
+        raise InvalidInput.field(
+            "device_type", f"unknown device type {data.device_type!r}; known: {known}"
+        )
+    if data.owner_kind not in profile.owner_kinds:
+        allowed = " or ".join(profile.owner_kinds)
+        raise InvalidInput.field(
+            "owner_kind", f"a {profile.code} belongs to a {allowed}, not a {data.owner_kind}"
+        )
+    token = new_device_token()
+    device = Device(
+        organisation_id=organisation_id,
+        device_type=data.device_type,
+        name=data.name,
+        serial=data.serial,
+        owner_kind=data.owner_kind,
+        owner_id=data.owner_id,
+        token_hash=hash_device_token(token),
+        attributes=data.attributes,
+        created_at=now,
+        online=False,
+        rejected_count=0,
+    )
+    session.add(device)
+    session.flush()
+    return device, token
+
+
+def rotate_token(*, session: Session, principal: Principal, device_id: str) -> tuple[Device, str]:
+    device = get_device(session=session, principal=principal, device_id=device_id)
+    _require_device_admin(principal)
+    token = new_device_token()
+    device.token_hash = hash_device_token(token)
+    session.flush()
+    return device, token
+
+
+def authenticate_device(*, session: Session, token: str) -> Device:
+    device = session.scalar(select(Device).where(Device.token_hash == hash_device_token(token)))
+    if device is None:
+        raise Unauthenticated("unknown device token")
+    return device
+
+
+def _require_device_admin(principal: Principal) -> None:
+    if principal.role not in DEVICE_ADMINS:
+        raise PermissionDenied(f"role {principal.role.value!r} may not manage devices")
+
+
+def _visible(session: Session, principal: Principal, device: Device) -> bool:
+    if device.organisation_id != principal.organisation_id:
+        return False
+    owners = visible_owner_ids(session, principal, device.owner_kind)
+    return owners is None or device.owner_id in owners
+
+
+def get_device(*, session: Session, principal: Principal, device_id: str) -> Device:
+    """A device the principal may see; 404 otherwise, so existence does not leak."""
+    device = session.get(Device, device_id)
+    if device is None or not _visible(session, principal, device):
+        raise NotFound(f"no device {device_id}")
+    return device
+
+
+def list_devices(
+    *,
+    session: Session,
+    principal: Principal,
+    owner_kind: str | None = None,
+    owner_id: str | None = None,
+) -> list[Device]:
+    stmt = select(Device).where(Device.organisation_id == principal.organisation_id)
+    if owner_kind:
+        stmt = stmt.where(Device.owner_kind == owner_kind)
+    if owner_id:
+        stmt = stmt.where(Device.owner_id == owner_id)
+    devices = session.scalars(stmt.order_by(Device.created_at, Device.id))
+    return [d for d in devices if _visible(session, principal, d)]
+
+
+def create_device(
+    *, session: Session, principal: Principal, data: DeviceCreate, now: datetime
+) -> tuple[Device, str]:
+    _require_device_admin(principal)
+    owners = visible_owner_ids(session, principal, data.owner_kind)
+    if owners is not None and data.owner_id not in owners:
+        raise InvalidInput.field("owner_id", f"no {data.owner_kind} {data.owner_id} you manage")
+    return register_device(
+        session=session, organisation_id=principal.organisation_id, data=data, now=now
+    )
+
+
+@dataclass(frozen=True)
+class IngestOutcome:
+    accepted: int
+    duplicates: int
+    rejections: list[Rejection]
+    stored: list[ParsedReading]
+
+
+def ingest(
+    *,
+    session: Session,
+    device: Device,
+    body: bytes,
+    content_type: str,
+    now: datetime,
+    bus: EventBus | None,
+    max_items: int = 5000,
+) -> IngestOutcome:
+    """Decode, validate and store one payload from one device (the transport-free entry point)."""
+    metrics = metrics_of(PROFILES_BY_CODE[device.device_type])
+    parsed, rejections = parse_payload(
+        body, content_type=content_type, metrics=metrics, now=now, max_items=max_items
+    )
+    return store_readings(
+        session=session, device=device, parsed=parsed, rejections=rejections, now=now, bus=bus
+    )
+
+
+def store_readings(
+    *,
+    session: Session,
+    device: Device,
+    parsed: Sequence[ParsedReading],
+    rejections: Sequence[Rejection],
+    now: datetime,
+    bus: EventBus | None,
+) -> IngestOutcome:
+    fresh = _claim_message_ids(session, device.id, parsed, now)
+    _insert_readings(session, device.id, fresh)
+    _upsert_latest(session, device.id, fresh)
+    _record_rejections(session, device, rejections, now)
+    if fresh:
+        device.last_seen_at = max(now, device.last_seen_at or now)
+        device.online = True
+    session.flush()
+    if fresh and bus is not None:
+        bus.publish(session, _telemetry_event(device, fresh, now))
+    return IngestOutcome(
+        accepted=len(fresh),
+        duplicates=len(parsed) - len(fresh),
+        rejections=list(rejections),
+        stored=fresh,
+    )
+
+
+def _claim_message_ids(
+    session: Session, device_id: str, parsed: Sequence[ParsedReading], now: datetime
+) -> list[ParsedReading]:
+    """Insert idempotency rows; only readings whose row is new are stored."""
+    by_id: dict[str, ParsedReading] = {}
+    for reading in parsed:
+        by_id.setdefault(reading.message_id, reading)
+    if not by_id:
+        return []
+    rows = [{"device_id": device_id, "message_id": m, "received_at": now} for m in by_id]
+    stmt = (
+        upsert_insert(session, IngestedMessage)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["device_id", "message_id"])
+        .returning(IngestedMessage.message_id)
+    )
+    claimed = set(session.scalars(stmt))
+    return [r for m, r in by_id.items() if m in claimed]
+
+
+def _encode(value: Value) -> tuple[float | None, str | None]:
+    if isinstance(value, bool):
+        return (1.0 if value else 0.0), None
+    if isinstance(value, float | int):
+        return float(value), None
+    return None, value
+
+
+def _insert_readings(session: Session, device_id: str, fresh: Sequence[ParsedReading]) -> None:
+    rows: list[dict[str, Any]] = []
+    for reading in fresh:
+        for key, value in reading.values.items():
+            num, text = _encode(value)
+            rows.append(
+                {
+                    "device_id": device_id,
+                    "ts": reading.ts,
+                    "key": key,
+                    "num": num,
+                    "text": text,
+                    "message_id": reading.message_id,
+                }
+            )
+    if rows:
+        session.execute(insert(Reading), rows)
+
+
+def _upsert_latest(session: Session, device_id: str, fresh: Sequence[ParsedReading]) -> None:
+    newest: dict[str, tuple[datetime, Value]] = {}
+    for reading in fresh:
+        for key, value in reading.values.items():
+            if key not in newest or reading.ts >= newest[key][0]:
+                newest[key] = (reading.ts, value)
+    if not newest:
+        return
+    rows = []
+    for key, (ts, value) in newest.items():
+        num, text = _encode(value)
+        rows.append({"device_id": device_id, "key": key, "ts": ts, "num": num, "text": text})
+    stmt = upsert_insert(session, LatestValue).values(rows)
+    excluded = stmt.excluded
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["device_id", "key"],
+        set_={"ts": excluded.ts, "num": excluded.num, "text": excluded.text},
+        # Late, out-of-order readings must not overwrite a newer latest value.
+        where=LatestValue.__table__.c.ts <= excluded.ts,
+    )
+    session.execute(stmt)
+
+
+def _record_rejections(
+    session: Session, device: Device | None, rejections: Sequence[Rejection], now: datetime
+) -> None:
+    if not rejections:
+        return
+    rows = [
+        {
+            "device_id": device.id if device else None,
+            "at": now,
+            "message_id": r.message_id,
+            "item_index": r.index,
+            "reason": r.reason[:500],
+        }
+        for r in rejections
+    ]
+    session.execute(insert(TelemetryRejection), rows)
+    if device is not None:
+        session.execute(
+            update(Device)
+            .where(Device.id == device.id)
+            .values(rejected_count=Device.rejected_count + len(rejections))
+        )
+        session.expire(device, ["rejected_count"])
+
+
+def record_payload_rejection(
+    *, session: Session, device: Device | None, reason: str, now: datetime
+) -> None:
+    """A whole payload refused (malformed, too large): still counted against the device."""
+    _record_rejections(session, device, [Rejection(None, None, reason)], now)
+
+
+def _telemetry_event(device: Device, fresh: Sequence[ParsedReading], now: datetime) -> Event:
+    return Event(
+        subject=TELEMETRY_SUBJECT.format(device_type=device.device_type),
+        occurred_at=now,
+        payload={
+            "device_id": device.id,
+            "device_type": device.device_type,
+            "organisation_id": device.organisation_id,
+            "owner_kind": device.owner_kind,
+            "owner_id": device.owner_id,
+            "readings": [
+                {"message_id": r.message_id, "ts": r.ts.isoformat(), "values": dict(r.values)}
+                for r in sorted(fresh, key=lambda r: r.ts)
+            ],
+        },
+    )
+
+
+def _decode(device_type: str, key: str, num: float | None, text: str | None) -> Value | None:
+    metric = metrics_of(PROFILES_BY_CODE[device_type]).get(key)
+    if metric is not None and metric.kind == "bool" and num is not None:
+        return num != 0.0
+    return num if num is not None else text
+
+
+def encode_cursor(ts: datetime, row_id: int) -> str:
+    return base64.urlsafe_b64encode(f"{ts.isoformat()}|{row_id}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor.encode()).decode()
+        ts_text, id_text = raw.rsplit("|", 1)
+        return datetime.fromisoformat(ts_text), int(id_text)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput.field("cursor", "not a cursor returned by this API") from exc
+
+
+def list_readings(
+    *,
+    session: Session,
+    principal: Principal,
+    device_id: str,
+    start: datetime | None,
+    end: datetime | None,
+    key: str | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    device = get_device(session=session, principal=principal, device_id=device_id)
+    if start and end and start >= end:
+        raise InvalidInput.field("start", "must be before end")
+    stmt = select(Reading).where(Reading.device_id == device.id)
+    if start:
+        stmt = stmt.where(Reading.ts >= start)
+    if end:
+        stmt = stmt.where(Reading.ts < end)
+    if key:
+        stmt = stmt.where(Reading.key == key)
+    if cursor:
+        after_ts, after_id = decode_cursor(cursor)
+        stmt = stmt.where(
+            or_(Reading.ts > after_ts, and_(Reading.ts == after_ts, Reading.id > after_id))
+        )
+    rows = list(session.scalars(stmt.order_by(Reading.ts, Reading.id).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    items = [
+        {
+            "ts": r.ts,
+            "key": r.key,
+            "value": _decode(device.device_type, r.key, r.num, r.text),
+            "message_id": r.message_id,
+        }
+        for r in rows
+    ]
+    next_cursor = encode_cursor(rows[-1].ts, rows[-1].id) if more and rows else None
+    return items, next_cursor
+
+
+def latest_values(
+    *, session: Session, principal: Principal, device_id: str
+) -> list[dict[str, Any]]:
+    device = get_device(session=session, principal=principal, device_id=device_id)
+    rows = session.scalars(
+        select(LatestValue).where(LatestValue.device_id == device.id).order_by(LatestValue.key)
+    )
+    return [
+        {"key": r.key, "ts": r.ts, "value": _decode(device.device_type, r.key, r.num, r.text)}
+        for r in rows
+    ]
+
+
+def list_rejections(
+    *, session: Session, principal: Principal, device_id: str, limit: int = 100
+) -> list[TelemetryRejection]:
+    device = get_device(session=session, principal=principal, device_id=device_id)
+    stmt = (
+        select(TelemetryRejection)
+        .where(TelemetryRejection.device_id == device.id)
+        .order_by(TelemetryRejection.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))

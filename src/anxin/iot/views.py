@@ -1,0 +1,178 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+
+from anxin.core.errors import InvalidInput, PayloadTooLarge, Unauthenticated
+from anxin.iot import service
+from anxin.iot.schemas import (
+    DeviceCreate,
+    DeviceRead,
+    DeviceRegistered,
+    DeviceTypeRead,
+    IngestResult,
+    LatestRead,
+    ReadingPage,
+    ReadingRead,
+    RejectionRead,
+)
+from anxin.people.deps import ContextDep, CurrentPrincipal, SessionDep
+
+router = APIRouter(prefix="/api/v1", tags=["iot"])
+
+
+def _bearer(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("send the device token as 'Authorization: Bearer <token>'")
+    return token.strip()
+
+
+async def read_body(request: Request) -> bytes:
+    """The raw payload, read in the event loop so the endpoint itself can run in a thread."""
+    return await request.body()
+
+
+@router.post(
+    "/telemetry",
+    response_model=IngestResult,
+    responses={422: {"description": "malformed payload, or every item rejected"}},
+)
+def post_telemetry(
+    request: Request,
+    body: Annotated[bytes, Depends(read_body)],
+    session: SessionDep,
+    context: ContextDep,
+) -> JSONResponse:
+    """Device ingestion: one reading, a batch, or SenML (RFC 8428); idempotent per message id."""
+    device = service.authenticate_device(session=session, token=_bearer(request))
+    now = context.clock.now()
+    limit = context.settings.max_payload_bytes
+    if len(body) > limit:
+        service.record_payload_rejection(
+            session=session,
+            device=device,
+            reason=f"payload of {len(body)} bytes over {limit}",
+            now=now,
+        )
+        session.commit()
+        raise PayloadTooLarge(f"payload of {len(body)} bytes exceeds the limit of {limit}")
+    try:
+        outcome = service.ingest(
+            session=session,
+            device=device,
+            body=body,
+            content_type=request.headers.get("content-type", "application/json"),
+            now=now,
+            bus=context.bus,
+            max_items=context.settings.max_batch_items,
+        )
+    except InvalidInput as exc:
+        service.record_payload_rejection(
+            session=session, device=device, reason=exc.message, now=now
+        )
+        session.commit()
+        raise
+    result = IngestResult(
+        accepted=outcome.accepted,
+        duplicates=outcome.duplicates,
+        rejected=len(outcome.rejections),
+        rejections=[
+            RejectionRead(index=r.index, message_id=r.message_id, reason=r.reason)
+            for r in outcome.rejections
+        ],
+    )
+    nothing_good = outcome.accepted == 0 and outcome.duplicates == 0
+    return JSONResponse(result.model_dump(mode="json"), status_code=422 if nothing_good else 200)
+
+
+@router.get("/device-types", response_model=list[DeviceTypeRead])
+def list_device_types(_: CurrentPrincipal, session: SessionDep) -> list[DeviceTypeRead]:
+    return [DeviceTypeRead.model_validate(t) for t in service.list_device_types(session=session)]
+
+
+@router.post("/devices", response_model=DeviceRegistered, status_code=201)
+def create_device(
+    data: DeviceCreate, principal: CurrentPrincipal, session: SessionDep, context: ContextDep
+) -> DeviceRegistered:
+    device, token = service.create_device(
+        session=session, principal=principal, data=data, now=context.clock.now()
+    )
+    return DeviceRegistered(**DeviceRead.model_validate(device).model_dump(), token=token)
+
+
+@router.get("/devices", response_model=list[DeviceRead])
+def list_devices(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    owner_kind: str | None = None,
+    owner_id: str | None = None,
+) -> list[DeviceRead]:
+    devices = service.list_devices(
+        session=session, principal=principal, owner_kind=owner_kind, owner_id=owner_id
+    )
+    return [DeviceRead.model_validate(d) for d in devices]
+
+
+@router.get("/devices/{device_id}", response_model=DeviceRead)
+def get_device(device_id: str, principal: CurrentPrincipal, session: SessionDep) -> DeviceRead:
+    return DeviceRead.model_validate(
+        service.get_device(session=session, principal=principal, device_id=device_id)
+    )
+
+
+@router.post("/devices/{device_id}/token", response_model=DeviceRegistered)
+def rotate_device_token(
+    device_id: str, principal: CurrentPrincipal, session: SessionDep
+) -> DeviceRegistered:
+    device, token = service.rotate_token(session=session, principal=principal, device_id=device_id)
+    return DeviceRegistered(**DeviceRead.model_validate(device).model_dump(), token=token)
+
+
+@router.get("/devices/{device_id}/readings", response_model=ReadingPage)
+def list_readings(
+    device_id: str,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    key: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: str | None = None,
+) -> ReadingPage:
+    for name, moment in (("start", start), ("end", end)):
+        if moment is not None and moment.tzinfo is None:
+            raise InvalidInput.field(name, "needs a time zone (e.g. 'Z' or '+08:00')")
+    items, next_cursor = service.list_readings(
+        session=session,
+        principal=principal,
+        device_id=device_id,
+        start=start,
+        end=end,
+        key=key,
+        limit=limit,
+        cursor=cursor,
+    )
+    return ReadingPage(items=[ReadingRead(**i) for i in items], next_cursor=next_cursor)
+
+
+@router.get("/devices/{device_id}/latest", response_model=list[LatestRead])
+def latest_values(
+    device_id: str, principal: CurrentPrincipal, session: SessionDep
+) -> list[LatestRead]:
+    rows = service.latest_values(session=session, principal=principal, device_id=device_id)
+    return [LatestRead(**r) for r in rows]
+
+
+@router.get("/devices/{device_id}/rejections", response_model=list[RejectionRead])
+def list_rejections(
+    device_id: str, principal: CurrentPrincipal, session: SessionDep
+) -> list[RejectionRead]:
+    rows = service.list_rejections(session=session, principal=principal, device_id=device_id)
+    return [
+        RejectionRead(index=r.item_index, message_id=r.message_id, reason=r.reason) for r in rows
+    ]

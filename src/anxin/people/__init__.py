@@ -1,0 +1,1 @@
+"""Organisations (tenants), users, roles and login."""

@@ -1,0 +1,107 @@
+"""Organisations and users. Keyword-only functions; they flush, the caller commits."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from anxin.core.errors import Conflict, NotFound, PermissionDenied, Unauthenticated
+from anxin.core.security import Principal, Role, hash_password, verify_password
+from anxin.people.models import Organisation, OrganisationKind, User
+from anxin.people.schemas import UserCreate
+
+# Hashing a throwaway value keeps a wrong username as slow as a wrong password.
+_DUMMY_HASH = hash_password("timing-equaliser-not-a-password")
+
+
+def create_organisation(
+    *, session: Session, name: str, kind: OrganisationKind, now: datetime
+) -> Organisation:
+    if session.scalar(select(Organisation).where(Organisation.name == name)) is not None:
+        raise Conflict(f"organisation {name!r} already exists")
+    org = Organisation(name=name, kind=kind, created_at=now)
+    session.add(org)
+    session.flush()
+    return org
+
+
+def get_organisation_by_name(*, session: Session, name: str) -> Organisation:
+    org = session.scalar(select(Organisation).where(Organisation.name == name))
+    if org is None:
+        raise NotFound(f"no organisation named {name!r}")
+    return org
+
+
+def create_user(*, session: Session, organisation_id: str, data: UserCreate, now: datetime) -> User:
+    if session.get(Organisation, organisation_id) is None:
+        raise NotFound(f"no organisation {organisation_id}")
+    if session.scalar(select(User).where(User.username == data.username)) is not None:
+        raise Conflict(f"username {data.username!r} is taken")
+    user = User(
+        organisation_id=organisation_id,
+        username=data.username,
+        display_name=data.display_name,
+        role=data.role,
+        password_hash=hash_password(data.password),
+        phone=data.phone,
+        email=data.email,
+        created_at=now,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def principal_of(user: User) -> Principal:
+    return Principal(
+        user_id=user.id,
+        organisation_id=user.organisation_id,
+        role=user.role,
+        username=user.username,
+    )
+
+
+def authenticate(*, session: Session, username: str, password: str) -> Principal:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        verify_password(_DUMMY_HASH, password)
+        raise Unauthenticated("wrong username or password")
+    if not verify_password(user.password_hash, password) or not user.is_active:
+        raise Unauthenticated("wrong username or password")
+    return principal_of(user)
+
+
+def load_principal(*, session: Session, user_id: str) -> Principal:
+    user = session.get(User, user_id)
+    if user is None or not user.is_active:
+        raise Unauthenticated("the account no longer exists or is disabled")
+    return principal_of(user)
+
+
+def get_user(*, session: Session, principal: Principal, user_id: str) -> User:
+    user = session.get(User, user_id)
+    if user is None or user.organisation_id != principal.organisation_id:
+        raise NotFound(f"no user {user_id}")
+    if principal.role != Role.ADMIN and user.id != principal.user_id:
+        raise NotFound(f"no user {user_id}")
+    return user
+
+
+def list_users(*, session: Session, principal: Principal) -> list[User]:
+    if principal.role != Role.ADMIN:
+        raise PermissionDenied("only an administrator may list users")
+    stmt = (
+        select(User)
+        .where(User.organisation_id == principal.organisation_id)
+        .order_by(User.username)
+    )
+    return list(session.scalars(stmt))
+
+
+def set_active(*, session: Session, principal: Principal, user_id: str, active: bool) -> User:
+    user = get_user(session=session, principal=principal, user_id=user_id)
+    user.is_active = active
+    session.flush()
+    return user

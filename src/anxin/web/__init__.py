@@ -1,0 +1,1 @@
+"""Console pages (server-rendered); a leaf that calls services only."""

@@ -1,0 +1,102 @@
+"""Console pages: login, logout, and the home page with the caller's elders and devices."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from anxin.core.clock import format_local
+from anxin.core.errors import Unauthenticated
+from anxin.homecare import service as homecare
+from anxin.iot import service as iot
+from anxin.people import service as people
+from anxin.people.deps import SessionDep
+from anxin.web.i18n import LANGUAGES, label
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")
+templates.env.globals["local_time"] = format_local
+
+router = APIRouter(tags=["console"], include_in_schema=False)
+
+
+def mount_static(app: FastAPI) -> None:
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+
+def language(request: Request) -> str:
+    wanted = request.query_params.get("lang")
+    if wanted in LANGUAGES:
+        request.session["lang"] = wanted
+    lang = request.session.get("lang", "zh")
+    return lang if lang in LANGUAGES else "zh"
+
+
+def render(request: Request, template: str, status_code: int = 200, **data: Any) -> HTMLResponse:
+    lang = language(request)
+    data.update(lang=lang, t=lambda key: label(key, lang))
+    return templates.TemplateResponse(request, template, data, status_code=status_code)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request) -> HTMLResponse:
+    return render(request, "login.html", error=None)
+
+
+@router.post("/login", response_model=None)
+def login(
+    request: Request,
+    session: SessionDep,
+    username: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+) -> Response:
+    try:
+        principal = people.authenticate(session=session, username=username, password=password)
+    except Unauthenticated:
+        return render(request, "login.html", status_code=401, error="login_failed")
+    request.session.clear()
+    request.session["uid"] = principal.user_id
+    return RedirectResponse("/", status_code=303)
+
+
+@router.post("/logout")
+def logout(request: Request) -> RedirectResponse:
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/", response_class=HTMLResponse, response_model=None)
+def home(request: Request, session: SessionDep) -> Response:
+    uid = request.session.get("uid")
+    if not uid:
+        return RedirectResponse("/login", status_code=303)
+    try:
+        principal = people.load_principal(session=session, user_id=str(uid))
+    except Unauthenticated:
+        request.session.clear()
+        return RedirectResponse("/login", status_code=303)
+    user = people.get_user(session=session, principal=principal, user_id=principal.user_id)
+    cards = []
+    for elder in homecare.list_elders(session=session, principal=principal):
+        household = homecare.get_household(
+            session=session, principal=principal, household_id=elder.household_id
+        )
+        devices = iot.list_devices(
+            session=session, principal=principal, owner_kind="household", owner_id=household.id
+        )
+        cards.append(
+            {
+                "elder": elder,
+                "household": household,
+                "devices": [
+                    (d, iot.latest_values(session=session, principal=principal, device_id=d.id))
+                    for d in devices
+                ],
+            }
+        )
+    return render(request, "home.html", user=user, cards=cards)

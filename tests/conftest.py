@@ -1,0 +1,196 @@
+"""Shared fixtures: a fresh, migrated database per test on SQLite or PostgreSQL.
+
+Set ANXIN_TEST_DATABASE_URL to a PostgreSQL URL (postgresql+psycopg://user:pw@host/db) to run
+the whole suite there; each test then gets its own database cloned from a migrated template.
+Without it, each test gets its own SQLite file copied from a migrated template.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from anxin.app import create_app
+from anxin.bootstrap import prepare_database
+from anxin.core.clock import FrozenClock
+from anxin.core.config import Settings
+from anxin.core.db import Database
+from anxin.demo import DemoInfo, seed_demo
+
+PG_URL = os.environ.get("ANXIN_TEST_DATABASE_URL", "")
+ON_POSTGRES = PG_URL.startswith("postgresql")
+TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+START = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    skip_pg = pytest.mark.skip(reason="needs ANXIN_TEST_DATABASE_URL pointing at PostgreSQL")
+    for item in items:
+        if "pg" in item.keywords and not ON_POSTGRES:
+            item.add_marker(skip_pg)
+
+
+def make_settings(database_url: str, **overrides: object) -> Settings:
+    return Settings(
+        environment="test",
+        database_url=database_url,
+        secret_key=SecretStr(TEST_SECRET),
+        **overrides,  # type: ignore[arg-type]
+    )
+
+
+class PostgresCloner:
+    """Clones a migrated template database per test (CREATE DATABASE … TEMPLATE)."""
+
+    def __init__(self, url: str) -> None:
+        self.base = make_url(url)
+        self.admin = create_engine(
+            self.base.set(database="postgres"), isolation_level="AUTOCOMMIT", pool_size=1
+        )
+        self.template = f"anxin_tpl_{uuid.uuid4().hex[:8]}"
+
+    def url_for(self, name: str) -> str:
+        return self.base.set(database=name).render_as_string(hide_password=False)
+
+    def create_template(self) -> None:
+        with self.admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{self.template}"'))
+        prepare_database(make_settings(self.url_for(self.template)))
+
+    def clone(self) -> str:
+        name = f"anxin_t_{uuid.uuid4().hex[:12]}"
+        with self.admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"'))
+        return name
+
+    def drop(self, name: str) -> None:
+        with self.admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    if ON_POSTGRES:
+        cloner = PostgresCloner(PG_URL)
+        cloner.create_template()
+        yield cloner
+        cloner.drop(cloner.template)
+        cloner.admin.dispose()
+        return
+    path = tmp_path_factory.mktemp("template") / "anxin.db"
+    prepare_database(make_settings(f"sqlite:///{path}"))
+    yield path
+
+
+@pytest.fixture
+def database_url(database_template: object, tmp_path: Path) -> Iterator[str]:
+    """A fresh database with the current schema and reference data, for this test only."""
+    if isinstance(database_template, PostgresCloner):
+        name = database_template.clone()
+        yield database_template.url_for(name)
+        database_template.drop(name)
+        return
+    assert isinstance(database_template, Path)
+    target = tmp_path / "anxin.db"
+    shutil.copyfile(database_template, target)
+    yield f"sqlite:///{target}"
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return make_settings(database_url)
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(START)
+
+
+@pytest.fixture
+def app(settings: Settings, clock: FrozenClock) -> Iterator[FastAPI]:
+    application = create_app(settings, clock=clock)
+    yield application
+    application.state.context.db.dispose()
+
+
+@pytest.fixture
+def db(app: FastAPI) -> Database:
+    database: Database = app.state.context.db
+    return database
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def demo(db: Database, clock: FrozenClock, tmp_path: Path) -> DemoInfo:
+    """The demo organisation: a household with an elder, two children, a butler, three devices."""
+    with db.session_scope(actor="test:seed") as session:
+        return seed_demo(session=session, now=clock.now(), token_file=tmp_path / "tokens.json")
+
+
+@dataclass
+class Login:
+    username: str
+    headers: dict[str, str]
+
+
+def login(client: TestClient, username: str, password: str) -> Login:
+    response = client.post("/api/v1/auth/token", data={"username": username, "password": password})
+    assert response.status_code == 200, response.text
+    token = response.json()["access_token"]
+    return Login(username, {"Authorization": f"Bearer {token}"})
+
+
+DEMO_PASSWORDS = {
+    "admin": "demo-admin-pass",
+    "butler": "demo-butler-pass",
+    "teamlead": "demo-teamlead-pass",
+    "son": "demo-son-pass",
+    "daughter": "demo-daughter-pass",
+    "elder": "demo-elder-pass",
+    "neighbour-family": "demo-zhao-pass",
+}
+
+
+@pytest.fixture
+def as_user(client: TestClient, demo: DemoInfo) -> object:
+    """`as_user("son")` logs a demo user in and returns its auth headers."""
+
+    def _login(username: str) -> dict[str, str]:
+        return login(client, username, DEMO_PASSWORDS[username]).headers
+
+    return _login
+
+
+def device_headers(token: str, content_type: str = "application/json") -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", "Content-Type": content_type}
+
+
+@pytest.fixture
+def demo_devices(demo: DemoInfo, db: Database) -> dict[str, tuple[str, str]]:
+    """device_type -> (device id, token) for the demo household."""
+    from anxin.iot.models import Device
+
+    with db.session_scope() as session:
+        out = {}
+        for device_id, token in demo.device_tokens.items():
+            device = session.get(Device, device_id)
+            assert device is not None
+            out[device.device_type] = (device_id, token)
+        return out
