@@ -39,6 +39,15 @@ def test_known_key_id_and_vkey() -> None:
         Verifier.from_vkey(f"{name}+00000000+{blob}")
 
 
+def test_vkey_with_plus_in_base64_round_trips() -> None:
+    for _ in range(200):
+        ver = Signer.generate("w.example/1", ALG_COSIGNATURE_V1).verifier
+        if "+" in ver.vkey.split("+", 2)[2]:
+            assert Verifier.from_vkey(ver.vkey) == ver
+            return
+    pytest.fail("no key with '+' in its base64 in 200 tries")
+
+
 def test_sign_and_open_checkpoint() -> None:
     log = Signer.generate("anxin.example/ledger")
     w1 = Signer.generate("bank.example/w1", ALG_COSIGNATURE_V1)

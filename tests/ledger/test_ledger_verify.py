@@ -93,6 +93,33 @@ def test_fast_leaf_encoding_is_rfc8785(org: str) -> None:
     assert entry.parse_leaf(env.leaf()) == env
 
 
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**60), max_value=2**60)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(json_values)
+def test_fast_canonical_json_is_rfc8785(value: object) -> None:
+    import rfc8785
+
+    try:
+        want = bytes(rfc8785.dumps(value))
+    except Exception:
+        with pytest.raises(EntryError):
+            entry.canonical_json(value)
+        return
+    assert entry.canonical_json(value) == want
+
+
 def test_verify_bundle_yes_and_every_no() -> None:
     log = Log(11)
     w1 = Signer.generate("bank-a/w", ALG_COSIGNATURE_V1)

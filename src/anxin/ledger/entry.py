@@ -34,8 +34,44 @@ class EntryError(ValueError):
     """An entry or body that cannot be put in, or checked against, the ledger."""
 
 
+_MAX_SAFE_INT = 2**53 - 1
+
+
+def _plain_json(value: Any) -> bool:
+    """True when RFC 8785 output equals sorted, compact ``json.dumps`` output.
+
+    That holds for strings, booleans, null, integers in the IEEE-754 safe range, and
+    objects whose keys sort the same by UTF-16 code unit as by code point (no key has a
+    character beyond the BMP). Floats are left to the full encoder: ECMAScript number
+    formatting differs from Python's ``repr``.
+    """
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return True
+    if kind is int:
+        return bool(-_MAX_SAFE_INT <= value <= _MAX_SAFE_INT)
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str or not _plain_json(item):
+                return False
+            if not key.isascii() and any(ord(c) > 0xFFFF for c in key):
+                return False
+        return True
+    if kind is list:
+        return all(_plain_json(item) for item in value)
+    return False
+
+
 def canonical_json(value: Any) -> bytes:
     """RFC 8785 (JCS) bytes of ``value``; rejects what JSON cannot carry exactly."""
+    if _plain_json(value):
+        # The common case (no floats) through the C encoder, three times faster;
+        # a property test holds it byte-equal to rfc8785.
+        try:
+            text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+            return text.encode()
+        except UnicodeEncodeError as exc:  # a lone surrogate cannot be UTF-8
+            raise EntryError(f"body is not canonicalisable JSON: {exc}") from exc
     try:
         return bytes(rfc8785.dumps(value))
     except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:

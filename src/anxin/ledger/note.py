@@ -88,7 +88,8 @@ class Verifier:
 
     @classmethod
     def from_vkey(cls, text: str) -> Verifier:
-        parts = text.strip().split("+")
+        # Names hold no '+', but standard base64 may: split twice from the left only.
+        parts = text.strip().split("+", 2)
         if len(parts) != 3:
             raise NoteError("a verifier key is name+keyid+base64key")
         name, kid, blob = parts

@@ -26,7 +26,9 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
 
 from anxin.core.clock import SystemClock
 from anxin.core.errors import AnxinError, InvalidInput, NotFound, PermissionDenied, RuleViolation
@@ -162,6 +164,48 @@ def _lock_tree(session: Session, at: datetime) -> int:
     )
 
 
+_ENTRY_COLUMNS = (
+    "seq",
+    "dedup_key",
+    "entry_type",
+    "organisation_id",
+    "submitted_at",
+    "payload_sha256",
+    "leaf",
+    "body",
+)
+
+
+def _bind_value(conn: Connection, column: ColumnElement[Any], value: Any) -> Any:
+    """``value`` as the driver wants it for ``column`` (e.g. our UTC datetime handling)."""
+    proc = column.type.bind_processor(conn.dialect)
+    return proc(value) if proc else value
+
+
+def _insert_many(
+    conn: Connection, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]]
+) -> None:
+    """Driver-level executemany: the hot path of appends.
+
+    SQLAlchemy's per-row parameter processing costs more than the hashing here, and every
+    value is already in driver form (str, int, bytes, the pre-bound timestamp).
+    """
+    style = conn.dialect.paramstyle
+    if style == "qmark":
+        mark = "?"
+    elif style in ("format", "pyformat"):
+        mark = "%s"
+    else:  # an unusual driver: let SQLAlchemy do it
+        conn.execute(insert(table), [dict(zip(columns, r, strict=True)) for r in rows])
+        return
+    quote = conn.dialect.identifier_preparer.quote
+    sql = (
+        f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608
+        f"VALUES ({', '.join([mark] * len(columns))})"
+    )
+    conn.exec_driver_sql(sql, rows)  # identifiers come from our own table metadata
+
+
 def tree_size(*, session: Session) -> int:
     size = session.execute(select(LedgerTree.size).where(LedgerTree.id == TREE_ROW)).scalar()
     return int(size or 0)
@@ -220,8 +264,9 @@ def append_entries(
     edge_ids = merkle.CompactRange.edge_ids(size)
     edge = read_nodes(session, edge_ids)
     acc = merkle.CompactRange(size, [edge[i] for i in edge_ids])
-    entry_rows: list[dict[str, Any]] = []
-    node_rows: list[dict[str, Any]] = []
+    entry_rows: list[tuple[Any, ...]] = []
+    node_rows: list[tuple[Any, ...]] = []
+    stamp_db = _bind_value(session.connection(), LedgerEntry.__table__.c.submitted_at, at)
     out: list[int] = []
     for (env, body_text), key in zip(prepared, keys, strict=True):
         seq = known.get(key)
@@ -230,25 +275,24 @@ def append_entries(
             known[key] = seq
             leaf = env.leaf()
             entry_rows.append(
-                {
-                    "seq": seq,
-                    "dedup_key": key,
-                    "entry_type": env.entry_type,
-                    "organisation_id": env.organisation,
-                    "submitted_at": at,
-                    "payload_sha256": env.payload_sha256,
-                    "leaf": leaf,
-                    "body": body_text,
-                }
+                (
+                    seq,
+                    key,
+                    env.entry_type,
+                    env.organisation,
+                    stamp_db,
+                    env.payload_sha256,
+                    leaf,
+                    body_text,
+                )
             )
             for node, digest in acc.append(merkle.leaf_hash(leaf)):
-                node_rows.append({"key": node_key(node.level, node.idx), "hash": digest})
+                node_rows.append((node_key(node.level, node.idx), digest))
         out.append(seq)
     if entry_rows:
-        # Core executemany: the ORM's bulk path costs more than the hashing on this route.
         conn = session.connection()
-        conn.execute(insert(cast(Table, LedgerEntry.__table__)), entry_rows)
-        conn.execute(insert(cast(Table, LedgerNode.__table__)), node_rows)
+        _insert_many(conn, cast(Table, LedgerEntry.__table__), _ENTRY_COLUMNS, entry_rows)
+        _insert_many(conn, cast(Table, LedgerNode.__table__), ("key", "hash"), node_rows)
         session.execute(
             update(LedgerTree)
             .where(LedgerTree.id == TREE_ROW)
