@@ -17,6 +17,8 @@ from anxin.core.context import AppContext
 from anxin.core.errors import AnxinError, FieldProblem
 from anxin.homecare import views as homecare_views
 from anxin.iot import views as iot_views
+from anxin.ledger import views as ledger_views
+from anxin.life import views as life_views
 from anxin.people import views as people_views
 from anxin.web import views as web_views
 
@@ -86,6 +88,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         people_views.router,
         iot_views.router,
         homecare_views.router,
+        life_views.router,
+        ledger_views.router,
         web_views.router,
     ):
         app.include_router(router)

@@ -18,6 +18,8 @@ from anxin.core.config import Settings, get_settings
 from anxin.core.db import Database
 from anxin.core.errors import AnxinError
 from anxin.core.security import Role
+from anxin.ledger import commands as ledger_commands
+from anxin.life import commands as life_commands
 
 app = typer.Typer(
     help="anxin (安心): protection services on live data from the physical world.",
@@ -31,6 +33,8 @@ device_app = typer.Typer(help="Manage devices.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 app.add_typer(org_app, name="org")
 app.add_typer(device_app, name="device")
+app.add_typer(life_commands.app, name="life")
+app.add_typer(ledger_commands.app, name="ledger")
 
 P = ParamSpec("P")
 R = TypeVar("R")
