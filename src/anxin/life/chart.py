@@ -28,11 +28,18 @@ def _nice_step(top: float, ticks: int = 5) -> float:
     return 10.0 * magnitude
 
 
-def _money_tick(value: float) -> str:
-    if value >= 1e8:
-        return f"{value / 1e8:g}亿"
-    if value >= 1e4:
-        return f"{value / 1e4:g}万"
+def _money_tick(value: float, lang: str) -> str:
+    # Chinese readers count in 万 (1e4) and 亿 (1e8); English readers in k and M
+    if lang == "zh":
+        if value >= 1e8:
+            return f"{value / 1e8:g}亿"
+        if value >= 1e4:
+            return f"{value / 1e4:g}万"
+    else:
+        if value >= 1e6:
+            return f"{value / 1e6:g}M"
+        if value >= 1e3:
+            return f"{value / 1e3:g}k"
     return f"{value:g}"
 
 
@@ -43,6 +50,7 @@ def line_chart(
     x_label: str,
     width: int = 760,
     height: int = 320,
+    lang: str = "zh",
 ) -> str:
     """SVG markup; every point carries a <title> so hovering shows the exact amount."""
     left, right, top, bottom = 64, 16, 36, 44
@@ -70,7 +78,7 @@ def line_chart(
         parts.append(
             f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#dde3ea"/>'
             f'<text x="{left - 6}" y="{y + 4:.1f}" font-size="11" text-anchor="end">'
-            f"{_money_tick(tick)}</text>"
+            f"{_money_tick(tick, lang)}</text>"
         )
         tick += step
     label_every = max(1, math.ceil(len(years) / 12))
@@ -97,10 +105,11 @@ def line_chart(
                 f'<circle cx="{sx(yr):.1f}" cy="{sy(v):.1f}" r="2" fill="{escape(s.colour)}">'
                 f"<title>{escape(s.label)} {yr}: {v:,.2f}</title></circle>"
             )
-        lx = left + 12 + n * 190
+        # legend on the title line, right-aligned, clear of the plot
+        lx = width - right - (len(series) - n) * 170
         parts.append(
-            f'<rect x="{lx}" y="{top + 4}" width="14" height="4" fill="{escape(s.colour)}"/>'
-            f'<text x="{lx + 20}" y="{top + 10}" font-size="12">{escape(s.label)}</text>'
+            f'<rect x="{lx}" y="12" width="14" height="4" fill="{escape(s.colour)}"/>'
+            f'<text x="{lx + 20}" y="18" font-size="12">{escape(s.label)}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)

@@ -172,6 +172,7 @@ def illustration_page(request: Request, context: ContextDep, session: SessionDep
                 ],
                 title=t("chart_title"),
                 x_label=t("chart_x"),
+                lang=lang,
             )
         except ValidationError as exc:
             data["error"] = "; ".join(

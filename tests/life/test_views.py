@@ -1,0 +1,104 @@
+"""Quote and illustration API (JSON and CSV) and the console page."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from decimal import Decimal
+
+import pytest
+from fastapi.testclient import TestClient
+
+from anxin.core.clock import FrozenClock
+from anxin.core.db import Database
+from anxin.core.security import Role
+from anxin.demo import DemoInfo
+from anxin.people import service as people
+from anxin.people.schemas import UserCreate
+from tests.conftest import login
+
+Headers = Callable[[str], dict[str, str]]
+BODY = {"issue_age": 30, "sex": "F", "pay_term": 10, "sum_assured": "100000", "years": 30}
+
+
+@pytest.fixture
+def agent(client: TestClient, demo: DemoInfo, db: Database, clock: FrozenClock) -> dict[str, str]:
+    with db.session_scope(actor="test:seed") as session:
+        people.create_user(
+            session=session,
+            organisation_id=demo.organisation_id,
+            data=UserCreate(
+                username="agent.li", display_name="Li", role=Role.AGENT, password="agent-pass-123"
+            ),
+            now=clock.now(),
+        )
+    return login(client, "agent.li", "agent-pass-123").headers
+
+
+def test_quote_by_sum_assured_and_by_premium(client: TestClient, agent: dict[str, str]) -> None:
+    r = client.post("/api/v1/life/quote", json=BODY, headers=agent)
+    assert r.status_code == 200, r.text
+    q = r.json()
+    # the clock is 2026-11-29: the 2.5% rate applies, and the sum assured grows at it
+    assert q["pricing_rate"] == "0.025" and q["growth"] == "0.025"
+    assert q["table"] == "CL2(2010-2013)"
+    assert Decimal(q["gross_premium"]) > Decimal(q["net_premium"]) > 0
+    by_premium = {**BODY, "sum_assured": None, "premium": q["gross_premium"]}
+    r2 = client.post("/api/v1/life/quote", json=by_premium, headers=agent)
+    assert r2.status_code == 200, r2.text
+    # one fen of premium buys about 0.08 yuan of sum assured here
+    assert abs(Decimal(r2.json()["sum_assured"]) - Decimal("100000")) <= Decimal("0.10")
+
+
+def test_single_premium_invariant_over_http(client: TestClient, agent: dict[str, str]) -> None:
+    body = {"issue_age": 50, "sex": "M", "pay_term": 1, "sum_assured": "102500"}
+    r = client.post("/api/v1/life/quote", json=body, headers=agent)
+    assert r.json()["net_premium"] == "100000.00"
+
+
+def test_illustration_json_and_csv_agree(client: TestClient, agent: dict[str, str]) -> None:
+    r = client.post("/api/v1/life/illustration", json=BODY, headers=agent)
+    assert r.status_code == 200, r.text
+    rows = r.json()["rows"]
+    assert len(rows) == 30 and rows[0]["policy_year"] == 1
+    c = client.get("/api/v1/life/illustration.csv", params=BODY, headers=agent)
+    assert c.status_code == 200, c.text
+    assert c.headers["content-type"].startswith("text/csv")
+    parsed = list(csv.DictReader(io.StringIO(c.text)))
+    assert [p["cash_value"] for p in parsed] == [row["cash_value"] for row in rows]
+    g = client.get("/api/v1/life/illustration", params=BODY, headers=agent)
+    assert g.json() == r.json()
+
+
+def test_bad_input_is_a_clear_422(client: TestClient, agent: dict[str, str]) -> None:
+    both = {**BODY, "premium": "1000"}
+    r = client.post("/api/v1/life/quote", json=both, headers=agent)
+    assert r.status_code == 422 and "exactly one" in r.json()["message"]
+    early = {**BODY, "issue_date": "2021-06-01"}
+    r = client.post("/api/v1/life/quote", json=early, headers=agent)
+    assert r.status_code == 422 and "pricing rate" in r.json()["message"]
+    r = client.post("/api/v1/life/quote", json={**BODY, "pay_term": 7}, headers=agent)
+    assert r.status_code == 422
+
+
+def test_roles(client: TestClient, as_user: Headers) -> None:
+    assert client.post("/api/v1/life/quote", json=BODY).status_code == 401
+    assert client.post("/api/v1/life/quote", json=BODY, headers=as_user("son")).status_code == 403
+    assert client.post("/api/v1/life/quote", json=BODY, headers=as_user("admin")).status_code == 200
+
+
+def test_console_page_renders_the_table_and_chart(client: TestClient, demo: DemoInfo) -> None:
+    page = client.get("/life/illustration", follow_redirects=False)
+    assert page.status_code == 303
+    client.post("/login", data={"username": "admin", "password": "demo-admin-pass"})
+    page = client.get("/life/illustration", params={**BODY, "lang": "en"})
+    assert page.status_code == 200
+    html = page.text
+    assert "<svg" in html and "series-cash-value" in html and "series-premiums" in html
+    assert html.count('<tr data-year="') == 30
+    assert "Cash value" in html
+    zh = client.get("/life/illustration", params={**BODY, "lang": "zh"}).text
+    assert "现金价值" in zh and "累计保费" in zh
+    bad = client.get("/life/illustration", params={**BODY, "pay_term": "7"})
+    assert bad.status_code == 422 and 'id="error"' in bad.text
