@@ -100,5 +100,11 @@ def test_console_page_renders_the_table_and_chart(client: TestClient, demo: Demo
     assert "Cash value" in html
     zh = client.get("/life/illustration", params={**BODY, "lang": "zh"}).text
     assert "现金价值" in zh and "累计保费" in zh
+    # the CSV link and the language switch carry the quote, the CSV link without lang
+    assert 'href="/api/v1/life/illustration.csv?issue_age=30&amp;sex=F' in zh
+    assert "lang=en" in zh and "illustration.csv?" in zh
+    csv_href = zh.split('id="csv-link"')[0].rsplit('href="', 1)[1].split('"')[0]
+    csv_resp = client.get(csv_href.replace("&amp;", "&"))
+    assert csv_resp.status_code == 200 and csv_resp.text.startswith("policy_year,")
     bad = client.get("/life/illustration", params={**BODY, "pay_term": "7"})
     assert bad.status_code == 422 and 'id="error"' in bad.text

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
@@ -143,7 +144,17 @@ def illustration_page(request: Request, context: ContextDep, session: SessionDep
         return en if lang == "en" else zh
 
     form = _form_values(request)
-    data: dict[str, Any] = {"lang": lang, "t": t, "form": form, "result": None, "error": None}
+    filled = {k: v for k, v in form.items() if v != ""}
+    data: dict[str, Any] = {
+        "lang": lang,
+        "t": t,
+        "form": form,
+        "result": None,
+        "error": None,
+        # the same quote in the API's terms (no lang), and this page in the other language
+        "csv_query": urlencode(filled),
+        "other_language": urlencode(filled | {"lang": "zh" if lang == "en" else "en"}),
+    }
     if form["issue_age"]:
         try:
             body = QuoteRequest.model_validate(
@@ -152,7 +163,6 @@ def illustration_page(request: Request, context: ContextDep, session: SessionDep
             )
             result = service.illustration(request=body, today=_today(context))
             data["result"] = result
-            data["csv_query"] = request.url.query
             years = [r.policy_year for r in result.rows]
             data["chart"] = line_chart(
                 years,
