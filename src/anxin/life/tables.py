@@ -40,9 +40,9 @@ class Sex(enum.StrEnum):
 class CLBusiness(enum.StrEnum):
     """The three business lines of CL(2010-2013), each with a male and a female table."""
 
-    NON_PENSION_1 = "non_pension_1"  # CL1/CL2: term and whole-life assurance, health
+    NON_PENSION_1 = "non_pension_1"  # CL1/CL2, the basis anxin prices whole life on
     NON_PENSION_2 = "non_pension_2"  # CL3/CL4
-    PENSION = "pension"  # CL5/CL6: annuities
+    PENSION = "pension"  # CL5/CL6
 
 
 _CL_CODES: dict[tuple[CLBusiness, Sex], str] = {
