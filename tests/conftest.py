@@ -194,3 +194,97 @@ def demo_devices(demo: DemoInfo, db: Database) -> dict[str, tuple[str, str]]:
             assert device is not None
             out[device.device_type] = (device_id, token)
         return out
+
+
+# --- live server and browser, for end-to-end tests -------------------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# Settings a live server runs with: background workers on, as in `anxin serve`.
+LIVE_SETTINGS: dict[str, object] = {}
+
+
+@dataclass
+class LiveServer:
+    url: str
+    app: FastAPI
+    clock: FrozenClock
+    db: Database
+    demo: DemoInfo
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def live_server(database_url: str, clock: FrozenClock, tmp_path: Path) -> Iterator[LiveServer]:
+    """uvicorn on a free loopback port, in a thread, with the demo seeded and workers running."""
+    import threading
+    import time
+
+    import uvicorn
+
+    application = create_app(make_settings(database_url, **LIVE_SETTINGS), clock=clock)
+    database: Database = application.state.context.db
+    with database.session_scope(actor="test:seed") as session:
+        info = seed_demo(session=session, now=clock.now(), token_file=tmp_path / "tokens.json")
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("live server did not start")
+        time.sleep(0.05)
+    yield LiveServer(f"http://127.0.0.1:{port}", application, clock, database, info)
+    server.should_exit = True
+    thread.join(timeout=15)
+    database.dispose()
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[object]:
+    """Debian's chromium driven by Playwright (no browser download: the package is required)."""
+    if not CHROMIUM.exists():
+        pytest.fail("browser tests need Debian's chromium at /usr/bin/chromium (make system-deps)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium: object) -> Iterator[object]:
+    context = chromium.new_context(locale="zh-CN", timezone_id="Asia/Shanghai")  # type: ignore[attr-defined]
+    browser_page = context.new_page()
+    browser_page.set_default_timeout(15_000)
+    yield browser_page
+    context.close()
+
+
+def browser_login(page: object, base_url: str, username: str) -> None:
+    page.goto(f"{base_url}/login")  # type: ignore[attr-defined]
+    page.fill("input[name=username]", username)  # type: ignore[attr-defined]
+    page.fill("input[name=password]", DEMO_PASSWORDS[username])  # type: ignore[attr-defined]
+    page.click("button[type=submit]")  # type: ignore[attr-defined]
+    page.wait_for_url(f"{base_url}/**")  # type: ignore[attr-defined]

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
@@ -71,3 +72,27 @@ class InProcessBus:
 
     def subscriptions(self) -> list[str]:
         return [pattern for pattern, _ in self._subscriptions]
+
+
+def after_commit(session: Session, action: Callable[[], None]) -> None:
+    """Run `action` once the session's transaction commits; drop it if it rolls back.
+
+    Handlers run inside the transaction, so anything that leaves the process (a push to a
+    browser, a publish to a broker) must wait until the work is durable.
+    """
+    session.info.setdefault("after_commit", []).append(action)
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _run_after_commit(session: Session) -> None:
+    actions: list[Callable[[], None]] = session.info.pop("after_commit", [])
+    for action in actions:
+        try:
+            action()
+        except Exception:  # one failing listener must not stop the others
+            log.exception("after-commit action failed")
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _drop_after_rollback(session: Session) -> None:
+    session.info.pop("after_commit", None)

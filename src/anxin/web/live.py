@@ -1,0 +1,85 @@
+"""Live updates for console pages over server-sent events (SSE).
+
+Domain events reach the hub only after their transaction commits, so a browser is never told
+about an alarm that was rolled back. Each connection carries the viewer's visibility filter:
+a family's page hears only about its own household.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from anxin.core.events import Event, EventBus, after_commit
+
+# Events pushed to consoles; owners publish them with organisation_id, owner_kind, owner_id.
+LIVE_SUBJECTS = ("alerts.alarm.>",)
+HEARTBEAT_S = 15.0
+
+Visible = Callable[[dict[str, Any]], bool]
+
+
+@dataclass
+class _Listener:
+    loop: asyncio.AbstractEventLoop
+    queue: asyncio.Queue[dict[str, Any]]
+    visible: Visible
+
+
+@dataclass
+class LiveHub:
+    """Fans committed events out to connected browsers, each through its own filter."""
+
+    max_queue: int = 256
+    _listeners: list[_Listener] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def install(self, bus: EventBus) -> None:
+        for subject in LIVE_SUBJECTS:
+            bus.subscribe(subject, self._on_event)
+
+    def _on_event(self, session: Session, event: Event) -> None:
+        message = {"subject": event.subject, "id": event.id, **event.payload}
+        after_commit(session, lambda: self.publish(message))
+
+    def publish(self, message: dict[str, Any]) -> None:
+        with self._lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            if listener.visible(message):
+                listener.loop.call_soon_threadsafe(self._offer, listener.queue, message)
+
+    @staticmethod
+    def _offer(queue: asyncio.Queue[dict[str, Any]], message: dict[str, Any]) -> None:
+        # A slow browser loses old pings rather than growing memory without bound; the page
+        # refetches the full state on every ping, so nothing is lost but latency.
+        if queue.full():
+            queue.get_nowait()
+        queue.put_nowait(message)
+
+    async def stream(self, visible: Visible) -> AsyncIterator[str]:
+        listener = _Listener(asyncio.get_running_loop(), asyncio.Queue(self.max_queue), visible)
+        with self._lock:
+            self._listeners.append(listener)
+        try:
+            yield "retry: 2000\n\n"
+            while True:
+                try:
+                    message = await asyncio.wait_for(listener.queue.get(), HEARTBEAT_S)
+                except TimeoutError:
+                    yield ": heartbeat\n\n"
+                    continue
+                yield f"event: {message['subject']}\ndata: {json.dumps(message, default=str)}\n\n"
+        finally:
+            with self._lock:
+                self._listeners.remove(listener)
+
+    def listener_count(self) -> int:
+        with self._lock:
+            return len(self._listeners)
