@@ -124,7 +124,9 @@ def _form_values(request: Request) -> dict[str, str]:
     return {k: request.query_params.get(k, "") for k in keys}
 
 
-@router.get("/life/illustration", response_class=HTMLResponse, response_model=None)
+@router.get(
+    "/life/illustration", response_class=HTMLResponse, response_model=None, include_in_schema=False
+)
 def illustration_page(request: Request, context: ContextDep, session: SessionDep) -> Response:
     """Printable illustration: a form, the per-year table and the chart, in zh or en."""
     uid = request.session.get("uid")
