@@ -68,7 +68,13 @@ def test_reserves_and_cash_values(basis: Basis, age: int, term: int) -> None:
     t = np.arange(0, basis.table.max_age - age + 1)
     reserve = basis.reserve(age, term, t)
     cash = basis.cash_value(age, term, t)
-    assert np.all(reserve >= 0)
+    # the reserve is floored at zero; check the unfloored prospective value is not negative
+    x, n = np.full(t.shape, age), np.full(t.shape, term)
+    raw = (1 + basis.g) ** t * basis.benefit_pv(x + t) - basis.net_premium(x, n) * basis.annuity(
+        x + t, np.maximum(n - t, 0)
+    )
+    assert np.all(raw >= -1e-12)
+    assert np.allclose(reserve, np.maximum(raw, 0.0), rtol=0, atol=1e-15)
     assert np.all(cash <= reserve + 1e-15)
     assert np.all(cash >= 0)
     # cash values and reserves never fall while the policy stays in force
