@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
@@ -27,7 +28,11 @@ from anxin.bootstrap import prepare_database
 from anxin.core.clock import FrozenClock
 from anxin.core.config import Settings
 from anxin.core.db import Database
+from anxin.core.security import use_password_hasher
 from anxin.demo import DemoInfo, seed_demo
+
+# Production-strength argon2 costs ~50 ms a hash; the suite hashes thousands of demo passwords.
+use_password_hasher(PasswordHasher(time_cost=1, memory_cost=256, parallelism=1))
 
 PG_URL = os.environ.get("ANXIN_TEST_DATABASE_URL", "")
 ON_POSTGRES = PG_URL.startswith("postgresql")

@@ -55,7 +55,13 @@ class Principal:
         return self.role in roles
 
 
-_hasher = PasswordHasher()
+_hasher = PasswordHasher()  # argon2id with the library's RFC 9106 "low memory" defaults
+
+
+def use_password_hasher(hasher: PasswordHasher) -> None:
+    """Swap the hasher; tests use a cheap one, since hashing cost protects nothing there."""
+    global _hasher
+    _hasher = hasher
 
 
 def hash_password(password: str) -> str:
