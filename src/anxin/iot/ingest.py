@@ -90,9 +90,15 @@ def parse_payload(
 ) -> tuple[list[ParsedReading], list[Rejection]]:
     """Decode and validate a whole payload; malformed JSON or shape raises InvalidInput."""
     doc = decode_json(body)
-    senml = content_type.split(";")[0].strip().lower() == SENML_CONTENT_TYPE or looks_like_senml(
-        doc
-    )
+    senml = content_type.split(";")[0].strip().lower() == SENML_CONTENT_TYPE
+    return parse_document(doc, senml=senml, metrics=metrics, now=now, max_items=max_items)
+
+
+def parse_document(
+    doc: Any, *, senml: bool, metrics: dict[str, Metric], now: datetime, max_items: int
+) -> tuple[list[ParsedReading], list[Rejection]]:
+    """Validate an already decoded payload (SenML when told so or when it looks like SenML)."""
+    senml = senml or looks_like_senml(doc)
     items = raw_items(doc, senml=senml)
     if not items:
         raise InvalidInput.field("readings", "no readings in the payload")

@@ -6,9 +6,9 @@ import base64
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, cast
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import Table, and_, bindparam, case, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from anxin.core.access import visible_owner_ids
@@ -185,42 +185,198 @@ def store_readings(
     now: datetime,
     bus: EventBus | None,
 ) -> IngestOutcome:
-    fresh = _claim_message_ids(session, device.id, parsed, now)
-    _insert_readings(session, device.id, fresh)
-    _upsert_latest(session, device.id, fresh)
-    _record_rejections(session, device, rejections, now)
-    if fresh:
-        device.last_seen_at = max(now, device.last_seen_at or now)
-        device.online = True
+    """Store one device's validated readings: `store_batch` with a single device."""
+    (outcome,) = store_batch(
+        session=session, batches=[DeviceBatch(device, parsed, rejections)], now=now, bus=bus
+    )
+    return outcome
+
+
+class DeviceRef(Protocol):
+    """What storage needs to know of a device: a `Device` row or a cached snapshot of one."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def device_type(self) -> str: ...
+    @property
+    def organisation_id(self) -> str: ...
+    @property
+    def owner_kind(self) -> str: ...
+    @property
+    def owner_id(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class DeviceBatch:
+    device: DeviceRef
+    parsed: Sequence[ParsedReading]
+    rejections: Sequence[Rejection]
+
+
+# Rows per statement: under SQLite's 32,766 and PostgreSQL's 65,535 bound parameters.
+CHUNK_ROWS = 5000
+ReadingRow = tuple[str, datetime, str, float | None, str | None, str]
+
+
+def store_batch(
+    *,
+    session: Session,
+    batches: Sequence[DeviceBatch],
+    now: datetime,
+    bus: EventBus | None,
+) -> list[IngestOutcome]:
+    """Store validated readings of many devices in one unit of work (every transport's path).
+
+    Idempotent per (device, message id): a message id already claimed stores nothing. Rows are
+    written in (device, key) order so that concurrent workers take row locks in the same order.
+    """
     session.flush()
-    if fresh and bus is not None:
-        bus.publish(session, _telemetry_event(device, fresh, now))
-    return IngestOutcome(
-        accepted=len(fresh),
-        duplicates=len(parsed) - len(fresh),
-        rejections=list(rejections),
-        stored=fresh,
-    )
+    fresh = _claim_many(session, batches, now)
+    readings: list[ReadingRow] = []
+    newest: dict[tuple[str, str], tuple[datetime, Value]] = {}
+    for batch in batches:
+        device_id = batch.device.id
+        for reading in fresh[device_id]:
+            for key, value in reading.values.items():
+                num, text = _encode(value)
+                readings.append((device_id, reading.ts, key, num, text, reading.message_id))
+                known = newest.get((device_id, key))
+                if known is None or reading.ts >= known[0]:
+                    newest[(device_id, key)] = (reading.ts, value)
+    _write_readings(session, readings)
+    _upsert_latest_many(session, newest)
+    _record_rejections_many(session, batches, now)
+    _mark_seen(session, sorted({b.device.id for b in batches if fresh[b.device.id]}), now)
+    for batch in batches:
+        if isinstance(batch.device, Device):
+            session.expire(batch.device, ["last_seen_at", "online", "rejected_count"])
+    outcomes: list[IngestOutcome] = []
+    for batch in batches:
+        stored = fresh[batch.device.id]
+        if stored and bus is not None:
+            bus.publish(session, _telemetry_event(batch.device, stored, now))
+        outcomes.append(
+            IngestOutcome(
+                accepted=len(stored),
+                duplicates=len(batch.parsed) - len(stored),
+                rejections=list(batch.rejections),
+                stored=stored,
+            )
+        )
+    return outcomes
 
 
-def _claim_message_ids(
-    session: Session, device_id: str, parsed: Sequence[ParsedReading], now: datetime
-) -> list[ParsedReading]:
-    """Insert idempotency rows; only readings whose row is new are stored."""
-    by_id: dict[str, ParsedReading] = {}
-    for reading in parsed:
-        by_id.setdefault(reading.message_id, reading)
-    if not by_id:
-        return []
-    rows = [{"device_id": device_id, "message_id": m, "received_at": now} for m in by_id]
-    stmt = (
-        upsert_insert(session, IngestedMessage)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=["device_id", "message_id"])
-        .returning(IngestedMessage.message_id)
+def _mark_seen(session: Session, device_ids: Sequence[str], now: datetime) -> None:
+    devices = cast(Table, Device.__table__)
+    last_seen = devices.c.last_seen_at
+    for start in range(0, len(device_ids), CHUNK_ROWS):
+        session.execute(
+            update(devices)
+            .where(devices.c.id.in_(device_ids[start : start + CHUNK_ROWS]))
+            .values(
+                online=True,
+                last_seen_at=case(
+                    (or_(last_seen.is_(None), last_seen < now), now), else_=last_seen
+                ),
+            )
+        )
+
+
+def _claim_many(
+    session: Session, batches: Sequence[DeviceBatch], now: datetime
+) -> dict[str, list[ParsedReading]]:
+    """Insert idempotency rows; per device, the readings whose row is new (in batch order)."""
+    wanted: dict[tuple[str, str], ParsedReading] = {}
+    for batch in batches:
+        for reading in batch.parsed:
+            wanted.setdefault((batch.device.id, reading.message_id), reading)
+    claimed: set[tuple[str, str]] = set()
+    keys = sorted(wanted)
+    table = IngestedMessage.__table__
+    for start in range(0, len(keys), CHUNK_ROWS):
+        rows = [
+            {"device_id": d, "message_id": m, "received_at": now}
+            for d, m in keys[start : start + CHUNK_ROWS]
+        ]
+        stmt = (
+            upsert_insert(session, table)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["device_id", "message_id"])
+            .returning(table.c.device_id, table.c.message_id)
+        )
+        claimed.update((d, m) for d, m in session.execute(stmt))
+    fresh: dict[str, list[ParsedReading]] = {b.device.id: [] for b in batches}
+    for (device_id, message_id), reading in wanted.items():
+        if (device_id, message_id) in claimed:
+            fresh[device_id].append(reading)
+    return fresh
+
+
+def _write_readings(session: Session, rows: Sequence[ReadingRow]) -> None:
+    """Insert reading rows: COPY on PostgreSQL (psycopg 3), executemany elsewhere."""
+    if not rows:
+        return
+    connection = session.connection()
+    if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
+        raw: Any = connection.connection.driver_connection
+        columns = "device_id, ts, key, num, text, message_id"
+        with raw.cursor() as cursor, cursor.copy(f"COPY readings ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    names = ("device_id", "ts", "key", "num", "text", "message_id")
+    session.execute(insert(Reading), [dict(zip(names, row, strict=True)) for row in rows])
+
+
+def _upsert_latest_many(
+    session: Session, newest: dict[tuple[str, str], tuple[datetime, Value]]
+) -> None:
+    rows = []
+    for (device_id, key), (ts, value) in sorted(newest.items()):
+        num, text = _encode(value)
+        rows.append({"device_id": device_id, "key": key, "ts": ts, "num": num, "text": text})
+    table = LatestValue.__table__
+    for start in range(0, len(rows), CHUNK_ROWS):
+        stmt = upsert_insert(session, table).values(rows[start : start + CHUNK_ROWS])
+        excluded = stmt.excluded
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["device_id", "key"],
+            set_={"ts": excluded.ts, "num": excluded.num, "text": excluded.text},
+            # Late, out-of-order readings must not overwrite a newer latest value.
+            where=table.c.ts <= excluded.ts,
+        )
+        session.execute(stmt)
+
+
+def _record_rejections_many(
+    session: Session, batches: Sequence[DeviceBatch], now: datetime
+) -> None:
+    rows = [
+        {
+            "device_id": b.device.id,
+            "at": now,
+            "message_id": r.message_id,
+            "item_index": r.index,
+            "reason": r.reason[:500],
+        }
+        for b in batches
+        for r in b.rejections
+    ]
+    if not rows:
+        return
+    session.execute(insert(TelemetryRejection), rows)
+    counts: dict[str, int] = {}
+    for b in batches:
+        if b.rejections:
+            counts[b.device.id] = counts.get(b.device.id, 0) + len(b.rejections)
+    devices = cast(Table, Device.__table__)
+    session.execute(
+        update(devices)
+        .where(devices.c.id == bindparam("b_id"))
+        .values(rejected_count=devices.c.rejected_count + bindparam("b_n")),
+        [{"b_id": d, "b_n": n} for d, n in sorted(counts.items())],
     )
-    claimed = set(session.scalars(stmt))
-    return [r for m, r in by_id.items() if m in claimed]
 
 
 def _encode(value: Value) -> tuple[float | None, str | None]:
@@ -229,48 +385,6 @@ def _encode(value: Value) -> tuple[float | None, str | None]:
     if isinstance(value, float | int):
         return float(value), None
     return None, value
-
-
-def _insert_readings(session: Session, device_id: str, fresh: Sequence[ParsedReading]) -> None:
-    rows: list[dict[str, Any]] = []
-    for reading in fresh:
-        for key, value in reading.values.items():
-            num, text = _encode(value)
-            rows.append(
-                {
-                    "device_id": device_id,
-                    "ts": reading.ts,
-                    "key": key,
-                    "num": num,
-                    "text": text,
-                    "message_id": reading.message_id,
-                }
-            )
-    if rows:
-        session.execute(insert(Reading), rows)
-
-
-def _upsert_latest(session: Session, device_id: str, fresh: Sequence[ParsedReading]) -> None:
-    newest: dict[str, tuple[datetime, Value]] = {}
-    for reading in fresh:
-        for key, value in reading.values.items():
-            if key not in newest or reading.ts >= newest[key][0]:
-                newest[key] = (reading.ts, value)
-    if not newest:
-        return
-    rows = []
-    for key, (ts, value) in newest.items():
-        num, text = _encode(value)
-        rows.append({"device_id": device_id, "key": key, "ts": ts, "num": num, "text": text})
-    stmt = upsert_insert(session, LatestValue).values(rows)
-    excluded = stmt.excluded
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["device_id", "key"],
-        set_={"ts": excluded.ts, "num": excluded.num, "text": excluded.text},
-        # Late, out-of-order readings must not overwrite a newer latest value.
-        where=LatestValue.__table__.c.ts <= excluded.ts,
-    )
-    session.execute(stmt)
 
 
 def _record_rejections(
@@ -305,7 +419,7 @@ def record_payload_rejection(
     _record_rejections(session, device, [Rejection(None, None, reason)], now)
 
 
-def _telemetry_event(device: Device, fresh: Sequence[ParsedReading], now: datetime) -> Event:
+def _telemetry_event(device: DeviceRef, fresh: Sequence[ParsedReading], now: datetime) -> Event:
     return Event(
         subject=TELEMETRY_SUBJECT.format(device_type=device.device_type),
         occurred_at=now,
