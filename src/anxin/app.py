@@ -15,6 +15,7 @@ from anxin.core.clock import Clock
 from anxin.core.config import Settings, get_settings
 from anxin.core.context import AppContext
 from anxin.core.errors import AnxinError, FieldProblem
+from anxin.core.security import PUBLIC_ROUTE
 from anxin.homecare import views as homecare_views
 from anxin.iot import views as iot_views
 from anxin.ledger import views as ledger_views
@@ -71,7 +72,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.add_exception_handler(AnxinError, _anxin_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
 
-    @app.get("/healthz", tags=["ops"])
+    @app.get("/healthz", tags=["ops"], openapi_extra=PUBLIC_ROUTE)
     def healthz() -> dict[str, Any]:
         """Liveness and database reachability; public by design, reveals no data."""
         from sqlalchemy import text

@@ -9,16 +9,6 @@ from fastapi.routing import APIRoute
 
 from tests.conftest import DEMO_PASSWORDS, login
 
-PUBLIC = {
-    ("GET", "/healthz"),
-    ("POST", "/api/v1/auth/token"),
-    ("POST", "/api/v1/telemetry"),  # device token, checked in the test of ingestion
-    ("GET", "/login"),
-    ("POST", "/login"),
-    ("POST", "/logout"),
-    ("GET", "/"),  # redirects to /login
-}
-
 
 def test_token_login_and_me(client, demo):
     headers = login(client, "son", DEMO_PASSWORDS["son"]).headers
@@ -100,14 +90,15 @@ def test_english_labels_on_request(client, demo):
     assert "Elders" in client.get("/?lang=en").text
 
 
-def _routes(app) -> list[tuple[str, str]]:
-    """(method, path) of every endpoint, including those in included routers."""
+def _routes(app) -> list[tuple[str, str, bool]]:
+    """(method, path, marked public) of every endpoint, including those in included routers."""
     out = []
     pending = list(app.routes)
     while pending:
         route = pending.pop()
         if isinstance(route, APIRoute):
-            out.extend((method, route.path) for method in route.methods)
+            public = bool((route.openapi_extra or {}).get("x-anxin-public"))
+            out.extend((method, route.path, public) for method in route.methods)
         elif hasattr(route, "original_router"):  # FastAPI's wrapper for an included router
             pending.extend(route.original_router.routes)
     return sorted(out)
@@ -115,14 +106,39 @@ def _routes(app) -> list[tuple[str, str]]:
 
 def test_every_non_public_route_requires_authentication(client, app, demo):
     checked = 0
-    for method, path in _routes(app):
-        if (method, path) in PUBLIC:
+    for method, path, public in _routes(app):
+        if public:
             continue
         url = path.replace("{", "").replace("}", "")
         response = client.request(method, url, follow_redirects=False)
-        assert response.status_code == 401, f"{method} {path} answered {response.status_code}"
+        # The API answers 401; console pages send the browser to the login page.
+        refused = response.status_code == 401 or (
+            response.status_code == 303 and response.headers["location"].startswith("/login")
+        )
+        assert refused, f"{method} {path} answered {response.status_code}"
         checked += 1
     assert checked >= 15
+
+
+def test_the_deliberately_public_routes_are_few_and_known(app):
+    public = {(m, p) for m, p, is_public in _routes(app) if is_public}
+    assert {
+        ("GET", "/healthz"),
+        ("POST", "/api/v1/auth/token"),
+        ("POST", "/api/v1/telemetry"),
+        ("GET", "/login"),
+        ("POST", "/login"),
+    } <= public
+    # Anything else open must be a ledger proof or checkpoint (hashes only, by design).
+    others = {p for _, p in public} - {
+        "/healthz",
+        "/api/v1/auth/token",
+        "/api/v1/telemetry",
+        "/login",
+        "/logout",
+        "/",
+    }
+    assert all(p.startswith("/api/v1/ledger") for p in others), others
 
 
 @pytest.mark.parametrize("path", ["/docs", "/openapi.json"])

@@ -8,6 +8,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 import jwt
 from argon2 import PasswordHasher
@@ -36,6 +37,11 @@ class Role(StrEnum):
     CLAIMS_HANDLER = "claims_handler"
     BUYER = "buyer"
     PUBLIC = "public"
+
+
+PUBLIC_ROUTE: dict[str, Any] = {"x-anxin-public": True}
+"""`openapi_extra=PUBLIC_ROUTE` marks a route as deliberately open; the suite checks that every
+other route refuses a caller without credentials."""
 
 
 @dataclass(frozen=True)

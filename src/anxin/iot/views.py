@@ -7,7 +7,9 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from anxin.core.errors import InvalidInput, PayloadTooLarge, Unauthenticated
-from anxin.iot import service
+from anxin.core.security import PUBLIC_ROUTE
+from anxin.iot import rule_service, service
+from anxin.iot.rule_schemas import RuleCreate, RuleRead, RuleUpdate
 from anxin.iot.schemas import (
     DeviceCreate,
     DeviceRead,
@@ -39,6 +41,7 @@ async def read_body(request: Request) -> bytes:
 
 @router.post(
     "/telemetry",
+    openapi_extra=PUBLIC_ROUTE,  # authenticated by the device token, not a user
     response_model=IngestResult,
     responses={422: {"description": "malformed payload, or every item rejected"}},
 )
@@ -176,3 +179,42 @@ def list_rejections(
     return [
         RejectionRead(index=r.item_index, message_id=r.message_id, reason=r.reason) for r in rows
     ]
+
+
+# --- device alarm rules (iot.rules) ------------------------------------------------------------
+
+
+@router.get("/device-rules", response_model=list[RuleRead], tags=["rules"])
+def list_device_rules(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    device_type: str | None = None,
+    device_id: str | None = None,
+) -> list[RuleRead]:
+    """Rules with their validity: built-in defaults, the organisation's, and per-device ones."""
+    return rule_service.list_rules(
+        session=session, principal=principal, device_type=device_type, device_id=device_id
+    )
+
+
+@router.post("/device-rules", response_model=RuleRead, status_code=201, tags=["rules"])
+def create_device_rule(
+    data: RuleCreate, principal: CurrentPrincipal, session: SessionDep, context: ContextDep
+) -> RuleRead:
+    """Create (or replace by name) a rule; a spec that fails validation is stored as invalid."""
+    return rule_service.create_rule(
+        session=session, principal=principal, data=data, now=context.clock.now()
+    )
+
+
+@router.patch("/device-rules/{rule_id}", response_model=RuleRead, tags=["rules"])
+def update_device_rule(
+    rule_id: str,
+    data: RuleUpdate,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    context: ContextDep,
+) -> RuleRead:
+    return rule_service.update_rule(
+        session=session, principal=principal, rule_id=rule_id, data=data, now=context.clock.now()
+    )

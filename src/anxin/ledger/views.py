@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Response
 from sqlalchemy.orm import Session
 
 from anxin.core.errors import NotFound, PermissionDenied
-from anxin.core.security import Principal
+from anxin.core.security import PUBLIC_ROUTE, Principal
 from anxin.ledger import access, merkle, service
 from anxin.ledger.models import LedgerEntry
 from anxin.ledger.runtime import ledger_keys, lifespan
@@ -31,7 +31,7 @@ from anxin.people.deps import AdminPrincipal, ContextDep, CurrentPrincipal, Sess
 router = APIRouter(prefix="/api/v1/ledger", tags=["ledger"], lifespan=lifespan)
 
 
-@router.get("", response_model=LedgerInfo)
+@router.get("", response_model=LedgerInfo, openapi_extra=PUBLIC_ROUTE)
 def ledger_info(session: SessionDep, context: ContextDep) -> LedgerInfo:
     """The log's identity and trust policy: pin these keys in your verifier."""
     keys = ledger_keys(context)
@@ -102,7 +102,7 @@ def read_bundle(
     return bundle.to_json()
 
 
-@router.get("/proofs/inclusion", response_model=InclusionProofRead)
+@router.get("/proofs/inclusion", response_model=InclusionProofRead, openapi_extra=PUBLIC_ROUTE)
 def inclusion(
     session: SessionDep,
     index: Annotated[int, Query(ge=0)],
@@ -118,7 +118,7 @@ def inclusion(
     )
 
 
-@router.get("/proofs/consistency", response_model=ConsistencyProofRead)
+@router.get("/proofs/consistency", response_model=ConsistencyProofRead, openapi_extra=PUBLIC_ROUTE)
 def consistency(
     session: SessionDep,
     first: Annotated[int, Query(ge=1)],
@@ -128,7 +128,7 @@ def consistency(
     return ConsistencyProofRead(first=first, second=second, proof=[b64(p) for p in proof])
 
 
-@router.get("/checkpoint", response_model=CheckpointRead)
+@router.get("/checkpoint", response_model=CheckpointRead, openapi_extra=PUBLIC_ROUTE)
 def latest(
     session: SessionDep,
     min_cosignatures: Annotated[int, Query(ge=0)] = 0,
@@ -140,7 +140,7 @@ def latest(
     return CheckpointRead.of(cp)
 
 
-@router.get("/checkpoints/{size}", response_model=CheckpointRead)
+@router.get("/checkpoints/{size}", response_model=CheckpointRead, openapi_extra=PUBLIC_ROUTE)
 def checkpoint_at(size: int, session: SessionDep) -> CheckpointRead:
     return CheckpointRead.of(service.get_checkpoint(session=session, size=size))
 
@@ -156,7 +156,9 @@ def checkpoint_on_demand(
     return CheckpointRead.of(cp)
 
 
-@router.post("/checkpoints/{size}/cosignatures", response_model=CheckpointRead)
+@router.post(
+    "/checkpoints/{size}/cosignatures", response_model=CheckpointRead, openapi_extra=PUBLIC_ROUTE
+)
 def add_cosignature(
     size: int, data: CosignatureCreate, session: SessionDep, context: ContextDep
 ) -> CheckpointRead:

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.security import OAuth2PasswordRequestForm
 
-from anxin.core.security import issue_access_token
+from anxin.core.security import PUBLIC_ROUTE, issue_access_token
 from anxin.people import service
 from anxin.people.deps import AdminPrincipal, ContextDep, CurrentPrincipal, SessionDep
 from anxin.people.schemas import TokenRead, UserCreate, UserRead
@@ -13,7 +13,7 @@ from anxin.people.schemas import TokenRead, UserCreate, UserRead
 router = APIRouter(prefix="/api/v1", tags=["people"])
 
 
-@router.post("/auth/token", response_model=TokenRead)
+@router.post("/auth/token", response_model=TokenRead, openapi_extra=PUBLIC_ROUTE)
 def login_for_token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     session: SessionDep,

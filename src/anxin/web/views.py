@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 
 from anxin.core.clock import format_local
 from anxin.core.errors import Unauthenticated
+from anxin.core.security import PUBLIC_ROUTE
 from anxin.homecare import service as homecare
 from anxin.iot import service as iot
 from anxin.people import service as people
@@ -43,12 +44,12 @@ def render(request: Request, template: str, status_code: int = 200, **data: Any)
     return templates.TemplateResponse(request, template, data, status_code=status_code)
 
 
-@router.get("/login", response_class=HTMLResponse)
+@router.get("/login", response_class=HTMLResponse, openapi_extra=PUBLIC_ROUTE)
 def login_page(request: Request) -> HTMLResponse:
     return render(request, "login.html", error=None)
 
 
-@router.post("/login", response_model=None)
+@router.post("/login", response_model=None, openapi_extra=PUBLIC_ROUTE)
 def login(
     request: Request,
     session: SessionDep,
@@ -64,13 +65,13 @@ def login(
     return RedirectResponse("/", status_code=303)
 
 
-@router.post("/logout")
+@router.post("/logout", openapi_extra=PUBLIC_ROUTE)
 def logout(request: Request) -> RedirectResponse:
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 
 
-@router.get("/", response_class=HTMLResponse, response_model=None)
+@router.get("/", response_class=HTMLResponse, response_model=None, openapi_extra=PUBLIC_ROUTE)
 def home(request: Request, session: SessionDep) -> Response:
     uid = request.session.get("uid")
     if not uid:
