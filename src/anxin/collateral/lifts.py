@@ -464,19 +464,20 @@ class _Fixes:
 def _place(fixes: _Fixes, t0: float, before: float, after: float, max_age: float,
            standing_side: int) -> tuple[tuple[float, float] | None, bool]:
     """Median fix in [t0-before, t0+after]; else the nearest fix on the side where the crane
-    stood still (-1: before a pick, +1: after a set-down) within max_age, marked stale."""
+    stood still (-1: before a pick, +1: after a set-down) within max_age, marked stale.
+
+    The fallback can name the wrong zone when the positioner was silent over the whole
+    standing time (the crane had not yet arrived, or had already left); such lifts carry a
+    STALE_* flag so that the stock side can ask for review. A stricter rule (refuse moving
+    fallback fixes) was measured and turned more right answers into unknowns than it fixed.
+    """
     lo = int(np.searchsorted(fixes.t, t0 - before, side="left"))
     hi = int(np.searchsorted(fixes.t, t0 + after, side="right"))
     if hi > lo:
         return (float(np.median(fixes.x[lo:hi])), float(np.median(fixes.y[lo:hi]))), False
-    if standing_side < 0:
-        i = lo - 1
-        if i >= 0 and t0 - fixes.t[i] <= max_age:
-            return (float(fixes.x[i]), float(fixes.y[i])), True
-    else:
-        i = hi
-        if i < fixes.t.shape[0] and fixes.t[i] - t0 <= max_age:
-            return (float(fixes.x[i]), float(fixes.y[i])), True
+    i = lo - 1 if standing_side < 0 else hi
+    if 0 <= i < fixes.t.shape[0] and abs(fixes.t[i] - t0) <= max_age:
+        return (float(fixes.x[i]), float(fixes.y[i])), True
     return None, False
 
 

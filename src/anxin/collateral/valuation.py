@@ -226,7 +226,7 @@ def revalue(pledges: Iterable[Pledge], marks: Mapping[str, Decimal],
     prev = previous or {}
     vals = [value_pledge(p, marks) for p in ps]
     changes = [StatusChange(v.pledge_id, prev.get(v.pledge_id), v.status) for v in vals
-               if prev.get(v.pledge_id) is not v.status]
+               if prev.get(v.pledge_id) != v.status]
     return vals, changes
 
 
