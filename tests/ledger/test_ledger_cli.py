@@ -166,3 +166,18 @@ def test_witness_command_cosigns_then_alarms(
     assert fork.exit_code == 2 and fork.output.startswith("fork"), fork.output
     assert json.loads(state.read_text())["size"] == 3
     assert list(tmp_path.glob("w-state.json.fork-*.json"))
+
+
+def test_missing_key_is_ephemeral_in_tests_and_an_error_in_production(tmp_path: Path) -> None:
+    from anxin.ledger.config import LedgerSettings, load_keys
+
+    settings = LedgerSettings(key_file=tmp_path / "none.key", witnesses=[], quorum=0)
+    keys = load_keys(settings, environment="test")
+    assert keys.signer.name == settings.origin and not settings.key_file.exists()
+    with pytest.raises(KeyFileError, match="keygen"):
+        load_keys(settings, environment="production")
+    made = load_keys(settings, environment="development")
+    assert settings.key_file.exists()
+    assert load_keys(settings, environment="production").signer.verifier == made.signer.verifier
+    with pytest.raises(KeyFileError, match="QUORUM"):
+        load_keys(LedgerSettings(key_file=settings.key_file, quorum=1), environment="production")

@@ -319,3 +319,37 @@ def test_nodes_missing_are_an_integrity_error(db: Database, clock: FrozenClock) 
     _sql(db, "DELETE FROM ledger_nodes WHERE key = :k", k=node_key(2, 0))
     with db.session_scope() as s, pytest.raises(LedgerIntegrityError):
         service.append_entries(session=s, entries=[NewEntry("t.x", "o", {"i": 1})])
+
+
+def test_concurrent_appenders_are_serialised(
+    db: Database, clock: FrozenClock, signer: Signer
+) -> None:
+    import threading
+
+    errors: list[BaseException] = []
+
+    def worker(w: int) -> None:
+        try:
+            for i in range(15):
+                with db.session_scope() as s:
+                    service.append_entries(
+                        session=s,
+                        entries=[
+                            NewEntry("trace.event", f"coop-{w}", {"w": w, "i": i, "j": j})
+                            for j in range(3)
+                        ],
+                        now=clock.now(),
+                    )
+        except BaseException as exc:  # surfaced below; a thread cannot fail the test itself
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(w,)) for w in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with db.session_scope() as s:
+        assert service.tree_size(session=s) == 3 * 15 * 3
+    _checkpoint(db, signer, clock)
+    assert _audit(db, signer) == []

@@ -48,12 +48,23 @@ class LedgerKeys:
     policy: Policy
 
 
-def load_keys(settings: LedgerSettings, *, production: bool) -> LedgerKeys:
+def load_keys(settings: LedgerSettings, *, environment: str) -> LedgerKeys:
+    """The configured key; outside production a missing one is made up on first use.
+
+    In development it is written to the key file so checkpoints survive restarts; in tests
+    it lives in memory only, so a test run never leaves keys lying around.
+    """
     path = settings.key_file
-    if not path.exists() and settings.auto_keygen and not production:
-        log.warning("ledger: no signing key at %s; generating a development key", path)
-        generate_key_file(path, name=settings.origin, kind="log", passphrase=settings.passphrase())
-    signer = load_key_file(path, kind="log", passphrase=settings.passphrase())
+    signer: Signer
+    if not path.exists() and settings.auto_keygen and environment == "test":
+        signer = Signer.generate(settings.origin)
+    else:
+        if not path.exists() and settings.auto_keygen and environment == "development":
+            log.warning("ledger: no signing key at %s; generating a development key", path)
+            generate_key_file(
+                path, name=settings.origin, kind="log", passphrase=settings.passphrase()
+            )
+        signer = load_key_file(path, kind="log", passphrase=settings.passphrase())
     try:
         witnesses = tuple(Verifier.from_vkey(v) for v in settings.witnesses)
         policy = Policy(signer.verifier, witnesses, settings.quorum)

@@ -21,7 +21,7 @@ def ledger_keys(context: AppContext) -> LedgerKeys:
     """Load the signing key and policy once per process (tests may preset them)."""
     keys = context.extras.get(KEYS_EXTRA)
     if not isinstance(keys, LedgerKeys):
-        keys = load_keys(LedgerSettings(), production=context.settings.is_production)
+        keys = load_keys(LedgerSettings(), environment=context.settings.environment)
         context.extras[KEYS_EXTRA] = keys
     return keys
 
