@@ -32,10 +32,35 @@ class Settings(BaseSettings):
     max_batch_items: int = Field(default=5000, ge=1)
     max_payload_bytes: int = Field(default=1_048_576, ge=256)
     log_level: str = "INFO"
+    # alerts: the engine loop, delivery and notification providers (docs/alerts.md).
+    alerts_worker: bool | None = None  # None: on, except when environment is "test"
+    alerts_tick_s: float = Field(default=0.5, gt=0, le=60)
+    alerts_watchdog_grace_s: float = Field(default=30.0, ge=0)
+    notify_max_attempts: int = Field(default=5, ge=1, le=50)
+    notify_backoff_base_s: float = Field(default=2.0, gt=0)
+    notify_backoff_max_s: float = Field(default=300.0, gt=0)
+    notify_lease_s: float = Field(default=60.0, gt=0)
+    notify_http_timeout_s: float = Field(default=5.0, gt=0, le=120)
+    local_receipt_delay_s: float = Field(default=2.0, ge=0)
+    local_failure_rate: float = Field(default=0.0, ge=0, le=1)
+    sms_provider: str = "local"
+    voice_provider: str = "local"
+    push_provider: str = "local"
+    webhook_provider: str = "local"
+    sms_url: str | None = None
+    sms_api_key: SecretStr | None = None
+    voice_url: str | None = None
+    voice_api_key: SecretStr | None = None
 
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+    @property
+    def alerts_worker_enabled(self) -> bool:
+        if self.alerts_worker is not None:
+            return self.alerts_worker
+        return self.environment != "test"
 
     @property
     def is_sqlite(self) -> bool:

@@ -1,0 +1,100 @@
+"""The built-in escalation policies, as data. `service.sync_policies` writes them to the table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+DEFAULT_POLICY = "default"
+WATCHDOG_POLICY = "alerts_watchdog"
+
+CATALOGUE: tuple[dict[str, Any], ...] = (
+    {
+        "code": "homecare_fall",
+        "name": "居家跌倒 Home-care fall",
+        "receipt_timeout_s": 60,
+        "escalate_on_undelivered": "any",
+        "stop_on_clear": False,
+        "repeat_last": 2,
+        "steps": [
+            {
+                # At once: SMS to elder, every family member and the butler; a console alert;
+                # the butler gets a call task. Nobody acknowledges in 120 s → next step.
+                "wait_s": 120,
+                "notify": [
+                    {"roles": ["elder", "family", "butler"], "channels": ["sms"]},
+                    {"roles": ["butler"], "channels": ["console"]},
+                    {"roles": ["butler"], "channels": ["console"], "purpose": "call_task"},
+                ],
+            },
+            {
+                "wait_s": 120,
+                "notify": [{"roles": ["emergency_contact"], "channels": ["voice"]}],
+            },
+            {
+                "wait_s": 300,
+                "notify": [
+                    {"roles": ["team_lead"], "channels": ["voice", "sms", "console"]},
+                ],
+            },
+        ],
+    },
+    {
+        "code": "homecare_alert",
+        "name": "居家提醒 Home-care alert (not urgent)",
+        "receipt_timeout_s": 300,
+        "escalate_on_undelivered": "all",
+        "stop_on_clear": True,
+        "steps": [
+            {
+                "wait_s": 600,
+                "notify": [
+                    {"roles": ["butler"], "channels": ["console", "sms"]},
+                    {"roles": ["family"], "channels": ["sms", "push"]},
+                ],
+            },
+            {"wait_s": 900, "notify": [{"roles": ["team_lead"], "channels": ["sms", "console"]}]},
+        ],
+    },
+    {
+        "code": DEFAULT_POLICY,
+        "name": "默认 Default: everyone at once",
+        "receipt_timeout_s": 120,
+        "escalate_on_undelivered": "none",
+        "stop_on_clear": True,
+        "steps": [
+            {
+                "wait_s": 0,
+                "notify": [
+                    {
+                        "roles": [
+                            "elder",
+                            "family",
+                            "butler",
+                            "emergency_contact",
+                            "team_lead",
+                            "bank_officer",
+                            "operator",
+                            "admin",
+                        ],
+                        "channels": ["sms", "console", "webhook"],
+                    }
+                ],
+            }
+        ],
+    },
+    {
+        "code": WATCHDOG_POLICY,
+        "name": "告警引擎看门狗 Escalation overdue",
+        "receipt_timeout_s": 120,
+        "escalate_on_undelivered": "none",
+        "stop_on_clear": True,
+        "steps": [
+            {
+                "wait_s": 300,
+                "notify": [
+                    {"roles": ["butler", "team_lead", "admin"], "channels": ["console", "sms"]}
+                ],
+            }
+        ],
+    },
+)

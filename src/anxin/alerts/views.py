@@ -1,0 +1,170 @@
+"""Alarm queue, alarm detail with history and notifications, actions, outbox and policies."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Path, Query
+
+from anxin.alerts import service
+from anxin.alerts.models import AlarmState, Channel, NotificationStatus, Severity
+from anxin.alerts.schemas import (
+    AlarmAction,
+    AlarmDetail,
+    AlarmEventRead,
+    AlarmRead,
+    AttemptRead,
+    EscalationRead,
+    NotificationRead,
+    PolicyRead,
+)
+from anxin.people.deps import ContextDep, CurrentPrincipal, SessionDep
+
+router = APIRouter(prefix="/api/v1", tags=["alerts"])
+
+
+@router.get("/alarms", response_model=list[AlarmRead])
+def list_alarms(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    state: AlarmState | None = None,
+    severity: Severity | None = None,
+    active: bool | None = None,
+    owner_kind: str | None = None,
+    owner_id: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[AlarmRead]:
+    """The alarms the caller may see, newest first (a family: its own elder's only)."""
+    alarms = service.list_alarms(
+        session=session,
+        principal=principal,
+        state=state,
+        severity=severity,
+        active=active,
+        owner_kind=owner_kind,
+        owner_id=owner_id,
+        limit=limit,
+    )
+    return [AlarmRead.model_validate(a) for a in alarms]
+
+
+def _detail(session: SessionDep, principal: CurrentPrincipal, alarm_id: str) -> AlarmDetail:
+    alarm = service.get_alarm(session=session, principal=principal, alarm_id=alarm_id)
+    esc = service.escalation_of(session=session, alarm_id=alarm.id)
+    # Phone numbers and addresses of others are for the care team only.
+    notes = (
+        service.notifications_of(session=session, alarm=alarm)
+        if service.may_see_outbox(principal)
+        else []
+    )
+    return AlarmDetail(
+        **AlarmRead.model_validate(alarm).model_dump(),
+        history=[
+            AlarmEventRead.model_validate(e) for e in service.history(session=session, alarm=alarm)
+        ],
+        escalation=EscalationRead.model_validate(esc) if esc is not None else None,
+        notifications=[NotificationRead.model_validate(n) for n in notes],
+    )
+
+
+@router.get("/alarms/{alarm_id}", response_model=AlarmDetail)
+def get_alarm(alarm_id: str, principal: CurrentPrincipal, session: SessionDep) -> AlarmDetail:
+    return _detail(session, principal, alarm_id)
+
+
+@router.post("/alarms/{alarm_id}/acknowledge", response_model=AlarmDetail)
+def acknowledge(
+    alarm_id: str,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    context: ContextDep,
+    data: Annotated[AlarmAction | None, Body()] = None,
+) -> AlarmDetail:
+    """Acknowledge with an optional note: the escalation stops."""
+    service.acknowledge(
+        session=session,
+        principal=principal,
+        alarm_id=alarm_id,
+        note=data.note if data else None,
+        now=context.clock.now(),
+        bus=context.bus,
+    )
+    return _detail(session, principal, alarm_id)
+
+
+@router.post("/alarms/{alarm_id}/resolve", response_model=AlarmDetail)
+def resolve(
+    alarm_id: str,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    context: ContextDep,
+    data: Annotated[AlarmAction | None, Body()] = None,
+) -> AlarmDetail:
+    service.resolve(
+        session=session,
+        principal=principal,
+        alarm_id=alarm_id,
+        note=data.note if data else None,
+        now=context.clock.now(),
+        bus=context.bus,
+    )
+    return _detail(session, principal, alarm_id)
+
+
+@router.get("/alerts/outbox", response_model=list[NotificationRead])
+def outbox(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    status: NotificationStatus | None = None,
+    channel: Channel | None = None,
+    alarm_id: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[NotificationRead]:
+    """Every notification of the organisation with its delivery status (admin, butler)."""
+    rows = service.list_notifications(
+        session=session,
+        principal=principal,
+        status=status,
+        channel=channel,
+        alarm_id=alarm_id,
+        limit=limit,
+    )
+    return [NotificationRead.model_validate(n) for n in rows]
+
+
+@router.get("/alerts/notifications/{notification_id}/attempts", response_model=list[AttemptRead])
+def attempts(
+    notification_id: str, principal: CurrentPrincipal, session: SessionDep
+) -> list[AttemptRead]:
+    rows = service.attempts_of(
+        session=session, principal=principal, notification_id=notification_id
+    )
+    return [AttemptRead.model_validate(a) for a in rows]
+
+
+@router.get("/alerts/policies", response_model=list[PolicyRead])
+def list_policies(
+    principal: CurrentPrincipal, session: SessionDep, context: ContextDep
+) -> list[PolicyRead]:
+    """Escalation policies, with validation errors of invalid ones (admin, butler)."""
+    rows = service.list_policies(session=session, principal=principal, now=context.clock.now())
+    return [PolicyRead.model_validate(p) for p in rows]
+
+
+@router.put("/alerts/policies/{code}", response_model=PolicyRead)
+def put_policy(
+    code: Annotated[str, Path(pattern=r"^[a-z0-9_]{1,60}$")],
+    definition: Annotated[dict[str, Any], Body()],
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    context: ContextDep,
+) -> PolicyRead:
+    """Create or replace a policy (admin); an invalid one is stored with its reason."""
+    row = service.put_policy(
+        session=session,
+        principal=principal,
+        code=code,
+        definition=definition,
+        now=context.clock.now(),
+    )
+    return PolicyRead.model_validate(row)
