@@ -60,6 +60,16 @@ def test_csv_reading(tmp_path: Path) -> None:
     assert list(book.growth) == [0.025, 0.02]
     result = pf.value(book)
     assert np.all(result.reserve > 0)
+    header = "policy_id,sex,issue_age,pay_term,sum_assured,issue_date\n"
+    for bad, reason in (
+        ("A1,M,30,7,1000,2024-09-01", "pay_term"),
+        ("A1,M,90,10,1000,2024-09-01", "issue_age"),
+        ("A1,M,30,10,-5,2024-09-01", "sum_assured"),
+        ("A1,M,30,10,1000,2021-01-01", "pricing rate"),
+    ):
+        path.write_text(header + bad + "\n")
+        with pytest.raises(ValueError, match=reason):
+            pf.read_csv(path, date(2025, 9, 1))
     path.write_text("policy_id,sex\nA1,M\n")
     with pytest.raises(ValueError, match="missing columns"):
         pf.read_csv(path, date(2025, 9, 1))

@@ -22,7 +22,13 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from anxin.life.product import PREMIUM_TERMS, PRICING_RATES, basis_for, cash_value_share
+from anxin.life.product import (
+    MAX_ISSUE_AGE,
+    PREMIUM_TERMS,
+    PRICING_RATES,
+    basis_for,
+    cash_value_share,
+)
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -155,8 +161,15 @@ def from_rows(rows: Iterable[Mapping[str, str]], valuation_date: date) -> Portfo
                 raise ValueError(f"sex must be M or F, not {code!r}")
             sex.append(0 if code == "M" else 1)
             age.append(int(row["issue_age"]))
+            if not 0 <= age[-1] <= MAX_ISSUE_AGE:
+                raise ValueError(f"issue_age must lie in 0..{MAX_ISSUE_AGE}")
             term.append(int(row["pay_term"]))
-            sa.append(float(Decimal(row["sum_assured"])))
+            if term[-1] not in PREMIUM_TERMS:
+                raise ValueError(f"pay_term must be one of {PREMIUM_TERMS}")
+            amount = Decimal(row["sum_assured"])
+            if not amount.is_finite() or amount <= 0:
+                raise ValueError("sum_assured must be a positive amount")
+            sa.append(float(amount))
             issued.append(date.fromisoformat(row["issue_date"]).toordinal())
             g = (row.get("growth") or "").strip()
             growth.append(float(g) if g else np.nan)
