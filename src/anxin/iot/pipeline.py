@@ -1,0 +1,324 @@
+"""The transport-free batch ingestion unit of work behind the MQTT and NATS consumers.
+
+A consumer hands over a list of raw messages (device id taken from the topic or subject, body
+bytes, time of receipt); `BatchIngestor.process` checks each message (size, rate, device,
+token, JSON shape, items), groups the good ones per device and stores everything with
+`iot.service.store_batch` in **one** unit of work, then commits. The caller acknowledges the
+messages only after `process` returns, so a crash before commit means redelivery, and the
+idempotency claim makes the redelivered copy store nothing (at-least-once delivery,
+exactly-once storage).
+
+Device authentication: the message envelope carries the device token (see docs/telemetry.md):
+
+    {"token": "...", "message_id": "m1", "ts": ..., "values": {...}}     one reading
+    {"token": "...", "readings": [{...}, ...]}                             a batch
+    {"token": "...", "senml": [{"bn": ..., "n": ..., "v": ...}, ...]}      SenML (RFC 8428)
+
+The SHA-256 of the token must equal the stored hash of the device named by the topic.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+
+from anxin.core.clock import Clock
+from anxin.core.db import Database
+from anxin.core.errors import InvalidInput
+from anxin.core.events import EventBus
+from anxin.core.security import hash_device_token
+from anxin.iot import metrics
+from anxin.iot.ingest import ParsedReading, Rejection, parse_document
+from anxin.iot.limits import RateLimiter, size_problem
+from anxin.iot.models import Device
+from anxin.iot.profiles import PROFILES_BY_CODE, Metric, metrics_of
+from anxin.iot.service import DeviceBatch, record_payload_rejection, store_batch
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RawMessage:
+    """One transport message: the claimed device, the body and when the consumer got it."""
+
+    device_id: str | None
+    body: bytes
+    received: float = field(default_factory=time.monotonic)
+    broker_time: datetime | None = None  # when the broker stored it, if the transport says
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceSnapshot:
+    """A cached device: enough to authenticate and store without loading the ORM row."""
+
+    id: str
+    device_type: str
+    organisation_id: str
+    owner_kind: str
+    owner_id: str
+    token_hash: str
+
+
+class DeviceCache:
+    """Device snapshots by id, loaded in bulk and refreshed after ``ttl_s``.
+
+    A rotated token or a new device takes effect within ``ttl_s`` seconds; an unknown id is
+    looked up again at most every ``ttl_s`` seconds, so a flood of made-up ids costs one query
+    per batch, not one per message.
+    """
+
+    def __init__(self, db: Database, *, ttl_s: float = 30.0) -> None:
+        self.db = db
+        self.ttl_s = ttl_s
+        self._entries: dict[str, tuple[float, DeviceSnapshot | None]] = {}
+
+    def load(self, device_ids: Sequence[str], now: float) -> dict[str, DeviceSnapshot | None]:
+        wanted = set(device_ids)
+        stale = [
+            d for d in wanted if (e := self._entries.get(d)) is None or now - e[0] > self.ttl_s
+        ]
+        if stale:
+            found: dict[str, DeviceSnapshot] = {}
+            columns = (
+                Device.id,
+                Device.device_type,
+                Device.organisation_id,
+                Device.owner_kind,
+                Device.owner_id,
+                Device.token_hash,
+            )
+            with self.db.sessions() as session:
+                for start in range(0, len(stale), 5000):
+                    chunk = stale[start : start + 5000]
+                    for row in session.execute(select(*columns).where(Device.id.in_(chunk))):
+                        found[row[0]] = DeviceSnapshot(
+                            row[0],
+                            sys.intern(row[1]),
+                            sys.intern(row[2]),
+                            sys.intern(row[3]),
+                            row[4],
+                            row[5],
+                        )
+            for device_id in stale:
+                self._entries[device_id] = (now, found.get(device_id))
+        return {d: self._entries[d][1] for d in wanted}
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+@dataclass
+class BatchResult:
+    messages: int = 0
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+
+
+class _LogThrottle:
+    """At most ``per_s`` rejection log lines a second: a flood is counted, not echoed."""
+
+    def __init__(self, per_s: int = 50) -> None:
+        self.per_s = per_s
+        self._second = 0
+        self._count = 0
+        self._lock = threading.Lock()
+
+    def ok(self) -> bool:
+        with self._lock:
+            second = int(time.monotonic())
+            if second != self._second:
+                self._second, self._count = second, 0
+            self._count += 1
+            return self._count <= self.per_s
+
+
+@dataclass
+class _Pending:
+    device: DeviceSnapshot
+    parsed: list[ParsedReading] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+
+
+class BatchIngestor:
+    """Checks, stores and commits a batch of transport messages; safe to call from one thread."""
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        bus: EventBus | None,
+        transport: str,
+        max_payload_bytes: int = 1_048_576,
+        max_items: int = 5000,
+        limiter: RateLimiter | None = None,
+        cache: DeviceCache | None = None,
+        max_attempts: int = 5,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.bus = bus
+        self.transport = transport
+        self.max_payload_bytes = max_payload_bytes
+        self.max_items = max_items
+        self.limiter = limiter
+        self.cache = cache or DeviceCache(db)
+        self.max_attempts = max_attempts
+        self._throttle = _LogThrottle()
+        self._metrics: dict[str, dict[str, Metric]] = {
+            code: metrics_of(profile) for code, profile in PROFILES_BY_CODE.items()
+        }
+
+    def process(self, messages: Sequence[RawMessage]) -> BatchResult:
+        """One unit of work for the whole batch; raises only if the database stays unusable."""
+        started = time.perf_counter()
+        mono = time.monotonic()
+        now = self.clock.now()
+        result = BatchResult(messages=len(messages))
+        metrics.MESSAGES.labels(self.transport).inc(len(messages))
+        snapshots = self.cache.load([m.device_id for m in messages if m.device_id], mono)
+        pending: dict[str, _Pending] = {}
+        unknown: list[tuple[str | None, str]] = []
+        for message in messages:
+            self._check(message, snapshots, pending, unknown, result, mono, now)
+        batches = [DeviceBatch(p.device, p.parsed, p.rejections) for p in pending.values()]
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                with self.db.session_scope(actor=f"ingest:{self.transport}") as session:
+                    outcomes = store_batch(session=session, batches=batches, now=now, bus=self.bus)
+                    for device_id, reason in unknown:
+                        detail = f"{reason} (device {device_id!r})" if device_id else reason
+                        record_payload_rejection(
+                            session=session, device=None, reason=detail, now=now
+                        )
+                break
+            except OperationalError:
+                # Deadlock, serialisation failure or a locked SQLite file: the whole unit rolled
+                # back and is safe to repeat (the idempotency claims went with it).
+                if attempt == self.max_attempts:
+                    raise
+                metrics.RETRIES.labels(self.transport).inc()
+                log.warning("ingestion batch retried", extra={"attempt": attempt})
+                time.sleep(min(0.05 * 2**attempt, 1.0))
+        for outcome in outcomes:
+            result.accepted += outcome.accepted
+            result.duplicates += outcome.duplicates
+        metrics.READINGS.labels(self.transport, "accepted").inc(result.accepted)
+        metrics.READINGS.labels(self.transport, "duplicate").inc(result.duplicates)
+        metrics.BATCH_MESSAGES.labels(self.transport).observe(len(messages))
+        metrics.BATCH_READINGS.labels(self.transport).observe(result.accepted)
+        metrics.BATCH_SECONDS.labels(self.transport).observe(time.perf_counter() - started)
+        if messages:
+            metrics.LAG.labels(self.transport).set(self._lag(messages))
+        return result
+
+    def _lag(self, messages: Sequence[RawMessage]) -> float:
+        broker_times = [m.broker_time for m in messages if m.broker_time is not None]
+        if broker_times:
+            return max(0.0, (self.clock.now() - min(broker_times)).total_seconds())
+        return max(0.0, time.monotonic() - min(m.received for m in messages))
+
+    def _reject(
+        self,
+        result: BatchResult,
+        device_id: str | None,
+        code: str,
+        reason: str,
+        pending: dict[str, _Pending],
+        unknown: list[tuple[str | None, str]],
+        snapshot: DeviceSnapshot | None,
+    ) -> None:
+        result.rejected += 1
+        result.reasons[code] = result.reasons.get(code, 0) + 1
+        metrics.REJECTED.labels(self.transport, code).inc()
+        if snapshot is not None:
+            entry = pending.setdefault(snapshot.id, _Pending(snapshot))
+            entry.rejections.append(Rejection(None, None, reason))
+        else:
+            unknown.append((device_id, reason))
+        if self._throttle.ok():
+            log.warning(
+                "telemetry rejected",
+                extra={
+                    "transport": self.transport,
+                    "device": device_id,
+                    "reason_code": code,
+                    "reason": reason,
+                },
+            )
+
+    def _check(
+        self,
+        message: RawMessage,
+        snapshots: dict[str, DeviceSnapshot | None],
+        pending: dict[str, _Pending],
+        unknown: list[tuple[str | None, str]],
+        result: BatchResult,
+        mono: float,
+        now: datetime,
+    ) -> None:
+        device_id = message.device_id
+        snapshot = snapshots.get(device_id) if device_id else None
+
+        def reject(code: str, reason: str, known: DeviceSnapshot | None = None) -> None:
+            self._reject(result, device_id, code, reason, pending, unknown, known)
+
+        if device_id is None:
+            return reject(metrics.MALFORMED, "topic does not name a device")
+        problem = size_problem(len(message.body), self.max_payload_bytes)
+        if problem:
+            return reject(metrics.TOO_LARGE, problem, snapshot)
+        if self.limiter is not None and not self.limiter.allow(device_id, mono):
+            return reject(metrics.RATE_LIMITED, self.limiter.reason(), snapshot)
+        if snapshot is None:
+            return reject(metrics.UNKNOWN_DEVICE, "unknown device")
+        try:
+            doc = json.loads(message.body)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            return reject(metrics.MALFORMED, f"malformed JSON: {exc}"[:300], snapshot)
+        if not isinstance(doc, dict):
+            return reject(
+                metrics.MALFORMED, "expected a JSON object with the device token", snapshot
+            )
+        token = doc.pop("token", None)
+        if not isinstance(token, str) or not token:
+            return reject(metrics.UNAUTHENTICATED, "no device token in the message", snapshot)
+        if not hmac.compare_digest(hash_device_token(token), snapshot.token_hash):
+            return reject(
+                metrics.UNAUTHENTICATED, "device token does not match the topic's device", snapshot
+            )
+        senml = "senml" in doc
+        body: Any = doc["senml"] if senml else doc
+        try:
+            parsed, rejections = parse_document(
+                body,
+                senml=senml,
+                metrics=self._metrics[snapshot.device_type],
+                now=now,
+                max_items=self.max_items,
+            )
+        except InvalidInput as exc:
+            return reject(metrics.MALFORMED, exc.message, snapshot)
+        entry = pending.setdefault(snapshot.id, _Pending(snapshot))
+        entry.parsed.extend(parsed)
+        entry.rejections.extend(rejections)
+        if rejections:
+            result.rejected += len(rejections)
+            result.reasons[metrics.INVALID_READING] = result.reasons.get(
+                metrics.INVALID_READING, 0
+            ) + len(rejections)
+            metrics.REJECTED.labels(self.transport, metrics.INVALID_READING).inc(len(rejections))
+        return None
