@@ -62,3 +62,11 @@ def test_illustrate_prints_a_table() -> None:
     )
     assert result.exit_code == 0, result.output
     assert "CL2(2010-2013)" in result.stdout
+
+
+def test_mounted_under_the_main_cli() -> None:
+    from anxin.cli import app as main_app
+
+    result = runner.invoke(main_app, ["life", "--help"])
+    assert result.exit_code == 0
+    assert "value" in result.stdout and "illustrate" in result.stdout
