@@ -215,7 +215,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 # Settings a live server runs with: background workers on, as in `anxin serve`.
-LIVE_SETTINGS: dict[str, object] = {}
+LIVE_SETTINGS: dict[str, object] = {"alerts_worker": True, "alerts_tick_s": 0.1}
 
 
 @dataclass

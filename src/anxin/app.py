@@ -23,7 +23,9 @@ from anxin.iot import views as iot_views
 from anxin.ledger import views as ledger_views
 from anxin.life import views as life_views
 from anxin.people import views as people_views
+from anxin.web import console as web_console
 from anxin.web import views as web_views
+from anxin.web.live import LiveHub
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +65,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     context = AppContext.build(settings, clock=clock)
     app = FastAPI(title="anxin 安心", version=anxin.__version__, lifespan=alerts_worker.lifespan)
     app.state.context = context
+    live_hub = LiveHub()
+    live_hub.install(context.bus)
+    context.extras["live"] = live_hub
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key.get_secret_value(),
@@ -95,6 +100,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         life_views.router,
         ledger_views.router,
         web_views.router,
+        web_console.router,
     ):
         app.include_router(router)
     web_views.mount_static(app)

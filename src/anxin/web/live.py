@@ -75,7 +75,7 @@ class LiveHub:
                 except TimeoutError:
                     yield ": heartbeat\n\n"
                     continue
-                yield f"event: {message['subject']}\ndata: {json.dumps(message, default=str)}\n\n"
+                yield f"data: {json.dumps(message, default=str)}\n\n"
         finally:
             with self._lock:
                 self._listeners.remove(listener)

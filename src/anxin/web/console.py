@@ -1,0 +1,278 @@
+"""The care console: the butler's live alarm queue, alarm and elder cards, the outbox, and the
+family page. Server-rendered; a few lines of JavaScript refresh a list when the SSE stream says
+something changed. Calls services only."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from sqlalchemy.orm import Session
+
+from anxin.alerts import service as alerts
+from anxin.alerts.models import Alarm, AlarmState
+from anxin.core.access import registered_owner_kinds, visible_owner_ids
+from anxin.core.errors import AnxinError, NotFound, PermissionDenied, Unauthenticated
+from anxin.core.security import Principal, Role
+from anxin.homecare import service as homecare
+from anxin.iot import service as iot
+from anxin.people import service as people
+from anxin.people.deps import ContextDep, SessionDep
+from anxin.web.live import LiveHub
+from anxin.web.views import render
+
+router = APIRouter(tags=["console"], include_in_schema=False)
+
+QUEUE_ROLES = frozenset({Role.ADMIN, Role.BUTLER, Role.DOCTOR})
+FAMILY_ROLES = frozenset({Role.FAMILY, Role.ELDER})
+
+
+class LoginRequired(Exception):
+    """The browser has no valid session: send it to the login page."""
+
+
+def console_principal(request: Request, session: Session) -> Principal:
+    uid = request.session.get("uid")
+    if not uid:
+        raise LoginRequired
+    try:
+        principal = people.load_principal(session=session, user_id=str(uid))
+    except Unauthenticated as exc:
+        request.session.clear()
+        raise LoginRequired from exc
+    session.info["actor"] = principal.actor
+    return principal
+
+
+def page(handler: Callable[..., Response]) -> Callable[..., Response]:
+    """Pages redirect to /login without a session and show errors as a page, not JSON."""
+    from functools import wraps
+
+    @wraps(handler)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        request: Request = kwargs["request"]
+        try:
+            return handler(*args, **kwargs)
+        except LoginRequired:
+            return RedirectResponse("/login", status_code=303)
+        except AnxinError as exc:
+            status = 404 if isinstance(exc, NotFound) else exc.status_code
+            return render(request, "error.html", status_code=status, message=exc.message)
+
+    return wrapper
+
+
+def _queue_rows(session: Session, principal: Principal) -> list[dict[str, Any]]:
+    alarms = alerts.list_alarms(session=session, principal=principal, active=True, limit=200)
+    return [_alarm_row(session, principal, alarm) for alarm in alarms]
+
+
+def _alarm_row(session: Session, principal: Principal, alarm: Alarm) -> dict[str, Any]:
+    elder = None
+    if alarm.owner_kind == "household":
+        elders = [e for e in homecare.list_elders(session=session, principal=principal)
+                  if e.household_id == alarm.owner_id]
+        elder = elders[0] if elders else None
+    return {"alarm": alarm, "elder": elder}
+
+
+@router.get("/console/alarms", response_class=HTMLResponse, response_model=None)
+@page
+def alarm_queue(request: Request, session: SessionDep) -> Response:
+    principal = console_principal(request, session)
+    if principal.role not in QUEUE_ROLES:
+        raise PermissionDenied("the alarm queue is for the care team")
+    return render(request, "console/alarms.html", rows=_queue_rows(session, principal))
+
+
+@router.get("/console/alarms/rows", response_class=HTMLResponse, response_model=None)
+@page
+def alarm_queue_rows(request: Request, session: SessionDep) -> Response:
+    """The queue's table body alone, fetched by the page whenever the stream pings."""
+    principal = console_principal(request, session)
+    if principal.role not in QUEUE_ROLES:
+        raise PermissionDenied("the alarm queue is for the care team")
+    return render(request, "console/_alarm_rows.html", rows=_queue_rows(session, principal))
+
+
+@router.get("/console/alarms/{alarm_id}", response_class=HTMLResponse, response_model=None)
+@page
+def alarm_card(alarm_id: str, request: Request, session: SessionDep) -> Response:
+    principal = console_principal(request, session)
+    alarm = alerts.get_alarm(session=session, principal=principal, alarm_id=alarm_id)
+    notifications = (
+        alerts.notifications_of(session=session, alarm=alarm)
+        if alerts.may_see_outbox(principal)
+        else []
+    )
+    return render(
+        request,
+        "console/alarm.html",
+        row=_alarm_row(session, principal, alarm),
+        history=alerts.history(session=session, alarm=alarm),
+        notifications=notifications,
+        escalation=alerts.escalation_of(session=session, alarm_id=alarm.id),
+        can_resolve=principal.role not in alerts.NOT_RESOLVERS,
+        can_ack=principal.role not in alerts.NOT_ACKERS,
+    )
+
+
+def _act(
+    request: Request,
+    session: Session,
+    context: Any,
+    alarm_id: str,
+    note: str,
+    action: Callable[..., Alarm],
+) -> Response:
+    principal = console_principal(request, session)
+    action(
+        session=session,
+        principal=principal,
+        alarm_id=alarm_id,
+        note=note.strip() or None,
+        now=context.clock.now(),
+        bus=context.bus,
+    )
+    back = request.headers.get("referer") or f"/console/alarms/{alarm_id}"
+    return RedirectResponse(back, status_code=303)
+
+
+@router.post("/console/alarms/{alarm_id}/acknowledge", response_model=None)
+@page
+def acknowledge(
+    alarm_id: str,
+    request: Request,
+    session: SessionDep,
+    context: ContextDep,
+    note: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    return _act(request, session, context, alarm_id, note, alerts.acknowledge)
+
+
+@router.post("/console/alarms/{alarm_id}/resolve", response_model=None)
+@page
+def resolve(
+    alarm_id: str,
+    request: Request,
+    session: SessionDep,
+    context: ContextDep,
+    note: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    return _act(request, session, context, alarm_id, note, alerts.resolve)
+
+
+@router.get("/console/elders/{elder_id}", response_class=HTMLResponse, response_model=None)
+@page
+def elder_card(elder_id: str, request: Request, session: SessionDep) -> Response:
+    principal = console_principal(request, session)
+    elder = homecare.get_elder(session=session, principal=principal, elder_id=elder_id)
+    household = homecare.get_household(
+        session=session, principal=principal, household_id=elder.household_id
+    )
+    devices = iot.list_devices(
+        session=session, principal=principal, owner_kind="household", owner_id=household.id
+    )
+    alarms = alerts.list_alarms(
+        session=session, principal=principal, owner_kind="household", owner_id=household.id,
+        limit=50,
+    )
+    return render(
+        request,
+        "console/elder.html",
+        elder=elder,
+        household=household,
+        devices=[
+            (d, iot.latest_values(session=session, principal=principal, device_id=d.id))
+            for d in devices
+        ],
+        alarms=alarms,
+        family=homecare.family_of(session=session, principal=principal, elder_id=elder.id),
+    )
+
+
+@router.get("/console/outbox", response_class=HTMLResponse, response_model=None)
+@page
+def outbox(request: Request, session: SessionDep) -> Response:
+    principal = console_principal(request, session)
+    notifications = alerts.list_notifications(session=session, principal=principal, limit=200)
+    return render(request, "console/outbox.html", notifications=notifications)
+
+
+def _family_cards(session: Session, principal: Principal) -> list[dict[str, Any]]:
+    if principal.role not in FAMILY_ROLES | QUEUE_ROLES:
+        raise PermissionDenied("this page is for families")
+    cards = []
+    for elder in homecare.list_elders(session=session, principal=principal):
+        alarms = alerts.list_alarms(
+            session=session, principal=principal, owner_kind="household",
+            owner_id=elder.household_id, limit=20,
+        )
+        devices = iot.list_devices(
+            session=session, principal=principal, owner_kind="household",
+            owner_id=elder.household_id,
+        )
+        cards.append({"elder": elder, "alarms": alarms, "devices": devices})
+    return cards
+
+
+@router.get("/family", response_class=HTMLResponse, response_model=None)
+@page
+def family_page(request: Request, session: SessionDep) -> Response:
+    principal = console_principal(request, session)
+    return render(request, "console/family.html", cards=_family_cards(session, principal))
+
+
+@router.get("/family/cards", response_class=HTMLResponse, response_model=None)
+@page
+def family_cards(request: Request, session: SessionDep) -> Response:
+    principal = console_principal(request, session)
+    return render(request, "console/_family_cards.html", cards=_family_cards(session, principal))
+
+
+def _visibility(session: Session, principal: Principal) -> Callable[[dict[str, Any]], bool]:
+    """Decide once, at connect time, which owners' events this viewer may hear about."""
+    owners = {
+        kind: visible_owner_ids(session, principal, kind) for kind in registered_owner_kinds()
+    }
+
+    def visible(message: dict[str, Any]) -> bool:
+        if message.get("organisation_id") != principal.organisation_id:
+            return False
+        if principal.role == Role.ADMIN:
+            return True
+        allowed = owners.get(str(message.get("owner_kind")), ())
+        return allowed is None or message.get("owner_id") in allowed
+
+    return visible
+
+
+@router.get("/console/stream", response_model=None)
+def stream(request: Request, session: SessionDep, context: ContextDep) -> Response:
+    """Server-sent events: one line per committed alarm change the viewer may see."""
+    try:
+        principal = console_principal(request, session)
+    except LoginRequired:
+        return Response(status_code=401)
+    visible = _visibility(session, principal)
+    hub: LiveHub = context.extras["live"]
+
+    async def events() -> AsyncIterator[str]:
+        async for chunk in hub.stream(visible):
+            if await request.is_disconnected():
+                break
+            yield chunk
+
+    return StreamingResponse(
+        events(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+def state_label(alarm: Alarm) -> str:
+    if alarm.cleared and alarm.state != AlarmState.RESOLVED:
+        return f"{alarm.state.value}+cleared"
+    return alarm.state.value

@@ -1,0 +1,31 @@
+// Keeps parts of a console page current: every element with data-live-src is refetched from
+// that URL whenever the server-sent event stream reports a change the viewer may see.
+(function () {
+  "use strict";
+  var targets = document.querySelectorAll("[data-live-src]");
+  var badge = document.getElementById("live-status");
+  if (!targets.length || !window.EventSource) return;
+  var pending = false;
+  function refresh() {
+    if (pending) return;
+    pending = true;
+    var jobs = Array.prototype.map.call(targets, function (el) {
+      return fetch(el.getAttribute("data-live-src"), { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (html) { if (html !== null) el.innerHTML = html; });
+    });
+    Promise.all(jobs).finally(function () { pending = false; });
+  }
+  var source = new EventSource("/console/stream");
+  // Refresh on (re)connect too, so nothing raised while the stream was down is missed.
+  source.onopen = function () {
+    if (badge) badge.className = "pill ok";
+    document.body.setAttribute("data-live", "open");
+    refresh();
+  };
+  source.onmessage = refresh;
+  source.onerror = function () {
+    if (badge) badge.className = "pill off";
+    document.body.setAttribute("data-live", "down");
+  };
+})();

@@ -1,0 +1,74 @@
+"""Console pages without a browser: who sees which page, and the forms change what they say."""
+
+import json
+
+from tests.conftest import DEMO_PASSWORDS
+
+
+def _console_login(client, username):
+    response = client.post(
+        "/login", data={"username": username, "password": DEMO_PASSWORDS[username]}
+    )
+    assert response.status_code == 200
+
+
+def _fall(client, demo_devices):
+    _, token = demo_devices["mmwave_radar"]
+    body = {"message_id": "f-1", "values": {"fall": True, "posture": "lying"}}
+    response = client.post(
+        "/api/v1/telemetry",
+        content=json.dumps(body),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    assert response.json()["accepted"] == 1
+
+
+def test_butler_works_an_alarm_from_the_queue_to_resolution(client, demo, demo_devices):
+    _fall(client, demo_devices)
+    _console_login(client, "butler")
+    queue = client.get("/console/alarms")
+    assert queue.status_code == 200 and 'data-type="fall"' in queue.text
+    alarm_id = client.get("/api/v1/alarms").json()[0]["id"]
+
+    card = client.get(f"/console/alarms/{alarm_id}")
+    assert "张桂芳" in card.text and 'data-channel="sms"' in card.text
+    client.post(f"/console/alarms/{alarm_id}/acknowledge", data={"note": "called, she is ok"})
+    client.post(f"/console/alarms/{alarm_id}/resolve", data={"note": "no injury"})
+    detail = client.get(f"/api/v1/alarms/{alarm_id}").json()
+    assert detail["state"] == "resolved"
+    notes = [h["note"] for h in detail["history"]]
+    assert "called, she is ok" in notes and "no injury" in notes
+    assert 'data-type="fall"' not in client.get("/console/alarms/rows").text
+
+    elder = client.get(f"/console/elders/{demo.elder_id}")
+    assert elder.status_code == 200
+    assert "卫生间跌倒雷达" in elder.text and alarm_id in elder.text
+    assert "sms" in client.get("/console/outbox").text
+
+
+def test_family_cannot_open_the_queue_or_another_elder(client, demo, db, demo_devices):
+    from sqlalchemy import select
+
+    from anxin.homecare.models import Elder
+
+    _fall(client, demo_devices)
+    _console_login(client, "neighbour-family")
+    assert client.get("/console/alarms").status_code == 403
+    assert client.get(f"/console/elders/{demo.elder_id}").status_code == 404
+    with db.session_scope() as session:
+        own = session.scalars(select(Elder.id).where(Elder.id != demo.elder_id)).one()
+    assert client.get(f"/console/elders/{own}").status_code == 200
+    assert 'data-type="fall"' not in client.get("/family/cards").text
+
+
+def test_resolving_twice_is_a_clear_error_page(client, demo, demo_devices):
+    _fall(client, demo_devices)
+    _console_login(client, "butler")
+    alarm_id = client.get("/api/v1/alarms").json()[0]["id"]
+    client.post(f"/console/alarms/{alarm_id}/resolve", data={"note": ""})
+    again = client.post(f"/console/alarms/{alarm_id}/resolve", data={"note": ""})
+    assert again.status_code == 409 and "resolved already" in again.text
+
+
+def test_the_stream_needs_a_session(client):
+    assert client.get("/console/stream").status_code == 401
