@@ -363,3 +363,22 @@ def test_weight_series_round_trip() -> None:
     assert WeightSeries.of(ws).readings() == ws
     assert PositionSeries.of(fx).fixes() == fx
     assert np.all(np.diff(WeightSeries.of(ws).t) > 0)
+
+
+def test_peek_sees_a_removal_before_the_set_down() -> None:
+    ws, fx = lift_stream(T0, 9_000.0, BAY_B05, TRUCK_A, carry_s=30.0, settle_s=8.0)
+    t_over_gate = T0 + 20 + 1.5 + 6 + 30 + 4  # carried over the truck, not yet lowered
+    det = LiftDetector("C1", LAYOUT, CFG)
+    det.add_weights(r for r in ws if r.t <= t_over_gate)
+    det.add_fixes(f for f in fx if f.t <= t_over_gate)
+    assert det.poll() == []  # nothing final yet
+    (early,) = det.peek()
+    assert LiftFlag.IN_PROGRESS in early.flags
+    assert (early.pick_zone, early.set_zone) == ("B05", "TRUCK-A")
+    assert early.direction is Direction.OUTBOUND
+    det.add_weights(r for r in ws if r.t > t_over_gate)
+    det.add_fixes(f for f in fx if f.t > t_over_gate)
+    (final,) = det.flush()
+    assert final.lift_id == early.lift_id
+    assert LiftFlag.IN_PROGRESS not in final.flags
+    assert det.peek() == []

@@ -55,6 +55,7 @@ class LiftFlag(StrEnum):
     AMBIGUOUS_WEIGHT = "ambiguous_weight"  # stable readings disagree with each other
     WEIGHT_GAP = "weight_gap"  # the scale went silent for a while during the lift
     OPEN_AT_END = "open_at_end"  # stream ended or went silent with the load still on
+    IN_PROGRESS = "in_progress"  # peek(): the load is still on the hook; set_* is "now"
     TOO_LONG = "too_long"  # load stayed on the hook longer than max_lift_s
     NO_PICK_POSITION = "no_pick_position"
     NO_SET_POSITION = "no_set_position"
@@ -650,6 +651,29 @@ class LiftDetector:
     def flush(self) -> list[Lift]:
         """End of stream: consume everything, close an open lift (flagged OPEN_AT_END)."""
         return self._advance(2**62, final=True)
+
+    def peek(self) -> list[Lift]:
+        """A provisional view, for alarms that must not wait for the lateness window.
+
+        Lifts not yet returned by `poll`, found in everything received so far (readings
+        still waiting out the lateness window included). A load still on the hook comes
+        flagged IN_PROGRESS, with the crane's latest place as its set-down, so a load from a
+        pledged bay hanging over a gate reads as outbound before it is put down. Nothing is
+        consumed; the final lift later comes from `poll` with the same id (unless a late
+        reading moves its pick).
+        """
+        scanner = _Scanner.from_dict(self.config, self._scanner.to_dict())
+        pending = sorted(self._heap)
+        runs = [_Run.from_dict(r.to_dict()) for r in self._runs]
+        runs += scanner.scan([p[1] for p in pending], [p[2] for p in pending],
+                             [p[3] for p in pending])
+        if scanner.run is not None:
+            scanner.run.flags.append(LiftFlag.IN_PROGRESS.value)
+            runs.append(scanner.run)
+        if not runs:
+            return []
+        fixes = self._fix_arrays()
+        return [_finish(r, self.crane_id, self.layout, fixes, self.config) for r in runs]
 
     def _advance(self, frontier: int, final: bool) -> list[Lift]:
         ts: list[float] = []
