@@ -74,6 +74,16 @@ def test_append_is_for_authorised_roles_and_namespaces(
     assert client.get(f"{API}/entries/0").status_code == 401
     assert client.get(f"{API}/entries/99", headers=farmer).status_code == 404
 
+    found = client.get(f"{API}/entries", params={"payload_sha256": "CD" * 32}, headers=farmer)
+    assert [e["seq"] for e in found.json()] == [1]
+    mine = client.get(f"{API}/entries", params={"entry_type": "trace.event"}, headers=farmer).json()
+    assert [e["seq"] for e in mine] == [0] and mine[0]["body"] == body["body"]
+
+    assert client.delete(f"{API}/entries/0/body", headers=farmer).status_code == 403
+    erased = client.delete(f"{API}/entries/0/body", headers=auth("ledgeradmin"))
+    assert erased.status_code == 200 and erased.json()["body"] is None
+    assert erased.json()["payload_sha256"] == entry["payload_sha256"]
+
 
 def test_checkpoints_witnesses_proofs_and_offline_verify(
     client: TestClient,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 from pathlib import Path
 
@@ -289,6 +290,8 @@ def _rewrite_history(db: Database, clock: FrozenClock, size: int, changed: int) 
 def test_fork_is_refused_and_alarmed(
     db: Database, clock: FrozenClock, signer: Signer, witness: Witness
 ) -> None:
+    alarms: list[dict[str, object]] = []
+    witness = dataclasses.replace(witness, on_alarm=alarms.append)
     _grow(db, clock, 0, 16)
     _checkpoint(db, signer, clock)
     client = DirectClient(db)
@@ -312,6 +315,7 @@ def test_fork_is_refused_and_alarmed(
     assert evidence
     data = json.loads(evidence[-1].read_text())
     assert data["cosigned"]["size"] == 16 and data["presented"]
+    assert len(alarms) == 2 and alarms[0]["log"] == ORIGIN
 
 
 def test_nodes_missing_are_an_integrity_error(db: Database, clock: FrozenClock) -> None:
@@ -352,4 +356,19 @@ def test_concurrent_appenders_are_serialised(
     with db.session_scope() as s:
         assert service.tree_size(session=s) == 3 * 15 * 3
     _checkpoint(db, signer, clock)
+    assert _audit(db, signer) == []
+
+
+def test_erasing_a_body_keeps_the_proof(db: Database, clock: FrozenClock, signer: Signer) -> None:
+    _grow(db, clock, 0, 6)
+    _checkpoint(db, signer, clock)
+    with db.session_scope() as s:
+        entry = service.erase_body(session=s, seq=2)
+        assert entry.body is None and entry.payload_sha256
+        rows = s.execute(
+            text("SELECT action, entity_id FROM audit_log WHERE action = 'erase_body'")
+        )
+        assert [tuple(r) for r in rows] == [("erase_body", "2")]
+    ok, reason = _verdict(db, signer, 2)
+    assert ok, reason
     assert _audit(db, signer) == []

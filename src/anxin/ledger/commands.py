@@ -109,6 +109,9 @@ def witness(
     log_key: Annotated[str, typer.Option(help="The log's verifier key (name+id+key).")],
     interval: Annotated[float, typer.Option(help="Seconds between rounds.")] = 10.0,
     once: Annotated[bool, typer.Option("--once", help="Run one round and exit.")] = False,
+    alarm_webhook: Annotated[
+        str | None, typer.Option(help="POST fork evidence (JSON) to this URL as well.")
+    ] = None,
     passphrase_env: PassphraseEnv = None,
 ) -> None:
     """Watch a ledger and cosign each checkpoint that only extends what it cosigned before.
@@ -117,14 +120,19 @@ def witness(
     the log forks; with --once, 1 when it refuses for another reason.
     """
     from anxin.ledger.witness import Outcome
-    from anxin.ledger.witnessd import HttpLogClient, Witness
+    from anxin.ledger.witnessd import HttpLogClient, Witness, webhook_alarm
 
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(message)s")
     try:
         signer = load_key_file(key, kind="witness", passphrase=_passphrase(passphrase_env))
     except KeyFileError as exc:
         raise _fail(str(exc), 2) from exc
-    me = Witness(signer=signer, log_key=_verifier(log_key, "--log-key"), state_path=state)
+    me = Witness(
+        signer=signer,
+        log_key=_verifier(log_key, "--log-key"),
+        state_path=state,
+        on_alarm=webhook_alarm(alarm_webhook) if alarm_webhook else None,
+    )
     client = HttpLogClient.to(log_url)
     while True:
         decision = me.run_once(client)

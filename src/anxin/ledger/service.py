@@ -30,6 +30,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
+from anxin.core.audit import AuditLog
 from anxin.core.clock import SystemClock
 from anxin.core.errors import AnxinError, InvalidInput, NotFound, PermissionDenied, RuleViolation
 from anxin.core.events import Event
@@ -351,6 +352,31 @@ def find_entries(
     if entry_type:
         stmt = stmt.where(LedgerEntry.entry_type == entry_type)
     return list(session.execute(stmt).scalars())
+
+
+def erase_body(*, session: Session, seq: int) -> LedgerEntry:
+    """Drop an entry's stored body (e.g. personal data past its retention).
+
+    The leaf keeps the body's hash, so every proof still holds and whoever kept a copy of
+    the body can still prove it was this entry.
+    """
+    entry = get_entry(session=session, seq=seq)
+    if entry.body is not None:
+        entry.body = None
+        # Recorded by hand: the generic audit snapshot would copy the body we are erasing.
+        session.add(
+            AuditLog(
+                at=_now(session, None),
+                actor=str(session.info.get("actor", "system")),
+                action="erase_body",
+                entity_type=LedgerEntry.__tablename__,
+                entity_id=str(seq),
+                before={"payload_sha256": entry.payload_sha256, "body": "erased"},
+                after=None,
+            )
+        )
+    session.flush()
+    return entry
 
 
 def entry_body(entry: LedgerEntry) -> Any:

@@ -76,6 +76,40 @@ def _entry_for(session: Session, principal: Principal, seq: int) -> tuple[Ledger
     return entry, show
 
 
+@router.get("/entries", response_model=list[EntryRead])
+def search_entries(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    payload_sha256: Annotated[str | None, Query(pattern=r"^[0-9a-fA-F]{64}$")] = None,
+    entry_type: Annotated[str | None, Query(max_length=64)] = None,
+    organisation_id: Annotated[str | None, Query(max_length=128)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[EntryRead]:
+    """Newest first. Is this document anchored? Search by its SHA-256."""
+    found = service.find_entries(
+        session=session,
+        payload_sha256=payload_sha256,
+        entry_type=entry_type,
+        organisation_id=organisation_id,
+        limit=limit,
+    )
+    return [
+        EntryRead.of(
+            e,
+            show_body=access.may_read_body(
+                principal.role, principal.organisation_id, e.organisation_id
+            ),
+        )
+        for e in found
+    ]
+
+
+@router.delete("/entries/{seq}/body", response_model=EntryRead)
+def erase_body(seq: int, _: AdminPrincipal, session: SessionDep) -> EntryRead:
+    """Erase a stored body (retention, personal data); its hash and all proofs remain."""
+    return EntryRead.of(service.erase_body(session=session, seq=seq), show_body=True)
+
+
 @router.get("/entries/{seq}", response_model=EntryRead)
 def read_entry(seq: int, principal: CurrentPrincipal, session: SessionDep) -> EntryRead:
     entry, show = _entry_for(session, principal, seq)

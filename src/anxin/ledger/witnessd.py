@@ -12,9 +12,10 @@ import json
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import httpx
 
@@ -109,6 +110,9 @@ class Witness:
     signer: Signer
     log_key: Verifier
     state_path: Path
+    # Called with the evidence when a fork is seen (e.g. POST to the member's alerting
+    # webhook); the evidence file is written first, so a failing hook loses nothing.
+    on_alarm: Callable[[dict[str, Any]], None] | None = None
 
     def run_once(self, client: LogClient, *, now: int | None = None) -> Decision:
         """One round: fetch, review, then persist-and-cosign or refuse (and alarm on a fork)."""
@@ -145,6 +149,8 @@ class Witness:
             "reason": decision.reason,
             "cosigned": state.to_json() if state else None,
             "presented": text,
+            "witness": self.signer.name,
+            "log": self.log_key.name,
         }
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         path = self.state_path.with_name(f"{self.state_path.name}.fork-{stamp}.json")
@@ -155,3 +161,17 @@ class Witness:
             decision.reason,
             path,
         )
+        if self.on_alarm is not None:
+            try:
+                self.on_alarm(evidence)
+            except Exception:  # the alarm hook must not hide the fork; the file has it
+                log.exception("witness %s: alarm hook failed", self.signer.name)
+
+
+def webhook_alarm(url: str, timeout: float = 10.0) -> Callable[[dict[str, Any]], None]:
+    """An alarm hook that POSTs the fork evidence as JSON to ``url``."""
+
+    def send(evidence: dict[str, Any]) -> None:
+        httpx.post(url, json=evidence, timeout=timeout).raise_for_status()
+
+    return send
