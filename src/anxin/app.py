@@ -18,7 +18,9 @@ from anxin.core.config import Settings, get_settings
 from anxin.core.context import AppContext
 from anxin.core.errors import AnxinError, FieldProblem
 from anxin.core.security import PUBLIC_ROUTE
+from anxin.homecare import flows as homecare_flows
 from anxin.homecare import views as homecare_views
+from anxin.iot import flows as iot_flows
 from anxin.iot import views as iot_views
 from anxin.ledger import views as ledger_views
 from anxin.life import views as life_views
@@ -65,6 +67,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     context = AppContext.build(settings, clock=clock)
     app = FastAPI(title="anxin 安心", version=anxin.__version__, lifespan=alerts_worker.lifespan)
     app.state.context = context
+    iot_flows.install(context)
+    homecare_flows.install(context)
     live_hub = LiveHub()
     live_hub.install(context.bus)
     context.extras["live"] = live_hub

@@ -63,6 +63,7 @@ def seed_demo(*, session: Session, now: datetime, token_file: Path | None = None
     admin = people.principal_of(users["admin"])
     if created:
         _seed_households(session, admin, users, now, token_file)
+    _seed_care(session, org.id, users, now)
     elder = session.scalar(select(Elder).where(Elder.user_id == users["elder"].id))
     assert elder is not None
     tokens = _read_tokens(token_file)
@@ -187,6 +188,30 @@ def _seed_neighbour(
         data=FamilyLink(user_id=users["neighbour-family"].id, relation="daughter", consent=True),
         now=now,
     )
+
+
+def _seed_care(session: Session, org_id: str, users: dict[str, User], now: datetime) -> None:
+    """The butler team and its lead, the device rules and the escalation policies (idempotent)."""
+    from anxin.alerts.service import sync_policies
+    from anxin.homecare.models import CareTeam, CareTeamMember
+    from anxin.iot.rule_service import install_default_rules
+
+    team = session.scalar(select(CareTeam).where(CareTeam.organisation_id == org_id))
+    if team is None:
+        team = CareTeam(
+            organisation_id=org_id,
+            name="管家一组 Butler team 1",
+            lead_user_id=users["teamlead"].id,
+            created_at=now,
+        )
+        session.add(team)
+        session.flush()
+        session.add(
+            CareTeamMember(team_id=team.id, butler_user_id=users["butler"].id, joined_at=now)
+        )
+    install_default_rules(session=session, organisation_id=org_id, now=now)
+    sync_policies(session=session, now=now)
+    session.flush()
 
 
 def _read_tokens(token_file: Path | None) -> dict[str, str]:

@@ -59,3 +59,31 @@ class FamilyMember(Audited, Base):
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
     relation: Mapped[str] = mapped_column(String(40))
     consent_at: Mapped[datetime]
+
+
+class CareTeam(Audited, Base):
+    """A butler team of the care organisation, with its team lead (the last escalation step).
+
+    An elder's team is the team of the elder's butler; an organisation with teams but none
+    containing that butler falls back to its oldest team, so an alarm always has a lead to
+    escalate to once any team exists.
+    """
+
+    __tablename__ = "care_teams"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    lead_user_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime]
+
+
+class CareTeamMember(Audited, Base):
+    __tablename__ = "care_team_members"
+    __table_args__ = (UniqueConstraint("butler_user_id"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    team_id: Mapped[str] = mapped_column(ForeignKey("care_teams.id"), index=True)
+    # A butler belongs to one team at a time.
+    butler_user_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    joined_at: Mapped[datetime]

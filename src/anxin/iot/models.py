@@ -92,3 +92,44 @@ class TelemetryRejection(Base):
     message_id: Mapped[str | None] = mapped_column(String(128))
     item_index: Mapped[int | None]
     reason: Mapped[str] = mapped_column(String(500))
+
+
+class DeviceRule(Audited, Base):
+    """A stored alarm rule (see `iot.rules`) for a device type, or for one device.
+
+    Rows of an organisation override the built-in defaults by `name`; a row with `device_id`
+    overrides both for that device. Validity is decided when the row is written and again
+    whenever it is loaded, so a rule broken by a profile change is skipped, never fatal.
+    """
+
+    __tablename__ = "device_rules"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
+    device_type: Mapped[str] = mapped_column(ForeignKey("device_types.code"))
+    device_id: Mapped[str | None] = mapped_column(ForeignKey("devices.id"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    spec: Mapped[dict[str, Any]]
+    enabled: Mapped[bool] = mapped_column(default=True)
+    valid: Mapped[bool] = mapped_column(default=False)
+    invalid_reason: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_device_rules_org_type", "organisation_id", "device_type"),)
+
+
+class RuleState(Base):
+    """The engine's memory per (device, rule): timers and edges that must survive a restart.
+
+    `due_at` is the next moment the periodic sweep must look at the row (a for-duration
+    deadline, an absence deadline or the end of a corroboration window).
+    """
+
+    __tablename__ = "rule_state"
+
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"), primary_key=True)
+    rule_name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    state: Mapped[dict[str, Any]]
+    due_at: Mapped[datetime | None] = mapped_column(index=True)
+    updated_at: Mapped[datetime]

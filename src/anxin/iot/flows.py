@@ -1,0 +1,381 @@
+"""The rule engine at work: telemetry in, rule events out, timers kept in the database.
+
+`on_telemetry` runs inside the ingesting transaction (in-process bus), so a fall reading and the
+rule event it causes (and, downstream, the alarm and its notifications) commit together. State
+per (device, rule) lives in `rule_state`; `sweep` fires what fell due while nobody reported:
+a for-duration deadline, an absence (device offline) or the end of a corroboration window.
+
+`iot` must not import the domains that own devices, yet some rules need their facts (the
+household's away mode). Owners register a context provider per owner kind, as with
+`core.access`; a rule asks for it with a ``ctx.<name>`` key.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from anxin.core.clock import Clock
+from anxin.core.context import AppContext
+from anxin.core.db import Database
+from anxin.core.events import Event, EventBus
+from anxin.iot import rules as engine
+from anxin.iot.models import Device, DeviceRule, RuleState
+from anxin.iot.profiles import PROFILES_BY_CODE, metrics_of
+from anxin.iot.rule_defaults import DEFAULT_RULES
+
+log = logging.getLogger(__name__)
+
+RULE_SUBJECT = "iot.rule.{alarm_type}"
+OFFLINE_ALARM = "device_offline"
+
+ContextProvider = Callable[[Session, str], Mapping[str, Any]]
+_context_providers: dict[str, ContextProvider] = {}
+
+
+def register_context_provider(owner_kind: str, provider: ContextProvider) -> None:
+    """`provider(session, owner_id)` returns facts rules may test as ``ctx.<name>``."""
+    _context_providers[owner_kind] = provider
+
+
+def owner_context(session: Session, owner_kind: str, owner_id: str) -> dict[str, Any]:
+    provider = _context_providers.get(owner_kind)
+    return dict(provider(session, owner_id)) if provider else {}
+
+
+# ---------------------------------------------------------------------------------------------
+# Which rules apply
+
+
+@dataclass(frozen=True)
+class LoadedRule:
+    """A rule as the engine sees it: parsed, or invalid with the reason."""
+
+    name: str
+    device_type: str
+    source: str  # "default", "organisation" or "device"
+    spec: dict[str, Any]
+    enabled: bool
+    rule: engine.Rule | None
+    reason: str | None
+    row_id: str | None = None
+    device_id: str | None = None
+
+    @property
+    def valid(self) -> bool:
+        return self.rule is not None
+
+
+def load_rule(
+    name: str,
+    device_type: str,
+    spec: Mapping[str, Any],
+    *,
+    source: str,
+    enabled: bool = True,
+    row_id: str | None = None,
+    device_id: str | None = None,
+) -> LoadedRule:
+    profile = PROFILES_BY_CODE.get(device_type)
+    rule: engine.Rule | None = None
+    reason: str | None = None
+    if profile is None:
+        reason = f"unknown device type {device_type!r}"
+    else:
+        try:
+            rule = engine.parse_rule(name, spec, metrics_of(profile))
+        except engine.RuleInvalid as exc:
+            reason = exc.reason
+    return LoadedRule(
+        name, device_type, source, dict(spec), enabled, rule, reason, row_id, device_id
+    )
+
+
+_DEFAULTS: dict[str, list[LoadedRule]] = {
+    device_type: [load_rule(n, device_type, s, source="default") for n, s in specs.items()]
+    for device_type, specs in DEFAULT_RULES.items()
+}
+
+
+def default_rules(device_type: str) -> list[LoadedRule]:
+    return list(_DEFAULTS.get(device_type, []))
+
+
+def rule_from_row(row: DeviceRule) -> LoadedRule:
+    return load_rule(
+        row.name,
+        row.device_type,
+        row.spec,
+        source="device" if row.device_id else "organisation",
+        enabled=row.enabled,
+        row_id=row.id,
+        device_id=row.device_id,
+    )
+
+
+def layered_rules(
+    session: Session, organisation_id: str, device_type: str, device_id: str | None
+) -> list[tuple[LoadedRule, LoadedRule | None]]:
+    """Every rule for the type (and device), each with the one that takes effect for its name.
+
+    Layers: defaults < organisation rows < device rows. A disabled rule switches its name off;
+    an invalid rule is skipped and the layer below keeps working (better a default fall rule
+    than none while an administrator fixes a typo).
+    """
+    stmt = select(DeviceRule).where(
+        DeviceRule.organisation_id == organisation_id, DeviceRule.device_type == device_type
+    )
+    if device_id is None:
+        stmt = stmt.where(DeviceRule.device_id.is_(None))
+    else:
+        stmt = stmt.where(or_(DeviceRule.device_id.is_(None), DeviceRule.device_id == device_id))
+    rows = [rule_from_row(r) for r in session.scalars(stmt.order_by(DeviceRule.created_at))]
+    layers = [
+        default_rules(device_type),
+        [r for r in rows if r.source == "organisation"],
+        [r for r in rows if r.source == "device"],
+    ]
+    effective: dict[str, LoadedRule | None] = {}
+    every: list[LoadedRule] = []
+    for layer in layers:
+        for loaded in layer:
+            every.append(loaded)
+            if not loaded.enabled:
+                effective[loaded.name] = None
+            elif loaded.valid:
+                effective[loaded.name] = loaded
+            else:
+                effective.setdefault(loaded.name, None)
+    return [(loaded, effective.get(loaded.name)) for loaded in every]
+
+
+def active_rules(session: Session, device: Device) -> dict[str, engine.Rule]:
+    """The parsed rules that apply to `device`, by name."""
+    out: dict[str, engine.Rule] = {}
+    for _, effective in layered_rules(
+        session, device.organisation_id, device.device_type, device.id
+    ):
+        if effective is not None and effective.rule is not None:
+            out[effective.name] = effective.rule
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Evaluation
+
+
+def _load_states(session: Session, device_id: str) -> dict[str, RuleState]:
+    stmt = select(RuleState).where(RuleState.device_id == device_id).with_for_update()
+    return {row.rule_name: row for row in session.scalars(stmt)}
+
+
+def _save(
+    session: Session,
+    rows: dict[str, RuleState],
+    device_id: str,
+    rule: engine.Rule,
+    before: engine.RuleState,
+    after: engine.RuleState,
+    now: datetime,
+) -> None:
+    if after == before and rule.name in rows:
+        return
+    row = rows.get(rule.name)
+    if row is None:
+        row = RuleState(device_id=device_id, rule_name=rule.name)
+        session.add(row)
+        rows[rule.name] = row
+    row.state = after.to_json()
+    row.due_at = after.due_at(rule)
+    row.updated_at = now
+
+
+def _rule_event(device: Device, firing: engine.Firing) -> Event:
+    return Event(
+        subject=RULE_SUBJECT.format(alarm_type=firing.alarm_type),
+        occurred_at=firing.at,
+        payload={
+            "action": firing.action,
+            "rule": firing.rule,
+            "alarm_type": firing.alarm_type,
+            "severity": firing.severity.value,
+            "fired_at": firing.at.isoformat(),
+            "details": firing.details,
+            "organisation_id": device.organisation_id,
+            "device": {
+                "id": device.id,
+                "type": device.device_type,
+                "name": device.name,
+            },
+            "owner": {"kind": device.owner_kind, "id": device.owner_id},
+        },
+    )
+
+
+def _publish(
+    session: Session, bus: EventBus | None, device: Device, firings: list[engine.Firing]
+) -> None:
+    for firing in firings:
+        if firing.alarm_type == OFFLINE_ALARM:
+            device.online = firing.action == "clear"
+        log.info(
+            "rule %s on device %s: %s %s", firing.rule, device.id, firing.action, firing.severity
+        )
+        if bus is not None:
+            bus.publish(session, _rule_event(device, firing))
+    if firings:
+        session.flush()
+
+
+def evaluate_readings(
+    *,
+    session: Session,
+    device: Device,
+    samples: list[engine.Sample],
+    now: datetime,
+    bus: EventBus | None,
+) -> list[engine.Firing]:
+    """Run every rule of the device over new readings (oldest first); publish what fires."""
+    rules = active_rules(session, device)
+    if not rules:
+        return []
+    rows = _load_states(session, device.id)
+    context: dict[str, Any] | None = None
+    if any(r.context_keys for r in rules.values()):
+        context = owner_context(session, device.owner_kind, device.owner_id)
+    firings: list[engine.Firing] = []
+    for rule in rules.values():
+        row = rows.get(rule.name)
+        before = engine.RuleState.from_json(row.state if row else None)
+        state = before
+        for sample in samples:
+            state, fired = engine.evaluate(rule, state, sample, context=context)
+            firings.extend(fired)
+        _save(session, rows, device.id, rule, before, state, now)
+    session.flush()
+    _publish(session, bus, device, firings)
+    return firings
+
+
+def samples_of(payload: Mapping[str, Any]) -> list[engine.Sample]:
+    readings = payload.get("readings") or []
+    samples = [
+        engine.Sample(datetime.fromisoformat(r["ts"]), dict(r.get("values") or {}))
+        for r in readings
+    ]
+    return sorted(samples, key=lambda s: s.ts)
+
+
+def make_telemetry_handler(bus: EventBus) -> Callable[[Session, Event], None]:
+    def on_telemetry(session: Session, event: Event) -> None:
+        device = session.get(Device, event.payload["device_id"])
+        if device is None:
+            return
+        evaluate_readings(
+            session=session,
+            device=device,
+            samples=samples_of(event.payload),
+            now=event.occurred_at,
+            bus=bus,
+        )
+
+    return on_telemetry
+
+
+def sweep(*, session: Session, now: datetime, bus: EventBus | None, limit: int = 1000) -> int:
+    """Fire every timer due at `now` (durations, absences, corroborations); returns firings.
+
+    Safe to run in several processes at once on PostgreSQL: due rows are claimed with
+    ``FOR UPDATE SKIP LOCKED``.
+    """
+    stmt = (
+        select(RuleState)
+        .where(RuleState.due_at.is_not(None), RuleState.due_at <= now)
+        .order_by(RuleState.due_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    due = list(session.scalars(stmt))
+    by_device: dict[str, list[RuleState]] = {}
+    for row in due:
+        by_device.setdefault(row.device_id, []).append(row)
+    count = 0
+    for device_id, rows in by_device.items():
+        device = session.get(Device, device_id)
+        if device is None:
+            continue
+        rules = active_rules(session, device)
+        firings: list[engine.Firing] = []
+        for row in rows:
+            rule = rules.get(row.rule_name)
+            if rule is None:  # the rule was removed, disabled or broken: forget its timers
+                row.due_at = None
+                row.updated_at = now
+                continue
+            state, fired = engine.tick(rule, engine.RuleState.from_json(row.state), now)
+            row.state = state.to_json()
+            row.due_at = state.due_at(rule)
+            row.updated_at = now
+            firings.extend(fired)
+        session.flush()
+        _publish(session, bus, device, firings)
+        count += len(firings)
+    return count
+
+
+class Sweeper:
+    """A daemon thread running `sweep` every `interval_s` in its own unit of work."""
+
+    def __init__(
+        self, db: Database, clock: Clock, bus: EventBus, *, interval_s: float = 5.0
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.bus = bus
+        self.interval_s = interval_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def run_once(self) -> int:
+        with self.db.session_scope(actor="system:rules") as session:
+            session.info["clock"] = self.clock
+            session.info["bus"] = self.bus
+            return sweep(session=session, now=self.clock.now(), bus=self.bus)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            try:
+                self.run_once()
+            except Exception:  # keep sweeping; the next pass retries what failed
+                log.exception("rule sweep failed")
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="rule-sweeper", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+
+def install(context: AppContext) -> None:
+    """Subscribe the rule engine to telemetry; start the sweeper where background work runs.
+
+    The sweeper follows the process's background-work switch (`alerts_worker_enabled`: on,
+    except in tests, which call `sweep` with their own clock).
+    """
+    context.bus.subscribe("iot.telemetry.*", make_telemetry_handler(context.bus))
+    sweeper = Sweeper(context.db, context.clock, context.bus)
+    context.extras["rule_sweeper"] = sweeper
+    if context.settings.alerts_worker_enabled:
+        sweeper.start()
