@@ -382,3 +382,17 @@ def test_peek_sees_a_removal_before_the_set_down() -> None:
     assert final.lift_id == early.lift_id
     assert LiftFlag.IN_PROGRESS not in final.flags
     assert det.peek() == []
+
+
+def test_a_reading_from_the_future_does_not_flush_the_window() -> None:
+    ws, fx = lift_stream(T0, 7_000.0, QUAY, BAY_A01)
+    det = LiftDetector("C1", LAYOUT, CFG)
+    det.add_weights(ws[:200])
+    det.add_weight(WeightReading(T0 + 10 * 365 * 86400, TARE, True))  # clock gone wrong
+    det.poll(now=ws[199].t)
+    det.add_weights(ws[200:])
+    det.add_fixes(fx)
+    out = det.poll(now=ws[-1].t + 60) + det.flush()
+    assert det.stats.late == 0
+    (lift,) = out
+    assert lift.direction is Direction.INBOUND and lift.weight_ok

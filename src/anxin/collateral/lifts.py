@@ -642,10 +642,12 @@ class LiftDetector:
     def poll(self, now: float | None = None) -> list[Lift]:
         """Lifts whose readings are all past the lateness window.
 
-        `now` (device-clock POSIX seconds) lets time advance while the devices are silent,
-        so a lift is not held back just because nothing more was sent.
+        With `now` (POSIX seconds, from the caller's clock) the window is measured from now:
+        time advances while the devices are silent, and a reading stamped in the future by a
+        confused device clock cannot drag the window forward. Without it, the newest
+        timestamp received stands in for now.
         """
-        horizon = self._max_ms if now is None else max(self._max_ms, _ms(now))
+        horizon = self._max_ms if now is None else _ms(now)
         return self._advance(horizon - round(self.config.lateness_s * 1000), final=False)
 
     def flush(self) -> list[Lift]:
