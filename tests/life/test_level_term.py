@@ -6,13 +6,8 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from anxin.life.level_term import TermAssumptions, project
-
-pytest.importorskip("lifelib")
-pytest.importorskip("modelx")
-pytest.importorskip("pandas")
 
 
 def test_pv_net_cf_matches_lifelib_for_every_model_point(tmp_path: Path) -> None:
