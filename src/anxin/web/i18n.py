@@ -63,6 +63,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "address": ("地址", "Address"),
     "attempts": ("尝试", "Attempts"),
     "sleep_report": ("睡眠报告", "Sleep report"),
+    "policy_illustration": ("保单利益演示", "Policy illustration"),
 }
 
 

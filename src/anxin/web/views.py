@@ -12,7 +12,7 @@ from fastapi.templating import Jinja2Templates
 
 from anxin.core.clock import format_local
 from anxin.core.errors import Unauthenticated
-from anxin.core.security import PUBLIC_ROUTE
+from anxin.core.security import PUBLIC_ROUTE, Role
 from anxin.homecare import service as homecare
 from anxin.iot import service as iot
 from anxin.people import service as people
@@ -100,4 +100,24 @@ def home(request: Request, session: SessionDep) -> Response:
                 ],
             }
         )
-    return render(request, "home.html", user=user, cards=cards)
+    return render(request, "home.html", user=user, cards=cards, links=links_for(principal.role))
+
+
+# Where each role works; the pages themselves check permission again.
+ROLE_LINKS: dict[Role, list[tuple[str, str]]] = {
+    Role.ADMIN: [
+        ("/console/alarms", "alarm_queue"),
+        ("/console/outbox", "outbox"),
+        ("/life/illustration", "policy_illustration"),
+    ],
+    Role.BUTLER: [("/console/alarms", "alarm_queue"), ("/console/outbox", "outbox")],
+    Role.DOCTOR: [("/console/alarms", "alarm_queue")],
+    Role.FAMILY: [("/family", "family_page")],
+    Role.ELDER: [("/family", "family_page")],
+    Role.AGENT: [("/life/illustration", "policy_illustration")],
+    Role.ACTUARY: [("/life/illustration", "policy_illustration")],
+}
+
+
+def links_for(role: Role) -> list[tuple[str, str]]:
+    return ROLE_LINKS.get(role, [])
