@@ -71,3 +71,13 @@ def test_locate_many_agrees_with_locate(points: list[tuple[float, float]], tol: 
     for (x, y), i in zip(points, got.tolist(), strict=True):
         z = lay.locate(x, y, tolerance_m=tol)
         assert (z.zone_id if z else None) == (lay.zones[i].zone_id if i >= 0 else None)
+
+
+def test_locate_many_on_a_non_convex_zone() -> None:
+    lay = Layout.of([Zone("L", ZoneKind.BAY, ((0, 0), (10, 0), (10, 4), (4, 4), (4, 10), (0, 10))),
+                     Zone.rect("G", ZoneKind.GATE, 12, 0, 20, 10)])
+    xs, ys = np.meshgrid(np.linspace(-1, 21, 45), np.linspace(-1, 11, 25))
+    got = lay.locate_many(xs.ravel(), ys.ravel(), tolerance_m=0.5)
+    for x, y, i in zip(xs.ravel().tolist(), ys.ravel().tolist(), got.tolist(), strict=True):
+        z = lay.locate(x, y, tolerance_m=0.5)
+        assert (z.zone_id if z else None) == (lay.zones[i].zone_id if i >= 0 else None)

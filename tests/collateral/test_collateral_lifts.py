@@ -396,3 +396,28 @@ def test_a_reading_from_the_future_does_not_flush_the_window() -> None:
     assert det.stats.late == 0
     (lift,) = out
     assert lift.direction is Direction.INBOUND and lift.weight_ok
+
+
+def test_config_is_validated_with_reasons() -> None:
+    with pytest.raises(ValueError, match="hysteresis"):
+        LiftConfig(on_kg=100.0, off_kg=200.0)
+    with pytest.raises(ValueError, match="lateness_s must not be negative"):
+        LiftConfig(lateness_s=-1.0)
+    assert LiftConfig.from_dict(CFG.to_dict()) == CFG
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.floats(2_000, 30_000), st.floats(3.0, 8.0), st.floats(5.0, 90.0), st.integers(0, 99),
+       st.sampled_from([(QUAY, BAY_A01, Direction.INBOUND), (BAY_B05, TRUCK_A, Direction.OUTBOUND),
+                        (BAY_A01, BAY_B05, Direction.INTERNAL)]),
+       st.sampled_from([5.0, 8.0, 10.0]))
+def test_any_settled_lift_is_weighed_within_half_a_percent(
+        net: float, hang: float, carry: float, seed: int,
+        route: tuple[tuple[float, float], tuple[float, float], Direction], hz: float) -> None:
+    pick, drop, direction = route
+    ws, fx = lift_stream(T0, net, pick, drop, hang_s=hang, carry_s=carry, settle_s=0.0,
+                         hz=hz, seed=seed)
+    (lift,) = run_batch(ws, fx)
+    assert lift.weight_ok
+    assert abs(lift.net_kg - net) <= 0.005 * net
+    assert lift.direction is direction

@@ -154,6 +154,27 @@ class LiftConfig:
     lateness_s: float = 30.0  # streaming: wait this long for out-of-order readings
     resolution_kg: Decimal = Decimal(10)  # the scale division; quantities are rounded to it
 
+    def __post_init__(self) -> None:
+        problems = self.problems()
+        if problems:
+            raise ValueError("invalid lift config: " + "; ".join(problems))
+
+    def problems(self) -> list[str]:
+        out: list[str] = []
+        if not 0 < self.off_kg < self.on_kg:
+            out.append("need 0 < off_kg < on_kg (hysteresis)")
+        positive = ("merge_gap_s", "stable_window_s", "pos_max_age_s", "resolution_kg")
+        out += [f"{n} must be positive" for n in positive if not getattr(self, n) > 0]
+        non_negative = ("tare_band_kg", "min_lift_s", "edge_s", "stable_tol_frac",
+                        "stable_tol_kg", "pos_before_s", "pos_after_s", "zone_tolerance_m",
+                        "lateness_s", "hook_tare_kg")
+        out += [f"{n} must not be negative" for n in non_negative if getattr(self, n) < 0]
+        if self.min_stable < 1 or self.min_loaded_readings < 1:
+            out.append("min_stable and min_loaded_readings must be at least 1")
+        if self.max_lift_s <= self.min_lift_s or self.max_gap_s <= 0:
+            out.append("need max_lift_s > min_lift_s and max_gap_s > 0")
+        return out
+
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["resolution_kg"] = str(self.resolution_kg)
