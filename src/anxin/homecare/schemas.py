@@ -87,3 +87,56 @@ class FamilyMemberRead(BaseModel):
     user_id: str
     relation: str
     consent_at: datetime
+
+
+class SpanRead(BaseModel):
+    start: datetime
+    end: datetime
+
+
+class AnomalyRead(BaseModel):
+    kind: str
+    start: datetime
+    end: datetime
+    duration_s: int
+    value: float | None
+    label_en: str
+    label_zh: str
+
+
+class VitalRead(BaseModel):
+    mean: float | None
+    min: float | None
+    max: float | None
+    samples: int
+
+
+class SleepPointRead(BaseModel):
+    start: datetime
+    in_bed: float | None
+    heart_rate: float | None
+    respiration_rate: float | None
+    movement: float | None
+
+
+class SleepReportRead(BaseModel):
+    """One night (20:00–10:00 Asia/Shanghai) from the sleep mat; times in UTC."""
+
+    elder_id: str
+    device_id: str | None
+    night: date
+    window_start: datetime
+    window_end: datetime
+    samples: int
+    coverage_s: int
+    time_in_bed_s: int
+    sleep_onset: datetime | None
+    wake: datetime | None
+    sleep_period_s: int
+    out_of_bed_count: int
+    out_of_bed_longest_s: int
+    out_of_bed: list[SpanRead]
+    heart_rate: VitalRead
+    respiration_rate: VitalRead
+    anomalies: list[AnomalyRead]
+    series: list[SleepPointRead]

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from datetime import date
+
 from fastapi import APIRouter
 
-from anxin.homecare import service
+from anxin.homecare import service, sleep_service
 from anxin.homecare.schemas import (
     ElderCreate,
     ElderRead,
@@ -11,7 +13,9 @@ from anxin.homecare.schemas import (
     HouseholdCreate,
     HouseholdModeUpdate,
     HouseholdRead,
+    SleepReportRead,
 )
+from anxin.homecare.sleep import last_night
 from anxin.people.deps import ContextDep, CurrentPrincipal, SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["homecare"])
@@ -97,3 +101,24 @@ def link_family(
         session=session, principal=principal, elder_id=elder_id, data=data, now=context.clock.now()
     )
     return FamilyMemberRead.model_validate(link)
+
+
+@router.get("/elders/{elder_id}/sleep-report", response_model=SleepReportRead)
+def sleep_report(
+    elder_id: str,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    context: ContextDep,
+    night: date | None = None,
+) -> SleepReportRead:
+    """The sleep report for the night starting on the evening of `night` (default: the latest
+    night that has begun, Asia/Shanghai). A family sees only its own elder."""
+    device_id, report = sleep_service.elder_sleep_report(
+        session=session,
+        principal=principal,
+        elder_id=elder_id,
+        night=night or last_night(context.clock.now()),
+    )
+    return SleepReportRead.model_validate(
+        {**report.as_dict(), "elder_id": elder_id, "device_id": device_id}
+    )
