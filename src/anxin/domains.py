@@ -21,7 +21,7 @@ def domain_names() -> list[str]:
 
 def import_all_models() -> list[ModuleType]:
     """Import `anxin.core.audit` and every `anxin.<domain>.models` that exists."""
-    modules = [importlib.import_module("anxin.core.audit")]
+    modules = [importlib.import_module(m) for m in ("anxin.core.audit", "anxin.core.outbox")]
     for name in domain_names():
         try:
             modules.append(importlib.import_module(f"anxin.{name}.models"))

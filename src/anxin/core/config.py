@@ -51,6 +51,15 @@ class Settings(BaseSettings):
     sms_api_key: SecretStr | None = None
     voice_url: str | None = None
     voice_api_key: SecretStr | None = None
+    # telemetry at scale: consumers, limits, partitions, metrics (docs/telemetry.md).
+    telemetry_rate_per_s: float = Field(default=10.0, gt=0)
+    telemetry_burst: float = Field(default=100.0, ge=1)
+    ingest_batch_size: int = Field(default=1000, ge=1, le=50_000)
+    ingest_queue_size: int = Field(default=20_000, ge=1)
+    ingest_device_cache_s: float = Field(default=30.0, ge=0)
+    telemetry_partition: Literal["day", "month"] = "day"
+    telemetry_partitions_ahead: int = Field(default=7, ge=1, le=366)
+    metrics_token: SecretStr | None = None
 
     @property
     def is_production(self) -> bool:

@@ -21,6 +21,11 @@ class AppContext:
 
     @classmethod
     def build(cls, settings: Settings, *, clock: Clock | None = None) -> AppContext:
-        return cls(
-            settings=settings, db=Database.from_settings(settings), clock=clock or SystemClock()
-        )
+        db = Database.from_settings(settings)
+        bus: EventBus = InProcessBus()
+        if settings.bus_url.startswith("nats://"):
+            # JetStream: events go to an outbox in the transaction and are relayed after commit.
+            from anxin.core.nats_bus import JetStreamBus
+
+            bus = JetStreamBus(settings.bus_url, db)
+        return cls(settings=settings, db=db, clock=clock or SystemClock(), bus=bus)

@@ -1,0 +1,229 @@
+"""The NATS JetStream event bus: the same `EventBus` protocol as the in-process default.
+
+`publish(session, event)` writes the event to `event_outbox` in the publisher's transaction;
+nothing leaves the process unless that transaction commits. After commit a relay thread
+publishes outbox rows to the stream ``ANXIN_EVENTS`` (subject ``anxin.events.<subject>``) with
+``Nats-Msg-Id`` = event id, so a relay that crashes between publishing and deleting its rows
+publishes them again and JetStream drops the copy (within the stream's duplicate window).
+
+`subscribe(pattern, handler)` registers a handler; `run_consumer` (``anxin ingest events``)
+pulls from a durable consumer and runs each event's handlers in their own unit of work,
+acknowledging after commit. Handlers must therefore be idempotent per event id (redelivery).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
+
+from anxin.core.db import Database
+from anxin.core.events import Event, Handler, after_commit, subject_matches
+from anxin.core.outbox import EventOutbox
+
+log = logging.getLogger(__name__)
+
+STREAM = "ANXIN_EVENTS"
+PREFIX = "anxin.events."
+
+
+def servers(url: str) -> list[str]:
+    return [u.strip() for u in url.split(",") if u.strip()]
+
+
+class JetStreamBus:
+    def __init__(self, url: str, db: Database, *, replicas: int = 1) -> None:
+        self.url = url
+        self.db = db
+        self.replicas = replicas
+        self._subscriptions: list[tuple[str, Handler]] = []
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._relay: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self.relayed = 0
+
+    # -- EventBus ------------------------------------------------------------------------
+    def publish(self, session: Session, event: Event) -> None:
+        session.execute(
+            insert(EventOutbox),
+            [
+                {
+                    "event_id": event.id,
+                    "subject": event.subject,
+                    "payload": event.payload,
+                    "occurred_at": event.occurred_at,
+                }
+            ],
+        )
+        if not session.info.get("outbox_wake"):
+            session.info["outbox_wake"] = True
+            after_commit(session, self._after_commit)
+
+    def subscribe(self, pattern: str, handler: Handler) -> None:
+        self._subscriptions.append((pattern, handler))
+
+    def subscriptions(self) -> list[str]:
+        return [pattern for pattern, _ in self._subscriptions]
+
+    # -- relay ---------------------------------------------------------------------------
+    def _after_commit(self) -> None:
+        self.start_relay()
+        self._wake.set()
+
+    def start_relay(self) -> None:
+        with self._lock:
+            if self._relay is None or not self._relay.is_alive():
+                self._stop.clear()
+                self._relay = threading.Thread(
+                    target=lambda: asyncio.run(self._relay_loop()), name="outbox-relay", daemon=True
+                )
+                self._relay.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._relay is not None:
+            self._relay.join(timeout=10)
+
+    async def _relay_loop(self) -> None:
+        import nats
+
+        nc = await nats.connect(servers=servers(self.url), max_reconnect_attempts=-1)
+        js = nc.jetstream(timeout=5)
+        await ensure_events_stream(js, replicas=self.replicas)
+        try:
+            while not self._stop.is_set():
+                try:
+                    sent = await self.relay_once(js)
+                except Exception:
+                    log.exception("outbox relay failed; retrying")
+                    sent = 0
+                    await asyncio.sleep(0.5)
+                if sent == 0:
+                    await asyncio.to_thread(self._wake.wait, 1.0)
+                    self._wake.clear()
+        finally:
+            await nc.close()
+
+    async def relay_once(self, js: Any, limit: int = 1000) -> int:
+        """Publish up to `limit` outbox rows in order, then delete them; returns rows sent."""
+        with self.db.sessions() as session:
+            rows = session.execute(
+                select(
+                    EventOutbox.seq,
+                    EventOutbox.event_id,
+                    EventOutbox.subject,
+                    EventOutbox.payload,
+                    EventOutbox.occurred_at,
+                )
+                .order_by(EventOutbox.seq)
+                .limit(limit)
+            ).all()
+        if not rows:
+            return 0
+        futures = [
+            js.publish(
+                PREFIX + subject,
+                json.dumps(
+                    {"id": event_id, "subject": subject, "payload": payload, "at": at.isoformat()}
+                ).encode(),
+                headers={"Nats-Msg-Id": event_id},
+            )
+            for _, event_id, subject, payload, at in rows
+        ]
+        await asyncio.gather(*futures)
+        with self.db.session_scope() as session:
+            session.execute(delete(EventOutbox).where(EventOutbox.seq <= rows[-1][0]))
+        self.relayed += len(rows)
+        return len(rows)
+
+    # -- consumers -----------------------------------------------------------------------
+    def handle(self, event: Event) -> int:
+        """Run the matching handlers in one unit of work; returns how many ran."""
+        matching = [h for p, h in self._subscriptions if subject_matches(p, event.subject)]
+        if matching:
+            with self.db.session_scope(actor="bus:jetstream") as session:
+                session.info["bus"] = self
+                for handler in matching:
+                    handler(session, event)
+        return len(matching)
+
+    async def run_consumer(
+        self, stop: threading.Event, *, durable: str = "anxin-events", batch: int = 100
+    ) -> int:
+        import nats
+        from nats.errors import TimeoutError as NatsTimeoutError
+        from nats.js.api import AckPolicy, ConsumerConfig
+
+        nc = await nats.connect(servers=servers(self.url), max_reconnect_attempts=-1)
+        handled = 0
+        try:
+            js = nc.jetstream(timeout=5)
+            await ensure_events_stream(js, replicas=self.replicas)
+            sub = await js.pull_subscribe(
+                PREFIX + ">",
+                durable=durable,
+                stream=STREAM,
+                config=ConsumerConfig(ack_policy=AckPolicy.EXPLICIT, ack_wait=30, max_deliver=10),
+            )
+            while not stop.is_set():
+                try:
+                    msgs = await sub.fetch(batch, timeout=0.5)
+                except NatsTimeoutError:
+                    continue
+                for msg in msgs:
+                    doc = json.loads(msg.data)
+                    event = Event(
+                        subject=doc["subject"],
+                        payload=doc["payload"],
+                        occurred_at=datetime.fromisoformat(doc["at"]),
+                        id=doc["id"],
+                    )
+                    try:
+                        await asyncio.to_thread(self.handle, event)
+                    except Exception:
+                        log.exception("event handler failed", extra={"event": event.id})
+                        await msg.nak(delay=1.0)
+                        continue
+                    await msg.ack()
+                    handled += 1
+        finally:
+            await nc.close()
+        return handled
+
+
+async def ensure_events_stream(js: Any, *, replicas: int = 1) -> None:
+    from nats.js.api import StorageType, StreamConfig
+    from nats.js.errors import NotFoundError
+
+    for attempt in range(60):
+        try:
+            await js.stream_info(STREAM)
+            return
+        except NotFoundError:
+            pass
+        except Exception:
+            await asyncio.sleep(0.5)
+            continue
+        try:
+            await js.add_stream(
+                StreamConfig(
+                    name=STREAM,
+                    subjects=[PREFIX + ">"],
+                    num_replicas=replicas,
+                    storage=StorageType.FILE,
+                    duplicate_window=120.0,
+                )
+            )
+            return
+        except Exception:
+            if attempt == 59:
+                raise
+            await asyncio.sleep(0.5)
