@@ -372,3 +372,41 @@ def test_erasing_a_body_keeps_the_proof(db: Database, clock: FrozenClock, signer
     ok, reason = _verdict(db, signer, 2)
     assert ok, reason
     assert _audit(db, signer) == []
+
+
+def test_simultaneous_cosignatures_are_all_kept(
+    db: Database, clock: FrozenClock, signer: Signer
+) -> None:
+    import threading
+
+    from anxin.ledger.witness import cosign
+
+    _grow(db, clock, 0, 5)
+    _checkpoint(db, signer, clock)
+    witnesses = [Signer.generate(f"w{i}.test/w", ALG_COSIGNATURE_V1) for i in range(4)]
+    keys = [w.verifier for w in witnesses]
+    with db.session_scope() as s:
+        note = service.get_checkpoint(session=s, size=5).note
+    barrier = threading.Barrier(len(witnesses))
+    errors: list[BaseException] = []
+
+    def deliver(w: Signer) -> None:
+        try:
+            barrier.wait()
+            with db.session_scope() as s:
+                service.add_cosignature(session=s, size=5, line=cosign(note, w, 7), witnesses=keys)
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=deliver, args=(w,)) for w in witnesses]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with db.session_scope() as s:
+        cp = service.get_checkpoint(session=s, size=5)
+        assert cp.cosignatures == 4
+        policy = Policy(signer.verifier, tuple(keys), quorum=4)
+        bundle = service.evidence(session=s, seq=1, checkpoint=cp, include_body=False)
+    assert verify_bundle(bundle, policy).ok

@@ -458,7 +458,21 @@ def add_cosignature(
     The signature is its own credential: only lines made by a configured witness key over
     exactly this checkpoint are accepted.
     """
-    cp = get_checkpoint(session=session, size=size)
+    # Lock the row before reading it: two witnesses answering at once must not overwrite
+    # each other's line (a no-op UPDATE locks on PostgreSQL and SQLite alike).
+    session.execute(
+        update(LedgerCheckpoint)
+        .where(LedgerCheckpoint.size == size)
+        .values(cosignatures=LedgerCheckpoint.cosignatures)
+        .execution_options(synchronize_session=False)
+    )
+    cp = session.execute(
+        select(LedgerCheckpoint)
+        .where(LedgerCheckpoint.size == size)
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if cp is None:
+        raise NotFound(f"no checkpoint at size {size}")
     try:
         sigs = parse_signature_lines(line if line.endswith("\n") else line + "\n")
         note = parse_note(cp.note)
