@@ -414,7 +414,8 @@ def publish_checkpoint(
 ) -> LedgerCheckpoint:
     """Sign the current tree head, unless a checkpoint of this size already exists."""
     at = _now(session, now)
-    size = tree_size(session=session)
+    # Under the append lock: a second publisher waits and then finds this checkpoint.
+    size = _lock_tree(session, at)
     root = root_hash(session=session, size=size)
     existing = session.get(LedgerCheckpoint, size)
     if existing is not None:
