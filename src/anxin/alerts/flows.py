@@ -14,7 +14,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session
 
 from anxin.alerts import escalation as machine
@@ -205,7 +205,8 @@ def advance_escalations(*, session: Session, now: datetime, report: TickReport) 
         )
     )
     for esc_id in sorted(due_ids | undelivered_ids):
-        esc = session.get(Escalation, esc_id)
+        # Lock and re-read: an acknowledgement (or another worker) may have got there first.
+        esc = session.scalar(_locked(session, select(Escalation).where(Escalation.id == esc_id)))
         if esc is None or esc.status != EscalationStatus.ACTIVE:
             continue
         alarm = session.get(Alarm, esc.alarm_id)
@@ -227,6 +228,13 @@ def advance_escalations(*, session: Session, now: datetime, report: TickReport) 
         )
         if transition.fire is not None:
             report.steps_fired += 1
+
+
+def _locked(session: Session, stmt: Select[Escalation]) -> Select[Escalation]:
+    stmt = stmt.execution_options(populate_existing=True)
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    return stmt
 
 
 def _step_counts(session: Session, esc: Escalation) -> dict[str, int]:

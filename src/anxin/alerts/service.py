@@ -353,7 +353,7 @@ def clear_alarm(
     alarm.cleared_at = now
     alarm.active_key = None
     _history(session, alarm, "cleared", now, actor=_actor(session), note=reason)
-    esc = escalation_of(session=session, alarm_id=alarm.id)
+    esc = escalation_of(session=session, alarm_id=alarm.id, lock=True)
     if esc is not None and esc.status == EscalationStatus.ACTIVE:
         policy = machine.parse_policy(esc.policy, code=esc.policy_code)
         if policy.stop_on_clear:
@@ -439,7 +439,7 @@ def acknowledge(
     alarm.acknowledged_at = now
     alarm.acknowledged_by = principal.actor
     _history(session, alarm, "acknowledged", now, actor=principal.actor, note=note)
-    esc = escalation_of(session=session, alarm_id=alarm.id)
+    esc = escalation_of(session=session, alarm_id=alarm.id, lock=True)
     if esc is not None:
         _stop(session, alarm, esc, "acknowledged", now)
     _publish(session, bus, alarm, "acknowledged", now)
@@ -465,7 +465,7 @@ def resolve(
     alarm.resolved_by = principal.actor
     alarm.active_key = None
     _history(session, alarm, "resolved", now, actor=principal.actor, note=note)
-    esc = escalation_of(session=session, alarm_id=alarm.id)
+    esc = escalation_of(session=session, alarm_id=alarm.id, lock=True)
     if esc is not None:
         _stop(session, alarm, esc, "resolved", now)
     _publish(session, bus, alarm, "resolved", now)
@@ -477,8 +477,15 @@ def history(*, session: Session, alarm: Alarm) -> list[AlarmEvent]:
     return list(session.scalars(stmt))
 
 
-def escalation_of(*, session: Session, alarm_id: str) -> Escalation | None:
-    return session.scalar(select(Escalation).where(Escalation.alarm_id == alarm_id))
+def escalation_of(*, session: Session, alarm_id: str, lock: bool = False) -> Escalation | None:
+    """The alarm's escalation; `lock` re-reads it under a row lock (PostgreSQL) before a change,
+    so an acknowledgement and a worker firing a step never overwrite each other."""
+    stmt = select(Escalation).where(Escalation.alarm_id == alarm_id)
+    if lock:
+        stmt = stmt.execution_options(populate_existing=True)
+        if session.get_bind().dialect.name == "postgresql":
+            stmt = stmt.with_for_update()
+    return session.scalar(stmt)
 
 
 def notifications_of(*, session: Session, alarm: Alarm) -> list[Notification]:
