@@ -21,6 +21,7 @@ from anxin.core.security import PUBLIC_ROUTE
 from anxin.homecare import flows as homecare_flows
 from anxin.homecare import views as homecare_views
 from anxin.iot import flows as iot_flows
+from anxin.iot import metrics as iot_metrics
 from anxin.iot import views as iot_views
 from anxin.ledger import views as ledger_views
 from anxin.life import views as life_views
@@ -108,4 +109,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     ):
         app.include_router(router)
     web_views.mount_static(app)
+    app.mount(
+        "/metrics",
+        iot_metrics.asgi_app(
+            settings.metrics_token.get_secret_value() if settings.metrics_token else None
+        ),
+    )
     return app

@@ -18,6 +18,7 @@ from anxin.core.config import Settings, get_settings
 from anxin.core.db import Database
 from anxin.core.errors import AnxinError
 from anxin.core.security import Role
+from anxin.iot import commands as iot_commands
 from anxin.ledger import commands as ledger_commands
 from anxin.life import commands as life_commands
 
@@ -35,6 +36,8 @@ app.add_typer(org_app, name="org")
 app.add_typer(device_app, name="device")
 app.add_typer(life_commands.app, name="life")
 app.add_typer(ledger_commands.app, name="ledger")
+app.add_typer(iot_commands.ingest_app, name="ingest")
+app.add_typer(iot_commands.iot_app, name="iot")
 
 P = ParamSpec("P")
 R = TypeVar("R")

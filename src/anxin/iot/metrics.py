@@ -8,7 +8,10 @@ the full reason go to the logs and the ``telemetry_rejections`` table, not to la
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge, Histogram
+import hmac
+from typing import Any
+
+from prometheus_client import Counter, Gauge, Histogram, make_asgi_app
 
 READINGS = Counter(
     "anxin_telemetry_readings",
@@ -75,3 +78,32 @@ UNAUTHENTICATED = "unauthenticated"
 UNKNOWN_DEVICE = "unknown_device"
 RATE_LIMITED = "rate_limited"
 INVALID_READING = "invalid_reading"
+
+
+def asgi_app(token: str | None = None) -> Any:
+    """The ``/metrics`` ASGI app; with a token set, scrapers must send it as a bearer token.
+
+    Metric labels carry no tenant data (closed sets of transport, outcome and reason codes),
+    so the endpoint is open by default like /healthz; set ANXIN_METRICS_TOKEN to close it.
+    """
+    inner = make_asgi_app()
+    if not token:
+        return inner
+    expected = f"Bearer {token}".encode()
+
+    async def guarded(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            headers = dict(scope.get("headers") or [])
+            if not hmac.compare_digest(headers.get(b"authorization", b""), expected):
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 401,
+                        "headers": [(b"www-authenticate", b"Bearer")],
+                    }
+                )
+                await send({"type": "http.response.body", "body": b"metrics token required\n"})
+                return
+        await inner(scope, receive, send)
+
+    return guarded

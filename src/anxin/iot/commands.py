@@ -1,0 +1,230 @@
+"""`anxin ingest ...` (telemetry consumers) and `anxin iot ...` (partitions, retention)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import signal
+import sys
+import threading
+from typing import Annotated, Any
+
+import typer
+
+from anxin.core.config import Settings, get_settings
+
+ingest_app = typer.Typer(help="Telemetry ingestion consumers (MQTT, NATS JetStream).")
+iot_app = typer.Typer(help="Telemetry storage maintenance: partitions and retention.")
+
+log = logging.getLogger("anxin.ingest")
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message and any `extra` fields."""
+
+    _STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+
+    def format(self, record: logging.LogRecord) -> str:
+        doc: dict[str, Any] = {
+            "t": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname,
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        for key, value in record.__dict__.items():
+            if key not in self._STANDARD and not key.startswith("_"):
+                doc[key] = (
+                    value if isinstance(value, str | int | float | bool | None) else str(value)
+                )
+        if record.exc_info:
+            doc["exc"] = self.formatException(record.exc_info)
+        return json.dumps(doc, ensure_ascii=False)
+
+
+def json_logging(level: str) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+def _settings() -> Settings:
+    return get_settings()
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+
+    def _handler(_signum: int, _frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _handler)
+    signal.signal(signal.SIGINT, _handler)
+    return stop
+
+
+def _ingestor(settings: Settings, transport: str) -> Any:
+    from anxin.app import create_app
+    from anxin.iot.limits import RateLimiter
+    from anxin.iot.pipeline import BatchIngestor, DeviceCache
+    from anxin.iot.retention import ensure_partitions
+
+    # The same wiring as the web app: rules, homecare flows and the configured bus.
+    context = create_app(settings).state.context
+    with context.db.session_scope(actor="system:partitions") as session:
+        ensure_partitions(
+            session=session,
+            now=context.clock.now(),
+            ahead=settings.telemetry_partitions_ahead,
+            interval=settings.telemetry_partition,
+        )
+    return BatchIngestor(
+        db=context.db,
+        clock=context.clock,
+        bus=context.bus,
+        transport=transport,
+        max_payload_bytes=settings.max_payload_bytes,
+        max_items=settings.max_batch_items,
+        limiter=RateLimiter(rate=settings.telemetry_rate_per_s, burst=settings.telemetry_burst),
+        cache=DeviceCache(context.db, ttl_s=settings.ingest_device_cache_s),
+    )
+
+
+def _serve_metrics(port: int | None) -> None:
+    if port:
+        from prometheus_client import start_http_server
+
+        start_http_server(port, addr="127.0.0.1")
+
+
+@ingest_app.command("mqtt")
+def ingest_mqtt(
+    url: Annotated[str, typer.Option(help="Broker, e.g. mqtt://127.0.0.1:1883.")],
+    group: Annotated[
+        str, typer.Option(help="Shared-subscription group; '' for a plain subscription.")
+    ] = "anxin",
+    client_id: Annotated[
+        str | None, typer.Option(help="Stable id for a persistent session (resumes un-acked).")
+    ] = None,
+    batch_size: Annotated[int | None, typer.Option(help="Messages per unit of work.")] = None,
+    metrics_port: Annotated[int | None, typer.Option(help="Serve /metrics on this port.")] = None,
+) -> None:
+    """Consume device telemetry from an MQTT broker (QoS 1, ack after commit) until stopped."""
+    from anxin.iot.mqtt import MqttConsumer
+
+    settings = _settings()
+    json_logging(settings.log_level)
+    _serve_metrics(metrics_port)
+    consumer = MqttConsumer(
+        url=url,
+        ingestor=_ingestor(settings, "mqtt"),
+        group=group,
+        client_id=client_id,
+        batch_size=batch_size or settings.ingest_batch_size,
+        queue_size=settings.ingest_queue_size,
+    )
+    stats = consumer.run(_stop_on_signals())
+    log.info("mqtt consumer stopped", extra={"stats": json.dumps(stats.__dict__)})
+
+
+@ingest_app.command("nats")
+def ingest_nats(
+    url: Annotated[
+        str | None, typer.Option(help="NATS servers, comma-separated (default ANXIN_BUS_URL).")
+    ] = None,
+    durable: Annotated[str, typer.Option(help="Durable consumer shared by the workers.")] = (
+        "anxin-ingest"
+    ),
+    batch_size: Annotated[int | None, typer.Option(help="Messages per fetch.")] = None,
+    ack_wait: Annotated[float, typer.Option(help="Seconds before un-acked redelivery.")] = 30.0,
+    replicas: Annotated[int, typer.Option(help="Stream replicas when creating it.")] = 1,
+    metrics_port: Annotated[int | None, typer.Option(help="Serve /metrics on this port.")] = None,
+) -> None:
+    """A worker of the JetStream pull-consumer group on ANXIN_TELEMETRY, until stopped."""
+    from anxin.iot.nats_ingest import NatsWorker
+
+    settings = _settings()
+    servers = url or settings.bus_url
+    if not servers.startswith("nats://"):
+        typer.echo("error: give --url nats://... or set ANXIN_BUS_URL", err=True)
+        raise typer.Exit(2)
+    json_logging(settings.log_level)
+    _serve_metrics(metrics_port)
+    worker = NatsWorker(
+        url=servers,
+        ingestor=_ingestor(settings, "nats"),
+        durable=durable,
+        batch_size=batch_size or settings.ingest_batch_size,
+        ack_wait_s=ack_wait,
+        replicas=replicas,
+    )
+    stats = asyncio.run(worker.run(_stop_on_signals()))
+    log.info("nats worker stopped", extra={"stats": json.dumps(stats.__dict__)})
+
+
+@ingest_app.command("events")
+def ingest_events(
+    durable: Annotated[str, typer.Option(help="Durable consumer name.")] = "anxin-events",
+) -> None:
+    """Run domain-event handlers from JetStream (ANXIN_BUS_URL=nats://...) until stopped."""
+    from anxin.app import create_app
+    from anxin.core.nats_bus import JetStreamBus
+
+    settings = _settings()
+    json_logging(settings.log_level)
+    bus = create_app(settings).state.context.bus
+    if not isinstance(bus, JetStreamBus):
+        typer.echo("error: ANXIN_BUS_URL must be nats://... for event consumers", err=True)
+        raise typer.Exit(2)
+    handled = asyncio.run(bus.run_consumer(_stop_on_signals(), durable=durable))
+    log.info("event consumer stopped", extra={"handled": handled})
+
+
+@iot_app.command("partitions")
+def partitions(
+    ahead: Annotated[int | None, typer.Option(help="Periods to create ahead.")] = None,
+) -> None:
+    """Create the readings partitions ahead of time (PostgreSQL; nothing to do on SQLite)."""
+    from anxin.core.clock import SystemClock
+    from anxin.core.db import Database
+    from anxin.iot.retention import ensure_partitions, list_partitions
+
+    settings = _settings()
+    db = Database.from_settings(settings)
+    with db.session_scope(actor="cli") as session:
+        created = ensure_partitions(
+            session=session,
+            now=SystemClock().now(),
+            ahead=ahead or settings.telemetry_partitions_ahead,
+            interval=settings.telemetry_partition,
+        )
+        typer.echo(json.dumps({"created": created, "partitions": list_partitions(session)}))
+    db.dispose()
+
+
+@iot_app.command("retention")
+def retention(
+    days: Annotated[int, typer.Option(min=1, help="Keep this many days of readings.")],
+) -> None:
+    """Drop readings older than N days (whole partitions on PostgreSQL, DELETE on SQLite)."""
+    from anxin.core.clock import SystemClock
+    from anxin.core.db import Database
+    from anxin.iot.retention import apply_retention
+
+    db = Database.from_settings(_settings())
+    with db.session_scope(actor="cli") as session:
+        result = apply_retention(session=session, now=SystemClock().now(), days=days)
+        typer.echo(
+            json.dumps(
+                {
+                    "cutoff": result.cutoff.isoformat(),
+                    "dropped_partitions": result.dropped_partitions,
+                    "deleted_readings": result.deleted_readings,
+                    "deleted_claims": result.deleted_claims,
+                    "deleted_rejections": result.deleted_rejections,
+                }
+            )
+        )
+    db.dispose()

@@ -1,0 +1,98 @@
+"""Prometheus /metrics: ingestion counters by outcome and reason, batch sizes, lag, alarms."""
+
+from __future__ import annotations
+
+import json
+
+from prometheus_client import REGISTRY
+
+from anxin.iot import metrics
+from anxin.iot.pipeline import BatchIngestor, RawMessage
+
+
+def sample(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def test_metrics_endpoint_exposes_ingestion_counters(client, db, demo_devices, clock):
+    radar, token = demo_devices["mmwave_radar"]
+    before_ok = sample(
+        "anxin_telemetry_readings_total", transport="metrics-test", outcome="accepted"
+    )
+    before_bad = sample(
+        "anxin_telemetry_rejected_total", transport="metrics-test", reason="malformed"
+    )
+    ingestor = BatchIngestor(db=db, clock=clock, bus=None, transport="metrics-test")
+    ingestor.process(
+        [
+            RawMessage(
+                radar,
+                json.dumps({"token": token, "message_id": "1", "values": {"fall": False}}).encode(),
+            ),
+            RawMessage(radar, b"[oops"),
+        ]
+    )
+    metrics.ALARMS_RAISED.labels("critical", "fall").inc()
+
+    response = client.get("/metrics/")
+    assert response.status_code == 200
+    text = response.text
+    assert 'anxin_telemetry_readings_total{outcome="accepted",transport="metrics-test"}' in text
+    assert 'anxin_telemetry_rejected_total{reason="malformed",transport="metrics-test"}' in text
+    assert "anxin_ingest_batch_messages_bucket" in text
+    assert 'anxin_ingest_lag_seconds{transport="metrics-test"}' in text
+    assert 'anxin_alarms_raised_total{severity="critical",type="fall"}' in text
+    after_ok = sample(
+        "anxin_telemetry_readings_total", transport="metrics-test", outcome="accepted"
+    )
+    assert after_ok - before_ok == 1
+    after_bad = sample(
+        "anxin_telemetry_rejected_total", transport="metrics-test", reason="malformed"
+    )
+    assert after_bad - before_bad == 1
+
+
+def test_metrics_token_closes_the_endpoint():
+    import asyncio
+
+    app = metrics.asgi_app("s3cret")
+    sent: list[dict[str, object]] = []
+
+    async def call(headers: list[tuple[bytes, bytes]]) -> int:
+        sent.clear()
+
+        async def receive() -> dict[str, object]:
+            return {"type": "http.request", "body": b""}
+
+        async def send(message: dict[str, object]) -> None:
+            sent.append(message)
+
+        scope = {
+            "type": "http",
+            "method": "GET",
+            "path": "/",
+            "headers": headers,
+            "query_string": b"",
+        }
+        await app(scope, receive, send)
+        return int(sent[0]["status"])  # type: ignore[call-overload]
+
+    assert asyncio.run(call([])) == 401
+    assert asyncio.run(call([(b"authorization", b"Bearer s3cret")])) == 200
+
+
+def test_json_log_lines_carry_device_and_reason(db, demo_devices, clock, caplog):
+    import logging
+
+    from anxin.iot.commands import JsonFormatter
+
+    radar, _ = demo_devices["mmwave_radar"]
+    ingestor = BatchIngestor(db=db, clock=clock, bus=None, transport="log-test")
+    with caplog.at_level(logging.WARNING, logger="anxin.iot.pipeline"):
+        ingestor.process([RawMessage(radar, b"{}")])
+    record = next(r for r in caplog.records if r.getMessage() == "telemetry rejected")
+    line = json.loads(JsonFormatter().format(record))
+    assert line["device"] == radar
+    assert line["reason_code"] == "unauthenticated"
+    assert line["reason"] == "no device token in the message"
+    assert line["level"] == "WARNING"
