@@ -54,6 +54,7 @@ from anxin.core.access import visible_owner_ids
 from anxin.core.errors import NotFound, PermissionDenied, RuleViolation
 from anxin.core.events import Event, EventBus
 from anxin.core.security import Principal, Role
+from anxin.iot.metrics import ALARMS_RAISED
 
 __all__ = [
     "Alarm",
@@ -274,6 +275,7 @@ def raise_alarm(
         return _repeat(session, existing, severity, title, details, now, bus)
     actor = _actor(session)
     _history(session, alarm, "raised", now, actor=actor, data={"severity": severity.value})
+    ALARMS_RAISED.labels(severity=severity.value, type=alarm_type).inc()
     _start_escalation(session, alarm, policy, recipients, now, actor)
     _publish(session, bus, alarm, "raised", now)
     return alarm
