@@ -275,6 +275,32 @@ def main() -> None:
             "sqlite": sqlite3.sqlite_version,
         },
         "quick": args.quick,
+        "method": {
+            "append_state_machine": [
+                "lock the tree-head row (no-op UPDATE: a row lock on PostgreSQL, the write "
+                "lock on SQLite)",
+                "read size n; look up the batch's dedup keys (repeats return their old seq)",
+                "read the O(log n) right-edge subtree hashes and resume the compact range",
+                "per new entry: canonicalise body (RFC 8785), SHA-256 it, build the envelope "
+                "leaf, hash it, fold it into the range; collect the completed subtrees",
+                "executemany the entries and subtree rows, update the head, commit (fsync)",
+                "a checkpoint later signs the head: every N seconds or on demand, not per append",
+            ],
+            "workload": "one writer process; ~200-byte EPCIS-like JSON bodies, distinct "
+            "payloads, batches of 1000 entries per committed transaction (and 1 per commit "
+            "for contrast); SQLite WAL on the local disk",
+            "durability": "synchronous=FULL fsyncs the WAL at every commit (survives power "
+            "loss); NORMAL (the app default) survives a process crash",
+            "big_logs": "proof benchmarks bulk-load the stored-subtree table (synthetic "
+            "leaves) instead of appending one by one; proofs are served by the real service "
+            "code with one indexed query of O(log n) keys",
+            "comparison": "Trillian Tessera publishes about 2,900 writes/s on a local POSIX "
+            "disk; it integrates asynchronously and writes tiles, so the shapes differ, but "
+            "both numbers are durable appends into a verifiable log on one machine",
+            "shared_machine": "2 cores shared with other engineers' test runs: wall-clock "
+            "rates and latency tails depend on the load averages recorded here; the "
+            "per-CPU-second rates do not",
+        },
     }
     log("sha256 ceiling")
     result["load_average_before"] = os.getloadavg()
@@ -326,11 +352,11 @@ def main() -> None:
         "inclusion_verify_p50_ms_at_largest": result["big_logs"][-1]["inclusion_verify"]["p50_ms"],
         "target_proof_ms": 1.0,
     }
+    result["load_average_after"] = os.getloadavg()
     if not args.quick:
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         RESULTS.write_text(json.dumps(result, indent=2) + "\n")
         log(f"wrote {RESULTS}")
-    result["load_average_after"] = os.getloadavg()
     print(json.dumps(result["summary"], indent=2))
 
 
