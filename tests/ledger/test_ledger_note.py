@@ -121,3 +121,49 @@ def test_malformed_checkpoints(body: str) -> None:
 def test_checkpoint_extensions_round_trip() -> None:
     cp = Checkpoint("o", 3, ROOT, ("time 123",))
     assert parse_checkpoint(cp.body()) == cp
+
+
+# Published examples of other implementations, so our bytes are theirs, not just self-consistent:
+# the signed note in the documentation of Go's golang.org/x/mod/sumdb/note, and verifier keys
+# of types 0x01 and 0x04 from transparency-dev/formats' note tests.
+GO_SKEY_SEED = "AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"
+GO_VKEY = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
+GO_TEXT = (
+    "If you think cryptography is the answer to your problem,\n"
+    "then you don't know what your problem is.\n"
+)
+GO_NOTE = (
+    GO_TEXT
+    + "\n\u2014 PeterNeumann "
+    + "x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfq"
+    + "dngotpRZb6KE6RyyBwJnAM=\n"
+)
+
+
+def test_go_sumdb_note_known_answer() -> None:
+    seed = base64.b64decode(GO_SKEY_SEED)
+    assert seed[0] == note.ALG_ED25519
+    signer = Signer(
+        "PeterNeumann", note.ALG_ED25519, Ed25519PrivateKey.from_private_bytes(seed[1:])
+    )
+    assert signer.verifier.vkey == GO_VKEY
+    assert sign_note(GO_TEXT, signer).render() == GO_NOTE  # Ed25519 is deterministic
+    ver = Verifier.from_vkey(GO_VKEY)
+    parsed = parse_note(GO_NOTE)
+    assert parsed.text == GO_TEXT
+    assert [v.verifier for v in note.verified_signatures(parsed, [ver])] == [ver]
+    with pytest.raises(NoteError):
+        note.verified_signatures(parse_note(GO_NOTE.replace("cryptography", "cryptographY")), [ver])
+
+
+@pytest.mark.parametrize(
+    "vkey",
+    [
+        "TEST+7997405c+AQcC+FTVKf0jlTdHDY3rbevmnKxxPjigCXlVtGe6RIr6",
+        "remora.n621.de+da77ade7+BOvN63jn/bLvkieywe8R6UYAtVtNbZpXh34x7onlmtw2",
+    ],
+)
+def test_published_verifier_keys_parse_with_matching_key_ids(vkey: str) -> None:
+    # from_vkey recomputes the key id from name, type and key; a mismatch would raise.
+    ver = Verifier.from_vkey(vkey)
+    assert ver.vkey == vkey
