@@ -79,8 +79,9 @@ class JetStreamBus:
 
     def start_relay(self) -> None:
         with self._lock:
+            if self._stop.is_set():  # a stopped bus stays stopped; rows wait for another relay
+                return
             if self._relay is None or not self._relay.is_alive():
-                self._stop.clear()
                 self._relay = threading.Thread(
                     target=lambda: asyncio.run(self._relay_loop()), name="outbox-relay", daemon=True
                 )
@@ -176,7 +177,7 @@ class JetStreamBus:
             while not stop.is_set():
                 try:
                     msgs = await sub.fetch(batch, timeout=0.5)
-                except NatsTimeoutError:
+                except (TimeoutError, NatsTimeoutError):
                     continue
                 for msg in msgs:
                     doc = json.loads(msg.data)

@@ -107,7 +107,7 @@ class NatsWorker:
             while not stop.is_set():
                 try:
                     msgs = await sub.fetch(self.batch_size, timeout=0.5)
-                except NatsTimeoutError:
+                except (TimeoutError, NatsTimeoutError):
                     continue
                 except Exception as exc:  # a node left; the client reconnects
                     log.warning("fetch failed, retrying", extra={"error": repr(exc)})
