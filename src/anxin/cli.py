@@ -124,6 +124,10 @@ def demo(
     serve_console: Annotated[
         bool, typer.Option("--serve/--no-serve", help="Serve after seeding.")
     ] = True,
+    simulate_devices: Annotated[
+        bool,
+        typer.Option("--simulate/--no-simulate", help="Stream the demo household's devices."),
+    ] = True,
 ) -> None:
     """Set up the embedded demo (SQLite, simulated devices, local outbox) and serve the console."""
     from anxin.bootstrap import prepare_database
@@ -146,7 +150,57 @@ def demo(
         typer.echo(f"  {username:18} {role:10} {password}")
     typer.echo(f"device tokens: {token_file}")
     if serve_console:
+        if simulate_devices:
+            from anxin.simulator import start_in_background
+
+            typer.echo("simulated devices stream to the demo household; a fall comes in ~20 s")
+            start_in_background(settings, url=url)
         serve(host=host, port=port)
+
+
+@app.command()
+@readable_errors
+def simulate(
+    households: Annotated[int, typer.Option(min=1, max=10_000, help="Households.")] = 1,
+    speed: Annotated[
+        float, typer.Option(min=0.01, max=10_000, help="Routine speed-up (1 = real time).")
+    ] = 1.0,
+    url: Annotated[str, typer.Option(help="The running server.")] = "http://127.0.0.1:8000",
+    duration: Annotated[float, typer.Option(min=1, help="Run time in seconds.")] = 300.0,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same run).")] = 42,
+    first_fall: Annotated[
+        float, typer.Option(help="Seconds until the demo household's scripted fall.")
+    ] = 20.0,
+    progress: Annotated[bool, typer.Option("--progress/--quiet", help="Live display.")] = True,
+) -> None:
+    """Stream simulated radar, sleep-mat and door readings over HTTP, with scripted incidents.
+
+    Registers (or reuses) the demo household and N-1 simulated ones in the configured database,
+    then posts readings to --url like real devices (falls, long bathroom stays, night wandering,
+    intrusions while away, devices going silent).
+    """
+    from anxin.simulator import run_simulation, summary_lines
+
+    settings = _settings()
+    if settings.is_production:
+        raise fail("the simulator registers demo households and refuses to run in production", 2)
+    try:
+        stats = run_simulation(
+            settings,
+            households=households,
+            speed=speed,
+            url=url.rstrip("/"),
+            duration_s=duration,
+            seed=seed,
+            first_fall_s=first_fall,
+            progress=progress,
+        )
+    except RuntimeError as exc:
+        raise fail(str(exc)) from exc
+    for line in summary_lines(stats):
+        typer.echo(line)
+    if stats.accepted == 0:
+        raise typer.Exit(1)
 
 
 @org_app.command("create")
