@@ -167,3 +167,48 @@ def test_published_verifier_keys_parse_with_matching_key_ids(vkey: str) -> None:
     # from_vkey recomputes the key id from name, type and key; a mismatch would raise.
     ver = Verifier.from_vkey(vkey)
     assert ver.vkey == vkey
+
+
+# A checkpoint as served by a real log (transparency.dev's arche2025h1 staging CT log) with
+# cosignatures from public witnesses, as quoted in the tests of another open implementation.
+REAL_CHECKPOINT = (
+    "arche2025h1.staging.ct.transparency.dev\n"
+    "1432088532\n"
+    "U7WM79jrzyhGZ5/GUBTpM7NzwdyfFx61t3RovgcC4Ro=\n"
+    "\n"
+    "\u2014 arche2025h1.staging.ct.transparency.dev zTM8sQAAAZ5W0WdjBAMARjBEAiBj"
+    "W5IQf9pvsYLfQFX6hoGREPMHbdQ3urbllzalApkptQIgIpwtEroeW2BXaHAI4kJXFbon5C"
+    "h9MNL5zRNZ55lvGt0=\n"
+    "\u2014 arche2025h1.staging.ct.transparency.dev ui8GwCF1+kWqZrxGdhj4aX3gcw7X"
+    "UlXQQabg/27lefwhUkzbC3NygNI75MdhL1bfTW9g8Ei59RA23oHP7Ry1k3ZFWwQ=\n"
+    "\u2014 transparency.dev/DEV:witness-little-garden 2AQqhwAAAABqEiEgzgFIqqhbU"
+    "oDwjMWE6UP8nd8/KYTzwZ2rhIgcqoXHAwVkjZr4AscylP3v7sEodkRAErumC2q44vdgJY0"
+    "96st5BQ==\n"
+    "\u2014 witness1.smartit.nu/witness1 pIyCDwAAAABqEiEghIp82KWebrw7/oHQwlTAm3g"
+    "2RKS4+eebl8eO0WH+/iEcxZ75W3u5hNI7TOQtmJbqmNWVuE0tgh0XwzdZsDsUAQ==\n"
+    "\u2014 remora.n621.de 2net5wAAAABqEiEgPlfF3V06o0Y+fHM+J5J9s27wgxxcOVSpZ/2g/"
+    "KSiXCg9DEZI+aVCIobWX9sXTynk5XeU/zZ0WBxtqB0DrAWfBw==\n"
+    "\u2014 witness.stagemole.eu Z/euoAAAAABqEiEgw0i+7g2ENfDAWHmtRzCfKTHSDwYDJA2"
+    "NmKeGi9Y8FtEyOUvVr+AJmIY/2TUFucgKi7lI7cUiOvKFYe/TmN9DAg==\n"
+)
+
+REAL_LOG_KEY = (
+    "arche2025h1.staging.ct.transparency.dev+ba2f06c0+AU0vHmlGCS/PdN8b2OaGmKprLI8HKM+dJ472xgFYh15f"
+)
+REAL_WITNESS_KEYS = [
+    "remora.n621.de+da77ade7+BOvN63jn/bLvkieywe8R6UYAtVtNbZpXh34x7onlmtw2",
+    "witness1.smartit.nu/witness1+a48c820f+BPSFWg9G6KPiO7QPryYO5Xq4oYJJ+kAvLKLSimDhoxMO",
+    "transparency.dev/DEV:witness-little-garden+d8042a87+BCtusOxINQNUTN5Oj8HObRkh2yHf/MwYaGX4CPdiVEPM",
+    "witness.stagemole.eu+67f7aea0+BEqSG3yu9YrmcM3BHvQYTxwFj3uSWakQepafafpUqklv",
+]
+
+
+def test_real_world_cosigned_checkpoint_verifies() -> None:
+    log = Verifier.from_vkey(REAL_LOG_KEY)
+    witnesses = [Verifier.from_vkey(k) for k in REAL_WITNESS_KEYS]
+    got = open_checkpoint(REAL_CHECKPOINT, log, witnesses)
+    assert got.checkpoint.size == 1432088532
+    assert sorted(c.verifier.name for c in got.cosignatures) == sorted(w.name for w in witnesses)
+    assert all(c.timestamp > 1_700_000_000 for c in got.cosignatures)
+    with pytest.raises(NoteError):
+        open_checkpoint(REAL_CHECKPOINT.replace("1432088532", "1432088533"), log, witnesses)
