@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -156,14 +157,36 @@ def layered_rules(
     return [(loaded, effective.get(loaded.name)) for loaded in every]
 
 
+# Parsed rules per device, kept briefly: a rule change made in this process takes effect at
+# once (`invalidate_rules`); one made by another process within RULE_CACHE_S seconds.
+RULE_CACHE_S = 5.0
+_rule_cache: dict[tuple[str, str, str], tuple[float, dict[str, engine.Rule]]] = {}
+_rule_cache_lock = threading.Lock()
+
+
+def invalidate_rules() -> None:
+    with _rule_cache_lock:
+        _rule_cache.clear()
+
+
 def active_rules(session: Session, device: Device) -> dict[str, engine.Rule]:
     """The parsed rules that apply to `device`, by name."""
+    key = (device.organisation_id, device.device_type, device.id)
+    now = time.monotonic()
+    with _rule_cache_lock:
+        cached = _rule_cache.get(key)
+    if cached is not None and cached[0] > now:
+        return cached[1]
     out: dict[str, engine.Rule] = {}
     for _, effective in layered_rules(
         session, device.organisation_id, device.device_type, device.id
     ):
         if effective is not None and effective.rule is not None:
             out[effective.name] = effective.rule
+    with _rule_cache_lock:
+        if len(_rule_cache) > 100_000:
+            _rule_cache.clear()
+        _rule_cache[key] = (now + RULE_CACHE_S, out)
     return out
 
 

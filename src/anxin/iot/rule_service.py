@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from anxin.core.errors import InvalidInput, NotFound, PermissionDenied
 from anxin.core.security import Principal, Role
 from anxin.iot import service as devices
-from anxin.iot.flows import LoadedRule, layered_rules, load_rule
+from anxin.iot.flows import LoadedRule, invalidate_rules, layered_rules, load_rule
 from anxin.iot.models import DeviceRule
 from anxin.iot.profiles import PROFILES_BY_CODE
 from anxin.iot.rule_defaults import DEFAULT_RULES
@@ -98,6 +98,13 @@ def _loaded(row: DeviceRule) -> LoadedRule:
     )
 
 
+def _invalidate_on_commit(session: Session) -> None:
+    """Drop cached rules now and again once the change is committed (so a reader in between
+    cannot keep the old rules cached)."""
+    invalidate_rules()
+    event.listen(session, "after_commit", lambda _session: invalidate_rules(), once=True)
+
+
 def _validate(row: DeviceRule) -> None:
     loaded = _loaded(row)
     row.valid = loaded.valid
@@ -139,6 +146,7 @@ def save_rule(
     row.updated_at = now
     _validate(row)
     session.flush()
+    _invalidate_on_commit(session)
     return row
 
 
@@ -193,6 +201,7 @@ def update_rule(
     row.updated_at = now
     _validate(row)
     session.flush()
+    _invalidate_on_commit(session)
     return _read(_loaded(row), None, row).model_copy(update={"effective": _in_force(session, row)})
 
 
