@@ -193,21 +193,21 @@ def _seed_neighbour(
 def _seed_care(session: Session, org_id: str, users: dict[str, User], now: datetime) -> None:
     """The butler team and its lead, the device rules and the escalation policies (idempotent)."""
     from anxin.alerts.service import sync_policies
-    from anxin.homecare.models import CareTeam, CareTeamMember
+    from anxin.homecare import teams
+    from anxin.homecare.schemas import CareTeamCreate
     from anxin.iot.rule_service import install_default_rules
 
-    team = session.scalar(select(CareTeam).where(CareTeam.organisation_id == org_id))
-    if team is None:
-        team = CareTeam(
-            organisation_id=org_id,
-            name="管家一组 Butler team 1",
-            lead_user_id=users["teamlead"].id,
-            created_at=now,
-        )
-        session.add(team)
-        session.flush()
-        session.add(
-            CareTeamMember(team_id=team.id, butler_user_id=users["butler"].id, joined_at=now)
+    admin = people.principal_of(users["admin"])
+    if not teams.list_teams(session=session, principal=admin):
+        teams.create_team(
+            session=session,
+            principal=admin,
+            data=CareTeamCreate(
+                name="管家一组 Butler team 1",
+                lead_user_id=users["teamlead"].id,
+                member_user_ids=[users["butler"].id],
+            ),
+            now=now,
         )
     install_default_rules(session=session, organisation_id=org_id, now=now)
     sync_policies(session=session, now=now)

@@ -131,3 +131,47 @@ def test_long_bathroom_stay_fires_by_sweep_and_clears(client, app, demo_devices,
     post(client, token, {"zone": "bathroom", "presence": True, "motion": True}, clock, "b-9")
     [alarm] = alarms(db, "long_bathroom_stay")
     assert alarm.cleared is True
+
+
+def test_recipients_phone_only_contacts_and_the_team_lead(db, demo):
+    from anxin.homecare.flows import recipients_for, team_lead_of
+
+    with db.session_scope() as session:
+        household = session.get(Household, demo.household_id)
+        assert household is not None
+        recipients, elders = recipients_for(session, household)
+        [contact] = [r for r in recipients if r.role == "emergency_contact"]
+        assert contact.user_id is None and contact.phone == "+86 138 0000 1003"
+        family = [r for r in recipients if r.role == "family"]
+        assert all(r.user_id and r.phone for r in family) and len(family) == 2
+        [elder] = [r for r in recipients if r.role == "elder"]
+        assert elder.phone == "+86 139 0000 0058" and elders[0].full_name == elder.name
+        lead = team_lead_of(session, household.organisation_id, None)  # fallback: oldest team
+        assert lead is not None and lead.username == "teamlead"
+
+
+def test_care_teams_api(client, as_user):
+    admin = as_user("admin")
+    teams = client.get("/api/v1/care-teams", headers=admin).json()
+    assert [t["name"] for t in teams] == ["管家一组 Butler team 1"]
+    users = {u["username"]: u["id"] for u in client.get("/api/v1/users", headers=admin).json()}
+    created = client.post(
+        "/api/v1/care-teams",
+        json={"name": "二组 Team 2", "lead_user_id": users["admin"]},
+        headers=admin,
+    )
+    assert created.status_code == 201, created.text
+    team_id = created.json()["id"]
+    moved = client.post(
+        f"/api/v1/care-teams/{team_id}/members", json={"user_id": users["butler"]}, headers=admin
+    )
+    assert moved.status_code == 409  # one team at a time
+    not_butler = client.post(
+        f"/api/v1/care-teams/{team_id}/members", json={"user_id": users["son"]}, headers=admin
+    )
+    assert not_butler.status_code == 422
+    assert client.get("/api/v1/care-teams", headers=as_user("son")).status_code == 403
+    body = {"name": "mine", "lead_user_id": users["butler"]}
+    assert (
+        client.post("/api/v1/care-teams", json=body, headers=as_user("butler")).status_code == 403
+    )

@@ -140,3 +140,21 @@ class SleepReportRead(BaseModel):
     respiration_rate: VitalRead
     anomalies: list[AnomalyRead]
     series: list[SleepPointRead]
+
+
+class CareTeamCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=120)
+    lead_user_id: str
+    member_user_ids: list[str] = Field(default_factory=list)
+
+
+class CareTeamRead(BaseModel):
+    id: str
+    name: str
+    lead_user_id: str
+    member_user_ids: list[str]
+    created_at: datetime
+
+
+class CareTeamMemberAdd(BaseModel):
+    user_id: str

@@ -3,9 +3,14 @@ from __future__ import annotations
 from datetime import date
 
 from fastapi import APIRouter
+from sqlalchemy.orm import Session
 
-from anxin.homecare import service, sleep_service
+from anxin.homecare import service, sleep_service, teams
+from anxin.homecare.models import CareTeam
 from anxin.homecare.schemas import (
+    CareTeamCreate,
+    CareTeamMemberAdd,
+    CareTeamRead,
     ElderCreate,
     ElderRead,
     FamilyLink,
@@ -122,3 +127,49 @@ def sleep_report(
     return SleepReportRead.model_validate(
         {**report.as_dict(), "elder_id": elder_id, "device_id": device_id}
     )
+
+
+def _team(session: Session, team: CareTeam) -> CareTeamRead:
+    return CareTeamRead(
+        id=team.id,
+        name=team.name,
+        lead_user_id=team.lead_user_id,
+        member_user_ids=teams.members_of(session=session, team_id=team.id),
+        created_at=team.created_at,
+    )
+
+
+@router.get("/care-teams", response_model=list[CareTeamRead])
+def list_care_teams(principal: CurrentPrincipal, session: SessionDep) -> list[CareTeamRead]:
+    """Butler teams; a team's lead is the last escalation step for its butlers' elders."""
+    return [_team(session, t) for t in teams.list_teams(session=session, principal=principal)]
+
+
+@router.post("/care-teams", response_model=CareTeamRead, status_code=201)
+def create_care_team(
+    data: CareTeamCreate, principal: CurrentPrincipal, session: SessionDep, context: ContextDep
+) -> CareTeamRead:
+    team = teams.create_team(
+        session=session, principal=principal, data=data, now=context.clock.now()
+    )
+    return _team(session, team)
+
+
+@router.post("/care-teams/{team_id}/members", response_model=CareTeamRead, status_code=201)
+def add_care_team_member(
+    team_id: str,
+    data: CareTeamMemberAdd,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    context: ContextDep,
+) -> CareTeamRead:
+    member = teams.add_member(
+        session=session,
+        principal=principal,
+        team_id=team_id,
+        user_id=data.user_id,
+        now=context.clock.now(),
+    )
+    team = session.get(CareTeam, member.team_id)
+    assert team is not None
+    return _team(session, team)
