@@ -175,3 +175,20 @@ def test_care_teams_api(client, as_user):
     assert (
         client.post("/api/v1/care-teams", json=body, headers=as_user("butler")).status_code == 403
     )
+
+
+def test_a_resolved_fall_is_not_reopened_by_its_corroboration(
+    client, app, demo_devices, db, clock, as_user
+):
+    _, token = demo_devices["mmwave_radar"]
+    post(client, token, {"fall": True, "motion": False}, clock, "f-1")
+    [alarm] = alarms(db, "fall")
+    butler = as_user("butler")
+    response = client.post(
+        f"/api/v1/alarms/{alarm.id}/resolve", json={"note": "she is fine"}, headers=butler
+    )
+    assert response.status_code == 200, response.text
+    clock.advance(61)
+    assert sweep(app, clock) == 1  # the rule still upgrades…
+    [alarm] = alarms(db, "fall")  # …but no new alarm is opened for a resolved fall
+    assert alarm.state.value == "resolved" and alarm.severity.value == "major"

@@ -18,7 +18,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from anxin.alerts.service import Recipient, Severity, clear_alarm, raise_alarm
+from anxin.alerts.models import Alarm
+from anxin.alerts.service import Recipient, Severity, active_key, clear_alarm, raise_alarm
 from anxin.core.context import AppContext
 from anxin.core.events import Event, EventBus
 from anxin.homecare.models import CareTeam, CareTeamMember, Elder, FamilyMember, Household
@@ -135,6 +136,11 @@ def _title(alarm_type: str, elders: list[Elder], device_name: str) -> str:
     return f"{TITLES.get(alarm_type, alarm_type)} — {who} ({device_name})"
 
 
+def _active(session: Session, device_id: str, alarm_type: str) -> bool:
+    key = active_key(SOURCE_KIND, device_id, alarm_type)
+    return session.scalar(select(Alarm.id).where(Alarm.active_key == key)) is not None
+
+
 def on_rule_event(session: Session, event: Event, *, bus: EventBus | None) -> None:
     payload = event.payload
     owner = payload.get("owner") or {}
@@ -158,6 +164,11 @@ def on_rule_event(session: Session, event: Event, *, bus: EventBus | None) -> No
             bus=bus,
         )
         return
+    details = dict(payload.get("details") or {})
+    if details.get("corroborated") and not _active(session, device["id"], alarm_type):
+        # A second signal only upgrades an alarm still open; one already resolved stays so.
+        log.info("corroboration for a closed %s alarm on %s ignored", alarm_type, device["id"])
+        return
     recipients, elders = recipients_for(session, household)
     raise_alarm(
         session=session,
@@ -170,7 +181,7 @@ def on_rule_event(session: Session, event: Event, *, bus: EventBus | None) -> No
         severity=Severity(str(payload["severity"]).lower()),
         title=_title(alarm_type, elders, str(device.get("name", ""))),
         details={
-            **dict(payload.get("details") or {}),
+            **details,
             "rule": payload.get("rule"),
             "device_type": device.get("type"),
             "device_name": device.get("name"),
