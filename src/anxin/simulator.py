@@ -634,11 +634,13 @@ def run_simulation(
             from rich.live import Live
 
             with Live(render(sim, 0, duration_s), refresh_per_second=4) as live:
-                return sim.run(
+                stats = sim.run(
                     duration_s,
                     stop=stop,
                     on_tick=lambda t: live.update(render(sim, t, duration_s)),
                 )
+            live.console.print()
+            return stats
     finally:
         db.dispose()
 
