@@ -76,13 +76,13 @@ def test_envelope_is_canonical_and_checked() -> None:
     shanghai = AT.astimezone(timezone(timedelta(hours=8)))
     assert entry.format_time(shanghai) == "2026-03-01T08:30:00.000000Z"
     assert (
-        env.dedup_key()
+        env.fact_key()
         == Envelope.build(
             entry_type="trace.event",
             organisation="farm-7",
             at=AT + timedelta(days=1),
             payload_sha256=env.payload_sha256,
-        ).dedup_key()
+        ).fact_key()
     )
 
 

@@ -144,11 +144,9 @@ class Envelope:
     def leaf_hash(self) -> bytes:
         return leaf_hash(self.leaf())
 
-    def dedup_key(self) -> str:
-        """Same type, organisation and payload is the same fact, whenever it was sent."""
-        # NUL cannot occur in any field (all are printable), so the join is unambiguous.
-        raw = f"{self.entry_type}\x00{self.organisation}\x00{self.payload_sha256}"
-        return hashlib.sha256(raw.encode()).hexdigest()
+    def fact_key(self) -> tuple[str, str, str]:
+        """Same payload, type and organisation is the same fact, whenever it was sent."""
+        return (self.payload_sha256, self.entry_type, self.organisation)
 
 
 def parse_leaf(leaf: bytes) -> Envelope:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Integer, LargeBinary, String, Text
+from sqlalchemy import BigInteger, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from anxin.core.db import Base
@@ -34,12 +34,16 @@ class LedgerEntry(Base):
 
     __tablename__ = "ledger_entries"
 
+    # One unique index does two jobs: it refuses a repeated fact and finds entries by payload
+    # hash (its leading column). Hash-keyed indexes are written at random places, so each
+    # extra one costs a page per entry in the WAL; keep them few.
+    __table_args__ = (UniqueConstraint("payload_sha256", "entry_type", "organisation_id"),)
+
     seq: Mapped[int] = mapped_column(BigKey, primary_key=True, autoincrement=False)
-    dedup_key: Mapped[str] = mapped_column(String(64), unique=True)
-    entry_type: Mapped[str] = mapped_column(String(64), index=True)
+    entry_type: Mapped[str] = mapped_column(String(64))
     organisation_id: Mapped[str] = mapped_column(String(128), index=True)
     submitted_at: Mapped[datetime]
-    payload_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    payload_sha256: Mapped[str] = mapped_column(String(64))
     leaf: Mapped[bytes] = mapped_column(LargeBinary)
     # RFC 8785 text of the body, or NULL when only its hash was anchored (or it was erased).
     body: Mapped[str | None] = mapped_column(Text)

@@ -167,7 +167,6 @@ def _lock_tree(session: Session, at: datetime) -> int:
 
 _ENTRY_COLUMNS = (
     "seq",
-    "dedup_key",
     "entry_type",
     "organisation_id",
     "submitted_at",
@@ -254,13 +253,18 @@ def append_entries(
     if not prepared:
         return []
     size = _lock_tree(session, at)
-    keys = [env.dedup_key() for env, _ in prepared]
-    known: dict[str, int] = {}
-    for chunk in _chunks(keys):
+    keys = [env.fact_key() for env, _ in prepared]
+    known: dict[tuple[str, str, str], int] = {}
+    for chunk in _chunks(sorted({k[0] for k in keys})):
         rows = session.execute(
-            select(LedgerEntry.dedup_key, LedgerEntry.seq).where(LedgerEntry.dedup_key.in_(chunk))
+            select(
+                LedgerEntry.payload_sha256,
+                LedgerEntry.entry_type,
+                LedgerEntry.organisation_id,
+                LedgerEntry.seq,
+            ).where(LedgerEntry.payload_sha256.in_(chunk))
         )
-        known.update({k: int(s) for k, s in rows})
+        known.update({(p, t, o): int(s) for p, t, o, s in rows})
 
     edge_ids = merkle.CompactRange.edge_ids(size)
     edge = read_nodes(session, edge_ids)
@@ -278,7 +282,6 @@ def append_entries(
             entry_rows.append(
                 (
                     seq,
-                    key,
                     env.entry_type,
                     env.organisation,
                     stamp_db,
