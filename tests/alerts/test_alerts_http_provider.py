@@ -180,3 +180,63 @@ def test_unknown_provider_names_are_refused(settings):
         build_providers(settings.model_copy(update={"sms_provider": "carrier-pigeon"}))
     with pytest.raises(ValueError, match="ANXIN_SMS_URL"):
         build_providers(settings.model_copy(update={"sms_provider": "http"}))
+
+
+def test_a_gateway_may_push_receipts(gateway, settings, demo, clock):
+    """Receipts pushed to /api/v1/alerts/receipts/{channel}, authenticated by the API key."""
+    from fastapi.testclient import TestClient
+
+    from anxin.app import create_app
+
+    from .conftest import demo_recipients
+
+    state, url = gateway
+    configured = http_settings(settings, url)
+    app = create_app(configured, clock=clock)
+    db = app.state.context.db
+    try:
+        with db.session_scope() as session:
+            from anxin.alerts import service
+
+            alarm = service.raise_alarm(
+                session=session,
+                organisation_id=demo.organisation_id,
+                owner_kind="household",
+                owner_id=demo.household_id,
+                source_kind="device",
+                source_id="radar-push",
+                alarm_type="fall",
+                severity="critical",  # type: ignore[arg-type]
+                title="fall",
+                details={},
+                policy="homecare_fall",
+                recipients=demo_recipients(session, demo),
+                now=clock.now(),
+                bus=None,
+            )
+            alarm_id = alarm.id
+        state.receipt = "accepted"  # polling finds nothing final
+        providers = build_providers(configured)
+        tick(db, clock, providers)
+        sms = [n for n in outbox(db, alarm_id) if n.channel.value == "sms"]
+        assert {n.status for n in sms} == {NotificationStatus.SENT}
+        target = sms[0].provider_message_id
+        with TestClient(app) as client:
+            path = "/api/v1/alerts/receipts/sms"
+            body = {"id": target, "status": "failed", "error": "number unreachable"}
+            assert client.post(path, json=body).status_code == 401
+            wrong = {"Authorization": "Bearer nope"}
+            assert client.post(path, json=body, headers=wrong).status_code == 401
+            key = {"Authorization": f"Bearer {API_KEY}"}
+            answer = client.post(path, json=body, headers=key)
+            assert answer.status_code == 200, answer.text
+            assert answer.json()["status"] == "undelivered"
+            missing = client.post(path, json={"id": "gw-999", "status": "delivered"}, headers=key)
+            assert missing.status_code == 404
+        row = next(n for n in outbox(db, alarm_id) if n.provider_message_id == target)
+        assert row.status == NotificationStatus.UNDELIVERED
+        assert row.last_error == "number unreachable"
+        tick(db, clock, providers)  # an undelivered SMS escalates at once
+        assert sent_to(outbox(db, alarm_id), "voice") == ["emergency_contact"]
+    finally:
+        db.dispose()

@@ -29,7 +29,7 @@ from anxin.alerts.models import (
     Severity,
 )
 from anxin.alerts.policies import WATCHDOG_POLICY
-from anxin.alerts.providers import OutboundMessage, ProviderRegistry, SendResult
+from anxin.alerts.providers import OutboundMessage, ProviderRegistry, Receipt, SendResult
 from anxin.alerts.schemas import Recipient
 from anxin.core.config import Settings
 from anxin.core.events import EventBus
@@ -283,18 +283,11 @@ def collect_receipts(
         index = {n.provider_message_id: n for n in rows}
         for receipt in receipts:
             got = index.get(receipt.provider_message_id)
-            if got is None or got.status != NotificationStatus.SENT:
-                continue
-            n = got
-            if receipt.delivered:
-                n.status = NotificationStatus.DELIVERED
-                n.delivered_at = receipt.at
-                report.delivered += 1
-            else:
-                n.status = NotificationStatus.UNDELIVERED
-                n.failed_at = receipt.at
-                n.last_error = receipt.error or "provider reported the message undelivered"
-                report.undelivered += 1
+            if got is not None and apply_receipt(got, receipt):
+                if receipt.delivered:
+                    report.delivered += 1
+                else:
+                    report.undelivered += 1
     for n in waiting:
         if (
             n.status == NotificationStatus.SENT
@@ -306,6 +299,35 @@ def collect_receipts(
             n.last_error = "no delivery receipt in time"
             report.undelivered += 1
     session.flush()
+
+
+def apply_receipt(n: Notification, receipt: Receipt) -> bool:
+    """Apply one delivery receipt to a sent message; False if it is not waiting for one."""
+    if n.status != NotificationStatus.SENT:
+        return False
+    if receipt.delivered:
+        n.status = NotificationStatus.DELIVERED
+        n.delivered_at = receipt.at
+    else:
+        n.status = NotificationStatus.UNDELIVERED
+        n.failed_at = receipt.at
+        n.last_error = receipt.error or "provider reported the message undelivered"
+    return True
+
+
+def receive_receipt(*, session: Session, channel: str, receipt: Receipt) -> Notification | None:
+    """A receipt pushed by a gateway (the receipts endpoint): applied to the message it names."""
+    n = session.scalar(
+        select(Notification).where(
+            Notification.channel == channel,
+            Notification.provider_message_id == receipt.provider_message_id,
+        )
+    )
+    if n is None:
+        return None
+    apply_receipt(n, receipt)
+    session.flush()
+    return n
 
 
 # --- dispatcher ----------------------------------------------------------------------------

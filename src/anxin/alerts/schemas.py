@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -161,3 +161,16 @@ class LocalMessageRead(BaseModel):
     accepted_at: datetime
     receipt_at: datetime
     outcome: str
+
+
+class ReceiptIn(BaseModel):
+    """A delivery receipt a gateway pushes: its message id and the outcome."""
+
+    id: str = Field(min_length=1, max_length=120)
+    status: Literal["delivered", "failed"]
+    error: str | None = Field(default=None, max_length=500)
+
+
+class ReceiptAccepted(BaseModel):
+    id: str
+    status: NotificationStatus

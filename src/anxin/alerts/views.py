@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Query
+from fastapi import APIRouter, Body, Header, Path, Query
 
-from anxin.alerts import service
+from anxin.alerts import flows, service
 from anxin.alerts.models import AlarmState, Channel, NotificationStatus, Severity
+from anxin.alerts.providers import Receipt
 from anxin.alerts.schemas import (
     AlarmAction,
     AlarmDetail,
@@ -17,7 +18,11 @@ from anxin.alerts.schemas import (
     EscalationRead,
     NotificationRead,
     PolicyRead,
+    ReceiptAccepted,
+    ReceiptIn,
 )
+from anxin.core.errors import NotFound, Unauthenticated
+from anxin.core.security import constant_time_equal
 from anxin.people.deps import ContextDep, CurrentPrincipal, SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
@@ -140,6 +145,45 @@ def attempts(
         session=session, principal=principal, notification_id=notification_id
     )
     return [AttemptRead.model_validate(a) for a in rows]
+
+
+def _gateway_key(context: ContextDep, channel: str) -> str | None:
+    settings = context.settings
+    key = {"sms": settings.sms_api_key, "voice": settings.voice_api_key}.get(channel)
+    return key.get_secret_value() if key is not None else None
+
+
+@router.post("/alerts/receipts/{channel}", response_model=ReceiptAccepted)
+def push_receipt(
+    channel: Annotated[str, Path(pattern=r"^(sms|voice)$")],
+    data: ReceiptIn,
+    session: SessionDep,
+    context: ContextDep,
+    authorization: Annotated[str | None, Header()] = None,
+) -> ReceiptAccepted:
+    """Delivery receipts pushed by an HTTP gateway, authenticated by that channel's API key."""
+    expected = _gateway_key(context, channel)
+    scheme, _, token = (authorization or "").partition(" ")
+    if (
+        not expected
+        or scheme.lower() != "bearer"
+        or not constant_time_equal(token.strip(), expected)
+    ):
+        raise Unauthenticated("send the gateway's API key as 'Authorization: Bearer <key>'")
+    session.info["actor"] = f"gateway:{channel}"
+    notification = flows.receive_receipt(
+        session=session,
+        channel=channel,
+        receipt=Receipt(
+            provider_message_id=data.id,
+            delivered=data.status == "delivered",
+            at=context.clock.now(),
+            error=data.error,
+        ),
+    )
+    if notification is None:
+        raise NotFound(f"no {channel} message {data.id}")
+    return ReceiptAccepted(id=data.id, status=notification.status)
 
 
 @router.get("/alerts/policies", response_model=list[PolicyRead])
