@@ -65,7 +65,7 @@ def _stop_on_signals() -> threading.Event:
     return stop
 
 
-def _ingestor(settings: Settings, transport: str) -> Any:
+def _ingestor(settings: Settings, transport: str, *, publish: bool = True) -> Any:
     from anxin.app import create_app
     from anxin.iot.limits import RateLimiter
     from anxin.iot.pipeline import BatchIngestor, DeviceCache
@@ -83,7 +83,7 @@ def _ingestor(settings: Settings, transport: str) -> Any:
     return BatchIngestor(
         db=context.db,
         clock=context.clock,
-        bus=context.bus,
+        bus=context.bus if publish else None,
         transport=transport,
         max_payload_bytes=settings.max_payload_bytes,
         max_items=settings.max_batch_items,
@@ -110,6 +110,13 @@ def ingest_mqtt(
     ] = None,
     batch_size: Annotated[int | None, typer.Option(help="Messages per unit of work.")] = None,
     metrics_port: Annotated[int | None, typer.Option(help="Serve /metrics on this port.")] = None,
+    bus: Annotated[
+        bool,
+        typer.Option(
+            "--bus/--no-bus",
+            help="Publish telemetry events (rules, live console); --no-bus only stores.",
+        ),
+    ] = True,
 ) -> None:
     """Consume device telemetry from an MQTT broker (QoS 1, ack after commit) until stopped."""
     from anxin.iot.mqtt import MqttConsumer
@@ -119,7 +126,7 @@ def ingest_mqtt(
     _serve_metrics(metrics_port)
     consumer = MqttConsumer(
         url=url,
-        ingestor=_ingestor(settings, "mqtt"),
+        ingestor=_ingestor(settings, "mqtt", publish=bus),
         group=group,
         client_id=client_id,
         batch_size=batch_size or settings.ingest_batch_size,
@@ -141,6 +148,13 @@ def ingest_nats(
     ack_wait: Annotated[float, typer.Option(help="Seconds before un-acked redelivery.")] = 30.0,
     replicas: Annotated[int, typer.Option(help="Stream replicas when creating it.")] = 1,
     metrics_port: Annotated[int | None, typer.Option(help="Serve /metrics on this port.")] = None,
+    bus: Annotated[
+        bool,
+        typer.Option(
+            "--bus/--no-bus",
+            help="Publish telemetry events (rules, live console); --no-bus only stores.",
+        ),
+    ] = True,
 ) -> None:
     """A worker of the JetStream pull-consumer group on ANXIN_TELEMETRY, until stopped."""
     from anxin.iot.nats_ingest import NatsWorker
@@ -154,7 +168,7 @@ def ingest_nats(
     _serve_metrics(metrics_port)
     worker = NatsWorker(
         url=servers,
-        ingestor=_ingestor(settings, "nats"),
+        ingestor=_ingestor(settings, "nats", publish=bus),
         durable=durable,
         batch_size=batch_size or settings.ingest_batch_size,
         ack_wait_s=ack_wait,

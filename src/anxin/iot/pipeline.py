@@ -90,18 +90,22 @@ class DeviceCache:
         ]
         if stale:
             found: dict[str, DeviceSnapshot] = {}
-            columns = (
-                Device.id,
-                Device.device_type,
-                Device.organisation_id,
-                Device.owner_kind,
-                Device.owner_id,
-                Device.token_hash,
-            )
-            with self.db.sessions() as session:
+            table = Device.__table__
+            columns = [
+                table.c[name]
+                for name in (
+                    "id",
+                    "device_type",
+                    "organisation_id",
+                    "owner_kind",
+                    "owner_id",
+                    "token_hash",
+                )
+            ]
+            with self.db.engine.connect() as conn:
                 for start in range(0, len(stale), 5000):
                     chunk = stale[start : start + 5000]
-                    for row in session.execute(select(*columns).where(Device.id.in_(chunk))):
+                    for row in conn.execute(select(*columns).where(table.c.id.in_(chunk))):
                         found[row[0]] = DeviceSnapshot(
                             row[0],
                             sys.intern(row[1]),

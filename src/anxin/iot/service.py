@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any, Protocol, cast
 
 from sqlalchemy import Table, and_, bindparam, case, insert, or_, select, update
+from sqlalchemy import text as sql
 from sqlalchemy.orm import Session
 
 from anxin.core.access import visible_owner_ids
@@ -267,7 +268,22 @@ def store_batch(
     return outcomes
 
 
+def _is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
 def _mark_seen(session: Session, device_ids: Sequence[str], now: datetime) -> None:
+    if device_ids and _is_postgres(session):
+        session.execute(
+            sql(
+                "UPDATE devices SET online = true, last_seen_at = CASE WHEN last_seen_at IS NULL "
+                "OR last_seen_at < :now THEN CAST(:now AS timestamptz) ELSE last_seen_at END "
+                "WHERE id = ANY(CAST(:ids AS varchar[])) AND (NOT online OR last_seen_at IS NULL "
+                "OR last_seen_at < :now)"
+            ),
+            {"now": now, "ids": list(device_ids)},
+        )
+        return
     devices = cast(Table, Device.__table__)
     last_seen = devices.c.last_seen_at
     for start in range(0, len(device_ids), CHUNK_ROWS):
@@ -294,18 +310,28 @@ def _claim_many(
     claimed: set[tuple[str, str]] = set()
     keys = sorted(wanted)
     table = IngestedMessage.__table__
-    for start in range(0, len(keys), CHUNK_ROWS):
-        rows = [
-            {"device_id": d, "message_id": m, "received_at": now}
-            for d, m in keys[start : start + CHUNK_ROWS]
-        ]
+    if keys and _is_postgres(session):
+        # One statement over arrays: no per-row SQL text to build, parse or plan.
+        result = session.execute(
+            sql(
+                "INSERT INTO ingested_messages (device_id, message_id, received_at) "
+                "SELECT d, m, CAST(:now AS timestamptz) FROM unnest("
+                "CAST(:devices AS varchar[]), CAST(:messages AS varchar[])) AS t(d, m) "
+                "ON CONFLICT (device_id, message_id) DO NOTHING RETURNING device_id, message_id"
+            ),
+            {"now": now, "devices": [d for d, _ in keys], "messages": [m for _, m in keys]},
+        )
+        claimed.update((d, m) for d, m in result)
+    elif keys:
+        # executemany with RETURNING: SQLAlchemy batches it into multi-row INSERTs
+        # ("insertmanyvalues") from one cached compiled statement.
         stmt = (
             upsert_insert(session, table)
-            .values(rows)
             .on_conflict_do_nothing(index_elements=["device_id", "message_id"])
             .returning(table.c.device_id, table.c.message_id)
         )
-        claimed.update((d, m) for d, m in session.execute(stmt))
+        rows = [{"device_id": d, "message_id": m, "received_at": now} for d, m in keys]
+        claimed.update((d, m) for d, m in session.execute(stmt, rows))
     fresh: dict[str, list[ParsedReading]] = {b.device.id: [] for b in batches}
     for (device_id, message_id), reading in wanted.items():
         if (device_id, message_id) in claimed:
@@ -336,17 +362,36 @@ def _upsert_latest_many(
     for (device_id, key), (ts, value) in sorted(newest.items()):
         num, text = _encode(value)
         rows.append({"device_id": device_id, "key": key, "ts": ts, "num": num, "text": text})
-    table = LatestValue.__table__
-    for start in range(0, len(rows), CHUNK_ROWS):
-        stmt = upsert_insert(session, table).values(rows[start : start + CHUNK_ROWS])
-        excluded = stmt.excluded
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["device_id", "key"],
-            set_={"ts": excluded.ts, "num": excluded.num, "text": excluded.text},
-            # Late, out-of-order readings must not overwrite a newer latest value.
-            where=table.c.ts <= excluded.ts,
+    if not rows:
+        return
+    if _is_postgres(session):
+        session.execute(
+            sql(
+                "INSERT INTO latest_values AS lv (device_id, key, ts, num, text) "
+                "SELECT * FROM unnest(CAST(:d AS varchar[]), CAST(:k AS varchar[]), "
+                "CAST(:ts AS timestamptz[]), CAST(:num AS float8[]), CAST(:txt AS text[])) "
+                "ON CONFLICT (device_id, key) DO UPDATE SET ts = excluded.ts, "
+                "num = excluded.num, text = excluded.text WHERE lv.ts <= excluded.ts"
+            ),
+            {
+                "d": [r["device_id"] for r in rows],
+                "k": [r["key"] for r in rows],
+                "ts": [r["ts"] for r in rows],
+                "num": [r["num"] for r in rows],
+                "txt": [r["text"] for r in rows],
+            },
         )
-        session.execute(stmt)
+        return
+    table = LatestValue.__table__
+    stmt = upsert_insert(session, table)
+    excluded = stmt.excluded
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["device_id", "key"],
+        set_={"ts": excluded.ts, "num": excluded.num, "text": excluded.text},
+        # Late, out-of-order readings must not overwrite a newer latest value.
+        where=table.c.ts <= excluded.ts,
+    )
+    session.execute(stmt, rows)  # executemany: one cached statement, batched by the driver
 
 
 def _record_rejections_many(
