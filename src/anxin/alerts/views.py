@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Path, Query
+from fastapi import APIRouter, Body, Depends, Header, Path, Query
 
 from anxin.alerts import flows, service
 from anxin.alerts.models import AlarmState, Channel, NotificationStatus, Severity
@@ -147,22 +147,13 @@ def attempts(
     return [AttemptRead.model_validate(a) for a in rows]
 
 
-def _gateway_key(context: ContextDep, channel: str) -> str | None:
+def gateway_channel(
+    channel: str, context: ContextDep, authorization: Annotated[str | None, Header()] = None
+) -> str:
+    """The channel whose gateway is calling, proven by its API key (checked before the body)."""
     settings = context.settings
     key = {"sms": settings.sms_api_key, "voice": settings.voice_api_key}.get(channel)
-    return key.get_secret_value() if key is not None else None
-
-
-@router.post("/alerts/receipts/{channel}", response_model=ReceiptAccepted)
-def push_receipt(
-    channel: Annotated[str, Path(pattern=r"^(sms|voice)$")],
-    data: ReceiptIn,
-    session: SessionDep,
-    context: ContextDep,
-    authorization: Annotated[str | None, Header()] = None,
-) -> ReceiptAccepted:
-    """Delivery receipts pushed by an HTTP gateway, authenticated by that channel's API key."""
-    expected = _gateway_key(context, channel)
+    expected = key.get_secret_value() if key is not None else ""
     scheme, _, token = (authorization or "").partition(" ")
     if (
         not expected
@@ -170,6 +161,17 @@ def push_receipt(
         or not constant_time_equal(token.strip(), expected)
     ):
         raise Unauthenticated("send the gateway's API key as 'Authorization: Bearer <key>'")
+    return channel
+
+
+@router.post("/alerts/receipts/{channel}", response_model=ReceiptAccepted)
+def push_receipt(
+    channel: Annotated[str, Depends(gateway_channel)],
+    data: ReceiptIn,
+    session: SessionDep,
+    context: ContextDep,
+) -> ReceiptAccepted:
+    """Delivery receipts pushed by an HTTP gateway (sms, voice), authenticated by its API key."""
     session.info["actor"] = f"gateway:{channel}"
     notification = flows.receive_receipt(
         session=session,
