@@ -77,3 +77,21 @@ def test_pipeline_rejects_over_limit_with_reasons_and_keeps_the_rest(db, demo_de
         r.startswith("payload too large: ") and "over the limit of 300" in r for r in reasons
     )
     assert "rate limited: more than 0.001 messages/s from this device (burst 2)" in reasons
+
+
+def test_http_device_over_its_rate_gets_429_with_the_reason(app, client, demo_devices, db):
+    from anxin.iot.limits import RateLimiter
+    from tests.conftest import device_headers
+
+    app.state.context.extras["telemetry_limiter"] = RateLimiter(rate=0.001, burst=2)
+    radar, token = demo_devices["mmwave_radar"]
+    codes = []
+    for i in range(3):
+        body = json.dumps({"message_id": f"h-{i}", "values": {"motion": True}}).encode()
+        response = client.post("/api/v1/telemetry", content=body, headers=device_headers(token))
+        codes.append(response.status_code)
+    assert codes == [200, 200, 429]
+    assert response.json()["error"] == "rate_limited"
+    with db.session_scope() as session:
+        reasons = list(session.scalars(select(TelemetryRejection.reason)))
+    assert reasons == ["rate limited: more than 0.001 messages/s from this device (burst 2)"]

@@ -64,3 +64,10 @@ class Unauthenticated(AnxinError):
 class PayloadTooLarge(AnxinError):
     status_code = 413
     code = "payload_too_large"
+
+
+class RateLimited(AnxinError):
+    """Too many requests from one client (a device over its token bucket)."""
+
+    status_code = 429
+    code = "rate_limited"

@@ -20,6 +20,7 @@ import threading
 from datetime import datetime
 from typing import Any
 
+from prometheus_client import Counter
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
@@ -29,6 +30,12 @@ from anxin.core.outbox import EventOutbox
 
 log = logging.getLogger(__name__)
 
+EVENTS_RELAYED = Counter(
+    "anxin_events_relayed", "Domain events relayed from the outbox to JetStream."
+)
+EVENTS_HANDLED = Counter(
+    "anxin_events_handled", "Domain events handled by bus consumers, by outcome.", ["outcome"]
+)
 STREAM = "ANXIN_EVENTS"
 PREFIX = "anxin.events."
 
@@ -143,6 +150,7 @@ class JetStreamBus:
         with self.db.session_scope() as session:
             session.execute(delete(EventOutbox).where(EventOutbox.seq <= rows[-1][0]))
         self.relayed += len(rows)
+        EVENTS_RELAYED.inc(len(rows))
         return len(rows)
 
     # -- consumers -----------------------------------------------------------------------
@@ -191,9 +199,11 @@ class JetStreamBus:
                         await asyncio.to_thread(self.handle, event)
                     except Exception:
                         log.exception("event handler failed", extra={"event": event.id})
+                        EVENTS_HANDLED.labels("failed").inc()
                         await msg.nak(delay=1.0)
                         continue
                     await msg.ack()
+                    EVENTS_HANDLED.labels("ok").inc()
                     handled += 1
         finally:
             await nc.close()

@@ -64,12 +64,6 @@ ALARMS_RAISED = Counter(
     "Alarms raised; the alerts domain increments it (labels: severity, alarm type).",
     ["severity", "type"],
 )
-EVENTS_RELAYED = Counter(
-    "anxin_events_relayed", "Domain events relayed from the outbox to JetStream."
-)
-EVENTS_HANDLED = Counter(
-    "anxin_events_handled", "Domain events handled by bus consumers, by outcome.", ["outcome"]
-)
 
 # Stable reason codes for the `reason` label.
 TOO_LARGE = "too_large"

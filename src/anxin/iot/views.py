@@ -1,14 +1,16 @@
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
-from anxin.core.errors import InvalidInput, PayloadTooLarge, Unauthenticated
+from anxin.core.errors import InvalidInput, PayloadTooLarge, RateLimited, Unauthenticated
 from anxin.core.security import PUBLIC_ROUTE
 from anxin.iot import rule_service, service
+from anxin.iot.limits import RateLimiter
 from anxin.iot.rule_schemas import RuleCreate, RuleRead, RuleUpdate
 from anxin.iot.schemas import (
     DeviceCreate,
@@ -54,6 +56,18 @@ def post_telemetry(
     """Device ingestion: one reading, a batch, or SenML (RFC 8428); idempotent per message id."""
     device = service.authenticate_device(session=session, token=_bearer(request))
     now = context.clock.now()
+    limiter = context.extras.setdefault(
+        "telemetry_limiter",
+        RateLimiter(
+            rate=context.settings.telemetry_rate_per_s, burst=context.settings.telemetry_burst
+        ),
+    )
+    if not limiter.allow(device.id, time.monotonic()):
+        service.record_payload_rejection(
+            session=session, device=device, reason=limiter.reason(), now=now
+        )
+        session.commit()
+        raise RateLimited(limiter.reason())
     limit = context.settings.max_payload_bytes
     if len(body) > limit:
         service.record_payload_rejection(
