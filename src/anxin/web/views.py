@@ -23,6 +23,18 @@ HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.globals["local_time"] = format_local
 
+
+def show_value(value: object) -> str:
+    """Readings as people read them: true/false, and no trailing '.0' on whole numbers."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:.0f}" if value.is_integer() else f"{value:g}"
+    return str(value)
+
+
+templates.env.filters["reading"] = show_value
+
 router = APIRouter(tags=["console"], include_in_schema=False)
 
 
