@@ -13,6 +13,8 @@ from starlette.middleware.sessions import SessionMiddleware
 import anxin
 from anxin.alerts import views as alerts_views
 from anxin.alerts import worker as alerts_worker
+from anxin.collateral import flows as collateral_flows
+from anxin.collateral import views as collateral_views
 from anxin.core.clock import Clock
 from anxin.core.config import Settings, get_settings
 from anxin.core.context import AppContext
@@ -26,6 +28,7 @@ from anxin.iot import views as iot_views
 from anxin.ledger import views as ledger_views
 from anxin.life import views as life_views
 from anxin.people import views as people_views
+from anxin.web import collateral as web_collateral
 from anxin.web import console as web_console
 from anxin.web import views as web_views
 from anxin.web.live import LiveHub
@@ -70,6 +73,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.context = context
     iot_flows.install(context)
     homecare_flows.install(context)
+    collateral_flows.install(context)
     live_hub = LiveHub()
     live_hub.install(context.bus)
     context.extras["live"] = live_hub
@@ -101,11 +105,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         people_views.router,
         iot_views.router,
         homecare_views.router,
+        collateral_views.router,
         alerts_views.router,
         life_views.router,
         ledger_views.router,
         web_views.router,
         web_console.router,
+        web_collateral.router,
     ):
         app.include_router(router)
     web_views.mount_static(app)

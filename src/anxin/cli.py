@@ -14,6 +14,7 @@ import typer
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
+from anxin.collateral import commands as collateral_commands
 from anxin.core.config import Settings, get_settings
 from anxin.core.db import Database
 from anxin.core.errors import AnxinError
@@ -38,6 +39,7 @@ app.add_typer(life_commands.app, name="life")
 app.add_typer(ledger_commands.app, name="ledger")
 app.add_typer(iot_commands.ingest_app, name="ingest")
 app.add_typer(iot_commands.iot_app, name="iot")
+app.add_typer(collateral_commands.app, name="collateral")
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -172,6 +174,12 @@ def simulate(
         float, typer.Option(help="Seconds until the demo household's scripted fall.")
     ] = 20.0,
     progress: Annotated[bool, typer.Option("--progress/--quiet", help="Live display.")] = True,
+    warehouse: Annotated[
+        bool, typer.Option("--warehouse", help="Replay the demo warehouse's crane day instead.")
+    ] = False,
+    window: Annotated[
+        str, typer.Option(help="With --warehouse: 'day' or 'night' (the 02:30 removal only).")
+    ] = "day",
 ) -> None:
     """Stream simulated radar, sleep-mat and door readings over HTTP, with scripted incidents.
 
@@ -184,6 +192,10 @@ def simulate(
     settings = _settings()
     if settings.is_production:
         raise fail("the simulator registers demo households and refuses to run in production", 2)
+    if warehouse:  # issue 7: two cranes' realistic day, see anxin.collateral.simulate
+        from anxin.collateral.simulate import run_warehouse_cli
+
+        raise typer.Exit(run_warehouse_cli(settings, url.rstrip("/"), speed, window, progress))
     try:
         stats = run_simulation(
             settings,

@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -36,7 +37,11 @@ DEMO_USERS: tuple[tuple[str, str, Role, str], ...] = (
     ("daughter", "女儿 李娜 Li Na", Role.FAMILY, "demo-daughter-pass"),
     ("elder", "张桂芳 Zhang Guifang", Role.ELDER, "demo-elder-pass"),
     ("neighbour-family", "赵家 Zhao family", Role.FAMILY, "demo-zhao-pass"),
+    ("bank", "信贷员 王敏 Wang Min (SCF)", Role.SCF_OFFICER, "demo-bank-pass"),
+    ("warehouse", "仓管 孙磊 Sun Lei", Role.WAREHOUSE_OPERATOR, "demo-warehouse-pass"),
 )
+# Logins of other organisations (the bank, the warehouse operator): seeded by their domain.
+OTHER_ORG_USERS = frozenset({"bank", "warehouse"})
 
 
 @dataclass
@@ -46,6 +51,7 @@ class DemoInfo:
     household_id: str
     logins: list[tuple[str, str, str]]
     device_tokens: dict[str, str] = field(default_factory=dict)
+    collateral: Any = None  # anxin.collateral.demo.CollateralDemo
 
 
 def seed_demo(*, session: Session, now: datetime, token_file: Path | None = None) -> DemoInfo:
@@ -64,6 +70,7 @@ def seed_demo(*, session: Session, now: datetime, token_file: Path | None = None
     if created:
         _seed_households(session, admin, users, now, token_file)
     _seed_care(session, org.id, users, now)
+    collateral = _seed_collateral(session, now, token_file)
     elder = session.scalar(select(Elder).where(Elder.user_id == users["elder"].id))
     assert elder is not None
     tokens = _read_tokens(token_file)
@@ -73,11 +80,14 @@ def seed_demo(*, session: Session, now: datetime, token_file: Path | None = None
         household_id=elder.household_id,
         logins=[(u, r.value, p) for u, _, r, p in DEMO_USERS],
         device_tokens=tokens,
+        collateral=collateral,
     )
 
 
 def _seed_people(session: Session, org_id: str, now: datetime) -> None:
     for username, name, role, password in DEMO_USERS:
+        if username in OTHER_ORG_USERS:
+            continue
         people.create_user(
             session=session,
             organisation_id=org_id,
@@ -212,6 +222,20 @@ def _seed_care(session: Session, org_id: str, users: dict[str, User], now: datet
     install_default_rules(session=session, organisation_id=org_id, now=now)
     sync_policies(session=session, now=now)
     session.flush()
+
+
+def _seed_collateral(session: Session, now: datetime, token_file: Path | None) -> Any:
+    """The steel trader's 30-million-yuan loan against rebar (issue 7); crane device tokens
+    go next to the household ones, in demo-crane-tokens.json."""
+    from anxin.collateral.demo import seed_collateral
+
+    info = seed_collateral(session=session, now=now)
+    if token_file is not None and info.crane_tokens:
+        path = token_file.with_name("demo-crane-tokens.json")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(info.crane_tokens, indent=2))
+        path.chmod(0o600)
+    return info
 
 
 def _read_tokens(token_file: Path | None) -> dict[str, str]:

@@ -56,6 +56,29 @@ CATALOGUE: tuple[dict[str, Any], ...] = (
         ],
     },
     {
+        # Pledged stock at risk (issue 7): the lending bank's supply-chain-finance officers
+        # at once by SMS and console; unacknowledged after 5 minutes, a voice call to them
+        # and the bank's risk officers.
+        "code": "collateral_breach",
+        "name": "质押物风险 Collateral breach",
+        "receipt_timeout_s": 120,
+        "escalate_on_undelivered": "all",
+        "stop_on_clear": False,
+        "steps": [
+            {
+                "wait_s": 300,
+                "notify": [{"roles": ["bank_officer"], "channels": ["sms", "console"]}],
+            },
+            {
+                "wait_s": 600,
+                "notify": [
+                    {"roles": ["bank_officer"], "channels": ["voice"]},
+                    {"roles": ["risk_officer"], "channels": ["sms", "console"]},
+                ],
+            },
+        ],
+    },
+    {
         "code": DEFAULT_POLICY,
         "name": "默认 Default: everyone at once",
         "receipt_timeout_s": 120,

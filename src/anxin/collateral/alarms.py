@@ -1,0 +1,113 @@
+"""Collateral alarms for the lending bank, raised through the alarm engine.
+
+An alarm belongs to the lender's organisation, owner kind ``pledge`` and the pledge's id, so
+the bank's officers see it (``core.access`` scope registered in `service`) and nobody else.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from anxin.alerts.models import Alarm
+from anxin.alerts.service import Recipient, Severity, clear_alarm, raise_alarm
+from anxin.collateral.models import PledgeRow
+from anxin.core.events import EventBus
+from anxin.core.security import Role
+from anxin.people.models import User
+
+POLICY_BREACH = "collateral_breach"
+POLICY_WATCH = "default"
+OWNER_KIND = "pledge"
+
+# alarm type -> (severity, escalation policy, title)
+KINDS: dict[str, tuple[Severity, str, str]] = {
+    "unauthorised_removal": (
+        Severity.CRITICAL,
+        POLICY_BREACH,
+        "质押货物未经放货出库 Unauthorised removal",
+    ),
+    "release_exceeded": (Severity.MAJOR, POLICY_BREACH, "出库超出放货数量 Release exceeded"),
+    "below_minimum_stock": (Severity.MAJOR, POLICY_BREACH, "库存低于最低库存 Stock under minimum"),
+    "margin_call": (Severity.MAJOR, POLICY_BREACH, "质押率超过补仓线 Margin call"),
+    "liquidation": (Severity.CRITICAL, POLICY_BREACH, "质押率超过平仓线 Liquidation line"),
+    "ltv_warning": (Severity.WARNING, POLICY_WATCH, "质押率超过警戒线 LTV warning"),
+    "stocktake_discrepancy": (Severity.MAJOR, POLICY_BREACH, "盘点差异 Stocktake discrepancy"),
+    "lift_review": (Severity.MINOR, POLICY_WATCH, "吊装记录需复核 Lift needs review"),
+}
+STATUS_ALARMS = {
+    "warning": "ltv_warning",
+    "margin_call": "margin_call",
+    "liquidation": "liquidation",
+}
+
+
+def recipients_for(session: Session, lender_org_id: str) -> list[Recipient]:
+    users = session.scalars(
+        select(User)
+        .where(
+            User.organisation_id == lender_org_id,
+            User.is_active.is_(True),
+            User.role.in_([Role.SCF_OFFICER, Role.RISK_OFFICER]),
+        )
+        .order_by(User.created_at, User.id)
+    )
+    out = []
+    for user in users:
+        role = "bank_officer" if user.role == Role.SCF_OFFICER else "risk_officer"
+        out.append(Recipient(role, user.display_name, user.id, user.phone))
+    return out
+
+
+def raise_for_pledge(
+    *,
+    session: Session,
+    pledge: PledgeRow,
+    alarm_type: str,
+    source_kind: str,
+    source_id: str,
+    details: dict[str, Any],
+    now: datetime,
+    bus: EventBus | None,
+    title_suffix: str = "",
+) -> Alarm:
+    severity, policy, title = KINDS[alarm_type]
+    return raise_alarm(
+        session=session,
+        organisation_id=pledge.lender_org_id,
+        owner_kind=OWNER_KIND,
+        owner_id=pledge.id,
+        source_kind=source_kind,
+        source_id=source_id,
+        alarm_type=alarm_type,
+        severity=severity,
+        title=f"{title}{title_suffix}",
+        details={**details, "pledge_id": pledge.id},
+        policy=policy,
+        recipients=recipients_for(session, pledge.lender_org_id),
+        now=now,
+        bus=bus,
+    )
+
+
+def clear_for_pledge(
+    *,
+    session: Session,
+    pledge: PledgeRow,
+    alarm_type: str,
+    now: datetime,
+    reason: str,
+    bus: EventBus | None,
+) -> None:
+    clear_alarm(
+        session=session,
+        source_kind=OWNER_KIND,
+        source_id=pledge.id,
+        alarm_type=alarm_type,
+        now=now,
+        reason=reason,
+        bus=bus,
+    )

@@ -1,0 +1,229 @@
+"""The supply-chain-finance demo: a steel trader borrows 30 million yuan from a bank against
+12,000 t of rebar in a port warehouse watched by two cranes. Idempotent: a second call finds
+everything and changes nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from anxin.collateral import service
+from anxin.collateral.cranesim import DEFAULT_CRANES, default_layout
+from anxin.collateral.models import Crane, PledgeRow, Receipt, StockOwner, Warehouse
+from anxin.collateral.schemas import (
+    CraneCreate,
+    OpeningBalance,
+    PledgeCreate,
+    PriceMarkIn,
+    ReceiptCreate,
+    WarehouseCreate,
+    ZoneCreate,
+)
+from anxin.core.security import Role
+from anxin.people import service as people
+from anxin.people.models import Organisation, OrganisationKind, User
+from anxin.people.schemas import UserCreate
+
+BANK_ORG = "安信银行 Anxin Bank"
+WAREHOUSE_ORG = "南通港物流园 Nantong Port Logistics Park"
+TRADER = "南通钢贸有限公司 Nantong Steel Trading Co."
+COIL_TRADER = "江苏卷板贸易 Jiangsu Coil Trading"
+WAREHOUSE_CODE = "NTP-W1"
+LOAN_REFERENCE = "SCF-2026-0001"
+LOAN_AMOUNT = Decimal("30000000.00")
+REBAR_PER_BAY_KG = 1_500_000  # 8 bays: 12,000 t of rebar
+COIL_PER_BAY_KG = 800_000
+PRICES = {
+    "rebar": "3650.00",
+    "steel_coil": "4100.00",
+    "rubber": "14500.00",
+    "aluminium_ingot": "19200.00",
+}
+# (username, display name, role, password, organisation)
+LOGINS: tuple[tuple[str, str, Role, str, str], ...] = (
+    ("bank", "信贷员 王敏 Wang Min (SCF)", Role.SCF_OFFICER, "demo-bank-pass", BANK_ORG),
+    ("bank-risk", "风控 周强 Zhou Qiang", Role.RISK_OFFICER, "demo-bank-risk-pass", BANK_ORG),
+    (
+        "warehouse",
+        "仓管 孙磊 Sun Lei",
+        Role.WAREHOUSE_OPERATOR,
+        "demo-warehouse-pass",
+        WAREHOUSE_ORG,
+    ),
+)
+
+
+@dataclass
+class CollateralDemo:
+    bank_org_id: str
+    warehouse_org_id: str
+    warehouse_id: str
+    pledge_id: str
+    trader_id: str
+    crane_ids: dict[str, str]
+    crane_tokens: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+def _org(session: Session, name: str, kind: OrganisationKind, now: datetime) -> Organisation:
+    org = session.scalar(select(Organisation).where(Organisation.name == name))
+    if org is None:
+        org = people.create_organisation(session=session, name=name, kind=kind, now=now)
+    return org
+
+
+def _user(
+    session: Session,
+    org_id: str,
+    username: str,
+    name: str,
+    role: Role,
+    password: str,
+    now: datetime,
+) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        user = people.create_user(
+            session=session,
+            organisation_id=org_id,
+            data=UserCreate(
+                username=username,
+                display_name=name,
+                role=role,
+                password=password,
+                phone="+86 137 0000 " + str(2000 + len(username)),
+            ),
+            now=now,
+        )
+    return user
+
+
+def _owner(session: Session, name: str, code: str, now: datetime) -> StockOwner:
+    owner = session.scalar(select(StockOwner).where(StockOwner.name == name))
+    if owner is None:
+        owner = StockOwner(name=name, credit_code=code, created_at=now)
+        session.add(owner)
+        session.flush()
+    return owner
+
+
+def seed_collateral(*, session: Session, now: datetime) -> CollateralDemo:
+    """Create the bank, the warehouse, the trader, the stock, the receipts and the pledge."""
+    bank = _org(session, BANK_ORG, OrganisationKind.BANK, now)
+    park = _org(session, WAREHOUSE_ORG, OrganisationKind.WAREHOUSE, now)
+    users = {
+        username: _user(
+            session, bank.id if org == BANK_ORG else park.id, username, name, role, password, now
+        )
+        for username, name, role, password, org in LOGINS
+    }
+    officer = people.principal_of(users["bank"])
+    operator = people.principal_of(users["warehouse"])
+    service.ensure_commodities(session=session, now=now)
+    trader = _owner(session, TRADER, "91320600MA1TRADER", now)
+    coil_trader = _owner(session, COIL_TRADER, "91320600MA1COILTR", now)
+    warehouse = session.scalar(select(Warehouse).where(Warehouse.code == WAREHOUSE_CODE))
+    tokens: dict[str, dict[str, str]] = {}
+    if warehouse is None:
+        warehouse = service.create_warehouse(
+            session=session,
+            principal=operator,
+            data=WarehouseCreate(
+                code=WAREHOUSE_CODE,
+                name="南通港一号钢材库 Steel shed No. 1",
+                address="南通市通州湾港区 Tongzhou Bay port, Nantong",
+            ),
+            now=now,
+        )
+        for zone in default_layout().zones:
+            is_b = zone.zone_id.startswith("B")
+            bay = zone.kind.value == "bay"
+            service.add_zone(
+                session=session,
+                principal=operator,
+                warehouse_id=warehouse.id,
+                data=ZoneCreate(
+                    code=zone.zone_id,
+                    kind=zone.kind.value,
+                    polygon=list(zone.polygon),
+                    commodity=("rebar" if is_b else "steel_coil") if bay else None,
+                    owner_id=(trader.id if is_b else coil_trader.id) if bay else None,
+                ),
+                now=now,
+            )
+        for spec in DEFAULT_CRANES:
+            crane, crane_tokens = service.register_crane(
+                session=session,
+                principal=operator,
+                warehouse_id=warehouse.id,
+                data=CraneCreate(code=spec.crane_id, hook_tare_kg=spec.hook_tare_kg),
+                now=now,
+            )
+            tokens[crane.code] = crane_tokens
+        for zone in default_layout().bays():
+            is_b = zone.zone_id.startswith("B")
+            service.set_opening_balance(
+                session=session,
+                principal=operator,
+                warehouse_id=warehouse.id,
+                data=OpeningBalance(
+                    zone=zone.zone_id,
+                    commodity="rebar" if is_b else "steel_coil",
+                    owner_id=trader.id if is_b else coil_trader.id,
+                    quantity_kg=REBAR_PER_BAY_KG if is_b else COIL_PER_BAY_KG,
+                ),
+                now=now,
+            )
+        receipts = [
+            service.issue_receipt(
+                session=session,
+                principal=operator,
+                warehouse_id=warehouse.id,
+                data=ReceiptCreate(zone=f"B{i:02d}", commodity="rebar", owner_id=trader.id),
+                now=now,
+            )
+            for i in range(1, 9)
+        ]
+        service.add_price_marks(
+            session=session,
+            principal=officer,
+            marks=[
+                PriceMarkIn(commodity=c, as_of=now.date(), price=Decimal(p), source="demo")
+                for c, p in PRICES.items()
+            ],
+            now=now,
+            bus=None,
+        )
+        service.create_pledge(
+            session=session,
+            principal=officer,
+            data=PledgeCreate(
+                borrower_id=trader.id,
+                loan_reference=LOAN_REFERENCE,
+                loan_amount=LOAN_AMOUNT,
+                receipt_ids=[r.id for r in receipts],
+                haircut=Decimal("0.2500"),
+                warning_ltv=Decimal("0.7500"),
+                margin_call_ltv=Decimal("0.8000"),
+                liquidation_ltv=Decimal("0.8500"),
+                min_quantity_t=Decimal("10000.000"),
+            ),
+            now=now,
+            bus=None,
+        )
+    pledge = session.scalar(
+        select(PledgeRow)
+        .join(Receipt, Receipt.pledge_id == PledgeRow.id)
+        .where(PledgeRow.warehouse_id == warehouse.id)
+        .limit(1)
+    )
+    assert pledge is not None
+    cranes = {
+        c.code: c.id
+        for c in session.scalars(select(Crane).where(Crane.warehouse_id == warehouse.id))
+    }
+    session.flush()
+    return CollateralDemo(bank.id, park.id, warehouse.id, pledge.id, trader.id, cranes, tokens)

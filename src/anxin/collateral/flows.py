@@ -1,0 +1,143 @@
+"""Crane telemetry becomes lifts, lifts become stock movements, and pledged stock leaving
+without a release becomes an alarm to the bank.
+
+`iot` publishes ``iot.telemetry.crane_hook_scale`` and ``iot.telemetry.crane_positioner``
+inside the ingesting transaction. For each batch this flow locks the crane's detector state
+row, restores the streaming `LiftDetector`, feeds it the readings, books every lift it
+finishes (idempotent by lift id), then *peeks* at the lift still in the air: a load from a
+pledged bay hanging over a gate with no approved release left raises the alarm before it is
+set down on the truck. The state is written back in the same transaction, so a restart (or a
+rolled-back batch) resumes exactly where the committed stream stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from anxin.collateral import service
+from anxin.collateral.lifts import LiftDetector, PositionFix, WeightReading
+from anxin.collateral.models import Crane, CraneState
+from anxin.core.context import AppContext
+from anxin.core.events import Event, EventBus
+
+log = logging.getLogger(__name__)
+
+SUBJECTS = ("iot.telemetry.crane_hook_scale", "iot.telemetry.crane_positioner")
+MAX_ALARMED = 200  # provisional lift ids remembered per crane
+
+
+def _seconds(ts: str) -> float:
+    return datetime.fromisoformat(ts).timestamp()
+
+
+def detector_for(
+    session: Session, crane: Crane, *, lock: bool = True
+) -> tuple[LiftDetector, CraneState | None]:
+    row = service.crane_state(session, crane.id, lock=lock)
+    layout = service.layout_of(session, crane.warehouse_id)
+    if row is None:
+        from anxin.collateral.lifts import LiftConfig
+
+        return LiftDetector(crane.code, layout, LiftConfig.from_dict(crane.config)), None
+    return LiftDetector.from_state(row.state, layout), row
+
+
+def feed(detector: LiftDetector, device_type: str, readings: list[dict[str, Any]]) -> int:
+    n = 0
+    if device_type == "crane_hook_scale":
+        for r in readings:
+            values = r.get("values") or {}
+            if "weight_kg" not in values:
+                continue
+            detector.add_weight(
+                WeightReading(
+                    _seconds(r["ts"]), float(values["weight_kg"]), bool(values.get("stable", False))
+                )
+            )
+            n += 1
+    else:
+        for r in readings:
+            values = r.get("values") or {}
+            if "x_m" not in values or "y_m" not in values:
+                continue
+            detector.add_fix(
+                PositionFix(_seconds(r["ts"]), float(values["x_m"]), float(values["y_m"]))
+            )
+            n += 1
+    return n
+
+
+def on_crane_telemetry(session: Session, event: Event, *, bus: EventBus | None) -> None:
+    payload = event.payload
+    if payload.get("owner_kind") != "warehouse":
+        return
+    crane = service.crane_for_device(session, str(payload["device_id"]))
+    if crane is None:
+        log.warning("crane telemetry from device %s that belongs to no crane", payload["device_id"])
+        return
+    now = event.occurred_at
+    detector, row = detector_for(session, crane)
+    if not feed(detector, str(payload["device_type"]), list(payload.get("readings") or [])):
+        return
+    alarmed = list(row.alarmed) if row is not None else []
+    for lift in detector.poll():
+        service.apply_lift(
+            session=session,
+            crane=crane,
+            lift=lift,
+            now=now,
+            bus=bus,
+            already_alarmed=lift.lift_id in alarmed,
+        )
+    for lift in detector.peek():
+        if lift.lift_id in alarmed:
+            continue
+        if service.provisional_outbound(session=session, crane=crane, lift=lift, now=now, bus=bus):
+            alarmed.append(lift.lift_id)
+    state = detector.state_dict()
+    if row is None:
+        session.add(
+            CraneState(
+                crane_id=crane.id, state=state, alarmed=alarmed[-MAX_ALARMED:], updated_at=now
+            )
+        )
+    else:
+        row.state = state
+        row.alarmed = alarmed[-MAX_ALARMED:]
+        row.updated_at = now
+    session.flush()
+
+
+def flush_crane(*, session: Session, crane: Crane, now: datetime, bus: EventBus | None) -> int:
+    """End of a stream (simulation end, crane retired): book whatever the detector holds."""
+    detector, row = detector_for(session, crane)
+    alarmed = list(row.alarmed) if row is not None else []
+    lifts = detector.flush()
+    for lift in lifts:
+        service.apply_lift(
+            session=session,
+            crane=crane,
+            lift=lift,
+            now=now,
+            bus=bus,
+            already_alarmed=lift.lift_id in alarmed,
+        )
+    if row is not None:
+        row.state = detector.state_dict()
+        row.updated_at = now
+    session.flush()
+    return len(lifts)
+
+
+def install(context: AppContext) -> None:
+    bus = context.bus
+
+    def handler(session: Session, event: Event) -> None:
+        on_crane_telemetry(session, event, bus=bus)
+
+    for subject in SUBJECTS:
+        bus.subscribe(subject, handler)

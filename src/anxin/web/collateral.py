@@ -1,0 +1,262 @@
+"""The bank's collateral dashboard: pledges, a live chart of stock value against the loan with
+the warning and margin-call lines, the movement log, release approval and alarms.
+
+Server-rendered. `live.js` refetches every ``data-live-src`` fragment when the SSE stream
+reports an alarm change the viewer may see (an unauthorised removal appears within a second);
+the chart and log also refresh every 10 s, since a movement without an alarm sends no event.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from anxin.alerts import service as alerts
+from anxin.collateral import service
+from anxin.collateral.alarms import OWNER_KIND
+from anxin.collateral.models import (
+    Commodity,
+    Loan,
+    PledgeRow,
+    StockOwner,
+    Valuation,
+    Warehouse,
+    WarehouseZone,
+)
+from anxin.collateral.schemas import ReleaseCreate
+from anxin.core.errors import InvalidInput, PermissionDenied
+from anxin.core.security import Principal, Role
+from anxin.people.deps import ContextDep, SessionDep
+from anxin.web.console import console_principal, page
+from anxin.web.views import ROLE_LINKS, render
+
+router = APIRouter(tags=["console"], include_in_schema=False)
+
+DASHBOARD_ROLES = frozenset(
+    {Role.SCF_OFFICER, Role.RISK_OFFICER, Role.LOAN_OFFICER, Role.WAREHOUSE_OPERATOR, Role.ADMIN}
+)
+for _role in DASHBOARD_ROLES - {Role.ADMIN}:
+    ROLE_LINKS.setdefault(_role, [])
+    if ("/console/collateral", "collateral") not in ROLE_LINKS[_role]:
+        ROLE_LINKS[_role].append(("/console/collateral", "collateral"))
+if ("/console/collateral", "collateral") not in ROLE_LINKS.setdefault(Role.ADMIN, []):
+    ROLE_LINKS[Role.ADMIN].append(("/console/collateral", "collateral"))
+
+CHART_W, CHART_H, PAD = 640.0, 240.0, 8.0
+
+
+def _principal(request: Request, session: Session) -> Principal:
+    principal = console_principal(request, session)
+    if principal.role not in DASHBOARD_ROLES:
+        raise PermissionDenied("the collateral dashboard is for banks and warehouse operators")
+    return principal
+
+
+def _names(session: Session, pledge: PledgeRow) -> dict[str, Any]:
+    loan = session.get(Loan, pledge.loan_id)
+    owner = session.get(StockOwner, pledge.borrower_id)
+    commodity = session.get(Commodity, pledge.commodity_id)
+    warehouse = session.get(Warehouse, pledge.warehouse_id)
+    return {"loan": loan, "borrower": owner, "commodity": commodity, "warehouse": warehouse}
+
+
+def _pledge_rows(session: Session, principal: Principal) -> list[dict[str, Any]]:
+    return [
+        {"pledge": p, **_names(session, p)}
+        for p in service.list_pledges(session=session, principal=principal)
+    ]
+
+
+def _alarms(session: Session, principal: Principal, pledge_id: str | None) -> list[Any]:
+    return alerts.list_alarms(
+        session=session,
+        principal=principal,
+        owner_kind=OWNER_KIND,
+        owner_id=pledge_id,
+        active=True,
+        limit=100,
+    )
+
+
+def chart(history: list[Valuation], pledge: PledgeRow) -> dict[str, Any]:
+    """Inline-SVG geometry: market value over time against the loan, and the market values at
+    which LTV reaches the warning and margin-call lines (outstanding / line)."""
+    points = [v for v in history if v.market_value is not None]
+    if not points:
+        return {"empty": True}
+    outstanding = [Decimal(v.outstanding) for v in points]
+    warn = [o / Decimal(pledge.warning_ltv) for o in outstanding]
+    call = [o / Decimal(pledge.margin_call_ltv) for o in outstanding]
+    mv = [Decimal(v.market_value) for v in points if v.market_value is not None]
+    top = max([*mv, *warn]) * Decimal("1.05")
+    bottom = min([*mv, *outstanding]) * Decimal("0.95")
+    span = top - bottom or Decimal(1)
+    t0 = points[0].at.timestamp()
+    t1 = points[-1].at.timestamp()
+    width = (t1 - t0) or 1.0
+
+    def xy(at: datetime, value: Decimal) -> str:
+        x = PAD + (at.timestamp() - t0) / width * (CHART_W - 2 * PAD) if t1 > t0 else CHART_W / 2
+        y = PAD + float((top - value) / span) * (CHART_H - 2 * PAD)
+        return f"{x:.1f},{y:.1f}"
+
+    def line(values: list[Decimal]) -> str:
+        if len(points) == 1:
+            y = xy(points[0].at, values[0]).split(",")[1]
+            return f"{PAD},{y} {CHART_W - PAD},{y}"
+        return " ".join(xy(v.at, val) for v, val in zip(points, values, strict=True))
+
+    return {
+        "empty": False,
+        "w": CHART_W,
+        "h": CHART_H,
+        "value": line(mv),
+        "loan": line(outstanding),
+        "warning": line(warn),
+        "call": line(call),
+        "top": top,
+        "bottom": bottom,
+        "last": points[-1],
+        "n": len(points),
+    }
+
+
+def _detail(session: Session, principal: Principal, pledge_id: str) -> dict[str, Any]:
+    pledge = service.get_pledge(session=session, principal=principal, pledge_id=pledge_id)
+    zones = {
+        z.id: z.code
+        for z in session.scalars(
+            select(WarehouseZone).where(WarehouseZone.warehouse_id == pledge.warehouse_id)
+        )
+    }
+    history = service.valuation_history(session, pledge.id, limit=300)
+    return {
+        "pledge": pledge,
+        **_names(session, pledge),
+        "chart": chart(history, pledge),
+        "movements": service.list_movements(
+            session=session, principal=principal, pledge_id=pledge.id, limit=50
+        ),
+        "zones": zones,
+        "releases": service.list_releases(
+            session=session, principal=principal, pledge_id=pledge.id
+        ),
+        "receipts": service.pledge_receipts(session, pledge.id),
+        "alarms": _alarms(session, principal, pledge.id),
+        "can_decide": principal.role == Role.SCF_OFFICER
+        and principal.organisation_id == pledge.lender_org_id,
+        "can_request": principal.role in (Role.WAREHOUSE_OPERATOR, Role.SCF_OFFICER, Role.ADMIN),
+        "t_of": lambda kg: f"{Decimal(kg) / 1000:,.3f}",
+    }
+
+
+@router.get("/console/collateral", response_class=HTMLResponse, response_model=None)
+@page
+def dashboard(request: Request, session: SessionDep) -> Response:
+    principal = _principal(request, session)
+    return render(
+        request,
+        "collateral/dashboard.html",
+        rows=_pledge_rows(session, principal),
+        alarms=_alarms(session, principal, None),
+    )
+
+
+@router.get("/console/collateral/parts/overview", response_class=HTMLResponse, response_model=None)
+@page
+def overview_part(request: Request, session: SessionDep) -> Response:
+    principal = _principal(request, session)
+    return render(
+        request,
+        "collateral/_overview.html",
+        rows=_pledge_rows(session, principal),
+        alarms=_alarms(session, principal, None),
+    )
+
+
+@router.get(
+    "/console/collateral/pledges/{pledge_id}", response_class=HTMLResponse, response_model=None
+)
+@page
+def pledge_page(pledge_id: str, request: Request, session: SessionDep) -> Response:
+    principal = _principal(request, session)
+    return render(request, "collateral/pledge.html", **_detail(session, principal, pledge_id))
+
+
+@router.get(
+    "/console/collateral/pledges/{pledge_id}/live", response_class=HTMLResponse, response_model=None
+)
+@page
+def pledge_live(pledge_id: str, request: Request, session: SessionDep) -> Response:
+    principal = _principal(request, session)
+    return render(request, "collateral/_pledge_live.html", **_detail(session, principal, pledge_id))
+
+
+@router.post("/console/collateral/pledges/{pledge_id}/releases", response_model=None)
+@page
+def request_release(
+    pledge_id: str,
+    request: Request,
+    session: SessionDep,
+    context: ContextDep,
+    quantity_t: Annotated[str, Form(max_length=20)],
+    note: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    principal = _principal(request, session)
+    try:
+        data = ReleaseCreate(quantity_t=Decimal(quantity_t.strip()), note=note)
+    except Exception as exc:
+        raise InvalidInput(f"not a quantity in tonnes: {quantity_t!r}") from exc
+    service.request_release(
+        session=session,
+        principal=principal,
+        pledge_id=pledge_id,
+        data=data,
+        now=context.clock.now(),
+    )
+    return RedirectResponse(f"/console/collateral/pledges/{pledge_id}", status_code=303)
+
+
+def _decide(
+    request: Request, session: Session, context: Any, release_id: str, approve: bool, note: str
+) -> Response:
+    principal = _principal(request, session)
+    release = service.decide_release(
+        session=session,
+        principal=principal,
+        release_id=release_id,
+        approve=approve,
+        note=note.strip(),
+        now=context.clock.now(),
+    )
+    return RedirectResponse(f"/console/collateral/pledges/{release.pledge_id}", status_code=303)
+
+
+@router.post("/console/collateral/releases/{release_id}/approve", response_model=None)
+@page
+def approve(
+    release_id: str,
+    request: Request,
+    session: SessionDep,
+    context: ContextDep,
+    note: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    return _decide(request, session, context, release_id, True, note)
+
+
+@router.post("/console/collateral/releases/{release_id}/reject", response_model=None)
+@page
+def reject(
+    release_id: str,
+    request: Request,
+    session: SessionDep,
+    context: ContextDep,
+    note: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    return _decide(request, session, context, release_id, False, note)
