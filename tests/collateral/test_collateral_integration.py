@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from tests.conftest import START
 
 from anxin.alerts.models import Alarm
 from anxin.collateral import service
 from anxin.collateral.cranesim import Simulation, simulate_day
 from anxin.collateral.models import CraneState, Movement, PledgeRow, ReleaseOrder
 from anxin.collateral.simulate import NIGHT, batches, post_batch
-from tests.conftest import START
 
 SEED = 20261129
 
@@ -75,8 +75,11 @@ def test_night_removal_becomes_movements_and_alarms_the_bank(client, demo, db, t
     assert len(truth) == 3
     _night(client, tmp_path)
     with db.session_scope() as session:
-        moves = list(session.scalars(
-            select(Movement).where(Movement.kind == "lift").order_by(Movement.occurred_at)))
+        moves = list(
+            session.scalars(
+                select(Movement).where(Movement.kind == "lift").order_by(Movement.occurred_at)
+            )
+        )
         outbound = [m for m in moves if m.direction == "outbound"]
         assert len(outbound) == 3
         for move, true in zip(outbound, truth, strict=True):
@@ -108,20 +111,25 @@ def test_replaying_the_same_readings_changes_nothing(client, demo, db, tmp_path)
         assert session.get(PledgeRow, demo.collateral.pledge_id).quantity_kg == qty  # type: ignore[union-attr]
 
 
-def test_an_approved_release_covers_the_lifts_and_raises_nothing(client, demo, db, tmp_path, as_user):
+def test_an_approved_release_covers_the_lifts_and_raises_nothing(
+    client, demo, db, tmp_path, as_user
+):
     total = sum(x.net_kg for x in _night_truth())
     ask = {"quantity_t": f"{(total * 1.02 + 100) / 1000:.3f}", "note": "truck B"}
     pledge_id = demo.collateral.pledge_id
-    r = client.post(f"/api/v1/collateral/pledges/{pledge_id}/releases", json=ask,
-                    headers=as_user("warehouse"))
+    r = client.post(
+        f"/api/v1/collateral/pledges/{pledge_id}/releases", json=ask, headers=as_user("warehouse")
+    )
     assert r.status_code == 201, r.text
     release_id = r.json()["id"]
     # The operator cannot approve its own request; the bank's officer can.
-    r = client.post(f"/api/v1/collateral/releases/{release_id}/approve", json={},
-                    headers=as_user("warehouse"))
+    r = client.post(
+        f"/api/v1/collateral/releases/{release_id}/approve", json={}, headers=as_user("warehouse")
+    )
     assert r.status_code == 403
-    r = client.post(f"/api/v1/collateral/releases/{release_id}/approve", json={},
-                    headers=as_user("bank"))
+    r = client.post(
+        f"/api/v1/collateral/releases/{release_id}/approve", json={}, headers=as_user("bank")
+    )
     assert r.status_code == 200, r.text
     _night(client, tmp_path)
     assert _alarms(db, "unauthorised_removal") == []
@@ -156,33 +164,51 @@ def test_detector_state_survives_a_restart(client, demo, db, tmp_path, app, sett
         second.state.context.db.dispose()
     with db.session_scope() as session:
         outbound = session.scalar(
-            select(func.count()).select_from(Movement).where(Movement.direction == "outbound"))
+            select(func.count()).select_from(Movement).where(Movement.direction == "outbound")
+        )
         assert outbound == 3
 
 
 def test_one_bank_cannot_see_another_banks_pledge(client, demo, db, clock):
+    from tests.conftest import login
+
     from anxin.people import service as people
     from anxin.people.models import OrganisationKind
     from anxin.people.schemas import UserCreate
-    from tests.conftest import login
 
     with db.session_scope() as session:
-        other = people.create_organisation(session=session, name="江海银行 Jianghai Bank",
-                                           kind=OrganisationKind.BANK, now=clock.now())
-        people.create_user(session=session, organisation_id=other.id,
-                           data=UserCreate(username="bank2", display_name="Other bank",
-                                           role="scf_officer", password="other-bank-pass-1"),
-                           now=clock.now())
+        other = people.create_organisation(
+            session=session,
+            name="江海银行 Jianghai Bank",
+            kind=OrganisationKind.BANK,
+            now=clock.now(),
+        )
+        people.create_user(
+            session=session,
+            organisation_id=other.id,
+            data=UserCreate(
+                username="bank2",
+                display_name="Other bank",
+                role="scf_officer",
+                password="other-bank-pass-1",
+            ),
+            now=clock.now(),
+        )
     headers = login(client, "bank2", "other-bank-pass-1").headers
     pledge_id = demo.collateral.pledge_id
     assert client.get("/api/v1/collateral/pledges", headers=headers).json() == []
-    for path in (f"/api/v1/collateral/pledges/{pledge_id}",
-                 f"/api/v1/collateral/pledges/{pledge_id}/movements",
-                 f"/api/v1/collateral/pledges/{pledge_id}/releases",
-                 f"/api/v1/collateral/warehouses/{demo.collateral.warehouse_id}/stock"):
+    for path in (
+        f"/api/v1/collateral/pledges/{pledge_id}",
+        f"/api/v1/collateral/pledges/{pledge_id}/movements",
+        f"/api/v1/collateral/pledges/{pledge_id}/releases",
+        f"/api/v1/collateral/warehouses/{demo.collateral.warehouse_id}/stock",
+    ):
         assert client.get(path, headers=headers).status_code == 404, path
-    r = client.post(f"/api/v1/collateral/pledges/{pledge_id}/releases",
-                    json={"quantity_t": "1.000"}, headers=headers)
+    r = client.post(
+        f"/api/v1/collateral/pledges/{pledge_id}/releases",
+        json={"quantity_t": "1.000"},
+        headers=headers,
+    )
     assert r.status_code == 404
     r = client.post(f"/api/v1/collateral/pledges/{pledge_id}/close", headers=headers)
     assert r.status_code == 404
@@ -198,21 +224,27 @@ def test_the_lender_and_the_operator_see_the_pledge(client, demo, as_user, who):
 
 
 def test_stock_is_not_shown_to_a_family(client, demo, as_user):
-    r = client.get(f"/api/v1/collateral/warehouses/{demo.collateral.warehouse_id}/stock",
-                   headers=as_user("son"))
+    r = client.get(
+        f"/api/v1/collateral/warehouses/{demo.collateral.warehouse_id}/stock",
+        headers=as_user("son"),
+    )
     assert r.status_code == 404
 
 
 def test_live_stock_per_bay_commodity_and_owner(client, demo, as_user):
-    rows = client.get(f"/api/v1/collateral/warehouses/{demo.collateral.warehouse_id}/stock",
-                      headers=as_user("warehouse")).json()
+    rows = client.get(
+        f"/api/v1/collateral/warehouses/{demo.collateral.warehouse_id}/stock",
+        headers=as_user("warehouse"),
+    ).json()
     assert len(rows) == 16
     rebar = [r for r in rows if r["commodity"] == "rebar"]
     assert {r["zone"] for r in rebar} == {f"B{i:02d}" for i in range(1, 9)}
     assert all(r["quantity_t"] == "1500.000" and r["pledge_id"] for r in rebar)
     # The bank sees only the stock it holds in pledge.
-    bank_rows = client.get(f"/api/v1/collateral/warehouses/{demo.collateral.warehouse_id}/stock",
-                           headers=as_user("bank")).json()
+    bank_rows = client.get(
+        f"/api/v1/collateral/warehouses/{demo.collateral.warehouse_id}/stock",
+        headers=as_user("bank"),
+    ).json()
     assert {r["zone"] for r in bank_rows} == {f"B{i:02d}" for i in range(1, 9)}
 
 
@@ -222,11 +254,26 @@ def test_service_books_each_lift_once(demo, db, clock):
     with db.session_scope() as session:
         crane = session.get(service.Crane, demo.collateral.crane_ids["C1"])
         assert crane is not None
-        lift = Lift("lift-x", "C1", START.timestamp() - 100, START.timestamp() - 60, 5004.0,
-                    1850.0, 20, 12.0, (20, 5), (5, 5), "A01", "QUAY", Direction.OUTBOUND)
-        first = service.apply_lift(session=session, crane=crane, lift=lift, now=clock.now(),
-                                   bus=None)
-        again = service.apply_lift(session=session, crane=crane, lift=lift, now=clock.now(),
-                                   bus=None)
+        lift = Lift(
+            "lift-x",
+            "C1",
+            START.timestamp() - 100,
+            START.timestamp() - 60,
+            5004.0,
+            1850.0,
+            20,
+            12.0,
+            (20, 5),
+            (5, 5),
+            "A01",
+            "QUAY",
+            Direction.OUTBOUND,
+        )
+        first = service.apply_lift(
+            session=session, crane=crane, lift=lift, now=clock.now(), bus=None
+        )
+        again = service.apply_lift(
+            session=session, crane=crane, lift=lift, now=clock.now(), bus=None
+        )
         assert first.movement is not None and first.movement.quantity_kg == 5000
         assert again.duplicate and again.movement is None

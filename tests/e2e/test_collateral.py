@@ -25,13 +25,13 @@ def _plan() -> tuple[list[Batch], float]:
     sim = simulate_day(20261129, START.timestamp() - 86400 - 2 * 3600)
     shift = START.timestamp() - (sim.start + NIGHT[1])
     removed = sum(x.net_kg for x in sim.truth if not x.authorised)
-    return [b for b in batches(sim, window=NIGHT, shift=shift, batch_s=30.0)
-            if b.crane == "C2"], removed
+    return [
+        b for b in batches(sim, window=NIGHT, shift=shift, batch_s=30.0) if b.crane == "C2"
+    ], removed
 
 
 def _tokens(live: LiveServer, tmp_path: Any) -> dict[str, dict[str, str]]:
-    data: dict[str, dict[str, str]] = json.loads(
-        (tmp_path / "demo-crane-tokens.json").read_text())
+    data: dict[str, dict[str, str]] = json.loads((tmp_path / "demo-crane-tokens.json").read_text())
     return data
 
 
@@ -79,8 +79,10 @@ def test_night_removal_reaches_the_bank_officer_within_seconds(live_server, page
 
     alarm_id = row.get_attribute("data-alarm-id")
     with live_server.db.session_scope() as session:
-        sent = {(n.recipient_role, n.channel.value) for n in session.scalars(
-            select(Notification).where(Notification.alarm_id == alarm_id))}
+        sent = {
+            (n.recipient_role, n.channel.value)
+            for n in session.scalars(select(Notification).where(Notification.alarm_id == alarm_id))
+        }
     assert sent == {("bank_officer", "sms"), ("bank_officer", "console")}
 
 
@@ -89,8 +91,10 @@ def test_an_approved_release_lets_the_quantity_out_without_alarm(live_server, pa
     plan, removed_kg = _plan()
     operator = _api(live_server, "warehouse")
     quantity_t = f"{(removed_kg * 1.02 + 100) / 1000:.3f}"
-    r = operator.post(f"/api/v1/collateral/pledges/{pledge_id}/releases",
-                      json={"quantity_t": quantity_t, "note": "truck B"})
+    r = operator.post(
+        f"/api/v1/collateral/pledges/{pledge_id}/releases",
+        json={"quantity_t": quantity_t, "note": "truck B"},
+    )
     assert r.status_code == 201, r.text
     release_id = r.json()["id"]
 
