@@ -306,3 +306,31 @@ def test_state_round_trips_through_json():
     restored = RuleState.from_json(run.state.to_json())
     assert restored == run.state
     assert restored.corroborate_until == T0 + timedelta(seconds=60)
+
+
+def test_speaker_sos_is_critical_at_once():
+    run = Run(default("smart_speaker", "speaker.sos"))
+    fired = run.at(0, sos=True, utterance="救命 help")
+    assert [(f.alarm_type, f.severity, f.action) for f in fired] == [
+        ("sos", Severity.CRITICAL, "raise")
+    ]
+
+
+def test_numeric_and_membership_operators():
+    spec = {
+        "kind": "duration",
+        "alarm_type": "high_heart_rate",
+        "severity": "WARNING",
+        "duration_s": 120,
+        "conditions": [
+            {"key": "heart_rate", "op": "gt", "value": 100},
+            {"key": "zone", "op": "in", "value": ["bedroom", "living_room"]},
+        ],
+    }
+    run = Run(parse_rule("radar.hr", spec, RADAR))
+    run.at(0, heart_rate=120, zone="kitchen")
+    assert run.sweep(500) == []  # not in a watched zone
+    run.at(600, heart_rate=120, zone="bedroom")
+    run.at(660, heart_rate=101)
+    assert [f.alarm_type for f in run.sweep(720)] == ["high_heart_rate"]
+    assert [f.action for f in run.at(800, heart_rate=80)] == ["clear"]
