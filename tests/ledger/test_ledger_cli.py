@@ -181,3 +181,42 @@ def test_missing_key_is_ephemeral_in_tests_and_an_error_in_production(tmp_path: 
     assert load_keys(settings, environment="production").signer.verifier == made.signer.verifier
     with pytest.raises(KeyFileError, match="QUORUM"):
         load_keys(LedgerSettings(key_file=settings.key_file, quorum=1), environment="production")
+
+
+def test_checkpoints_are_published_on_an_interval(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from pydantic import SecretStr
+
+    from anxin.app import create_app
+    from anxin.core.config import Settings
+    from anxin.ledger.config import LedgerKeys
+    from anxin.ledger.note import Signer
+    from anxin.ledger.verify import Policy
+
+    monkeypatch.setenv("ANXIN_LEDGER_CHECKPOINT_INTERVAL_S", "0.05")
+    settings = Settings(
+        environment="development",
+        database_url=database_url,
+        secret_key=SecretStr("x" * 40),
+    )
+    app = create_app(settings)
+    signer = Signer.generate("anxin.test/interval")
+    app.state.context.extras[KEYS_EXTRA] = LedgerKeys(signer, Policy(signer.verifier))
+    db: Database = app.state.context.db
+    try:
+        with TestClient(app):
+            with db.session_scope() as s:
+                service.append_entry(session=s, entry_type="t.x", organisation_id="o", body={})
+            deadline = time.monotonic() + 5
+            size = 0
+            while time.monotonic() < deadline and size < 1:
+                time.sleep(0.05)
+                with db.session_scope() as s:
+                    cp = service.latest_checkpoint(session=s)
+                    size = cp.size if cp else 0
+            assert size == 1
+    finally:
+        db.dispose()
