@@ -180,3 +180,31 @@ def test_rules_api_is_authorised(client, demo_devices, as_user):
 def _alarms(db: Database) -> list[str]:
     with db.session_scope() as session:
         return list(session.scalars(select(Alarm.alarm_type).order_by(Alarm.first_raised_at)))
+
+
+def test_the_sweeper_thread_fires_due_timers_and_stops_with_the_app(
+    app, client, demo_devices, clock
+):
+    import time as _time
+
+    _, token = demo_devices["mmwave_radar"]
+    assert post(client, token, {"heartbeat": True}, clock, "h-1") == 200
+    clock.advance(timedelta(minutes=6))
+    context = app.state.context
+    alive = [True]
+    sweeper = flows.Sweeper(context.db, clock, context.bus, interval_s=0.05, alive=lambda: alive[0])
+    sweeper.start()
+    deadline = _time.monotonic() + 10
+    while "device_offline" not in _alarm_types(context.db) and _time.monotonic() < deadline:
+        _time.sleep(0.05)
+    assert "device_offline" in _alarm_types(context.db)
+    alive[0] = False
+    thread = sweeper._thread
+    assert thread is not None
+    thread.join(timeout=5)
+    assert not thread.is_alive()
+
+
+def _alarm_types(db: Database) -> set[str]:
+    with db.session_scope() as session:
+        return set(session.scalars(select(Alarm.alarm_type)))

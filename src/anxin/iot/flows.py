@@ -357,12 +357,19 @@ class Sweeper:
     """A daemon thread running `sweep` every `interval_s` in its own unit of work."""
 
     def __init__(
-        self, db: Database, clock: Clock, bus: EventBus, *, interval_s: float = 5.0
+        self,
+        db: Database,
+        clock: Clock,
+        bus: EventBus,
+        *,
+        interval_s: float = 5.0,
+        alive: Callable[[], bool] | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
         self.bus = bus
         self.interval_s = interval_s
+        self.alive = alive or (lambda: True)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -374,6 +381,8 @@ class Sweeper:
 
     def _loop(self) -> None:
         while not self._stop.wait(self.interval_s):
+            if not self.alive():
+                break
             try:
                 self.run_once()
             except Exception:  # keep sweeping; the next pass retries what failed
@@ -395,10 +404,17 @@ def install(context: AppContext) -> None:
     """Subscribe the rule engine to telemetry; start the sweeper where background work runs.
 
     The sweeper follows the process's background-work switch (`alerts_worker_enabled`: on,
-    except in tests, which call `sweep` with their own clock).
+    except in tests, which call `sweep` with their own clock) and stops once the app's alerts
+    worker has been stopped (application shutdown).
     """
     context.bus.subscribe("iot.telemetry.*", make_telemetry_handler(context.bus))
-    sweeper = Sweeper(context.db, context.clock, context.bus)
+
+    def alive() -> bool:
+        # The app's background work ends with the alerts worker (stopped at shutdown).
+        worker = context.extras.get("alerts_worker")
+        return worker is None or bool(getattr(worker, "running", True))
+
+    sweeper = Sweeper(context.db, context.clock, context.bus, alive=alive)
     context.extras["rule_sweeper"] = sweeper
     if context.settings.alerts_worker_enabled:
         sweeper.start()
