@@ -114,7 +114,8 @@ def default_script(
     households: int, duration_s: float, *, seed: int, first_fall_s: float = 20.0
 ) -> list[Incident]:
     """Household 0 falls after `first_fall_s`; then every household works through the short
-    incidents (in a different order each) before the long ones, never two at once in one home."""
+    incidents (in a different order each) before the long ones, never two at once in one home,
+    and starts over until `duration_s`."""
     rng = _rng(f"script:{seed}")
     script: list[Incident] = []
     short: list[IncidentKind] = ["intrusion", "silence", "fall"]
@@ -125,12 +126,13 @@ def default_script(
         kinds = short[turn:] + short[:turn] + long[index % 2 :] + long[: index % 2]
         if index == 0:  # the demo household falls first
             kinds = ["fall", *(k for k in kinds if k != "fall")]
-        for kind in kinds:
-            if t >= duration_s:
-                break
+        done = 0
+        while t < duration_s:  # round and round for long runs (the demo runs for a day)
+            kind = kinds[done % len(kinds)]
             incident = Incident(kind, index, t, INCIDENT_SECONDS[kind])
             script.append(incident)
             t = incident.end_s + 30.0 + rng.uniform(0, 60)
+            done += 1
     return sorted(script, key=lambda i: (i.start_s, i.household))
 
 

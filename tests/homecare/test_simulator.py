@@ -170,3 +170,9 @@ def test_anxin_simulate_against_a_live_server(
     with application.state.context.db.session_scope() as session:
         types = set(session.scalars(select(Alarm.alarm_type)))
     assert "fall" in types
+
+
+def test_a_long_run_repeats_the_incidents():
+    script = default_script(1, 24 * 3600, seed=1)
+    falls = [i for i in script if i.kind == "fall"]
+    assert len(falls) > 10 and script[-1].start_s < 24 * 3600
