@@ -152,7 +152,11 @@ def on_rule_event(session: Session, event: Event, *, bus: EventBus | None) -> No
         return
     device = payload["device"]
     alarm_type = str(payload["alarm_type"])
-    now = datetime.fromisoformat(payload["fired_at"])
+    fired_at = datetime.fromisoformat(payload["fired_at"])
+    # The alarm (and its escalation clock) starts when the system learns of it; a condition
+    # that fell due while nobody swept keeps its own time in the details.
+    clock = session.info.get("clock")
+    now = max(clock.now(), fired_at) if clock is not None else fired_at
     if payload.get("action") == "clear":
         clear_alarm(
             session=session,
@@ -183,6 +187,7 @@ def on_rule_event(session: Session, event: Event, *, bus: EventBus | None) -> No
         details={
             **details,
             "rule": payload.get("rule"),
+            "fired_at": fired_at.isoformat(),
             "device_type": device.get("type"),
             "device_name": device.get("name"),
             "household_mode": household.mode.value,
