@@ -19,6 +19,7 @@ from anxin.core.audit import Audited
 from anxin.core.db import ID, Base, new_id
 
 Rate = Numeric(8, 4)
+BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
 def _enum(cls: type[StrEnum]) -> Enum:
@@ -220,7 +221,8 @@ class Valuation(Base):
 
     __tablename__ = "collateral_valuations"
 
-    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    # An increasing key: valuations at one instant keep the order they were made in.
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     pledge_id: Mapped[str] = mapped_column(ForeignKey("collateral_pledges.id"), index=True)
     at: Mapped[datetime]
     quantity_kg: Mapped[int] = mapped_column(BigInteger)

@@ -13,6 +13,7 @@ Keyword-only functions on the caller's session; they flush, never commit. Who ma
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -450,7 +451,7 @@ def set_opening_balance(
     position.quantity_kg = data.quantity_kg
     position.updated_at = now
     movement = Movement(
-        id=f"opening-{zone.id}-{commodity.id}-{data.owner_id}-{int(now.timestamp() * 1000)}",
+        id=f"opening-{uuid.uuid4()}",
         warehouse_id=warehouse.id,
         kind=MovementKind.OPENING,
         direction="opening",
@@ -1127,7 +1128,7 @@ def valuation_history(session: Session, pledge_id: str, limit: int = 500) -> lis
     rows = session.scalars(
         select(Valuation)
         .where(Valuation.pledge_id == pledge_id)
-        .order_by(Valuation.at.desc(), Valuation.id)
+        .order_by(Valuation.id.desc())
         .limit(limit)
     )
     return list(reversed(list(rows)))
@@ -1263,7 +1264,6 @@ def revalue_pledges(
         )
         history.append(
             {
-                "id": _hid(),
                 "pledge_id": pledge.id,
                 "at": now,
                 "quantity_kg": qty,
@@ -1321,12 +1321,6 @@ def revalue_pledges(
     for pledge, _ in rows:
         session.expire(pledge)
     return report
-
-
-def _hid() -> str:
-    from anxin.core.db import new_id
-
-    return new_id()
 
 
 def _status_alarms(

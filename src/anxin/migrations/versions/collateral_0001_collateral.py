@@ -460,7 +460,12 @@ def upgrade() -> None:
 
     op.create_table(
         "collateral_valuations",
-        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
         sa.Column("pledge_id", sa.String(length=36), nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("quantity_kg", sa.BigInteger(), nullable=False),
