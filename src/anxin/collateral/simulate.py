@@ -284,7 +284,10 @@ def run_warehouse(
     window: str = "day",
     progress: Callable[[str], None] | None = None,
     token_file: Path = CRANE_TOKENS,
+    now: datetime | None = None,
 ) -> WarehouseStats:
+    """Seed or reuse the demo warehouse, then replay `window` of the day to `url`, paced at
+    `speed` (None or 0: as fast as the server takes it). `now` is the server's clock."""
     import httpx
 
     from anxin.core.clock import SystemClock
@@ -294,7 +297,7 @@ def run_warehouse(
     span = NIGHT if window == "night" else DAY
     db = Database.from_settings(settings)
     try:
-        now = SystemClock().now()
+        now = now or SystemClock().now()
         demo, tokens = prepare_cranes(db, now=now, token_file=token_file)
     finally:
         db.dispose()
@@ -303,7 +306,7 @@ def run_warehouse(
     shift = now.timestamp() - (sim.start + span[1])
     # Devices may post ~10 messages/s (iot's rate limit): a batch spans speed/4 simulated
     # seconds, so each device posts about four times a second whatever the speed.
-    plan = batches(sim, window=span, shift=shift, batch_s=max(2.0, speed / 4))
+    plan = batches(sim, window=span, shift=shift, batch_s=max(2.0, speed / 4) if speed else 60.0)
     pledged = {f"B{i:02d}" for i in range(1, 9)}
     loads = truck_loads(sim, pledged, span)
     stats = WarehouseStats(
