@@ -18,7 +18,7 @@ from anxin.ledger.config import LedgerKeys
 from anxin.ledger.note import ALG_COSIGNATURE_V1, Signer
 from anxin.ledger.runtime import KEYS_EXTRA
 from anxin.ledger.verify import Policy
-from anxin.ledger.witnessd import HttpLogClient, Witness
+from anxin.ledger.witnessd import Witness
 from anxin.people import service as people
 from anxin.people.models import OrganisationKind
 from anxin.people.schemas import UserCreate
@@ -53,11 +53,6 @@ def witness_of(consortium: Consortium, tmp_path: Path) -> Callable[[int], Witnes
         )
 
     return make
-
-
-@pytest.fixture
-def log_client(client: TestClient) -> HttpLogClient:
-    return HttpLogClient(client)
 
 
 @dataclass
