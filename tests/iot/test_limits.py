@@ -84,7 +84,7 @@ def test_http_device_over_its_rate_gets_429_with_the_reason(app, client, demo_de
     from tests.conftest import device_headers
 
     app.state.context.extras["telemetry_limiter"] = RateLimiter(rate=0.001, burst=2)
-    radar, token = demo_devices["mmwave_radar"]
+    _radar, token = demo_devices["mmwave_radar"]
     codes = []
     for i in range(3):
         body = json.dumps({"message_id": f"h-{i}", "values": {"motion": True}}).encode()

@@ -53,32 +53,15 @@ def test_metrics_endpoint_exposes_ingestion_counters(client, db, demo_devices, c
 
 
 def test_metrics_token_closes_the_endpoint():
-    import asyncio
+    from starlette.testclient import TestClient
 
-    app = metrics.asgi_app("s3cret")
-    sent: list[dict[str, object]] = []
-
-    async def call(headers: list[tuple[bytes, bytes]]) -> int:
-        sent.clear()
-
-        async def receive() -> dict[str, object]:
-            return {"type": "http.request", "body": b""}
-
-        async def send(message: dict[str, object]) -> None:
-            sent.append(message)
-
-        scope = {
-            "type": "http",
-            "method": "GET",
-            "path": "/",
-            "headers": headers,
-            "query_string": b"",
-        }
-        await app(scope, receive, send)
-        return int(sent[0]["status"])  # type: ignore[call-overload]
-
-    assert asyncio.run(call([])) == 401
-    assert asyncio.run(call([(b"authorization", b"Bearer s3cret")])) == 200
+    scraper = TestClient(metrics.asgi_app("s3cret"))
+    assert scraper.get("/").status_code == 401
+    wrong = scraper.get("/", headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401
+    good = scraper.get("/", headers={"Authorization": "Bearer s3cret"})
+    assert good.status_code == 200
+    assert "anxin_telemetry_readings_total" in good.text
 
 
 def test_json_log_lines_carry_device_and_reason(db, demo_devices, clock, caplog):

@@ -86,18 +86,18 @@ def asgi_app(token: str | None = None) -> Any:
     expected = f"Bearer {token}".encode()
 
     async def guarded(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
-            headers = dict(scope.get("headers") or [])
-            if not hmac.compare_digest(headers.get(b"authorization", b""), expected):
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 401,
-                        "headers": [(b"www-authenticate", b"Bearer")],
-                    }
-                )
-                await send({"type": "http.response.body", "body": b"metrics token required\n"})
-                return
-        await inner(scope, receive, send)
+        if scope["type"] != "http":  # lifespan and websockets: nothing to serve
+            return
+        headers = dict(scope.get("headers") or [])
+        if hmac.compare_digest(headers.get(b"authorization", b""), expected):
+            await inner(scope, receive, send)
+            return
+        start = {
+            "type": "http.response.start",
+            "status": 401,
+            "headers": [(b"www-authenticate", b"Bearer")],
+        }
+        await send(start)
+        await send({"type": "http.response.body", "body": b"metrics token required\n"})
 
     return guarded
