@@ -410,3 +410,20 @@ def test_simultaneous_cosignatures_are_all_kept(
         policy = Policy(signer.verifier, tuple(keys), quorum=4)
         bundle = service.evidence(session=s, seq=1, checkpoint=cp, include_body=False)
     assert verify_bundle(bundle, policy).ok
+
+
+def test_audit_in_small_batches_sees_every_checkpoint(
+    db: Database, clock: FrozenClock, signer: Signer
+) -> None:
+    for stop in (3, 7, 8, 20, 21):
+        with db.session_scope() as s:
+            size = service.tree_size(session=s)
+        _grow(db, clock, size, stop)
+        _checkpoint(db, signer, clock)
+    with db.session_scope() as s:
+        report = service.audit(session=s, log_key=signer.verifier, batch=4)
+        assert report.ok and report.size == 21 and report.checkpoints == 5
+    _sql(db, "UPDATE ledger_checkpoints SET root_hash = :r WHERE size = 8", r=b"\x01" * 32)
+    with db.session_scope() as s:
+        problems = service.audit(session=s, log_key=signer.verifier, batch=4).problems
+    assert any("checkpoint 8" in p for p in problems), problems

@@ -535,43 +535,52 @@ def audit(*, session: Session, log_key: Verifier, batch: int = 5000) -> AuditRep
     """
     report = AuditReport(size=tree_size(session=session))
     acc = merkle.CompactRange()
-    checkpoints = {
-        int(cp.size): cp
-        for cp in session.execute(
-            select(LedgerCheckpoint).order_by(LedgerCheckpoint.size)
-        ).scalars()
-    }
-    report.checkpoints = len(checkpoints)
+    report.checkpoints = int(
+        session.execute(select(func.count()).select_from(LedgerCheckpoint)).scalar_one()
+    )
+    # Rows are read as plain tuples, a batch at a time: the session's identity map would
+    # otherwise hold the whole log by the end.
+    cp_cols = (LedgerCheckpoint.size, LedgerCheckpoint.root_hash, LedgerCheckpoint.note)
+    entry_cols = (
+        LedgerEntry.seq,
+        LedgerEntry.leaf,
+        LedgerEntry.body,
+        LedgerEntry.entry_type,
+        LedgerEntry.organisation_id,
+        LedgerEntry.payload_sha256,
+    )
+
+    def load_checkpoints(lo: int, hi: int) -> dict[int, tuple[bytes, str]]:
+        rows = session.execute(select(*cp_cols).where(LedgerCheckpoint.size.between(lo, hi))).all()
+        return {int(size): (bytes(root), str(note)) for size, root, note in rows}
 
     def check_checkpoint(size: int, root: bytes) -> None:
-        cp = checkpoints.get(size)
-        if cp is None:
+        found = checkpoints.get(size)
+        if found is None:
             return
+        stored_root, note = found
         try:
-            signed = parse_note(cp.note)
+            signed = parse_note(note)
             body = parse_checkpoint(signed.text)
             if not verified_signatures(signed, [log_key]):
                 report.problems.append(f"checkpoint {size}: not signed by the log key")
-            if body.size != size or body.root_hash != bytes(cp.root_hash):
+            if body.size != size or body.root_hash != stored_root:
                 report.problems.append(f"checkpoint {size}: signed text disagrees with its row")
         except NoteError as exc:
             report.problems.append(f"checkpoint {size}: {exc}")
-        if bytes(cp.root_hash) != root:
+        if stored_root != root:
             report.problems.append(f"checkpoint {size}: root differs from the recomputed tree")
 
+    checkpoints = load_checkpoints(0, 0)
     check_checkpoint(0, merkle.EMPTY_ROOT)
     last = -1
     while True:
-        rows = list(
-            session.execute(
-                select(LedgerEntry)
-                .where(LedgerEntry.seq > last)
-                .order_by(LedgerEntry.seq)
-                .limit(batch)
-            ).scalars()
-        )
+        rows = session.execute(
+            select(*entry_cols).where(LedgerEntry.seq > last).order_by(LedgerEntry.seq).limit(batch)
+        ).all()
         if not rows:
             break
+        checkpoints = load_checkpoints(int(rows[0].seq) + 1, int(rows[-1].seq) + 1)
         created: list[tuple[NodeId, bytes]] = []
         for entry in rows:
             if entry.seq != acc.size:
@@ -600,9 +609,14 @@ def audit(*, session: Session, log_key: Verifier, batch: int = 5000) -> AuditRep
                 report.problems.append(
                     f"node level {node.level} index {node.idx} differs from the recomputed tree"
                 )
-        last = rows[-1].seq
+        last = int(rows[-1].seq)
     if acc.size != report.size:
         report.problems.append(f"tree head says {report.size} entries, found {acc.size}")
+    beyond = session.execute(
+        select(func.count()).select_from(LedgerCheckpoint).where(LedgerCheckpoint.size > acc.size)
+    ).scalar_one()
+    if beyond:
+        report.problems.append(f"{beyond} checkpoint(s) claim more entries than exist")
     extra = session.execute(select(func.count()).select_from(LedgerNode)).scalar_one()
     expected = 2 * acc.size - bin(acc.size).count("1")
     if int(extra) != expected:
