@@ -116,4 +116,22 @@ def test_relayed_twice_is_stored_once(nats_url, db):
         assert sent == 2 and info.state.messages >= 1
         return len(msgs)
 
-    assert asyncio.run(relay_twice()) == 1
+    assert run_in_thread(relay_twice) == 1
+
+
+def run_in_thread(coroutine_function):
+    """asyncio.run on a fresh thread: the main thread may already run a loop (other plugins)."""
+    out: dict[str, object] = {}
+
+    def target() -> None:
+        try:
+            out["value"] = asyncio.run(coroutine_function())
+        except BaseException as exc:  # re-raised in the test's thread
+            out["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join(60)
+    if "error" in out:
+        raise out["error"]  # type: ignore[misc]
+    return out["value"]
