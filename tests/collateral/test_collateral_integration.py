@@ -277,3 +277,35 @@ def test_service_books_each_lift_once(demo, db, clock):
         )
         assert first.movement is not None and first.movement.quantity_kg == 5000
         assert again.duplicate and again.movement is None
+
+
+def test_one_device_running_minutes_ahead_of_the_other_still_places_every_lift(
+    client, demo, db, tmp_path
+):
+    """Each device posts its own batches: here the scale runs five minutes ahead of the
+    positioner. Lifts wait for both streams (the watermark), so none is booked unplaced."""
+    sim = _day()
+    shift = START.timestamp() - (sim.start + NIGHT[1])
+    plan = batches(sim, window=NIGHT, shift=shift, batch_s=300.0)
+    tokens = _tokens(tmp_path)
+    scale = [b for b in plan if b.device_type == "crane_hook_scale"]
+    fixes = [b for b in plan if b.device_type == "crane_positioner"]
+    order = []
+    for i in range(max(len(scale), len(fixes))):
+        order += scale[i : i + 1] + fixes[i : i + 1]
+    for batch in order:
+        post_batch(client, tokens[batch.crane][batch.device_type], batch)
+    with db.session_scope() as session:
+        moves = list(session.scalars(select(Movement).where(Movement.kind == "lift")))
+        assert sorted(m.direction for m in moves) == ["outbound"] * 3
+        assert all(m.details["from"] and m.details["to"] == "TRUCK-B" for m in moves)
+    assert len(_alarms(db, "unauthorised_removal")) == 3
+
+
+def test_the_watermark_follows_the_slower_device_within_ten_minutes():
+    from anxin.collateral.flows import MAX_SKEW_MS, watermark
+
+    assert watermark(None, None) == 0
+    assert watermark(1_000_000, 990_000) == 990_000
+    assert watermark(1_000_000, None) == 1_000_000 - MAX_SKEW_MS
+    assert watermark(2_000_000, 1_000) == 2_000_000 - MAX_SKEW_MS

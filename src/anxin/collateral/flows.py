@@ -28,6 +28,20 @@ log = logging.getLogger(__name__)
 
 SUBJECTS = ("iot.telemetry.crane_hook_scale", "iot.telemetry.crane_positioner")
 MAX_ALARMED = 200  # provisional lift ids remembered per crane
+MAX_SKEW_MS = 600_000  # one device may lag the other by up to 10 minutes
+
+
+def watermark(scale_ms: int | None, fix_ms: int | None) -> int:
+    """How far the detector may take its clock (POSIX ms): as far as *both* devices have
+    reported, since each posts its own batches and one may run ahead of the other by a batch;
+    a device more than MAX_SKEW behind the other stops holding lifts back (they are then
+    booked without that stream, and flagged)."""
+    known = [v for v in (scale_ms, fix_ms) if v is not None]
+    if not known:
+        return 0
+    lead = max(known)
+    both = min(known) if len(known) == 2 else lead - MAX_SKEW_MS
+    return max(both, lead - MAX_SKEW_MS)
 
 
 def _seconds(ts: str) -> float:
@@ -81,10 +95,20 @@ def on_crane_telemetry(session: Session, event: Event, *, bus: EventBus | None) 
         return
     now = event.occurred_at
     detector, row = detector_for(session, crane)
-    if not feed(detector, str(payload["device_type"]), list(payload.get("readings") or [])):
+    device_type = str(payload["device_type"])
+    readings = list(payload.get("readings") or [])
+    if not feed(detector, device_type, readings):
         return
-    alarmed = list(row.alarmed) if row is not None else []
-    for lift in detector.poll():
+    newest = max(round(_seconds(r["ts"]) * 1000) for r in readings)
+    if row is None:
+        row = CraneState(crane_id=crane.id, state={}, alarmed=[], updated_at=now)
+        session.add(row)
+    if device_type == "crane_hook_scale":
+        row.scale_seen_ms = max(row.scale_seen_ms or newest, newest)
+    else:
+        row.fix_seen_ms = max(row.fix_seen_ms or newest, newest)
+    alarmed = list(row.alarmed or [])
+    for lift in detector.poll(now=watermark(row.scale_seen_ms, row.fix_seen_ms) / 1000):
         service.apply_lift(
             session=session,
             crane=crane,
@@ -98,17 +122,9 @@ def on_crane_telemetry(session: Session, event: Event, *, bus: EventBus | None) 
             continue
         if service.provisional_outbound(session=session, crane=crane, lift=lift, now=now, bus=bus):
             alarmed.append(lift.lift_id)
-    state = detector.state_dict()
-    if row is None:
-        session.add(
-            CraneState(
-                crane_id=crane.id, state=state, alarmed=alarmed[-MAX_ALARMED:], updated_at=now
-            )
-        )
-    else:
-        row.state = state
-        row.alarmed = alarmed[-MAX_ALARMED:]
-        row.updated_at = now
+    row.state = detector.state_dict()
+    row.alarmed = alarmed[-MAX_ALARMED:]
+    row.updated_at = now
     session.flush()
 
 

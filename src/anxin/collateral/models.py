@@ -132,6 +132,10 @@ class CraneState(Base):
     state: Mapped[dict[str, Any]] = mapped_column()
     # Provisional lift ids already alarmed from peek(), so the final lift does not alarm twice.
     alarmed: Mapped[list[str]] = mapped_column(default=list)
+    # Newest reading time (POSIX ms) seen from each device: the detector may only finish
+    # lifts up to where *both* streams have arrived (see flows.watermark).
+    scale_seen_ms: Mapped[int | None] = mapped_column(BigInteger)
+    fix_seen_ms: Mapped[int | None] = mapped_column(BigInteger)
     updated_at: Mapped[datetime]
 
 

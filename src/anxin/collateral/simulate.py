@@ -305,8 +305,11 @@ def run_warehouse(
     sim = simulate_day(seed, midnight)
     shift = now.timestamp() - (sim.start + span[1])
     # Devices may post ~10 messages/s (iot's rate limit): a batch spans speed/4 simulated
-    # seconds, so each device posts about four times a second whatever the speed.
-    plan = batches(sim, window=span, shift=shift, batch_s=max(2.0, speed / 4) if speed else 60.0)
+    # seconds (at most a minute, like a real gateway), so each device posts about four
+    # times a second up to speed 240.
+    plan = batches(
+        sim, window=span, shift=shift, batch_s=min(60.0, max(2.0, speed / 4)) if speed else 60.0
+    )
     pledged = {f"B{i:02d}" for i in range(1, 9)}
     loads = truck_loads(sim, pledged, span)
     stats = WarehouseStats(
