@@ -159,6 +159,16 @@ def test_checkpoints_witnesses_proofs_and_offline_verify(
     yes = runner.invoke(ledger_cli, args)
     assert yes.exit_code == 0 and yes.output.startswith("YES"), yes.output
 
+    # The same proof against a checkpoint obtained elsewhere: fine if it is the same tree,
+    # refused (with the reason) if it is another size.
+    own = tmp_path / "checkpoint.txt"
+    own.write_text(client.get(f"{API}/checkpoints/11").json()["checkpoint"])
+    same = runner.invoke(ledger_cli, [*args, "--checkpoint", str(own)])
+    assert same.exit_code == 0, same.output
+    own.write_text(client.get(f"{API}/checkpoints/6").json()["checkpoint"])
+    other = runner.invoke(ledger_cli, [*args, "--checkpoint", str(own)])
+    assert other.exit_code == 1 and "inclusion proof" in other.output, other.output
+
     bundle["body"]["kg"] = 40
     path.write_text(json.dumps(bundle))
     no = runner.invoke(ledger_cli, args)

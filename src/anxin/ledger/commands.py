@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -157,6 +158,13 @@ def verify(
     body: Annotated[
         Path | None, typer.Option(help="JSON file with the entry's body, if not in the bundle.")
     ] = None,
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option(
+            help="A cosigned checkpoint you got elsewhere (e.g. from a witness), to check "
+            "against instead of the one in the bundle; its size must match the proof's."
+        ),
+    ] = None,
 ) -> None:
     """Say offline, with the reason, whether an entry is in the log the witnesses agreed on."""
     from anxin.ledger.entry import EntryError
@@ -167,9 +175,10 @@ def verify(
         evidence = Bundle.loads(text)
         if body is not None:
             data = json.loads(body.read_text(encoding="utf-8"))
-            evidence = Bundle(
-                evidence.index, evidence.leaf, evidence.proof, evidence.checkpoint, data, True
-            )
+            evidence = dataclasses.replace(evidence, body=data, has_body=True)
+        if checkpoint is not None:
+            note = checkpoint.read_text(encoding="utf-8")
+            evidence = dataclasses.replace(evidence, checkpoint=note)
         policy = Policy(
             _verifier(log_key, "--log-key"),
             tuple(_verifier(w, "--witness-key") for w in witness_key or []),
