@@ -334,3 +334,10 @@ def test_numeric_and_membership_operators():
     run.at(660, heart_rate=101)
     assert [f.alarm_type for f in run.sweep(720)] == ["high_heart_rate"]
     assert [f.action for f in run.at(800, heart_rate=80)] == ["clear"]
+
+
+def test_a_reading_after_a_long_gap_ends_the_silence_without_an_offline_blip():
+    run = Run(default("mmwave_radar", "radar.offline"))
+    run.at(0, heartbeat=True)
+    assert run.at(1000, heartbeat=True) == []  # no sweep ran: nothing to raise or clear
+    assert run.state.due_at(run.rule) == T0 + timedelta(seconds=1300)

@@ -208,3 +208,27 @@ def test_the_sweeper_thread_fires_due_timers_and_stops_with_the_app(
 def _alarm_types(db: Database) -> set[str]:
     with db.session_scope() as session:
         return set(session.scalars(select(Alarm.alarm_type)))
+
+
+def test_a_busy_device_is_not_written_per_reading_nor_reported_offline(
+    app, client, demo_devices, db, clock
+):
+    device_id, token = demo_devices["door_sensor"]
+    assert post(client, token, {"open": False}, clock, "d-0") == 200
+    with db.session_scope() as session:
+        first = session.get(RuleState, (device_id, "door.offline"))
+        assert first is not None
+        written_at = first.updated_at
+    for i in range(1, 8):  # a reading every 10 minutes, for 70 minutes (offline after 60)
+        clock.advance(timedelta(minutes=10))
+        assert post(client, token, {"open": False}, clock, f"d-{i}") == 200
+        context = app.state.context
+        with context.db.session_scope() as session:
+            flows.sweep(session=session, now=clock.now(), bus=context.bus)
+    assert "device_offline" not in _alarm_types(db)
+    with db.session_scope() as session:
+        row = session.get(RuleState, (device_id, "door.offline"))
+        assert row is not None
+        # Moved on by the sweep when it fell due (once, at 60 min), not by every reading.
+        assert row.updated_at == written_at + timedelta(minutes=60)
+        assert row.due_at == clock.now() - timedelta(minutes=10) + timedelta(minutes=60)

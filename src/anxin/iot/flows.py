@@ -16,7 +16,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -199,6 +199,14 @@ def _load_states(session: Session, device_id: str) -> dict[str, RuleState]:
     return {row.rule_name: row for row in session.scalars(stmt)}
 
 
+def _material(before: engine.RuleState, after: engine.RuleState) -> bool:
+    """Worth a write? Not when only the time of the newest reading moved: that would rewrite
+    every rule's row on every reading. Stale readings are then judged against a slightly older
+    time (harmless), and an absence deadline is checked against `Device.last_seen_at` by the
+    sweep before it fires."""
+    return before != replace(after, last_ts=before.last_ts)
+
+
 def _save(
     session: Session,
     rows: dict[str, RuleState],
@@ -208,7 +216,7 @@ def _save(
     after: engine.RuleState,
     now: datetime,
 ) -> None:
-    if after == before and rule.name in rows:
+    if rule.name in rows and not _material(before, after):
         return
     row = rows.get(rule.name)
     if row is None:
@@ -312,6 +320,14 @@ def make_telemetry_handler(bus: EventBus) -> Callable[[Session, Event], None]:
     return on_telemetry
 
 
+def _seen(state: engine.RuleState, device: Device) -> engine.RuleState:
+    """The stored last reading time may lag (see `_material`); the device row knows better."""
+    seen = device.last_seen_at
+    if seen is not None and (state.last_ts is None or seen > state.last_ts):
+        return replace(state, last_ts=seen)
+    return state
+
+
 def sweep(*, session: Session, now: datetime, bus: EventBus | None, limit: int = 1000) -> int:
     """Fire every timer due at `now` (durations, absences, corroborations); returns firings.
 
@@ -342,7 +358,10 @@ def sweep(*, session: Session, now: datetime, bus: EventBus | None, limit: int =
                 row.due_at = None
                 row.updated_at = now
                 continue
-            state, fired = engine.tick(rule, engine.RuleState.from_json(row.state), now)
+            state = engine.RuleState.from_json(row.state)
+            if rule.kind == "absence":
+                state = _seen(state, device)
+            state, fired = engine.tick(rule, state, now)
             row.state = state.to_json()
             row.due_at = state.due_at(rule)
             row.updated_at = now

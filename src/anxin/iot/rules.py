@@ -131,6 +131,10 @@ class Rule:
         return frozenset(c.key for c in conds if not c.key.startswith(CONTEXT_PREFIX))
 
     @property
+    def condition_keys(self) -> frozenset[str]:
+        return frozenset(c.key for c in self.conditions if not c.key.startswith(CONTEXT_PREFIX))
+
+    @property
     def context_keys(self) -> frozenset[str]:
         return frozenset(
             c.key[len(CONTEXT_PREFIX) :]
@@ -497,11 +501,16 @@ def evaluate(
     if state.last_ts is not None and sample.ts < state.last_ts:
         return state, []
     firings: list[Firing] = []
-    # Whatever fell due before this reading fires first, at its own time.
-    state, due = tick(rule, state, sample.ts)
-    firings.extend(due)
+    if rule.kind != "absence":
+        # Whatever fell due before this reading fires first, at its own time. (A reading ends
+        # a silence instead: absences fire from the sweep only.)
+        state, due = tick(rule, state, sample.ts)
+        firings.extend(due)
     relevant = {k: v for k, v in sample.values.items() if k in rule.keys}
-    values = {**state.values, **relevant}
+    # Remember only what the conditions read: a corroborating signal is judged on the readings
+    # themselves, so storing it would only rewrite the state on every reading.
+    remembered = rule.condition_keys
+    values = {**state.values, **{k: v for k, v in relevant.items() if k in remembered}}
     state = replace(state, values=values, last_ts=sample.ts)
 
     if rule.kind == "absence":
