@@ -93,9 +93,9 @@ def test_relayed_twice_is_stored_once(nats_url, db):
     """A relay that dies after publishing but before deleting publishes again: JetStream drops
     the copy by Nats-Msg-Id."""
     bus = JetStreamBus(nats_url, db)
+    bus.stop()  # no background relay: this test relays by hand
     with db.session_scope() as session:
         bus.publish(session, Event("iot.test.dedup", {"n": 1}, START, id="fixed-event-id-1"))
-    bus.stop()
 
     async def relay_twice() -> int:
         nc = await nats.connect(nats_url)
