@@ -46,6 +46,14 @@ STATUS_ALARMS = {
 
 
 def recipients_for(session: Session, lender_org_id: str) -> list[Recipient]:
+    """The lender's officers; cached for the unit of work (a price tick may raise thousands)."""
+    cache: dict[str, list[Recipient]] = session.info.setdefault("collateral_recipients", {})
+    if lender_org_id not in cache:
+        cache[lender_org_id] = _recipients(session, lender_org_id)
+    return list(cache[lender_org_id])
+
+
+def _recipients(session: Session, lender_org_id: str) -> list[Recipient]:
     users = session.scalars(
         select(User)
         .where(
