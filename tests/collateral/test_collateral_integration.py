@@ -4,6 +4,7 @@ lifts → stock movements → pledge re-valuation → alarms to the bank."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -309,3 +310,62 @@ def test_the_watermark_follows_the_slower_device_within_ten_minutes():
     assert watermark(1_000_000, 990_000) == 990_000
     assert watermark(1_000_000, None) == 1_000_000 - MAX_SKEW_MS
     assert watermark(2_000_000, 1_000) == 2_000_000 - MAX_SKEW_MS
+
+
+def test_a_load_shown_at_the_gate_then_set_down_inside_clears_its_alarm(client, demo, db, tmp_path):
+    """Peek alarms while the load hangs over the truck gate; the crane then carries it back
+    to another bay, so the final lift is an internal move and the alarm is cleared."""
+    from anxin.collateral.simulate import Batch
+
+    t0 = START.timestamp() - 3600
+    tare, load = 1240.0, 6240.0
+
+    def kg(t: float) -> float:
+        return load if 30 <= t < 150 else tare
+
+    def place(t: float) -> tuple[float, float]:
+        if t < 40:
+            return (27.0, 27.0)  # B01
+        if t < 100:
+            return (27.0 + (193.0 - 27.0) * (t - 40) / 60, 27.0)
+        if t < 120:
+            return (193.0, 27.0)  # over TRUCK-B
+        if t < 140:
+            return (193.0 - (193.0 - 46.0) * (t - 120) / 20, 27.0)
+        return (46.0, 27.0)  # B02
+
+    def rows(kind: str, lo: float, hi: float, hz: float) -> list[dict[str, Any]]:
+        out = []
+        for i in range(int(lo * hz), int(hi * hz)):
+            t = i / hz
+            values: dict[str, Any] = (
+                {"weight_kg": kg(t), "stable": True}
+                if kind == "scale"
+                else {"x_m": place(t)[0], "y_m": place(t)[1]}
+            )
+            ts = datetime.fromtimestamp(t0 + t, tz=UTC).isoformat()
+            out.append({"message_id": f"{kind}-{i}", "ts": ts, "values": values})
+        return out
+
+    tokens = _tokens(tmp_path)["C2"]
+
+    def post(kind: str, lo: float, hi: float, hz: float) -> None:
+        device = "crane_hook_scale" if kind == "scale" else "crane_positioner"
+        post_batch(client, tokens[device], Batch(0.0, "C2", device, rows(kind, lo, hi, hz)))
+
+    post("pos", 0, 115, 1.0)
+    post("scale", 0, 115, 5.0)
+    (alarm,) = _alarms(db, "unauthorised_removal")
+    assert not alarm.cleared and alarm.details["provisional"] is True
+    post("pos", 115, 300, 1.0)
+    post("scale", 115, 300, 5.0)
+    (alarm,) = _alarms(db, "unauthorised_removal")
+    assert alarm.cleared
+    with db.session_scope() as session:
+        (move,) = session.scalars(select(Movement).where(Movement.kind == "lift"))
+        assert (move.direction, move.details["from"], move.details["to"]) == (
+            "internal",
+            "B01",
+            "B02",
+        )
+        assert move.quantity_kg == 5000

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from anxin.alerts.service import clear_alarm
 from anxin.collateral import service
 from anxin.collateral.lifts import LiftDetector, PositionFix, WeightReading
 from anxin.collateral.models import Crane, CraneState
@@ -109,7 +110,7 @@ def on_crane_telemetry(session: Session, event: Event, *, bus: EventBus | None) 
         row.fix_seen_ms = max(row.fix_seen_ms or newest, newest)
     alarmed = list(row.alarmed or [])
     for lift in detector.poll(now=watermark(row.scale_seen_ms, row.fix_seen_ms) / 1000):
-        service.apply_lift(
+        outcome = service.apply_lift(
             session=session,
             crane=crane,
             lift=lift,
@@ -117,6 +118,22 @@ def on_crane_telemetry(session: Session, event: Event, *, bus: EventBus | None) 
             bus=bus,
             already_alarmed=lift.lift_id in alarmed,
         )
+        if (
+            lift.lift_id in alarmed
+            and not outcome.duplicate
+            and "unauthorised_removal" not in outcome.alarms
+        ):
+            # Raised while the load hung over a gate; it was set down in the warehouse after
+            # all (or a release now covers it). The officer still sees and closes the alarm.
+            clear_alarm(
+                session=session,
+                source_kind="lift",
+                source_id=lift.lift_id,
+                alarm_type="unauthorised_removal",
+                now=now,
+                reason=f"the lift ended {lift.direction.value}: {lift.pick_zone} → {lift.set_zone}",
+                bus=bus,
+            )
     for lift in detector.peek():
         if lift.lift_id in alarmed:
             continue
