@@ -72,3 +72,41 @@ def test_resolving_twice_is_a_clear_error_page(client, demo, demo_devices):
 
 def test_the_stream_needs_a_session(client):
     assert client.get("/console/stream").status_code == 401
+
+
+def _night_of_sleep(client, token):
+    """22:00–06:30 Shanghai in bed (HR 62, RR 15), up for ten minutes at 03:00."""
+    from datetime import UTC, datetime, timedelta
+
+    start = datetime(2026, 11, 28, 14, 0, tzinfo=UTC)
+    batch = []
+    for minute in range(8 * 60 + 30):
+        ts = start + timedelta(minutes=minute)
+        up = 5 * 60 <= minute < 5 * 60 + 10
+        values = {"in_bed": not up, "movement": 5.0}
+        if not up:
+            values.update(heart_rate=62.0, respiration_rate=15.0)
+        batch.append({"message_id": f"n{minute}", "ts": ts.isoformat(), "values": values})
+    response = client.post(
+        "/api/v1/telemetry",
+        content=json.dumps(batch),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    assert response.json()["accepted"] == len(batch)
+
+
+def test_elder_card_shows_last_nights_sleep_with_a_chart(client, demo, demo_devices):
+    _, token = demo_devices["sleep_mat"]
+    _night_of_sleep(client, token)
+    _console_login(client, "daughter")
+    card = client.get(f"/console/elders/{demo.elder_id}")  # the clock says 10:00 on the 29th
+    assert card.status_code == 200
+    assert 'data-night="2026-11-28"' in card.text
+    assert '<svg class="sleep-chart"' in card.text
+    assert 'class="series-heart-rate"' in card.text
+    assert 'data-field="out_of_bed_count">1<' in card.text
+    assert 'data-field="heart_rate_mean">62<' in card.text
+    empty = client.get(f"/console/elders/{demo.elder_id}?night=2026-11-20")
+    assert "sleep-chart" not in empty.text
+    bad = client.get(f"/console/elders/{demo.elder_id}?night=yesterday")
+    assert bad.status_code == 422 and "night" in bad.text

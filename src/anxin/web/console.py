@@ -5,6 +5,7 @@ something changed. Calls services only."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -14,14 +15,24 @@ from sqlalchemy.orm import Session
 from anxin.alerts import service as alerts
 from anxin.alerts.models import Alarm, AlarmState
 from anxin.core.access import registered_owner_kinds, visible_owner_ids
-from anxin.core.errors import AnxinError, NotFound, PermissionDenied, Unauthenticated
+from anxin.core.errors import (
+    AnxinError,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    Unauthenticated,
+)
 from anxin.core.security import Principal, Role
 from anxin.homecare import service as homecare
+from anxin.homecare import sleep_service
+from anxin.homecare.sleep import last_night
 from anxin.iot import service as iot
 from anxin.people import service as people
 from anxin.people.deps import ContextDep, SessionDep
+from anxin.web.charts import sleep_chart
+from anxin.web.i18n import label
 from anxin.web.live import LiveHub
-from anxin.web.views import render
+from anxin.web.views import language, render
 
 router = APIRouter(tags=["console"], include_in_schema=False)
 
@@ -72,8 +83,11 @@ def _queue_rows(session: Session, principal: Principal) -> list[dict[str, Any]]:
 def _alarm_row(session: Session, principal: Principal, alarm: Alarm) -> dict[str, Any]:
     elder = None
     if alarm.owner_kind == "household":
-        elders = [e for e in homecare.list_elders(session=session, principal=principal)
-                  if e.household_id == alarm.owner_id]
+        elders = [
+            e
+            for e in homecare.list_elders(session=session, principal=principal)
+            if e.household_id == alarm.owner_id
+        ]
         elder = elders[0] if elders else None
     return {"alarm": alarm, "elder": elder}
 
@@ -164,10 +178,47 @@ def resolve(
     return _act(request, session, context, alarm_id, note, alerts.resolve)
 
 
+def _night(request: Request, now: datetime) -> date:
+    raw = request.query_params.get("night")
+    if not raw:
+        return last_night(now)
+    try:
+        return date.fromisoformat(raw)
+    except ValueError as exc:
+        raise InvalidInput.field("night", "a date like 2026-11-28") from exc
+
+
+def _sleep_section(
+    request: Request, session: Session, principal: Principal, elder_id: str, night: date
+) -> dict[str, Any]:
+    _, report = sleep_service.elder_sleep_report(
+        session=session, principal=principal, elder_id=elder_id, night=night
+    )
+    lang = language(request)
+    labels = {
+        key: label(text_key, lang)
+        for key, text_key in (
+            ("title", "sleep_report"),
+            ("hr", "heart_rate"),
+            ("rr", "respiration_rate"),
+            ("bed", "in_bed"),
+        )
+    }
+    return {
+        "report": report,
+        "chart": sleep_chart(report, labels=labels) if report.samples else None,
+        "previous": (night - timedelta(days=1)).isoformat(),
+        "next": (night + timedelta(days=1)).isoformat(),
+    }
+
+
 @router.get("/console/elders/{elder_id}", response_class=HTMLResponse, response_model=None)
 @page
-def elder_card(elder_id: str, request: Request, session: SessionDep) -> Response:
+def elder_card(
+    elder_id: str, request: Request, session: SessionDep, context: ContextDep
+) -> Response:
     principal = console_principal(request, session)
+    night = _night(request, context.clock.now())
     elder = homecare.get_elder(session=session, principal=principal, elder_id=elder_id)
     household = homecare.get_household(
         session=session, principal=principal, household_id=elder.household_id
@@ -176,7 +227,10 @@ def elder_card(elder_id: str, request: Request, session: SessionDep) -> Response
         session=session, principal=principal, owner_kind="household", owner_id=household.id
     )
     alarms = alerts.list_alarms(
-        session=session, principal=principal, owner_kind="household", owner_id=household.id,
+        session=session,
+        principal=principal,
+        owner_kind="household",
+        owner_id=household.id,
         limit=50,
     )
     return render(
@@ -190,6 +244,8 @@ def elder_card(elder_id: str, request: Request, session: SessionDep) -> Response
         ],
         alarms=alarms,
         family=homecare.family_of(session=session, principal=principal, elder_id=elder.id),
+        sleep=_sleep_section(request, session, principal, elder.id, night),
+        can_work_queue=principal.role in QUEUE_ROLES,
     )
 
 
@@ -207,11 +263,16 @@ def _family_cards(session: Session, principal: Principal) -> list[dict[str, Any]
     cards = []
     for elder in homecare.list_elders(session=session, principal=principal):
         alarms = alerts.list_alarms(
-            session=session, principal=principal, owner_kind="household",
-            owner_id=elder.household_id, limit=20,
+            session=session,
+            principal=principal,
+            owner_kind="household",
+            owner_id=elder.household_id,
+            limit=20,
         )
         devices = iot.list_devices(
-            session=session, principal=principal, owner_kind="household",
+            session=session,
+            principal=principal,
+            owner_kind="household",
             owner_id=elder.household_id,
         )
         cards.append({"elder": elder, "alarms": alarms, "devices": devices})
