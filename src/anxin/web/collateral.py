@@ -205,7 +205,7 @@ def request_release(
     request: Request,
     session: SessionDep,
     context: ContextDep,
-    quantity_t: Annotated[str, Form(max_length=20)],
+    quantity_t: Annotated[str, Form(max_length=20)] = "",
     note: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     principal = _principal(request, session)
