@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from anxin.iot.localbrokers import Brokers
 from anxin.iot.models import IngestedMessage, Reading
-from anxin.iot.nats_ingest import subject_for
+from anxin.iot.nats_ingest import ensure_stream, subject_for
 
 pytestmark = pytest.mark.skipif(
     not shutil.which("nats-server"), reason="needs nats-server (scripts/system-deps.sh)"
@@ -57,6 +57,8 @@ async def publish_all(url: str, devices: list[tuple[str, str]], progress: list[i
         servers=url.split(","), max_reconnect_attempts=-1, reconnect_time_wait=0.2
     )
     js = nc.jetstream(timeout=2)
+    # The stream must exist (and the cluster have elected its leaders) before the first publish.
+    await ensure_stream(js, replicas=3)
     retries = 0
     for n in range(MESSAGES):
         device_id, token = devices[n % len(devices)]
@@ -69,7 +71,7 @@ async def publish_all(url: str, devices: list[tuple[str, str]], progress: list[i
                 ],
             }
         ).encode()
-        for _attempt in range(100):
+        for _attempt in range(300):
             try:
                 # The same Nats-Msg-Id on a retry: the stream drops the copy.
                 await js.publish(subject_for(device_id), body, headers={"Nats-Msg-Id": f"c-{n}"})
@@ -102,7 +104,7 @@ def test_cluster_failover_stores_every_reading_exactly_once(
                 )
             )
             publisher.start()
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + 90
             while len(progress) < MESSAGES // 3 and time.monotonic() < deadline:
                 time.sleep(0.05)
             while stored(db)[0] == 0 and time.monotonic() < deadline:
