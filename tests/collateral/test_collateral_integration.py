@@ -369,3 +369,22 @@ def test_a_load_shown_at_the_gate_then_set_down_inside_clears_its_alarm(client, 
             "B02",
         )
         assert move.quantity_kg == 5000
+
+
+def test_seeding_the_demo_twice_changes_nothing(demo, db, clock, tmp_path):
+    from anxin.collateral.models import Crane, Receipt, StockPosition
+    from anxin.demo import seed_demo
+
+    tables = (PledgeRow, Receipt, StockPosition, Crane, Movement, Alarm)
+
+    def counts() -> list[int]:
+        with db.session_scope() as session:
+            return [session.scalar(select(func.count()).select_from(t)) or 0 for t in tables]
+
+    before = counts()
+    tokens = (tmp_path / "demo-crane-tokens.json").read_text()
+    with db.session_scope() as session:
+        again = seed_demo(session=session, now=clock.now(), token_file=tmp_path / "tokens.json")
+    assert counts() == before
+    assert again.collateral.pledge_id == demo.collateral.pledge_id
+    assert (tmp_path / "demo-crane-tokens.json").read_text() == tokens
