@@ -251,3 +251,55 @@ def test_rate_limited_device_is_rejected_with_reason(brokers, db, demo_devices, 
     with db.session_scope() as session:
         reasons = list(session.scalars(select(TelemetryRejection.reason)))
     assert all(r.startswith("rate limited: more than 0.001 messages/s") for r in reasons)
+
+
+def test_cli_consumer_stores_logs_json_and_stops_on_sigterm(
+    brokers, database_url, demo_devices, db
+):
+    """`anxin ingest mqtt` as an operator runs it: a separate process, JSON logs, SIGTERM."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    server = brokers["mosquitto"]
+    radar, token = demo_devices["mmwave_radar"]
+    env = {**os.environ, "ANXIN_DATABASE_URL": database_url, "ANXIN_ENVIRONMENT": "test"}
+    argv = [str(Path(sys.executable).parent / "anxin"), "ingest", "mqtt"]
+    argv += ["--url", f"mqtt://127.0.0.1:{server.ports['mqtt']}", "--group", "cli"]
+    proc = subprocess.Popen(argv, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        client = publisher(server.ports["mqtt"])
+        deadline = time.monotonic() + 30
+        while count(db, Reading, device_id=radar) == 0 and time.monotonic() < deadline:
+            # Until the consumer has subscribed, a QoS 1 message to a shared group is dropped.
+            publish(
+                client, radar, {"token": token, "message_id": "cli-1", "values": {"fall": True}}
+            )
+            publish(client, radar, b"not json")
+            time.sleep(0.3)
+        client.loop_stop()
+        client.disconnect()
+        assert count(db, Reading, device_id=radar) == 1
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=20)
+    assert proc.returncode == 0, stderr
+    lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+    rejected = [line for line in lines if line["msg"] == "telemetry rejected"]
+    assert rejected and rejected[0]["device"] == radar and rejected[0]["reason_code"] == "malformed"
+    assert lines[-1]["msg"] == "mqtt consumer stopped"
+
+
+def test_cli_help_lists_the_commands():
+    from typer.testing import CliRunner
+
+    from anxin.cli import app
+
+    runner = CliRunner()
+    ingest = runner.invoke(app, ["ingest", "--help"])
+    assert ingest.exit_code == 0
+    assert all(name in ingest.output for name in ("mqtt", "nats", "events"))
+    iot = runner.invoke(app, ["iot", "--help"])
+    assert "partitions" in iot.output and "retention" in iot.output
