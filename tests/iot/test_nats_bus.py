@@ -135,3 +135,51 @@ def run_in_thread(coroutine_function):
     if "error" in out:
         raise out["error"]  # type: ignore[misc]
     return out["value"]
+
+
+def test_mqtt_devices_into_the_stream_and_a_worker(db, demo_devices, clock):
+    """Devices speak MQTT to NATS's MQTT listener; the traffic lands in ANXIN_TELEMETRY and an
+    `anxin ingest nats` worker stores it (and acks after commit: nothing left pending)."""
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+    from sqlalchemy import func, select
+
+    from anxin.iot.models import Reading
+    from anxin.iot.nats_ingest import NatsWorker, ensure_stream
+
+    radar, token = demo_devices["mmwave_radar"]
+    with Brokers() as brokers:
+        server = brokers.nats(mqtt=True)
+        url = f"nats://127.0.0.1:{server.ports['client']}"
+
+        async def create() -> None:
+            nc = await nats.connect(url)
+            await ensure_stream(nc.jetstream())
+            await nc.close()
+
+        run_in_thread(create)
+        device = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="radar-1")
+        device.connect("127.0.0.1", server.ports["mqtt"])
+        device.loop_start()
+        for i in range(5):
+            body = json.dumps({"token": token, "message_id": f"n-{i}", "values": {"motion": True}})
+            device.publish(f"anxin/devices/{radar}/telemetry", body, qos=1).wait_for_publish(5)
+        device.loop_stop()
+        device.disconnect()
+
+        ingestor = BatchIngestor(db=db, clock=clock, bus=None, transport="nats-test")
+        worker = NatsWorker(url=url, ingestor=ingestor, batch_size=10)
+        stop = threading.Event()
+        thread = threading.Thread(target=lambda: asyncio.run(worker.run(stop)), daemon=True)
+        thread.start()
+
+        def stored() -> int:
+            with db.session_scope() as session:
+                return int(session.scalar(select(func.count()).select_from(Reading)) or 0)
+
+        try:
+            wait_until(lambda: stored() == 5)
+        finally:
+            stop.set()
+            thread.join(10)
+        assert worker.stats.accepted == 5 and worker.stats.messages == 5
