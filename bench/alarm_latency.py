@@ -33,6 +33,7 @@ import multiprocessing as mp
 import os
 import platform
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -854,6 +855,8 @@ def run_database(kind: str, url: str, args: argparse.Namespace) -> dict[str, Any
     finally:
         prober.close()
         server.stop()
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
     return result
 
 
@@ -877,6 +880,8 @@ def main() -> int:
     parser.add_argument("--load-seconds", type=float, default=None)
     parser.add_argument("--ramp", type=float, default=3.0, help="load seconds before sampling")
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the SQLite file and the server/consumer logs in /tmp")
     args = parser.parse_args()
     if args.samples is None:
         args.samples = 30 if args.quick else 120
@@ -898,7 +903,11 @@ def main() -> int:
     for kind, base_url in targets:
         if kind == "sqlite":
             path = Path(tempfile.mkdtemp(prefix="anxin-alarm-db-")) / "anxin.db"
-            runs.append(run_database(kind, f"sqlite:///{path}", args))
+            try:
+                runs.append(run_database(kind, f"sqlite:///{path}", args))
+            finally:
+                if not args.keep:
+                    shutil.rmtree(path.parent, ignore_errors=True)
         else:
             try:
                 url, name = create_pg_database(base_url)
