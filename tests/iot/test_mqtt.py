@@ -60,7 +60,7 @@ def count(db: Database, model: type, **where: object) -> int:
 
 def wait_until(
     condition: Callable[[], bool],
-    timeout: float = 10.0,
+    timeout: float = 30.0,
     message: Callable[[], object] = lambda: "",
 ) -> None:
     deadline = time.monotonic() + timeout
@@ -81,7 +81,7 @@ class Running:
 
     def __enter__(self) -> MqttConsumer:
         self.thread.start()
-        assert self.consumer.subscribed.wait(10), "consumer did not subscribe"
+        assert self.consumer.subscribed.wait(30), "consumer did not subscribe"
         return self.consumer
 
     def __exit__(self, *_: object) -> None:

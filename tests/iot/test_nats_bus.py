@@ -38,7 +38,7 @@ def outbox_rows(db) -> int:
         return int(session.scalar(select(func.count()).select_from(EventOutbox)) or 0)
 
 
-def wait_until(condition, timeout: float = 10.0) -> None:
+def wait_until(condition, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
