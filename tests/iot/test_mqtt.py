@@ -47,7 +47,7 @@ def publisher(port: int) -> mqtt.Client:
 
 def publish(client: mqtt.Client, device_id: str, doc: object) -> None:
     body = doc if isinstance(doc, bytes) else json.dumps(doc).encode()
-    client.publish(f"anxin/devices/{device_id}/telemetry", body, qos=1).wait_for_publish(5)
+    client.publish(f"anxin/devices/{device_id}/telemetry", body, qos=1).wait_for_publish(15)
 
 
 def count(db: Database, model: type, **where: object) -> int:

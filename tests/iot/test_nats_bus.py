@@ -163,7 +163,7 @@ def test_mqtt_devices_into_the_stream_and_a_worker(db, demo_devices, clock):
         device.loop_start()
         for i in range(5):
             body = json.dumps({"token": token, "message_id": f"n-{i}", "values": {"motion": True}})
-            device.publish(f"anxin/devices/{radar}/telemetry", body, qos=1).wait_for_publish(5)
+            device.publish(f"anxin/devices/{radar}/telemetry", body, qos=1).wait_for_publish(15)
         device.loop_stop()
         device.disconnect()
 
