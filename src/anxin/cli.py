@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
-import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -77,11 +75,9 @@ def _settings() -> Settings:
 
 
 def _logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level,
-        format='{"t":"%(asctime)s","level":"%(levelname)s","logger":"%(name)s","msg":"%(message)s"}',
-        stream=sys.stderr,
-    )
+    from anxin.core.logs import json_logging
+
+    json_logging(settings.log_level)
 
 
 @app.command()

@@ -67,7 +67,7 @@ def test_metrics_token_closes_the_endpoint():
 def test_json_log_lines_carry_device_and_reason(db, demo_devices, clock, caplog):
     import logging
 
-    from anxin.iot.commands import JsonFormatter
+    from anxin.core.logs import JsonFormatter
 
     radar, _ = demo_devices["mmwave_radar"]
     ingestor = BatchIngestor(db=db, clock=clock, bus=None, transport="log-test")
