@@ -115,3 +115,29 @@ def test_cli_partitions_and_retention(monkeypatch, database_url, demo_devices, d
         assert runner.invoke(cli, ["iot", "retention", "--days", "0"]).exit_code != 0
     finally:
         get_settings.cache_clear()
+
+
+@pytest.mark.pg
+def test_workers_making_partitions_at_once_do_not_collide(db):
+    """Consumers start together and each ensures partitions; none may die of the race."""
+    import threading
+
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+    made: list[list[str]] = []
+
+    def worker() -> None:
+        try:
+            with db.session_scope() as session:
+                barrier.wait()
+                made.append(ensure_partitions(session=session, now=START, ahead=3, interval="day"))
+        except BaseException as exc:  # collected for the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    assert sorted(len(names) for names in made) == [0, 0, 0, 5]

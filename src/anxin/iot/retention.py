@@ -69,12 +69,18 @@ def list_partitions(session: Session) -> list[str]:
     return [r[0] for r in rows]
 
 
+PARTITION_LOCK_KEY = 0x616E78696E5054  # "anxinPT": one advisory lock for partition upkeep
+
+
 def ensure_partitions(
     *, session: Session, now: datetime, ahead: int = 7, interval: str = "day", behind: int = 1
 ) -> list[str]:
     """Create the partitions from `behind` periods ago to `ahead` periods on; returns new names."""
     if not _is_postgres(session):
         return []
+    # Workers start together and each makes sure of the partitions: without this lock two of
+    # them race to CREATE the same table and one dies. Held until this transaction ends.
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PARTITION_LOCK_KEY})
     existing = set(list_partitions(session))
     start = period_start(now, interval)
     for _ in range(behind):
