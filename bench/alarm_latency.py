@@ -455,7 +455,8 @@ class Load:
 
 
 def mqtt_load_process(spec: dict[str, Any], queue: Any) -> None:
-    """One MQTT publisher: one reading per message (QoS 1), round-robin over its devices."""
+    """One MQTT publisher (QoS 1), round-robin over its devices: `batch` readings of one device
+    per message (1 = a device sending each reading; more = a device or gateway buffering)."""
     import paho.mqtt.client as mqtt
     from paho.mqtt.enums import CallbackAPIVersion
 
@@ -465,8 +466,10 @@ def mqtt_load_process(spec: dict[str, Any], queue: Any) -> None:
     client.connect("127.0.0.1", spec["port"], keepalive=30)
     client.loop_start()
     devices: list[tuple[str, str, str]] = spec["devices"]
-    interval = 1.0 / spec["rate"]
+    batch = int(spec.get("batch", 1))
+    interval = batch / spec["rate"]
     tag = f"{spec['tag']}-{spec['seed']}-"
+    messages = 0
     next_t = spec["start_at"]
     sent = late = 0
     body = b""
@@ -482,13 +485,21 @@ def mqtt_load_process(spec: dict[str, Any], queue: Any) -> None:
             late += 1
         device_id, token, device_type = devices[i % len(devices)]
         i += 1
-        body = json.dumps(
-            {"token": token, "message_id": f"{tag}{sent}",
-             "ts": datetime.now(UTC).isoformat(), "values": _values(device_type, rnd)},
-            separators=(",", ":"),
-        ).encode()
+        if batch == 1:
+            doc: dict[str, Any] = {"token": token, "message_id": f"{tag}{sent}",
+                                   "ts": datetime.now(UTC).isoformat(),
+                                   "values": _values(device_type, rnd)}
+        else:
+            end = datetime.now(UTC)
+            doc = {"token": token, "readings": [
+                {"message_id": f"{tag}{messages}-{k}",
+                 "ts": (end - timedelta(seconds=2 * (batch - 1 - k))).isoformat(),
+                 "values": _values(device_type, rnd)}
+                for k in range(batch)]}
+        body = json.dumps(doc, separators=(",", ":")).encode()
         client.publish(f"anxin/devices/{device_id}/telemetry", body, qos=1)
-        sent += 1
+        sent += batch
+        messages += 1
         next_t += interval
     client.loop_stop()
     client.disconnect()
@@ -499,7 +510,8 @@ class MqttLoad:
     """Mosquitto on loopback, `anxin ingest mqtt` (the product's consumer), paho publishers."""
 
     def __init__(self, url: str, workdir: Path, devices: list[tuple[str, str, str]], *,
-                 rate: float, processes: int, seconds: float, warmup: float) -> None:
+                 rate: float, processes: int, seconds: float, warmup: float,
+                 batch: int = 1) -> None:
         from anxin.iot.localbrokers import Brokers
 
         self.brokers = Brokers()
@@ -530,7 +542,7 @@ class MqttLoad:
         for p in range(processes):
             spec = {"port": self.port, "devices": devices[p::processes], "rate": rate / processes,
                     "start_at": self.start_at, "stop_at": self.stop_at, "seed": p + 1,
-                    "tag": self.tag}
+                    "tag": self.tag, "batch": batch}
             proc = ctx.Process(target=mqtt_load_process, args=(spec, self.queue), daemon=True)
             proc.start()
             self.procs.append(proc)
@@ -778,11 +790,12 @@ def load_phase(kind: str, server: Server, prober: Prober, devices: list[tuple[st
 
 def mqtt_phase(kind: str, url: str, workdir: Path, server: Server, prober: Prober,
                devices: list[tuple[str, str, str]], rate: float,
-               args: argparse.Namespace) -> dict[str, Any]:
+               args: argparse.Namespace, batch: int = 1) -> dict[str, Any]:
     print(f"[{kind}] load: {rate:g} readings/s from {len(devices)} devices over MQTT "
-          f"(Mosquitto → anxin ingest mqtt), {args.load_seconds:g} s", flush=True)
+          f"(Mosquitto → anxin ingest mqtt), {batch} per message, {args.load_seconds:g} s",
+          flush=True)
     load = MqttLoad(url, workdir, devices, rate=rate, processes=args.load_processes,
-                    seconds=args.load_seconds, warmup=2.0)
+                    seconds=args.load_seconds, warmup=2.0, batch=batch)
     try:
         while time.time() < load.start_at + args.ramp:
             time.sleep(0.1)
@@ -806,15 +819,17 @@ def mqtt_phase(kind: str, url: str, workdir: Path, server: Server, prober: Probe
     finally:
         load.stop()
     background["path"] = (
-        f"MQTT QoS 1 to anxin/devices/<id>/telemetry, one reading per message with the token "
-        f"envelope, {args.load_processes} paho publisher processes → Mosquitto (loopback) → "
+        f"MQTT QoS 1 to anxin/devices/<id>/telemetry, {batch} reading(s) of one device per "
+        f"message with the token envelope, {args.load_processes} paho publisher processes → "
+        f"Mosquitto (loopback) → "
         f"one `anxin ingest mqtt` consumer (separate process, batches up to "
         f"ANXIN_INGEST_BATCH_SIZE, ack after commit)")
-    print(f"[{kind}] mqtt {rate:g}/s: {phase['committed']}; background stored "
+    print(f"[{kind}] mqtt {rate:g}/s ×{batch}: {phase['committed']}; background stored "
           f"{background['achieved_readings_per_s']} readings/s "
           f"(published {background['published_readings_per_s']})", flush=True)
     time.sleep(1.0)
-    return {"transport": "mqtt", "background": background, **phase}
+    return {"transport": "mqtt", "readings_per_message": batch, "background": background,
+            **phase}
 
 
 def run_database(kind: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -843,12 +858,13 @@ def run_database(kind: str, url: str, args: argparse.Namespace) -> dict[str, Any
         result["load"] = [load_phase(kind, server, prober, prepared["devices"], rate, args)
                           for rate in args.rates]
         for rate in args.mqtt_rates:
-            try:
-                result["load"].append(mqtt_phase(kind, url, workdir, server, prober,
-                                                 prepared["devices"], rate, args))
-            except Exception as exc:  # the MQTT path is optional: say why it did not run
-                result["mqtt_error"] = f"{type(exc).__name__}: {exc}"[:800]
-                print(f"[{kind}] MQTT phase failed: {result['mqtt_error']}", flush=True)
+            for batch in args.mqtt_batches:
+                try:
+                    result["load"].append(mqtt_phase(kind, url, workdir, server, prober,
+                                                     prepared["devices"], rate, args, batch))
+                except Exception as exc:  # the MQTT path is optional: say why it did not run
+                    result["mqtt_error"] = f"{type(exc).__name__}: {exc}"[:800]
+                    print(f"[{kind}] MQTT phase failed: {result['mqtt_error']}", flush=True)
         result["fall_body_bytes"] = prober.fall_bytes
         result["polls_seeing_reading_without_notifications"] = prober.torn
         result["server_errors"] = server.errors()
@@ -874,6 +890,9 @@ def main() -> int:
     parser.add_argument("--mqtt-rates", type=lambda v: [float(x) for x in v.split(",") if x],
                         default=[5000.0],
                         help="background readings/s over MQTT, one phase each ('' for none)")
+    parser.add_argument("--mqtt-batches", type=lambda v: [int(x) for x in v.split(",") if x],
+                        default=[1, 25],
+                        help="readings per MQTT message, one phase each (default 1,25)")
     parser.add_argument("--batch", type=int, default=25, help="readings per HTTP request")
     parser.add_argument("--load-processes", type=int, default=2)
     parser.add_argument("--load-threads", type=int, default=8)
