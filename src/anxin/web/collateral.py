@@ -33,8 +33,7 @@ from anxin.collateral.schemas import ReleaseCreate
 from anxin.core.errors import InvalidInput, PermissionDenied
 from anxin.core.security import Principal, Role
 from anxin.people.deps import ContextDep, SessionDep
-from anxin.web.console import console_principal, page
-from anxin.web.views import ROLE_LINKS, render
+from anxin.web.views import ROLE_LINKS, console_principal, page, render
 
 router = APIRouter(tags=["console"], include_in_schema=False)
 

@@ -16,63 +16,31 @@ from anxin.alerts import service as alerts
 from anxin.alerts.models import Alarm, AlarmState
 from anxin.core.access import registered_owner_kinds, visible_owner_ids
 from anxin.core.errors import (
-    AnxinError,
     InvalidInput,
-    NotFound,
     PermissionDenied,
-    Unauthenticated,
 )
 from anxin.core.security import Principal, Role
 from anxin.homecare import service as homecare
 from anxin.homecare import sleep_service
 from anxin.homecare.sleep import last_night
 from anxin.iot import service as iot
-from anxin.people import service as people
 from anxin.people.deps import ContextDep, SessionDep
 from anxin.web.charts import sleep_chart
 from anxin.web.i18n import label
 from anxin.web.live import LiveHub
-from anxin.web.views import language, render
+from anxin.web.views import (
+    LoginRequired,
+    console_principal,
+    devices_with_latest,
+    language,
+    page,
+    render,
+)
 
 router = APIRouter(tags=["console"], include_in_schema=False)
 
 QUEUE_ROLES = frozenset({Role.ADMIN, Role.BUTLER, Role.DOCTOR})
 FAMILY_ROLES = frozenset({Role.FAMILY, Role.ELDER})
-
-
-class LoginRequired(Exception):
-    """The browser has no valid session: send it to the login page."""
-
-
-def console_principal(request: Request, session: Session) -> Principal:
-    uid = request.session.get("uid")
-    if not uid:
-        raise LoginRequired
-    try:
-        principal = people.load_principal(session=session, user_id=str(uid))
-    except Unauthenticated as exc:
-        request.session.clear()
-        raise LoginRequired from exc
-    session.info["actor"] = principal.actor
-    return principal
-
-
-def page(handler: Callable[..., Response]) -> Callable[..., Response]:
-    """Pages redirect to /login without a session and show errors as a page, not JSON."""
-    from functools import wraps
-
-    @wraps(handler)
-    def wrapper(*args: Any, **kwargs: Any) -> Response:
-        request: Request = kwargs["request"]
-        try:
-            return handler(*args, **kwargs)
-        except LoginRequired:
-            return RedirectResponse("/login", status_code=303)
-        except AnxinError as exc:
-            status = 404 if isinstance(exc, NotFound) else exc.status_code
-            return render(request, "error.html", status_code=status, message=exc.message)
-
-    return wrapper
 
 
 def _queue_rows(session: Session, principal: Principal) -> list[dict[str, Any]]:
@@ -223,9 +191,6 @@ def elder_card(
     household = homecare.get_household(
         session=session, principal=principal, household_id=elder.household_id
     )
-    devices = iot.list_devices(
-        session=session, principal=principal, owner_kind="household", owner_id=household.id
-    )
     alarms = alerts.list_alarms(
         session=session,
         principal=principal,
@@ -238,10 +203,7 @@ def elder_card(
         "console/elder.html",
         elder=elder,
         household=household,
-        devices=[
-            (d, iot.latest_values(session=session, principal=principal, device_id=d.id))
-            for d in devices
-        ],
+        devices=devices_with_latest(session, principal, household.id),
         alarms=alarms,
         family=homecare.family_of(session=session, principal=principal, elder_id=elder.id),
         sleep=_sleep_section(request, session, principal, elder.id, night),
