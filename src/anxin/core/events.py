@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -31,14 +31,23 @@ class Event:
 
 
 Handler = Callable[[Session, Event], None]
+# Told about a whole batch before its events are delivered one by one, so a subscriber can
+# load what all of them need in one query instead of one per event.
+Preparer = Callable[[Session, Sequence[Event]], None]
 
 
 class EventBus(Protocol):
     def publish(self, session: Session, event: Event) -> None:
         """Deliver `event` as part of the unit of work that `session` belongs to."""
 
+    def publish_many(self, session: Session, events: Sequence[Event]) -> None:
+        """Deliver `events` in order, in the same unit of work (a batch from one ingest)."""
+
     def subscribe(self, pattern: str, handler: Handler) -> None:
         """Call `handler` for every event whose subject matches the NATS-style `pattern`."""
+
+    def prepare(self, pattern: str, preparer: Preparer) -> None:
+        """Call `preparer` with the matching events of each `publish_many` before delivery."""
 
 
 def subject_matches(pattern: str, subject: str) -> bool:
@@ -60,15 +69,27 @@ class InProcessBus:
 
     def __init__(self) -> None:
         self._subscriptions: list[tuple[str, Handler]] = []
+        self._preparers: list[tuple[str, Preparer]] = []
 
     def subscribe(self, pattern: str, handler: Handler) -> None:
         self._subscriptions.append((pattern, handler))
+
+    def prepare(self, pattern: str, preparer: Preparer) -> None:
+        self._preparers.append((pattern, preparer))
 
     def publish(self, session: Session, event: Event) -> None:
         for pattern, handler in list(self._subscriptions):
             if subject_matches(pattern, event.subject):
                 # A failing handler fails the unit of work: nothing half-done is committed.
                 handler(session, event)
+
+    def publish_many(self, session: Session, events: Sequence[Event]) -> None:
+        for pattern, preparer in list(self._preparers):
+            matching = [e for e in events if subject_matches(pattern, e.subject)]
+            if matching:
+                preparer(session, matching)
+        for event in events:
+            self.publish(session, event)
 
     def subscriptions(self) -> list[str]:
         return [pattern for pattern, _ in self._subscriptions]

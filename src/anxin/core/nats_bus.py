@@ -17,6 +17,7 @@ import asyncio
 import json
 import logging
 import threading
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -25,7 +26,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from anxin.core.db import Database
-from anxin.core.events import Event, Handler, after_commit, subject_matches
+from anxin.core.events import Event, Handler, Preparer, after_commit, subject_matches
 from anxin.core.outbox import EventOutbox
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,11 @@ class JetStreamBus:
 
     # -- EventBus ------------------------------------------------------------------------
     def publish(self, session: Session, event: Event) -> None:
+        self.publish_many(session, [event])
+
+    def publish_many(self, session: Session, events: Sequence[Event]) -> None:
+        if not events:
+            return
         session.execute(
             insert(EventOutbox),
             [
@@ -67,6 +73,7 @@ class JetStreamBus:
                     "payload": event.payload,
                     "occurred_at": event.occurred_at,
                 }
+                for event in events
             ],
         )
         if not session.info.get("outbox_wake"):
@@ -75,6 +82,9 @@ class JetStreamBus:
 
     def subscribe(self, pattern: str, handler: Handler) -> None:
         self._subscriptions.append((pattern, handler))
+
+    def prepare(self, pattern: str, preparer: Preparer) -> None:
+        """Accepted for the protocol; consumers here handle one event per unit of work."""
 
     def subscriptions(self) -> list[str]:
         return [pattern for pattern, _ in self._subscriptions]

@@ -11,7 +11,7 @@ first notifications commit together.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -56,12 +56,14 @@ def policy_for(alarm_type: str) -> str:
     return CARE_POLICIES.get(alarm_type, ALERT_POLICY)
 
 
-def household_context(session: Session, household_id: str) -> Mapping[str, Any]:
-    """Facts the iot rules may test as ``ctx.<name>``."""
-    household = session.get(Household, household_id)
-    if household is None:
-        return {}
-    return {"household_mode": household.mode.value}
+def household_context(
+    session: Session, household_ids: Sequence[str]
+) -> dict[str, Mapping[str, Any]]:
+    """Facts the iot rules may test as ``ctx.<name>``, per household."""
+    rows = session.execute(
+        select(Household.id, Household.mode).where(Household.id.in_(household_ids))
+    )
+    return {household_id: {"household_mode": mode.value} for household_id, mode in rows}
 
 
 def team_lead_of(session: Session, organisation_id: str, butler_user_id: str | None) -> User | None:

@@ -15,12 +15,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from anxin.core.clock import Clock
@@ -37,18 +37,35 @@ log = logging.getLogger(__name__)
 RULE_SUBJECT = "iot.rule.{alarm_type}"
 OFFLINE_ALARM = "device_offline"
 
-ContextProvider = Callable[[Session, str], Mapping[str, Any]]
+# provider(session, owner ids) -> facts per owner id (owners it does not know are left out).
+ContextProvider = Callable[[Session, Sequence[str]], Mapping[str, Mapping[str, Any]]]
 _context_providers: dict[str, ContextProvider] = {}
 
 
 def register_context_provider(owner_kind: str, provider: ContextProvider) -> None:
-    """`provider(session, owner_id)` returns facts rules may test as ``ctx.<name>``."""
+    """`provider` returns, per owner id, the facts rules may test as ``ctx.<name>``."""
     _context_providers[owner_kind] = provider
 
 
+def owner_contexts(
+    session: Session, owners: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """Facts for many (owner kind, owner id) at once: one provider call per kind."""
+    wanted = sorted(set(owners))
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for owner_kind in sorted({kind for kind, _ in wanted}):
+        provider = _context_providers.get(owner_kind)
+        ids = [owner_id for kind, owner_id in wanted if kind == owner_kind]
+        for start in range(0, len(ids), PREFETCH_CHUNK):
+            chunk = ids[start : start + PREFETCH_CHUNK]
+            found = provider(session, chunk) if provider else {}
+            for owner_id in chunk:
+                out[(owner_kind, owner_id)] = dict(found.get(owner_id, {}))
+    return out
+
+
 def owner_context(session: Session, owner_kind: str, owner_id: str) -> dict[str, Any]:
-    provider = _context_providers.get(owner_kind)
-    return dict(provider(session, owner_id)) if provider else {}
+    return owner_contexts(session, [(owner_kind, owner_id)])[(owner_kind, owner_id)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -121,31 +138,26 @@ def rule_from_row(row: DeviceRule) -> LoadedRule:
     )
 
 
-def layered_rules(
-    session: Session, organisation_id: str, device_type: str, device_id: str | None
+def _rule_rows(session: Session, organisation_id: str, device_type: str) -> list[LoadedRule]:
+    """The organisation's rule rows for a device type: its own and every device's."""
+    stmt = select(DeviceRule).where(
+        DeviceRule.organisation_id == organisation_id, DeviceRule.device_type == device_type
+    )
+    return [rule_from_row(r) for r in session.scalars(stmt.order_by(DeviceRule.created_at))]
+
+
+def _layer(
+    device_type: str, organisation_rows: list[LoadedRule], device_rows: list[LoadedRule]
 ) -> list[tuple[LoadedRule, LoadedRule | None]]:
-    """Every rule for the type (and device), each with the one that takes effect for its name.
+    """Every rule in the layers, each with the one that takes effect for its name.
 
     Layers: defaults < organisation rows < device rows. A disabled rule switches its name off;
     an invalid rule is skipped and the layer below keeps working (better a default fall rule
     than none while an administrator fixes a typo).
     """
-    stmt = select(DeviceRule).where(
-        DeviceRule.organisation_id == organisation_id, DeviceRule.device_type == device_type
-    )
-    if device_id is None:
-        stmt = stmt.where(DeviceRule.device_id.is_(None))
-    else:
-        stmt = stmt.where(or_(DeviceRule.device_id.is_(None), DeviceRule.device_id == device_id))
-    rows = [rule_from_row(r) for r in session.scalars(stmt.order_by(DeviceRule.created_at))]
-    layers = [
-        default_rules(device_type),
-        [r for r in rows if r.source == "organisation"],
-        [r for r in rows if r.source == "device"],
-    ]
     effective: dict[str, LoadedRule | None] = {}
     every: list[LoadedRule] = []
-    for layer in layers:
+    for layer in (default_rules(device_type), organisation_rows, device_rows):
         for loaded in layer:
             every.append(loaded)
             if not loaded.enabled:
@@ -157,10 +169,60 @@ def layered_rules(
     return [(loaded, effective.get(loaded.name)) for loaded in every]
 
 
-# Parsed rules per device, kept briefly: a rule change made in this process takes effect at
-# once (`invalidate_rules`); one made by another process within RULE_CACHE_S seconds.
+def layered_rules(
+    session: Session, organisation_id: str, device_type: str, device_id: str | None
+) -> list[tuple[LoadedRule, LoadedRule | None]]:
+    """Every rule for the type (and device), each with the one that takes effect for its name."""
+    rows = _rule_rows(session, organisation_id, device_type)
+    return _layer(
+        device_type,
+        [r for r in rows if r.device_id is None],
+        [r for r in rows if device_id is not None and r.device_id == device_id],
+    )
+
+
+def _parsed(layered: list[tuple[LoadedRule, LoadedRule | None]]) -> dict[str, engine.Rule]:
+    out: dict[str, engine.Rule] = {}
+    for _, effective in layered:
+        if effective is not None and effective.rule is not None:
+            out[effective.name] = effective.rule
+    return out
+
+
+@dataclass(frozen=True)
+class RuleBook:
+    """The rules in effect for one organisation and device type: those every device of the
+    type shares, and those of the few devices with rules of their own."""
+
+    shared: dict[str, engine.Rule]
+    own: dict[str, dict[str, engine.Rule]]
+
+    def for_device(self, device_id: str) -> dict[str, engine.Rule]:
+        return self.own.get(device_id, self.shared)
+
+
+def _rule_book(session: Session, organisation_id: str, device_type: str) -> RuleBook:
+    rows = _rule_rows(session, organisation_id, device_type)
+    organisation_rows = [r for r in rows if r.device_id is None]
+    by_device: dict[str, list[LoadedRule]] = {}
+    for row in rows:
+        if row.device_id is not None:
+            by_device.setdefault(row.device_id, []).append(row)
+    return RuleBook(
+        shared=_parsed(_layer(device_type, organisation_rows, [])),
+        own={
+            device_id: _parsed(_layer(device_type, organisation_rows, device_rows))
+            for device_id, device_rows in by_device.items()
+        },
+    )
+
+
+# Rule books per (organisation, device type), kept briefly: a rule change made in this process
+# takes effect at once (`invalidate_rules`); one made by another process within RULE_CACHE_S
+# seconds. One book per type (not per device) so that a device reporting once a minute does
+# not cost a query on each report.
 RULE_CACHE_S = 5.0
-_rule_cache: dict[tuple[str, str, str], tuple[float, dict[str, engine.Rule]]] = {}
+_rule_cache: dict[tuple[str, str], tuple[float, RuleBook]] = {}
 _rule_cache_lock = threading.Lock()
 
 
@@ -169,25 +231,41 @@ def invalidate_rules() -> None:
         _rule_cache.clear()
 
 
-def active_rules(session: Session, device: Device) -> dict[str, engine.Rule]:
+@dataclass(frozen=True)
+class DeviceFacts:
+    """What the rules need of a device, as its telemetry event carries it (no row loaded)."""
+
+    id: str
+    device_type: str
+    organisation_id: str
+    owner_kind: str
+    owner_id: str
+
+    @classmethod
+    def of_event(cls, payload: Mapping[str, Any]) -> DeviceFacts:
+        return cls(
+            str(payload["device_id"]),
+            str(payload["device_type"]),
+            str(payload["organisation_id"]),
+            str(payload["owner_kind"]),
+            str(payload["owner_id"]),
+        )
+
+
+def active_rules(session: Session, device: Device | DeviceFacts) -> dict[str, engine.Rule]:
     """The parsed rules that apply to `device`, by name."""
-    key = (device.organisation_id, device.device_type, device.id)
+    key = (device.organisation_id, device.device_type)
     now = time.monotonic()
     with _rule_cache_lock:
         cached = _rule_cache.get(key)
-    if cached is not None and cached[0] > now:
-        return cached[1]
-    out: dict[str, engine.Rule] = {}
-    for _, effective in layered_rules(
-        session, device.organisation_id, device.device_type, device.id
-    ):
-        if effective is not None and effective.rule is not None:
-            out[effective.name] = effective.rule
-    with _rule_cache_lock:
-        if len(_rule_cache) > 100_000:
-            _rule_cache.clear()
-        _rule_cache[key] = (now + RULE_CACHE_S, out)
-    return out
+    if cached is None or cached[0] <= now:
+        book = _rule_book(session, device.organisation_id, device.device_type)
+        with _rule_cache_lock:
+            if len(_rule_cache) > 10_000:
+                _rule_cache.clear()
+            _rule_cache[key] = (now + RULE_CACHE_S, book)
+        cached = (now, book)
+    return cached[1].for_device(device.id)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -197,6 +275,61 @@ def active_rules(session: Session, device: Device) -> dict[str, engine.Rule]:
 def _load_states(session: Session, device_id: str) -> dict[str, RuleState]:
     stmt = select(RuleState).where(RuleState.device_id == device_id).with_for_update()
     return {row.rule_name: row for row in session.scalars(stmt)}
+
+
+PREFETCH_CHUNK = 2000  # ids per IN (...) list
+_PREFETCHED = "iot.rules.prefetched"
+
+
+@dataclass
+class _Prefetched:
+    """What the rules of one ingest batch need, loaded in a few queries for all its devices.
+
+    Valid only for the events it was loaded for: each device's states are handed to its event
+    once, and an event published later in the session loads its own.
+    """
+
+    events: set[str]
+    states: dict[str, dict[str, RuleState]]
+    contexts: dict[tuple[str, str], dict[str, Any]]
+
+
+def prefetch(session: Session, events: Sequence[Event]) -> None:
+    """Load the rule states and owner facts of a whole ingest batch (a bus preparer).
+
+    The states are locked in device order, as the readings were, so concurrent consumers on
+    PostgreSQL wait for each other instead of deadlocking. Device rows are not loaded: the
+    events carry what the rules need, and a row is read only when a rule fires.
+    """
+    devices = {e.payload["device_id"]: DeviceFacts.of_event(e.payload) for e in events}
+    device_ids = sorted(devices)
+    states: dict[str, dict[str, RuleState]] = {device_id: {} for device_id in device_ids}
+    for start in range(0, len(device_ids), PREFETCH_CHUNK):
+        rows = session.scalars(
+            select(RuleState)
+            .where(RuleState.device_id.in_(device_ids[start : start + PREFETCH_CHUNK]))
+            .order_by(RuleState.device_id, RuleState.rule_name)
+            .with_for_update()
+        )
+        for row in rows:
+            states[row.device_id][row.rule_name] = row
+    owners = [
+        (device.owner_kind, device.owner_id)
+        for device in devices.values()
+        if any(rule.context_keys for rule in active_rules(session, device).values())
+    ]
+    # Kept in session.info, which also keeps the states in the session's (weak) identity map.
+    session.info[_PREFETCHED] = _Prefetched(
+        {e.id for e in events}, states, owner_contexts(session, owners)
+    )
+
+
+def _prefetched_for(session: Session, event: Event) -> _Prefetched | None:
+    batch: _Prefetched | None = session.info.get(_PREFETCHED)
+    if batch is None or event.id not in batch.events:
+        return None
+    batch.events.discard(event.id)
+    return batch
 
 
 def _material(before: engine.RuleState, after: engine.RuleState) -> bool:
@@ -251,36 +384,49 @@ def _rule_event(device: Device, firing: engine.Firing) -> Event:
 
 
 def _publish(
-    session: Session, bus: EventBus | None, device: Device, firings: list[engine.Firing]
+    session: Session,
+    bus: EventBus | None,
+    device: Device | DeviceFacts,
+    firings: list[engine.Firing],
 ) -> None:
+    if not firings:
+        return
+    row = device if isinstance(device, Device) else session.get(Device, device.id)
+    if row is None:
+        return
     for firing in firings:
         if firing.alarm_type == OFFLINE_ALARM:
-            device.online = firing.action == "clear"
-        log.info(
-            "rule %s on device %s: %s %s", firing.rule, device.id, firing.action, firing.severity
-        )
+            row.online = firing.action == "clear"
+        log.info("rule %s on device %s: %s %s", firing.rule, row.id, firing.action, firing.severity)
         if bus is not None:
-            bus.publish(session, _rule_event(device, firing))
-    if firings:
-        session.flush()
+            bus.publish(session, _rule_event(row, firing))
+    session.flush()
 
 
 def evaluate_readings(
     *,
     session: Session,
-    device: Device,
+    device: Device | DeviceFacts,
     samples: list[engine.Sample],
     now: datetime,
     bus: EventBus | None,
+    prefetched: _Prefetched | None = None,
 ) -> list[engine.Firing]:
     """Run every rule of the device over new readings (oldest first); publish what fires."""
     rules = active_rules(session, device)
     if not rules:
         return []
-    rows = _load_states(session, device.id)
+    owner = (device.owner_kind, device.owner_id)
+    if prefetched is not None:
+        rows = prefetched.states.pop(device.id, {})
+    else:
+        rows = _load_states(session, device.id)
     context: dict[str, Any] | None = None
     if any(r.context_keys for r in rules.values()):
-        context = owner_context(session, device.owner_kind, device.owner_id)
+        if prefetched is not None and owner in prefetched.contexts:
+            context = prefetched.contexts[owner]
+        else:
+            context = owner_context(session, *owner)
     firings: list[engine.Firing] = []
     for rule in rules.values():
         row = rows.get(rule.name)
@@ -290,7 +436,6 @@ def evaluate_readings(
             state, fired = engine.evaluate(rule, state, sample, context=context)
             firings.extend(fired)
         _save(session, rows, device.id, rule, before, state, now)
-    session.flush()
     _publish(session, bus, device, firings)
     return firings
 
@@ -306,7 +451,12 @@ def samples_of(payload: Mapping[str, Any]) -> list[engine.Sample]:
 
 def make_telemetry_handler(bus: EventBus) -> Callable[[Session, Event], None]:
     def on_telemetry(session: Session, event: Event) -> None:
-        device = session.get(Device, event.payload["device_id"])
+        prefetched = _prefetched_for(session, event)
+        device: Device | DeviceFacts | None
+        if prefetched is not None:
+            device = DeviceFacts.of_event(event.payload)
+        else:
+            device = session.get(Device, event.payload["device_id"])
         if device is None:
             return
         evaluate_readings(
@@ -315,6 +465,7 @@ def make_telemetry_handler(bus: EventBus) -> Callable[[Session, Event], None]:
             samples=samples_of(event.payload),
             now=event.occurred_at,
             bus=bus,
+            prefetched=prefetched,
         )
 
     return on_telemetry
@@ -426,6 +577,7 @@ def install(context: AppContext) -> None:
     except in tests, which call `sweep` with their own clock) and stops once the app's alerts
     worker has been stopped (application shutdown).
     """
+    context.bus.prepare("iot.telemetry.*", prefetch)
     context.bus.subscribe("iot.telemetry.*", make_telemetry_handler(context.bus))
 
     def alive() -> bool:

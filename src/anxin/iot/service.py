@@ -252,11 +252,16 @@ def store_batch(
     for batch in batches:
         if isinstance(batch.device, Device):
             session.expire(batch.device, ["last_seen_at", "online", "rejected_count"])
+    if bus is not None:
+        events = [
+            _telemetry_event(b.device, fresh[b.device.id], now)
+            for b in batches
+            if fresh[b.device.id]
+        ]
+        bus.publish_many(session, events)
     outcomes: list[IngestOutcome] = []
     for batch in batches:
         stored = fresh[batch.device.id]
-        if stored and bus is not None:
-            bus.publish(session, _telemetry_event(batch.device, stored, now))
         outcomes.append(
             IngestOutcome(
                 accepted=len(stored),
