@@ -357,7 +357,10 @@ def _write_readings(session: Session, rows: Sequence[ReadingRow]) -> None:
                 copy.write_row(row)
         return
     names = ("device_id", "ts", "key", "num", "text", "message_id")
-    session.execute(insert(Reading), [dict(zip(names, row, strict=True)) for row in rows])
+    # The table, not the ORM entity: one executemany for all rows, where the ORM's bulk path
+    # splits them into many small groups.
+    table = cast(Table, Reading.__table__)
+    session.execute(table.insert(), [dict(zip(names, row, strict=True)) for row in rows])
 
 
 def _upsert_latest_many(
