@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     telemetry_rate_per_s: float = Field(default=10.0, gt=0)
     telemetry_burst: float = Field(default=100.0, ge=1)
     ingest_batch_size: int = Field(default=1000, ge=1, le=50_000)
+    # Readings per consumer unit of work; unset: 250 on SQLite, 20,000 on PostgreSQL.
+    ingest_unit_readings: int | None = Field(default=None, ge=1, le=1_000_000)
     ingest_queue_size: int = Field(default=20_000, ge=1)
     ingest_device_cache_s: float = Field(default=30.0, ge=0)
     telemetry_partition: Literal["day", "month"] = "day"

@@ -59,6 +59,7 @@ def _ingestor(settings: Settings, transport: str, *, publish: bool = True) -> An
         max_items=settings.max_batch_items,
         limiter=RateLimiter(rate=settings.telemetry_rate_per_s, burst=settings.telemetry_burst),
         cache=DeviceCache(context.db, ttl_s=settings.ingest_device_cache_s),
+        unit_readings=settings.ingest_unit_readings,
     )
 
 
