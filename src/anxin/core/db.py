@@ -9,12 +9,23 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Dialect, MetaData, Numeric, String, create_engine, event
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Dialect,
+    MetaData,
+    Numeric,
+    String,
+    create_engine,
+    event,
+    make_url,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
 
+from anxin.core import sqlite_gate
 from anxin.core.clock import ensure_utc
 from anxin.core.config import Settings
 
@@ -77,24 +88,33 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
+SQLITE_BUSY_TIMEOUT_S = 30
+
+
 def _sqlite_engine(url: str, *, echo: bool) -> Engine:
     in_memory = url in ("sqlite://", "sqlite:///:memory:")
+    connect_args: dict[str, Any] = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S}
+    if not in_memory:
+        connect_args["factory"] = sqlite_gate.GatedConnection
     engine = create_engine(
         url,
         echo=echo,
-        connect_args={"check_same_thread": False, "timeout": 30},
+        connect_args=connect_args,
         poolclass=StaticPool if in_memory else None,
     )
+    database = make_url(url).database or ""
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+        # Writers queue at a gate beside the file instead of SQLite's stepped retry sleeps.
+        sqlite_gate.install(dbapi_conn, database, SQLITE_BUSY_TIMEOUT_S)
         # WAL lets readers run beside the one writer; FKs are off by default in SQLite.
         cursor = dbapi_conn.cursor()
         if not in_memory:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
         cursor.close()
 
     return engine
