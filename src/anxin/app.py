@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -15,6 +17,7 @@ from anxin.alerts import views as alerts_views
 from anxin.alerts import worker as alerts_worker
 from anxin.collateral import flows as collateral_flows
 from anxin.collateral import views as collateral_views
+from anxin.core import heap
 from anxin.core.clock import Clock
 from anxin.core.config import Settings, get_settings
 from anxin.core.context import AppContext
@@ -66,10 +69,20 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(_error_body("invalid_input", message, fields), status_code=422)
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """A serving process settles its heap (startup objects need no more full GC passes), then
+    runs its background workers until shutdown."""
+    if app.state.context.settings.environment != "test":
+        heap.settle()
+    async with alerts_worker.lifespan(app):
+        yield
+
+
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
     settings = settings or get_settings()
     context = AppContext.build(settings, clock=clock)
-    app = FastAPI(title="anxin 安心", version=anxin.__version__, lifespan=alerts_worker.lifespan)
+    app = FastAPI(title="anxin 安心", version=anxin.__version__, lifespan=_lifespan)
     app.state.context = context
     iot_flows.install(context)
     homecare_flows.install(context)

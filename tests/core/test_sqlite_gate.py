@@ -6,6 +6,8 @@ import fcntl
 import multiprocessing as mp
 import os
 import sqlite3
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -35,15 +37,8 @@ def test_which_statements_open_a_write_transaction(statement, writes):
 
 
 def gate_is_taken(path: Path) -> bool:
-    """Can another open file lock the gate right now?"""
-    fd = os.open(sqlite_gate.gate_path(str(path)), os.O_RDWR | os.O_CREAT)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)
-    return False
+    """Can another open file lock the gate of the database at `path` right now?"""
+    return _locked(sqlite_gate.gate_path(str(path)))
 
 
 @pytest.fixture
@@ -135,3 +130,79 @@ def test_in_memory_databases_have_no_gate():
         assert not isinstance(conn.connection.dbapi_connection, sqlite_gate.GatedConnection)
         assert isinstance(conn.connection.dbapi_connection, sqlite3.Connection)
     db.dispose()
+
+
+def _lock(path: Path, mode: int) -> int:
+    fd = os.open(path, os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, mode)
+    return fd
+
+
+def _unlock(fd: int) -> None:
+    fcntl.flock(fd, fcntl.LOCK_UN)
+    os.close(fd)
+
+
+def test_an_interactive_writer_that_waits_says_so(tmp_path, monkeypatch):
+    gate_file = tmp_path / "w"
+    monkeypatch.setattr(sqlite_gate, "_bulk", False)
+    holder = _lock(gate_file, fcntl.LOCK_EX)
+    gate, waiter = _acquiring(gate_file)
+    try:
+        # While it waits, the waiting file is held shared: a bulk writer cannot lock it.
+        assert _eventually(lambda: _locked(Path(f"{gate_file}-waiting")))
+    finally:
+        _unlock(holder)
+        waiter.join(10)
+    assert gate.held and not _locked(Path(f"{gate_file}-waiting"))
+    gate.close()
+
+
+@pytest.mark.parametrize("yield_s", [30.0, 0.05])
+def test_a_bulk_writer_lets_a_waiting_interactive_writer_go_first_for_so_long(
+    tmp_path, monkeypatch, yield_s
+):
+    gate_file = tmp_path / "w"
+    monkeypatch.setattr(sqlite_gate, "_bulk", True)
+    monkeypatch.setattr(sqlite_gate, "BULK_YIELD_S", yield_s)
+    waiting = _lock(Path(f"{gate_file}-waiting"), fcntl.LOCK_SH)  # an API request waits
+    gate, bulk = _acquiring(gate_file)
+    try:
+        bulk.join(0.5)
+        if yield_s > 1:  # the gate is free, yet the bulk writer waits
+            assert bulk.is_alive() and not gate.held
+        else:  # it stops yielding after yield_s, though someone still waits
+            assert not bulk.is_alive() and gate.held
+    finally:
+        _unlock(waiting)
+    bulk.join(10)
+    assert gate.held
+    gate.close()
+
+
+def _acquiring(gate_file: Path) -> tuple[sqlite_gate.WriterGate, threading.Thread]:
+    """A gate acquiring in a thread of its own (the caller joins it)."""
+    gate = sqlite_gate.WriterGate(gate_file, timeout_s=10)
+    thread = threading.Thread(target=gate.acquire)
+    thread.start()
+    return gate, thread
+
+
+def _locked(path: Path) -> bool:
+    fd = os.open(path, os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def _eventually(condition, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return False

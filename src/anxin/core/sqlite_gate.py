@@ -36,28 +36,71 @@ def opens_write_transaction(statement: str) -> bool:
     return statement.lstrip()[:9].upper().startswith(WRITE_VERBS)
 
 
+# Set in ingest consumer processes (`bulk_writer_process`): their units of work wait while an
+# interactive writer (an API request, the alarm worker) is waiting, up to BULK_YIELD_S.
+_bulk = False
+BULK_YIELD_S = 0.5
+
+
+def bulk_writer_process() -> None:
+    """Mark this process's writers as bulk: they let waiting interactive writers go first."""
+    global _bulk
+    _bulk = True
+
+
 class WriterGate:
-    """The gate of one connection: its own open file, so that threads exclude each other too
-    (`flock` locks belong to an open file, not to a process)."""
+    """The gate of one connection: its own open files, so that threads exclude each other too
+    (`flock` locks belong to an open file, not to a process).
+
+    Beside the gate file, a *waiting* file: an interactive writer that finds the gate taken
+    holds it shared while it waits; a bulk writer takes the gate only when it can lock that
+    file exclusively (nobody waiting) or after BULK_YIELD_S.
+    """
 
     def __init__(self, path: Path, timeout_s: float) -> None:
         self.timeout_s = timeout_s
         self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        self._waiting_fd = os.open(f"{path}-waiting", os.O_RDWR | os.O_CREAT, 0o600)
         self.held = False
 
     def acquire(self) -> None:
+        if _bulk:
+            self._acquire_bulk()
+        elif not self._try(fcntl.LOCK_EX):
+            fcntl.flock(self._waiting_fd, fcntl.LOCK_SH)
+            try:
+                self._poll(lambda: self._try(fcntl.LOCK_EX))
+            finally:
+                fcntl.flock(self._waiting_fd, fcntl.LOCK_UN)
+        self.held = True
+
+    def _acquire_bulk(self) -> None:
+        yield_until = time.monotonic() + BULK_YIELD_S
+
+        def nobody_waiting_and_free() -> bool:
+            if time.monotonic() < yield_until:
+                if not self._try(fcntl.LOCK_EX, self._waiting_fd):
+                    return False
+                fcntl.flock(self._waiting_fd, fcntl.LOCK_UN)
+            return self._try(fcntl.LOCK_EX)
+
+        self._poll(nobody_waiting_and_free)
+
+    def _try(self, mode: int, fd: int | None = None) -> bool:
+        try:
+            fcntl.flock(self._fd if fd is None else fd, mode | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def _poll(self, ready: Callable[[], bool]) -> None:
         deadline = time.monotonic() + self.timeout_s
         pause = 0.0001
-        while True:
-            try:
-                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                self.held = True
-                return
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise sqlite3.OperationalError("database is locked") from None
-                time.sleep(pause)
-                pause = min(pause * 2, MAX_POLL_S)
+        while not ready():
+            if time.monotonic() > deadline:
+                raise sqlite3.OperationalError("database is locked")
+            time.sleep(pause)
+            pause = min(pause * 2, MAX_POLL_S)
 
     def release(self) -> None:
         if self.held:
@@ -67,6 +110,7 @@ class WriterGate:
     def close(self) -> None:
         self.release()
         os.close(self._fd)
+        os.close(self._waiting_fd)
 
 
 class GatedCursor(sqlite3.Cursor):

@@ -37,10 +37,13 @@ def _stop_on_signals() -> threading.Event:
 
 def _ingestor(settings: Settings, transport: str, *, publish: bool = True) -> Any:
     from anxin.app import create_app
+    from anxin.core import heap, sqlite_gate
     from anxin.iot.limits import RateLimiter
     from anxin.iot.pipeline import BatchIngestor, DeviceCache
     from anxin.iot.retention import ensure_partitions
 
+    # A consumer is a bulk writer: on SQLite its units wait while an API request waits.
+    sqlite_gate.bulk_writer_process()
     # The same wiring as the web app: rules, homecare flows and the configured bus.
     context = create_app(settings).state.context
     with context.db.session_scope(actor="system:partitions") as session:
@@ -50,7 +53,7 @@ def _ingestor(settings: Settings, transport: str, *, publish: bool = True) -> An
             ahead=settings.telemetry_partitions_ahead,
             interval=settings.telemetry_partition,
         )
-    return BatchIngestor(
+    ingestor = BatchIngestor(
         db=context.db,
         clock=context.clock,
         bus=context.bus if publish else None,
@@ -61,6 +64,8 @@ def _ingestor(settings: Settings, transport: str, *, publish: bool = True) -> An
         cache=DeviceCache(context.db, ttl_s=settings.ingest_device_cache_s),
         unit_readings=settings.ingest_unit_readings,
     )
+    heap.settle()  # before the first unit: a full GC pass inside one holds up the API
+    return ingestor
 
 
 def _serve_metrics(port: int | None) -> None:
