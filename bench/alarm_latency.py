@@ -20,9 +20,10 @@ What runs, all on loopback:
 - the background load, one phase per rate: separate processes posting HTTP batches (one
   device, `--batch` readings per request, with that device's token) round-robin over the
   10,000 devices, paced open-loop at each of `--rates` readings/s (the achieved rate is what
-  the server answered 200 for); then, per `--mqtt-rates`, one reading per MQTT message (QoS 1,
-  token envelope) through a throwaway Mosquitto to `anxin ingest mqtt` running as its own
-  process on the same database (the achieved rate is what it committed while the falls ran).
+  the server answered 200 for); then, per `--mqtt-rates` and `--mqtt-batches`, MQTT messages
+  of 1 or 25 readings (QoS 1, token envelope) through a throwaway Mosquitto to `anxin ingest
+  mqtt` running as its own process on the same database (the achieved rate is what it
+  committed while the falls ran).
 """
 
 from __future__ import annotations

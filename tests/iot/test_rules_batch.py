@@ -230,3 +230,39 @@ def test_preparers_see_their_events_before_any_handler():
     events.insert(1, Event("other.subject", {"n": 9}, occurred_at=None))  # type: ignore[arg-type]
     bus.publish_many(None, events)  # type: ignore[arg-type]
     assert log == ["prepare 3", "handle 0", "handle 1", "handle 2"]
+
+
+def test_a_sweep_pass_fires_everything_due_in_small_units_of_work(app, db, demo, clock):
+    bus = app.state.context.bus
+    twins = make_twins(db, demo, clock, 10, random.Random(3))
+    radars = [t.batched for t in twins if t.device_type == "mmwave_radar"]
+    now = clock.now()
+    with db.session_scope() as session:
+        batches = [
+            DeviceBatch(
+                session.get(Device, t.batched),
+                [ParsedReading(0, "m1", now, QUIET[t.device_type])],
+                [],
+            )
+            for t in twins
+        ]
+        store_batch(session=session, batches=batches, now=now, bus=bus)
+    offline = fired_by_twin(bus, twins)
+    clock.advance(timedelta(minutes=6))  # radars go silent after 5 minutes, the others later
+    commits: list[int] = []
+
+    def count(_conn) -> None:
+        commits.append(1)
+
+    sweeper = flows.Sweeper(db, clock, bus, unit=1)
+    sa_event.listen(db.engine, "commit", count)
+    try:
+        fired = sweeper.run_once()
+    finally:
+        sa_event.remove(db.engine, "commit", count)
+    assert fired == len(radars) == 3
+    assert {t.index for t in twins if (t.index, "batched") in offline} == {
+        t.index for t in twins if t.device_type == "mmwave_radar"
+    }
+    # One timer per unit, and a last unit that found nothing more due.
+    assert len(commits) == len(radars) + 1

@@ -479,8 +479,20 @@ def _seen(state: engine.RuleState, device: Device) -> engine.RuleState:
     return state
 
 
+@dataclass(frozen=True)
+class Swept:
+    due: int  # timers claimed
+    fired: int  # firings published
+
+
 def sweep(*, session: Session, now: datetime, bus: EventBus | None, limit: int = 1000) -> int:
-    """Fire every timer due at `now` (durations, absences, corroborations); returns firings.
+    """Fire the timers due at `now` (durations, absences, corroborations), up to `limit` of
+    them; returns the firings."""
+    return sweep_some(session=session, now=now, bus=bus, limit=limit).fired
+
+
+def sweep_some(*, session: Session, now: datetime, bus: EventBus | None, limit: int) -> Swept:
+    """`sweep`, saying also how many timers it claimed (a full unit means more may be due).
 
     Safe to run in several processes at once on PostgreSQL: due rows are claimed with
     ``FOR UPDATE SKIP LOCKED``.
@@ -520,11 +532,17 @@ def sweep(*, session: Session, now: datetime, bus: EventBus | None, limit: int =
         session.flush()
         _publish(session, bus, device, firings)
         count += len(firings)
-    return count
+    return Swept(due=len(due), fired=count)
+
+
+# Timers per sweep unit of work. Small, because a unit holds SQLite's write lock and the API's
+# requests wait for it; a pass keeps going unit after unit while they come back full.
+SWEEP_UNIT = 100
+MAX_UNITS_PER_PASS = 200
 
 
 class Sweeper:
-    """A daemon thread running `sweep` every `interval_s` in its own unit of work."""
+    """A daemon thread sweeping due timers every `interval_s`, `unit` timers per unit of work."""
 
     def __init__(
         self,
@@ -533,21 +551,31 @@ class Sweeper:
         bus: EventBus,
         *,
         interval_s: float = 5.0,
+        unit: int = SWEEP_UNIT,
         alive: Callable[[], bool] | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
         self.bus = bus
         self.interval_s = interval_s
+        self.unit = unit
         self.alive = alive or (lambda: True)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def run_once(self) -> int:
-        with self.db.session_scope(actor="system:rules") as session:
-            session.info["clock"] = self.clock
-            session.info["bus"] = self.bus
-            return sweep(session=session, now=self.clock.now(), bus=self.bus)
+        """One pass over what is due now; returns the firings."""
+        now = self.clock.now()
+        fired = 0
+        for _ in range(MAX_UNITS_PER_PASS):
+            with self.db.session_scope(actor="system:rules") as session:
+                session.info["clock"] = self.clock
+                session.info["bus"] = self.bus
+                swept = sweep_some(session=session, now=now, bus=self.bus, limit=self.unit)
+            fired += swept.fired
+            if swept.due < self.unit:
+                break
+        return fired
 
     def _loop(self) -> None:
         while not self._stop.wait(self.interval_s):
