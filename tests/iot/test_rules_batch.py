@@ -96,6 +96,16 @@ def random_values(device_type: str, rnd: random.Random) -> dict[str, Any]:
     return {"sos": rnd.random() < 0.2}
 
 
+def quiet_batches(session, twins: list[Twin], now: Any) -> list[DeviceBatch]:
+    """One reading that raises nothing from each batched twin."""
+    return [
+        DeviceBatch(
+            session.get(Device, t.batched), [ParsedReading(0, "m1", now, QUIET[t.device_type])], []
+        )
+        for t in twins
+    ]
+
+
 def fired_by_twin(bus: InProcessBus, twins: list[Twin]) -> dict[tuple[int, str], list[tuple]]:
     """Collects, per (twin index, side), the rule events in the order they fired."""
     side = {t.batched: (t.index, "batched") for t in twins} | {
@@ -193,14 +203,7 @@ def test_a_batch_costs_one_query_for_states_and_one_for_households(app, db, demo
 
     now = clock.now()
     with db.session_scope() as session:
-        batches = [
-            DeviceBatch(
-                session.get(Device, t.batched),
-                [ParsedReading(0, "m1", now, QUIET[t.device_type])],
-                [],
-            )
-            for t in twins
-        ]
+        batches = quiet_batches(session, twins, now)
         sa_event.listen(db.engine, "before_cursor_execute", count)
         try:
             store_batch(session=session, batches=batches, now=now, bus=bus)
@@ -238,14 +241,7 @@ def test_a_sweep_pass_fires_everything_due_in_small_units_of_work(app, db, demo,
     radars = [t.batched for t in twins if t.device_type == "mmwave_radar"]
     now = clock.now()
     with db.session_scope() as session:
-        batches = [
-            DeviceBatch(
-                session.get(Device, t.batched),
-                [ParsedReading(0, "m1", now, QUIET[t.device_type])],
-                [],
-            )
-            for t in twins
-        ]
+        batches = quiet_batches(session, twins, now)
         store_batch(session=session, batches=batches, now=now, bus=bus)
     offline = fired_by_twin(bus, twins)
     clock.advance(timedelta(minutes=6))  # radars go silent after 5 minutes, the others later
