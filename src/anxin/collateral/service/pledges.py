@@ -1,0 +1,453 @@
+"""Pledges: taking and closing them, what a bank may see of them, and their valuation.
+
+A pledge is a loan secured by the stock behind one or more receipts (one commodity in one
+warehouse). ``revalue_pledges`` values it from the latest price marks and the live stock:
+LTV against the warning, margin-call and liquidation lines and the minimum stock, with a
+history row per valuation, an alarm for what got worse and a clear for what got better.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, cast
+
+from sqlalchemy import Table, and_, bindparam, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from anxin.collateral import alarms, valuation
+from anxin.collateral.models import (
+    Loan,
+    PledgeRow,
+    PledgeState,
+    PriceMark,
+    Receipt,
+    ReceiptStatus,
+    StockPosition,
+    Valuation,
+)
+from anxin.collateral.schemas import PledgeCreate
+from anxin.collateral.service.common import kg_to_t, t_to_kg, visible_pledges_clause
+from anxin.collateral.service.receipts import anchor
+from anxin.collateral.service.reference import get_owner
+from anxin.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, RuleViolation
+from anxin.core.events import EventBus
+from anxin.core.money import to_money
+from anxin.core.security import Principal, Role
+
+
+def create_pledge(
+    *,
+    session: Session,
+    principal: Principal,
+    data: PledgeCreate,
+    now: datetime,
+    bus: EventBus | None,
+) -> PledgeRow:
+    if principal.role not in (Role.SCF_OFFICER, Role.ADMIN):
+        raise PermissionDenied("only a supply-chain-finance officer takes pledges")
+    try:
+        valuation.PledgeTerms(data.warning_ltv, data.margin_call_ltv, data.liquidation_ltv)
+        valuation.Holding("x", Decimal(0), data.haircut, data.min_quantity_t)
+    except valuation.ValuationError as exc:
+        raise InvalidInput(str(exc)) from exc
+    borrower = get_owner(session, data.borrower_id)
+    if session.scalar(select(Loan).where(Loan.reference == data.loan_reference)) is not None:
+        raise Conflict(f"loan {data.loan_reference!r} exists")
+    receipts = []
+    for rid in dict.fromkeys(data.receipt_ids):
+        receipt = session.scalar(select(Receipt).where(Receipt.id == rid).with_for_update())
+        if receipt is None:
+            raise InvalidInput.field("receipt_ids", f"no receipt {rid}")
+        if receipt.status == ReceiptStatus.PLEDGED:
+            raise Conflict(f"receipt {receipt.number} already backs an active pledge")
+        if receipt.status == ReceiptStatus.CANCELLED or receipt.live_key is None:
+            raise RuleViolation(f"receipt {receipt.number} is cancelled")
+        if receipt.owner_id != borrower.id:
+            raise RuleViolation(f"receipt {receipt.number} is for another owner's goods")
+        receipts.append(receipt)
+    if len({(r.warehouse_id, r.commodity_id) for r in receipts}) != 1:
+        raise RuleViolation("one pledge covers one commodity in one warehouse")
+    loan = Loan(
+        lender_org_id=principal.organisation_id,
+        borrower_id=borrower.id,
+        reference=data.loan_reference,
+        principal=data.loan_amount,
+        outstanding=data.loan_amount,
+        created_at=now,
+    )
+    session.add(loan)
+    session.flush()
+    pledge = PledgeRow(
+        loan_id=loan.id,
+        lender_org_id=principal.organisation_id,
+        borrower_id=borrower.id,
+        warehouse_id=receipts[0].warehouse_id,
+        commodity_id=receipts[0].commodity_id,
+        haircut=data.haircut,
+        warning_ltv=data.warning_ltv,
+        margin_call_ltv=data.margin_call_ltv,
+        liquidation_ltv=data.liquidation_ltv,
+        min_quantity_kg=t_to_kg(data.min_quantity_t),
+        state=PledgeState.ACTIVE,
+        status="ok",
+        quantity_kg=0,
+        created_at=now,
+    )
+    session.add(pledge)
+    session.flush()
+    for receipt in receipts:
+        # Guarded update: a concurrent pledge of the same receipt loses here (0 rows).
+        done = session.execute(
+            update(Receipt)
+            .where(
+                Receipt.id == receipt.id,
+                Receipt.status != ReceiptStatus.PLEDGED,
+                Receipt.live_key.is_not(None),
+            )
+            .values(status=ReceiptStatus.PLEDGED, pledge_id=pledge.id)
+            .execution_options(synchronize_session="fetch")
+        )
+        if cast(Any, done).rowcount != 1:
+            raise Conflict(f"receipt {receipt.number} already backs an active pledge")
+        session.refresh(receipt)
+        position = session.scalar(
+            select(StockPosition.quantity_kg).where(
+                StockPosition.zone_id == receipt.zone_id,
+                StockPosition.commodity_id == receipt.commodity_id,
+                StockPosition.owner_id == receipt.owner_id,
+            )
+        )
+        anchor(
+            session,
+            receipt,
+            "pledge",
+            principal.organisation_id,
+            now,
+            pledge=pledge.id,
+            loan=loan.reference,
+            lender=principal.organisation_id,
+            quantity_now_kg=int(position or 0),
+        )
+    session.flush()
+    revalue_pledges(session=session, pledge_ids=[pledge.id], now=now, bus=bus, cause="pledged")
+    return pledge
+
+
+def close_pledge(
+    *,
+    session: Session,
+    principal: Principal,
+    pledge_id: str,
+    now: datetime,
+    bus: EventBus | None,
+) -> PledgeRow:
+    pledge = get_pledge(session=session, principal=principal, pledge_id=pledge_id)
+    if (
+        principal.role not in (Role.SCF_OFFICER, Role.ADMIN)
+        or pledge.lender_org_id != principal.organisation_id
+    ):
+        raise PermissionDenied("only the lender's officer closes a pledge")
+    if pledge.state != PledgeState.ACTIVE:
+        raise RuleViolation("the pledge is already closed")
+    for receipt in session.scalars(select(Receipt).where(Receipt.pledge_id == pledge.id)):
+        if receipt.status == ReceiptStatus.PLEDGED:
+            receipt.status = ReceiptStatus.RELEASED
+            anchor(session, receipt, "release", principal.organisation_id, now, pledge=pledge.id)
+    pledge.state = PledgeState.CLOSED
+    pledge.closed_at = now
+    for kind in ("ltv_warning", "margin_call", "liquidation", "below_minimum_stock"):
+        alarms.clear_for_pledge(
+            session=session,
+            pledge=pledge,
+            alarm_type=kind,
+            now=now,
+            reason="pledge closed",
+            bus=bus,
+        )
+    session.flush()
+    return pledge
+
+
+def get_pledge(*, session: Session, principal: Principal, pledge_id: str) -> PledgeRow:
+    row = session.scalar(
+        select(PledgeRow).where(PledgeRow.id == pledge_id, visible_pledges_clause(principal))
+    )
+    if row is None:
+        raise NotFound(f"no pledge {pledge_id}")
+    return row
+
+
+def list_pledges(
+    *, session: Session, principal: Principal, active: bool | None = None
+) -> list[PledgeRow]:
+    stmt = select(PledgeRow).where(visible_pledges_clause(principal))
+    if active is not None:
+        stmt = stmt.where(PledgeRow.state == (PledgeState.ACTIVE if active else PledgeState.CLOSED))
+    return list(session.scalars(stmt.order_by(PledgeRow.created_at, PledgeRow.id)))
+
+
+def pledge_receipts(session: Session, pledge_id: str) -> list[Receipt]:
+    return list(session.scalars(select(Receipt).where(Receipt.pledge_id == pledge_id)))
+
+
+def valuation_history(session: Session, pledge_id: str, limit: int = 500) -> list[Valuation]:
+    rows = session.scalars(
+        select(Valuation)
+        .where(Valuation.pledge_id == pledge_id)
+        .order_by(Valuation.id.desc())
+        .limit(limit)
+    )
+    return list(reversed(list(rows)))
+
+
+def latest_marks(session: Session, as_of: date | None = None) -> dict[str, Decimal]:
+    """Commodity id -> the latest price mark on or before `as_of` (CNY per tonne)."""
+    newest = select(PriceMark.commodity_id, func.max(PriceMark.as_of).label("d")).group_by(
+        PriceMark.commodity_id
+    )
+    if as_of is not None:
+        newest = newest.where(PriceMark.as_of <= as_of)
+    sub = newest.subquery()
+    rows = session.execute(
+        select(PriceMark.commodity_id, PriceMark.price).join(
+            sub, and_(PriceMark.commodity_id == sub.c.commodity_id, PriceMark.as_of == sub.c.d)
+        )
+    )
+    return {cid: Decimal(price) for cid, price in rows}
+
+
+def pledged_quantities(session: Session, pledge_ids: Sequence[str] | None) -> dict[str, int]:
+    stmt = (
+        select(Receipt.pledge_id, func.coalesce(func.sum(StockPosition.quantity_kg), 0))
+        .join(
+            StockPosition,
+            and_(
+                StockPosition.zone_id == Receipt.zone_id,
+                StockPosition.commodity_id == Receipt.commodity_id,
+                StockPosition.owner_id == Receipt.owner_id,
+            ),
+        )
+        .where(Receipt.status == ReceiptStatus.PLEDGED)
+        .group_by(Receipt.pledge_id)
+    )
+    out: dict[str, int] = {}
+    ids = list(pledge_ids) if pledge_ids is not None else None
+    chunks = [ids[i : i + 500] for i in range(0, len(ids), 500)] if ids is not None else [None]
+    for chunk in chunks:
+        q = stmt if chunk is None else stmt.where(Receipt.pledge_id.in_(chunk))
+        out.update({str(pid): int(kg) for pid, kg in session.execute(q)})
+    return out
+
+
+def pure_pledge(pledge: PledgeRow, outstanding: Decimal, quantity_kg: int) -> valuation.Pledge:
+    return valuation.Pledge(
+        pledge.id,
+        to_money(outstanding),
+        (
+            valuation.Holding(
+                pledge.commodity_id,
+                kg_to_t(max(quantity_kg, 0)),
+                Decimal(pledge.haircut).quantize(valuation.RATE_STEP),
+                kg_to_t(pledge.min_quantity_kg),
+            ),
+        ),
+        valuation.PledgeTerms(
+            Decimal(pledge.warning_ltv).quantize(valuation.RATE_STEP),
+            Decimal(pledge.margin_call_ltv).quantize(valuation.RATE_STEP),
+            None
+            if pledge.liquidation_ltv is None
+            else Decimal(pledge.liquidation_ltv).quantize(valuation.RATE_STEP),
+        ),
+    )
+
+
+@dataclass
+class RevaluationReport:
+    valued: int = 0
+    unpriced: int = 0
+    worsened: int = 0
+    improved: int = 0
+    alarms: list[str] = field(default_factory=list)
+
+
+_STATUS_ORDER = {"ok": 0, "warning": 1, "margin_call": 2, "liquidation": 3, "unpriced": -1}
+
+
+def revalue_pledges(
+    *,
+    session: Session,
+    pledge_ids: Sequence[str] | None,
+    now: datetime,
+    bus: EventBus | None,
+    cause: str,
+) -> RevaluationReport:
+    """Re-value active pledges (all of them when `pledge_ids` is None) with the latest marks and
+    live stock; store the result and its history row; alarm on what got worse, clear what
+    got better."""
+    session.flush()
+    stmt = (
+        select(PledgeRow, Loan.outstanding)
+        .join(Loan, Loan.id == PledgeRow.loan_id)
+        .where(PledgeRow.state == PledgeState.ACTIVE)
+    )
+    if pledge_ids is not None:
+        stmt = stmt.where(PledgeRow.id.in_(list(pledge_ids)))
+    rows = list(session.execute(stmt))
+    marks = latest_marks(session, now.date())
+    quantities = pledged_quantities(
+        session, None if pledge_ids is None else [p.id for p, _ in rows]
+    )
+    report = RevaluationReport()
+    updates: list[dict[str, Any]] = []
+    history: list[dict[str, Any]] = []
+    for pledge, outstanding in rows:
+        qty = quantities.get(pledge.id, 0)
+        price = marks.get(pledge.commodity_id)
+        pure = pure_pledge(pledge, Decimal(outstanding), qty)
+        before = pledge.status
+        below_before = pledge.below_minimum
+        if price is None:
+            report.unpriced += 1
+            status, mv, lv, ltv = "unpriced", None, None, None
+            below = qty < pledge.min_quantity_kg
+        else:
+            value = valuation.value_pledge(pure, {pledge.commodity_id: price})
+            status = value.status.label
+            mv, lv, ltv = value.market_value, value.lending_value, value.ltv
+            below = bool(value.below_minimum)
+        report.valued += 1
+        updates.append(
+            {
+                "b_id": pledge.id,
+                "status": status,
+                "quantity_kg": qty,
+                "market_value": mv,
+                "lending_value": lv,
+                "ltv": ltv,
+                "below_minimum": below,
+                "valued_at": now,
+            }
+        )
+        history.append(
+            {
+                "pledge_id": pledge.id,
+                "at": now,
+                "quantity_kg": qty,
+                "price": price,
+                "market_value": mv,
+                "lending_value": lv,
+                "outstanding": Decimal(outstanding),
+                "ltv": ltv,
+                "status": status,
+                "cause": cause,
+            }
+        )
+        report.alarms += _status_alarms(
+            session,
+            pledge,
+            before,
+            status,
+            below_before,
+            below,
+            {
+                "ltv": str(ltv) if ltv is not None else None,
+                "market_value": str(mv) if mv is not None else None,
+                "outstanding": str(outstanding),
+                "quantity_kg": qty,
+                "price": str(price) if price is not None else None,
+                "cause": cause,
+            },
+            now,
+            bus,
+        )
+        if _STATUS_ORDER[status] > _STATUS_ORDER.get(before, 0):
+            report.worsened += 1
+        elif _STATUS_ORDER[status] < _STATUS_ORDER.get(before, 0):
+            report.improved += 1
+    table = cast(Table, PledgeRow.__table__)
+    for start in range(0, len(updates), 1000):
+        session.execute(
+            update(table)
+            .where(table.c.id == bindparam("b_id"))
+            .values(
+                status=bindparam("status"),
+                quantity_kg=bindparam("quantity_kg"),
+                market_value=bindparam("market_value"),
+                lending_value=bindparam("lending_value"),
+                ltv=bindparam("ltv"),
+                below_minimum=bindparam("below_minimum"),
+                valued_at=bindparam("valued_at"),
+            )
+            .execution_options(synchronize_session=False),
+            updates[start : start + 1000],
+        )
+    if history:
+        for start in range(0, len(history), 1000):
+            session.execute(insert(Valuation), history[start : start + 1000])
+    for pledge, _ in rows:
+        session.expire(pledge)
+    return report
+
+
+def _status_alarms(
+    session: Session,
+    pledge: PledgeRow,
+    before: str,
+    after: str,
+    below_before: bool,
+    below: bool,
+    details: dict[str, Any],
+    now: datetime,
+    bus: EventBus | None,
+) -> list[str]:
+    raised: list[str] = []
+    b, a = _STATUS_ORDER.get(before, 0), _STATUS_ORDER[after]
+    if a > b and after in alarms.STATUS_ALARMS:
+        kind = alarms.STATUS_ALARMS[after]
+        alarms.raise_for_pledge(
+            session=session,
+            pledge=pledge,
+            alarm_type=kind,
+            source_kind=alarms.OWNER_KIND,
+            source_id=pledge.id,
+            details=details,
+            now=now,
+            bus=bus,
+        )
+        raised.append(kind)
+    if a < b:
+        for status, kind in alarms.STATUS_ALARMS.items():
+            if _STATUS_ORDER[status] > a:
+                alarms.clear_for_pledge(
+                    session=session,
+                    pledge=pledge,
+                    alarm_type=kind,
+                    now=now,
+                    reason=f"LTV back to {after}",
+                    bus=bus,
+                )
+    if below and not below_before:
+        alarms.raise_for_pledge(
+            session=session,
+            pledge=pledge,
+            alarm_type="below_minimum_stock",
+            source_kind=alarms.OWNER_KIND,
+            source_id=pledge.id,
+            details={**details, "min_quantity_kg": pledge.min_quantity_kg},
+            now=now,
+            bus=bus,
+        )
+        raised.append("below_minimum_stock")
+    elif below_before and not below:
+        alarms.clear_for_pledge(
+            session=session,
+            pledge=pledge,
+            alarm_type="below_minimum_stock",
+            now=now,
+            reason="stock back above the minimum",
+            bus=bus,
+        )
+    return raised
