@@ -152,3 +152,28 @@ def test_demo_seeds_once_and_prints_logins(cli_env, tmp_path, monkeypatch):
     second = runner.invoke(app, ["demo", "--no-serve"])
     assert second.exit_code == 0
     assert json.loads((tmp_path / "var/demo-device-tokens.json").read_text())
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["anxin", "ingest", "mqtt", "--url", "mqtt://127.0.0.1:1"],  # reads settings itself
+        ["anxin", "migrate"],  # reads them through the CLI's own helper
+    ],
+)
+def test_an_invalid_setting_is_one_line_naming_the_variable_and_exit_2(
+    cli_env, monkeypatch, capsys, argv
+):
+    from anxin.cli import main
+
+    monkeypatch.setenv("ANXIN_INGEST_UNIT_READINGS", "0")
+    monkeypatch.setattr("sys.argv", argv)
+    get_settings.cache_clear()
+    with pytest.raises(SystemExit) as exited:
+        main()
+    assert exited.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "error: configuration: ANXIN_INGEST_UNIT_READINGS: "
+        "Input should be greater than or equal to 1"
+    ]

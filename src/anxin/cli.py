@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
 from anxin.collateral import commands as collateral_commands
-from anxin.core.config import Settings, get_settings
+from anxin.core.config import ConfigurationError, Settings, get_settings
 from anxin.core.db import Database
 from anxin.core.errors import AnxinError
 from anxin.core.security import Role
@@ -70,8 +70,8 @@ def readable_errors(func: Callable[P, R]) -> Callable[P, R]:
 def _settings() -> Settings:
     try:
         return get_settings()
-    except ValidationError as exc:
-        raise fail(f"configuration: {exc.errors()[0]['msg']}", 2) from exc
+    except ConfigurationError as exc:
+        raise fail(f"configuration: {exc}", 2) from exc
 
 
 def _logging(settings: Settings) -> None:
@@ -309,5 +309,10 @@ def device_register(
         typer.echo(json.dumps({"id": device.id, "device_type": device.device_type, "token": token}))
 
 
-def main() -> Any:  # pragma: no cover - console entry point
-    return app()
+def main() -> Any:
+    """The console entry point: invalid settings read by any command are one line, exit 2."""
+    try:
+        return app()
+    except ConfigurationError as exc:
+        typer.echo(f"error: configuration: {exc}", err=True)
+        raise SystemExit(2) from exc

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Known only so that production mode can refuse it.
@@ -100,7 +100,24 @@ class Settings(BaseSettings):
         return Path(raw)
 
 
+class ConfigurationError(ValueError):
+    """The environment's settings are invalid; the message names each variable and why."""
+
+
+def describe(exc: ValidationError) -> str:
+    """One line: ``ANXIN_<NAME>: <reason>`` per problem (a whole-settings rule has no name)."""
+    problems = []
+    for error in exc.errors():
+        name = "ANXIN_" + "_".join(str(part) for part in error["loc"]).upper()
+        reason = str(error["msg"]).removeprefix("Value error, ")
+        problems.append(f"{name}: {reason}" if error["loc"] else reason)
+    return "; ".join(problems)
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The process's settings, read from the environment on first use."""
-    return Settings()
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise ConfigurationError(describe(exc)) from exc
