@@ -67,13 +67,6 @@ def readable_errors(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def _settings() -> Settings:
-    try:
-        return get_settings()
-    except ConfigurationError as exc:
-        raise fail(f"configuration: {exc}", 2) from exc
-
-
 def _logging(settings: Settings) -> None:
     from anxin.core.logs import json_logging
 
@@ -86,7 +79,7 @@ def migrate() -> None:
     """Create or upgrade the database schema to the latest revision (safe to re-run)."""
     from anxin.bootstrap import prepare_database
 
-    settings = _settings()
+    settings = get_settings()
     prepare_database(settings)
     typer.echo(f"database ready: {settings.database_url}")
 
@@ -104,7 +97,7 @@ def serve(
 
     from anxin.app import create_app
 
-    settings = _settings()
+    settings = get_settings()
     _logging(settings)
     uvicorn.run(
         create_app(settings),
@@ -132,7 +125,7 @@ def demo(
     from anxin.core.clock import SystemClock
     from anxin.demo import seed_demo
 
-    settings = _settings()
+    settings = get_settings()
     if settings.is_production:
         raise fail("the demo seeds known passwords and refuses to run in production", 2)
     prepare_database(settings)
@@ -185,7 +178,7 @@ def simulate(
     """
     from anxin.simulator import run_simulation, summary_lines
 
-    settings = _settings()
+    settings = get_settings()
     if settings.is_production:
         raise fail("the simulator registers demo households and refuses to run in production", 2)
     if warehouse:  # issue 7: two cranes' realistic day, see anxin.collateral.simulate
@@ -228,7 +221,7 @@ def org_create(
         org_kind = OrganisationKind(kind)
     except ValueError:
         raise fail(f"kind: unknown organisation kind {kind!r}", 2) from None
-    db = Database.from_settings(_settings())
+    db = Database.from_settings(get_settings())
     with db.session_scope(actor="cli") as session:
         org = service.create_organisation(
             session=session, name=name, kind=org_kind, now=SystemClock().now()
@@ -268,7 +261,7 @@ def user_create(
     data = UserCreate(
         username=username, display_name=display_name, role=user_role, password=password
     )
-    db = Database.from_settings(_settings())
+    db = Database.from_settings(get_settings())
     with db.session_scope(actor="cli") as session:
         organisation = service.get_organisation_by_name(session=session, name=org)
         user = service.create_user(
@@ -300,7 +293,7 @@ def device_register(
         owner_kind=owner_kind,
         owner_id=owner_id,
     )
-    db = Database.from_settings(_settings())
+    db = Database.from_settings(get_settings())
     with db.session_scope(actor="cli") as session:
         organisation = people.get_organisation_by_name(session=session, name=org)
         device, token = service.register_device(

@@ -20,10 +20,6 @@ iot_app = typer.Typer(help="Telemetry storage maintenance: partitions and retent
 log = logging.getLogger("anxin.ingest")
 
 
-def _settings() -> Settings:
-    return get_settings()
-
-
 def _stop_on_signals() -> threading.Event:
     stop = threading.Event()
 
@@ -97,7 +93,7 @@ def ingest_mqtt(
     """Consume device telemetry from an MQTT broker (QoS 1, ack after commit) until stopped."""
     from anxin.iot.mqtt import MqttConsumer
 
-    settings = _settings()
+    settings = get_settings()
     json_logging(settings.log_level)
     _serve_metrics(metrics_port)
     consumer = MqttConsumer(
@@ -135,7 +131,7 @@ def ingest_nats(
     """A worker of the JetStream pull-consumer group on ANXIN_TELEMETRY, until stopped."""
     from anxin.iot.nats_ingest import NatsWorker
 
-    settings = _settings()
+    settings = get_settings()
     servers = url or settings.bus_url
     if not servers.startswith("nats://"):
         typer.echo("error: give --url nats://... or set ANXIN_BUS_URL", err=True)
@@ -162,7 +158,7 @@ def ingest_events(
     from anxin.app import create_app
     from anxin.core.nats_bus import JetStreamBus
 
-    settings = _settings()
+    settings = get_settings()
     json_logging(settings.log_level)
     bus = create_app(settings).state.context.bus
     if not isinstance(bus, JetStreamBus):
@@ -181,7 +177,7 @@ def partitions(
     from anxin.core.db import Database
     from anxin.iot.retention import ensure_partitions, list_partitions
 
-    settings = _settings()
+    settings = get_settings()
     db = Database.from_settings(settings)
     with db.session_scope(actor="cli") as session:
         created = ensure_partitions(
@@ -203,7 +199,7 @@ def retention(
     from anxin.core.db import Database
     from anxin.iot.retention import apply_retention
 
-    db = Database.from_settings(_settings())
+    db = Database.from_settings(get_settings())
     with db.session_scope(actor="cli") as session:
         result = apply_retention(session=session, now=SystemClock().now(), days=days)
         typer.echo(

@@ -170,8 +170,8 @@ SQLITE_UNIT_READINGS = 250
 POSTGRES_UNIT_READINGS = 20_000
 
 
-def default_unit_readings(url: str) -> int:
-    return SQLITE_UNIT_READINGS if url.startswith("sqlite") else POSTGRES_UNIT_READINGS
+def default_unit_readings(db: Database) -> int:
+    return SQLITE_UNIT_READINGS if db.engine.dialect.name == "sqlite" else POSTGRES_UNIT_READINGS
 
 
 def split_units(batches: Sequence[DeviceBatch], unit_readings: int) -> list[list[DeviceBatch]]:
@@ -215,7 +215,7 @@ class BatchIngestor:
         self.limiter = limiter
         self.cache = cache or DeviceCache(db)
         self.max_attempts = max_attempts
-        self.unit_readings = unit_readings or default_unit_readings(db.url)
+        self.unit_readings = unit_readings or default_unit_readings(db)
         self._throttle = _LogThrottle()
         self._metrics: dict[str, dict[str, Metric]] = {
             code: metrics_of(profile) for code, profile in PROFILES_BY_CODE.items()
