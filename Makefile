@@ -36,6 +36,7 @@ test-pg: $(STAMP) system-deps
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -57,8 +57,13 @@ PG_DEFAULT = "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/postgres"
 TARGET_P99_MS = 50.0
 DEVICE_TYPES = ("mmwave_radar", "sleep_mat", "door_sensor", "smart_speaker")
 FALL_VALUES = {"fall": True, "presence": True, "posture": "lying", "zone": "bathroom"}
-UP_VALUES = {"fall": False, "presence": True, "motion": True, "posture": "standing",
-             "zone": "bathroom"}
+UP_VALUES = {
+    "fall": False,
+    "presence": True,
+    "motion": True,
+    "posture": "standing",
+    "zone": "bathroom",
+}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -260,9 +265,18 @@ class Server:
         self.log_path = workdir / "server.log"
         self.log = self.log_path.open("wb")
         argv = [
-            sys.executable, "-m", "uvicorn", "anxin.app:create_app", "--factory",
-            "--host", "127.0.0.1", "--port", str(self.port),
-            "--log-level", "warning", "--no-access-log",
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "anxin.app:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
         ]
         # Fixed argv: this interpreter, uvicorn and a port chosen here.
         self.process = subprocess.Popen(
@@ -303,11 +317,21 @@ class Server:
 
 def _values(device_type: str, rnd: random.Random) -> dict[str, Any]:
     if device_type == "mmwave_radar":
-        return {"presence": True, "motion": True, "zone": "living_room", "posture": "standing",
-                "heart_rate": rnd.randint(60, 90), "respiration_rate": rnd.randint(12, 20)}
+        return {
+            "presence": True,
+            "motion": True,
+            "zone": "living_room",
+            "posture": "standing",
+            "heart_rate": rnd.randint(60, 90),
+            "respiration_rate": rnd.randint(12, 20),
+        }
     if device_type == "sleep_mat":
-        return {"in_bed": True, "heart_rate": rnd.randint(55, 80),
-                "respiration_rate": rnd.randint(10, 18), "movement": rnd.randint(0, 30)}
+        return {
+            "in_bed": True,
+            "heart_rate": rnd.randint(55, 80),
+            "respiration_rate": rnd.randint(10, 18),
+            "movement": rnd.randint(0, 30),
+        }
     if device_type == "door_sensor":
         return {"open": False, "battery_pct": rnd.randint(40, 100)}
     return {"volume": rnd.randint(10, 60), "heartbeat": True}
@@ -363,8 +387,10 @@ def _load_thread(
                 r = client.post(
                     "/api/v1/telemetry",
                     content=body,
-                    headers={"Authorization": f"Bearer {device[1]}",
-                             "Content-Type": "application/json"},
+                    headers={
+                        "Authorization": f"Bearer {device[1]}",
+                        "Content-Type": "application/json",
+                    },
                 )
                 code = str(r.status_code)
                 if r.status_code == 200:
@@ -377,8 +403,16 @@ def _load_thread(
             codes[code] = codes.get(code, 0) + 1
             sent += 1
             next_t += interval
-    out.update(sent=sent, ok=ok, readings=readings, errors=errors, late=late, codes=codes,
-               latencies=latencies, body_bytes=len(body) if sent else 0)
+    out.update(
+        sent=sent,
+        ok=ok,
+        readings=readings,
+        errors=errors,
+        late=late,
+        codes=codes,
+        latencies=latencies,
+        body_bytes=len(body) if sent else 0,
+    )
 
 
 def load_process(spec: dict[str, Any], queue: Any) -> None:
@@ -391,8 +425,16 @@ def load_process(spec: dict[str, Any], queue: Any) -> None:
     workers = [
         threading.Thread(
             target=_load_thread,
-            args=(spec["base"], devices[t::threads], interval, spec["batch"], spec["start_at"],
-                  spec["stop_at"], spec["seed"] * 100 + t, results[t]),
+            args=(
+                spec["base"],
+                devices[t::threads],
+                interval,
+                spec["batch"],
+                spec["start_at"],
+                spec["stop_at"],
+                spec["seed"] * 100 + t,
+                results[t],
+            ),
         )
         for t in range(threads)
     ]
@@ -400,8 +442,16 @@ def load_process(spec: dict[str, Any], queue: Any) -> None:
         w.start()
     for w in workers:
         w.join()
-    merged: dict[str, Any] = {"sent": 0, "ok": 0, "readings": 0, "errors": 0, "late": 0,
-                              "codes": {}, "latencies": [], "body_bytes": 0}
+    merged: dict[str, Any] = {
+        "sent": 0,
+        "ok": 0,
+        "readings": 0,
+        "errors": 0,
+        "late": 0,
+        "codes": {},
+        "latencies": [],
+        "body_bytes": 0,
+    }
     for r in results:
         for k in ("sent", "ok", "readings", "errors", "late"):
             merged[k] += r.get(k, 0)
@@ -413,8 +463,18 @@ def load_process(spec: dict[str, Any], queue: Any) -> None:
 
 
 class Load:
-    def __init__(self, base: str, devices: list[tuple[str, str, str]], *, rate: float, batch: int,
-                 processes: int, threads: int, seconds: float, warmup: float) -> None:
+    def __init__(
+        self,
+        base: str,
+        devices: list[tuple[str, str, str]],
+        *,
+        rate: float,
+        batch: int,
+        processes: int,
+        threads: int,
+        seconds: float,
+        warmup: float,
+    ) -> None:
         ctx = mp.get_context("spawn")
         self.queue = ctx.Queue()
         self.start_at = time.time() + warmup
@@ -424,9 +484,16 @@ class Load:
         self.batch = batch
         self.procs = []
         for p in range(processes):
-            spec = {"base": base, "devices": devices[p::processes], "rate": rate / processes,
-                    "batch": batch, "threads": threads, "start_at": self.start_at,
-                    "stop_at": self.stop_at, "seed": p + 1}
+            spec = {
+                "base": base,
+                "devices": devices[p::processes],
+                "rate": rate / processes,
+                "batch": batch,
+                "threads": threads,
+                "start_at": self.start_at,
+                "stop_at": self.stop_at,
+                "seed": p + 1,
+            }
             proc = ctx.Process(target=load_process, args=(spec, self.queue), daemon=True)
             proc.start()
             self.procs.append(proc)
@@ -487,16 +554,25 @@ def mqtt_load_process(spec: dict[str, Any], queue: Any) -> None:
         device_id, token, device_type = devices[i % len(devices)]
         i += 1
         if batch == 1:
-            doc: dict[str, Any] = {"token": token, "message_id": f"{tag}{sent}",
-                                   "ts": datetime.now(UTC).isoformat(),
-                                   "values": _values(device_type, rnd)}
+            doc: dict[str, Any] = {
+                "token": token,
+                "message_id": f"{tag}{sent}",
+                "ts": datetime.now(UTC).isoformat(),
+                "values": _values(device_type, rnd),
+            }
         else:
             end = datetime.now(UTC)
-            doc = {"token": token, "readings": [
-                {"message_id": f"{tag}{messages}-{k}",
-                 "ts": (end - timedelta(seconds=2 * (batch - 1 - k))).isoformat(),
-                 "values": _values(device_type, rnd)}
-                for k in range(batch)]}
+            doc = {
+                "token": token,
+                "readings": [
+                    {
+                        "message_id": f"{tag}{messages}-{k}",
+                        "ts": (end - timedelta(seconds=2 * (batch - 1 - k))).isoformat(),
+                        "values": _values(device_type, rnd),
+                    }
+                    for k in range(batch)
+                ],
+            }
         body = json.dumps(doc, separators=(",", ":")).encode()
         client.publish(f"anxin/devices/{device_id}/telemetry", body, qos=1)
         sent += batch
@@ -510,21 +586,38 @@ def mqtt_load_process(spec: dict[str, Any], queue: Any) -> None:
 class MqttLoad:
     """Mosquitto on loopback, `anxin ingest mqtt` (the product's consumer), paho publishers."""
 
-    def __init__(self, url: str, workdir: Path, devices: list[tuple[str, str, str]], *,
-                 rate: float, processes: int, seconds: float, warmup: float,
-                 batch: int = 1) -> None:
+    def __init__(
+        self,
+        url: str,
+        workdir: Path,
+        devices: list[tuple[str, str, str]],
+        *,
+        rate: float,
+        processes: int,
+        seconds: float,
+        warmup: float,
+        batch: int = 1,
+    ) -> None:
         from anxin.iot.localbrokers import Brokers
 
         self.brokers = Brokers()
         self.port = self.brokers.mosquitto(max_inflight=1000).ports["mqtt"]
         self.log_path = workdir / f"ingest-mqtt-{self.port}.log"
         self.log = self.log_path.open("wb")
-        env = {**os.environ, "ANXIN_ENVIRONMENT": "development", "ANXIN_DATABASE_URL": url,
-               "ANXIN_ALERTS_WORKER": "false", "ANXIN_LOG_LEVEL": "INFO"}
+        env = {
+            **os.environ,
+            "ANXIN_ENVIRONMENT": "development",
+            "ANXIN_DATABASE_URL": url,
+            "ANXIN_ALERTS_WORKER": "false",
+            "ANXIN_LOG_LEVEL": "INFO",
+        }
         anxin = str(Path(sys.executable).with_name("anxin"))
         self.consumer = subprocess.Popen(
             [anxin, "ingest", "mqtt", "--url", f"mqtt://127.0.0.1:{self.port}"],
-            env=env, stdout=self.log, stderr=subprocess.STDOUT, cwd=workdir,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            cwd=workdir,
         )
         deadline = time.monotonic() + 60
         while "mqtt connected" not in self.log_path.read_text(errors="replace"):
@@ -541,19 +634,29 @@ class MqttLoad:
         self.tag = uuid.uuid4().hex[:8]
         self.procs = []
         for p in range(processes):
-            spec = {"port": self.port, "devices": devices[p::processes], "rate": rate / processes,
-                    "start_at": self.start_at, "stop_at": self.stop_at, "seed": p + 1,
-                    "tag": self.tag, "batch": batch}
+            spec = {
+                "port": self.port,
+                "devices": devices[p::processes],
+                "rate": rate / processes,
+                "start_at": self.start_at,
+                "stop_at": self.stop_at,
+                "seed": p + 1,
+                "tag": self.tag,
+                "batch": batch,
+            }
             proc = ctx.Process(target=mqtt_load_process, args=(spec, self.queue), daemon=True)
             proc.start()
             self.procs.append(proc)
 
     def stored(self, engine: Engine) -> int:
         with engine.connect() as conn:
-            return int(conn.execute(
-                text("SELECT COUNT(*) FROM ingested_messages WHERE message_id LIKE :p"),
-                {"p": f"{self.tag}-%"},
-            ).scalar() or 0)
+            return int(
+                conn.execute(
+                    text("SELECT COUNT(*) FROM ingested_messages WHERE message_id LIKE :p"),
+                    {"p": f"{self.tag}-%"},
+                ).scalar()
+                or 0
+            )
 
     def collect(self, stored: int, window_s: float) -> dict[str, Any]:
         parts = [self.queue.get(timeout=self.seconds + 120) for _ in self.procs]
@@ -605,8 +708,10 @@ class Prober:
         self.key = f"device|{radar_id}|fall"
         self.radar_id = radar_id
         self.torn = 0  # polls that saw the reading stored but not (all) its notifications
-        self.radar_headers = {"Authorization": f"Bearer {radar_token}",
-                              "Content-Type": "application/json"}
+        self.radar_headers = {
+            "Authorization": f"Bearer {radar_token}",
+            "Content-Type": "application/json",
+        }
         self.device = httpx.Client(base_url=base, timeout=30)
         self.api = httpx.Client(base_url=base, timeout=30)
         self.engine: Engine = create_engine(url)
@@ -615,8 +720,9 @@ class Prober:
         self._login()
 
     def _login(self) -> None:
-        r = self.api.post("/api/v1/auth/token",
-                          data={"username": "butler", "password": "demo-butler-pass"})
+        r = self.api.post(
+            "/api/v1/auth/token", data={"username": "butler", "password": "demo-butler-pass"}
+        )
         r.raise_for_status()
         self.api.headers["Authorization"] = f"Bearer {r.json()['access_token']}"
         self.logged_in = time.monotonic()
@@ -655,8 +761,9 @@ class Prober:
                     if reading_stored and not complete:
                         self.torn += 1
                     if complete:
-                        seen.update(t=time.perf_counter(), alarm_id=alarm_id, count=count,
-                                    steps=(lo, hi))
+                        seen.update(
+                            t=time.perf_counter(), alarm_id=alarm_id, count=count, steps=(lo, hi)
+                        )
                         return
                     time.sleep(0.0005)
 
@@ -735,8 +842,10 @@ def run_phase(prober: Prober, samples: int, gap_s: float, until: float | None) -
     # is sent only after the commit (checked: every row is there when it arrives). The earlier
     # of the two is the tightest bound on send → committed that we observe.
     committed = [
-        min(r["http_s"] if r["rows_at_response"] == prober.expected else float("inf"),
-            r["visible_s"] if r["visible_s"] is not None else float("inf"))
+        min(
+            r["http_s"] if r["rows_at_response"] == prober.expected else float("inf"),
+            r["visible_s"] if r["visible_s"] is not None else float("inf"),
+        )
         for r in good
     ]
     committed = [c for c in committed if c != float("inf")]
@@ -758,13 +867,29 @@ def run_phase(prober: Prober, samples: int, gap_s: float, until: float | None) -
 # One database
 
 
-def load_phase(kind: str, server: Server, prober: Prober, devices: list[tuple[str, str, str]],
-               rate: float, args: argparse.Namespace) -> dict[str, Any]:
-    print(f"[{kind}] load: {rate:g} readings/s from {len(devices)} devices over HTTP, "
-          f"{args.load_seconds:g} s", flush=True)
-    load = Load(server.base, devices, rate=rate, batch=args.batch,
-                processes=args.load_processes, threads=args.load_threads,
-                seconds=args.load_seconds, warmup=2.0)
+def load_phase(
+    kind: str,
+    server: Server,
+    prober: Prober,
+    devices: list[tuple[str, str, str]],
+    rate: float,
+    args: argparse.Namespace,
+) -> dict[str, Any]:
+    print(
+        f"[{kind}] load: {rate:g} readings/s from {len(devices)} devices over HTTP, "
+        f"{args.load_seconds:g} s",
+        flush=True,
+    )
+    load = Load(
+        server.base,
+        devices,
+        rate=rate,
+        batch=args.batch,
+        processes=args.load_processes,
+        threads=args.load_threads,
+        seconds=args.load_seconds,
+        warmup=2.0,
+    )
     while time.time() < load.start_at + args.ramp:
         time.sleep(0.1)
     server_cpu0 = proc_cpu_s(server.process.pid)
@@ -776,27 +901,50 @@ def load_phase(kind: str, server: Server, prober: Prober, devices: list[tuple[st
     server_cpu1 = proc_cpu_s(server.process.pid)
     phase["machine_cpu_busy_pct"] = round(100 * (cpu1[0] - cpu0[0]) / max(cpu1[1] - cpu0[1], 1), 1)
     phase["server_cpu_pct_of_one_core"] = round(
-        100 * (server_cpu1 - server_cpu0) / max(t1 - t0, 1e-9), 1)
+        100 * (server_cpu1 - server_cpu0) / max(t1 - t0, 1e-9), 1
+    )
     phase["loadavg"] = loadavg()
     background = load.collect()
     background["path"] = (
         f"HTTP POST /api/v1/telemetry, one device per request (its own token), {args.batch} "
         f"readings per request, {args.load_processes} processes × {args.load_threads} "
-        f"keep-alive connections, paced open-loop")
-    print(f"[{kind}] load {rate:g}/s: {phase['committed']}; background achieved "
-          f"{background['achieved_readings_per_s']} readings/s", flush=True)
+        f"keep-alive connections, paced open-loop"
+    )
+    print(
+        f"[{kind}] load {rate:g}/s: {phase['committed']}; background achieved "
+        f"{background['achieved_readings_per_s']} readings/s",
+        flush=True,
+    )
     time.sleep(1.0)  # let the server drain before the next phase
     return {"transport": "http", "background": background, **phase}
 
 
-def mqtt_phase(kind: str, url: str, workdir: Path, server: Server, prober: Prober,
-               devices: list[tuple[str, str, str]], rate: float,
-               args: argparse.Namespace, batch: int = 1) -> dict[str, Any]:
-    print(f"[{kind}] load: {rate:g} readings/s from {len(devices)} devices over MQTT "
-          f"(Mosquitto → anxin ingest mqtt), {batch} per message, {args.load_seconds:g} s",
-          flush=True)
-    load = MqttLoad(url, workdir, devices, rate=rate, processes=args.load_processes,
-                    seconds=args.load_seconds, warmup=2.0, batch=batch)
+def mqtt_phase(
+    kind: str,
+    url: str,
+    workdir: Path,
+    server: Server,
+    prober: Prober,
+    devices: list[tuple[str, str, str]],
+    rate: float,
+    args: argparse.Namespace,
+    batch: int = 1,
+) -> dict[str, Any]:
+    print(
+        f"[{kind}] load: {rate:g} readings/s from {len(devices)} devices over MQTT "
+        f"(Mosquitto → anxin ingest mqtt), {batch} per message, {args.load_seconds:g} s",
+        flush=True,
+    )
+    load = MqttLoad(
+        url,
+        workdir,
+        devices,
+        rate=rate,
+        processes=args.load_processes,
+        seconds=args.load_seconds,
+        warmup=2.0,
+        batch=batch,
+    )
     try:
         while time.time() < load.start_at + args.ramp:
             time.sleep(0.1)
@@ -810,11 +958,14 @@ def mqtt_phase(kind: str, url: str, workdir: Path, server: Server, prober: Probe
         stored1 = load.stored(prober.engine)
         cpu1 = cpu_times()
         phase["machine_cpu_busy_pct"] = round(
-            100 * (cpu1[0] - cpu0[0]) / max(cpu1[1] - cpu0[1], 1), 1)
+            100 * (cpu1[0] - cpu0[0]) / max(cpu1[1] - cpu0[1], 1), 1
+        )
         phase["server_cpu_pct_of_one_core"] = round(
-            100 * (proc_cpu_s(server.process.pid) - server_cpu0) / max(t1 - t0, 1e-9), 1)
+            100 * (proc_cpu_s(server.process.pid) - server_cpu0) / max(t1 - t0, 1e-9), 1
+        )
         phase["consumer_cpu_pct_of_one_core"] = round(
-            100 * (proc_cpu_s(load.consumer.pid) - consumer_cpu0) / max(t1 - t0, 1e-9), 1)
+            100 * (proc_cpu_s(load.consumer.pid) - consumer_cpu0) / max(t1 - t0, 1e-9), 1
+        )
         phase["loadavg"] = loadavg()
         background = load.collect(stored1 - stored0, max(t1 - t0, 1e-9))
     finally:
@@ -824,13 +975,16 @@ def mqtt_phase(kind: str, url: str, workdir: Path, server: Server, prober: Probe
         f"message with the token envelope, {args.load_processes} paho publisher processes → "
         f"Mosquitto (loopback) → "
         f"one `anxin ingest mqtt` consumer (separate process, batches up to "
-        f"ANXIN_INGEST_BATCH_SIZE, ack after commit)")
-    print(f"[{kind}] mqtt {rate:g}/s ×{batch}: {phase['committed']}; background stored "
-          f"{background['achieved_readings_per_s']} readings/s "
-          f"(published {background['published_readings_per_s']})", flush=True)
+        f"ANXIN_INGEST_BATCH_SIZE, ack after commit)"
+    )
+    print(
+        f"[{kind}] mqtt {rate:g}/s ×{batch}: {phase['committed']}; background stored "
+        f"{background['achieved_readings_per_s']} readings/s "
+        f"(published {background['published_readings_per_s']})",
+        flush=True,
+    )
     time.sleep(1.0)
-    return {"transport": "mqtt", "readings_per_message": batch, "background": background,
-            **phase}
+    return {"transport": "mqtt", "readings_per_message": batch, "background": background, **phase}
 
 
 def run_database(kind: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -852,17 +1006,30 @@ def run_database(kind: str, url: str, args: argparse.Namespace) -> dict[str, Any
         result["idle"] = run_phase(prober, args.samples, args.gap, None)
         cpu1 = cpu_times()
         result["idle"]["machine_cpu_busy_pct"] = round(
-            100 * (cpu1[0] - cpu0[0]) / max(cpu1[1] - cpu0[1], 1), 1)
+            100 * (cpu1[0] - cpu0[0]) / max(cpu1[1] - cpu0[1], 1), 1
+        )
         result["idle"]["loadavg"] = loadavg()
         print(f"[{kind}] idle: {result['idle']['committed']}", flush=True)
         # Under load: the issue's rate first, then a rate the server can keep up with.
-        result["load"] = [load_phase(kind, server, prober, prepared["devices"], rate, args)
-                          for rate in args.rates]
+        result["load"] = [
+            load_phase(kind, server, prober, prepared["devices"], rate, args) for rate in args.rates
+        ]
         for rate in args.mqtt_rates:
             for batch in args.mqtt_batches:
                 try:
-                    result["load"].append(mqtt_phase(kind, url, workdir, server, prober,
-                                                     prepared["devices"], rate, args, batch))
+                    result["load"].append(
+                        mqtt_phase(
+                            kind,
+                            url,
+                            workdir,
+                            server,
+                            prober,
+                            prepared["devices"],
+                            rate,
+                            args,
+                            batch,
+                        )
+                    )
                 except Exception as exc:  # the MQTT path is optional: say why it did not run
                     result["mqtt_error"] = f"{type(exc).__name__}: {exc}"[:800]
                     print(f"[{kind}] MQTT phase failed: {result['mqtt_error']}", flush=True)
@@ -880,28 +1047,44 @@ def run_database(kind: str, url: str, args: argparse.Namespace) -> dict[str, Any
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--quick", action="store_true", help="few samples, short load (~1 min)")
-    parser.add_argument("--db", choices=("sqlite", "pg", "all"), default="all",
-                        help="all: SQLite, and PostgreSQL when reachable")
+    parser.add_argument(
+        "--db",
+        choices=("sqlite", "pg", "all"),
+        default="all",
+        help="all: SQLite, and PostgreSQL when reachable",
+    )
     parser.add_argument("--samples", type=int, default=None, help="falls per phase")
     parser.add_argument("--gap", type=float, default=0.15, help="mean pause between falls, s")
     parser.add_argument("--devices", type=int, default=10_000)
-    parser.add_argument("--rates", type=lambda v: [float(x) for x in v.split(",") if x],
-                        default=[5000.0, 1000.0],
-                        help="background readings/s, one load phase each (default 5000,1000)")
-    parser.add_argument("--mqtt-rates", type=lambda v: [float(x) for x in v.split(",") if x],
-                        default=[5000.0],
-                        help="background readings/s over MQTT, one phase each ('' for none)")
-    parser.add_argument("--mqtt-batches", type=lambda v: [int(x) for x in v.split(",") if x],
-                        default=[1, 25],
-                        help="readings per MQTT message, one phase each (default 1,25)")
+    parser.add_argument(
+        "--rates",
+        type=lambda v: [float(x) for x in v.split(",") if x],
+        default=[5000.0, 1000.0],
+        help="background readings/s, one load phase each (default 5000,1000)",
+    )
+    parser.add_argument(
+        "--mqtt-rates",
+        type=lambda v: [float(x) for x in v.split(",") if x],
+        default=[5000.0],
+        help="background readings/s over MQTT, one phase each ('' for none)",
+    )
+    parser.add_argument(
+        "--mqtt-batches",
+        type=lambda v: [int(x) for x in v.split(",") if x],
+        default=[1, 25],
+        help="readings per MQTT message, one phase each (default 1,25)",
+    )
     parser.add_argument("--batch", type=int, default=25, help="readings per HTTP request")
     parser.add_argument("--load-processes", type=int, default=2)
     parser.add_argument("--load-threads", type=int, default=8)
     parser.add_argument("--load-seconds", type=float, default=None)
     parser.add_argument("--ramp", type=float, default=3.0, help="load seconds before sampling")
     parser.add_argument("--out", type=Path, default=OUT)
-    parser.add_argument("--keep", action="store_true",
-                        help="keep the SQLite file and the server/consumer logs in /tmp")
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the SQLite file and the server/consumer logs in /tmp",
+    )
     args = parser.parse_args()
     if args.samples is None:
         args.samples = 30 if args.quick else 120
@@ -958,22 +1141,22 @@ def main() -> int:
             "falls_per_phase": args.samples,
             "mean_gap_between_falls_s": args.gap,
             "fall": "one radar reading {fall, presence, posture, zone} from the demo bathroom "
-                    "radar, POST /api/v1/telemetry; the demo elder has 2 family members, a "
-                    "butler, an emergency contact and a team lead; policy homecare_fall",
+            "radar, POST /api/v1/telemetry; the demo elder has 2 family members, a "
+            "butler, an emergency contact and a team lead; policy homecare_fall",
             "between_falls": "resolve via POST /api/v1/alarms/{id}/resolve (butler), then a "
-                             "fall=false reading (the rule fires on the false→true edge)",
+            "fall=false reading (the rule fires on the false→true edge)",
             "simulated_devices": args.devices,
             "device_mix": "2,500 households × radar, sleep mat, door sensor, smart speaker",
             "background_target_readings_per_s": args.rates,
             "background_readings_per_request": args.batch,
             "background_seconds": args.load_seconds,
             "server": "uvicorn anxin.app:create_app --factory, 1 process (h11, asyncio), "
-                      "alerts worker on (0.5 s tick), subprocess on loopback",
+            "alerts worker on (0.5 s tick), subprocess on loopback",
             "timed": {
                 "committed": "per fall, the earlier of the two below: both stop only after the "
-                             "commit, so this is the tightest observed bound on send → committed",
+                "commit, so this is the tightest observed bound on send → committed",
                 "commit_visible": "send → all first-step notifications rows visible to a "
-                                  "separate database connection (polled every ~0.5 ms)",
+                "separate database connection (polled every ~0.5 ms)",
                 "http_round_trip": "send → 200 response received",
             },
         },
@@ -987,14 +1170,17 @@ def main() -> int:
     for run in runs:
         phases = [("idle", run["idle"])] + [
             (f"{p['transport']} {p['background']['target_readings_per_s']:g}/s", p)
-            for p in run["load"]]
+            for p in run["load"]
+        ]
         for name, phase in phases:
             cv = phase["committed"]
             extra = ""
             if "background" in phase:
                 extra = f"; background {phase['background']['achieved_readings_per_s']} readings/s"
-            print(f"{run['database']:>10} {name:>10}: p50 {cv['p50_ms']} ms, p90 {cv['p90_ms']}, "
-                  f"p99 {cv['p99_ms']}, max {cv['max_ms']} (n={cv['n']}){extra}")
+            print(
+                f"{run['database']:>10} {name:>10}: p50 {cv['p50_ms']} ms, p90 {cv['p90_ms']}, "
+                f"p99 {cv['p99_ms']}, max {cv['max_ms']} (n={cv['n']}){extra}"
+            )
     return 0
 
 

@@ -61,20 +61,30 @@ def pct(a: np.ndarray[Any, Any], q: float) -> float:
 
 def error_summary(errs: list[float]) -> dict[str, float]:
     a = np.abs(np.array(errs)) * 100
-    return {"n": int(a.size), "mean_abs_pct": float(a.mean()) if a.size else float("nan"),
-            "p50_abs_pct": pct(a, 50), "p95_abs_pct": pct(a, 95), "p99_abs_pct": pct(a, 99),
-            "p999_abs_pct": pct(a, 99.9), "max_abs_pct": float(a.max()) if a.size else 0.0,
-            "share_within_1pct": float((a <= 1.0).mean()) if a.size else float("nan")}
+    return {
+        "n": int(a.size),
+        "mean_abs_pct": float(a.mean()) if a.size else float("nan"),
+        "p50_abs_pct": pct(a, 50),
+        "p95_abs_pct": pct(a, 95),
+        "p99_abs_pct": pct(a, 99),
+        "p999_abs_pct": pct(a, 99.9),
+        "max_abs_pct": float(a.max()) if a.size else 0.0,
+        "share_within_1pct": float((a <= 1.0).mean()) if a.size else float("nan"),
+    }
 
 
-def baselines(sim: Simulation, cid: str, truth: list[TrueLift],
-              found: list[Lift | None]) -> dict[str, list[float]]:
+def baselines(
+    sim: Simulation, cid: str, truth: list[TrueLift], found: list[Lift | None]
+) -> dict[str, list[float]]:
     """Naive estimators on the same lifts: what a logger without our filters would record."""
     cs = sim.cranes[cid]
     order = np.argsort(cs.weights.t, kind="stable")
     t, kg, st = cs.weights.t[order], cs.weights.kg[order], cs.weights.stable[order]
-    out: dict[str, list[float]] = {"indicator_stable_median": [], "peak_hold": [],
-                                   "last_stable_before_set_down": []}
+    out: dict[str, list[float]] = {
+        "indicator_stable_median": [],
+        "peak_hold": [],
+        "last_stable_before_set_down": [],
+    }
     for tr, lift in zip(truth, found, strict=True):
         if lift is None or tr.duration_s <= 10:
             continue
@@ -83,9 +93,11 @@ def baselines(sim: Simulation, cid: str, truth: list[TrueLift],
         flag = st[lo:hi] & (net > 500)
         if flag.any():
             out["indicator_stable_median"].append(
-                (float(np.median(net[flag])) - tr.net_kg) / tr.net_kg)
+                (float(np.median(net[flag])) - tr.net_kg) / tr.net_kg
+            )
             out["last_stable_before_set_down"].append(
-                (float(net[flag][-1]) - tr.net_kg) / tr.net_kg)
+                (float(net[flag][-1]) - tr.net_kg) / tr.net_kg
+            )
         out["peak_hold"].append((float(net.max()) - tr.net_kg) / tr.net_kg)
     return out
 
@@ -140,12 +152,22 @@ def measure_lifts(n_lifts: int, seed: int, noise: NoiseModel | None) -> dict[str
         for k, v in baselines(sim, cid, truth, found).items():
             base.setdefault(k, []).extend(v)
     total = len(sim.truth)
-    res["detection"] = {"true_lifts": total, "missed": missed, "spurious": extra,
-                        "detector_stats": dict(stats_total)}
-    res["direction"] = {"correct": dir_ok, "total": total, "accuracy": dir_ok / total,
-                        "unknown": dir_unknown, "target": 0.999}
+    res["detection"] = {
+        "true_lifts": total,
+        "missed": missed,
+        "spurious": extra,
+        "detector_stats": dict(stats_total),
+    }
+    res["direction"] = {
+        "correct": dir_ok,
+        "total": total,
+        "accuracy": dir_ok / total,
+        "unknown": dir_unknown,
+        "target": 0.999,
+    }
     res["weight_lifts_over_10s"] = {
-        "lifts": long_total, "short_lifts_excluded": short_total,
+        "lifts": long_total,
+        "short_lifts_excluded": short_total,
         "flagged_no_stable_weight": flagged_long,
         "flagged_share": flagged_long / max(long_total, 1),
         "flagged_that_truly_never_settled": unsettled_flagged,
@@ -153,8 +175,10 @@ def measure_lifts(n_lifts: int, seed: int, noise: NoiseModel | None) -> dict[str
         "accepted": error_summary(weight_errs_long),
         "all_including_flagged_rough_estimate": error_summary(rough_errs_long),
         "share_accepted_and_within_1pct": (
-            sum(abs(e) <= 0.01 for e in weight_errs_long) / max(long_total, 1)),
-        "target": "within 1% for lifts over 10 s"}
+            sum(abs(e) <= 0.01 for e in weight_errs_long) / max(long_total, 1)
+        ),
+        "target": "within 1% for lifts over 10 s",
+    }
     res["flags"] = dict(flags)
     res["baselines_lifts_over_10s"] = {k: error_summary(v) for k, v in base.items()}
     res["throughput"] = {
@@ -193,9 +217,14 @@ def measure_streaming(n_lifts: int, seed: int) -> dict[str, Any]:
         stream_s += time.perf_counter() - t0
         events_total += len(events)
         equal &= got == batch
-    return {"lifts": len(sim.truth), "events": events_total, "seconds": round(stream_s, 2),
-            "readings_per_s": round(events_total / stream_s), "equals_batch": bool(equal),
-            "poll_every_events": 64}
+    return {
+        "lifts": len(sim.truth),
+        "events": events_total,
+        "seconds": round(stream_s, 2),
+        "readings_per_s": round(events_total / stream_s),
+        "equals_batch": bool(equal),
+        "poll_every_events": 64,
+    }
 
 
 def measure_day(seed: int) -> dict[str, Any]:
@@ -215,27 +244,47 @@ def measure_day(seed: int) -> dict[str, Any]:
             d = lift.direction.value
             tonnes["detected"][d] = tonnes["detected"].get(d, 0.0) + lift.net_kg / 1000
             if lift.t_pick < start + 5 * 3600:
-                night.append({"crane": cid, "picked_at": lift.picked_at.isoformat(),
-                              "from": lift.pick_zone, "to": lift.set_zone,
-                              "direction": lift.direction.value, "net_t": lift.net_kg / 1000})
-    return {"true_lifts": len(sim.truth), "detected_lifts": n_lifts,
-            "tonnes": {k: {d: round(v, 1) for d, v in c.items()} for k, c in tonnes.items()},
-            "night_lifts_detected": night,
-            "night_removals_in_truth": sum(t.kind == "night_removal" for t in sim.truth)}
+                night.append(
+                    {
+                        "crane": cid,
+                        "picked_at": lift.picked_at.isoformat(),
+                        "from": lift.pick_zone,
+                        "to": lift.set_zone,
+                        "direction": lift.direction.value,
+                        "net_t": lift.net_kg / 1000,
+                    }
+                )
+    return {
+        "true_lifts": len(sim.truth),
+        "detected_lifts": n_lifts,
+        "tonnes": {k: {d: round(v, 1) for d, v in c.items()} for k, c in tonnes.items()},
+        "night_lifts_detected": night,
+        "night_removals_in_truth": sum(t.kind == "night_removal" for t in sim.truth),
+    }
 
 
 def measure_valuation(n_clients: int, seed: int) -> dict[str, Any]:
     rng = random.Random(seed)
     commodities = ["rebar", "steel_coil", "rubber", "aluminium_ingot"]
     terms = PledgeTerms(Decimal("0.7500"), Decimal("0.8000"), Decimal("0.8500"))
-    marks = {"rebar": Decimal("3600.00"), "steel_coil": Decimal("4100.00"),
-             "rubber": Decimal("13500.00"), "aluminium_ingot": Decimal("19800.00")}
+    marks = {
+        "rebar": Decimal("3600.00"),
+        "steel_coil": Decimal("4100.00"),
+        "rubber": Decimal("13500.00"),
+        "aluminium_ingot": Decimal("19800.00"),
+    }
     pledges = []
     for i in range(n_clients):
         names = rng.sample(commodities, rng.randint(1, 3))
-        hs = tuple(Holding(c, Decimal(rng.randint(50_000, 20_000_000)) / 1000,
-                           Decimal(rng.choice([2000, 2500, 3000, 3500])) / 10_000,
-                           Decimal(rng.randint(0, 5_000_000)) / 1000) for c in names)
+        hs = tuple(
+            Holding(
+                c,
+                Decimal(rng.randint(50_000, 20_000_000)) / 1000,
+                Decimal(rng.choice([2000, 2500, 3000, 3500])) / 10_000,
+                Decimal(rng.randint(0, 5_000_000)) / 1000,
+            )
+            for c in names
+        )
         mv = sum(h.quantity_t * marks[h.commodity] for h in hs)
         ltv = Decimal(rng.randint(4000, 7400)) / 10_000
         pledges.append(Pledge(f"P{i:05d}", (mv * ltv).quantize(Decimal("0.01")), hs, terms))
@@ -250,18 +299,28 @@ def measure_valuation(n_clients: int, seed: int) -> dict[str, Any]:
         after = revalue_book(book, tick)
     book_s = (time.perf_counter() - t0) / reps
     t0 = time.perf_counter()
-    previous = {p.pledge_id: PledgeStatus(int(s))
-                for p, s in zip(pledges, before.status, strict=True)}
+    previous = {
+        p.pledge_id: PledgeStatus(int(s)) for p, s in zip(pledges, before.status, strict=True)
+    }
     vals, changes = revalue(pledges, tick, previous)
     dec_s = time.perf_counter() - t0
-    same = all(after.valuation(book, i).market_value == v.market_value
-               and after.valuation(book, i).status == v.status for i, v in enumerate(vals))
-    return {"clients": n_clients, "lines": int(book.line_qty_kg.shape[0]),
-            "price_tick": "all marks -8%", "book_build_s": round(build_s, 4),
-            "vectorised_revalue_s": round(book_s, 5), "decimal_revalue_s": round(dec_s, 3),
-            "speedup": round(dec_s / book_s, 1), "paths_agree": same,
-            "status_changes": len(changes),
-            "worse_after_tick": int((after.status > before.status).sum())}
+    same = all(
+        after.valuation(book, i).market_value == v.market_value
+        and after.valuation(book, i).status == v.status
+        for i, v in enumerate(vals)
+    )
+    return {
+        "clients": n_clients,
+        "lines": int(book.line_qty_kg.shape[0]),
+        "price_tick": "all marks -8%",
+        "book_build_s": round(build_s, 4),
+        "vectorised_revalue_s": round(book_s, 5),
+        "decimal_revalue_s": round(dec_s, 3),
+        "speedup": round(dec_s / book_s, 1),
+        "paths_agree": same,
+        "status_changes": len(changes),
+        "worse_after_tick": int((after.status > before.status).sum()),
+    }
 
 
 def main() -> None:
@@ -271,21 +330,28 @@ def main() -> None:
     args = ap.parse_args()
     started = time.perf_counter()
     result: dict[str, Any] = {
-        "machine": {"cores": os.cpu_count(), "note": "2 cores shared with other work",
-                    "python": platform.python_version(), "numpy": np.__version__,
-                    "platform": platform.platform(),
-                    "load_average_at_start": [round(x, 2) for x in os.getloadavg()]},
-        "workload": (f"{args.lifts} lifts by two cranes (C1 8 Hz scale / 2 Hz positioner, "
-                     "C2 5 Hz / 1 Hz), back to back, default NoiseModel; seed "
-                     f"{args.seed}"),
+        "machine": {
+            "cores": os.cpu_count(),
+            "note": "2 cores shared with other work",
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "platform": platform.platform(),
+            "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        },
+        "workload": (
+            f"{args.lifts} lifts by two cranes (C1 8 Hz scale / 2 Hz positioner, "
+            "C2 5 Hz / 1 Hz), back to back, default NoiseModel; seed "
+            f"{args.seed}"
+        ),
     }
     print(f"simulating and detecting {args.lifts} noisy lifts ...")
     result["noisy"] = measure_lifts(args.lifts, args.seed, None)
     print("streaming replay ...")
     result["streaming"] = measure_streaming(max(args.lifts // 5, 10), args.seed + 2)
     print("clean comparison run (no network faults) ...")
-    result["clean_comparison"] = measure_lifts(max(args.lifts // 5, 10), args.seed + 1,
-                                               NoiseModel.clean())
+    result["clean_comparison"] = measure_lifts(
+        max(args.lifts // 5, 10), args.seed + 1, NoiseModel.clean()
+    )
     print("one working day ...")
     result["day"] = measure_day(args.seed)
     print("pledge re-evaluation for 12,000 clients ...")
@@ -295,10 +361,20 @@ def main() -> None:
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(result, indent=2) + "\n")
     n = result["noisy"]
-    print(json.dumps({"direction": n["direction"], "weight": n["weight_lifts_over_10s"],
-                      "throughput": n["throughput"], "streaming": result["streaming"],
-                      "valuation": result["valuation"], "day": result["day"],
-                      "wall_s": result["wall_s"]}, indent=2))
+    print(
+        json.dumps(
+            {
+                "direction": n["direction"],
+                "weight": n["weight_lifts_over_10s"],
+                "throughput": n["throughput"],
+                "streaming": result["streaming"],
+                "valuation": result["valuation"],
+                "day": result["day"],
+                "wall_s": result["wall_s"],
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

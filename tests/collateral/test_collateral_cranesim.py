@@ -34,8 +34,11 @@ def test_truth_is_consistent_with_the_layout() -> None:
         assert drop is not None and drop.zone_id == t.set_zone
         assert 2000 <= t.net_kg <= 30000
         assert t.duration_s > 5
-    assert {t.direction for t in sim.truth} >= {Direction.INBOUND, Direction.OUTBOUND,
-                                                Direction.INTERNAL}
+    assert {t.direction for t in sim.truth} >= {
+        Direction.INBOUND,
+        Direction.OUTBOUND,
+        Direction.INTERNAL,
+    }
 
 
 def test_network_faults_are_present() -> None:

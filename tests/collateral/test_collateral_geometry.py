@@ -26,8 +26,9 @@ def test_l_shaped_polygon() -> None:
 
 
 def test_locate_with_tolerance_prefers_nearest() -> None:
-    lay = Layout.of([Zone.rect("A", ZoneKind.BAY, 0, 0, 10, 10),
-                     Zone.rect("G", ZoneKind.GATE, 12, 0, 20, 10)])
+    lay = Layout.of(
+        [Zone.rect("A", ZoneKind.BAY, 0, 0, 10, 10), Zone.rect("G", ZoneKind.GATE, 12, 0, 20, 10)]
+    )
     assert lay.locate(5, 5) is lay.zone("A")
     assert lay.locate(11, 5) is None
     found = lay.locate(11.2, 5, tolerance_m=1.0)
@@ -37,16 +38,20 @@ def test_locate_with_tolerance_prefers_nearest() -> None:
 
 def test_overlap_and_duplicates_refused() -> None:
     with pytest.raises(ValueError, match="overlap"):
-        Layout.of([Zone.rect("A", ZoneKind.BAY, 0, 0, 10, 10),
-                   Zone.rect("B", ZoneKind.BAY, 9, 0, 20, 10)])
+        Layout.of(
+            [Zone.rect("A", ZoneKind.BAY, 0, 0, 10, 10), Zone.rect("B", ZoneKind.BAY, 9, 0, 20, 10)]
+        )
     with pytest.raises(ValueError, match="overlap"):  # one inside the other
-        Layout.of([Zone.rect("A", ZoneKind.BAY, 0, 0, 10, 10),
-                   Zone.rect("B", ZoneKind.BAY, 2, 2, 3, 3)])
+        Layout.of(
+            [Zone.rect("A", ZoneKind.BAY, 0, 0, 10, 10), Zone.rect("B", ZoneKind.BAY, 2, 2, 3, 3)]
+        )
     with pytest.raises(ValueError, match="duplicate"):
-        Layout.of([Zone.rect("A", ZoneKind.BAY, 0, 0, 1, 1),
-                   Zone.rect("A", ZoneKind.BAY, 5, 5, 6, 6)])
-    Layout.of([Zone.rect("A", ZoneKind.BAY, 0, 0, 10, 10),
-               Zone.rect("B", ZoneKind.BAY, 10, 0, 20, 10)])  # a shared edge is fine
+        Layout.of(
+            [Zone.rect("A", ZoneKind.BAY, 0, 0, 1, 1), Zone.rect("A", ZoneKind.BAY, 5, 5, 6, 6)]
+        )
+    Layout.of(
+        [Zone.rect("A", ZoneKind.BAY, 0, 0, 10, 10), Zone.rect("B", ZoneKind.BAY, 10, 0, 20, 10)]
+    )  # a shared edge is fine
 
 
 def test_degenerate_zone_refused() -> None:
@@ -61,8 +66,10 @@ def test_layout_round_trips() -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.floats(-5, 205), st.floats(-5, 41)), min_size=1, max_size=30),
-       st.sampled_from([0.0, 0.5, 1.5]))
+@given(
+    st.lists(st.tuples(st.floats(-5, 205), st.floats(-5, 41)), min_size=1, max_size=30),
+    st.sampled_from([0.0, 0.5, 1.5]),
+)
 def test_locate_many_agrees_with_locate(points: list[tuple[float, float]], tol: float) -> None:
     lay = default_layout()
     xs = np.array([p[0] for p in points])
@@ -74,8 +81,12 @@ def test_locate_many_agrees_with_locate(points: list[tuple[float, float]], tol: 
 
 
 def test_locate_many_on_a_non_convex_zone() -> None:
-    lay = Layout.of([Zone("L", ZoneKind.BAY, ((0, 0), (10, 0), (10, 4), (4, 4), (4, 10), (0, 10))),
-                     Zone.rect("G", ZoneKind.GATE, 12, 0, 20, 10)])
+    lay = Layout.of(
+        [
+            Zone("L", ZoneKind.BAY, ((0, 0), (10, 0), (10, 4), (4, 4), (4, 10), (0, 10))),
+            Zone.rect("G", ZoneKind.GATE, 12, 0, 20, 10),
+        ]
+    )
     xs, ys = np.meshgrid(np.linspace(-1, 21, 45), np.linspace(-1, 11, 25))
     got = lay.locate_many(xs.ravel(), ys.ravel(), tolerance_m=0.5)
     for x, y, i in zip(xs.ravel().tolist(), ys.ravel().tolist(), got.tolist(), strict=True):

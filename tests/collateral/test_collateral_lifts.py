@@ -35,10 +35,19 @@ BAY_B05 = (110.0, 27.0)
 TRUCK_A = (193.0, 8.0)
 
 
-def lift_stream(t0: float, net: float, pick: tuple[float, float], drop: tuple[float, float],
-                *, hang_s: float = 6.0, carry_s: float = 30.0, settle_s: float = 5.0,
-                swinging: bool = False, hz: float = 8.0, seed: int = 0
-                ) -> tuple[list[WeightReading], list[PositionFix]]:
+def lift_stream(
+    t0: float,
+    net: float,
+    pick: tuple[float, float],
+    drop: tuple[float, float],
+    *,
+    hang_s: float = 6.0,
+    carry_s: float = 30.0,
+    settle_s: float = 5.0,
+    swinging: bool = False,
+    hz: float = 8.0,
+    seed: int = 0,
+) -> tuple[list[WeightReading], list[PositionFix]]:
     """Idle 20 s at the pick, lift, idle 20 s at the drop; weights at `hz`, fixes at 1 Hz."""
     rng = random.Random(seed)
     ws: list[WeightReading] = []
@@ -66,13 +75,13 @@ def lift_stream(t0: float, net: float, pick: tuple[float, float], drop: tuple[fl
     for i in range(int(t_end - t0)):
         t = t0 + i + 0.3
         u = min(max((t - t_carry) / carry_s, 0.0), 1.0)
-        fx.append(PositionFix(t, pick[0] + (drop[0] - pick[0]) * u,
-                              pick[1] + (drop[1] - pick[1]) * u))
+        fx.append(
+            PositionFix(t, pick[0] + (drop[0] - pick[0]) * u, pick[1] + (drop[1] - pick[1]) * u)
+        )
     return ws, fx
 
 
-def run_batch(ws: list[WeightReading], fx: list[PositionFix],
-              cfg: LiftConfig = CFG) -> list[Lift]:
+def run_batch(ws: list[WeightReading], fx: list[PositionFix], cfg: LiftConfig = CFG) -> list[Lift]:
     return detect_lifts("C1", LAYOUT, WeightSeries.of(ws), PositionSeries.of(fx), cfg).lifts
 
 
@@ -89,13 +98,17 @@ def test_inbound_lift_found_with_weight_and_places() -> None:
     assert lift.picked_at.tzinfo is not None
 
 
-@pytest.mark.parametrize(("pick", "drop", "direction"), [
-    (BAY_B05, TRUCK_A, Direction.OUTBOUND),
-    (BAY_A01, BAY_B05, Direction.INTERNAL),
-    (QUAY, TRUCK_A, Direction.CROSS_DOCK),
-])
-def test_direction_classified(pick: tuple[float, float], drop: tuple[float, float],
-                              direction: Direction) -> None:
+@pytest.mark.parametrize(
+    ("pick", "drop", "direction"),
+    [
+        (BAY_B05, TRUCK_A, Direction.OUTBOUND),
+        (BAY_A01, BAY_B05, Direction.INTERNAL),
+        (QUAY, TRUCK_A, Direction.CROSS_DOCK),
+    ],
+)
+def test_direction_classified(
+    pick: tuple[float, float], drop: tuple[float, float], direction: Direction
+) -> None:
     ws, fx = lift_stream(T0, 5_000.0, pick, drop)
     (lift,) = run_batch(ws, fx)
     assert lift.direction is direction
@@ -168,8 +181,7 @@ def test_tare_follows_zero_drift_but_not_slack_rope() -> None:
     ws, fx = lift_stream(T0, 6_000.0, QUAY, BAY_A01)
     drifted = [WeightReading(r.t, r.kg + 30, r.stable) for r in ws]
     # hook resting slack on the coil for 8 s before the pick: reads far under the tare
-    slack = [WeightReading(r.t, 600.0, True) if T0 + 10 <= r.t < T0 + 18 else r
-             for r in drifted]
+    slack = [WeightReading(r.t, 600.0, True) if T0 + 10 <= r.t < T0 + 18 else r for r in drifted]
     (lift,) = run_batch(slack, fx)
     assert lift.tare_kg == pytest.approx(TARE + 30, abs=10)
     assert lift.net_kg == pytest.approx(6_000.0, abs=20)
@@ -328,8 +340,9 @@ def test_noisy_simulated_lifts_match_truth(small_sim: object) -> None:
 
     assert isinstance(small_sim, Simulation)
     for cid, cs in small_sim.cranes.items():
-        det = detect_lifts(cid, small_sim.layout, cs.weights, cs.positions,
-                           small_sim.lift_config(cid))
+        det = detect_lifts(
+            cid, small_sim.layout, cs.weights, cs.positions, small_sim.lift_config(cid)
+        )
         truth = [t for t in small_sim.truth if t.crane_id == cid]
         assert len(det.lifts) == len(truth)
         assert det.stats.duplicates > 0  # the simulator did resend some
@@ -407,16 +420,32 @@ def test_config_is_validated_with_reasons() -> None:
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.floats(2_000, 30_000), st.floats(3.0, 8.0), st.floats(5.0, 90.0), st.integers(0, 99),
-       st.sampled_from([(QUAY, BAY_A01, Direction.INBOUND), (BAY_B05, TRUCK_A, Direction.OUTBOUND),
-                        (BAY_A01, BAY_B05, Direction.INTERNAL)]),
-       st.sampled_from([5.0, 8.0, 10.0]))
+@given(
+    st.floats(2_000, 30_000),
+    st.floats(3.0, 8.0),
+    st.floats(5.0, 90.0),
+    st.integers(0, 99),
+    st.sampled_from(
+        [
+            (QUAY, BAY_A01, Direction.INBOUND),
+            (BAY_B05, TRUCK_A, Direction.OUTBOUND),
+            (BAY_A01, BAY_B05, Direction.INTERNAL),
+        ]
+    ),
+    st.sampled_from([5.0, 8.0, 10.0]),
+)
 def test_any_settled_lift_is_weighed_within_half_a_percent(
-        net: float, hang: float, carry: float, seed: int,
-        route: tuple[tuple[float, float], tuple[float, float], Direction], hz: float) -> None:
+    net: float,
+    hang: float,
+    carry: float,
+    seed: int,
+    route: tuple[tuple[float, float], tuple[float, float], Direction],
+    hz: float,
+) -> None:
     pick, drop, direction = route
-    ws, fx = lift_stream(T0, net, pick, drop, hang_s=hang, carry_s=carry, settle_s=0.0,
-                         hz=hz, seed=seed)
+    ws, fx = lift_stream(
+        T0, net, pick, drop, hang_s=hang, carry_s=carry, settle_s=0.0, hz=hz, seed=seed
+    )
     (lift,) = run_batch(ws, fx)
     assert lift.weight_ok
     assert abs(lift.net_kg - net) <= 0.005 * net

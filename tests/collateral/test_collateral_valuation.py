@@ -30,8 +30,9 @@ REBAR = "rebar"
 
 def trader(qty: str = "12000.000", outstanding: str = "30000000.00") -> Pledge:
     # The report's steel trader: 30 million yuan against rebar, 30% haircut, 5,000 t minimum.
-    return Pledge("P-1", D(outstanding),
-                  (Holding(REBAR, D(qty), D("0.3000"), D("5000.000")),), TERMS)
+    return Pledge(
+        "P-1", D(outstanding), (Holding(REBAR, D(qty), D("0.3000"), D("5000.000")),), TERMS
+    )
 
 
 def test_worked_example() -> None:
@@ -46,10 +47,16 @@ def test_worked_example() -> None:
 
 def test_price_drop_walks_through_the_lines() -> None:
     p = trader()
-    statuses = [value_pledge(p, {REBAR: D(px)}).status for px in
-                ("3600.00", "3300.00", "3100.00", "2900.00")]
-    assert statuses == [PledgeStatus.OK, PledgeStatus.WARNING, PledgeStatus.MARGIN_CALL,
-                        PledgeStatus.LIQUIDATION]
+    statuses = [
+        value_pledge(p, {REBAR: D(px)}).status
+        for px in ("3600.00", "3300.00", "3100.00", "2900.00")
+    ]
+    assert statuses == [
+        PledgeStatus.OK,
+        PledgeStatus.WARNING,
+        PledgeStatus.MARGIN_CALL,
+        PledgeStatus.LIQUIDATION,
+    ]
 
 
 def test_reaching_a_line_exactly_crosses_it() -> None:
@@ -116,7 +123,8 @@ def test_revalue_reports_status_changes() -> None:
     prev = {v.pledge_id: v.status for v in vals}
     _, changes = revalue([a, b], {REBAR: D("3100.00")}, prev)
     assert [(c.pledge_id, c.after, c.worse) for c in changes] == [
-        ("P-1", PledgeStatus.MARGIN_CALL, True)]
+        ("P-1", PledgeStatus.MARGIN_CALL, True)
+    ]
 
 
 def test_bad_input_is_refused_clearly() -> None:
@@ -133,8 +141,9 @@ def test_bad_input_is_refused_clearly() -> None:
     with pytest.raises(ValuationError, match="Decimal"):
         Holding(REBAR, 1.5, D("0.1"))  # type: ignore[arg-type]
     with pytest.raises(ValuationError, match="one line per commodity"):
-        Pledge("P", D("1.00"), (Holding(REBAR, D("1"), D("0")), Holding(REBAR, D("2"), D("0"))),
-               TERMS)
+        Pledge(
+            "P", D("1.00"), (Holding(REBAR, D("1"), D("0")), Holding(REBAR, D("2"), D("0"))), TERMS
+        )
 
 
 # ---------------------------------------------------------------- hypothesis: the maths
@@ -174,14 +183,20 @@ def test_vectorised_book_equals_decimal_path(ps: list[Pledge], marks: dict[str, 
         exact = value_pledge(p, marks)
         fast = bv.valuation(book, i)
         assert (fast.market_value, fast.lending_value, fast.ltv, fast.status, fast.shortfall) == (
-            exact.market_value, exact.lending_value, exact.ltv, exact.status, exact.shortfall)
+            exact.market_value,
+            exact.lending_value,
+            exact.ltv,
+            exact.status,
+            exact.shortfall,
+        )
         assert bool(bv.below_minimum[i]) == bool(exact.below_minimum)
 
 
 @settings(max_examples=150, deadline=None)
 @given(pledges(), marks_st, st.sampled_from(COMMODITIES), st.integers(1, 10**6))
-def test_lower_price_never_improves_status(p: Pledge, marks: dict[str, D], c: str,
-                                           drop_fen: int) -> None:
+def test_lower_price_never_improves_status(
+    p: Pledge, marks: dict[str, D], c: str, drop_fen: int
+) -> None:
     lower = dict(marks)
     lower[c] = max(D(0), marks[c] - D(drop_fen) / 100)
     assert value_pledge(p, lower).status >= value_pledge(p, marks).status

@@ -107,9 +107,7 @@ def test_an_unanswered_fall_calls_the_emergency_contact_after_the_wait(live_serv
     assert [n for n in _outbox(api, alarm["id"]) if n["channel"] == "voice"] == []
 
     live_server.clock.advance(ESCALATION_WAIT_S + 1)
-    voice = _wait_for(
-        lambda: [n for n in _outbox(api, alarm["id"]) if n["channel"] == "voice"]
-    )
+    voice = _wait_for(lambda: [n for n in _outbox(api, alarm["id"]) if n["channel"] == "voice"])
     assert {n["recipient_role"] for n in voice} == {"emergency_contact"}
     assert voice[0]["address"] == "+86 138 0000 1003"
 

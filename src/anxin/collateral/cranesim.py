@@ -69,9 +69,18 @@ class NoiseModel:
     @classmethod
     def clean(cls) -> NoiseModel:
         """No network faults and an ideal indicator flag: the detector's best case."""
-        return cls(stable_flip_p=0.0, unsettled_p=0.0, weight_drop_p=0.0, weight_bursts_per_h=0.0,
-                   pos_outlier_p=0.0, pos_drop_p=0.0, pos_bursts_per_h=0.0, dup_p=0.0,
-                   late_p=0.0, latency_mean_s=0.0)
+        return cls(
+            stable_flip_p=0.0,
+            unsettled_p=0.0,
+            weight_drop_p=0.0,
+            weight_bursts_per_h=0.0,
+            pos_outlier_p=0.0,
+            pos_drop_p=0.0,
+            pos_bursts_per_h=0.0,
+            dup_p=0.0,
+            late_p=0.0,
+            latency_mean_s=0.0,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,9 +172,15 @@ def _load_kg(rng: np.random.Generator) -> float:
     return float(round(rng.uniform(2000.0, 5000.0)))
 
 
-def plan_day(rng: np.random.Generator, start: float, layout: Layout,
-             ship_tonnes: float = 1000.0, trucks: int = 14, internal: int = 24,
-             night_removals: int = 3) -> dict[str, list[Task]]:
+def plan_day(
+    rng: np.random.Generator,
+    start: float,
+    layout: Layout,
+    ship_tonnes: float = 1000.0,
+    trucks: int = 14,
+    internal: int = 24,
+    night_removals: int = 3,
+) -> dict[str, list[Task]]:
     """A working day from midnight `start`: a ship discharged over the day shift, trucks
     loaded, stock reshuffled, and at 02:30 an unauthorised removal onto a truck."""
     bays = [z.zone_id for z in layout.bays()]
@@ -194,14 +209,27 @@ def plan_day(rng: np.random.Generator, start: float, layout: Layout,
         t = start + 7 * h + float(rng.uniform(0, 14 * h))
         (c1 if i % 2 else c2).append(Task("internal", bays[a], bays[b], _load_kg(rng), t))
     for i in range(night_removals):
-        c2.append(Task("night_removal", str(rng.choice(bays[8:])), truck_gates[-1],
-                       _load_kg(rng), start + 2.5 * h + 240.0 * i, authorised=False))
+        c2.append(
+            Task(
+                "night_removal",
+                str(rng.choice(bays[8:])),
+                truck_gates[-1],
+                _load_kg(rng),
+                start + 2.5 * h + 240.0 * i,
+                authorised=False,
+            )
+        )
     return {"C1": sorted(c1, key=lambda k: k.earliest), "C2": sorted(c2, key=lambda k: k.earliest)}
 
 
-def plan_lifts(rng: np.random.Generator, start: float, layout: Layout, n_lifts: int,
-               crane_ids: tuple[str, ...] = ("C1", "C2"),
-               mean_idle_s: float = 20.0) -> dict[str, list[Task]]:
+def plan_lifts(
+    rng: np.random.Generator,
+    start: float,
+    layout: Layout,
+    n_lifts: int,
+    crane_ids: tuple[str, ...] = ("C1", "C2"),
+    mean_idle_s: float = 20.0,
+) -> dict[str, list[Task]]:
     """`n_lifts` back-to-back lifts (40% inbound, 40% outbound, 20% internal): the benchmark."""
     bays = [z.zone_id for z in layout.bays()]
     gates = [z.zone_id for z in layout.gates()]
@@ -216,16 +244,22 @@ def plan_lifts(rng: np.random.Generator, start: float, layout: Layout, n_lifts: 
             a, b = rng.choice(len(bays), size=2, replace=False)
             kind, src, dst = "internal", bays[a], bays[b]
         plans[crane_ids[i % len(crane_ids)]].append(
-            Task(kind, src, dst, _load_kg(rng), start + float(rng.exponential(mean_idle_s))))
+            Task(kind, src, dst, _load_kg(rng), start + float(rng.exponential(mean_idle_s)))
+        )
     return plans
 
 
 # --------------------------------------------------------------------------- simulation
 
 
-def simulate_day(seed: int, start: float, noise: NoiseModel | None = None,
-                 cranes: tuple[CraneSpec, ...] = DEFAULT_CRANES,
-                 layout: Layout | None = None, **plan_kw: float) -> Simulation:
+def simulate_day(
+    seed: int,
+    start: float,
+    noise: NoiseModel | None = None,
+    cranes: tuple[CraneSpec, ...] = DEFAULT_CRANES,
+    layout: Layout | None = None,
+    **plan_kw: float,
+) -> Simulation:
     """One realistic day (two cranes, ~1,000 t ship, trucks, moves, a night removal)."""
     lay = layout or default_layout()
     rng = np.random.default_rng(seed)
@@ -233,10 +267,14 @@ def simulate_day(seed: int, start: float, noise: NoiseModel | None = None,
     return simulate(rng, start, plans, noise, cranes, lay, end=start + 86400.0)
 
 
-def simulate_lifts(seed: int, n_lifts: int, start: float = 1_780_000_000.0,
-                   noise: NoiseModel | None = None,
-                   cranes: tuple[CraneSpec, ...] = DEFAULT_CRANES,
-                   layout: Layout | None = None) -> Simulation:
+def simulate_lifts(
+    seed: int,
+    n_lifts: int,
+    start: float = 1_780_000_000.0,
+    noise: NoiseModel | None = None,
+    cranes: tuple[CraneSpec, ...] = DEFAULT_CRANES,
+    layout: Layout | None = None,
+) -> Simulation:
     """`n_lifts` lifts worked back to back by the cranes, split evenly."""
     lay = layout or default_layout()
     rng = np.random.default_rng(seed)
@@ -244,9 +282,15 @@ def simulate_lifts(seed: int, n_lifts: int, start: float = 1_780_000_000.0,
     return simulate(rng, start, plans, noise, cranes, lay)
 
 
-def simulate(rng: np.random.Generator, start: float, plans: dict[str, list[Task]],
-             noise: NoiseModel | None = None, cranes: tuple[CraneSpec, ...] = DEFAULT_CRANES,
-             layout: Layout | None = None, end: float | None = None) -> Simulation:
+def simulate(
+    rng: np.random.Generator,
+    start: float,
+    plans: dict[str, list[Task]],
+    noise: NoiseModel | None = None,
+    cranes: tuple[CraneSpec, ...] = DEFAULT_CRANES,
+    layout: Layout | None = None,
+    end: float | None = None,
+) -> Simulation:
     lay = layout or default_layout()
     nm = noise or NoiseModel()
     truth: list[TrueLift] = []
@@ -293,14 +337,21 @@ def _spot(rng: np.random.Generator, zone: Zone, margin: float = 1.5) -> tuple[fl
         x = float(rng.uniform(x0 + margin, x1 - margin))
         y = float(rng.uniform(y0 + margin, y1 - margin))
         if zone.distance(x, y) == 0.0 and all(
-                zone.distance(x + dx, y + dy) == 0.0
-                for dx, dy in ((margin, 0), (-margin, 0), (0, margin), (0, -margin))):
+            zone.distance(x + dx, y + dy) == 0.0
+            for dx, dy in ((margin, 0), (-margin, 0), (0, margin), (0, -margin))
+        ):
             return x, y
     raise ValueError(f"zone {zone.zone_id} too small to place a load")
 
 
-def _schedule(rng: np.random.Generator, spec: CraneSpec, tasks: list[Task], layout: Layout,
-              start: float, nm: NoiseModel) -> list[_Cycle]:
+def _schedule(
+    rng: np.random.Generator,
+    spec: CraneSpec,
+    tasks: list[Task],
+    layout: Layout,
+    start: float,
+    nm: NoiseModel,
+) -> list[_Cycle]:
     pos = spec.home
     free = start
     out: list[_Cycle] = []
@@ -319,15 +370,45 @@ def _schedule(rng: np.random.Generator, spec: CraneSpec, tasks: list[Task], layo
         t8 = t7 + float(rng.uniform(3.0, 8.0))  # lower
         t9 = t8 + float(rng.uniform(1.0, 3.0))  # set down: T9
         t10 = t9 + float(rng.uniform(10.0, 30.0))  # slings off
-        theta0 = float(rng.uniform(0.06, nm.swing_theta_max) if unsettled
-                       else rng.uniform(0.01, nm.swing_theta_max))
+        theta0 = float(
+            rng.uniform(0.06, nm.swing_theta_max)
+            if unsettled
+            else rng.uniform(0.01, nm.swing_theta_max)
+        )
         tau = math.inf if unsettled else float(rng.uniform(2.0, 6.0))
-        bounce = (float(rng.uniform(0.02, 0.08)), float(rng.uniform(1.0, 2.0)),
-                  float(rng.uniform(0.5, 1.5)))
-        truth = TrueLift(spec.crane_id, task.kind, t3, t9, task.net_kg, pick, drop, src.zone_id,
-                         dst.zone_id, classify(src, dst), task.authorised, not unsettled)
-        out.append(_Cycle([t0, t1, t2, t3, t4, t5, t6, t7, t8, t9, t10], pos, pick, drop,
-                          task.net_kg, float(rng.uniform(0.2, 0.8)), theta0, tau, bounce, truth))
+        bounce = (
+            float(rng.uniform(0.02, 0.08)),
+            float(rng.uniform(1.0, 2.0)),
+            float(rng.uniform(0.5, 1.5)),
+        )
+        truth = TrueLift(
+            spec.crane_id,
+            task.kind,
+            t3,
+            t9,
+            task.net_kg,
+            pick,
+            drop,
+            src.zone_id,
+            dst.zone_id,
+            classify(src, dst),
+            task.authorised,
+            not unsettled,
+        )
+        out.append(
+            _Cycle(
+                [t0, t1, t2, t3, t4, t5, t6, t7, t8, t9, t10],
+                pos,
+                pick,
+                drop,
+                task.net_kg,
+                float(rng.uniform(0.2, 0.8)),
+                theta0,
+                tau,
+                bounce,
+                truth,
+            )
+        )
         pos, free = drop, t10
     return out
 
@@ -347,12 +428,19 @@ def _load_on_hook(c: _Cycle, t: FloatArray, tare: float, rope_m: float) -> Float
     hung = (t >= ph[3]) & (t < ph[9])
     th = t[hung]
     amp, freq, decay = c.bounce
-    dyn = 1.0 + np.where(th >= ph[4], amp * np.exp(-(th - ph[4]) / decay)
-                         * np.sin(2 * np.pi * freq * (th - ph[4])), 0.0)
+    dyn = 1.0 + np.where(
+        th >= ph[4],
+        amp * np.exp(-(th - ph[4]) / decay) * np.sin(2 * np.pi * freq * (th - ph[4])),
+        0.0,
+    )
     omega = math.sqrt(G / rope_m)
-    theta_amp = np.where(th < ph[5], 0.0,
-                         np.where(th < ph[6], c.theta0,
-                                  c.theta0 * np.exp(-np.maximum(th - ph[6], 0.0) / c.tau_swing)))
+    theta_amp = np.where(
+        th < ph[5],
+        0.0,
+        np.where(
+            th < ph[6], c.theta0, c.theta0 * np.exp(-np.maximum(th - ph[6], 0.0) / c.tau_swing)
+        ),
+    )
     theta = theta_amp * np.sin(omega * (th - ph[5]))
     dyn *= 3.0 * np.cos(theta) - 2.0 * np.cos(theta_amp)
     up = np.clip((th - ph[3]) / (ph[4] - ph[3]), 0.0, 1.0)
@@ -366,15 +454,27 @@ def _crane_xy(c: _Cycle, t: FloatArray) -> tuple[FloatArray, FloatArray]:
     ph = c.t
     u_empty = _ease((t - ph[1]) / max(ph[2] - ph[1], 1e-9))
     u_load = _ease((t - ph[5]) / max(ph[6] - ph[5], 1e-9))
-    x = np.where(t < ph[5], c.p0[0] + (c.pick[0] - c.p0[0]) * u_empty,
-                 c.pick[0] + (c.drop[0] - c.pick[0]) * u_load)
-    y = np.where(t < ph[5], c.p0[1] + (c.pick[1] - c.p0[1]) * u_empty,
-                 c.pick[1] + (c.drop[1] - c.pick[1]) * u_load)
+    x = np.where(
+        t < ph[5],
+        c.p0[0] + (c.pick[0] - c.p0[0]) * u_empty,
+        c.pick[0] + (c.drop[0] - c.pick[0]) * u_load,
+    )
+    y = np.where(
+        t < ph[5],
+        c.p0[1] + (c.pick[1] - c.p0[1]) * u_empty,
+        c.pick[1] + (c.drop[1] - c.pick[1]) * u_load,
+    )
     return x, y
 
 
-def _render(rng: np.random.Generator, spec: CraneSpec, cycles: list[_Cycle], start: float,
-            stop: float, nm: NoiseModel) -> CraneStreams:
+def _render(
+    rng: np.random.Generator,
+    spec: CraneSpec,
+    cycles: list[_Cycle],
+    start: float,
+    stop: float,
+    nm: NoiseModel,
+) -> CraneStreams:
     # -- hook scale
     n = max(int((stop - start) * spec.scale_hz), 1)
     wt = start + np.arange(n) / spec.scale_hz + rng.uniform(0.0, 0.004, n)
@@ -394,7 +494,7 @@ def _render(rng: np.random.Generator, spec: CraneSpec, cycles: list[_Cycle], sta
     stable = np.zeros(n, dtype=bool)
     if n >= k:
         win = np.lib.stride_tricks.sliding_window_view(kg, k)
-        stable[k - 1:] = (win.max(axis=1) - win.min(axis=1)) <= nm.stable_band_kg
+        stable[k - 1 :] = (win.max(axis=1) - win.min(axis=1)) <= nm.stable_band_kg
     stable ^= rng.random(n) < nm.stable_flip_p
     keep = _survivors(rng, wt, nm.weight_drop_p, nm.weight_bursts_per_h, nm.weight_burst_s)
     w_t, w_kg, w_st = wt[keep], kg[keep], stable[keep]
@@ -424,8 +524,13 @@ def _render(rng: np.random.Generator, spec: CraneSpec, cycles: list[_Cycle], sta
     return CraneStreams(spec, weights, positions, w_arr, p_arr)
 
 
-def _survivors(rng: np.random.Generator, t: FloatArray, drop_p: float, bursts_per_h: float,
-               burst_s: tuple[float, float]) -> npt.NDArray[np.bool_]:
+def _survivors(
+    rng: np.random.Generator,
+    t: FloatArray,
+    drop_p: float,
+    bursts_per_h: float,
+    burst_s: tuple[float, float],
+) -> npt.NDArray[np.bool_]:
     keep: npt.NDArray[np.bool_] = rng.random((t.shape[0],)) >= drop_p
     if t.shape[0] and bursts_per_h > 0:
         span_h = (t[-1] - t[0]) / 3600.0
@@ -435,8 +540,9 @@ def _survivors(rng: np.random.Generator, t: FloatArray, drop_p: float, bursts_pe
     return keep
 
 
-def _deliver(rng: np.random.Generator, t: FloatArray,
-             nm: NoiseModel) -> tuple[npt.NDArray[np.int64], FloatArray]:
+def _deliver(
+    rng: np.random.Generator, t: FloatArray, nm: NoiseModel
+) -> tuple[npt.NDArray[np.int64], FloatArray]:
     """Indices in arrival order (with duplicates) and their arrival times."""
     n = t.shape[0]
     dup = np.flatnonzero(rng.random(n) < nm.dup_p)

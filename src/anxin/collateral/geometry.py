@@ -69,13 +69,19 @@ class Zone:
         return min(_seg_dist(x, y, a, b) for a, b in _edges(self.polygon))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"zone_id": self.zone_id, "kind": self.kind.value,
-                "polygon": [list(p) for p in self.polygon]}
+        return {
+            "zone_id": self.zone_id,
+            "kind": self.kind.value,
+            "polygon": [list(p) for p in self.polygon],
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Zone:
-        return cls(str(data["zone_id"]), ZoneKind(data["kind"]),
-                   tuple((float(p[0]), float(p[1])) for p in data["polygon"]))
+        return cls(
+            str(data["zone_id"]),
+            ZoneKind(data["kind"]),
+            tuple((float(p[0]), float(p[1])) for p in data["polygon"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -121,8 +127,12 @@ class Layout:
         best_d = math.inf
         for z in self.zones:
             x0, y0, x1, y1 = z.bounds
-            if (x < x0 - tolerance_m or x > x1 + tolerance_m
-                    or y < y0 - tolerance_m or y > y1 + tolerance_m):
+            if (
+                x < x0 - tolerance_m
+                or x > x1 + tolerance_m
+                or y < y0 - tolerance_m
+                or y > y1 + tolerance_m
+            ):
                 continue
             d = z.distance(x, y)
             if d == 0.0:
@@ -131,8 +141,12 @@ class Layout:
                 best, best_d = z, d
         return best
 
-    def locate_many(self, xs: Sequence[float] | FloatArray, ys: Sequence[float] | FloatArray,
-                    tolerance_m: float = 0.0) -> IntArray:
+    def locate_many(
+        self,
+        xs: Sequence[float] | FloatArray,
+        ys: Sequence[float] | FloatArray,
+        tolerance_m: float = 0.0,
+    ) -> IntArray:
         """Vectorised `locate`: index into `zones` per point, -1 where no zone is near."""
         px = np.asarray(xs, dtype=np.float64)
         py = np.asarray(ys, dtype=np.float64)
@@ -212,7 +226,7 @@ def _overlapping_pairs(zones: tuple[Zone, ...]) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for i, a in enumerate(zones):
         ax0, ay0, ax1, ay1 = a.bounds
-        for b in zones[i + 1:]:
+        for b in zones[i + 1 :]:
             bx0, by0, bx1, by1 = b.bounds
             if ax1 <= bx0 or bx1 <= ax0 or ay1 <= by0 or by1 <= ay0:
                 continue
@@ -244,8 +258,11 @@ def _polygons_overlap(p: tuple[Point, ...], q: tuple[Point, ...]) -> bool:
 
 
 def _cross_section(poly: tuple[Point, ...], x: float) -> list[tuple[float, float]]:
-    ys = sorted(ay + (x - ax) * (by - ay) / (bx - ax)
-                for (ax, ay), (bx, by) in _edges(poly) if (ax > x) != (bx > x))
+    ys = sorted(
+        ay + (x - ax) * (by - ay) / (bx - ax)
+        for (ax, ay), (bx, by) in _edges(poly)
+        if (ax > x) != (bx > x)
+    )
     return list(zip(ys[0::2], ys[1::2], strict=False))
 
 

@@ -97,13 +97,17 @@ class WeightSeries:
     @classmethod
     def of(cls, readings: Iterable[WeightReading]) -> WeightSeries:
         rs = list(readings)
-        return cls(np.array([r.t for r in rs], dtype=np.float64),
-                   np.array([r.kg for r in rs], dtype=np.float64),
-                   np.array([r.stable for r in rs], dtype=bool))
+        return cls(
+            np.array([r.t for r in rs], dtype=np.float64),
+            np.array([r.kg for r in rs], dtype=np.float64),
+            np.array([r.stable for r in rs], dtype=bool),
+        )
 
     def readings(self) -> list[WeightReading]:
-        return [WeightReading(t, k, s) for t, k, s in
-                zip(self.t.tolist(), self.kg.tolist(), self.stable.tolist(), strict=True)]
+        return [
+            WeightReading(t, k, s)
+            for t, k, s in zip(self.t.tolist(), self.kg.tolist(), self.stable.tolist(), strict=True)
+        ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,13 +124,17 @@ class PositionSeries:
     @classmethod
     def of(cls, fixes: Iterable[PositionFix]) -> PositionSeries:
         fs = list(fixes)
-        return cls(np.array([f.t for f in fs], dtype=np.float64),
-                   np.array([f.x for f in fs], dtype=np.float64),
-                   np.array([f.y for f in fs], dtype=np.float64))
+        return cls(
+            np.array([f.t for f in fs], dtype=np.float64),
+            np.array([f.x for f in fs], dtype=np.float64),
+            np.array([f.y for f in fs], dtype=np.float64),
+        )
 
     def fixes(self) -> list[PositionFix]:
-        return [PositionFix(t, x, y) for t, x, y in
-                zip(self.t.tolist(), self.x.tolist(), self.y.tolist(), strict=True)]
+        return [
+            PositionFix(t, x, y)
+            for t, x, y in zip(self.t.tolist(), self.x.tolist(), self.y.tolist(), strict=True)
+        ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,9 +173,18 @@ class LiftConfig:
             out.append("need 0 < off_kg < on_kg (hysteresis)")
         positive = ("merge_gap_s", "stable_window_s", "pos_max_age_s", "resolution_kg")
         out += [f"{n} must be positive" for n in positive if not getattr(self, n) > 0]
-        non_negative = ("tare_band_kg", "min_lift_s", "edge_s", "stable_tol_frac",
-                        "stable_tol_kg", "pos_before_s", "pos_after_s", "zone_tolerance_m",
-                        "lateness_s", "hook_tare_kg")
+        non_negative = (
+            "tare_band_kg",
+            "min_lift_s",
+            "edge_s",
+            "stable_tol_frac",
+            "stable_tol_kg",
+            "pos_before_s",
+            "pos_after_s",
+            "zone_tolerance_m",
+            "lateness_s",
+            "hook_tare_kg",
+        )
         out += [f"{n} must not be negative" for n in non_negative if getattr(self, n) < 0]
         if self.min_stable < 1 or self.min_loaded_readings < 1:
             out.append("min_stable and min_loaded_readings must be at least 1")
@@ -225,7 +242,8 @@ class Lift:
     def quantity_kg(self, resolution_kg: Decimal = Decimal(10)) -> Decimal:
         """Net weight as an exact quantity, rounded half-even to the scale division."""
         steps = (Decimal(repr(self.net_kg)) / resolution_kg).quantize(
-            Decimal(1), rounding=ROUND_HALF_EVEN)
+            Decimal(1), rounding=ROUND_HALF_EVEN
+        )
         return steps * resolution_kg
 
     def to_dict(self) -> dict[str, Any]:
@@ -242,12 +260,21 @@ class Lift:
             return (float(v[0]), float(v[1])) if v else None
 
         return cls(
-            lift_id=str(d["lift_id"]), crane_id=str(d["crane_id"]), t_pick=float(d["t_pick"]),
-            t_set=float(d["t_set"]), net_kg=float(d["net_kg"]), tare_kg=float(d["tare_kg"]),
-            n_stable=int(d["n_stable"]), spread_kg=float(d["spread_kg"]),
-            pick_xy=xy(d["pick_xy"]), set_xy=xy(d["set_xy"]), pick_zone=d["pick_zone"],
-            set_zone=d["set_zone"], direction=Direction(d["direction"]),
-            flags=tuple(LiftFlag(f) for f in d["flags"]))
+            lift_id=str(d["lift_id"]),
+            crane_id=str(d["crane_id"]),
+            t_pick=float(d["t_pick"]),
+            t_set=float(d["t_set"]),
+            net_kg=float(d["net_kg"]),
+            tare_kg=float(d["tare_kg"]),
+            n_stable=int(d["n_stable"]),
+            spread_kg=float(d["spread_kg"]),
+            pick_xy=xy(d["pick_xy"]),
+            set_xy=xy(d["set_xy"]),
+            pick_zone=d["pick_zone"],
+            set_zone=d["set_zone"],
+            direction=Direction(d["direction"]),
+            flags=tuple(LiftFlag(f) for f in d["flags"]),
+        )
 
 
 @dataclass
@@ -305,9 +332,14 @@ class _Run:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> _Run:
-        return cls([float(v) for v in d["t"]], [float(v) for v in d["kg"]],
-                   [bool(v) for v in d["stable"]], float(d["tare"]), float(d["max_gap"]),
-                   [str(f) for f in d["flags"]])
+        return cls(
+            [float(v) for v in d["t"]],
+            [float(v) for v in d["kg"]],
+            [bool(v) for v in d["stable"]],
+            float(d["tare"]),
+            float(d["max_gap"]),
+            [str(f) for f in d["flags"]],
+        )
 
 
 _TARE_WINDOW = 64
@@ -414,11 +446,17 @@ class _Scanner:
         closed.append(run)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"tare": self.tare, "tare_seen": self.tare_seen, "tare_buf": list(self.tare_buf),
-                "tare_new": self.tare_new,
-                "run": self.run.to_dict() if self.run else None,
-                "dips": [list(d) for d in self.dips], "last_above": _num_out(self.last_above),
-                "last_t": _num_out(self.last_t), "knocks": self.knocks}
+        return {
+            "tare": self.tare,
+            "tare_seen": self.tare_seen,
+            "tare_buf": list(self.tare_buf),
+            "tare_new": self.tare_new,
+            "run": self.run.to_dict() if self.run else None,
+            "dips": [list(d) for d in self.dips],
+            "last_above": _num_out(self.last_above),
+            "last_t": _num_out(self.last_t),
+            "knocks": self.knocks,
+        }
 
     @classmethod
     def from_dict(cls, cfg: LiftConfig, d: dict[str, Any]) -> _Scanner:
@@ -459,8 +497,9 @@ def _net_weight(run: _Run, cfg: LiftConfig) -> tuple[float, int, float, list[Lif
         win = np.lib.stride_tricks.sliding_window_view(net, k)
         tw = np.lib.stride_tricks.sliding_window_view(t, k)
         ok = ((win.max(axis=1) - win.min(axis=1)) <= tol) & (
-            (tw[:, -1] - tw[:, 0]) <= 1.5 * cfg.stable_window_s + dt)
-        agree[k // 2: n - k // 2] = ok
+            (tw[:, -1] - tw[:, 0]) <= 1.5 * cfg.stable_window_s + dt
+        )
+        agree[k // 2 : n - k // 2] = ok
     accepted = st & core & agree
     flags: list[LiftFlag] = []
     if int(accepted.sum()) < cfg.min_stable:
@@ -483,8 +522,9 @@ class _Fixes:
     y: FloatArray
 
 
-def _place(fixes: _Fixes, t0: float, before: float, after: float,
-           max_age: float) -> tuple[tuple[float, float] | None, bool]:
+def _place(
+    fixes: _Fixes, t0: float, before: float, after: float, max_age: float
+) -> tuple[tuple[float, float] | None, bool]:
     """Median fix in [t0-before, t0+after], when the crane stands still hooking on or off.
 
     If the positioner was silent there, the nearest fix in time on either side (within
@@ -510,10 +550,10 @@ def _finish(run: _Run, crane_id: str, layout: Layout, fixes: _Fixes, cfg: LiftCo
     net, n_stable, spread, flags = _net_weight(run, cfg)
     flags = [LiftFlag(f) for f in run.flags] + flags
     t_pick, t_set = run.t[0], run.t[-1]
-    pick_xy, pick_stale = _place(fixes, t_pick, cfg.pos_before_s, cfg.pos_after_s,
-                                 cfg.pos_max_age_s)
-    set_xy, set_stale = _place(fixes, t_set, cfg.pos_after_s, cfg.pos_before_s,
-                               cfg.pos_max_age_s)
+    pick_xy, pick_stale = _place(
+        fixes, t_pick, cfg.pos_before_s, cfg.pos_after_s, cfg.pos_max_age_s
+    )
+    set_xy, set_stale = _place(fixes, t_set, cfg.pos_after_s, cfg.pos_before_s, cfg.pos_max_age_s)
     pick_zone = set_zone = None
     if pick_xy is None:
         flags.append(LiftFlag.NO_PICK_POSITION)
@@ -532,19 +572,33 @@ def _finish(run: _Run, crane_id: str, layout: Layout, fixes: _Fixes, cfg: LiftCo
         if set_zone is None:
             flags.append(LiftFlag.SET_OUTSIDE_ZONES)
     return Lift(
-        lift_id=lift_id_for(crane_id, t_pick), crane_id=crane_id, t_pick=t_pick, t_set=t_set,
-        net_kg=round(net, 1), tare_kg=round(run.tare, 1), n_stable=n_stable,
-        spread_kg=round(spread, 1), pick_xy=pick_xy, set_xy=set_xy,
+        lift_id=lift_id_for(crane_id, t_pick),
+        crane_id=crane_id,
+        t_pick=t_pick,
+        t_set=t_set,
+        net_kg=round(net, 1),
+        tare_kg=round(run.tare, 1),
+        n_stable=n_stable,
+        spread_kg=round(spread, 1),
+        pick_xy=pick_xy,
+        set_xy=set_xy,
         pick_zone=pick_zone.zone_id if pick_zone else None,
         set_zone=set_zone.zone_id if set_zone else None,
-        direction=classify(pick_zone, set_zone), flags=tuple(dict.fromkeys(flags)))
+        direction=classify(pick_zone, set_zone),
+        flags=tuple(dict.fromkeys(flags)),
+    )
 
 
 # --------------------------------------------------------------------------- batch
 
 
-def detect_lifts(crane_id: str, layout: Layout, weights: WeightSeries,
-                 positions: PositionSeries, config: LiftConfig | None = None) -> Detection:
+def detect_lifts(
+    crane_id: str,
+    layout: Layout,
+    weights: WeightSeries,
+    positions: PositionSeries,
+    config: LiftConfig | None = None,
+) -> Detection:
     """All lifts in a crane's two streams, given as arrays in any order.
 
     Duplicate timestamps keep their first arrival; non-finite values are dropped and counted.
@@ -565,8 +619,9 @@ def detect_lifts(crane_id: str, layout: Layout, weights: WeightSeries,
     return Detection(lifts, stats)
 
 
-def _dedup_sorted(cols: tuple[FloatArray, FloatArray], flag: BoolArray,
-                  stats: DetectorStats) -> tuple[FloatArray, FloatArray, BoolArray]:
+def _dedup_sorted(
+    cols: tuple[FloatArray, FloatArray], flag: BoolArray, stats: DetectorStats
+) -> tuple[FloatArray, FloatArray, BoolArray]:
     t, kg = cols
     finite = np.isfinite(t) & np.isfinite(kg)
     stats.invalid += int((~finite).sum())
@@ -577,8 +632,9 @@ def _dedup_sorted(cols: tuple[FloatArray, FloatArray], flag: BoolArray,
     return t[first], kg[first], flag[first]
 
 
-def _dedup_sorted_fixes(p: PositionSeries,
-                        stats: DetectorStats) -> tuple[FloatArray, tuple[FloatArray, FloatArray]]:
+def _dedup_sorted_fixes(
+    p: PositionSeries, stats: DetectorStats
+) -> tuple[FloatArray, tuple[FloatArray, FloatArray]]:
     finite = np.isfinite(p.t) & np.isfinite(p.x) & np.isfinite(p.y)
     stats.fixes_invalid += int((~finite).sum())
     t, x, y = p.t[finite], p.x[finite], p.y[finite]
@@ -691,8 +747,9 @@ class LiftDetector:
         scanner = _Scanner.from_dict(self.config, self._scanner.to_dict())
         pending = sorted(self._heap)
         runs = [_Run.from_dict(r.to_dict()) for r in self._runs]
-        runs += scanner.scan([p[1] for p in pending], [p[2] for p in pending],
-                             [p[3] for p in pending])
+        runs += scanner.scan(
+            [p[1] for p in pending], [p[2] for p in pending], [p[3] for p in pending]
+        )
         if scanner.run is not None:
             scanner.run.flags.append(LiftFlag.IN_PROGRESS.value)
             runs.append(scanner.run)
@@ -743,8 +800,11 @@ class LiftDetector:
         lateness = round(cfg.lateness_s * 1000)
         self._done_keys = {k for k in self._done_keys if k > self._consumed_ms - 2 * lateness}
         # Keep every fix a future lift could still ask for: back to the oldest open pick.
-        oldest = min([frontier] + [_ms(r.t[0]) for r in self._runs]
-                     + ([_ms(self._scanner.run.t[0])] if self._scanner.run else []))
+        oldest = min(
+            [frontier]
+            + [_ms(r.t[0]) for r in self._runs]
+            + ([_ms(self._scanner.run.t[0])] if self._scanner.run else [])
+        )
         keep_from = oldest - round((cfg.pos_max_age_s + cfg.pos_before_s) * 1000) - lateness
         cut = _bisect(self._fix_ms, keep_from)
         if cut:
@@ -758,11 +818,16 @@ class LiftDetector:
     def state_dict(self) -> dict[str, Any]:
         """JSON-serialisable state; restore with `from_state` after a restart."""
         return {
-            "version": STATE_VERSION, "crane_id": self.crane_id, "config": self.config.to_dict(),
-            "stats": self.stats.to_dict(), "scanner": self._scanner.to_dict(),
+            "version": STATE_VERSION,
+            "crane_id": self.crane_id,
+            "config": self.config.to_dict(),
+            "stats": self.stats.to_dict(),
+            "scanner": self._scanner.to_dict(),
             "heap": [list(h) for h in sorted(self._heap)],
-            "done_keys": sorted(self._done_keys), "consumed_ms": self._consumed_ms,
-            "max_ms": self._max_ms, "fixes": [[k, *self._fix_xy[k]] for k in self._fix_ms],
+            "done_keys": sorted(self._done_keys),
+            "consumed_ms": self._consumed_ms,
+            "max_ms": self._max_ms,
+            "fixes": [[k, *self._fix_xy[k]] for k in self._fix_ms],
             "fixes_final_ms": self._fixes_final_ms,
             "runs": [r.to_dict() for r in self._runs],
         }
@@ -781,8 +846,7 @@ class LiftDetector:
         det._consumed_ms = int(state["consumed_ms"])
         det._max_ms = int(state["max_ms"])
         det._fix_ms = [int(f[0]) for f in state["fixes"]]
-        det._fix_xy = {int(f[0]): (float(f[1]), float(f[2]), float(f[3]))
-                       for f in state["fixes"]}
+        det._fix_xy = {int(f[0]): (float(f[1]), float(f[2]), float(f[3])) for f in state["fixes"]}
         det._fixes_final_ms = int(state["fixes_final_ms"])
         det._runs = [_Run.from_dict(r) for r in state["runs"]]
         return det

@@ -121,8 +121,12 @@ class Pledge:
         raise ValuationError(f"pledge {self.pledge_id} holds no {commodity}")
 
     def with_quantity(self, commodity: str, quantity_t: Decimal) -> Pledge:
-        hs = tuple(Holding(h.commodity, quantity_t, h.haircut, h.min_quantity_t)
-                   if h.commodity == commodity else h for h in self.holdings)
+        hs = tuple(
+            Holding(h.commodity, quantity_t, h.haircut, h.min_quantity_t)
+            if h.commodity == commodity
+            else h
+            for h in self.holdings
+        )
         return Pledge(self.pledge_id, self.outstanding, hs, self.terms)
 
 
@@ -201,32 +205,49 @@ def value_pledge(pledge: Pledge, marks: Mapping[str, Decimal]) -> Valuation:
     for h in pledge.holdings:
         price = marks[h.commodity]
         mv = line_market_value(h.quantity_t, price)
-        lines.append(LineValue(h.commodity, h.quantity_t, price, mv,
-                               line_lending_value(mv, h.haircut),
-                               h.quantity_t < h.min_quantity_t))
+        lines.append(
+            LineValue(
+                h.commodity,
+                h.quantity_t,
+                price,
+                mv,
+                line_lending_value(mv, h.haircut),
+                h.quantity_t < h.min_quantity_t,
+            )
+        )
     mv_total = sum((ln.market_value for ln in lines), Decimal("0.00"))
     lv_total = sum((ln.lending_value for ln in lines), Decimal("0.00"))
     ltv = None
     if mv_total:
         ltv = (pledge.outstanding / mv_total).quantize(RATE_STEP, rounding=ROUNDING)
     return Valuation(
-        pledge_id=pledge.pledge_id, outstanding=pledge.outstanding, market_value=mv_total,
-        lending_value=lv_total, ltv=ltv,
+        pledge_id=pledge.pledge_id,
+        outstanding=pledge.outstanding,
+        market_value=mv_total,
+        lending_value=lv_total,
+        ltv=ltv,
         status=status_for(pledge.outstanding, mv_total, pledge.terms),
-        shortfall=max(Decimal("0.00"), pledge.outstanding - lv_total), lines=tuple(lines))
+        shortfall=max(Decimal("0.00"), pledge.outstanding - lv_total),
+        lines=tuple(lines),
+    )
 
 
-def revalue(pledges: Iterable[Pledge], marks: Mapping[str, Decimal],
-            previous: Mapping[str, PledgeStatus] | None = None
-            ) -> tuple[list[Valuation], list[StatusChange]]:
+def revalue(
+    pledges: Iterable[Pledge],
+    marks: Mapping[str, Decimal],
+    previous: Mapping[str, PledgeStatus] | None = None,
+) -> tuple[list[Valuation], list[StatusChange]]:
     """Re-evaluate every pledge at new marks; report the pledges whose status changed
     (a pledge never seen before counts as a change)."""
     ps = list(pledges)
     _check_marks(ps, marks)
     prev = previous or {}
     vals = [value_pledge(p, marks) for p in ps]
-    changes = [StatusChange(v.pledge_id, prev.get(v.pledge_id), v.status) for v in vals
-               if prev.get(v.pledge_id) != v.status]
+    changes = [
+        StatusChange(v.pledge_id, prev.get(v.pledge_id), v.status)
+        for v in vals
+        if prev.get(v.pledge_id) != v.status
+    ]
     return vals, changes
 
 
@@ -285,8 +306,9 @@ def releasable_quantity(pledge: Pledge, commodity: str, marks: Mapping[str, Deci
     return (Decimal(lo) / 1000).quantize(QTY_STEP)
 
 
-def check_release(pledge: Pledge, commodity: str, quantity_t: Decimal,
-                  marks: Mapping[str, Decimal]) -> ReleaseCheck:
+def check_release(
+    pledge: Pledge, commodity: str, quantity_t: Decimal, marks: Mapping[str, Decimal]
+) -> ReleaseCheck:
     """May `quantity_t` of `commodity` leave? Reasons say why not."""
     _check_places(quantity_t, QTY_STEP, "release quantity")
     if quantity_t <= 0:
@@ -299,12 +321,14 @@ def check_release(pledge: Pledge, commodity: str, quantity_t: Decimal,
     else:
         left = h.quantity_t - quantity_t
     if left < h.min_quantity_t:
-        reasons.append(f"{commodity} would fall to {left} t, under the minimum "
-                       f"{h.min_quantity_t} t")
+        reasons.append(
+            f"{commodity} would fall to {left} t, under the minimum {h.min_quantity_t} t"
+        )
     after = value_pledge(pledge.with_quantity(commodity, left), marks)
     if after.outstanding > after.lending_value:
-        reasons.append(f"outstanding {after.outstanding} would exceed lending value "
-                       f"{after.lending_value}")
+        reasons.append(
+            f"outstanding {after.outstanding} would exceed lending value {after.lending_value}"
+        )
     return ReleaseCheck(not reasons, tuple(reasons), after)
 
 
@@ -348,14 +372,20 @@ class PledgeBook:
             return np.fromiter(v, dtype=np.int64)
 
         return cls(
-            pledge_ids=tuple(p.pledge_id for p in pledges), commodities=tuple(commodities),
+            pledge_ids=tuple(p.pledge_id for p in pledges),
+            commodities=tuple(commodities),
             outstanding_fen=arr(int(p.outstanding * 100) for p in pledges),
             warning_bp=arr(int(p.terms.warning_ltv * BP) for p in pledges),
             margin_call_bp=arr(int(p.terms.margin_call_ltv * BP) for p in pledges),
-            liquidation_bp=arr(int(p.terms.liquidation_ltv * BP) if p.terms.liquidation_ltv
-                               else 0 for p in pledges),
-            line_pledge=arr(lp), line_commodity=arr(lc), line_qty_kg=arr(lq),
-            line_haircut_bp=arr(lh), line_min_kg=arr(lm))
+            liquidation_bp=arr(
+                int(p.terms.liquidation_ltv * BP) if p.terms.liquidation_ltv else 0 for p in pledges
+            ),
+            line_pledge=arr(lp),
+            line_commodity=arr(lc),
+            line_qty_kg=arr(lq),
+            line_haircut_bp=arr(lh),
+            line_min_kg=arr(lm),
+        )
 
     def prices_fen(self, marks: Mapping[str, Decimal]) -> I64:
         missing = [c for c in self.commodities if c not in marks]
@@ -381,12 +411,14 @@ class BookValuation:
         """One pledge's figures as Decimals (without line detail)."""
         ltv = None if self.ltv_bp[i] < 0 else Decimal(int(self.ltv_bp[i])) / BP
         return Valuation(
-            pledge_id=book.pledge_ids[i], outstanding=_fen(int(book.outstanding_fen[i])),
+            pledge_id=book.pledge_ids[i],
+            outstanding=_fen(int(book.outstanding_fen[i])),
             market_value=_fen(int(self.market_value_fen[i])),
             lending_value=_fen(int(self.lending_value_fen[i])),
             ltv=ltv.quantize(RATE_STEP) if ltv is not None else None,
             status=PledgeStatus(int(self.status[i])),
-            shortfall=_fen(int(self.shortfall_fen[i])))
+            shortfall=_fen(int(self.shortfall_fen[i])),
+        )
 
 
 def revalue_book(book: PledgeBook, marks: Mapping[str, Decimal]) -> BookValuation:
