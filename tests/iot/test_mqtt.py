@@ -130,7 +130,7 @@ def test_shapes_auth_duplicates_and_bad_messages(brokers, broker, db, demo_devic
             {
                 "token": mat_token,
                 "readings": [
-                    {"message_id": f"b-{i}", "ts": 1764381000 + i, "values": {"heart_rate": 60}}
+                    {"message_id": f"b-{i}", "ts": 1795916400 + i, "values": {"heart_rate": 60}}
                     for i in range(5)
                 ],
             },
@@ -140,7 +140,7 @@ def test_shapes_auth_duplicates_and_bad_messages(brokers, broker, db, demo_devic
             mat,
             {
                 "token": mat_token,
-                "senml": [{"bn": f"urn:dev:{mat}:", "bt": 1764381100, "n": "movement", "v": 3}],
+                "senml": [{"bn": f"urn:dev:{mat}:", "bt": 1795916500, "n": "movement", "v": 3}],
             },
         )
         # Bad traffic: malformed JSON, the radar's token on the mat's topic, no token, an

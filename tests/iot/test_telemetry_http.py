@@ -57,7 +57,7 @@ def test_batch_and_wrapped_batch(client, demo_devices, db):
     batch = [
         {
             "message_id": f"b-{i}",
-            "ts": 1764381000 + i,
+            "ts": 1795916400 + i,
             "values": {"presence": True, "motion": i % 2 == 0},
         }
         for i in range(5)

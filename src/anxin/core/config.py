@@ -59,6 +59,13 @@ class Settings(BaseSettings):
     ingest_unit_readings: int | None = Field(default=None, ge=1, le=1_000_000)
     ingest_queue_size: int = Field(default=20_000, ge=1)
     ingest_device_cache_s: float = Field(default=30.0, ge=0)
+    # Parsing limits (docs/telemetry.md, "Limits"): JSON depth, and how old or how far ahead
+    # a reading may be stamped (a device type's profile may allow older readings).
+    telemetry_max_depth: int = Field(default=32, ge=2, le=512)
+    telemetry_max_age_s: int = Field(default=7 * 86400, ge=60)
+    telemetry_max_future_s: int = Field(default=300, ge=0, le=86400)
+    # Payload bound of the MQTT and NATS consumers; unset: ANXIN_MAX_PAYLOAD_BYTES.
+    ingest_max_payload_bytes: int | None = Field(default=None, ge=256)
     telemetry_partition: Literal["day", "month"] = "day"
     telemetry_partitions_ahead: int = Field(default=7, ge=1, le=366)
     metrics_token: SecretStr | None = None

@@ -42,6 +42,8 @@ class Profile:
     # A device silent for longer than this is offline (a silent fall radar is itself a risk).
     offline_after_s: int
     metrics: dict[str, Metric] = field(default_factory=dict)
+    # How far back a reading may be stamped; None: ANXIN_TELEMETRY_MAX_AGE_S (7 days).
+    max_age_s: int | None = None
 
 
 def _n(unit: str | None, lo: float, hi: float) -> Metric:
@@ -49,6 +51,8 @@ def _n(unit: str | None, lo: float, hi: float) -> Metric:
 
 
 _BOOL = Metric("bool")
+# Field devices buffer readings through days without a link and upload them when it is back.
+FIELD_BUFFER_S = 30 * 86400
 COMMON: dict[str, Metric] = {
     "battery_pct": _n("%", 0, 100),
     "rssi_dbm": _n("dBm", -150, 0),
@@ -130,6 +134,7 @@ PROFILES: tuple[Profile, ...] = (
             "wind_speed_ms": _n("m/s", 0, 100),
             "pressure_hpa": _n("hPa", 800, 1100),
         },
+        max_age_s=FIELD_BUFFER_S,
     ),
     Profile(
         "soil_probe",
@@ -143,6 +148,7 @@ PROFILES: tuple[Profile, ...] = (
             "ec_ds_m": _n("dS/m", 0, 50),
             "ph": _n("pH", 0, 14),
         },
+        max_age_s=FIELD_BUFFER_S,
     ),
 )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol, cast
 
 from sqlalchemy import Table, and_, bindparam, case, insert, or_, select, update
@@ -13,11 +13,20 @@ from sqlalchemy import text as sql
 from sqlalchemy.orm import Session
 
 from anxin.core.access import visible_owner_ids
+from anxin.core.config import Settings
 from anxin.core.db import upsert_insert
 from anxin.core.errors import InvalidInput, NotFound, PermissionDenied, Unauthenticated
 from anxin.core.events import Event, EventBus
 from anxin.core.security import Principal, Role, hash_device_token, new_device_token
-from anxin.iot.ingest import ParsedReading, Rejection, Value, parse_payload
+from anxin.iot.ingest import (
+    DEFAULT_LIMITS,
+    Limits,
+    ParsedReading,
+    Rejection,
+    Value,
+    limits_for,
+    parse_payload,
+)
 from anxin.iot.models import (
     Device,
     DeviceType,
@@ -32,6 +41,15 @@ from anxin.iot.schemas import DeviceCreate
 # Roles that manage devices for their organisation.
 DEVICE_ADMINS = frozenset({Role.ADMIN, Role.BUTLER, Role.WAREHOUSE_OPERATOR, Role.FARMER})
 TELEMETRY_SUBJECT = "iot.telemetry.{device_type}"
+
+
+def limits_from(settings: Settings) -> Limits:
+    """The parsing limits the operator configured (see `iot.ingest.Limits`)."""
+    return Limits(
+        max_depth=settings.telemetry_max_depth,
+        max_age=timedelta(seconds=settings.telemetry_max_age_s),
+        max_future=timedelta(seconds=settings.telemetry_max_future_s),
+    )
 
 
 def sync_device_types(*, session: Session) -> int:
@@ -166,11 +184,17 @@ def ingest(
     now: datetime,
     bus: EventBus | None,
     max_items: int = 5000,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> IngestOutcome:
     """Decode, validate and store one payload from one device (the transport-free entry point)."""
-    metrics = metrics_of(PROFILES_BY_CODE[device.device_type])
+    profile = PROFILES_BY_CODE[device.device_type]
     parsed, rejections = parse_payload(
-        body, content_type=content_type, metrics=metrics, now=now, max_items=max_items
+        body,
+        content_type=content_type,
+        metrics=metrics_of(profile),
+        now=now,
+        max_items=max_items,
+        limits=limits_for(profile, limits),
     )
     return store_readings(
         session=session, device=device, parsed=parsed, rejections=rejections, now=now, bus=bus
