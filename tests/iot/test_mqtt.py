@@ -303,3 +303,35 @@ def test_cli_help_lists_the_commands():
     assert all(name in ingest.output for name in ("mqtt", "nats", "events"))
     iot = runner.invoke(app, ["iot", "--help"])
     assert "partitions" in iot.output and "retention" in iot.output
+
+
+@pytest.mark.parametrize("broker", ["mosquitto", "nats"])
+def test_poison_messages_do_not_stop_the_consumer(brokers, broker, db, demo_devices, clock):
+    """Nested brackets, invalid UTF-8, a 1 MB blob and a message a rule raises on, each
+    followed by a good message: the consumer lives, the good ones land, the bad are kept."""
+    from tests.iot.test_dead_letters import letters, poison_and_good, poisoned_bus, stored_ids
+
+    server = brokers[broker]
+    radar, token = demo_devices["mmwave_radar"]
+    bus, _ = poisoned_bus()
+    ingestor = BatchIngestor(db=db, clock=clock, bus=bus, transport="mqtt")
+    consumer = MqttConsumer(
+        url=f"mqtt://127.0.0.1:{server.ports['mqtt']}",
+        ingestor=ingestor,
+        group=GROUPS[broker],
+        batch_wait_s=0.02,
+    )
+    with Running(consumer):
+        client = publisher(server.ports["mqtt"])
+        for message in poison_and_good(radar, token):
+            publish(client, radar, message.body)
+        wait_until(lambda: consumer.stats.messages >= 8, message=lambda: consumer.stats)
+        client.loop_stop()
+        client.disconnect()
+    assert stored_ids(db, radar) == {"good-0", "good-1", "good-2", "good-3"}
+    assert sorted(r.reason_code for r in letters(db)) == [
+        "handler_failed",
+        "malformed",
+        "malformed",
+        "too_deep",
+    ]

@@ -183,3 +183,102 @@ def test_mqtt_devices_into_the_stream_and_a_worker(db, demo_devices, clock):
             stop.set()
             thread.join(10)
         assert worker.stats.accepted == 5 and worker.stats.messages == 5
+
+
+def test_poison_messages_do_not_stop_a_nats_worker(nats_url, db, demo_devices, clock):
+    """The same four poison cases published into ANXIN_TELEMETRY: the worker acks them into
+    the dead letters and stores the good message after each."""
+    from anxin.iot.nats_ingest import NatsWorker, ensure_stream, publish_json
+    from tests.iot.test_dead_letters import letters, poison_and_good, poisoned_bus, stored_ids
+
+    radar, token = demo_devices["mmwave_radar"]
+
+    async def publish_all() -> None:
+        nc = await nats.connect(nats_url)
+        js = nc.jetstream()
+        await ensure_stream(js)
+        for n, message in enumerate(poison_and_good(radar, token)):
+            await publish_json(js, radar, message.body, f"poison-{n}")
+        await nc.close()
+
+    run_in_thread(publish_all)
+    bus, _ = poisoned_bus()
+    ingestor = BatchIngestor(db=db, clock=clock, bus=bus, transport="nats")
+    worker = NatsWorker(url=nats_url, ingestor=ingestor, durable="poison-test", batch_size=50)
+    stop = threading.Event()
+    thread = threading.Thread(target=lambda: asyncio.run(worker.run(stop)), daemon=True)
+    thread.start()
+    try:
+        wait_until(lambda: worker.stats.messages >= 8)
+    finally:
+        stop.set()
+        thread.join(10)
+    assert stored_ids(db, radar) == {"good-0", "good-1", "good-2", "good-3"}
+    assert sorted(r.reason_code for r in letters(db)) == [
+        "handler_failed",
+        "malformed",
+        "malformed",
+        "too_deep",
+    ]
+
+
+def test_event_workers_dead_letter_what_they_cannot_handle(nats_url, db, clock):
+    """`anxin ingest events`: an undecodable message and an event whose handler raises are
+    kept and acknowledged; the event after them is handled; the fixed handler replays."""
+    from anxin.iot.dead_letters import event_sink
+    from anxin.iot.models import DeadLetter
+    from anxin.iot.replay import replay
+
+    bus = JetStreamBus(nats_url, db)
+    bus.dead_letters = event_sink(db, clock)
+    seen: list[int] = []
+    broken = {"yes": True}
+
+    def handler(_session, event):
+        if event.payload["n"] == 1 and broken["yes"]:
+            raise KeyError("a field the handler assumed")
+        seen.append(event.payload["n"])
+
+    bus.subscribe("iot.poison.*", handler)
+
+    async def publish_garbage() -> None:
+        nc = await nats.connect(nats_url)
+        js = nc.jetstream()
+        from anxin.core.nats_bus import ensure_events_stream
+
+        await ensure_events_stream(js)
+        await js.publish("anxin.events.iot.poison.x", b"[" * 5000)
+        await nc.close()
+
+    run_in_thread(publish_garbage)
+    for n in (1, 2):
+        with db.session_scope() as session:
+            bus.publish(session, Event("iot.poison.x", {"n": n}, START))
+    stop = threading.Event()
+    consumer = threading.Thread(
+        target=lambda: asyncio.run(bus.run_consumer(stop, durable="poison-events")), daemon=True
+    )
+    consumer.start()
+    try:
+        wait_until(lambda: 2 in seen)
+        with db.session_scope() as session:
+            wait_until(lambda: session.scalar(select(func.count()).select_from(DeadLetter)) == 2)
+    finally:
+        stop.set()
+        consumer.join(10)
+        bus.stop()
+    with db.session_scope() as session:
+        rows = list(session.scalars(select(DeadLetter).order_by(DeadLetter.id)))
+        codes = [(r.transport, r.reason_code) for r in rows]
+        failed = next(r.id for r in rows if r.reason_code == "handler_failed")
+    assert sorted(codes) == [("events", "handler_failed"), ("events", "malformed")]
+    broken["yes"] = False
+    outcome = replay(
+        db=db,
+        clock=clock,
+        bus=bus,
+        settings=make_settings(db.url),
+        dead_letter_id=failed,
+        organisation_id=None,
+    )
+    assert outcome.replayed and seen == [2, 1]

@@ -210,9 +210,7 @@ def test_senml_names_must_be_text():
 
 
 def _post(client, token: str, body: bytes, headers: dict[str, str] | None = None):
-    return client.post(
-        "/api/v1/telemetry", content=body, headers=headers or device_headers(token)
-    )
+    return client.post("/api/v1/telemetry", content=body, headers=headers or device_headers(token))
 
 
 def test_json_nested_1000_deep_over_http_is_422(client, demo_devices):
@@ -240,3 +238,23 @@ def test_lone_surrogate_over_http_rejects_the_item_and_keeps_the_rest(client, de
             "reason": "message_id: contains a lone surrogate (U+D800) at position 0",
         }
     ]
+
+
+@pytest.mark.parametrize(
+    "content_type", [None, "text/plain", "multipart/form-data; boundary=x", "application/xml"]
+)
+def test_telemetry_needs_a_json_content_type(client, demo_devices, content_type):
+    _, token = demo_devices["sleep_mat"]
+    headers = {"Authorization": f"Bearer {token}"}
+    if content_type:
+        headers["Content-Type"] = content_type
+    body = json.dumps({"message_id": "m", "values": {"heart_rate": 60}}).encode()
+    response = _post(client, token, body, headers)
+    assert response.status_code == 415
+    error = response.json()
+    assert error["error"] == "unsupported_media_type"
+    assert error["fields"][0]["field"] == "content-type"
+    assert "application/json, application/senml+json" in error["message"]
+    # Both accepted types, parameters allowed.
+    headers["Content-Type"] = "Application/JSON; charset=utf-8"
+    assert _post(client, token, body, headers).status_code == 200

@@ -86,6 +86,10 @@ def test_a_batch_commits_in_units_of_the_bound(db, demo_devices, clock):
     assert len(commits) == 2  # 2 + 2 readings fit in 4; the third device starts a new unit
 
 
+class Killed(BaseException):
+    """The process dies (SIGKILL, power loss): nothing in it gets to handle that."""
+
+
 def test_a_unit_that_fails_leaves_the_batch_to_redelivery_which_stores_once(
     db, demo_devices, clock, monkeypatch
 ):
@@ -96,12 +100,12 @@ def test_a_unit_that_fails_leaves_the_batch_to_redelivery_which_stores_once(
     def fail_second_unit(**kwargs):
         calls["n"] += 1
         if calls["n"] == 2:
-            raise RuntimeError("the consumer dies mid-batch")
+            raise Killed("the consumer dies mid-batch")
         return real(**kwargs)
 
     monkeypatch.setattr(pipeline, "store_batch", fail_second_unit)
     messages = _messages(demo_devices, clock, "f")
-    with pytest.raises(RuntimeError):
+    with pytest.raises(Killed):
         ingestor.process(messages)  # nothing is acknowledged: the broker will redeliver
     assert _stored(db) == 2  # the first unit committed
 

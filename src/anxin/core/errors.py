@@ -71,3 +71,10 @@ class RateLimited(AnxinError):
 
     status_code = 429
     code = "rate_limited"
+
+
+class UnsupportedMediaType(AnxinError):
+    """A request body in a format the endpoint does not read (its Content-Type)."""
+
+    status_code = 415
+    code = "unsupported_media_type"

@@ -9,6 +9,9 @@ publishes them again and JetStream drops the copy (within the stream's duplicate
 `subscribe(pattern, handler)` registers a handler; `run_consumer` (``anxin ingest events``)
 pulls from a durable consumer and runs each event's handlers in their own unit of work,
 acknowledging after commit. Handlers must therefore be idempotent per event id (redelivery).
+An event that cannot be decoded, or whose handler raises, is handed to `dead_letters` (the
+iot domain's store, set by `anxin ingest events`) and acknowledged, so it never holds up the
+events behind it; a database error is retried by redelivery, and dead-lettered on the last.
 """
 
 from __future__ import annotations
@@ -17,12 +20,13 @@ import asyncio
 import json
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
 from prometheus_client import Counter
 from sqlalchemy import delete, insert, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from anxin.core.db import Database
@@ -39,6 +43,25 @@ EVENTS_HANDLED = Counter(
 )
 STREAM = "ANXIN_EVENTS"
 PREFIX = "anxin.events."
+MAX_DELIVER = 10
+# Where an event goes that cannot be handled: (reason code, reason, raw message body).
+DeadLetterSink = Callable[[str, str, bytes], None]
+
+
+def decode_event(data: bytes) -> Event:
+    """An event as the relay publishes it; ValueError for anything else."""
+    try:
+        doc = json.loads(data)
+        if not isinstance(doc, dict) or not isinstance(doc.get("payload"), dict):
+            raise ValueError("not an event object")
+        return Event(
+            subject=str(doc["subject"]),
+            payload=doc["payload"],
+            occurred_at=datetime.fromisoformat(doc["at"]),
+            id=str(doc["id"]),
+        )
+    except (KeyError, TypeError, RecursionError, UnicodeDecodeError) as exc:
+        raise ValueError(f"not an event: {type(exc).__name__}: {exc}") from exc
 
 
 def servers(url: str) -> list[str]:
@@ -56,6 +79,7 @@ class JetStreamBus:
         self._relay: threading.Thread | None = None
         self._lock = threading.Lock()
         self.relayed = 0
+        self.dead_letters: DeadLetterSink | None = None
 
     # -- EventBus ------------------------------------------------------------------------
     def publish(self, session: Session, event: Event) -> None:
@@ -174,6 +198,46 @@ class JetStreamBus:
                     handler(session, event)
         return len(matching)
 
+    async def _consume(self, msg: Any) -> bool:
+        """Handle one delivered event; True if its handlers ran and committed."""
+        try:
+            event = decode_event(msg.data)
+        except ValueError as exc:
+            await self._dead_letter(msg, "malformed", str(exc))
+            return False
+        try:
+            await asyncio.to_thread(self.handle, event)
+        except OperationalError as exc:  # transient: redeliver, and give up on the last try
+            log.warning("event handler hit a database error", extra={"event": event.id})
+            EVENTS_HANDLED.labels("failed").inc()
+            if _deliveries(msg) >= MAX_DELIVER:
+                await self._dead_letter(msg, "handler_failed", f"{type(exc).__name__}: {exc}")
+            else:
+                await msg.nak(delay=1.0)
+            return False
+        except Exception as exc:  # a bug in a handler: redelivery would fail the same way
+            log.exception("event handler failed", extra={"event": event.id})
+            EVENTS_HANDLED.labels("failed").inc()
+            await self._dead_letter(msg, "handler_failed", f"{type(exc).__name__}: {exc}")
+            return False
+        await msg.ack()
+        EVENTS_HANDLED.labels("ok").inc()
+        return True
+
+    async def _dead_letter(self, msg: Any, code: str, reason: str) -> None:
+        """Keep the message where an admin can see and replay it, then acknowledge it."""
+        EVENTS_HANDLED.labels("dead_letter").inc()
+        if self.dead_letters is not None:
+            try:
+                await asyncio.to_thread(self.dead_letters, code, reason[:500], bytes(msg.data))
+            except Exception:  # the store is unusable: leave the event to be redelivered
+                log.exception("dead letter not written; event left for redelivery")
+                await msg.nak(delay=1.0)
+                return
+        else:
+            log.error("event dropped (no dead-letter store)", extra={"reason": reason[:500]})
+        await msg.ack()
+
     async def run_consumer(
         self, stop: threading.Event, *, durable: str = "anxin-events", batch: int = 100
     ) -> int:
@@ -190,7 +254,9 @@ class JetStreamBus:
                 PREFIX + ">",
                 durable=durable,
                 stream=STREAM,
-                config=ConsumerConfig(ack_policy=AckPolicy.EXPLICIT, ack_wait=30, max_deliver=10),
+                config=ConsumerConfig(
+                    ack_policy=AckPolicy.EXPLICIT, ack_wait=30, max_deliver=MAX_DELIVER
+                ),
             )
             while not stop.is_set():
                 try:
@@ -198,26 +264,18 @@ class JetStreamBus:
                 except (TimeoutError, NatsTimeoutError):
                     continue
                 for msg in msgs:
-                    doc = json.loads(msg.data)
-                    event = Event(
-                        subject=doc["subject"],
-                        payload=doc["payload"],
-                        occurred_at=datetime.fromisoformat(doc["at"]),
-                        id=doc["id"],
-                    )
-                    try:
-                        await asyncio.to_thread(self.handle, event)
-                    except Exception:
-                        log.exception("event handler failed", extra={"event": event.id})
-                        EVENTS_HANDLED.labels("failed").inc()
-                        await msg.nak(delay=1.0)
-                        continue
-                    await msg.ack()
-                    EVENTS_HANDLED.labels("ok").inc()
-                    handled += 1
+                    if await self._consume(msg):
+                        handled += 1
         finally:
             await nc.close()
         return handled
+
+
+def _deliveries(msg: Any) -> int:
+    try:
+        return int(msg.metadata.num_delivered)
+    except Exception:  # not a JetStream message
+        return 1
 
 
 async def ensure_events_stream(js: Any, *, replicas: int = 1) -> None:

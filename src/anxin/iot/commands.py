@@ -7,6 +7,7 @@ import json
 import logging
 import signal
 import threading
+from dataclasses import asdict
 from typing import Annotated, Any
 
 import typer
@@ -15,7 +16,9 @@ from anxin.core.config import Settings, get_settings
 from anxin.core.logs import json_logging
 
 ingest_app = typer.Typer(help="Telemetry ingestion consumers (MQTT, NATS JetStream).")
-iot_app = typer.Typer(help="Telemetry storage maintenance: partitions and retention.")
+iot_app = typer.Typer(help="Telemetry storage maintenance: partitions, retention, dead letters.")
+dead_letters_app = typer.Typer(help="Messages no transport could process: list and replay.")
+iot_app.add_typer(dead_letters_app, name="dead-letters")
 
 log = logging.getLogger("anxin.ingest")
 
@@ -37,6 +40,7 @@ def _ingestor(settings: Settings, transport: str, *, publish: bool = True) -> An
     from anxin.iot.limits import RateLimiter
     from anxin.iot.pipeline import BatchIngestor, DeviceCache
     from anxin.iot.retention import ensure_partitions
+    from anxin.iot.service import limits_from
 
     # A consumer is a bulk writer: on SQLite its units wait while an API request waits.
     sqlite_gate.bulk_writer_process()
@@ -54,11 +58,12 @@ def _ingestor(settings: Settings, transport: str, *, publish: bool = True) -> An
         clock=context.clock,
         bus=context.bus if publish else None,
         transport=transport,
-        max_payload_bytes=settings.max_payload_bytes,
+        max_payload_bytes=settings.ingest_max_payload_bytes or settings.max_payload_bytes,
         max_items=settings.max_batch_items,
         limiter=RateLimiter(rate=settings.telemetry_rate_per_s, burst=settings.telemetry_burst),
         cache=DeviceCache(context.db, ttl_s=settings.ingest_device_cache_s),
         unit_readings=settings.ingest_unit_readings,
+        limits=limits_from(settings),
     )
     heap.settle()  # before the first unit: a full GC pass inside one holds up the API
     return ingestor
@@ -157,13 +162,16 @@ def ingest_events(
     """Run domain-event handlers from JetStream (ANXIN_BUS_URL=nats://...) until stopped."""
     from anxin.app import create_app
     from anxin.core.nats_bus import JetStreamBus
+    from anxin.iot.dead_letters import event_sink
 
     settings = get_settings()
     json_logging(settings.log_level)
-    bus = create_app(settings).state.context.bus
+    context = create_app(settings).state.context
+    bus = context.bus
     if not isinstance(bus, JetStreamBus):
         typer.echo("error: ANXIN_BUS_URL must be nats://... for event consumers", err=True)
         raise typer.Exit(2)
+    bus.dead_letters = event_sink(context.db, context.clock)
     handled = asyncio.run(bus.run_consumer(_stop_on_signals(), durable=durable))
     log.info("event consumer stopped", extra={"handled": handled})
 
@@ -214,3 +222,61 @@ def retention(
             )
         )
     db.dispose()
+
+
+@dead_letters_app.command("list")
+def dead_letters_list(
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="Rows per page.")] = 50,
+    before: Annotated[
+        int | None, typer.Option(min=1, help="Page: rows older than this id (next_before).")
+    ] = None,
+    pending: Annotated[bool, typer.Option(help="Only those not replayed yet.")] = False,
+) -> None:
+    """Every organisation's dead letters, newest first, one JSON object a line."""
+    from anxin.core.db import Database
+    from anxin.iot import dead_letters
+    from anxin.iot.views import dead_letter_read
+
+    db = Database.from_settings(get_settings())
+    with db.session_scope() as session:
+        rows, next_before = dead_letters.list_dead_letters(
+            session=session, organisation_id=None, limit=limit, before=before, pending_only=pending
+        )
+        for row in rows:
+            doc = dead_letter_read(row).model_dump(mode="json")
+            doc["organisation_id"] = row.organisation_id
+            typer.echo(json.dumps(doc, ensure_ascii=False))
+    if next_before is not None:
+        typer.echo(json.dumps({"next_before": next_before}))
+    db.dispose()
+
+
+@dead_letters_app.command("replay")
+def dead_letters_replay(
+    dead_letter_id: Annotated[int, typer.Argument(min=1, max=2**63 - 1, help="Its id.")],
+) -> None:
+    """Run a dead letter through its transport's pipeline again; exit 2 if it fails again."""
+    from anxin.app import create_app
+    from anxin.core.errors import AnxinError
+    from anxin.iot.replay import replay
+
+    settings = get_settings()
+    context = create_app(settings).state.context
+    try:
+        outcome = replay(
+            db=context.db,
+            clock=context.clock,
+            bus=context.bus,
+            settings=settings,
+            dead_letter_id=dead_letter_id,
+            organisation_id=None,
+        )
+    except AnxinError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(2) from exc
+    finally:
+        context.db.dispose()
+    if not outcome.replayed:
+        typer.echo(f"error: replay of {dead_letter_id} failed: {outcome.note}", err=True)
+        raise typer.Exit(2)
+    typer.echo(json.dumps(asdict(outcome)))

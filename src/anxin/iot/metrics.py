@@ -59,6 +59,14 @@ PENDING = Gauge(
 RETRIES = Counter(
     "anxin_ingest_retries", "Batches retried after a transient database error.", ["transport"]
 )
+DEAD_LETTERS = Counter(
+    "anxin_dead_letters",
+    "Messages that could not be processed, acknowledged into the dead-letter store.",
+    ["transport", "reason"],
+)
+DEAD_LETTERS_REPLAYED = Counter(
+    "anxin_dead_letters_replayed", "Dead letters replayed successfully.", ["transport"]
+)
 ALARMS_RAISED = Counter(
     "anxin_alarms_raised",
     "Alarms raised; the alerts domain increments it (labels: severity, alarm type).",
@@ -72,6 +80,11 @@ UNAUTHENTICATED = "unauthenticated"
 UNKNOWN_DEVICE = "unknown_device"
 RATE_LIMITED = "rate_limited"
 INVALID_READING = "invalid_reading"
+TOO_DEEP = "too_deep"
+# Dead letters only: a handler (a rule, a bus subscriber) raised, or the message broke the
+# consumer's own code; neither is the device's fault, both are kept for replay after a fix.
+HANDLER_FAILED = "handler_failed"
+INTERNAL_ERROR = "internal_error"
 
 
 def asgi_app(token: str | None = None) -> Any:

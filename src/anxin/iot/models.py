@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from anxin.core.audit import Audited
@@ -133,3 +133,39 @@ class RuleState(Base):
     state: Mapped[dict[str, Any]]
     due_at: Mapped[datetime | None] = mapped_column(index=True)
     updated_at: Mapped[datetime]
+
+
+class DeadLetter(Base):
+    """A transport message that could not be processed, kept so that it can be replayed.
+
+    The consumer acknowledges it (so the broker stops redelivering it) only after this row has
+    committed. `claimed_device` is the device id its topic or subject named (untrusted, needed
+    to replay it); `device_id` and `organisation_id` are set when that device exists, and scope
+    the admin's list. The body is kept up to a bound (`size` and `sha256` describe the whole
+    of it); the same body from the same claimed device and transport, while not yet replayed,
+    is one row whose `occurrences` counts the redeliveries.
+    """
+
+    __tablename__ = "dead_letters"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    transport: Mapped[str] = mapped_column(String(20))
+    reason_code: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(String(500))
+    claimed_device: Mapped[str | None] = mapped_column(String(200))
+    device_id: Mapped[str | None] = mapped_column(ForeignKey("devices.id"))
+    organisation_id: Mapped[str | None] = mapped_column(ForeignKey("organisations.id"))
+    content_type: Mapped[str | None] = mapped_column(String(100))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    first_at: Mapped[datetime]
+    last_at: Mapped[datetime]
+    occurrences: Mapped[int] = mapped_column(default=1)
+    replayed_at: Mapped[datetime | None]
+    replay_note: Mapped[str | None] = mapped_column(String(500))
+
+    __table_args__ = (
+        Index("ix_dead_letters_org_id", "organisation_id", "id"),
+        Index("ix_dead_letters_sha256", "sha256"),
+    )

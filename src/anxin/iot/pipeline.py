@@ -9,6 +9,13 @@ messages only after `process` returns, so a crash before the last commit means r
 the idempotency claim makes the redelivered copy store nothing (at-least-once delivery,
 exactly-once storage).
 
+No message can stop it: a message that cannot be processed (not JSON, too deep, not UTF-8,
+too large, no valid token, or one that breaks the checks themselves) is written to the
+dead-letter store (`iot.dead_letters`) and acknowledged with the rest. When a unit of work
+fails for another reason than the database (a rule or bus subscriber raised), its messages are
+stored again one by one, each in its own unit: the one that fails goes to the dead letters and
+the others commit. Only a database that stays unusable makes `process` raise.
+
 Device authentication: the message envelope carries the device token (see docs/telemetry.md):
 
     {"token": "...", "message_id": "m1", "ts": ..., "values": {...}}     one reading
@@ -20,27 +27,38 @@ The SHA-256 of the token must equal the stored hash of the device named by the t
 
 from __future__ import annotations
 
+import hashlib
 import hmac
-import json
 import logging
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from anxin.core.clock import Clock
 from anxin.core.db import Database
 from anxin.core.errors import InvalidInput
 from anxin.core.events import EventBus
 from anxin.core.security import hash_device_token
-from anxin.iot import metrics
-from anxin.iot.ingest import ParsedReading, Rejection, parse_document
+from anxin.iot import dead_letters, metrics
+from anxin.iot.ingest import (
+    DEFAULT_LIMITS,
+    Limits,
+    ParsedReading,
+    Rejection,
+    TooDeep,
+    decode_json,
+    limits_for,
+    parse_document,
+)
 from anxin.iot.limits import RateLimiter, size_problem
 from anxin.iot.models import Device
 from anxin.iot.profiles import PROFILES_BY_CODE, Metric, metrics_of
@@ -52,6 +70,22 @@ from anxin.iot.service import (
 )
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
+
+# Whole messages refused for what they are (not for the device's rate): kept for replay.
+DEAD_LETTER_CODES = frozenset(
+    {
+        metrics.MALFORMED,
+        metrics.TOO_DEEP,
+        metrics.TOO_LARGE,
+        metrics.UNAUTHENTICATED,
+        metrics.UNKNOWN_DEVICE,
+    }
+)
+
+
+def describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:500]
 
 
 @dataclass(frozen=True)
@@ -135,6 +169,9 @@ class BatchResult:
     duplicates: int = 0
     rejected: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
+    dead_lettered: int = 0
+    # The dead letters of the batch (written by `process` unless told not to: a replay).
+    dead: list[dead_letters.Draft] = field(default_factory=list)
 
 
 class _LogThrottle:
@@ -156,10 +193,22 @@ class _LogThrottle:
 
 
 @dataclass
+class _Part:
+    """What one message brought for its device: stored again on its own if its unit fails."""
+
+    message: RawMessage
+    parsed: list[ParsedReading]
+    rejections: list[Rejection]
+
+
+@dataclass
 class _Pending:
     device: DeviceSnapshot
-    parsed: list[ParsedReading] = field(default_factory=list)
-    rejections: list[Rejection] = field(default_factory=list)
+    parts: list[_Part] = field(default_factory=list)
+
+    def batch(self) -> DeviceBatch:
+        parsed = [r for part in self.parts for r in part.parsed]
+        return DeviceBatch(self.device, parsed, [r for part in self.parts for r in part.rejections])
 
 
 # Readings per unit of work. SQLite has one write lock for every process: a unit holds it
@@ -205,6 +254,7 @@ class BatchIngestor:
         cache: DeviceCache | None = None,
         max_attempts: int = 5,
         unit_readings: int | None = None,
+        limits: Limits = DEFAULT_LIMITS,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -220,10 +270,16 @@ class BatchIngestor:
         self._metrics: dict[str, dict[str, Metric]] = {
             code: metrics_of(profile) for code, profile in PROFILES_BY_CODE.items()
         }
+        self.limits = limits
+        self._limits = {code: limits_for(p, limits) for code, p in PROFILES_BY_CODE.items()}
 
-    def process(self, messages: Sequence[RawMessage]) -> BatchResult:
+    def process(
+        self, messages: Sequence[RawMessage], *, write_dead_letters: bool = True
+    ) -> BatchResult:
         """Store the batch in as few units of work as the database allows (see
-        `default_unit_readings`); raises only if the database stays unusable."""
+        `default_unit_readings`); raises only if the database stays unusable. Messages that
+        cannot be processed end in `result.dead` and, unless told not to (a replay reports
+        instead), in the dead-letter store."""
         started = time.perf_counter()
         mono = time.monotonic()
         now = self.clock.now()
@@ -233,13 +289,17 @@ class BatchIngestor:
         pending: dict[str, _Pending] = {}
         unknown: list[tuple[str | None, str]] = []
         for message in messages:
-            self._check(message, snapshots, pending, unknown, result, mono, now)
-        batches = [DeviceBatch(p.device, p.parsed, p.rejections) for p in pending.values()]
+            try:
+                self._check(message, snapshots, pending, unknown, result, mono, now)
+            except Exception as exc:  # a bug this message found: keep it, go on with the rest
+                log.exception("message broke the checks", extra={"transport": self.transport})
+                snapshot = snapshots.get(message.device_id) if message.device_id else None
+                self._dead(result, message, snapshot, metrics.INTERNAL_ERROR, describe(exc))
+        batches = [p.batch() for p in pending.values()]
         outcomes: list[IngestOutcome] = []
-        units = split_units(batches, self.unit_readings)
-        for number, unit in enumerate(units):
-            last = number == len(units) - 1
-            outcomes.extend(self._store_unit(unit, unknown if last else [], now))
+        for unit in split_units(batches, self.unit_readings):
+            outcomes.extend(self._store_unit(unit, pending, result, now))
+        self._store_extras(unknown, result, now, write_dead_letters=write_dead_letters)
         for outcome in outcomes:
             result.accepted += outcome.accepted
             result.duplicates += outcome.duplicates
@@ -252,29 +312,108 @@ class BatchIngestor:
             metrics.LAG.labels(self.transport).set(self._lag(messages))
         return result
 
-    def _store_unit(
-        self, batches: list[DeviceBatch], unknown: list[tuple[str | None, str]], now: datetime
-    ) -> list[IngestOutcome]:
-        """Store, with retries, one unit of work; the caller acknowledges after the last."""
+    def _commit(self, work: Callable[[Session], _T]) -> _T:
+        """Run `work` in a unit of work, retried while the database reports a transient error
+        (deadlock, serialisation failure, a locked SQLite file: the whole unit rolled back and
+        is safe to repeat, the idempotency claims went with it)."""
         for attempt in range(1, self.max_attempts + 1):
             try:
                 with self.db.session_scope(actor=f"ingest:{self.transport}") as session:
-                    outcomes = store_batch(session=session, batches=batches, now=now, bus=self.bus)
-                    for device_id, reason in unknown:
-                        detail = f"{reason} (device {device_id!r})" if device_id else reason
-                        record_payload_rejection(
-                            session=session, device=None, reason=detail, now=now
-                        )
-                return outcomes
+                    return work(session)
             except OperationalError:
-                # Deadlock, serialisation failure or a locked SQLite file: the whole unit rolled
-                # back and is safe to repeat (the idempotency claims went with it).
                 if attempt == self.max_attempts:
                     raise
                 metrics.RETRIES.labels(self.transport).inc()
                 log.warning("ingestion batch retried", extra={"attempt": attempt})
                 time.sleep(min(0.05 * 2**attempt, 1.0))
         raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+    def _store_unit(
+        self,
+        batches: list[DeviceBatch],
+        pending: dict[str, _Pending],
+        result: BatchResult,
+        now: datetime,
+    ) -> list[IngestOutcome]:
+        """Store one unit of work; if it fails for a reason other than the database, store
+        its messages one by one and send the ones that still fail to the dead letters."""
+
+        def store(session: Session, unit: list[DeviceBatch]) -> list[IngestOutcome]:
+            return store_batch(session=session, batches=unit, now=now, bus=self.bus)
+
+        try:
+            return self._commit(partial(store, unit=batches))
+        except OperationalError:
+            raise
+        except Exception:
+            log.exception("unit of work failed; storing its messages one by one")
+        outcomes: list[IngestOutcome] = []
+        for batch in batches:
+            entry = pending[batch.device.id]
+            for part in entry.parts:
+                single = [DeviceBatch(entry.device, part.parsed, part.rejections)]
+                try:
+                    outcomes.extend(self._commit(partial(store, unit=single)))
+                except OperationalError:
+                    raise
+                except Exception as exc:
+                    self._dead(
+                        result, part.message, entry.device, metrics.HANDLER_FAILED, describe(exc)
+                    )
+        return outcomes
+
+    def _store_extras(
+        self,
+        unknown: list[tuple[str | None, str]],
+        result: BatchResult,
+        now: datetime,
+        *,
+        write_dead_letters: bool,
+    ) -> None:
+        """Rejections of messages from no known device, and the batch's dead letters."""
+        drafts = result.dead if write_dead_letters else []
+        if not unknown and not drafts:
+            return
+
+        def write(session: Session) -> None:
+            for device_id, reason in unknown:
+                detail = f"{reason} (device {device_id!r})" if device_id else reason
+                record_payload_rejection(session=session, device=None, reason=detail, now=now)
+            dead_letters.record(session=session, drafts=drafts, now=now)
+
+        try:
+            self._commit(write)
+        except OperationalError:
+            raise
+        except Exception:  # never expected; the messages are logged, then acknowledged
+            log.exception(
+                "dead letters could not be written",
+                extra={"sha256": [hashlib.sha256(d.body).hexdigest() for d in drafts]},
+            )
+
+    def _dead(
+        self,
+        result: BatchResult,
+        message: RawMessage,
+        snapshot: DeviceSnapshot | None,
+        code: str,
+        reason: str,
+    ) -> None:
+        """Keep a message that cannot be processed for the dead-letter store."""
+        result.dead_lettered += 1
+        result.dead.append(
+            dead_letters.Draft(
+                transport=self.transport,
+                reason_code=code,
+                reason=reason,
+                body=message.body,
+                claimed_device=message.device_id,
+                device_id=snapshot.id if snapshot else None,
+                organisation_id=snapshot.organisation_id if snapshot else None,
+            )
+        )
+        if code in (metrics.HANDLER_FAILED, metrics.INTERNAL_ERROR):
+            result.reasons[code] = result.reasons.get(code, 0) + 1
 
     def _lag(self, messages: Sequence[RawMessage]) -> float:
         broker_times = [m.broker_time for m in messages if m.broker_time is not None]
@@ -285,21 +424,24 @@ class BatchIngestor:
     def _reject(
         self,
         result: BatchResult,
-        device_id: str | None,
+        message: RawMessage,
         code: str,
         reason: str,
         pending: dict[str, _Pending],
         unknown: list[tuple[str | None, str]],
         snapshot: DeviceSnapshot | None,
     ) -> None:
+        device_id = message.device_id
         result.rejected += 1
         result.reasons[code] = result.reasons.get(code, 0) + 1
         metrics.REJECTED.labels(self.transport, code).inc()
         if snapshot is not None:
             entry = pending.setdefault(snapshot.id, _Pending(snapshot))
-            entry.rejections.append(Rejection(None, None, reason))
+            entry.parts.append(_Part(message, [], [Rejection(None, None, reason)]))
         else:
             unknown.append((device_id, reason))
+        if code in DEAD_LETTER_CODES:
+            self._dead(result, message, snapshot, code, reason)
         if self._throttle.ok():
             log.warning(
                 "telemetry rejected",
@@ -325,7 +467,7 @@ class BatchIngestor:
         snapshot = snapshots.get(device_id) if device_id else None
 
         def reject(code: str, reason: str, known: DeviceSnapshot | None = None) -> None:
-            self._reject(result, device_id, code, reason, pending, unknown, known)
+            self._reject(result, message, code, reason, pending, unknown, known)
 
         if device_id is None:
             return reject(metrics.MALFORMED, "topic does not name a device")
@@ -336,10 +478,13 @@ class BatchIngestor:
             return reject(metrics.RATE_LIMITED, self.limiter.reason(), snapshot)
         if snapshot is None:
             return reject(metrics.UNKNOWN_DEVICE, "unknown device")
+        limits = self._limits[snapshot.device_type]
         try:
-            doc = json.loads(message.body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            return reject(metrics.MALFORMED, f"malformed JSON: {exc}"[:300], snapshot)
+            doc = decode_json(message.body, max_depth=limits.max_depth)
+        except TooDeep as exc:
+            return reject(metrics.TOO_DEEP, exc.message, snapshot)
+        except InvalidInput as exc:
+            return reject(metrics.MALFORMED, exc.message[:300], snapshot)
         if not isinstance(doc, dict):
             return reject(
                 metrics.MALFORMED, "expected a JSON object with the device token", snapshot
@@ -360,12 +505,12 @@ class BatchIngestor:
                 metrics=self._metrics[snapshot.device_type],
                 now=now,
                 max_items=self.max_items,
+                limits=limits,
             )
         except InvalidInput as exc:
             return reject(metrics.MALFORMED, exc.message, snapshot)
         entry = pending.setdefault(snapshot.id, _Pending(snapshot))
-        entry.parsed.extend(parsed)
-        entry.rejections.extend(rejections)
+        entry.parts.append(_Part(message, parsed, rejections))
         if rejections:
             result.rejected += len(rejections)
             result.reasons[metrics.INVALID_READING] = result.reasons.get(

@@ -63,6 +63,12 @@ class IngestResult(BaseModel):
     rejections: list[RejectionRead]
 
 
+class DeadLettered(IngestResult):
+    """A handler failed on the payload: nothing stored, the payload kept for replay (202)."""
+
+    dead_letter: int
+
+
 class ReadingRead(BaseModel):
     ts: datetime
     key: str
@@ -79,3 +85,39 @@ class LatestRead(BaseModel):
     key: str
     ts: datetime
     value: float | str | bool | None
+
+
+class DeadLetterRead(BaseModel):
+    """A dead letter for an admin: what, why, where from; the body as a preview only (any
+    device token in it masked), with its size and SHA-256 to match it against device logs."""
+
+    id: int
+    transport: str
+    reason_code: str
+    reason: str
+    claimed_device: str | None
+    device_id: str | None
+    content_type: str | None
+    size: int
+    sha256: str
+    truncated: bool
+    body_preview: str
+    first_at: datetime
+    last_at: datetime
+    occurrences: int
+    replayed_at: datetime | None
+    replay_note: str | None
+
+
+class DeadLetterPage(BaseModel):
+    items: list[DeadLetterRead]
+    next_before: int | None
+
+
+class ReplayResult(BaseModel):
+    id: int
+    replayed: bool
+    accepted: int
+    duplicates: int
+    rejected: int
+    note: str

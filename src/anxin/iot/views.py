@@ -1,18 +1,35 @@
 from __future__ import annotations
 
+import logging
 import time
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 
-from anxin.core.errors import InvalidInput, PayloadTooLarge, RateLimited, Unauthenticated
+from anxin.core.errors import (
+    Conflict,
+    FieldProblem,
+    InvalidInput,
+    PayloadTooLarge,
+    RateLimited,
+    Unauthenticated,
+    UnsupportedMediaType,
+)
 from anxin.core.security import PUBLIC_ROUTE
-from anxin.iot import rule_service, service
+from anxin.iot import dead_letters, metrics, replay, rule_service, service
+from anxin.iot.ingest import CONTENT_TYPES, TooDeep, media_type
 from anxin.iot.limits import RateLimiter
+from anxin.iot.models import DeadLetter, Device
+from anxin.iot.pipeline import describe
 from anxin.iot.rule_schemas import RuleCreate, RuleRead, RuleUpdate
 from anxin.iot.schemas import (
+    DeadLettered,
+    DeadLetterPage,
+    DeadLetterRead,
     DeviceCreate,
     DeviceRead,
     DeviceRegistered,
@@ -22,10 +39,12 @@ from anxin.iot.schemas import (
     ReadingPage,
     ReadingRead,
     RejectionRead,
+    ReplayResult,
 )
-from anxin.people.deps import ContextDep, CurrentPrincipal, SessionDep
+from anxin.people.deps import AdminPrincipal, ContextDep, CurrentPrincipal, SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["iot"])
+log = logging.getLogger(__name__)
 
 
 def _bearer(request: Request) -> str:
@@ -45,7 +64,12 @@ async def read_body(request: Request) -> bytes:
     "/telemetry",
     openapi_extra=PUBLIC_ROUTE,  # authenticated by the device token, not a user
     response_model=IngestResult,
-    responses={422: {"description": "malformed payload, or every item rejected"}},
+    responses={
+        202: {"description": "a handler failed on the payload: kept as a dead letter"},
+        413: {"description": "payload over ANXIN_MAX_PAYLOAD_BYTES"},
+        415: {"description": "Content-Type is not application/json or application/senml+json"},
+        422: {"description": "malformed payload, or every item rejected"},
+    },
 )
 def post_telemetry(
     request: Request,
@@ -56,11 +80,10 @@ def post_telemetry(
     """Device ingestion: one reading, a batch, or SenML (RFC 8428); idempotent per message id."""
     device = service.authenticate_device(session=session, token=_bearer(request))
     now = context.clock.now()
+    settings = context.settings
     limiter = context.extras.setdefault(
         "telemetry_limiter",
-        RateLimiter(
-            rate=context.settings.telemetry_rate_per_s, burst=context.settings.telemetry_burst
-        ),
+        RateLimiter(rate=settings.telemetry_rate_per_s, burst=settings.telemetry_burst),
     )
     if not limiter.allow(device.id, time.monotonic()):
         service.record_payload_rejection(
@@ -68,32 +91,41 @@ def post_telemetry(
         )
         session.commit()
         raise RateLimited(limiter.reason())
-    limit = context.settings.max_payload_bytes
-    if len(body) > limit:
-        service.record_payload_rejection(
-            session=session,
-            device=device,
-            reason=f"payload of {len(body)} bytes over {limit}",
-            now=now,
-        )
+    content_type = request.headers.get("content-type", "")
+    if media_type(content_type) not in CONTENT_TYPES:
+        reason = f"Content-Type {content_type[:60]!r} is not one of {', '.join(CONTENT_TYPES)}"
+        service.record_payload_rejection(session=session, device=device, reason=reason, now=now)
         session.commit()
-        raise PayloadTooLarge(f"payload of {len(body)} bytes exceeds the limit of {limit}")
+        raise UnsupportedMediaType(reason, fields=[FieldProblem("content-type", reason)])
+    limit = settings.max_payload_bytes
+    if len(body) > limit:
+        reason = f"payload of {len(body)} bytes exceeds the limit of {limit}"
+        _refuse(session, device, body, content_type, metrics.TOO_LARGE, reason, now)
+        raise PayloadTooLarge(reason)
     try:
         outcome = service.ingest(
             session=session,
             device=device,
             body=body,
-            content_type=request.headers.get("content-type", "application/json"),
+            content_type=content_type,
             now=now,
             bus=context.bus,
-            max_items=context.settings.max_batch_items,
+            max_items=settings.max_batch_items,
+            limits=service.limits_from(settings),
         )
     except InvalidInput as exc:
-        service.record_payload_rejection(
-            session=session, device=device, reason=exc.message, now=now
+        code = metrics.TOO_DEEP if isinstance(exc, TooDeep) else metrics.MALFORMED
+        _refuse(session, device, body, content_type, code, exc.message, now)
+        raise
+    except Exception as exc:  # a rule or subscriber raised: keep the payload, answer the device
+        log.exception("telemetry handler failed", extra={"device": device.id})
+        session.rollback()
+        letter = _dead_letter(
+            session, device, body, content_type, metrics.HANDLER_FAILED, describe(exc), now
         )
         session.commit()
-        raise
+        dead = DeadLettered(accepted=0, duplicates=0, rejected=0, rejections=[], dead_letter=letter)
+        return JSONResponse(dead.model_dump(mode="json"), status_code=202)
     result = IngestResult(
         accepted=outcome.accepted,
         duplicates=outcome.duplicates,
@@ -105,6 +137,112 @@ def post_telemetry(
     )
     nothing_good = outcome.accepted == 0 and outcome.duplicates == 0
     return JSONResponse(result.model_dump(mode="json"), status_code=422 if nothing_good else 200)
+
+
+def _refuse(
+    session: Session,
+    device: Device,
+    body: bytes,
+    content_type: str,
+    code: str,
+    reason: str,
+    now: datetime,
+) -> None:
+    """A whole payload refused: counted against the device, kept as a dead letter, committed
+    before the error goes back (the request's unit of work rolls back on errors)."""
+    service.record_payload_rejection(session=session, device=device, reason=reason, now=now)
+    _dead_letter(session, device, body, content_type, code, reason, now)
+    session.commit()
+
+
+def _dead_letter(
+    session: Session,
+    device: Device,
+    body: bytes,
+    content_type: str,
+    code: str,
+    reason: str,
+    now: datetime,
+) -> int:
+    draft = dead_letters.Draft(
+        transport="http",
+        reason_code=code,
+        reason=reason,
+        body=body,
+        claimed_device=device.id,
+        device_id=device.id,
+        organisation_id=device.organisation_id,
+        content_type=content_type,
+    )
+    (letter,) = dead_letters.record(session=session, drafts=[draft], now=now)
+    return letter
+
+
+# --- dead letters ------------------------------------------------------------------------------
+
+DeadLetterId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+
+
+@router.get("/iot/dead-letters", response_model=DeadLetterPage)
+def list_dead_letters(
+    principal: AdminPrincipal,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    before: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    pending: Annotated[bool, Query(description="only those not replayed yet")] = False,
+) -> DeadLetterPage:
+    """The organisation's dead letters, newest first; page with `before=next_before`.
+
+    Messages from no known device belong to no organisation: the operator's CLI lists them.
+    """
+    rows, next_before = dead_letters.list_dead_letters(
+        session=session,
+        organisation_id=principal.organisation_id,
+        limit=limit,
+        before=before,
+        pending_only=pending,
+    )
+    return DeadLetterPage(items=[dead_letter_read(r) for r in rows], next_before=next_before)
+
+
+@router.post("/iot/dead-letters/{dead_letter_id}/replay", response_model=ReplayResult)
+def replay_dead_letter(
+    dead_letter_id: DeadLetterId, principal: AdminPrincipal, context: ContextDep
+) -> ReplayResult:
+    """Run a dead letter through its transport's pipeline again (after a fix); 409 with the
+    reason if it fails again (it stays waiting), or if it was replayed already."""
+    outcome = replay.replay(
+        db=context.db,
+        clock=context.clock,
+        bus=context.bus,
+        settings=context.settings,
+        dead_letter_id=dead_letter_id,
+        organisation_id=principal.organisation_id,
+    )
+    if not outcome.replayed:
+        raise Conflict(f"replay of dead letter {dead_letter_id} failed: {outcome.note}")
+    return ReplayResult(**asdict(outcome))
+
+
+def dead_letter_read(row: DeadLetter) -> DeadLetterRead:
+    return DeadLetterRead(
+        id=row.id,
+        transport=row.transport,
+        reason_code=row.reason_code,
+        reason=row.reason,
+        claimed_device=row.claimed_device,
+        device_id=row.device_id,
+        content_type=row.content_type,
+        size=row.size,
+        sha256=row.sha256,
+        truncated=dead_letters.truncated(row),
+        body_preview=dead_letters.preview(row.body),
+        first_at=row.first_at,
+        last_at=row.last_at,
+        occurrences=row.occurrences,
+        replayed_at=row.replayed_at,
+        replay_note=row.replay_note,
+    )
 
 
 @router.get("/device-types", response_model=list[DeviceTypeRead])
