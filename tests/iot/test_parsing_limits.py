@@ -21,6 +21,7 @@ from anxin.iot.ingest import (
     limits_for,
     parse_document,
     parse_payload,
+    surely_within,
 )
 from anxin.iot.profiles import PROFILES_BY_CODE, metrics_of
 from tests.conftest import START, device_headers
@@ -54,6 +55,27 @@ documents = st.recursive(
 def test_the_depth_scan_agrees_with_the_parser(doc: Any) -> None:
     for text in (json.dumps(doc), json.dumps(doc, ensure_ascii=False, indent=1)):
         assert json_depth(text.encode()) == depth_of(doc)
+
+
+@given(documents, st.integers(0, 12))
+def test_the_quick_test_never_vouches_for_a_deeper_document(doc: Any, limit: int) -> None:
+    for text in (json.dumps(doc), json.dumps(doc, ensure_ascii=False)):
+        if surely_within(text.encode(), limit):
+            assert depth_of(doc) <= limit
+
+
+def test_the_quick_test_vouches_for_usual_payloads():
+    """The hot path: shallow batches skip the exact scan; a bracket in a string or a depth
+    near the limit sends a payload to it."""
+    batch = [{"message_id": f'm"{i}', "values": {"a": [1, {"b": "x"}]}} for i in range(50)]
+    assert surely_within(json.dumps({"readings": batch}).encode(), 32)
+    batch[7]["values"]["a"] = ["x[y"]
+    assert not surely_within(json.dumps({"readings": batch}).encode(), 32)
+
+    def wide(depth: int) -> bytes:  # more than 32 brackets, `depth` deep
+        return b"[" + b",".join([nested(depth - 1)] * 3) + b"]"
+
+    assert surely_within(wide(16), 32) and not surely_within(wide(17), 32)
 
 
 def test_depth_is_refused_before_json_loads_recurses():
