@@ -69,6 +69,17 @@ def letters(db) -> list[DeadLetter]:
         return list(session.scalars(select(DeadLetter).order_by(DeadLetter.id)))
 
 
+def each_poison_kept_each_good_stored(db, device: str) -> None:
+    """What a transport must show after `poison_and_good` (shared by the real-broker tests)."""
+    assert stored_ids(db, device) == {"good-0", "good-1", "good-2", "good-3"}
+    assert sorted(r.reason_code for r in letters(db)) == [
+        "handler_failed",
+        "malformed",
+        "malformed",
+        "too_deep",
+    ]
+
+
 def test_poison_messages_are_dead_lettered_and_the_good_ones_land(db, demo_devices, clock):
     radar, token = demo_devices["mmwave_radar"]
     bus, rule = poisoned_bus()
