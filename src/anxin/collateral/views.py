@@ -37,7 +37,7 @@ from anxin.collateral.schemas import (
     ZoneCreate,
 )
 from anxin.ledger.service import entry_body, find_entries
-from anxin.people.deps import ContextDep, CurrentPrincipal, SessionDep
+from anxin.people.deps import ContextDep, CurrentPrincipal, SessionDep, UnitDep
 
 router = APIRouter(prefix="/api/v1/collateral", tags=["collateral"])
 
@@ -374,11 +374,13 @@ def list_pledges(
 
 @router.post("/pledges", status_code=201)
 def create_pledge(
-    data: PledgeCreate, principal: CurrentPrincipal, session: SessionDep, context: ContextDep
+    data: PledgeCreate,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    uow: UnitDep,
+    context: ContextDep,
 ) -> dict[str, Any]:
-    pledge = service.create_pledge(
-        session=session, principal=principal, data=data, now=context.clock.now(), bus=context.bus
-    )
+    pledge = service.create_pledge(uow=uow, principal=principal, data=data, now=context.clock.now())
     session.refresh(pledge)
     return pledge_json(session, pledge)
 
@@ -395,14 +397,17 @@ def get_pledge(pledge_id: str, principal: CurrentPrincipal, session: SessionDep)
 
 @router.post("/pledges/{pledge_id}/close")
 def close_pledge(
-    pledge_id: str, principal: CurrentPrincipal, session: SessionDep, context: ContextDep
+    pledge_id: str,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    uow: UnitDep,
+    context: ContextDep,
 ) -> dict[str, Any]:
     pledge = service.close_pledge(
-        session=session,
+        uow=uow,
         principal=principal,
         pledge_id=pledge_id,
         now=context.clock.now(),
-        bus=context.bus,
     )
     return pledge_json(session, pledge)
 
@@ -498,14 +503,17 @@ def list_prices(principal: CurrentPrincipal, session: SessionDep) -> list[dict[s
 
 @router.post("/prices")
 def add_prices(
-    data: PriceMarks, principal: CurrentPrincipal, session: SessionDep, context: ContextDep
+    data: PriceMarks,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    uow: UnitDep,
+    context: ContextDep,
 ) -> dict[str, Any]:
     report = service.add_price_marks(
-        session=session,
+        uow=uow,
         principal=principal,
         marks=data.marks,
         now=context.clock.now(),
-        bus=context.bus,
     )
     return {
         "valued": report.valued,
@@ -522,16 +530,16 @@ def record_stocktake(
     data: StocktakeCreate,
     principal: CurrentPrincipal,
     session: SessionDep,
+    uow: UnitDep,
     context: ContextDep,
 ) -> dict[str, Any]:
     return stocktake_json(
         service.record_stocktake(
-            session=session,
+            uow=uow,
             principal=principal,
             warehouse_id=warehouse_id,
             data=data,
             now=context.clock.now(),
-            bus=context.bus,
         )
     )
 

@@ -1,6 +1,6 @@
 """The NATS JetStream event bus: the same `EventBus` protocol as the in-process default.
 
-`publish(session, event)` writes the event to `event_outbox` in the publisher's transaction;
+`publish(uow, event)` writes the event to `event_outbox` in the publisher's transaction;
 nothing leaves the process unless that transaction commits. After commit a relay thread
 publishes outbox rows to the stream ``ANXIN_EVENTS`` (subject ``anxin.events.<subject>``) with
 ``Nats-Msg-Id`` = event id, so a relay that crashes between publishing and deleting its rows
@@ -17,17 +17,21 @@ import asyncio
 import json
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
 from prometheus_client import Counter
 from sqlalchemy import delete, insert, select
-from sqlalchemy.orm import Session
 
 from anxin.core.db import Database
-from anxin.core.events import Event, Handler, Preparer, after_commit, subject_matches
+from anxin.core.events import Event, Handler, Preparer, subject_matches
 from anxin.core.outbox import EventOutbox
+from anxin.core.unit import UnitOfWork
+
+# Opens a unit of work for a handler (`AppContext.unit`).
+Units = Callable[..., AbstractContextManager[UnitOfWork]]
 
 log = logging.getLogger(__name__)
 
@@ -58,13 +62,13 @@ class JetStreamBus:
         self.relayed = 0
 
     # -- EventBus ------------------------------------------------------------------------
-    def publish(self, session: Session, event: Event) -> None:
-        self.publish_many(session, [event])
+    def publish(self, uow: UnitOfWork, event: Event) -> None:
+        self.publish_many(uow, [event])
 
-    def publish_many(self, session: Session, events: Sequence[Event]) -> None:
+    def publish_many(self, uow: UnitOfWork, events: Sequence[Event]) -> None:
         if not events:
             return
-        session.execute(
+        uow.session.execute(
             insert(EventOutbox),
             [
                 {
@@ -76,9 +80,7 @@ class JetStreamBus:
                 for event in events
             ],
         )
-        if not session.info.get("outbox_wake"):
-            session.info["outbox_wake"] = True
-            after_commit(session, self._after_commit)
+        uow.after_commit(self._after_commit, key=self)
 
     def subscribe(self, pattern: str, handler: Handler) -> None:
         self._subscriptions.append((pattern, handler))
@@ -164,18 +166,22 @@ class JetStreamBus:
         return len(rows)
 
     # -- consumers -----------------------------------------------------------------------
-    def handle(self, event: Event) -> int:
+    def handle(self, event: Event, units: Units) -> int:
         """Run the matching handlers in one unit of work; returns how many ran."""
         matching = [h for p, h in self._subscriptions if subject_matches(p, event.subject)]
         if matching:
-            with self.db.session_scope(actor="bus:jetstream") as session:
-                session.info["bus"] = self
+            with units(actor="bus:jetstream", bus=self) as uow:
                 for handler in matching:
-                    handler(session, event)
+                    handler(uow, event)
         return len(matching)
 
     async def run_consumer(
-        self, stop: threading.Event, *, durable: str = "anxin-events", batch: int = 100
+        self,
+        stop: threading.Event,
+        units: Units,
+        *,
+        durable: str = "anxin-events",
+        batch: int = 100,
     ) -> int:
         import nats
         from nats.errors import TimeoutError as NatsTimeoutError
@@ -206,7 +212,7 @@ class JetStreamBus:
                         id=doc["id"],
                     )
                     try:
-                        await asyncio.to_thread(self.handle, event)
+                        await asyncio.to_thread(self.handle, event, units)
                     except Exception:
                         log.exception("event handler failed", extra={"event": event.id})
                         EVENTS_HANDLED.labels("failed").inc()

@@ -11,11 +11,13 @@ from typing import Annotated, Any
 
 import typer
 
-from anxin.core.config import Settings, get_settings
+from anxin.core.commands import app_context, readable_errors
+from anxin.core.context import AppContext
 from anxin.core.logs import json_logging
 
 ingest_app = typer.Typer(help="Telemetry ingestion consumers (MQTT, NATS JetStream).")
 iot_app = typer.Typer(help="Telemetry storage maintenance: partitions and retention.")
+device_app = typer.Typer(help="Manage devices.", no_args_is_help=True)
 
 log = logging.getLogger("anxin.ingest")
 
@@ -31,8 +33,7 @@ def _stop_on_signals() -> threading.Event:
     return stop
 
 
-def _ingestor(settings: Settings, transport: str, *, publish: bool = True) -> Any:
-    from anxin.app import create_app
+def _ingestor(context: AppContext, transport: str, *, publish: bool = True) -> Any:
     from anxin.core import heap, sqlite_gate
     from anxin.iot.limits import RateLimiter
     from anxin.iot.pipeline import BatchIngestor, DeviceCache
@@ -40,19 +41,18 @@ def _ingestor(settings: Settings, transport: str, *, publish: bool = True) -> An
 
     # A consumer is a bulk writer: on SQLite its units wait while an API request waits.
     sqlite_gate.bulk_writer_process()
-    # The same wiring as the web app: rules, homecare flows and the configured bus.
-    context = create_app(settings).state.context
-    with context.db.session_scope(actor="system:partitions") as session:
+    settings = context.settings
+    # The context has the same wiring as the web app: rules, owners' flows, the configured bus.
+    with context.unit(actor="system:partitions") as uow:
         ensure_partitions(
-            session=session,
+            session=uow.session,
             now=context.clock.now(),
             ahead=settings.telemetry_partitions_ahead,
             interval=settings.telemetry_partition,
         )
     ingestor = BatchIngestor(
-        db=context.db,
-        clock=context.clock,
-        bus=context.bus if publish else None,
+        context=context,
+        publish=publish,
         transport=transport,
         max_payload_bytes=settings.max_payload_bytes,
         max_items=settings.max_batch_items,
@@ -73,6 +73,7 @@ def _serve_metrics(port: int | None) -> None:
 
 @ingest_app.command("mqtt")
 def ingest_mqtt(
+    ctx: typer.Context,
     url: Annotated[str, typer.Option(help="Broker, e.g. mqtt://127.0.0.1:1883.")],
     group: Annotated[
         str, typer.Option(help="Shared-subscription group; '' for a plain subscription.")
@@ -93,12 +94,13 @@ def ingest_mqtt(
     """Consume device telemetry from an MQTT broker (QoS 1, ack after commit) until stopped."""
     from anxin.iot.mqtt import MqttConsumer
 
-    settings = get_settings()
+    context = app_context(ctx)
+    settings = context.settings
     json_logging(settings.log_level)
     _serve_metrics(metrics_port)
     consumer = MqttConsumer(
         url=url,
-        ingestor=_ingestor(settings, "mqtt", publish=bus),
+        ingestor=_ingestor(context, "mqtt", publish=bus),
         group=group,
         client_id=client_id,
         batch_size=batch_size or settings.ingest_batch_size,
@@ -110,6 +112,7 @@ def ingest_mqtt(
 
 @ingest_app.command("nats")
 def ingest_nats(
+    ctx: typer.Context,
     url: Annotated[
         str | None, typer.Option(help="NATS servers, comma-separated (default ANXIN_BUS_URL).")
     ] = None,
@@ -131,7 +134,8 @@ def ingest_nats(
     """A worker of the JetStream pull-consumer group on ANXIN_TELEMETRY, until stopped."""
     from anxin.iot.nats_ingest import NatsWorker
 
-    settings = get_settings()
+    context = app_context(ctx)
+    settings = context.settings
     servers = url or settings.bus_url
     if not servers.startswith("nats://"):
         typer.echo("error: give --url nats://... or set ANXIN_BUS_URL", err=True)
@@ -140,7 +144,7 @@ def ingest_nats(
     _serve_metrics(metrics_port)
     worker = NatsWorker(
         url=servers,
-        ingestor=_ingestor(settings, "nats", publish=bus),
+        ingestor=_ingestor(context, "nats", publish=bus),
         durable=durable,
         batch_size=batch_size or settings.ingest_batch_size,
         ack_wait_s=ack_wait,
@@ -152,56 +156,53 @@ def ingest_nats(
 
 @ingest_app.command("events")
 def ingest_events(
+    ctx: typer.Context,
     durable: Annotated[str, typer.Option(help="Durable consumer name.")] = "anxin-events",
 ) -> None:
     """Run domain-event handlers from JetStream (ANXIN_BUS_URL=nats://...) until stopped."""
-    from anxin.app import create_app
     from anxin.core.nats_bus import JetStreamBus
 
-    settings = get_settings()
-    json_logging(settings.log_level)
-    bus = create_app(settings).state.context.bus
+    context = app_context(ctx)
+    json_logging(context.settings.log_level)
+    bus = context.bus
     if not isinstance(bus, JetStreamBus):
         typer.echo("error: ANXIN_BUS_URL must be nats://... for event consumers", err=True)
         raise typer.Exit(2)
-    handled = asyncio.run(bus.run_consumer(_stop_on_signals(), durable=durable))
+    handled = asyncio.run(bus.run_consumer(_stop_on_signals(), context.unit, durable=durable))
     log.info("event consumer stopped", extra={"handled": handled})
 
 
 @iot_app.command("partitions")
 def partitions(
+    ctx: typer.Context,
     ahead: Annotated[int | None, typer.Option(help="Periods to create ahead.")] = None,
 ) -> None:
     """Create the readings partitions ahead of time (PostgreSQL; nothing to do on SQLite)."""
-    from anxin.core.clock import SystemClock
-    from anxin.core.db import Database
     from anxin.iot.retention import ensure_partitions, list_partitions
 
-    settings = get_settings()
-    db = Database.from_settings(settings)
-    with db.session_scope(actor="cli") as session:
+    context = app_context(ctx)
+    settings = context.settings
+    with context.unit(actor="cli") as uow:
+        session = uow.session
         created = ensure_partitions(
             session=session,
-            now=SystemClock().now(),
+            now=uow.now(),
             ahead=ahead or settings.telemetry_partitions_ahead,
             interval=settings.telemetry_partition,
         )
         typer.echo(json.dumps({"created": created, "partitions": list_partitions(session)}))
-    db.dispose()
 
 
 @iot_app.command("retention")
 def retention(
+    ctx: typer.Context,
     days: Annotated[int, typer.Option(min=1, help="Keep this many days of readings.")],
 ) -> None:
     """Drop readings older than N days (whole partitions on PostgreSQL, DELETE on SQLite)."""
-    from anxin.core.clock import SystemClock
-    from anxin.core.db import Database
     from anxin.iot.retention import apply_retention
 
-    db = Database.from_settings(get_settings())
-    with db.session_scope(actor="cli") as session:
-        result = apply_retention(session=session, now=SystemClock().now(), days=days)
+    with app_context(ctx).unit(actor="cli") as uow:
+        result = apply_retention(session=uow.session, now=uow.now(), days=days)
         typer.echo(
             json.dumps(
                 {
@@ -213,4 +214,34 @@ def retention(
                 }
             )
         )
-    db.dispose()
+
+
+@device_app.command("register")
+@readable_errors
+def device_register(
+    ctx: typer.Context,
+    org: Annotated[str, typer.Option(help="Organisation name.")],
+    device_type: Annotated[
+        str, typer.Option("--type", help="Device type code, e.g. mmwave_radar.")
+    ],
+    owner_kind: Annotated[str, typer.Option(help="household, warehouse or farm.")],
+    owner_id: Annotated[str, typer.Option(help="Id of the owning household, warehouse or farm.")],
+    name: Annotated[str, typer.Option(help="A name people recognise.")],
+) -> None:
+    """Register a device and print its id and access token as JSON (the token is shown once)."""
+    from anxin.iot import service
+    from anxin.iot.schemas import DeviceCreate
+    from anxin.people import service as people
+
+    data = DeviceCreate(
+        device_type=device_type,
+        name=name,
+        owner_kind=owner_kind,
+        owner_id=owner_id,
+    )
+    with app_context(ctx).unit(actor="cli") as uow:
+        organisation = people.get_organisation_by_name(session=uow.session, name=org)
+        device, token = service.register_device(
+            session=uow.session, organisation_id=organisation.id, data=data, now=uow.now()
+        )
+        typer.echo(json.dumps({"id": device.id, "device_type": device.device_type, "token": token}))

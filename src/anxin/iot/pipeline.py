@@ -34,10 +34,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from anxin.core.clock import Clock
+from anxin.core.context import AppContext
 from anxin.core.db import Database
 from anxin.core.errors import InvalidInput
-from anxin.core.events import EventBus
+from anxin.core.events import EventBus, InProcessBus
 from anxin.core.security import hash_device_token
 from anxin.iot import metrics
 from anxin.iot.ingest import ParsedReading, Rejection, parse_document
@@ -195,10 +195,9 @@ class BatchIngestor:
     def __init__(
         self,
         *,
-        db: Database,
-        clock: Clock,
-        bus: EventBus | None,
+        context: AppContext,
         transport: str,
+        publish: bool = True,
         max_payload_bytes: int = 1_048_576,
         max_items: int = 5000,
         limiter: RateLimiter | None = None,
@@ -206,16 +205,19 @@ class BatchIngestor:
         max_attempts: int = 5,
         unit_readings: int | None = None,
     ) -> None:
-        self.db = db
-        self.clock = clock
-        self.bus = bus
+        self.context = context
+        self.db = context.db
+        self.clock = context.clock
+        # The bus of each unit: the context's (None), or, storing only (benchmarks), an empty
+        # one that tells no rule engine and no consumer.
+        self.unit_bus: EventBus | None = None if publish else InProcessBus()
         self.transport = transport
         self.max_payload_bytes = max_payload_bytes
         self.max_items = max_items
         self.limiter = limiter
-        self.cache = cache or DeviceCache(db)
+        self.cache = cache or DeviceCache(self.db)
         self.max_attempts = max_attempts
-        self.unit_readings = unit_readings or default_unit_readings(db)
+        self.unit_readings = unit_readings or default_unit_readings(self.db)
         self._throttle = _LogThrottle()
         self._metrics: dict[str, dict[str, Metric]] = {
             code: metrics_of(profile) for code, profile in PROFILES_BY_CODE.items()
@@ -258,12 +260,12 @@ class BatchIngestor:
         """Store, with retries, one unit of work; the caller acknowledges after the last."""
         for attempt in range(1, self.max_attempts + 1):
             try:
-                with self.db.session_scope(actor=f"ingest:{self.transport}") as session:
-                    outcomes = store_batch(session=session, batches=batches, now=now, bus=self.bus)
+                with self.context.unit(actor=f"ingest:{self.transport}", bus=self.unit_bus) as uow:
+                    outcomes = store_batch(uow=uow, batches=batches, now=now)
                     for device_id, reason in unknown:
                         detail = f"{reason} (device {device_id!r})" if device_id else reason
                         record_payload_rejection(
-                            session=session, device=None, reason=detail, now=now
+                            session=uow.session, device=None, reason=detail, now=now
                         )
                 return outcomes
             except OperationalError:

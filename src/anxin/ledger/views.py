@@ -15,7 +15,7 @@ from anxin.core.errors import NotFound, PermissionDenied
 from anxin.core.security import PUBLIC_ROUTE, Principal
 from anxin.ledger import access, merkle, service
 from anxin.ledger.models import LedgerEntry
-from anxin.ledger.runtime import ledger_keys, lifespan
+from anxin.ledger.runtime import ledger_keys
 from anxin.ledger.schemas import (
     CheckpointRead,
     ConsistencyProofRead,
@@ -26,9 +26,9 @@ from anxin.ledger.schemas import (
     LedgerInfo,
     b64,
 )
-from anxin.people.deps import AdminPrincipal, ContextDep, CurrentPrincipal, SessionDep
+from anxin.people.deps import AdminPrincipal, ContextDep, CurrentPrincipal, SessionDep, UnitDep
 
-router = APIRouter(prefix="/api/v1/ledger", tags=["ledger"], lifespan=lifespan)
+router = APIRouter(prefix="/api/v1/ledger", tags=["ledger"])
 
 
 @router.get("", response_model=LedgerInfo, openapi_extra=PUBLIC_ROUTE)
@@ -105,9 +105,9 @@ def search_entries(
 
 
 @router.delete("/entries/{seq}/body", response_model=EntryRead)
-def erase_body(seq: int, _: AdminPrincipal, session: SessionDep) -> EntryRead:
+def erase_body(seq: int, _: AdminPrincipal, uow: UnitDep) -> EntryRead:
     """Erase a stored body (retention, personal data); its hash and all proofs remain."""
-    return EntryRead.of(service.erase_body(session=session, seq=seq), show_body=True)
+    return EntryRead.of(service.erase_body(uow=uow, seq=seq), show_body=True)
 
 
 @router.get("/entries/{seq}", response_model=EntryRead)
@@ -180,13 +180,9 @@ def checkpoint_at(size: int, session: SessionDep) -> CheckpointRead:
 
 
 @router.post("/checkpoints", response_model=CheckpointRead, status_code=201)
-def checkpoint_on_demand(
-    _: AdminPrincipal, session: SessionDep, context: ContextDep
-) -> CheckpointRead:
+def checkpoint_on_demand(_: AdminPrincipal, uow: UnitDep, context: ContextDep) -> CheckpointRead:
     """Sign the current tree now instead of waiting for the interval."""
-    cp = service.publish_checkpoint(
-        session=session, signer=ledger_keys(context).signer, now=context.clock.now()
-    )
+    cp = service.publish_checkpoint(uow=uow, signer=ledger_keys(context).signer)
     return CheckpointRead.of(cp)
 
 
