@@ -117,6 +117,7 @@ nominal = st.decimals(min_value=D("0.0100"), max_value=D("0.3600"), places=4)
 terms_n = st.integers(2, 120)
 
 
+@settings(deadline=None)  # builds schedules of up to 120 rows on a shared, loaded machine
 @given(money, nominal, terms_n)
 def test_apr_of_a_fee_free_loan_is_its_nominal_rate(
     principal: Decimal, rate: Decimal, periods: int

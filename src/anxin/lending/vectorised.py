@@ -77,28 +77,30 @@ def annuity_rates(net_advance: FloatArray, payment: FloatArray, periods: IntArra
     """The per-period rate i with net_advance = payment × (1 − (1 + i)^−n) / i, for each loan
     (payments in arrears; the APR of such a loan is 12 i, monthly)."""
     n = periods.astype(np.float64)
-    # A start from the flat-rate approximation converges in a few Newton steps.
+    # A start from the flat-rate approximation converges in a few Newton steps; each step
+    # works only on the loans not yet converged.
     rate = np.maximum(2 * (payment * n - net_advance) / (net_advance * (n + 1)), 1e-6)
-    done = np.zeros(len(rate), dtype=bool)
+    todo = np.arange(len(rate))
     for _ in range(50):
-        value, slope = _annuity_npv(rate, net_advance, payment, n)
+        r = rate[todo]
+        value, slope = _annuity_npv(r, net_advance[todo], payment[todo], n[todo])
         step = value / slope
-        new = rate - step
+        new = r - step
         ok = np.isfinite(new) & (new > -1)
-        rate = np.where(ok & ~done, new, rate)
-        done |= ok & (np.abs(step) < TOLERANCE)
-        if done.all():
+        rate[todo[ok]] = new[ok]
+        todo = todo[~ok | (np.abs(step) >= TOLERANCE)]
+        if not len(todo):
             return rate
-    lost = ~done
-    rate[lost] = _bisect(net_advance[lost], payment[lost], n[lost])
+    rate[todo] = _bisect(net_advance[todo], payment[todo], n[todo])
     return rate
 
 
 def _annuity_npv(
     rate: FloatArray, advance: FloatArray, payment: FloatArray, n: FloatArray
 ) -> tuple[FloatArray, FloatArray]:
-    growth = np.exp(-n * np.log1p(rate))  # (1 + i)^−n
-    annuity = -np.expm1(-n * np.log1p(rate)) / rate
+    log = -n * np.log1p(rate)
+    growth = np.exp(log)  # (1 + i)^−n
+    annuity = -np.expm1(log) / rate
     value = payment * annuity - advance
     slope = payment * (n * growth / (1 + rate) - annuity) / rate
     return value, slope
