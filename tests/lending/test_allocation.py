@@ -15,6 +15,7 @@ from anxin.lending.allocation import (
     Charge,
     Component,
     allocate,
+    bucket_of,
     charges_of,
 )
 
@@ -118,3 +119,10 @@ def test_allocation_never_loses_or_creates_a_fen(
     assert len(partial) <= 1
     if partial:
         assert result.applied[-1][0] is partial[0] and result.unapplied == 0
+    if result.unapplied:
+        eligible = [
+            c
+            for c in owed
+            if c.amount and c.component in order.components and bucket_of(c, TODAY) in order.buckets
+        ]
+        assert len(result.applied) == len(eligible)  # every eligible charge paid in full

@@ -364,6 +364,8 @@ def _build(
     events = _events(terms, start, first, count)
     amortising = [e for e in events if not e.principal_grace and not e.residual]
     weights = sum((e.weight for e in amortising), Decimal(0))
+    if weights == 0 and terms.method is not Method.INTEREST_ONLY:
+        raise ValueError("the payment profile puts no weight on any amortising period")
     level: Decimal | None = None
     flat_interest: list[Decimal] = []
     if terms.method is Method.ANNUITY:
