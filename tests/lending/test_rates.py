@@ -25,7 +25,15 @@ from anxin.lending.rates import (
     unit_periods,
     xirr,
 )
-from anxin.lending.schedule import MONTHLY, QUARTERLY, CashFlow, Terms, add_months, build
+from anxin.lending.schedule import (
+    MONTHLY,
+    QUARTERLY,
+    CashFlow,
+    Terms,
+    Timing,
+    add_months,
+    build,
+)
 
 D = Decimal
 
@@ -153,3 +161,13 @@ def test_fees_raise_both_rates(
     )
     assert charged.apr > plain.apr
     assert charged.annualised > plain.annualised
+
+
+def test_the_rate_implicit_in_rent_in_advance_with_a_residual_is_the_lease_rate() -> None:
+    # what leasing (issue 16) will ask: the rate solved back from the rents and the residual
+    terms = Terms(
+        D(3000000), D("0.065"), 36, date(2026, 3, 1), timing=Timing.ADVANCE, balloon=D(300000)
+    )
+    both = disclosed_rates(build(terms))
+    assert both.annualised == pytest.approx(0.065, abs=1e-5)  # rents rounded to the fen
+    assert both.apr == pytest.approx(both.annualised, abs=1e-12)
