@@ -21,7 +21,6 @@ from anxin.collateral import service
 from anxin.collateral.alarms import OWNER_KIND
 from anxin.collateral.models import (
     Commodity,
-    Loan,
     PledgeRow,
     StockOwner,
     Valuation,
@@ -51,7 +50,7 @@ def _principal(request: Request, uow: UnitOfWork) -> Principal:
 
 
 def _names(uow: UnitOfWork, pledge: PledgeRow) -> dict[str, Any]:
-    loan = uow.session.get(Loan, pledge.loan_id)
+    loan = pledge.loan  # loaded with the list (service.list_pledges), not one query a row
     owner = uow.session.get(StockOwner, pledge.borrower_id)
     commodity = uow.session.get(Commodity, pledge.commodity_id)
     warehouse = uow.session.get(Warehouse, pledge.warehouse_id)

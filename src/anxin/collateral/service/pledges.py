@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from anxin.collateral import alarms, valuation
 from anxin.collateral.models import (
@@ -182,7 +182,12 @@ def get_pledge(*, session: Session, principal: Principal, pledge_id: str) -> Ple
 def list_pledges(
     *, session: Session, principal: Principal, active: bool | None = None
 ) -> list[PledgeRow]:
-    stmt = select(PledgeRow).where(visible_pledges_clause(principal))
+    # The loans of all listed pledges in one more query, not one per pledge.
+    stmt = (
+        select(PledgeRow)
+        .options(selectinload(PledgeRow.loan))
+        .where(visible_pledges_clause(principal))
+    )
     if active is not None:
         stmt = stmt.where(PledgeRow.state == (PledgeState.ACTIVE if active else PledgeState.CLOSED))
     return list(session.scalars(stmt.order_by(PledgeRow.created_at, PledgeRow.id)))
