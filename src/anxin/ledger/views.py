@@ -6,7 +6,7 @@ reveal only hashes, and witnesses and outside auditors must fetch them without o
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 from sqlalchemy.orm import Session
@@ -17,6 +17,7 @@ from anxin.ledger import access, merkle, service
 from anxin.ledger.models import LedgerEntry
 from anxin.ledger.runtime import ledger_keys
 from anxin.ledger.schemas import (
+    BundleRead,
     CheckpointRead,
     ConsistencyProofRead,
     CosignatureCreate,
@@ -116,13 +117,14 @@ def read_entry(seq: int, principal: CurrentPrincipal, session: SessionDep) -> En
     return EntryRead.of(entry, show_body=show)
 
 
-@router.get("/entries/{seq}/bundle")
+# exclude_unset: a withheld body is left out of the bundle rather than sent as null.
+@router.get("/entries/{seq}/bundle", response_model_exclude_unset=True)
 def read_bundle(
     seq: int,
     principal: CurrentPrincipal,
     session: SessionDep,
     context: ContextDep,
-) -> dict[str, Any]:
+) -> BundleRead:
     """Evidence for ``anxin ledger verify``: leaf, proof and the newest checkpoint that
     meets the witness quorum (or the newest checkpoint if none does yet)."""
     entry, show = _entry_for(session, principal, seq)
@@ -133,7 +135,7 @@ def read_bundle(
     if cp is None:
         raise NotFound("no checkpoint has been published yet")
     bundle = service.evidence(session=session, seq=entry.seq, checkpoint=cp, include_body=show)
-    return bundle.to_json()
+    return BundleRead.model_validate(bundle.to_json())
 
 
 @router.get("/proofs/inclusion", response_model=InclusionProofRead, openapi_extra=PUBLIC_ROUTE)
