@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.middleware.sessions import SessionMiddleware
 
 import anxin
@@ -29,6 +30,12 @@ from anxin.web import views as web_views
 from anxin.web.live import LiveHub
 
 log = logging.getLogger(__name__)
+
+
+class Health(BaseModel):
+    status: str
+    version: str
+    database: str
 
 
 def _error_body(code: str, message: str, fields: list[FieldProblem]) -> dict[str, Any]:
@@ -117,18 +124,16 @@ def create_app(
     app.add_exception_handler(AnxinError, _anxin_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
 
-    @app.get("/healthz", tags=["ops"], openapi_extra=PUBLIC_ROUTE)
-    def healthz() -> dict[str, Any]:
+    @app.get("/healthz", tags=["ops"], openapi_extra=PUBLIC_ROUTE, response_model=Health)
+    def healthz() -> Health:
         """Liveness and database reachability; public by design, reveals no data."""
         from sqlalchemy import text
 
         with context.db.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
-        return {
-            "status": "ok",
-            "version": anxin.__version__,
-            "database": context.db.engine.dialect.name,
-        }
+        return Health(
+            status="ok", version=anxin.__version__, database=context.db.engine.dialect.name
+        )
 
     for domain in context.domains:
         for router in (*domain.routers, *domain.pages):

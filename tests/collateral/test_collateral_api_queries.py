@@ -49,11 +49,12 @@ def statements(engine: Engine) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", record)
 
 
-def _seed(db: Any, demo: Any, start: int, count: int) -> None:
+def _seed(context: Any, demo: Any, start: int, count: int) -> None:
     """`count` more of everything the bank lists: pledges (each with its loan, borrower,
     receipt and stock), movements, stocktakes, releases of the demo pledge and price marks."""
     c = demo.collateral
-    with db.session_scope(actor="test:seed") as session:
+    with context.unit(actor="test:seed") as uow:
+        session = uow.session
         pledge = session.get(PledgeRow, c.pledge_id)
         assert pledge is not None
         bay = session.scalar(
@@ -189,12 +190,14 @@ def _measure(
     return out
 
 
-def test_collateral_lists_run_the_same_statements_for_5_rows_as_for_50(client, demo, db, as_user):
+def test_collateral_lists_run_the_same_statements_for_5_rows_as_for_50(
+    client, demo, db, context, as_user
+):
     bank = as_user("bank")
     urls = _lists(client, bank, demo)
-    _seed(db, demo, 0, 5)
+    _seed(context, demo, 0, 5)
     few = _measure(client, db, bank, urls)
-    _seed(db, demo, 5, 45)
+    _seed(context, demo, 5, 45)
     many = _measure(client, db, bank, urls)
     # Each list really shows the 45 new rows, so the comparison below is about them.
     assert {n: many[n][0] - few[n][0] for n in urls} == dict.fromkeys(urls, 45)
