@@ -27,12 +27,12 @@ serve: $(STAMP)
 
 ## test: the whole suite (SQLite unless ANXIN_TEST_DATABASE_URL names a PostgreSQL database)
 test: $(STAMP) system-deps
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadfile
 
 ## test-pg: the whole suite on a local PostgreSQL 15 (started if it is not running)
 test-pg: $(STAMP) system-deps
 	./scripts/start-postgres.sh
-	ANXIN_TEST_DATABASE_URL=$(PG_URL) $(BIN)/pytest
+	ANXIN_TEST_DATABASE_URL=$(PG_URL) $(BIN)/pytest -n auto --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

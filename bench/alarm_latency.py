@@ -168,10 +168,12 @@ def drop_pg_database(url: str, name: str) -> None:
 def prepare(url: str, workdir: Path, n_devices: int) -> dict[str, Any]:
     """Migrate, seed the demo, register the simulated devices; returns what the run needs."""
     from anxin.bootstrap import prepare_database
+    from anxin.core.clock import FrozenClock
     from anxin.core.config import Settings
-    from anxin.core.db import Database, new_id
+    from anxin.core.db import new_id
     from anxin.core.security import hash_device_token, new_device_token
-    from anxin.demo import seed_demo
+    from anxin.demo.seed import seed_demo
+    from anxin.domains import build_context
     from anxin.homecare.models import Household, HouseholdMode
     from anxin.iot.models import Device
 
@@ -179,11 +181,12 @@ def prepare(url: str, workdir: Path, n_devices: int) -> dict[str, Any]:
     t0 = time.perf_counter()
     prepare_database(settings)
     migrate_s = time.perf_counter() - t0
-    db = Database.from_settings(settings)
     now = datetime.now(UTC)
+    context = build_context(settings, clock=FrozenClock(now))
+    db = context.db
     t0 = time.perf_counter()
-    with db.session_scope(actor="bench:seed") as session:
-        info = seed_demo(session=session, now=now, token_file=workdir / "demo-tokens.json")
+    with context.unit(actor="bench:seed") as uow:
+        info = seed_demo(uow=uow, token_file=workdir / "demo-tokens.json")
     radar_id = radar_token = ""
     with db.session_scope() as session:
         for device_id, token in info.device_tokens.items():
@@ -228,7 +231,8 @@ def prepare(url: str, workdir: Path, n_devices: int) -> dict[str, Any]:
         }
         devices.append(row)
         load_devices.append((row["id"], token, device_type))
-    with db.session_scope(actor="bench:seed") as session:
+    with context.unit(actor="bench:seed") as uow:
+        session = uow.session
         for start in range(0, len(homes), 2000):
             session.execute(insert(Household), homes[start : start + 2000])
         for start in range(0, len(devices), 2000):
@@ -259,7 +263,7 @@ class Server:
             **os.environ,
             "ANXIN_ENVIRONMENT": "development",
             "ANXIN_DATABASE_URL": url,
-            "ANXIN_ALERTS_WORKER": "true",
+            "ANXIN_WORKERS": "true",
             "ANXIN_LOG_LEVEL": "WARNING",
         }
         self.log_path = workdir / "server.log"
@@ -608,7 +612,7 @@ class MqttLoad:
             **os.environ,
             "ANXIN_ENVIRONMENT": "development",
             "ANXIN_DATABASE_URL": url,
-            "ANXIN_ALERTS_WORKER": "false",
+            "ANXIN_WORKERS": "false",
             "ANXIN_LOG_LEVEL": "INFO",
         }
         anxin = str(Path(sys.executable).with_name("anxin"))

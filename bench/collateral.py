@@ -38,8 +38,11 @@ from anxin.collateral.models import (
     WarehouseZone,
 )
 from anxin.collateral.schemas import PriceMarkIn
+from anxin.core.clock import FrozenClock
 from anxin.core.config import Settings
-from anxin.core.db import Database
+from anxin.core.context import AppContext
+from anxin.core.events import InProcessBus
+from anxin.domains import build_context
 from anxin.people.models import Organisation, User
 
 OUT = Path(__file__).parent / "results" / "collateral.json"
@@ -86,11 +89,13 @@ def _drop(handle: Any) -> None:
     admin.dispose()
 
 
-def build_book(db: Database, clients: int, seed: int) -> dict[str, Any]:
+def build_book(context: AppContext, clients: int, seed: int) -> dict[str, Any]:
     """12,000 traders, each with a loan from one bank and a pledge over 1–3 bays of one
     commodity; LTVs spread from 0.45 to 0.79 so that a −8 % tick pushes some over a line."""
     rng = random.Random(seed)
-    with db.session_scope(actor="bench") as session:
+    # An empty bus: the opening valuation's events go nowhere.
+    with context.unit(actor="bench", bus=InProcessBus()) as uow:
+        session = uow.session
         service.ensure_commodities(session=session, now=NOW)
         commodity = {c.code: c.id for c in session.scalars(select(Commodity))}
         from anxin.people.models import OrganisationKind
@@ -222,13 +227,11 @@ def build_book(db: Database, clients: int, seed: int) -> dict[str, Any]:
             for start in range(0, len(rows), 2000):
                 session.execute(insert(model), rows[start : start + 2000])
         # The first valuation (statuses as of yesterday's marks), not timed.
-        service.revalue_pledges(
-            session=session, pledge_ids=None, now=NOW, bus=None, cause="bench-open"
-        )
+        service.revalue_pledges(uow=uow, pledge_ids=None, now=NOW, cause="bench-open")
     return {"clients": clients, "holding_lines": lines}
 
 
-def time_price_tick(db: Database) -> dict[str, Any]:
+def time_price_tick(context: AppContext) -> dict[str, Any]:
     """One −8 % tick on every commodity through `add_price_marks` (the API's and the CSV
     command's path): store the marks, re-value every pledge, write the history, raise alarms."""
     marks = [
@@ -254,15 +257,15 @@ def time_price_tick(db: Database) -> dict[str, Any]:
 
     alarms.raise_for_pledge = timed
     t0 = time.perf_counter()
-    with db.session_scope(actor="bench") as session:
+    with context.unit(actor="bench", bus=InProcessBus()) as uow:
         t1 = time.perf_counter()
         report = service.add_price_marks(
-            session=session, principal=None, marks=marks, now=NOW.replace(hour=3), bus=None
+            uow=uow, principal=None, marks=marks, now=NOW.replace(hour=3)
         )
         t2 = time.perf_counter()
     t3 = time.perf_counter()
     alarms.raise_for_pledge = raise_alarm
-    with db.session_scope() as session:
+    with context.db.session_scope() as session:
         statuses = dict(
             session.execute(select(PledgeRow.status, func.count()).group_by(PledgeRow.status)).all()
         )
@@ -286,9 +289,8 @@ def time_ingestion(url: str, hours: float) -> dict[str, Any]:
 
     from anxin.app import create_app
     from anxin.collateral.cranesim import simulate_day
-    from anxin.collateral.simulate import batches, post_batch
-    from anxin.core.clock import FrozenClock
-    from anxin.demo import seed_demo
+    from anxin.demo.seed import seed_demo
+    from anxin.demo.warehouse import batches, post_batch
 
     tmp = Path(tempfile.mkdtemp())
     clock = FrozenClock(NOW)
@@ -297,9 +299,10 @@ def time_ingestion(url: str, hours: float) -> dict[str, Any]:
         settings.model_copy(update={"telemetry_rate_per_s": 1e6, "telemetry_burst": 1e6}),
         clock=clock,
     )
-    db: Database = app.state.context.db
-    with db.session_scope(actor="bench") as session:
-        seed_demo(session=session, now=NOW, token_file=tmp / "tokens.json")
+    context: AppContext = app.state.context
+    db = context.db
+    with context.unit(actor="bench") as uow:
+        seed_demo(uow=uow, token_file=tmp / "tokens.json")
     tokens = json.loads((tmp / "demo-crane-tokens.json").read_text())
     sim = simulate_day(20261129, NOW.timestamp() - 86400 - 2 * 3600)
     window = (8 * 3600.0, (8 + hours) * 3600.0)
@@ -354,13 +357,13 @@ def main() -> None:
     url, handle = _fresh_database(args.database_url)
     try:
         prepare_database(_settings(url))
-        db = Database.from_settings(_settings(url))
+        context = build_context(_settings(url), clock=FrozenClock(NOW))
         t0 = time.perf_counter()
-        result["book"] = build_book(db, args.clients, args.seed)
+        result["book"] = build_book(context, args.clients, args.seed)
         result["book"]["seconds_to_build"] = round(time.perf_counter() - t0, 1)
-        result["database"] = db.engine.dialect.name
-        result["price_tick"] = time_price_tick(db)
-        db.dispose()
+        result["database"] = context.db.engine.dialect.name
+        result["price_tick"] = time_price_tick(context)
+        context.db.dispose()
         url2, handle2 = _fresh_database(args.database_url)
         try:
             prepare_database(_settings(url2))

@@ -169,18 +169,19 @@ def register_devices(url: str, count: int) -> list[tuple[str, str]]:
 
     from anxin.bootstrap import prepare_database
     from anxin.core.config import Settings
-    from anxin.core.db import Database
     from anxin.core.security import hash_device_token
+    from anxin.domains import build_context
     from anxin.iot.models import Device
     from anxin.people import service as people
     from anxin.people.models import OrganisationKind
 
     settings = Settings(database_url=url, environment="test")
     prepare_database(settings)
-    db = Database(url)
-    now = datetime.now(UTC)
+    context = build_context(settings)
     devices = [(str(uuid.uuid4()), f"bench-token-{i:07d}-{uuid.uuid4().hex}") for i in range(count)]
-    with db.session_scope(actor="bench") as session:
+    with context.unit(actor="bench") as uow:
+        session = uow.session
+        now = uow.now()
         org = people.create_organisation(
             session=session, name="Bench Care", kind=OrganisationKind("care_provider"), now=now
         )
@@ -204,7 +205,7 @@ def register_devices(url: str, count: int) -> list[tuple[str, str]]:
         ]
         for start in range(0, len(rows), 10_000):
             session.execute(insert(Device.__table__), rows[start : start + 10_000])
-    db.dispose()
+    context.db.dispose()
     return devices
 
 
@@ -255,7 +256,7 @@ def env_for(url: str) -> dict[str, str]:
         **os.environ,
         "ANXIN_DATABASE_URL": url,
         "ANXIN_ENVIRONMENT": "development",
-        "ANXIN_ALERTS_WORKER": "false",
+        "ANXIN_WORKERS": "false",
         "ANXIN_LOG_LEVEL": "INFO",
         "ANXIN_TELEMETRY_RATE_PER_S": "1000000",
         "ANXIN_TELEMETRY_BURST": "1000000",
@@ -495,10 +496,9 @@ def profile_single(
     settings = Settings(database_url=url, environment="test")
     context = create_app(settings).state.context
     ingestor = BatchIngestor(
-        db=context.db,
-        clock=context.clock,
-        bus=context.bus if rules else None,
+        context=context,
         transport="bench",
+        publish=rules,
         cache=DeviceCache(context.db, ttl_s=3600),
     )
     msgs = payloads(

@@ -27,9 +27,10 @@ from anxin.app import create_app
 from anxin.bootstrap import prepare_database
 from anxin.core.clock import FrozenClock
 from anxin.core.config import Settings
+from anxin.core.context import AppContext
 from anxin.core.db import Database
 from anxin.core.security import use_password_hasher
-from anxin.demo import DemoInfo, seed_demo
+from anxin.demo.seed import DemoInfo, seed_demo
 
 # Production-strength argon2 costs ~50 ms a hash; the suite hashes thousands of demo passwords.
 use_password_hasher(PasswordHasher(time_cost=1, memory_cost=256, parallelism=1))
@@ -135,9 +136,15 @@ def app(settings: Settings, clock: FrozenClock) -> Iterator[FastAPI]:
 
 
 @pytest.fixture
-def db(app: FastAPI) -> Database:
-    database: Database = app.state.context.db
-    return database
+def context(app: FastAPI) -> AppContext:
+    """The app's context: `context.unit(actor=...)` opens a unit of work as any edge does."""
+    ctx: AppContext = app.state.context
+    return ctx
+
+
+@pytest.fixture
+def db(context: AppContext) -> Database:
+    return context.db
 
 
 @pytest.fixture
@@ -147,10 +154,10 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 
 
 @pytest.fixture
-def demo(db: Database, clock: FrozenClock, tmp_path: Path) -> DemoInfo:
+def demo(context: AppContext, tmp_path: Path) -> DemoInfo:
     """The demo organisation: a household with an elder, two children, a butler, three devices."""
-    with db.session_scope(actor="test:seed") as session:
-        return seed_demo(session=session, now=clock.now(), token_file=tmp_path / "tokens.json")
+    with context.unit(actor="test:seed") as uow:
+        return seed_demo(uow=uow, token_file=tmp_path / "tokens.json")
 
 
 @dataclass
@@ -221,7 +228,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 # Settings a live server runs with: background workers on, as in `anxin serve`.
-LIVE_SETTINGS: dict[str, object] = {"alerts_worker": True, "alerts_tick_s": 0.1}
+LIVE_SETTINGS: dict[str, object] = {"workers": True, "alerts_tick_s": 0.1}
 
 
 @dataclass
@@ -252,8 +259,8 @@ def live_server(database_url: str, clock: FrozenClock, tmp_path: Path) -> Iterat
 
     application = create_app(make_settings(database_url, **LIVE_SETTINGS), clock=clock)
     database: Database = application.state.context.db
-    with database.session_scope(actor="test:seed") as session:
-        info = seed_demo(session=session, now=clock.now(), token_file=tmp_path / "tokens.json")
+    with application.state.context.unit(actor="test:seed") as uow:
+        info = seed_demo(uow=uow, token_file=tmp_path / "tokens.json")
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning")

@@ -1,42 +1,41 @@
-"""The ASGI application: every domain's router is mounted here, in one place."""
+"""The ASGI application: the composition root mounts every domain's routers and pages."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.middleware.sessions import SessionMiddleware
 
 import anxin
-from anxin.alerts import views as alerts_views
-from anxin.alerts import worker as alerts_worker
-from anxin.collateral import flows as collateral_flows
-from anxin.collateral import views as collateral_views
 from anxin.core import heap
 from anxin.core.clock import Clock
 from anxin.core.config import Settings, get_settings
 from anxin.core.context import AppContext
+from anxin.core.domain import Domain
 from anxin.core.errors import AnxinError, FieldProblem
+from anxin.core.metrics import asgi_app as metrics_app
 from anxin.core.security import PUBLIC_ROUTE
-from anxin.homecare import flows as homecare_flows
-from anxin.homecare import views as homecare_views
-from anxin.iot import flows as iot_flows
-from anxin.iot import metrics as iot_metrics
-from anxin.iot import views as iot_views
-from anxin.ledger import views as ledger_views
-from anxin.life import views as life_views
-from anxin.people import views as people_views
+from anxin.domains import build_context
+from anxin.ui.console import build_console
 from anxin.web import collateral as web_collateral
 from anxin.web import console as web_console
 from anxin.web import views as web_views
 from anxin.web.live import LiveHub
 
 log = logging.getLogger(__name__)
+
+
+class Health(BaseModel):
+    status: str
+    version: str
+    database: str
 
 
 def _error_body(code: str, message: str, fields: list[FieldProblem]) -> dict[str, Any]:
@@ -72,24 +71,48 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """A serving process settles its heap (startup objects need no more full GC passes), then
-    runs its background workers until shutdown."""
-    if app.state.context.settings.environment != "test":
+    runs every domain's background workers until shutdown, each started and stopped on its
+    own: one that fails to stop does not keep the others running."""
+    context: AppContext = app.state.context
+    if context.settings.environment != "test":
         heap.settle()
-    async with alerts_worker.lifespan(app):
+    workers = context.workers()
+    started = []
+    try:
+        for worker in workers:
+            worker.start()
+            started.append(worker)
+        app.state.workers = started
         yield
+    finally:
+        for worker in reversed(started):
+            try:
+                worker.stop()
+            except Exception:
+                log.exception("a worker failed to stop: %r", worker)
 
 
-def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    domains: Sequence[Domain] | None = None,
+) -> FastAPI:
+    """The application of every discovered domain (or of `domains`, for tests)."""
     settings = settings or get_settings()
-    context = AppContext.build(settings, clock=clock)
+    context = build_context(settings, clock=clock, domains=domains)
     app = FastAPI(title="anxin 安心", version=anxin.__version__, lifespan=_lifespan)
     app.state.context = context
-    iot_flows.install(context)
-    homecare_flows.install(context)
-    collateral_flows.install(context)
-    live_hub = LiveHub()
-    live_hub.install(context.bus)
-    context.extras["live"] = live_hub
+    app.state.workers = []
+    hub = LiveHub()
+    for subscription in hub.subscriptions():
+        context.bus.subscribe(subscription.pattern, subscription.handler)
+    app.state.live = hub
+    app.state.console = build_console(
+        template_dirs=[web_views.TEMPLATES, *(d.templates for d in context.domains if d.templates)],
+        labels=[d.labels for d in context.domains],
+        nav=[*web_views.NAV, *(link for d in context.domains for link in d.nav)],
+    )
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key.get_secret_value(),
@@ -101,37 +124,25 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.add_exception_handler(AnxinError, _anxin_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
 
-    @app.get("/healthz", tags=["ops"], openapi_extra=PUBLIC_ROUTE)
-    def healthz() -> dict[str, Any]:
+    @app.get("/healthz", tags=["ops"], openapi_extra=PUBLIC_ROUTE, response_model=Health)
+    def healthz() -> Health:
         """Liveness and database reachability; public by design, reveals no data."""
         from sqlalchemy import text
 
         with context.db.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
-        return {
-            "status": "ok",
-            "version": anxin.__version__,
-            "database": context.db.engine.dialect.name,
-        }
+        return Health(
+            status="ok", version=anxin.__version__, database=context.db.engine.dialect.name
+        )
 
-    for router in (
-        people_views.router,
-        iot_views.router,
-        homecare_views.router,
-        collateral_views.router,
-        alerts_views.router,
-        life_views.router,
-        ledger_views.router,
-        web_views.router,
-        web_console.router,
-        web_collateral.router,
-    ):
+    for domain in context.domains:
+        for router in (*domain.routers, *domain.pages):
+            app.include_router(router)
+    for router in (web_views.router, web_console.router, web_collateral.router):
         app.include_router(router)
     web_views.mount_static(app)
     app.mount(
         "/metrics",
-        iot_metrics.asgi_app(
-            settings.metrics_token.get_secret_value() if settings.metrics_token else None
-        ),
+        metrics_app(settings.metrics_token.get_secret_value() if settings.metrics_token else None),
     )
     return app

@@ -15,7 +15,7 @@ def prepare_database(settings: Settings) -> None:
     migrate.upgrade(settings.database_url)
     db = Database.from_settings(settings)
     try:
-        with db.session_scope(actor="system:migrate") as session:
+        with db.session_scope() as session:
             iot.sync_device_types(session=session)
     finally:
         db.dispose()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -14,8 +15,11 @@ from anxin.alerts.models import Alarm, Notification, Severity
 from anxin.alerts.providers import LocalProvider, ProviderRegistry
 from anxin.alerts.schemas import Recipient
 from anxin.core.clock import FrozenClock
+from anxin.core.context import AppContext
 from anxin.core.db import Database
-from anxin.demo import DemoInfo
+from anxin.core.events import InProcessBus
+from anxin.core.unit import UnitOfWork
+from anxin.demo.seed import DemoInfo
 from anxin.people.models import User
 
 CHANNELS = ("sms", "voice", "push", "webhook", "console")
@@ -24,6 +28,13 @@ CHANNELS = ("sms", "voice", "push", "webhook", "console")
 def local_registry(**kwargs: float) -> ProviderRegistry:
     provider = LocalProvider(**kwargs)  # type: ignore[arg-type]
     return ProviderRegistry(by_channel={c: provider for c in CHANNELS})
+
+
+@contextmanager
+def quiet_unit(context: AppContext, actor: str = "test") -> Iterator[UnitOfWork]:
+    """A unit of work whose events go nowhere (a bus of its own with no subscribers)."""
+    with context.unit(actor=actor, bus=InProcessBus()) as uow:
+        yield uow
 
 
 @pytest.fixture
@@ -54,7 +65,7 @@ def demo_recipients(session: Session, demo: DemoInfo) -> list[Recipient]:
 
 
 @pytest.fixture
-def raise_fall(db: Database, demo: DemoInfo, clock: FrozenClock) -> Callable[..., str]:
+def raise_fall(context: AppContext, demo: DemoInfo, clock: FrozenClock) -> Callable[..., str]:
     """Raise (and commit) a fall alarm for the demo household; returns the alarm id."""
 
     def _raise(
@@ -65,9 +76,9 @@ def raise_fall(db: Database, demo: DemoInfo, clock: FrozenClock) -> Callable[...
         severity: Severity = Severity.CRITICAL,
         owner_id: str | None = None,
     ) -> str:
-        with db.session_scope(actor="test") as session:
+        with quiet_unit(context) as uow:
             alarm = service.raise_alarm(
-                session=session,
+                uow=uow,
                 organisation_id=demo.organisation_id,
                 owner_kind="household",
                 owner_id=owner_id or demo.household_id,
@@ -78,9 +89,8 @@ def raise_fall(db: Database, demo: DemoInfo, clock: FrozenClock) -> Callable[...
                 title="卫生间跌倒 Fall in the bathroom",
                 details={"room": "bathroom"},
                 policy=policy,
-                recipients=demo_recipients(session, demo),
+                recipients=demo_recipients(uow.session, demo),
                 now=clock.now(),
-                bus=None,
             )
             return alarm.id
 
@@ -88,7 +98,7 @@ def raise_fall(db: Database, demo: DemoInfo, clock: FrozenClock) -> Callable[...
 
 
 def tick(
-    db: Database,
+    context: AppContext,
     clock: FrozenClock,
     providers: ProviderRegistry,
     *,
@@ -97,8 +107,9 @@ def tick(
 ) -> flows.TickReport:
     if advance_s:
         clock.advance(timedelta(seconds=advance_s))
-    with db.session_scope(actor="test:tick") as session:
-        return flows.run_due(session=session, now=clock.now(), providers=providers, config=config)
+    # The tick's events (a watchdog alarm's) go nowhere.
+    with quiet_unit(context, actor="test:tick") as uow:
+        return flows.run_due(uow=uow, now=clock.now(), providers=providers, config=config)
 
 
 def outbox(db: Database, alarm_id: str | None = None) -> list[Notification]:

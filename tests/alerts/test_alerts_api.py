@@ -68,9 +68,9 @@ def test_filters(client, as_user, two_alarms):
     assert bad.status_code == 422 and bad.json()["fields"][0]["field"] == "query.state"
 
 
-def test_detail_acknowledge_and_resolve(client, as_user, two_alarms, db, clock, providers):
+def test_detail_acknowledge_and_resolve(client, as_user, two_alarms, context, clock, providers):
     ours, _ = two_alarms
-    tick(db, clock, providers)
+    tick(context, clock, providers)
     son = as_user("son")
     detail = client.get(f"/api/v1/alarms/{ours}", headers=son).json()
     assert detail["state"] == "raised" and detail["escalation"]["status"] == "active"
@@ -101,10 +101,10 @@ def test_detail_acknowledge_and_resolve(client, as_user, two_alarms, db, clock, 
 
 
 def test_outbox_and_attempts_for_the_care_team_only(
-    client, as_user, two_alarms, db, clock, providers
+    client, as_user, two_alarms, context, clock, providers
 ):
     ours, _ = two_alarms
-    tick(db, clock, providers)
+    tick(context, clock, providers)
     butler = as_user("butler")
     rows = client.get(f"/api/v1/alerts/outbox?alarm_id={ours}", headers=butler).json()
     assert len(rows) == 6 and {r["status"] for r in rows} == {"sent", "delivered"}
@@ -156,16 +156,17 @@ def test_the_worker_runs_in_the_app_lifespan(settings, clock, demo, raise_fall):
     from fastapi.testclient import TestClient
 
     from anxin.alerts.models import Notification, NotificationStatus
+    from anxin.alerts.worker import AlertsWorker
     from anxin.app import create_app
 
     alarm_id = raise_fall()
     app = create_app(
-        settings.model_copy(update={"alerts_worker": True, "alerts_tick_s": 0.05}), clock=clock
+        settings.model_copy(update={"workers": True, "alerts_tick_s": 0.05}), clock=clock
     )
     db = app.state.context.db
     try:
         with TestClient(app):
-            worker = app.state.context.extras["alerts_worker"]
+            (worker,) = [w for w in app.state.workers if isinstance(w, AlertsWorker)]
             deadline = time.monotonic() + 30
             pending = True
             while (pending or worker.ticks < 2) and time.monotonic() < deadline:

@@ -8,13 +8,14 @@ from sqlalchemy import func, select
 
 from anxin.alerts import service
 from anxin.alerts.models import Alarm, Escalation, Severity
+from anxin.core.events import InProcessBus
 
-from .conftest import demo_recipients
+from .conftest import demo_recipients, quiet_unit
 
 
-def _raise(session, demo, clock):
+def _raise(uow, demo, clock):
     return service.raise_alarm(
-        session=session,
+        uow=uow,
         organisation_id=demo.organisation_id,
         owner_kind="household",
         owner_id=demo.household_id,
@@ -25,22 +26,21 @@ def _raise(session, demo, clock):
         title="fall",
         details={},
         policy="homecare_fall",
-        recipients=demo_recipients(session, demo),
+        recipients=demo_recipients(uow.session, demo),
         now=clock.now(),
-        bus=None,
     )
 
 
-def test_concurrent_raises_become_one_alarm(db, demo, clock):
-    first = db.sessions()
+def test_concurrent_raises_become_one_alarm(context, db, demo, clock):
+    first = context.new_unit(actor="test:first", bus=InProcessBus())
     try:
         alarm_a = _raise(first, demo, clock)  # flushed, not committed: holds the unique key
         result: dict[str, object] = {}
 
         def second() -> None:
             try:
-                with db.session_scope() as session:
-                    result["id"] = _raise(session, demo, clock).id
+                with quiet_unit(context, actor="test:second") as uow:
+                    result["id"] = _raise(uow, demo, clock).id
             except Exception as exc:  # pragma: no cover - reported below
                 result["error"] = exc
 
@@ -52,7 +52,7 @@ def test_concurrent_raises_become_one_alarm(db, demo, clock):
         assert "error" not in result, result
         assert result["id"] == alarm_a.id
     finally:
-        first.close()
+        first.session.close()
     with db.session_scope() as session:
         alarm = session.scalar(select(Alarm).where(Alarm.source_id == "radar-race"))
         assert alarm is not None and alarm.count == 2

@@ -29,79 +29,78 @@ from anxin.core.clock import FrozenClock
 from anxin.people import service as people
 from anxin.people.models import User
 
-from .conftest import CHANNELS, load_alarm, local_registry, outbox, sent_to, tick
+from .conftest import CHANNELS, load_alarm, local_registry, outbox, quiet_unit, sent_to, tick
 
 
-def ack(db, clock, alarm_id, username="butler"):
-    with db.session_scope() as session:
-        user = session.scalar(select(User).where(User.username == username))
+def ack(context, clock, alarm_id, username="butler"):
+    with quiet_unit(context) as uow:
+        user = uow.session.scalar(select(User).where(User.username == username))
         service.acknowledge(
-            session=session,
+            uow=uow,
             principal=people.principal_of(user),
             alarm_id=alarm_id,
             note="handled",
             now=clock.now(),
-            bus=None,
         )
 
 
-def test_first_step_goes_out_at_once(raise_fall, db, clock, providers):
+def test_first_step_goes_out_at_once(raise_fall, context, db, clock, providers):
     alarm_id = raise_fall()
-    report = tick(db, clock, providers)
+    report = tick(context, clock, providers)
     assert report.claimed == 6 and report.sent == 6
     rows = outbox(db, alarm_id)
     console = [n for n in rows if n.channel.value == "console"]
     sms = [n for n in rows if n.channel.value == "sms"]
     assert all(n.status == NotificationStatus.DELIVERED for n in console)
     assert all(n.status == NotificationStatus.SENT and n.attempts == 1 for n in sms)
-    tick(db, clock, providers, advance_s=2)  # the simulated receipts arrive
+    tick(context, clock, providers, advance_s=2)  # the simulated receipts arrive
     assert all(n.status == NotificationStatus.DELIVERED for n in outbox(db, alarm_id))
     with db.session_scope() as session:
         assert session.scalar(select(func.count()).select_from(LocalMessage)) == 6
 
 
 def test_unacknowledged_fall_calls_the_emergency_contact_then_the_team_lead(
-    raise_fall, db, clock, providers
+    raise_fall, context, db, clock, providers
 ):
     alarm_id = raise_fall()
-    tick(db, clock, providers)
-    tick(db, clock, providers, advance_s=119)
+    tick(context, clock, providers)
+    tick(context, clock, providers, advance_s=119)
     assert sent_to(outbox(db, alarm_id), "voice") == []
-    tick(db, clock, providers, advance_s=1)  # 120 s: nobody acknowledged
+    tick(context, clock, providers, advance_s=1)  # 120 s: nobody acknowledged
     rows = outbox(db, alarm_id)
     assert sent_to(rows, "voice") == ["emergency_contact"]
     voice = next(n for n in rows if n.channel.value == "voice")
     assert voice.address == "+86 138 0000 1003" and voice.step_seq == 2
     assert voice.status == NotificationStatus.SENT
-    tick(db, clock, providers, advance_s=119)
+    tick(context, clock, providers, advance_s=119)
     assert "team_lead" not in sent_to(outbox(db, alarm_id), "voice")
-    tick(db, clock, providers, advance_s=1)
+    tick(context, clock, providers, advance_s=1)
     rows = outbox(db, alarm_id)
     assert sent_to(rows, "voice") == ["emergency_contact", "team_lead"]
     assert "team_lead" in sent_to(rows, "sms") and "team_lead" in sent_to(rows, "console")
 
 
-def test_acknowledgement_stops_the_escalation(raise_fall, db, clock, providers):
+def test_acknowledgement_stops_the_escalation(raise_fall, context, db, clock, providers):
     alarm_id = raise_fall()
-    tick(db, clock, providers)
-    tick(db, clock, providers, advance_s=30)
-    ack(db, clock, alarm_id)
+    tick(context, clock, providers)
+    tick(context, clock, providers, advance_s=30)
+    ack(context, clock, alarm_id)
     for _ in range(5):
-        tick(db, clock, providers, advance_s=120)
+        tick(context, clock, providers, advance_s=120)
     rows = outbox(db, alarm_id)
     assert sent_to(rows, "voice") == []
     assert len(rows) == 6
 
 
-def test_a_failed_sms_escalates_before_the_wait_is_over(raise_fall, db, clock):
+def test_a_failed_sms_escalates_before_the_wait_is_over(raise_fall, context, db, clock):
     """Undelivered, not only unacknowledged: the receipt says failed → next step at once."""
     sms_fails = LocalProvider(receipt_delay_s=2, failure_rate=1.0)
     ok = LocalProvider(receipt_delay_s=2)
     providers = ProviderRegistry(by_channel={c: ok for c in CHANNELS} | {"sms": sms_fails})
     alarm_id = raise_fall()
-    tick(db, clock, providers)
+    tick(context, clock, providers)
     assert sent_to(outbox(db, alarm_id), "voice") == []
-    tick(db, clock, providers, advance_s=2)  # receipts: undelivered
+    tick(context, clock, providers, advance_s=2)  # receipts: undelivered
     rows = outbox(db, alarm_id)
     assert {n.status for n in rows if n.channel.value == "sms"} == {NotificationStatus.UNDELIVERED}
     assert sent_to(rows, "voice") == ["emergency_contact"]  # 2 s in, not 120
@@ -126,15 +125,15 @@ class Silent:
         return []
 
 
-def test_no_receipt_in_time_is_undelivered_and_escalates(raise_fall, db, clock):
+def test_no_receipt_in_time_is_undelivered_and_escalates(raise_fall, context, db, clock):
     providers = ProviderRegistry(
         by_channel={c: LocalProvider(receipt_delay_s=1) for c in CHANNELS} | {"sms": Silent()}
     )
     alarm_id = raise_fall()
-    tick(db, clock, providers)
-    tick(db, clock, providers, advance_s=59)
+    tick(context, clock, providers)
+    tick(context, clock, providers, advance_s=59)
     assert sent_to(outbox(db, alarm_id), "voice") == []
-    tick(db, clock, providers, advance_s=1)  # homecare_fall: receipt_timeout_s = 60
+    tick(context, clock, providers, advance_s=1)  # homecare_fall: receipt_timeout_s = 60
     rows = outbox(db, alarm_id)
     sms = [n for n in rows if n.channel.value == "sms"]
     assert {n.status for n in sms} == {NotificationStatus.UNDELIVERED}
@@ -165,7 +164,7 @@ class Flaky:
         return []
 
 
-def test_retries_back_off_exponentially_then_succeed(raise_fall, db, clock):
+def test_retries_back_off_exponentially_then_succeed(raise_fall, context, db, clock):
     flaky = Flaky(failures=3)
     providers = ProviderRegistry(
         by_channel={c: LocalProvider() for c in CHANNELS} | {"voice": flaky}
@@ -198,10 +197,9 @@ def test_retries_back_off_exponentially_then_succeed(raise_fall, db, clock):
     rng = random.Random(7)
     waits = []
     for _ in range(3):
-        with db.session_scope() as session:
-            flows.run_due(
-                session=session, now=clock.now(), providers=providers, config=config, rng=rng
-            )
+        with quiet_unit(context, actor="test:tick") as uow:
+            session = uow.session
+            flows.run_due(uow=uow, now=clock.now(), providers=providers, config=config, rng=rng)
             row = session.scalar(
                 select(Notification).where(Notification.idempotency_key == "ntf-voice-1")
             )
@@ -210,14 +208,12 @@ def test_retries_back_off_exponentially_then_succeed(raise_fall, db, clock):
             waits.append((row.next_attempt_at - clock.now()).total_seconds())
             # Nothing before the back-off is over.
             assert (
-                flows.run_due(
-                    session=session, now=clock.now(), providers=providers, config=config
-                ).claimed
+                flows.run_due(uow=uow, now=clock.now(), providers=providers, config=config).claimed
                 == 0
             )
         clock.set(clock.now() + (row.next_attempt_at - clock.now()))
     assert 1 <= waits[0] < 2 and 2 <= waits[1] < 4 and 4 <= waits[2] < 8
-    tick(db, clock, providers, config=config)
+    tick(context, clock, providers, config=config)
     with db.session_scope() as session:
         row = session.scalar(
             select(Notification).where(Notification.idempotency_key == "ntf-voice-1")
@@ -233,13 +229,13 @@ def test_retries_back_off_exponentially_then_succeed(raise_fall, db, clock):
     assert len(flaky.calls) == 4
 
 
-def test_out_of_attempts_fails_and_escalates(raise_fall, db, clock):
+def test_out_of_attempts_fails_and_escalates(raise_fall, context, db, clock):
     flaky = Flaky(failures=99)
     providers = ProviderRegistry(by_channel={c: LocalProvider() for c in CHANNELS} | {"sms": flaky})
     config = flows.DeliveryConfig(max_attempts=3, backoff_base_s=1, backoff_max_s=4)
     alarm_id = raise_fall()
     for _ in range(4):
-        tick(db, clock, providers, advance_s=4, config=config)
+        tick(context, clock, providers, advance_s=4, config=config)
     rows = outbox(db, alarm_id)
     sms = [n for n in rows if n.channel.value == "sms" and n.step_seq == 1]
     assert {n.status for n in sms} == {NotificationStatus.FAILED} and {n.attempts for n in sms} == {
@@ -248,20 +244,22 @@ def test_out_of_attempts_fails_and_escalates(raise_fall, db, clock):
     assert sent_to(rows, "voice") == ["emergency_contact"]  # well before 120 s
 
 
-def test_a_permanent_refusal_is_not_retried(raise_fall, db, clock):
+def test_a_permanent_refusal_is_not_retried(raise_fall, context, db, clock):
     flaky = Flaky(failures=99, permanent=True)
     providers = ProviderRegistry(by_channel={c: LocalProvider() for c in CHANNELS} | {"sms": flaky})
     alarm_id = raise_fall()
-    tick(db, clock, providers)
+    tick(context, clock, providers)
     sms = [n for n in outbox(db, alarm_id) if n.channel.value == "sms"]
     assert {(n.status, n.attempts) for n in sms} == {(NotificationStatus.FAILED, 1)}
 
 
-def test_the_watchdog_raises_an_alarm_when_a_step_is_overdue(raise_fall, db, clock, providers):
+def test_the_watchdog_raises_an_alarm_when_a_step_is_overdue(
+    raise_fall, context, db, clock, providers
+):
     alarm_id = raise_fall()
-    tick(db, clock, providers)
+    tick(context, clock, providers)
     # The engine is down for five minutes: the 120 s step is 180 s late.
-    report = tick(db, clock, providers, advance_s=300)
+    report = tick(context, clock, providers, advance_s=300)
     assert report.watchdog_alarms == 1
     with db.session_scope() as session:
         dog = session.scalar(select(Alarm).where(Alarm.source_kind == "alerts"))
@@ -274,7 +272,7 @@ def test_the_watchdog_raises_an_alarm_when_a_step_is_overdue(raise_fall, db, clo
     assert sorted({n.recipient_role for n in dog_rows}) == ["butler", "team_lead"]
     # The late step still fires, once.
     assert sent_to(outbox(db, alarm_id), "voice") == ["emergency_contact"]
-    assert tick(db, clock, providers, advance_s=1).watchdog_alarms == 0
+    assert tick(context, clock, providers, advance_s=1).watchdog_alarms == 0
     with db.session_scope() as session:
         assert (
             session.scalar(
@@ -289,9 +287,10 @@ def test_nothing_is_lost_if_the_process_dies_before_the_send(raise_fall, setting
     db.dispose()  # the process dies
     fresh_clock = FrozenClock(clock.now())
     app = create_app(settings, clock=fresh_clock)
+    restarted = app.state.context
+    new_db = restarted.db
     try:
-        new_db = app.state.context.db
-        report = tick(new_db, fresh_clock, local_registry())
+        report = tick(restarted, fresh_clock, local_registry())
         assert report.sent == 6
         with new_db.session_scope() as session:
             keys = set(session.scalars(select(LocalMessage.idempotency_key)))
@@ -345,10 +344,11 @@ def test_a_dispatcher_that_dies_mid_send_is_recovered_without_duplicates(
     db.dispose()
     fresh_clock = FrozenClock(clock.now())
     app = create_app(settings, clock=fresh_clock)
-    new_db = app.state.context.db
+    restarted = app.state.context
+    new_db = restarted.db
     try:
-        assert tick(new_db, fresh_clock, providers, advance_s=30).claimed == 0  # the lease holds
-        report = tick(new_db, fresh_clock, providers, advance_s=31, config=config)
+        assert tick(restarted, fresh_clock, providers, advance_s=30).claimed == 0  # the lease holds
+        report = tick(restarted, fresh_clock, providers, advance_s=31, config=config)
         assert report.claimed == 5 and report.sent == 5
         rows = outbox(new_db, alarm_id)
         assert all(
@@ -371,15 +371,16 @@ def test_a_dispatcher_that_dies_mid_send_is_recovered_without_duplicates(
         new_db.dispose()
 
 
-def test_an_escalation_survives_a_restart(raise_fall, settings, db, clock):
+def test_an_escalation_survives_a_restart(raise_fall, context, settings, db, clock):
     alarm_id = raise_fall()
-    tick(db, clock, local_registry())
+    tick(context, clock, local_registry())
     db.dispose()
     fresh_clock = FrozenClock(clock.now())
     app = create_app(settings, clock=fresh_clock)
-    new_db = app.state.context.db
+    restarted = app.state.context
+    new_db = restarted.db
     try:
-        tick(new_db, fresh_clock, local_registry(), advance_s=121)
+        tick(restarted, fresh_clock, local_registry(), advance_s=121)
         assert sent_to(outbox(new_db, alarm_id), "voice") == ["emergency_contact"]
     finally:
         new_db.dispose()

@@ -104,12 +104,14 @@ def http_settings(settings, url: str, key: str = API_KEY):
     )
 
 
-def test_sms_goes_to_the_gateway_and_receipts_are_polled(gateway, settings, raise_fall, db, clock):
+def test_sms_goes_to_the_gateway_and_receipts_are_polled(
+    gateway, settings, raise_fall, context, db, clock
+):
     state, url = gateway
     providers = build_providers(http_settings(settings, url))
     assert isinstance(providers.for_channel("sms"), HttpProvider)
     alarm_id = raise_fall()
-    tick(db, clock, providers)
+    tick(context, clock, providers)
     sms = [r for r in state.requests if r["body"]["channel"] == "sms"]
     assert len(sms) == 4
     first = sms[0]
@@ -119,22 +121,24 @@ def test_sms_goes_to_the_gateway_and_receipts_are_polled(gateway, settings, rais
     rows = outbox(db, alarm_id)
     assert {n.status for n in rows if n.channel.value == "sms"} == {NotificationStatus.SENT}
     assert {n.provider for n in rows if n.channel.value == "sms"} == {"http"}
-    tick(db, clock, providers, advance_s=1)
+    tick(context, clock, providers, advance_s=1)
     assert {n.status for n in outbox(db, alarm_id) if n.channel.value == "sms"} == {
         NotificationStatus.DELIVERED
     }
 
 
-def test_a_busy_gateway_is_retried_with_the_same_key(gateway, settings, raise_fall, db, clock):
+def test_a_busy_gateway_is_retried_with_the_same_key(
+    gateway, settings, raise_fall, context, db, clock
+):
     state, url = gateway
     state.fail_next = 4  # every first-round SMS gets a 503
     providers = build_providers(http_settings(settings, url))
     alarm_id = raise_fall()
-    tick(db, clock, providers)
+    tick(context, clock, providers)
     rows = [n for n in outbox(db, alarm_id) if n.channel.value == "sms"]
     assert {(n.status, n.attempts) for n in rows} == {(NotificationStatus.PENDING, 1)}
     assert all("503" in (n.last_error or "") for n in rows)
-    tick(db, clock, providers, advance_s=2)  # back-off after the first attempt: 1-2 s
+    tick(context, clock, providers, advance_s=2)  # back-off after the first attempt: 1-2 s
     rows = [n for n in outbox(db, alarm_id) if n.channel.value == "sms"]
     assert {(n.status, n.attempts) for n in rows} == {(NotificationStatus.SENT, 2)}
     keys = [r["headers"]["Idempotency-Key"] for r in state.requests]
@@ -142,34 +146,36 @@ def test_a_busy_gateway_is_retried_with_the_same_key(gateway, settings, raise_fa
     assert len(state.by_key) == 4  # and accepted once
 
 
-def test_a_refused_api_key_fails_at_once_and_escalates(gateway, settings, raise_fall, db, clock):
+def test_a_refused_api_key_fails_at_once_and_escalates(
+    gateway, settings, raise_fall, context, db, clock
+):
     _state, url = gateway
     providers = build_providers(http_settings(settings, url, key="wrong"))
     alarm_id = raise_fall()
-    tick(db, clock, providers)
+    tick(context, clock, providers)
     rows = [n for n in outbox(db, alarm_id) if n.channel.value == "sms"]
     assert {(n.status, n.attempts) for n in rows} == {(NotificationStatus.FAILED, 1)}
     assert "401" in (rows[0].last_error or "")
-    tick(db, clock, providers)  # undelivered → the voice call goes out now (and fails too)
+    tick(context, clock, providers)  # undelivered → the voice call goes out now (and fails too)
     assert sent_to(outbox(db, alarm_id), "voice") == ["emergency_contact"]
 
 
-def test_a_failed_receipt_is_undelivered(gateway, settings, raise_fall, db, clock):
+def test_a_failed_receipt_is_undelivered(gateway, settings, raise_fall, context, db, clock):
     state, url = gateway
     state.receipt = "failed"
     providers = build_providers(http_settings(settings, url))
     alarm_id = raise_fall()
-    tick(db, clock, providers)
-    tick(db, clock, providers, advance_s=1)
+    tick(context, clock, providers)
+    tick(context, clock, providers, advance_s=1)
     rows = [n for n in outbox(db, alarm_id) if n.channel.value == "sms"]
     assert {n.status for n in rows} == {NotificationStatus.UNDELIVERED}
     assert rows[0].last_error == "handset off"
 
 
-def test_an_unreachable_gateway_is_a_transient_error(settings, raise_fall, db, clock):
+def test_an_unreachable_gateway_is_a_transient_error(settings, raise_fall, context, db, clock):
     providers = build_providers(http_settings(settings, "http://127.0.0.1:9/none"))
     alarm_id = raise_fall()
-    tick(db, clock, providers)
+    tick(context, clock, providers)
     rows = [n for n in outbox(db, alarm_id) if n.channel.value == "sms"]
     assert {n.status for n in rows} == {NotificationStatus.PENDING}
     assert "ConnectError" in (rows[0].last_error or "")
@@ -188,18 +194,19 @@ def test_a_gateway_may_push_receipts(gateway, settings, demo, clock):
 
     from anxin.app import create_app
 
-    from .conftest import demo_recipients
+    from .conftest import demo_recipients, quiet_unit
 
     state, url = gateway
     configured = http_settings(settings, url)
     app = create_app(configured, clock=clock)
-    db = app.state.context.db
+    context = app.state.context
+    db = context.db
     try:
-        with db.session_scope() as session:
+        with quiet_unit(context) as uow:
             from anxin.alerts import service
 
             alarm = service.raise_alarm(
-                session=session,
+                uow=uow,
                 organisation_id=demo.organisation_id,
                 owner_kind="household",
                 owner_id=demo.household_id,
@@ -210,14 +217,13 @@ def test_a_gateway_may_push_receipts(gateway, settings, demo, clock):
                 title="fall",
                 details={},
                 policy="homecare_fall",
-                recipients=demo_recipients(session, demo),
+                recipients=demo_recipients(uow.session, demo),
                 now=clock.now(),
-                bus=None,
             )
             alarm_id = alarm.id
         state.receipt = "accepted"  # polling finds nothing final
         providers = build_providers(configured)
-        tick(db, clock, providers)
+        tick(context, clock, providers)
         sms = [n for n in outbox(db, alarm_id) if n.channel.value == "sms"]
         assert {n.status for n in sms} == {NotificationStatus.SENT}
         target = sms[0].provider_message_id
@@ -236,7 +242,7 @@ def test_a_gateway_may_push_receipts(gateway, settings, demo, clock):
         row = next(n for n in outbox(db, alarm_id) if n.provider_message_id == target)
         assert row.status == NotificationStatus.UNDELIVERED
         assert row.last_error == "number unreachable"
-        tick(db, clock, providers)  # an undelivered SMS escalates at once
+        tick(context, clock, providers)  # an undelivered SMS escalates at once
         assert sent_to(outbox(db, alarm_id), "voice") == ["emergency_contact"]
     finally:
         db.dispose()

@@ -12,7 +12,7 @@ from anxin.core.events import Event, InProcessBus
 from anxin.people import service as people
 from anxin.people.models import User
 
-from .conftest import demo_recipients, load_alarm, outbox, sent_to
+from .conftest import demo_recipients, load_alarm, outbox, quiet_unit, sent_to
 
 
 def principal(session, username):
@@ -51,40 +51,39 @@ def test_a_repeat_updates_the_active_alarm_and_counts(raise_fall, db):
     assert other != first
 
 
-def test_acknowledge_then_resolve_with_history(raise_fall, db, demo, clock):
+def test_acknowledge_then_resolve_with_history(raise_fall, context, demo, clock):
     alarm_id = raise_fall()
-    with db.session_scope() as session:
+    with quiet_unit(context) as uow:
+        session = uow.session
         butler = principal(session, "butler")
         alarm = service.acknowledge(
-            session=session,
+            uow=uow,
             principal=butler,
             alarm_id=alarm_id,
             note="on the phone",
             now=clock.now(),
-            bus=None,
         )
         assert alarm.state == AlarmState.ACKNOWLEDGED and alarm.acknowledged_by == "user:butler"
         esc = service.escalation_of(session=session, alarm_id=alarm_id)
         assert esc is not None and esc.status == EscalationStatus.STOPPED
         assert esc.stop_reason == "acknowledged"
     clock.advance(60)
-    with db.session_scope() as session:
+    with quiet_unit(context) as uow:
+        session = uow.session
         butler = principal(session, "butler")
         service.acknowledge(
-            session=session,
+            uow=uow,
             principal=butler,
             alarm_id=alarm_id,
             note="still there",
             now=clock.now(),
-            bus=None,
         )
         alarm = service.resolve(
-            session=session,
+            uow=uow,
             principal=butler,
             alarm_id=alarm_id,
             note="false alarm",
             now=clock.now(),
-            bus=None,
         )
         assert alarm.state == AlarmState.RESOLVED and alarm.active_key is None
         events = service.history(session=session, alarm=alarm)
@@ -95,84 +94,79 @@ def test_acknowledge_then_resolve_with_history(raise_fall, db, demo, clock):
         ]
         with pytest.raises(RuleViolation):
             service.resolve(
-                session=session,
+                uow=uow,
                 principal=butler,
                 alarm_id=alarm_id,
                 note=None,
                 now=clock.now(),
-                bus=None,
             )
         with pytest.raises(RuleViolation):
             service.acknowledge(
-                session=session,
+                uow=uow,
                 principal=butler,
                 alarm_id=alarm_id,
                 note=None,
                 now=clock.now(),
-                bus=None,
             )
     # A fall after resolution is a new alarm.
     assert raise_fall() != alarm_id
 
 
-def test_resolve_straight_from_raised(raise_fall, db, clock):
+def test_resolve_straight_from_raised(raise_fall, context, clock):
     alarm_id = raise_fall()
-    with db.session_scope() as session:
+    with quiet_unit(context) as uow:
         alarm = service.resolve(
-            session=session,
-            principal=principal(session, "admin"),
+            uow=uow,
+            principal=principal(uow.session, "admin"),
             alarm_id=alarm_id,
             note=None,
             now=clock.now(),
-            bus=None,
         )
         assert alarm.state == AlarmState.RESOLVED and alarm.acknowledged_at is None
 
 
-def test_who_may_act(raise_fall, db, clock):
+def test_who_may_act(raise_fall, context, clock):
     alarm_id = raise_fall()
-    with db.session_scope() as session:
+    with quiet_unit(context) as uow:
+        session = uow.session
         for username in ("elder",):
             with pytest.raises(PermissionDenied):
                 service.acknowledge(
-                    session=session,
+                    uow=uow,
                     principal=principal(session, username),
                     alarm_id=alarm_id,
                     note=None,
                     now=clock.now(),
-                    bus=None,
                 )
         with pytest.raises(PermissionDenied):
             service.resolve(
-                session=session,
+                uow=uow,
                 principal=principal(session, "son"),
                 alarm_id=alarm_id,
                 note=None,
                 now=clock.now(),
-                bus=None,
             )
         alarm = service.acknowledge(
-            session=session,
+            uow=uow,
             principal=principal(session, "son"),
             alarm_id=alarm_id,
             note="我在妈妈身边",
             now=clock.now(),
-            bus=None,
         )
         assert alarm.state == AlarmState.ACKNOWLEDGED
 
 
-def test_cleared_is_a_separate_axis(raise_fall, db, clock):
+def test_cleared_is_a_separate_axis(raise_fall, context, clock):
     alarm_id = raise_fall()
-    with db.session_scope() as session:
+    with quiet_unit(context) as uow:
+        session = uow.session
         alarm = service.clear_alarm(
-            session=session,
+            uow=uow,
             source_kind="device",
             source_id="radar-1",
             alarm_type="fall",
             now=clock.now(),
             reason="person stood up",
-            bus=None,
         )
         assert alarm is not None and alarm.cleared and alarm.state == AlarmState.RAISED
         # The fall policy keeps escalating: a cleared fall still needs a human.
@@ -180,13 +174,12 @@ def test_cleared_is_a_separate_axis(raise_fall, db, clock):
         assert esc is not None and esc.status == EscalationStatus.ACTIVE
         assert (
             service.clear_alarm(
-                session=session,
+                uow=uow,
                 source_kind="device",
                 source_id="radar-1",
                 alarm_type="fall",
                 now=clock.now(),
                 reason="again",
-                bus=None,
             )
             is None
         )
@@ -194,17 +187,16 @@ def test_cleared_is_a_separate_axis(raise_fall, db, clock):
     offline = raise_fall(
         source_id="mat-1", alarm_type="offline", policy="homecare_alert", severity=Severity.MAJOR
     )
-    with db.session_scope() as session:
+    with quiet_unit(context) as uow:
         service.clear_alarm(
-            session=session,
+            uow=uow,
             source_kind="device",
             source_id="mat-1",
             alarm_type="offline",
             now=clock.now(),
             reason="back online",
-            bus=None,
         )
-        esc = service.escalation_of(session=session, alarm_id=offline)
+        esc = service.escalation_of(session=uow.session, alarm_id=offline)
         assert (
             esc is not None
             and esc.status == EscalationStatus.STOPPED
@@ -212,10 +204,10 @@ def test_cleared_is_a_separate_axis(raise_fall, db, clock):
         )
 
 
-def test_bus_events_for_every_transition(db, demo, clock):
+def test_bus_events_for_every_transition(context, demo, clock):
     bus = InProcessBus()
     seen: list[Event] = []
-    bus.subscribe("alerts.alarm.>", lambda _s, e: seen.append(e))
+    bus.subscribe("alerts.alarm.>", lambda _uow, e: seen.append(e))
     kwargs = dict(
         organisation_id=demo.organisation_id,
         owner_kind="household",
@@ -228,37 +220,34 @@ def test_bus_events_for_every_transition(db, demo, clock):
         details={},
         policy="homecare_fall",
         now=clock.now(),
-        bus=bus,
     )
-    with db.session_scope() as session:
+    with context.unit(actor="test", bus=bus) as uow:
+        session = uow.session
         recipients = demo_recipients(session, demo)
-        alarm = service.raise_alarm(session=session, recipients=recipients, **kwargs)
-        service.raise_alarm(session=session, recipients=recipients, **kwargs)
+        alarm = service.raise_alarm(uow=uow, recipients=recipients, **kwargs)
+        service.raise_alarm(uow=uow, recipients=recipients, **kwargs)
         service.clear_alarm(
-            session=session,
+            uow=uow,
             source_kind="device",
             source_id="radar-9",
             alarm_type="fall",
             now=clock.now(),
             reason="x",
-            bus=bus,
         )
         butler = principal(session, "butler")
         service.acknowledge(
-            session=session,
+            uow=uow,
             principal=butler,
             alarm_id=alarm.id,
             note=None,
             now=clock.now(),
-            bus=bus,
         )
         service.resolve(
-            session=session,
+            uow=uow,
             principal=butler,
             alarm_id=alarm.id,
             note=None,
             now=clock.now(),
-            bus=bus,
         )
     assert [e.subject for e in seen] == [
         "alerts.alarm.raised",
@@ -275,8 +264,9 @@ def test_bus_events_for_every_transition(db, demo, clock):
     assert seen[1].payload["count"] == 2
 
 
-def test_an_invalid_policy_is_stored_and_never_crashes_a_raise(raise_fall, db, clock):
-    with db.session_scope() as session:
+def test_an_invalid_policy_is_stored_and_never_crashes_a_raise(raise_fall, context, db, clock):
+    with quiet_unit(context) as uow:
+        session = uow.session
         admin = principal(session, "admin")
         row = service.put_policy(
             session=session,
@@ -310,12 +300,13 @@ def test_an_invalid_policy_is_stored_and_never_crashes_a_raise(raise_fall, db, c
         assert esc is not None and esc.policy_code == "default"
 
 
-def test_a_custom_policy_changes_the_wait(raise_fall, db, clock, providers):
+def test_a_custom_policy_changes_the_wait(raise_fall, context, db, clock, providers):
     from anxin.alerts.policies import CATALOGUE
 
     doc = next(dict(d) for d in CATALOGUE if d["code"] == "homecare_fall")
     doc["steps"] = [dict(doc["steps"][0], wait_s=30), *doc["steps"][1:]]
-    with db.session_scope() as session:
+    with quiet_unit(context) as uow:
+        session = uow.session
         row = service.put_policy(
             session=session,
             principal=principal(session, "admin"),
@@ -329,8 +320,8 @@ def test_a_custom_policy_changes_the_wait(raise_fall, db, clock, providers):
     alarm_id = raise_fall()
     from .conftest import tick
 
-    tick(db, clock, providers)
-    tick(db, clock, providers, advance_s=30)
+    tick(context, clock, providers)
+    tick(context, clock, providers, advance_s=30)
     assert sent_to(outbox(db, alarm_id), "voice") == ["emergency_contact"]
     with db.session_scope() as session:
         assert session.scalar(select(func.count()).select_from(Notification)) == 7

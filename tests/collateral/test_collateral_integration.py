@@ -17,7 +17,7 @@ from anxin.alerts.models import Alarm
 from anxin.collateral import service
 from anxin.collateral.cranesim import Simulation, simulate_day
 from anxin.collateral.models import CraneState, Movement, PledgeRow, ReleaseOrder
-from anxin.collateral.simulate import NIGHT, batches, post_batch
+from anxin.demo.warehouse import NIGHT, batches, post_batch
 
 SEED = 20261129
 
@@ -170,22 +170,22 @@ def test_detector_state_survives_a_restart(client, demo, db, tmp_path, app, sett
         assert outbound == 3
 
 
-def test_one_bank_cannot_see_another_banks_pledge(client, demo, db, clock):
+def test_one_bank_cannot_see_another_banks_pledge(client, demo, context, clock):
     from tests.conftest import login
 
     from anxin.people import service as people
     from anxin.people.models import OrganisationKind
     from anxin.people.schemas import UserCreate
 
-    with db.session_scope() as session:
+    with context.unit(actor="test:seed") as uow:
         other = people.create_organisation(
-            session=session,
+            session=uow.session,
             name="江海银行 Jianghai Bank",
             kind=OrganisationKind.BANK,
             now=clock.now(),
         )
         people.create_user(
-            session=session,
+            session=uow.session,
             organisation_id=other.id,
             data=UserCreate(
                 username="bank2",
@@ -249,11 +249,12 @@ def test_live_stock_per_bay_commodity_and_owner(client, demo, as_user):
     assert {r["zone"] for r in bank_rows} == {f"B{i:02d}" for i in range(1, 9)}
 
 
-def test_service_books_each_lift_once(demo, db, clock):
+def test_service_books_each_lift_once(demo, context, clock):
     from anxin.collateral.lifts import Direction, Lift
+    from anxin.core.events import InProcessBus
 
-    with db.session_scope() as session:
-        crane = session.get(service.Crane, demo.collateral.crane_ids["C1"])
+    with context.unit(actor="test:lifts", bus=InProcessBus()) as uow:
+        crane = uow.session.get(service.Crane, demo.collateral.crane_ids["C1"])
         assert crane is not None
         lift = Lift(
             "lift-x",
@@ -270,12 +271,8 @@ def test_service_books_each_lift_once(demo, db, clock):
             "QUAY",
             Direction.OUTBOUND,
         )
-        first = service.apply_lift(
-            session=session, crane=crane, lift=lift, now=clock.now(), bus=None
-        )
-        again = service.apply_lift(
-            session=session, crane=crane, lift=lift, now=clock.now(), bus=None
-        )
+        first = service.apply_lift(uow=uow, crane=crane, lift=lift, now=clock.now())
+        again = service.apply_lift(uow=uow, crane=crane, lift=lift, now=clock.now())
         assert first.movement is not None and first.movement.quantity_kg == 5000
         assert again.duplicate and again.movement is None
 
@@ -315,7 +312,7 @@ def test_the_watermark_follows_the_slower_device_within_ten_minutes():
 def test_a_load_shown_at_the_gate_then_set_down_inside_clears_its_alarm(client, demo, db, tmp_path):
     """Peek alarms while the load hangs over the truck gate; the crane then carries it back
     to another bay, so the final lift is an internal move and the alarm is cleared."""
-    from anxin.collateral.simulate import Batch
+    from anxin.demo.warehouse import Batch
 
     t0 = START.timestamp() - 3600
     tare, load = 1240.0, 6240.0
@@ -371,9 +368,9 @@ def test_a_load_shown_at_the_gate_then_set_down_inside_clears_its_alarm(client, 
         assert move.quantity_kg == 5000
 
 
-def test_seeding_the_demo_twice_changes_nothing(demo, db, clock, tmp_path):
+def test_seeding_the_demo_twice_changes_nothing(demo, db, context, tmp_path):
     from anxin.collateral.models import Crane, Receipt, StockPosition
-    from anxin.demo import seed_demo
+    from anxin.demo.seed import seed_demo
 
     tables = (PledgeRow, Receipt, StockPosition, Crane, Movement, Alarm)
 
@@ -383,8 +380,8 @@ def test_seeding_the_demo_twice_changes_nothing(demo, db, clock, tmp_path):
 
     before = counts()
     tokens = (tmp_path / "demo-crane-tokens.json").read_text()
-    with db.session_scope() as session:
-        again = seed_demo(session=session, now=clock.now(), token_file=tmp_path / "tokens.json")
+    with context.unit(actor="test:seed") as uow:
+        again = seed_demo(uow=uow, token_file=tmp_path / "tokens.json")
     assert counts() == before
     assert again.collateral.pledge_id == demo.collateral.pledge_id
     assert (tmp_path / "demo-crane-tokens.json").read_text() == tokens

@@ -14,6 +14,7 @@ from anxin.alerts.models import Alarm
 from anxin.collateral import service
 from anxin.collateral.models import Movement, PledgeRow
 from anxin.collateral.schemas import PledgeCreate, ReceiptCreate
+from anxin.core.events import InProcessBus
 from anxin.people import service as people
 from anxin.people.models import User
 
@@ -157,7 +158,7 @@ def test_a_release_that_would_breach_the_minimum_is_refused(client, demo, as_use
     assert r.status_code == 422
 
 
-def test_the_same_stock_can_never_back_two_pledges(client, demo, db, clock, as_user):
+def test_the_same_stock_can_never_back_two_pledges(client, demo, context, clock, as_user):
     bank = as_user("bank")
     pledge_id = demo.collateral.pledge_id
     detail = client.get(f"{BASE}/pledges/{pledge_id}", headers=bank).json()
@@ -186,7 +187,8 @@ def test_the_same_stock_can_never_back_two_pledges(client, demo, db, clock, as_u
 
     from anxin.collateral.models import Receipt, ReceiptStatus
 
-    with pytest.raises(IntegrityError), db.session_scope() as session:
+    with pytest.raises(IntegrityError), context.unit(actor="test:forger") as uow:
+        session = uow.session
         first = session.get(Receipt, receipt_id)
         assert first is not None
         session.add(
@@ -259,7 +261,7 @@ def test_closing_a_pledge_releases_receipts_on_the_ledger_and_allows_a_new_pledg
     assert facts["double_pledges"] == []
 
 
-def test_stocktake_matched_explained_and_raised(client, demo, db, as_user, clock):
+def test_stocktake_matched_explained_and_raised(client, demo, db, context, as_user, clock):
     op = as_user("warehouse")
     wid = demo.collateral.warehouse_id
     trader = demo.collateral.trader_id
@@ -278,11 +280,11 @@ def test_stocktake_matched_explained_and_raised(client, demo, db, as_user, clock
     # estimate, flagged. The count differs by about the size of that lift's doubt.
     from anxin.collateral.lifts import Direction, Lift, LiftFlag
 
-    with db.session_scope() as session:
-        crane = session.get(service.Crane, demo.collateral.crane_ids["C2"])
+    with context.unit(actor="test:lifts", bus=InProcessBus()) as uow:
+        crane = uow.session.get(service.Crane, demo.collateral.crane_ids["C2"])
         assert crane is not None
         service.apply_lift(
-            session=session,
+            uow=uow,
             crane=crane,
             lift=Lift(
                 "doubt-1",
@@ -301,7 +303,6 @@ def test_stocktake_matched_explained_and_raised(client, demo, db, as_user, clock
                 (LiftFlag.NO_STABLE_WEIGHT,),
             ),
             now=clock.now(),
-            bus=None,
         )
     took = count("B02", 1_500_000 - 4_000 - 2_500)
     assert took["outcome"] == "explained" and "doubt-1" in took["explanation"]
@@ -340,10 +341,11 @@ def test_stock_under_the_minimum_raises_an_alarm(client, demo, db, as_user):
     assert "below_minimum_stock" in _alarm_types(db, demo.collateral.pledge_id)
 
 
-def test_service_refuses_bad_terms_and_foreign_goods(demo, db, clock):
+def test_service_refuses_bad_terms_and_foreign_goods(demo, db, context, clock):
     officer = _principal(db, "bank")
     operator = _principal(db, "warehouse")
-    with db.session_scope() as session:
+    with context.unit(actor="test:warehouse") as uow:
+        session = uow.session
         coil = service.issue_receipt(
             session=session,
             principal=operator,
@@ -361,9 +363,9 @@ def test_service_refuses_bad_terms_and_foreign_goods(demo, db, clock):
         assert coil.quantity_kg == 0  # A01 holds the coil trader's stock, not this owner's
     from anxin.core.errors import InvalidInput, RuleViolation
 
-    with db.session_scope() as session, pytest.raises(InvalidInput):
+    with context.unit(actor="test:bank", bus=InProcessBus()) as uow, pytest.raises(InvalidInput):
         service.create_pledge(
-            session=session,
+            uow=uow,
             principal=officer,
             data=PledgeCreate(
                 borrower_id=demo.collateral.trader_id,
@@ -375,16 +377,15 @@ def test_service_refuses_bad_terms_and_foreign_goods(demo, db, clock):
                 margin_call_ltv=Decimal("0.7"),
             ),
             now=clock.now(),
-            bus=None,
         )
-    with db.session_scope() as session:
-        other = session.scalar(
+    with context.unit(actor="test:bank", bus=InProcessBus()) as uow:
+        other = uow.session.scalar(
             select(service.StockOwner).where(service.StockOwner.id != demo.collateral.trader_id)
         )
         assert other is not None
         with pytest.raises(RuleViolation):
             service.create_pledge(
-                session=session,
+                uow=uow,
                 principal=officer,
                 data=PledgeCreate(
                     borrower_id=other.id,
@@ -396,5 +397,4 @@ def test_service_refuses_bad_terms_and_foreign_goods(demo, db, clock):
                     margin_call_ltv=Decimal("0.8"),
                 ),
                 now=clock.now(),
-                bus=None,
             )

@@ -7,7 +7,9 @@ import httpx
 from tests.conftest import DEMO_PASSWORDS, START, make_settings
 
 from anxin.collateral.cranesim import simulate_day
-from anxin.collateral.simulate import DAY, NIGHT, batches, iter_lines, run_warehouse, truck_loads
+from anxin.core.clock import FrozenClock
+from anxin.demo.warehouse import DAY, NIGHT, batches, iter_lines, run_warehouse, truck_loads
+from anxin.domains import build_context
 
 
 def test_batches_keep_every_reading_once_in_arrival_order():
@@ -43,15 +45,20 @@ def test_the_night_window_against_a_live_server_raises_the_removal_alarms(
     live_server, database_url, tmp_path
 ):
     lines: list[str] = []
-    stats = run_warehouse(
-        make_settings(database_url),
-        url=live_server.url,
-        speed=0,
-        window="night",
-        progress=lines.append,
-        token_file=tmp_path / "sim-crane-tokens.json",
-        now=START,
-    )
+    # The simulator is its own process with its own context, as `anxin simulate` builds it.
+    context = build_context(make_settings(database_url), clock=FrozenClock(START))
+    try:
+        stats = run_warehouse(
+            context,
+            url=live_server.url,
+            speed=0,
+            window="night",
+            progress=lines.append,
+            token_file=tmp_path / "sim-crane-tokens.json",
+            now=START,
+        )
+    finally:
+        context.db.dispose()
     assert stats.failed == 0 and stats.accepted == stats.sent - stats.duplicates > 10_000
     assert stats.releases == 0 and any("replaying" in line for line in lines)
     assert "readings sent" in next(iter_lines(stats))

@@ -35,7 +35,7 @@ def test_settle_collects_garbage_and_freezes_what_lives():
 def test_a_serving_app_settles_its_heap_at_startup_and_tests_do_not(database_url, monkeypatch):
     calls: list[int] = []
     monkeypatch.setattr(heap, "settle", lambda: calls.append(1) or 0)
-    serving = make_settings(database_url, alerts_worker=False)
+    serving = make_settings(database_url, workers=False)
     served = create_app(serving.model_copy(update={"environment": "development"}))
     with TestClient(served):
         pass

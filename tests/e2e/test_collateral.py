@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from anxin.collateral.cranesim import simulate_day
-from anxin.collateral.simulate import NIGHT, Batch, batches, post_batch
+from anxin.demo.warehouse import NIGHT, Batch, batches, post_batch
 from tests.conftest import DEMO_PASSWORDS, START, LiveServer, browser_login
 
 pytestmark = pytest.mark.e2e

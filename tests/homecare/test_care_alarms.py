@@ -35,8 +35,8 @@ def alarms(db: Database, alarm_type: str | None = None) -> list[Alarm]:
 
 def sweep(app, clock: FrozenClock) -> int:
     context = app.state.context
-    with context.db.session_scope(actor="test:sweep") as session:
-        return iot_flows.sweep(session=session, now=clock.now(), bus=context.bus)
+    with context.unit(actor="test:sweep") as uow:
+        return iot_flows.sweep(uow=uow, now=clock.now())
 
 
 def test_fall_reading_raises_a_fall_alarm_for_everyone(client, demo, demo_devices, db, clock):
@@ -80,13 +80,13 @@ def test_no_movement_after_the_fall_makes_the_alarm_critical(client, app, demo_d
     assert alarm.details["corroborated"] is True
 
 
-def test_door_opened_while_away_is_an_intrusion(client, demo, demo_devices, db, clock):
+def test_door_opened_while_away_is_an_intrusion(client, demo, demo_devices, db, context, clock):
     _, token = demo_devices["door_sensor"]
     post(client, token, {"open": True}, clock, "d-1")
     post(client, token, {"open": False}, clock, "d-2")
     assert alarms(db, "intrusion") == []
-    with db.session_scope() as session:
-        household = session.get(Household, demo.household_id)
+    with context.unit(actor="test:family") as uow:
+        household = uow.session.get(Household, demo.household_id)
         assert household is not None
         household.mode = HouseholdMode.AWAY
     clock.advance(60)

@@ -15,9 +15,7 @@ from anxin.app import create_app
 from anxin.cli import app as cli
 from anxin.core.clock import SystemClock
 from anxin.core.config import get_settings
-from anxin.homecare.models import Household, HouseholdMode
-from anxin.iot import flows as iot_flows
-from anxin.simulator import (
+from anxin.demo.homes import (
     Incident,
     SimDevice,
     SimHousehold,
@@ -26,6 +24,8 @@ from anxin.simulator import (
     default_script,
     prepare_households,
 )
+from anxin.homecare.models import Household, HouseholdMode
+from anxin.iot import flows as iot_flows
 from tests.conftest import make_settings
 
 
@@ -59,20 +59,18 @@ def test_same_seed_same_readings(clock):
 
 
 def test_simulated_households_stream_and_incidents_become_alarms(
-    app, client, demo, db, clock, tmp_path
+    context, client, demo, db, clock, tmp_path
 ):
     households = prepare_households(
-        db=db,
+        context=context,
         households=2,
-        now=clock.now(),
         demo_token_file=tmp_path / "tokens.json",
         sim_token_file=tmp_path / "sim-tokens.json",
     )
     assert households[0].household_id == demo.household_id
     again = prepare_households(
-        db=db,
+        context=context,
         households=2,
-        now=clock.now(),
         demo_token_file=tmp_path / "tokens.json",
         sim_token_file=tmp_path / "sim-tokens.json",
     )
@@ -85,14 +83,13 @@ def test_simulated_households_stream_and_incidents_become_alarms(
         Incident("silence", 1, 100.0, 330.0),
     ]
     sim = Simulator(
-        households, client, seed=1, script=script, clock=clock, mode_setter=db_mode_setter(db)
+        households, client, seed=1, script=script, clock=clock, mode_setter=db_mode_setter(context)
     )
-    context = app.state.context
 
     def sweep(t: float) -> None:
         if int(t) % 5 == 0:
-            with context.db.session_scope() as session:
-                iot_flows.sweep(session=session, now=clock.now(), bus=context.bus)
+            with context.unit(actor="test:sweep") as uow:
+                iot_flows.sweep(uow=uow, now=clock.now())
 
     stats = sim.run(450, realtime=False, tick_s=1.0, advance=clock.advance, on_tick=sweep)
     assert stats.failed == 0 and stats.rejected == 0, stats.rejections

@@ -44,13 +44,14 @@ def test_butler_sees_every_elder_of_the_organisation(client, demo, as_user):
     assert len(client.get("/api/v1/elders", headers=as_user("butler")).json()) == 2
 
 
-def test_another_organisation_sees_nothing(client, demo, db, clock):
+def test_another_organisation_sees_nothing(client, demo, context, clock):
     from anxin.people import service as people
     from anxin.people.models import OrganisationKind
     from anxin.people.schemas import UserCreate
     from tests.conftest import login
 
-    with db.session_scope() as session:
+    with context.unit(actor="test:seed") as uow:
+        session = uow.session
         org = people.create_organisation(
             session=session, name="Other care", kind=OrganisationKind.CARE_PROVIDER, now=clock.now()
         )

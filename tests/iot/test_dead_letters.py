@@ -31,7 +31,7 @@ class PoisonRule:
         self.fixed = False
         self.seen: list[str] = []
 
-    def __call__(self, _session: Any, event: Event) -> None:
+    def __call__(self, _uow: Any, event: Event) -> None:
         ids = [r["message_id"] for r in event.payload["readings"]]
         if "poison" in ids and not self.fixed:
             raise ZeroDivisionError("the rule divides by a zero it never expected")
@@ -80,10 +80,11 @@ def each_poison_kept_each_good_stored(db, device: str) -> None:
     ]
 
 
-def test_poison_messages_are_dead_lettered_and_the_good_ones_land(db, demo_devices, clock):
+def test_poison_messages_are_dead_lettered_and_the_good_ones_land(db, context, demo_devices):
     radar, token = demo_devices["mmwave_radar"]
     bus, rule = poisoned_bus()
-    ingestor = BatchIngestor(db=db, clock=clock, bus=bus, transport="mqtt")
+    context.bus = bus
+    ingestor = BatchIngestor(context=context, transport="mqtt")
     result = ingestor.process(poison_and_good(radar, token))
     assert result.accepted == 4
     assert stored_ids(db, radar) == {"good-0", "good-1", "good-2", "good-3"}
@@ -111,10 +112,10 @@ def test_poison_messages_are_dead_lettered_and_the_good_ones_land(db, demo_devic
 
 
 def test_a_message_that_breaks_the_checks_is_kept_and_the_rest_goes_on(
-    db, demo_devices, clock, monkeypatch
+    db, context, demo_devices, monkeypatch
 ):
     radar, token = demo_devices["mmwave_radar"]
-    ingestor = BatchIngestor(db=db, clock=clock, bus=None, transport="nats")
+    ingestor = BatchIngestor(context=context, publish=False, transport="nats")
     real = ingestor._check
 
     def buggy(message: RawMessage, *args: Any) -> None:
@@ -134,8 +135,8 @@ def test_a_message_that_breaks_the_checks_is_kept_and_the_rest_goes_on(
     )
 
 
-def test_unknown_devices_are_kept_for_the_operator_not_for_any_organisation(db, clock):
-    ingestor = BatchIngestor(db=db, clock=clock, bus=None, transport="mqtt")
+def test_unknown_devices_are_kept_for_the_operator_not_for_any_organisation(db, context):
+    ingestor = BatchIngestor(context=context, publish=False, transport="mqtt")
     ingestor.process([RawMessage("no-such-device", b'{"token": "x"}'), RawMessage(None, b"{}")])
     rows = letters(db)
     assert [(r.reason_code, r.claimed_device, r.organisation_id) for r in rows] == [
@@ -148,14 +149,12 @@ Replay = Callable[[int], Any]
 
 
 @pytest.fixture
-def dead(db, demo_devices, clock, app) -> tuple[PoisonRule, dict[str, int]]:
+def dead(db, demo_devices, context) -> tuple[PoisonRule, dict[str, int]]:
     """The four poison cases dead-lettered, with the app's bus carrying the buggy rule."""
     radar, token = demo_devices["mmwave_radar"]
     bus, rule = poisoned_bus()
-    app.state.context.bus = bus  # the replay goes through the same (still buggy) rule
-    BatchIngestor(db=db, clock=clock, bus=bus, transport="mqtt").process(
-        poison_and_good(radar, token)
-    )
+    context.bus = bus  # the replay goes through the same (still buggy) rule
+    BatchIngestor(context=context, transport="mqtt").process(poison_and_good(radar, token))
     return rule, {r.reason_code + ("" if r.size < 70_000 else "-blob"): r.id for r in letters(db)}
 
 
@@ -250,10 +249,7 @@ def test_http_keeps_refused_payloads_and_a_failing_handler_gets_202(client, demo
 
     context = app.state.context
     outcome = replay(
-        db=db,
-        clock=context.clock,
-        bus=bus,
-        settings=context.settings,
+        context=context,
         dead_letter_id=rows[1].id,
         organisation_id=rows[1].organisation_id,
     )
@@ -261,9 +257,9 @@ def test_http_keeps_refused_payloads_and_a_failing_handler_gets_202(client, demo
     assert stored_ids(db, radar) == {"fine", "poison"}
 
 
-def test_dead_letters_are_counted_in_metrics(client, db, demo_devices, clock):
+def test_dead_letters_are_counted_in_metrics(client, context, demo_devices):
     radar, _ = demo_devices["mmwave_radar"]
-    BatchIngestor(db=db, clock=clock, bus=None, transport="metrics-test").process(
+    BatchIngestor(context=context, publish=False, transport="metrics-test").process(
         [RawMessage(radar, NESTED)]
     )
     text = client.get("/metrics/").text

@@ -33,14 +33,13 @@ def test_size_problem_reason():
     assert size_problem(11, 10) == "payload too large: 11 bytes over the limit of 10"
 
 
-def test_pipeline_rejects_over_limit_with_reasons_and_keeps_the_rest(db, demo_devices, clock):
+def test_pipeline_rejects_over_limit_with_reasons_and_keeps_the_rest(context, db, demo_devices):
     radar, token = demo_devices["mmwave_radar"]
     mat, mat_token = demo_devices["sleep_mat"]
     ingestor = BatchIngestor(
-        db=db,
-        clock=clock,
-        bus=None,
+        context=context,
         transport="test",
+        publish=False,
         max_payload_bytes=300,
         max_items=3,
         limiter=RateLimiter(rate=0.001, burst=2),
@@ -79,11 +78,11 @@ def test_pipeline_rejects_over_limit_with_reasons_and_keeps_the_rest(db, demo_de
     assert "rate limited: more than 0.001 messages/s from this device (burst 2)" in reasons
 
 
-def test_http_device_over_its_rate_gets_429_with_the_reason(app, client, demo_devices, db):
-    from anxin.iot.limits import RateLimiter
+def test_http_device_over_its_rate_gets_429_with_the_reason(context, client, demo_devices, db):
+    from anxin.iot.limits import TELEMETRY_LIMITER, RateLimiter
     from tests.conftest import device_headers
 
-    app.state.context.extras["telemetry_limiter"] = RateLimiter(rate=0.001, burst=2)
+    context.put(TELEMETRY_LIMITER, RateLimiter(rate=0.001, burst=2))
     _radar, token = demo_devices["mmwave_radar"]
     codes = []
     for i in range(3):

@@ -6,7 +6,9 @@ import json
 
 from prometheus_client import REGISTRY
 
-from anxin.iot import metrics
+from anxin.alerts.metrics import ALARMS_RAISED
+from anxin.core.metrics import asgi_app
+from anxin.iot import metrics  # noqa: F401  (registers the ingestion metrics)
 from anxin.iot.pipeline import BatchIngestor, RawMessage
 
 
@@ -14,7 +16,7 @@ def sample(name: str, **labels: str) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
 
 
-def test_metrics_endpoint_exposes_ingestion_counters(client, db, demo_devices, clock):
+def test_metrics_endpoint_exposes_ingestion_counters(client, context, demo_devices):
     radar, token = demo_devices["mmwave_radar"]
     before_ok = sample(
         "anxin_telemetry_readings_total", transport="metrics-test", outcome="accepted"
@@ -22,7 +24,7 @@ def test_metrics_endpoint_exposes_ingestion_counters(client, db, demo_devices, c
     before_bad = sample(
         "anxin_telemetry_rejected_total", transport="metrics-test", reason="malformed"
     )
-    ingestor = BatchIngestor(db=db, clock=clock, bus=None, transport="metrics-test")
+    ingestor = BatchIngestor(context=context, transport="metrics-test", publish=False)
     ingestor.process(
         [
             RawMessage(
@@ -32,7 +34,7 @@ def test_metrics_endpoint_exposes_ingestion_counters(client, db, demo_devices, c
             RawMessage(radar, b"[oops"),
         ]
     )
-    metrics.ALARMS_RAISED.labels("critical", "fall").inc()
+    ALARMS_RAISED.labels("critical", "fall").inc()
 
     response = client.get("/metrics/")
     assert response.status_code == 200
@@ -55,7 +57,7 @@ def test_metrics_endpoint_exposes_ingestion_counters(client, db, demo_devices, c
 def test_metrics_token_closes_the_endpoint():
     from starlette.testclient import TestClient
 
-    scraper = TestClient(metrics.asgi_app("s3cret"))
+    scraper = TestClient(asgi_app("s3cret"))
     assert scraper.get("/").status_code == 401
     wrong = scraper.get("/", headers={"Authorization": "Bearer nope"})
     assert wrong.status_code == 401
@@ -64,13 +66,13 @@ def test_metrics_token_closes_the_endpoint():
     assert "anxin_telemetry_readings_total" in good.text
 
 
-def test_json_log_lines_carry_device_and_reason(db, demo_devices, clock, caplog):
+def test_json_log_lines_carry_device_and_reason(context, demo_devices, caplog):
     import logging
 
     from anxin.core.logs import JsonFormatter
 
     radar, _ = demo_devices["mmwave_radar"]
-    ingestor = BatchIngestor(db=db, clock=clock, bus=None, transport="log-test")
+    ingestor = BatchIngestor(context=context, transport="log-test", publish=False)
     with caplog.at_level(logging.WARNING, logger="anxin.iot.pipeline"):
         ingestor.process([RawMessage(radar, b"{}")])
     record = next(r for r in caplog.records if r.getMessage() == "telemetry rejected")

@@ -18,7 +18,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import func, select
 
-from anxin.core.clock import FrozenClock
+from anxin.core.context import AppContext
 from anxin.core.db import Database
 from anxin.iot.limits import RateLimiter
 from anxin.iot.localbrokers import Brokers, Server
@@ -90,14 +90,13 @@ class Running:
 
 
 def make_consumer(
-    server: Server, db: Database, clock: FrozenClock, *, group: str, **kwargs: object
+    server: Server, context: AppContext, *, group: str, **kwargs: object
 ) -> MqttConsumer:
     limiter = kwargs.pop("limiter", None)
     ingestor = BatchIngestor(
-        db=db,
-        clock=clock,
-        bus=None,
+        context=context,
         transport="mqtt",
+        publish=False,
         max_payload_bytes=4096,
         limiter=limiter,  # type: ignore[arg-type]
     )
@@ -115,11 +114,11 @@ GROUPS = {"mosquitto": "anxin", "nats": ""}
 
 
 @pytest.mark.parametrize("broker", ["mosquitto", "nats"])
-def test_shapes_auth_duplicates_and_bad_messages(brokers, broker, db, demo_devices, clock):
+def test_shapes_auth_duplicates_and_bad_messages(brokers, broker, context, db, demo_devices):
     server = brokers[broker]
     radar, radar_token = demo_devices["mmwave_radar"]
     mat, mat_token = demo_devices["sleep_mat"]
-    with Running(make_consumer(server, db, clock, group=GROUPS[broker])) as consumer:
+    with Running(make_consumer(server, context, group=GROUPS[broker])) as consumer:
         client = publisher(server.ports["mqtt"])
         one = {"token": radar_token, "message_id": "r-1", "values": {"presence": True}}
         publish(client, radar, one)
@@ -188,12 +187,12 @@ def test_shapes_auth_duplicates_and_bad_messages(brokers, broker, db, demo_devic
         assert mat_row is not None and mat_row.rejected_count == 1 and mat_row.online
 
 
-def test_unacked_messages_are_redelivered_and_stored_once(brokers, db, demo_devices, clock):
+def test_unacked_messages_are_redelivered_and_stored_once(brokers, context, db, demo_devices):
     """A consumer that dies after storing but before acking: the broker redelivers, and the
     second delivery stores nothing (persistent session, manual acks)."""
     server = brokers["mosquitto"]
     radar, token = demo_devices["mmwave_radar"]
-    first = make_consumer(server, db, clock, group="", client_id="anxin-redelivery")
+    first = make_consumer(server, context, group="", client_id="anxin-redelivery")
     first.client.ack = lambda mid, qos: None  # type: ignore[method-assign,assignment,return-value]
     with Running(first):
         client = publisher(server.ports["mqtt"])
@@ -204,7 +203,7 @@ def test_unacked_messages_are_redelivered_and_stored_once(brokers, db, demo_devi
         wait_until(lambda: first.stats.messages >= 20)
     assert count(db, Reading, device_id=radar) == 20
 
-    second = make_consumer(server, db, clock, group="", client_id="anxin-redelivery")
+    second = make_consumer(server, context, group="", client_id="anxin-redelivery")
     with Running(second):
         wait_until(lambda: second.stats.messages >= 20)
     client.loop_stop()
@@ -213,11 +212,11 @@ def test_unacked_messages_are_redelivered_and_stored_once(brokers, db, demo_devi
     assert count(db, Reading, device_id=radar) == 20
 
 
-def test_shared_subscription_splits_the_load(brokers, db, demo_devices, clock):
+def test_shared_subscription_splits_the_load(brokers, context, db, demo_devices):
     server = brokers["mosquitto"]
     radar, token = demo_devices["mmwave_radar"]
-    one = make_consumer(server, db, clock, group="anxin")
-    two = make_consumer(server, db, clock, group="anxin")
+    one = make_consumer(server, context, group="anxin")
+    two = make_consumer(server, context, group="anxin")
     with Running(one), Running(two):
         client = publisher(server.ports["mqtt"])
         for i in range(60):
@@ -232,11 +231,11 @@ def test_shared_subscription_splits_the_load(brokers, db, demo_devices, clock):
     assert count(db, Reading, device_id=radar) == 60
 
 
-def test_rate_limited_device_is_rejected_with_reason(brokers, db, demo_devices, clock):
+def test_rate_limited_device_is_rejected_with_reason(brokers, context, db, demo_devices):
     server = brokers["mosquitto"]
     radar, token = demo_devices["mmwave_radar"]
     limiter = RateLimiter(rate=0.001, burst=5)
-    consumer = make_consumer(server, db, clock, group="", limiter=limiter)
+    consumer = make_consumer(server, context, group="", limiter=limiter)
     with Running(consumer):
         client = publisher(server.ports["mqtt"])
         for i in range(8):
@@ -306,7 +305,7 @@ def test_cli_help_lists_the_commands():
 
 
 @pytest.mark.parametrize("broker", ["mosquitto", "nats"])
-def test_poison_messages_do_not_stop_the_consumer(brokers, broker, db, demo_devices, clock):
+def test_poison_messages_do_not_stop_the_consumer(brokers, broker, db, context, demo_devices):
     """Nested brackets, invalid UTF-8, a 1 MB blob and a message a rule raises on, each
     followed by a good message: the consumer lives, the good ones land, the bad are kept."""
     from tests.iot.test_dead_letters import (
@@ -318,7 +317,8 @@ def test_poison_messages_do_not_stop_the_consumer(brokers, broker, db, demo_devi
     server = brokers[broker]
     radar, token = demo_devices["mmwave_radar"]
     bus, _ = poisoned_bus()
-    ingestor = BatchIngestor(db=db, clock=clock, bus=bus, transport="mqtt")
+    context.bus = bus
+    ingestor = BatchIngestor(context=context, transport="mqtt")
     consumer = MqttConsumer(
         url=f"mqtt://127.0.0.1:{server.ports['mqtt']}",
         ingestor=ingestor,

@@ -54,28 +54,35 @@ def test_bus_url_selects_the_bus(database_url):
     assert isinstance(Settings().bus_url, str)
 
 
-def test_outbox_relay_and_consumer(nats_url, db, demo_devices, clock):
+def on_jetstream(context: AppContext, bus: JetStreamBus) -> AppContext:
+    """A context on the same database and clock whose bus is `bus`, with no domain wired: the
+    test's own subscriptions are the only ones."""
+    return AppContext(settings=context.settings, db=context.db, clock=context.clock, bus=bus)
+
+
+def test_outbox_relay_and_consumer(nats_url, context, db, demo_devices):
     bus = JetStreamBus(nats_url, db)
+    jetstream = on_jetstream(context, bus)
     seen: list[tuple[str, dict]] = []
-    bus.subscribe(
-        "iot.telemetry.*", lambda session, event: seen.append((event.subject, event.payload))
-    )
+    bus.subscribe("iot.telemetry.*", lambda uow, event: seen.append((event.subject, event.payload)))
 
     # Rolled back: nothing is written, nothing is relayed.
-    with pytest.raises(RuntimeError), db.session_scope() as session:
-        bus.publish(session, Event("iot.test.rollback", {"n": 0}, START))
+    with pytest.raises(RuntimeError), jetstream.unit(actor="test:rollback") as uow:
+        bus.publish(uow, Event("iot.test.rollback", {"n": 0}, START))
         raise RuntimeError("abort")
     assert outbox_rows(db) == 0
 
     # Ingestion publishes telemetry events through the bus; they are relayed after commit.
     radar, token = demo_devices["mmwave_radar"]
-    ingestor = BatchIngestor(db=db, clock=clock, bus=bus, transport="nats-bus-test")
+    ingestor = BatchIngestor(context=jetstream, transport="nats-bus-test")
     body = json.dumps({"token": token, "message_id": "e-1", "values": {"fall": True}}).encode()
     assert ingestor.process([RawMessage(radar, body)]).accepted == 1
     wait_until(lambda: bus.relayed >= 1 and outbox_rows(db) == 0)
 
     stop = threading.Event()
-    consumer = threading.Thread(target=lambda: asyncio.run(bus.run_consumer(stop)), daemon=True)
+    consumer = threading.Thread(
+        target=lambda: asyncio.run(bus.run_consumer(stop, jetstream.unit)), daemon=True
+    )
     consumer.start()
     try:
         wait_until(lambda: len(seen) >= 1)
@@ -89,21 +96,22 @@ def test_outbox_relay_and_consumer(nats_url, db, demo_devices, clock):
     assert payload["readings"][0]["values"] == {"fall": True}
 
 
-def test_relayed_twice_is_stored_once(nats_url, db):
+def test_relayed_twice_is_stored_once(nats_url, context, db):
     """A relay that dies after publishing but before deleting publishes again: JetStream drops
     the copy by Nats-Msg-Id."""
     bus = JetStreamBus(nats_url, db)
     bus.stop()  # no background relay: this test relays by hand
-    with db.session_scope() as session:
-        bus.publish(session, Event("iot.test.dedup", {"n": 1}, START, id="fixed-event-id-1"))
+    jetstream = on_jetstream(context, bus)
+    with jetstream.unit(actor="test:relay") as uow:
+        bus.publish(uow, Event("iot.test.dedup", {"n": 1}, START, id="fixed-event-id-1"))
 
     async def relay_twice() -> int:
         nc = await nats.connect(nats_url)
         js = nc.jetstream()
         sent = await bus.relay_once(js)
-        with db.session_scope() as session:  # as if the delete had been lost
+        with jetstream.unit(actor="test:relay") as uow:  # as if the delete had been lost
             bus.publish(
-                session,
+                uow,
                 Event(
                     "iot.test.dedup", {"n": 1}, START + timedelta(seconds=1), id="fixed-event-id-1"
                 ),
@@ -137,7 +145,7 @@ def run_in_thread(coroutine_function):
     return out["value"]
 
 
-def test_mqtt_devices_into_the_stream_and_a_worker(db, demo_devices, clock):
+def test_mqtt_devices_into_the_stream_and_a_worker(context, db, demo_devices):
     """Devices speak MQTT to NATS's MQTT listener; the traffic lands in ANXIN_TELEMETRY and an
     `anxin ingest nats` worker stores it (and acks after commit: nothing left pending)."""
     import paho.mqtt.client as mqtt
@@ -167,7 +175,7 @@ def test_mqtt_devices_into_the_stream_and_a_worker(db, demo_devices, clock):
         device.loop_stop()
         device.disconnect()
 
-        ingestor = BatchIngestor(db=db, clock=clock, bus=None, transport="nats-test")
+        ingestor = BatchIngestor(context=context, transport="nats-test", publish=False)
         worker = NatsWorker(url=url, ingestor=ingestor, batch_size=10)
         stop = threading.Event()
         thread = threading.Thread(target=lambda: asyncio.run(worker.run(stop)), daemon=True)
@@ -185,7 +193,7 @@ def test_mqtt_devices_into_the_stream_and_a_worker(db, demo_devices, clock):
         assert worker.stats.accepted == 5 and worker.stats.messages == 5
 
 
-def test_poison_messages_do_not_stop_a_nats_worker(nats_url, db, demo_devices, clock):
+def test_poison_messages_do_not_stop_a_nats_worker(nats_url, db, context, demo_devices):
     """The same four poison cases published into ANXIN_TELEMETRY: the worker acks them into
     the dead letters and stores the good message after each."""
     from anxin.iot.nats_ingest import NatsWorker, ensure_stream, publish_json
@@ -207,7 +215,7 @@ def test_poison_messages_do_not_stop_a_nats_worker(nats_url, db, demo_devices, c
 
     run_in_thread(publish_all)
     bus, _ = poisoned_bus()
-    ingestor = BatchIngestor(db=db, clock=clock, bus=bus, transport="nats")
+    ingestor = BatchIngestor(context=on_jetstream(context, bus), transport="nats")
     worker = NatsWorker(url=nats_url, ingestor=ingestor, durable="poison-test", batch_size=50)
     stop = threading.Event()
     thread = threading.Thread(target=lambda: asyncio.run(worker.run(stop)), daemon=True)
@@ -220,7 +228,7 @@ def test_poison_messages_do_not_stop_a_nats_worker(nats_url, db, demo_devices, c
     each_poison_kept_each_good_stored(db, radar)
 
 
-def test_event_workers_dead_letter_what_they_cannot_handle(nats_url, db, clock):
+def test_event_workers_dead_letter_what_they_cannot_handle(nats_url, db, context):
     """`anxin ingest events`: an undecodable message and an event whose handler raises are
     kept and acknowledged; the event after them is handled; the fixed handler replays."""
     from anxin.iot.dead_letters import event_sink
@@ -228,11 +236,12 @@ def test_event_workers_dead_letter_what_they_cannot_handle(nats_url, db, clock):
     from anxin.iot.replay import replay
 
     bus = JetStreamBus(nats_url, db)
-    bus.dead_letters = event_sink(db, clock)
+    jetstream = on_jetstream(context, bus)
+    bus.dead_letters = event_sink(jetstream)
     seen: list[int] = []
     broken = {"yes": True}
 
-    def handler(_session, event):
+    def handler(_uow, event):
         if event.payload["n"] == 1 and broken["yes"]:
             raise KeyError("a field the handler assumed")
         seen.append(event.payload["n"])
@@ -250,11 +259,12 @@ def test_event_workers_dead_letter_what_they_cannot_handle(nats_url, db, clock):
 
     run_in_thread(publish_garbage)
     for n in (1, 2):
-        with db.session_scope() as session:
-            bus.publish(session, Event("iot.poison.x", {"n": n}, START))
+        with jetstream.unit(actor="test:publisher") as uow:
+            bus.publish(uow, Event("iot.poison.x", {"n": n}, START))
     stop = threading.Event()
     consumer = threading.Thread(
-        target=lambda: asyncio.run(bus.run_consumer(stop, durable="poison-events")), daemon=True
+        target=lambda: asyncio.run(bus.run_consumer(stop, jetstream.unit, durable="poison-events")),
+        daemon=True,
     )
     consumer.start()
     try:
@@ -271,12 +281,5 @@ def test_event_workers_dead_letter_what_they_cannot_handle(nats_url, db, clock):
         failed = next(r.id for r in rows if r.reason_code == "handler_failed")
     assert sorted(codes) == [("events", "handler_failed"), ("events", "malformed")]
     broken["yes"] = False
-    outcome = replay(
-        db=db,
-        clock=clock,
-        bus=bus,
-        settings=make_settings(db.url),
-        dead_letter_id=failed,
-        organisation_id=None,
-    )
+    outcome = replay(context=jetstream, dead_letter_id=failed, organisation_id=None)
     assert outcome.replayed and seen == [2, 1]

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from anxin.cli import app as cli
 from anxin.core.config import get_settings
+from anxin.core.events import InProcessBus
 from anxin.iot.ingest import ParsedReading
 from anxin.iot.models import Device, IngestedMessage, Reading
 from anxin.iot.retention import apply_retention, ensure_partitions, list_partitions
@@ -18,14 +19,15 @@ from anxin.iot.service import DeviceBatch, store_batch
 from tests.conftest import START
 
 
-def store(db, device_id: str, days_ago: list[int], now=START) -> None:
-    with db.session_scope() as session:
-        device = session.get(Device, device_id)
+def store(context, device_id: str, days_ago: list[int], now=START) -> None:
+    # Storage only: an empty bus tells no rule engine.
+    with context.unit(actor="test:store", bus=InProcessBus()) as uow:
+        device = uow.session.get(Device, device_id)
         parsed = [
             ParsedReading(i, f"m-{d}-{i}-{now:%H}", now - timedelta(days=d), {"motion": True})
             for i, d in enumerate(days_ago)
         ]
-        store_batch(session=session, batches=[DeviceBatch(device, parsed, [])], now=now, bus=None)
+        store_batch(uow=uow, batches=[DeviceBatch(device, parsed, [])], now=now)
 
 
 def where_rows_live(db) -> dict[str, int]:
@@ -37,10 +39,10 @@ def where_rows_live(db) -> dict[str, int]:
 
 
 @pytest.mark.pg
-def test_partitions_ahead_move_default_rows_and_retention_drops_old(db, demo_devices):
+def test_partitions_ahead_move_default_rows_and_retention_drops_old(context, db, demo_devices):
     radar, _ = demo_devices["mmwave_radar"]
     # Before any partition exists, everything lands in the DEFAULT partition.
-    store(db, radar, [0, 1, 3, 40])
+    store(context, radar, [0, 1, 3, 40])
     assert where_rows_live(db) == {"readings_default": 4}
 
     with db.session_scope() as session:
@@ -67,7 +69,7 @@ def test_partitions_ahead_move_default_rows_and_retention_drops_old(db, demo_dev
             ensure_partitions(session=session, now=START, ahead=0, interval="month", behind=0) == []
         )
 
-    store(db, radar, [0], now=START + timedelta(hours=1))  # written straight into its day
+    store(context, radar, [0], now=START + timedelta(hours=1))  # written straight into its day
     with db.session_scope() as session:
         result = apply_retention(session=session, now=START, days=2)
     assert result.dropped_partitions == ["readings_p20261126"]
@@ -89,9 +91,9 @@ def test_month_partitions(db):
     ]
 
 
-def test_retention_deletes_rows_and_claims(db, demo_devices):
+def test_retention_deletes_rows_and_claims(context, db, demo_devices):
     radar, _ = demo_devices["mmwave_radar"]
-    store(db, radar, [0, 1, 5, 9])
+    store(context, radar, [0, 1, 5, 9])
     with db.session_scope() as session:
         result = apply_retention(session=session, now=START, days=3)
         assert result.deleted_readings == 2

@@ -70,14 +70,14 @@ def _stored(db) -> int:
         return int(session.scalar(select(func.count()).select_from(Reading)) or 0)
 
 
-def test_a_batch_commits_in_units_of_the_bound(db, demo_devices, clock):
+def test_a_batch_commits_in_units_of_the_bound(context, db, demo_devices, clock):
     commits: list[int] = []
 
     def count(_conn) -> None:
         commits.append(1)
 
     sa_event.listen(db.engine, "commit", count)
-    ingestor = BatchIngestor(db=db, clock=clock, bus=None, transport="t", unit_readings=4)
+    ingestor = BatchIngestor(context=context, transport="t", publish=False, unit_readings=4)
     try:
         result = ingestor.process(_messages(demo_devices, clock, "u"))
     finally:
@@ -91,9 +91,9 @@ class Killed(BaseException):
 
 
 def test_a_unit_that_fails_leaves_the_batch_to_redelivery_which_stores_once(
-    db, demo_devices, clock, monkeypatch
+    context, db, demo_devices, clock, monkeypatch
 ):
-    ingestor = BatchIngestor(db=db, clock=clock, bus=None, transport="t", unit_readings=2)
+    ingestor = BatchIngestor(context=context, transport="t", publish=False, unit_readings=2)
     real = pipeline.store_batch
     calls = {"n": 0}
 

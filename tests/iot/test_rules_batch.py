@@ -59,9 +59,10 @@ def _device(org: str, device_type: str, household: str, name: str, now: Any) -> 
     )
 
 
-def make_twins(db, demo, clock, count: int, rnd: random.Random) -> list[Twin]:
+def make_twins(context, demo, clock, count: int, rnd: random.Random) -> list[Twin]:
     twins: list[Twin] = []
-    with db.session_scope() as session:
+    with context.unit(actor="test:twins") as uow:
+        session = uow.session
         for i in range(count):
             home = Household(
                 organisation_id=demo.organisation_id,
@@ -113,7 +114,7 @@ def fired_by_twin(bus: InProcessBus, twins: list[Twin]) -> dict[tuple[int, str],
     }
     fired: dict[tuple[int, str], list[tuple]] = {}
 
-    def record(_session, event: Event) -> None:
+    def record(_uow, event: Event) -> None:
         key = side.get(event.payload["device"]["id"])
         if key is not None:
             p = event.payload
@@ -130,15 +131,15 @@ def states_of(db, device_id: str) -> dict[str, tuple]:
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_a_batch_fires_and_remembers_what_each_device_alone_would(app, db, demo, clock, seed):
+def test_a_batch_fires_and_remembers_what_each_device_alone_would(context, db, demo, clock, seed):
     rnd = random.Random(seed)
-    bus = app.state.context.bus
-    twins = make_twins(db, demo, clock, 16, rnd)
+    bus = context.bus
+    twins = make_twins(context, demo, clock, 16, rnd)
     # One radar pair has the fall rule switched off for its devices only.
     quiet = next(t for t in twins if t.device_type == "mmwave_radar")
-    with db.session_scope() as session:
+    with context.unit(actor="test:rules") as uow:
         for device_id in (quiet.batched, quiet.alone):
-            session.add(
+            uow.session.add(
                 DeviceRule(
                     organisation_id=demo.organisation_id,
                     device_type="mmwave_radar",
@@ -167,21 +168,21 @@ def test_a_batch_fires_and_remembers_what_each_device_alone_would(app, db, demo,
         def reading(t: Twin) -> list[ParsedReading]:
             return [ParsedReading(0, f"r{round_no}", now, values[t.index])]  # noqa: B023
 
-        with db.session_scope() as session:
+        with context.unit(actor="test:batched") as uow:
+            session = uow.session
             batches = [DeviceBatch(session.get(Device, t.batched), reading(t), []) for t in twins]
             rnd.shuffle(batches)  # arrival order is not device order
-            store_batch(session=session, batches=batches, now=now, bus=bus)
+            store_batch(uow=uow, batches=batches, now=now)
         for t in twins:
-            with db.session_scope() as session:
-                device = session.get(Device, t.alone)
+            with context.unit(actor="test:alone") as uow:
+                device = uow.session.get(Device, t.alone)
                 flows.evaluate_readings(
-                    session=session,
+                    uow=uow,
                     device=device,
                     samples=flows.samples_of(
                         {"readings": [{"ts": now.isoformat(), "values": values[t.index]}]}
                     ),
                     now=now,
-                    bus=bus,
                 )
 
     for t in twins:
@@ -193,21 +194,20 @@ def test_a_batch_fires_and_remembers_what_each_device_alone_would(app, db, demo,
     assert any(k[1] == "batched" for k in fired if k[0] != quiet.index)
 
 
-def test_a_batch_costs_one_query_for_states_and_one_for_households(app, db, demo, clock):
-    bus = app.state.context.bus
-    twins = make_twins(db, demo, clock, 40, random.Random(7))
+def test_a_batch_costs_one_query_for_states_and_one_for_households(context, db, demo, clock):
+    twins = make_twins(context, demo, clock, 40, random.Random(7))
     statements: list[str] = []
 
     def count(_conn, _cursor, statement, *_args) -> None:
         statements.append(statement)
 
     now = clock.now()
-    with db.session_scope() as session:
-        batches = quiet_batches(session, twins, now)
+    with context.unit(actor="test:batch") as uow:
+        batches = quiet_batches(uow.session, twins, now)
         sa_event.listen(db.engine, "before_cursor_execute", count)
         try:
-            store_batch(session=session, batches=batches, now=now, bus=bus)
-            session.flush()
+            store_batch(uow=uow, batches=batches, now=now)
+            uow.session.flush()
         finally:
             sa_event.remove(db.engine, "before_cursor_execute", count)
 
@@ -235,22 +235,21 @@ def test_preparers_see_their_events_before_any_handler():
     assert log == ["prepare 3", "handle 0", "handle 1", "handle 2"]
 
 
-def test_a_sweep_pass_fires_everything_due_in_small_units_of_work(app, db, demo, clock):
-    bus = app.state.context.bus
-    twins = make_twins(db, demo, clock, 10, random.Random(3))
+def test_a_sweep_pass_fires_everything_due_in_small_units_of_work(context, db, demo, clock):
+    twins = make_twins(context, demo, clock, 10, random.Random(3))
     radars = [t.batched for t in twins if t.device_type == "mmwave_radar"]
     now = clock.now()
-    with db.session_scope() as session:
-        batches = quiet_batches(session, twins, now)
-        store_batch(session=session, batches=batches, now=now, bus=bus)
-    offline = fired_by_twin(bus, twins)
+    with context.unit(actor="test:batch") as uow:
+        batches = quiet_batches(uow.session, twins, now)
+        store_batch(uow=uow, batches=batches, now=now)
+    offline = fired_by_twin(context.bus, twins)
     clock.advance(timedelta(minutes=6))  # radars go silent after 5 minutes, the others later
     commits: list[int] = []
 
     def count(_conn) -> None:
         commits.append(1)
 
-    sweeper = flows.Sweeper(db, clock, bus, unit=1)
+    sweeper = flows.Sweeper(context, unit=1)
     sa_event.listen(db.engine, "commit", count)
     try:
         fired = sweeper.run_once()

@@ -48,8 +48,8 @@ def test_a_timer_started_before_a_restart_fires_after_it(settings, clock, demo_d
     second = create_app(settings, clock=clock)
     try:
         events = rule_events(second)
-        with second.state.context.db.session_scope() as session:
-            fired = flows.sweep(session=session, now=clock.now(), bus=second.state.context.bus)
+        with second.state.context.unit(actor="test:sweep") as uow:
+            fired = flows.sweep(uow=uow, now=clock.now())
         # The bathroom stay and, 5 minutes after the last reading, the silent radar.
         assert fired == 2
         assert sorted(e.payload["alarm_type"] for e in events) == [
@@ -102,9 +102,11 @@ def test_an_invalid_rule_is_stored_listed_and_skipped(
     assert response.json()["valid"] is True and response.json()["effective"] is True
 
 
-def test_a_broken_stored_row_never_crashes_ingestion(client, demo, demo_devices, db, clock):
-    with db.session_scope() as session:
-        session.add(
+def test_a_broken_stored_row_never_crashes_ingestion(
+    client, context, demo, demo_devices, db, clock
+):
+    with context.unit(actor="test:hand-edit") as uow:
+        uow.session.add(
             DeviceRule(
                 organisation_id=demo.organisation_id,
                 device_type="mmwave_radar",
@@ -183,26 +185,42 @@ def _alarms(db: Database) -> list[str]:
 
 
 def test_the_sweeper_thread_fires_due_timers_and_stops_with_the_app(
-    app, client, demo_devices, clock
+    database_url, client, demo_devices, clock
 ):
     import time as _time
+    from dataclasses import replace
+
+    from anxin.domains import discover
+    from tests.conftest import make_settings
 
     _, token = demo_devices["mmwave_radar"]
     assert post(client, token, {"heartbeat": True}, clock, "h-1") == 200
     clock.advance(timedelta(minutes=6))
-    context = app.state.context
-    alive = [True]
-    sweeper = flows.Sweeper(context.db, clock, context.bus, interval_s=0.05, alive=lambda: alive[0])
-    sweeper.start()
-    deadline = _time.monotonic() + 10
-    while "device_offline" not in _alarm_types(context.db) and _time.monotonic() < deadline:
-        _time.sleep(0.05)
-    assert "device_offline" in _alarm_types(context.db)
-    alive[0] = False
-    thread = sweeper._thread
-    assert thread is not None
-    thread.join(timeout=5)
-    assert not thread.is_alive()
+    # A serving app with its workers on, the iot domain's sweeper passing every 50 ms.
+    domains = [
+        replace(d, workers=[lambda ctx: flows.Sweeper(ctx, interval_s=0.05)])
+        if d.name == "iot"
+        else d
+        for d in discover()
+    ]
+    serving = create_app(make_settings(database_url, workers=True), clock=clock, domains=domains)
+    try:
+        with TestClient(serving):
+            sweepers = [w for w in serving.state.workers if isinstance(w, flows.Sweeper)]
+            assert len(sweepers) == 1
+            thread = sweepers[0]._thread
+            assert thread is not None and thread.is_alive()
+            deadline = _time.monotonic() + 10
+            while "device_offline" not in _alarm_types(serving.state.context.db) and (
+                _time.monotonic() < deadline
+            ):
+                _time.sleep(0.05)
+            assert "device_offline" in _alarm_types(serving.state.context.db)
+        # The app's shutdown stopped its workers, the sweeper with them.
+        thread.join(timeout=5)
+        assert not thread.is_alive()
+    finally:
+        serving.state.context.db.dispose()
 
 
 def _alarm_types(db: Database) -> set[str]:
@@ -222,9 +240,8 @@ def test_a_busy_device_is_not_written_per_reading_nor_reported_offline(
     for i in range(1, 8):  # a reading every 10 minutes, for 70 minutes (offline after 60)
         clock.advance(timedelta(minutes=10))
         assert post(client, token, {"open": False}, clock, f"d-{i}") == 200
-        context = app.state.context
-        with context.db.session_scope() as session:
-            flows.sweep(session=session, now=clock.now(), bus=context.bus)
+        with app.state.context.unit(actor="test:sweep") as uow:
+            flows.sweep(uow=uow, now=clock.now())
     assert "device_offline" not in _alarm_types(db)
     with db.session_scope() as session:
         row = session.get(RuleState, (device_id, "door.offline"))

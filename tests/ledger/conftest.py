@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from anxin.core.clock import FrozenClock
-from anxin.core.db import Database
+from anxin.core.context import AppContext
 from anxin.core.security import Role
 from anxin.ledger.config import LedgerKeys
 from anxin.ledger.note import ALG_COSIGNATURE_V1, Signer
-from anxin.ledger.runtime import KEYS_EXTRA
+from anxin.ledger.runtime import KEYS
 from anxin.ledger.verify import Policy
 from anxin.ledger.witnessd import Witness
 from anxin.people import service as people
@@ -39,7 +37,7 @@ def consortium(app: FastAPI) -> Consortium:
     log = Signer.generate(ORIGIN)
     witnesses = [Signer.generate(f"bank-{c}.test/witness", ALG_COSIGNATURE_V1) for c in "ab"]
     policy = Policy(log.verifier, tuple(w.verifier for w in witnesses), quorum=2)
-    app.state.context.extras[KEYS_EXTRA] = LedgerKeys(log, policy)
+    app.state.context.put(KEYS, LedgerKeys(log, policy))
     return Consortium(log, witnesses, policy)
 
 
@@ -63,11 +61,11 @@ class Member:
 
 
 @pytest.fixture
-def members(db: Database, clock: FrozenClock) -> dict[str, Member]:
+def members(context: AppContext) -> dict[str, Member]:
     """Users of two organisations with the roles that may (and may not) append."""
-    now: datetime = clock.now()
     out: dict[str, Member] = {}
-    with db.session_scope(actor="test:seed") as session:
+    with context.unit(actor="test:seed") as uow:
+        session, now = uow.session, uow.now()
         coop = people.create_organisation(
             session=session, name="Rice Coop", kind=OrganisationKind.COOPERATIVE, now=now
         )

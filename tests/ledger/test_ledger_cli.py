@@ -14,11 +14,14 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from anxin.cli import app as anxin_cli
+from anxin.core.clock import SystemClock
 from anxin.core.config import get_settings
+from anxin.core.context import AppContext
 from anxin.core.db import Database
+from anxin.core.events import InProcessBus
 from anxin.ledger import service
 from anxin.ledger.keys import KeyFileError, load_key_file
-from anxin.ledger.runtime import KEYS_EXTRA
+from anxin.ledger.runtime import KEYS
 from anxin.ledger.witnessd import HttpLogClient
 
 runner = CliRunner()
@@ -90,10 +93,15 @@ def test_checkpoint_and_audit_commands(env: Path, database_url: str) -> None:
     )
     db = Database(database_url)
     try:
+        now = SystemClock().now()  # the CLI signs with the system clock
         with db.session_scope() as s:
             for i in range(5):
                 service.append_entry(
-                    session=s, entry_type="trace.event", organisation_id="coop", body={"i": i}
+                    session=s,
+                    entry_type="trace.event",
+                    organisation_id="coop",
+                    body={"i": i},
+                    now=now,
                 )
         res = runner.invoke(anxin_cli, ["ledger", "checkpoint"])
         assert res.exit_code == 0 and "size 5" in res.output, res.output
@@ -113,7 +121,7 @@ def test_witness_command_cosigns_then_alarms(
     auth: Any,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    db: Database,
+    context: AppContext,
 ) -> None:
     monkeypatch.setattr(
         HttpLogClient, "to", classmethod(lambda cls, url, timeout=10.0: cls(client))
@@ -150,18 +158,19 @@ def test_witness_command_cosigns_then_alarms(
     assert json.loads(state.read_text())["size"] == 3
 
     # The operator rewrites history and re-signs a checkpoint of the same size.
-    ctx = client.app.state.context  # type: ignore[attr-defined]
-    signer = ctx.extras[KEYS_EXTRA].signer
-    with db.session_scope() as s:
+    signer = context.get(KEYS).signer
+    # Behind the application's back: nothing is published.
+    with context.unit(actor="test:operator", bus=InProcessBus()) as uow:
+        s = uow.session
         s.execute(text("DELETE FROM ledger_checkpoints"))
         s.execute(text("DELETE FROM ledger_nodes"))
         s.execute(text("DELETE FROM ledger_entries"))
         s.execute(text("UPDATE ledger_tree SET size = 0"))
         for i in (0, 1, 99):
             service.append_entry(
-                session=s, entry_type="trace.x", organisation_id="o", body={"i": i}
+                session=s, entry_type="trace.x", organisation_id="o", body={"i": i}, now=uow.now()
             )
-        service.publish_checkpoint(session=s, signer=signer)
+        service.publish_checkpoint(uow=uow, signer=signer)
     fork = runner.invoke(anxin_cli, args)
     assert fork.exit_code == 2 and fork.output.startswith("fork"), fork.output
     assert json.loads(state.read_text())["size"] == 3
@@ -204,12 +213,19 @@ def test_checkpoints_are_published_on_an_interval(
     )
     app = create_app(settings)
     signer = Signer.generate("anxin.test/interval")
-    app.state.context.extras[KEYS_EXTRA] = LedgerKeys(signer, Policy(signer.verifier))
-    db: Database = app.state.context.db
+    context: AppContext = app.state.context
+    context.put(KEYS, LedgerKeys(signer, Policy(signer.verifier)))
+    db = context.db
     try:
         with TestClient(app):
             with db.session_scope() as s:
-                service.append_entry(session=s, entry_type="t.x", organisation_id="o", body={})
+                service.append_entry(
+                    session=s,
+                    entry_type="t.x",
+                    organisation_id="o",
+                    body={},
+                    now=context.clock.now(),
+                )
             deadline = time.monotonic() + 5
             size = 0
             while time.monotonic() < deadline and size < 1:

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select, text
 
 from anxin.core.clock import FrozenClock
+from anxin.core.context import AppContext
 from anxin.core.db import Database
 from anxin.core.errors import InvalidInput
 from anxin.ledger import merkle, service
@@ -72,9 +73,9 @@ def _grow(db: Database, clock: FrozenClock, start: int, stop: int) -> None:
         )
 
 
-def _checkpoint(db: Database, signer: Signer, clock: FrozenClock) -> int:
-    with db.session_scope() as s:
-        return service.publish_checkpoint(session=s, signer=signer, now=clock.now()).size
+def _checkpoint(context: AppContext, signer: Signer) -> int:
+    with context.unit(actor="test:ledger") as uow:
+        return service.publish_checkpoint(uow=uow, signer=signer).size
 
 
 def _verdict(db: Database, signer: Signer, seq: int) -> tuple[bool, str]:
@@ -86,9 +87,9 @@ def _verdict(db: Database, signer: Signer, seq: int) -> tuple[bool, str]:
     return v.ok, v.reason
 
 
-def _audit(db: Database, signer: Signer) -> list[str]:
-    with db.session_scope() as s:
-        return service.audit(session=s, log_key=signer.verifier).problems
+def _audit(context: AppContext, signer: Signer) -> list[str]:
+    with context.unit(actor="test:ledger") as uow:
+        return service.audit(uow=uow, log_key=signer.verifier).problems
 
 
 def _sql(db: Database, sql: str, **params: object) -> None:
@@ -97,7 +98,7 @@ def _sql(db: Database, sql: str, **params: object) -> None:
 
 
 def test_append_dedup_proofs_and_checkpoints(
-    db: Database, clock: FrozenClock, signer: Signer
+    db: Database, context: AppContext, clock: FrozenClock, signer: Signer
 ) -> None:
     with db.session_scope() as s:
         first = service.append_entry(
@@ -144,9 +145,10 @@ def test_append_dedup_proofs_and_checkpoints(
                 organisation_id="o",
                 body={"x": 1},
                 payload_sha256="0" * 64,
+                now=clock.now(),
             )
     _grow(db, clock, 10, 50)
-    size = _checkpoint(db, signer, clock)
+    size = _checkpoint(context, signer)
     assert size == 45
     with db.session_scope() as s:
         assert service.tree_size(session=s) == 45
@@ -171,9 +173,9 @@ def test_append_dedup_proofs_and_checkpoints(
         # Stored subtrees only: 2n - popcount(n) rows, about two per entry.
         count = s.execute(select(LedgerNode.key)).all()
         assert len(count) == 2 * 45 - bin(45).count("1")
-    assert _checkpoint(db, signer, clock) == 45  # nothing new: the same checkpoint
+    assert _checkpoint(context, signer) == 45  # nothing new: the same checkpoint
     assert _verdict(db, signer, 17)[0]
-    assert _audit(db, signer) == []
+    assert _audit(context, signer) == []
 
 
 def test_rollback_leaves_no_trace(db: Database, clock: FrozenClock) -> None:
@@ -183,12 +185,17 @@ def test_rollback_leaves_no_trace(db: Database, clock: FrozenClock) -> None:
         raise RuntimeError("the business change failed")
     with db.session_scope() as s:
         assert service.tree_size(session=s) == 3
-        assert service.append_entries(session=s, entries=[NewEntry("t.x", "o", {"i": 9})]) == [3]
+        seqs = service.append_entries(
+            session=s, entries=[NewEntry("t.x", "o", {"i": 9})], now=clock.now()
+        )
+        assert seqs == [3]
 
 
-def test_tampered_body_is_detected(db: Database, clock: FrozenClock, signer: Signer) -> None:
+def test_tampered_body_is_detected(
+    db: Database, context: AppContext, clock: FrozenClock, signer: Signer
+) -> None:
     _grow(db, clock, 0, 12)
-    _checkpoint(db, signer, clock)
+    _checkpoint(context, signer)
     assert _verdict(db, signer, 5)[0]
     forged = json.dumps(
         {**_body(5), "organic": True, "kg": 999}, separators=(",", ":"), sort_keys=True
@@ -196,12 +203,14 @@ def test_tampered_body_is_detected(db: Database, clock: FrozenClock, signer: Sig
     _sql(db, "UPDATE ledger_entries SET body = :b WHERE seq = 5", b=forged)
     ok, reason = _verdict(db, signer, 5)
     assert not ok and "body does not match" in reason
-    assert any("entry 5" in p for p in _audit(db, signer))
+    assert any("entry 5" in p for p in _audit(context, signer))
 
 
-def test_tampered_leaf_is_detected(db: Database, clock: FrozenClock, signer: Signer) -> None:
+def test_tampered_leaf_is_detected(
+    db: Database, context: AppContext, clock: FrozenClock, signer: Signer
+) -> None:
     _grow(db, clock, 0, 12)
-    _checkpoint(db, signer, clock)
+    _checkpoint(context, signer)
     with db.session_scope() as s:
         leaf = bytes(s.get(LedgerEntry, 4).leaf)  # type: ignore[union-attr]
     _sql(
@@ -211,14 +220,14 @@ def test_tampered_leaf_is_detected(db: Database, clock: FrozenClock, signer: Sig
     )
     ok, reason = _verdict(db, signer, 4)
     assert not ok and "inclusion proof" in reason
-    assert any("node level 0 index 4" in p for p in _audit(db, signer))
+    assert any("node level 0 index 4" in p for p in _audit(context, signer))
 
 
 def test_tampered_node_is_detected_by_verifier_and_witness(
-    db: Database, clock: FrozenClock, signer: Signer, witness: Witness
+    db: Database, context: AppContext, clock: FrozenClock, signer: Signer, witness: Witness
 ) -> None:
     _grow(db, clock, 0, 10)
-    _checkpoint(db, signer, clock)
+    _checkpoint(context, signer)
     client = DirectClient(db)
     assert witness.run_once(client, now=1).outcome is Outcome.COSIGN
     _grow(db, clock, 10, 20)
@@ -228,7 +237,7 @@ def test_tampered_node_is_detected_by_verifier_and_witness(
     assert target in merkle.plan_nodes(merkle.inclusion_plan(9, 20))
     assert target in merkle.plan_nodes(merkle.consistency_plan(10, 20))
     _sql(db, "UPDATE ledger_nodes SET hash = :h WHERE key = :k", h=b"\x07" * 32, k=node_key(3, 0))
-    _checkpoint(db, signer, clock)
+    _checkpoint(context, signer)
     ok, reason = _verdict(db, signer, 9)
     assert not ok and "inclusion proof" in reason
     decision = witness.run_once(client, now=2)
@@ -236,18 +245,18 @@ def test_tampered_node_is_detected_by_verifier_and_witness(
     state = load_state(witness.state_path)
     assert state is not None and state.size == 10  # never moved to the forged view
     assert list(witness.state_path.parent.glob("state.json.fork-*.json"))
-    assert any("node level 3 index 0" in p for p in _audit(db, signer))
+    assert any("node level 3 index 0" in p for p in _audit(context, signer))
 
 
 def test_tampered_checkpoint_is_detected(
-    db: Database, clock: FrozenClock, signer: Signer, witness: Witness
+    db: Database, context: AppContext, clock: FrozenClock, signer: Signer, witness: Witness
 ) -> None:
     _grow(db, clock, 0, 8)
-    _checkpoint(db, signer, clock)
+    _checkpoint(context, signer)
     client = DirectClient(db)
     assert witness.run_once(client, now=1).outcome is Outcome.COSIGN
     _grow(db, clock, 8, 9)
-    _checkpoint(db, signer, clock)
+    _checkpoint(context, signer)
     with db.session_scope() as s:
         cp = service.get_checkpoint(session=s, size=9)
         real_root = bytes(cp.root_hash)
@@ -266,10 +275,10 @@ def test_tampered_checkpoint_is_detected(
     assert not ok and "checkpoint rejected" in reason and "does not verify" in reason
     decision = witness.run_once(client, now=2)
     assert decision.outcome is Outcome.REFUSE and "not a valid checkpoint" in decision.reason
-    problems = _audit(db, signer)
+    problems = _audit(context, signer)
     assert any("checkpoint 9" in p for p in problems)
-    with db.session_scope() as s, pytest.raises(LedgerIntegrityError):
-        service.publish_checkpoint(session=s, signer=signer, now=clock.now())
+    with context.unit(actor="test:ledger") as uow, pytest.raises(LedgerIntegrityError):
+        service.publish_checkpoint(uow=uow, signer=signer)
 
 
 def _rewrite_history(db: Database, clock: FrozenClock, size: int, changed: int) -> None:
@@ -288,12 +297,12 @@ def _rewrite_history(db: Database, clock: FrozenClock, size: int, changed: int) 
 
 
 def test_fork_is_refused_and_alarmed(
-    db: Database, clock: FrozenClock, signer: Signer, witness: Witness
+    db: Database, context: AppContext, clock: FrozenClock, signer: Signer, witness: Witness
 ) -> None:
     alarms: list[dict[str, object]] = []
     witness = dataclasses.replace(witness, on_alarm=alarms.append)
     _grow(db, clock, 0, 16)
-    _checkpoint(db, signer, clock)
+    _checkpoint(context, signer)
     client = DirectClient(db)
     assert witness.run_once(client, now=1).outcome is Outcome.COSIGN
     good = load_state(witness.state_path)
@@ -301,12 +310,12 @@ def test_fork_is_refused_and_alarmed(
 
     # Same size, different root: the classic split view.
     _rewrite_history(db, clock, 16, changed=3)
-    _checkpoint(db, signer, clock)
+    _checkpoint(context, signer)
     same = witness.run_once(client, now=2)
     assert same.outcome is Outcome.FORK and "two different roots" in same.reason
     # The rewritten log grows on: still inconsistent with what the witness signed.
     _grow(db, clock, 16, 30)
-    _checkpoint(db, signer, clock)
+    _checkpoint(context, signer)
     grown = witness.run_once(client, now=3)
     assert grown.outcome is Outcome.FORK and "not consistent" in grown.reason
     assert load_state(witness.state_path) == good
@@ -322,11 +331,11 @@ def test_nodes_missing_are_an_integrity_error(db: Database, clock: FrozenClock) 
     _grow(db, clock, 0, 4)
     _sql(db, "DELETE FROM ledger_nodes WHERE key = :k", k=node_key(2, 0))
     with db.session_scope() as s, pytest.raises(LedgerIntegrityError):
-        service.append_entries(session=s, entries=[NewEntry("t.x", "o", {"i": 1})])
+        service.append_entries(session=s, entries=[NewEntry("t.x", "o", {"i": 1})], now=clock.now())
 
 
 def test_concurrent_appenders_are_serialised(
-    db: Database, clock: FrozenClock, signer: Signer
+    db: Database, context: AppContext, clock: FrozenClock, signer: Signer
 ) -> None:
     import threading
 
@@ -355,34 +364,36 @@ def test_concurrent_appenders_are_serialised(
     assert errors == []
     with db.session_scope() as s:
         assert service.tree_size(session=s) == 3 * 15 * 3
-    _checkpoint(db, signer, clock)
-    assert _audit(db, signer) == []
+    _checkpoint(context, signer)
+    assert _audit(context, signer) == []
 
 
-def test_erasing_a_body_keeps_the_proof(db: Database, clock: FrozenClock, signer: Signer) -> None:
+def test_erasing_a_body_keeps_the_proof(
+    db: Database, context: AppContext, clock: FrozenClock, signer: Signer
+) -> None:
     _grow(db, clock, 0, 6)
-    _checkpoint(db, signer, clock)
-    with db.session_scope() as s:
-        entry = service.erase_body(session=s, seq=2)
+    _checkpoint(context, signer)
+    with context.unit(actor="test:retention") as uow:
+        entry = service.erase_body(uow=uow, seq=2)
         assert entry.body is None and entry.payload_sha256
-        rows = s.execute(
+        rows = uow.session.execute(
             text("SELECT action, entity_id FROM audit_log WHERE action = 'erase_body'")
         )
         assert [tuple(r) for r in rows] == [("erase_body", "2")]
     ok, reason = _verdict(db, signer, 2)
     assert ok, reason
-    assert _audit(db, signer) == []
+    assert _audit(context, signer) == []
 
 
 def test_simultaneous_cosignatures_are_all_kept(
-    db: Database, clock: FrozenClock, signer: Signer
+    db: Database, context: AppContext, clock: FrozenClock, signer: Signer
 ) -> None:
     import threading
 
     from anxin.ledger.witness import cosign
 
     _grow(db, clock, 0, 5)
-    _checkpoint(db, signer, clock)
+    _checkpoint(context, signer)
     witnesses = [Signer.generate(f"w{i}.test/w", ALG_COSIGNATURE_V1) for i in range(4)]
     keys = [w.verifier for w in witnesses]
     with db.session_scope() as s:
@@ -413,17 +424,17 @@ def test_simultaneous_cosignatures_are_all_kept(
 
 
 def test_audit_in_small_batches_sees_every_checkpoint(
-    db: Database, clock: FrozenClock, signer: Signer
+    db: Database, context: AppContext, clock: FrozenClock, signer: Signer
 ) -> None:
     for stop in (3, 7, 8, 20, 21):
         with db.session_scope() as s:
             size = service.tree_size(session=s)
         _grow(db, clock, size, stop)
-        _checkpoint(db, signer, clock)
-    with db.session_scope() as s:
-        report = service.audit(session=s, log_key=signer.verifier, batch=4)
+        _checkpoint(context, signer)
+    with context.unit(actor="test:ledger") as uow:
+        report = service.audit(uow=uow, log_key=signer.verifier, batch=4)
         assert report.ok and report.size == 21 and report.checkpoints == 5
     _sql(db, "UPDATE ledger_checkpoints SET root_hash = :r WHERE size = 8", r=b"\x01" * 32)
-    with db.session_scope() as s:
-        problems = service.audit(session=s, log_key=signer.verifier, batch=4).problems
+    with context.unit(actor="test:ledger") as uow:
+        problems = service.audit(uow=uow, log_key=signer.verifier, batch=4).problems
     assert any("checkpoint 8" in p for p in problems), problems

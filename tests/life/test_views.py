@@ -10,10 +10,9 @@ from decimal import Decimal
 import pytest
 from fastapi.testclient import TestClient
 
-from anxin.core.clock import FrozenClock
-from anxin.core.db import Database
+from anxin.core.context import AppContext
 from anxin.core.security import Role
-from anxin.demo import DemoInfo
+from anxin.demo.seed import DemoInfo
 from anxin.people import service as people
 from anxin.people.schemas import UserCreate
 from tests.conftest import login
@@ -23,15 +22,15 @@ BODY = {"issue_age": 30, "sex": "F", "pay_term": 10, "sum_assured": "100000", "y
 
 
 @pytest.fixture
-def agent(client: TestClient, demo: DemoInfo, db: Database, clock: FrozenClock) -> dict[str, str]:
-    with db.session_scope(actor="test:seed") as session:
+def agent(client: TestClient, demo: DemoInfo, context: AppContext) -> dict[str, str]:
+    with context.unit(actor="test:seed") as uow:
         people.create_user(
-            session=session,
+            session=uow.session,
             organisation_id=demo.organisation_id,
             data=UserCreate(
                 username="agent.li", display_name="Li", role=Role.AGENT, password="agent-pass-123"
             ),
-            now=clock.now(),
+            now=uow.now(),
         )
     return login(client, "agent.li", "agent-pass-123").headers
 

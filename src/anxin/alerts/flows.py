@@ -32,7 +32,7 @@ from anxin.alerts.policies import WATCHDOG_POLICY
 from anxin.alerts.providers import OutboundMessage, ProviderRegistry, Receipt, SendResult
 from anxin.alerts.schemas import Recipient
 from anxin.core.config import Settings
-from anxin.core.events import EventBus
+from anxin.core.unit import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -78,22 +78,20 @@ class TickReport:
 
 def run_due(
     *,
-    session: Session,
+    uow: UnitOfWork,
     now: datetime,
     providers: ProviderRegistry,
     config: DeliveryConfig | None = None,
-    bus: EventBus | None = None,
     rng: random.Random | None = None,
 ) -> TickReport:
-    """One tick: watchdog, receipts and timeouts, due escalation steps, then the outbox."""
+    """One tick in one unit of work: watchdog, receipts and timeouts, due escalation steps,
+    then the outbox (the worker sends each claimed message in a unit of its own)."""
     config = config or DeliveryConfig()
     report = TickReport()
-    prepare_tick(
-        session=session, now=now, providers=providers, config=config, bus=bus, report=report
-    )
-    for notification_id in claim_due(session=session, now=now, config=config, report=report):
+    prepare_tick(uow=uow, now=now, providers=providers, config=config, report=report)
+    for notification_id in claim_due(session=uow.session, now=now, config=config, report=report):
         send_claimed(
-            session=session,
+            session=uow.session,
             notification_id=notification_id,
             now=now,
             providers=providers,
@@ -106,31 +104,24 @@ def run_due(
 
 def prepare_tick(
     *,
-    session: Session,
+    uow: UnitOfWork,
     now: datetime,
     providers: ProviderRegistry,
     config: DeliveryConfig,
-    bus: EventBus | None,
     report: TickReport,
 ) -> None:
     """Everything of a tick except talking to providers for sends."""
-    watchdog(session=session, now=now, config=config, bus=bus, report=report)
-    collect_receipts(session=session, now=now, providers=providers, report=report)
-    advance_escalations(session=session, now=now, report=report)
+    watchdog(uow=uow, now=now, config=config, report=report)
+    collect_receipts(session=uow.session, now=now, providers=providers, report=report)
+    advance_escalations(session=uow.session, now=now, report=report)
 
 
 # --- watchdog ------------------------------------------------------------------------------
 
 
-def watchdog(
-    *,
-    session: Session,
-    now: datetime,
-    config: DeliveryConfig,
-    bus: EventBus | None,
-    report: TickReport,
-) -> None:
+def watchdog(*, uow: UnitOfWork, now: datetime, config: DeliveryConfig, report: TickReport) -> None:
     """Raise an alarm for every escalation whose next step is overdue (the engine was down)."""
+    session = uow.session
     cutoff = now - timedelta(seconds=config.watchdog_grace_s)
     rows = session.execute(
         select(Escalation, Alarm)
@@ -149,7 +140,7 @@ def watchdog(
             Recipient.from_dict(r) for r in esc.recipients if r.get("role") in WATCHDOG_ROLES
         ]
         service.raise_alarm(
-            session=session,
+            uow=uow,
             organisation_id=alarm.organisation_id,
             owner_kind=alarm.owner_kind,
             owner_id=alarm.owner_id,
@@ -168,7 +159,6 @@ def watchdog(
             policy=WATCHDOG_POLICY,
             recipients=recipients,
             now=now,
-            bus=bus,
         )
         esc.overdue_flagged = esc.fired
         report.watchdog_alarms += 1

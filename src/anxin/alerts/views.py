@@ -22,8 +22,9 @@ from anxin.alerts.schemas import (
     ReceiptIn,
 )
 from anxin.core.errors import NotFound, Unauthenticated
-from anxin.core.security import constant_time_equal
-from anxin.people.deps import ContextDep, CurrentPrincipal, SessionDep
+from anxin.core.security import Principal, constant_time_equal
+from anxin.core.unit import UnitOfWork
+from anxin.people.deps import ContextDep, CurrentPrincipal, SessionDep, UnitDep
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
 
@@ -31,7 +32,7 @@ router = APIRouter(prefix="/api/v1", tags=["alerts"])
 @router.get("/alarms", response_model=list[AlarmRead])
 def list_alarms(
     principal: CurrentPrincipal,
-    session: SessionDep,
+    uow: UnitDep,
     state: AlarmState | None = None,
     severity: Severity | None = None,
     active: bool | None = None,
@@ -41,7 +42,7 @@ def list_alarms(
 ) -> list[AlarmRead]:
     """The alarms the caller may see, newest first (a family: its own elder's only)."""
     alarms = service.list_alarms(
-        session=session,
+        uow=uow,
         principal=principal,
         state=state,
         severity=severity,
@@ -53,8 +54,9 @@ def list_alarms(
     return [AlarmRead.model_validate(a) for a in alarms]
 
 
-def _detail(session: SessionDep, principal: CurrentPrincipal, alarm_id: str) -> AlarmDetail:
-    alarm = service.get_alarm(session=session, principal=principal, alarm_id=alarm_id)
+def _detail(uow: UnitOfWork, principal: Principal, alarm_id: str) -> AlarmDetail:
+    session = uow.session
+    alarm = service.get_alarm(uow=uow, principal=principal, alarm_id=alarm_id)
     esc = service.escalation_of(session=session, alarm_id=alarm.id)
     # Phone numbers and addresses of others are for the care team only.
     notes = (
@@ -73,47 +75,43 @@ def _detail(session: SessionDep, principal: CurrentPrincipal, alarm_id: str) -> 
 
 
 @router.get("/alarms/{alarm_id}", response_model=AlarmDetail)
-def get_alarm(alarm_id: str, principal: CurrentPrincipal, session: SessionDep) -> AlarmDetail:
-    return _detail(session, principal, alarm_id)
+def get_alarm(alarm_id: str, principal: CurrentPrincipal, uow: UnitDep) -> AlarmDetail:
+    return _detail(uow, principal, alarm_id)
 
 
 @router.post("/alarms/{alarm_id}/acknowledge", response_model=AlarmDetail)
 def acknowledge(
     alarm_id: str,
     principal: CurrentPrincipal,
-    session: SessionDep,
-    context: ContextDep,
+    uow: UnitDep,
     data: Annotated[AlarmAction | None, Body()] = None,
 ) -> AlarmDetail:
     """Acknowledge with an optional note: the escalation stops."""
     service.acknowledge(
-        session=session,
+        uow=uow,
         principal=principal,
         alarm_id=alarm_id,
         note=data.note if data else None,
-        now=context.clock.now(),
-        bus=context.bus,
+        now=uow.now(),
     )
-    return _detail(session, principal, alarm_id)
+    return _detail(uow, principal, alarm_id)
 
 
 @router.post("/alarms/{alarm_id}/resolve", response_model=AlarmDetail)
 def resolve(
     alarm_id: str,
     principal: CurrentPrincipal,
-    session: SessionDep,
-    context: ContextDep,
+    uow: UnitDep,
     data: Annotated[AlarmAction | None, Body()] = None,
 ) -> AlarmDetail:
     service.resolve(
-        session=session,
+        uow=uow,
         principal=principal,
         alarm_id=alarm_id,
         note=data.note if data else None,
-        now=context.clock.now(),
-        bus=context.bus,
+        now=uow.now(),
     )
-    return _detail(session, principal, alarm_id)
+    return _detail(uow, principal, alarm_id)
 
 
 @router.get("/alerts/outbox", response_model=list[NotificationRead])
@@ -168,18 +166,17 @@ def gateway_channel(
 def push_receipt(
     channel: Annotated[str, Depends(gateway_channel)],
     data: ReceiptIn,
-    session: SessionDep,
-    context: ContextDep,
+    uow: UnitDep,
 ) -> ReceiptAccepted:
     """Delivery receipts pushed by an HTTP gateway (sms, voice), authenticated by its API key."""
-    session.info["actor"] = f"gateway:{channel}"
+    uow.actor = f"gateway:{channel}"
     notification = flows.receive_receipt(
-        session=session,
+        session=uow.session,
         channel=channel,
         receipt=Receipt(
             provider_message_id=data.id,
             delivered=data.status == "delivered",
-            at=context.clock.now(),
+            at=uow.now(),
             error=data.error,
         ),
     )
@@ -189,11 +186,9 @@ def push_receipt(
 
 
 @router.get("/alerts/policies", response_model=list[PolicyRead])
-def list_policies(
-    principal: CurrentPrincipal, session: SessionDep, context: ContextDep
-) -> list[PolicyRead]:
+def list_policies(principal: CurrentPrincipal, uow: UnitDep) -> list[PolicyRead]:
     """Escalation policies, with validation errors of invalid ones (admin, butler)."""
-    rows = service.list_policies(session=session, principal=principal, now=context.clock.now())
+    rows = service.list_policies(session=uow.session, principal=principal, now=uow.now())
     return [PolicyRead.model_validate(p) for p in rows]
 
 
@@ -202,15 +197,10 @@ def put_policy(
     code: Annotated[str, Path(pattern=r"^[a-z0-9_]{1,60}$")],
     definition: Annotated[dict[str, Any], Body()],
     principal: CurrentPrincipal,
-    session: SessionDep,
-    context: ContextDep,
+    uow: UnitDep,
 ) -> PolicyRead:
     """Create or replace a policy (admin); an invalid one is stored with its reason."""
     row = service.put_policy(
-        session=session,
-        principal=principal,
-        code=code,
-        definition=definition,
-        now=context.clock.now(),
+        session=uow.session, principal=principal, code=code, definition=definition, now=uow.now()
     )
     return PolicyRead.model_validate(row)

@@ -7,17 +7,18 @@ the bank's officers see it (``core.access`` scope registered in `service`) and n
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from anxin.alerts.models import Alarm
 from anxin.alerts.service import Recipient, Severity, clear_alarm, raise_alarm
 from anxin.collateral.models import PledgeRow
-from anxin.core.events import EventBus
 from anxin.core.security import Role
-from anxin.people.models import User
+from anxin.core.unit import Slot, UnitOfWork
+from anxin.people import service as people
+
+if TYPE_CHECKING:
+    from anxin.alerts.models import Alarm
 
 POLICY_BREACH = "collateral_breach"
 POLICY_WATCH = "default"
@@ -45,23 +46,21 @@ STATUS_ALARMS = {
 }
 
 
-def recipients_for(session: Session, lender_org_id: str) -> list[Recipient]:
-    """The lender's officers; cached for the unit of work (a price tick may raise thousands)."""
-    cache: dict[str, list[Recipient]] = session.info.setdefault("collateral_recipients", {})
+# The lender's officers by lender, for one unit of work (a price tick may raise thousands).
+_RECIPIENTS: Slot[dict[str, list[Recipient]]] = Slot("collateral.recipients", dict)
+
+
+def recipients_for(uow: UnitOfWork, lender_org_id: str) -> list[Recipient]:
+    """The lender's officers; cached for the unit of work."""
+    cache = uow.get(_RECIPIENTS)
     if lender_org_id not in cache:
-        cache[lender_org_id] = _recipients(session, lender_org_id)
+        cache[lender_org_id] = _recipients(uow.session, lender_org_id)
     return list(cache[lender_org_id])
 
 
 def _recipients(session: Session, lender_org_id: str) -> list[Recipient]:
-    users = session.scalars(
-        select(User)
-        .where(
-            User.organisation_id == lender_org_id,
-            User.is_active.is_(True),
-            User.role.in_([Role.SCF_OFFICER, Role.RISK_OFFICER]),
-        )
-        .order_by(User.created_at, User.id)
+    users = people.active_users_with_roles(
+        session=session, organisation_id=lender_org_id, roles=(Role.SCF_OFFICER, Role.RISK_OFFICER)
     )
     out = []
     for user in users:
@@ -72,19 +71,18 @@ def _recipients(session: Session, lender_org_id: str) -> list[Recipient]:
 
 def raise_for_pledge(
     *,
-    session: Session,
+    uow: UnitOfWork,
     pledge: PledgeRow,
     alarm_type: str,
     source_kind: str,
     source_id: str,
     details: dict[str, Any],
     now: datetime,
-    bus: EventBus | None,
     title_suffix: str = "",
 ) -> Alarm:
     severity, policy, title = KINDS[alarm_type]
     return raise_alarm(
-        session=session,
+        uow=uow,
         organisation_id=pledge.lender_org_id,
         owner_kind=OWNER_KIND,
         owner_id=pledge.id,
@@ -95,27 +93,24 @@ def raise_for_pledge(
         title=f"{title}{title_suffix}",
         details={**details, "pledge_id": pledge.id},
         policy=policy,
-        recipients=recipients_for(session, pledge.lender_org_id),
+        recipients=recipients_for(uow, pledge.lender_org_id),
         now=now,
-        bus=bus,
     )
 
 
 def clear_for_pledge(
     *,
-    session: Session,
+    uow: UnitOfWork,
     pledge: PledgeRow,
     alarm_type: str,
     now: datetime,
     reason: str,
-    bus: EventBus | None,
 ) -> None:
     clear_alarm(
-        session=session,
+        uow=uow,
         source_kind=OWNER_KIND,
         source_id=pledge.id,
         alarm_type=alarm_type,
         now=now,
         reason=reason,
-        bus=bus,
     )

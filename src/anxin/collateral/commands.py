@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from anxin.core.commands import app_context
+
 app = typer.Typer(
     help="Supply-chain finance: price marks and pledge re-valuation.", no_args_is_help=True
 )
@@ -19,6 +21,7 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 
 @app.command("prices")
 def prices(
+    ctx: typer.Context,
     csv: Annotated[
         Path,
         typer.Option(
@@ -32,25 +35,17 @@ def prices(
 ) -> None:
     """Store the day's price marks and re-value every active pledge (alarms on what worsened)."""
     from anxin.collateral import service
-    from anxin.core.clock import SystemClock
-    from anxin.core.config import get_settings
-    from anxin.core.db import Database
     from anxin.core.errors import AnxinError
 
     try:
         marks = service.parse_price_csv(csv.read_text(encoding="utf-8-sig"))
     except AnxinError as exc:
         raise _fail(exc.message, 2) from exc
-    db = Database.from_settings(get_settings())
     try:
-        with db.session_scope(actor="system:price-feed") as session:
-            report = service.add_price_marks(
-                session=session, principal=None, marks=marks, now=SystemClock().now(), bus=None
-            )
+        with app_context(ctx).unit(actor="system:price-feed") as uow:
+            report = service.add_price_marks(uow=uow, principal=None, marks=marks, now=uow.now())
     except AnxinError as exc:
         raise _fail(exc.message, 2) from exc
-    finally:
-        db.dispose()
     typer.echo(
         f"{len(marks)} price marks stored; {report.valued} pledges re-valued, "
         f"{report.worsened} worse, {report.improved} better, {report.unpriced} without a price; "
@@ -59,25 +54,12 @@ def prices(
 
 
 @app.command("revalue")
-def revalue() -> None:
+def revalue(ctx: typer.Context) -> None:
     """Re-value every active pledge with the latest marks and live stock."""
     from anxin.collateral import service
-    from anxin.core.clock import SystemClock
-    from anxin.core.config import get_settings
-    from anxin.core.db import Database
 
-    db = Database.from_settings(get_settings())
-    try:
-        with db.session_scope(actor="system:revalue") as session:
-            report = service.revalue_pledges(
-                session=session,
-                pledge_ids=None,
-                now=SystemClock().now(),
-                bus=None,
-                cause="manual",
-            )
-    finally:
-        db.dispose()
+    with app_context(ctx).unit(actor="system:revalue") as uow:
+        report = service.revalue_pledges(uow=uow, pledge_ids=None, now=uow.now(), cause="manual")
     typer.echo(
         f"{report.valued} pledges re-valued, {report.worsened} worse, "
         f"{report.improved} better; alarms: {', '.join(report.alarms) or 'none'}"

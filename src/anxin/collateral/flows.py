@@ -22,8 +22,8 @@ from anxin.alerts.service import clear_alarm
 from anxin.collateral import service
 from anxin.collateral.lifts import LiftDetector, PositionFix, WeightReading
 from anxin.collateral.models import Crane, CraneState
-from anxin.core.context import AppContext
-from anxin.core.events import Event, EventBus
+from anxin.core.events import Event
+from anxin.core.unit import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,9 @@ def feed(detector: LiftDetector, device_type: str, readings: list[dict[str, Any]
     return n
 
 
-def on_crane_telemetry(session: Session, event: Event, *, bus: EventBus | None) -> None:
+def on_crane_telemetry(uow: UnitOfWork, event: Event) -> None:
+    """The bus handler of crane telemetry: lifts become stock movements and alarms."""
+    session = uow.session
     payload = event.payload
     if payload.get("owner_kind") != "warehouse":
         return
@@ -111,11 +113,10 @@ def on_crane_telemetry(session: Session, event: Event, *, bus: EventBus | None) 
     alarmed = list(row.alarmed or [])
     for lift in detector.poll(now=watermark(row.scale_seen_ms, row.fix_seen_ms) / 1000):
         outcome = service.apply_lift(
-            session=session,
+            uow=uow,
             crane=crane,
             lift=lift,
             now=now,
-            bus=bus,
             already_alarmed=lift.lift_id in alarmed,
         )
         if (
@@ -126,18 +127,17 @@ def on_crane_telemetry(session: Session, event: Event, *, bus: EventBus | None) 
             # Raised while the load hung over a gate; it was set down in the warehouse after
             # all (or a release now covers it). The officer still sees and closes the alarm.
             clear_alarm(
-                session=session,
+                uow=uow,
                 source_kind="lift",
                 source_id=lift.lift_id,
                 alarm_type="unauthorised_removal",
                 now=now,
                 reason=f"the lift ended {lift.direction.value}: {lift.pick_zone} → {lift.set_zone}",
-                bus=bus,
             )
     for lift in detector.peek():
         if lift.lift_id in alarmed:
             continue
-        if service.provisional_outbound(session=session, crane=crane, lift=lift, now=now, bus=bus):
+        if service.provisional_outbound(uow=uow, crane=crane, lift=lift, now=now):
             alarmed.append(lift.lift_id)
     row.state = detector.state_dict()
     row.alarmed = alarmed[-MAX_ALARMED:]
@@ -145,18 +145,18 @@ def on_crane_telemetry(session: Session, event: Event, *, bus: EventBus | None) 
     session.flush()
 
 
-def flush_crane(*, session: Session, crane: Crane, now: datetime, bus: EventBus | None) -> int:
+def flush_crane(*, uow: UnitOfWork, crane: Crane, now: datetime) -> int:
     """End of a stream (simulation end, crane retired): book whatever the detector holds."""
+    session = uow.session
     detector, row = detector_for(session, crane)
     alarmed = list(row.alarmed) if row is not None else []
     lifts = detector.flush()
     for lift in lifts:
         service.apply_lift(
-            session=session,
+            uow=uow,
             crane=crane,
             lift=lift,
             now=now,
-            bus=bus,
             already_alarmed=lift.lift_id in alarmed,
         )
     if row is not None:
@@ -164,13 +164,3 @@ def flush_crane(*, session: Session, crane: Crane, now: datetime, bus: EventBus 
         row.updated_at = now
     session.flush()
     return len(lifts)
-
-
-def install(context: AppContext) -> None:
-    bus = context.bus
-
-    def handler(session: Session, event: Event) -> None:
-        on_crane_telemetry(session, event, bus=bus)
-
-    for subject in SUBJECTS:
-        bus.subscribe(subject, handler)

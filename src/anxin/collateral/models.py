@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import BigInteger, Enum, ForeignKey, Integer, Numeric, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from anxin.core.audit import Audited
 from anxin.core.db import ID, Base, new_id
@@ -218,6 +218,9 @@ class PledgeRow(Audited, Base):
     valued_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
+
+    # Read-only: the loan's terms shown with the pledge. Lists load it with selectinload.
+    loan: Mapped[Loan] = relationship(viewonly=True)
 
 
 class Valuation(Base):

@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import Integer, String, event, insert, inspect
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from anxin.core.clock import SystemClock
 from anxin.core.db import Base
+from anxin.core.unit import unit_of
 
 SECRET_FIELDS = frozenset({"password_hash", "token_hash", "secret"})
 
@@ -86,11 +86,14 @@ def _changed(obj: Any) -> bool:
     return any(state.attrs[key].history.has_changes() for key in _columns(obj))
 
 
+class UnauditedChange(RuntimeError):
+    """An audited row changed in a session outside any unit of work: nobody to name, no clock."""
+
+
 @event.listens_for(Session, "after_flush")
 def _record_changes(session: Session, _context: Any) -> None:
-    actor = str(session.info.get("actor", "system"))
-    clock = session.info.get("clock") or SystemClock()
-    now = clock.now()
+    unit = unit_of(session)
+    stamp: tuple[datetime, str] | None = None  # one time and actor per flush
     rows: list[dict[str, Any]] = []
     for action, objects in (
         ("create", session.new),
@@ -102,10 +105,16 @@ def _record_changes(session: Session, _context: Any) -> None:
                 continue
             if action == "update" and not _changed(obj):
                 continue
+            if stamp is None:
+                if unit is None:
+                    raise UnauditedChange(
+                        f"{type(obj).__name__} changed outside a unit of work (AppContext.unit)"
+                    )
+                stamp = (unit.now(), unit.actor)
             rows.append(
                 {
-                    "at": now,
-                    "actor": actor,
+                    "at": stamp[0],
+                    "actor": stamp[1],
                     "action": action,
                     "entity_type": type(obj).__tablename__,  # type: ignore[attr-defined]
                     "entity_id": _entity_id(obj),

@@ -32,8 +32,9 @@ class Settings(BaseSettings):
     max_batch_items: int = Field(default=5000, ge=1)
     max_payload_bytes: int = Field(default=1_048_576, ge=256)
     log_level: str = "INFO"
+    # Background workers of every domain (alarm engine, rule sweeper, ledger checkpoints).
+    workers: bool | None = None  # None: on, except when environment is "test"
     # alerts: the engine loop, delivery and notification providers (docs/alerts.md).
-    alerts_worker: bool | None = None  # None: on, except when environment is "test"
     alerts_tick_s: float = Field(default=0.5, gt=0, le=60)
     alerts_watchdog_grace_s: float = Field(default=30.0, ge=0)
     notify_max_attempts: int = Field(default=5, ge=1, le=50)
@@ -75,9 +76,9 @@ class Settings(BaseSettings):
         return self.environment == "production"
 
     @property
-    def alerts_worker_enabled(self) -> bool:
-        if self.alerts_worker is not None:
-            return self.alerts_worker
+    def workers_enabled(self) -> bool:
+        if self.workers is not None:
+            return self.workers
         return self.environment != "test"
 
     @property

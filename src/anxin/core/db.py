@@ -28,6 +28,7 @@ from sqlalchemy.types import TypeDecorator
 from anxin.core import sqlite_gate
 from anxin.core.clock import ensure_utc
 from anxin.core.config import Settings
+from anxin.core.unit import UnitSession
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -126,7 +127,7 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
         self.engine = make_engine(url, echo=echo)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.sessions = sessionmaker(self.engine, class_=UnitSession, expire_on_commit=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
@@ -136,11 +137,11 @@ class Database:
         return cls(settings.database_url, echo=settings.database_echo)
 
     @contextmanager
-    def session_scope(self, *, actor: str | None = None) -> Iterator[Session]:
-        """One unit of work: commit on success, roll back on any error."""
+    def session_scope(self) -> Iterator[Session]:
+        """A raw session outside any unit of work, for reads and for tables nobody audits
+        (commit on success, roll back on any error). Business changes go through
+        `AppContext.unit`, which knows the clock, the bus and the actor."""
         session = self.sessions()
-        if actor is not None:
-            session.info["actor"] = actor
         try:
             yield session
             session.commit()

@@ -14,10 +14,10 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import event as sa_event
-from sqlalchemy.orm import Session
+if TYPE_CHECKING:
+    from anxin.core.unit import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -30,17 +30,17 @@ class Event:
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
 
 
-Handler = Callable[[Session, Event], None]
+Handler = Callable[["UnitOfWork", Event], None]
 # Told about a whole batch before its events are delivered one by one, so a subscriber can
 # load what all of them need in one query instead of one per event.
-Preparer = Callable[[Session, Sequence[Event]], None]
+Preparer = Callable[["UnitOfWork", Sequence[Event]], None]
 
 
 class EventBus(Protocol):
-    def publish(self, session: Session, event: Event) -> None:
-        """Deliver `event` as part of the unit of work that `session` belongs to."""
+    def publish(self, uow: UnitOfWork, event: Event) -> None:
+        """Deliver `event` as part of the unit of work `uow`."""
 
-    def publish_many(self, session: Session, events: Sequence[Event]) -> None:
+    def publish_many(self, uow: UnitOfWork, events: Sequence[Event]) -> None:
         """Deliver `events` in order, in the same unit of work (a batch from one ingest)."""
 
     def subscribe(self, pattern: str, handler: Handler) -> None:
@@ -77,43 +77,19 @@ class InProcessBus:
     def prepare(self, pattern: str, preparer: Preparer) -> None:
         self._preparers.append((pattern, preparer))
 
-    def publish(self, session: Session, event: Event) -> None:
+    def publish(self, uow: UnitOfWork, event: Event) -> None:
         for pattern, handler in list(self._subscriptions):
             if subject_matches(pattern, event.subject):
                 # A failing handler fails the unit of work: nothing half-done is committed.
-                handler(session, event)
+                handler(uow, event)
 
-    def publish_many(self, session: Session, events: Sequence[Event]) -> None:
+    def publish_many(self, uow: UnitOfWork, events: Sequence[Event]) -> None:
         for pattern, preparer in list(self._preparers):
             matching = [e for e in events if subject_matches(pattern, e.subject)]
             if matching:
-                preparer(session, matching)
+                preparer(uow, matching)
         for event in events:
-            self.publish(session, event)
+            self.publish(uow, event)
 
     def subscriptions(self) -> list[str]:
         return [pattern for pattern, _ in self._subscriptions]
-
-
-def after_commit(session: Session, action: Callable[[], None]) -> None:
-    """Run `action` once the session's transaction commits; drop it if it rolls back.
-
-    Handlers run inside the transaction, so anything that leaves the process (a push to a
-    browser, a publish to a broker) must wait until the work is durable.
-    """
-    session.info.setdefault("after_commit", []).append(action)
-
-
-@sa_event.listens_for(Session, "after_commit")
-def _run_after_commit(session: Session) -> None:
-    actions: list[Callable[[], None]] = session.info.pop("after_commit", [])
-    for action in actions:
-        try:
-            action()
-        except Exception:  # one failing listener must not stop the others
-            log.exception("after-commit action failed")
-
-
-@sa_event.listens_for(Session, "after_rollback")
-def _drop_after_rollback(session: Session) -> None:
-    session.info.pop("after_commit", None)

@@ -1,6 +1,6 @@
 """The NATS JetStream event bus: the same `EventBus` protocol as the in-process default.
 
-`publish(session, event)` writes the event to `event_outbox` in the publisher's transaction;
+`publish(uow, event)` writes the event to `event_outbox` in the publisher's transaction;
 nothing leaves the process unless that transaction commits. After commit a relay thread
 publishes outbox rows to the stream ``ANXIN_EVENTS`` (subject ``anxin.events.<subject>``) with
 ``Nats-Msg-Id`` = event id, so a relay that crashes between publishing and deleting its rows
@@ -21,17 +21,21 @@ import json
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
 from prometheus_client import Counter
 from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
 
 from anxin.core.db import Database
-from anxin.core.events import Event, Handler, Preparer, after_commit, subject_matches
+from anxin.core.events import Event, Handler, Preparer, subject_matches
 from anxin.core.outbox import EventOutbox
+from anxin.core.unit import UnitOfWork
+
+# Opens a unit of work for a handler (`AppContext.unit`).
+Units = Callable[..., AbstractContextManager[UnitOfWork]]
 
 log = logging.getLogger(__name__)
 
@@ -82,13 +86,13 @@ class JetStreamBus:
         self.dead_letters: DeadLetterSink | None = None
 
     # -- EventBus ------------------------------------------------------------------------
-    def publish(self, session: Session, event: Event) -> None:
-        self.publish_many(session, [event])
+    def publish(self, uow: UnitOfWork, event: Event) -> None:
+        self.publish_many(uow, [event])
 
-    def publish_many(self, session: Session, events: Sequence[Event]) -> None:
+    def publish_many(self, uow: UnitOfWork, events: Sequence[Event]) -> None:
         if not events:
             return
-        session.execute(
+        uow.session.execute(
             insert(EventOutbox),
             [
                 {
@@ -100,9 +104,7 @@ class JetStreamBus:
                 for event in events
             ],
         )
-        if not session.info.get("outbox_wake"):
-            session.info["outbox_wake"] = True
-            after_commit(session, self._after_commit)
+        uow.after_commit(self._after_commit, key=self)
 
     def subscribe(self, pattern: str, handler: Handler) -> None:
         self._subscriptions.append((pattern, handler))
@@ -188,17 +190,16 @@ class JetStreamBus:
         return len(rows)
 
     # -- consumers -----------------------------------------------------------------------
-    def handle(self, event: Event) -> int:
+    def handle(self, event: Event, units: Units) -> int:
         """Run the matching handlers in one unit of work; returns how many ran."""
         matching = [h for p, h in self._subscriptions if subject_matches(p, event.subject)]
         if matching:
-            with self.db.session_scope(actor="bus:jetstream") as session:
-                session.info["bus"] = self
+            with units(actor="bus:jetstream", bus=self) as uow:
                 for handler in matching:
-                    handler(session, event)
+                    handler(uow, event)
         return len(matching)
 
-    async def _consume(self, msg: Any) -> bool:
+    async def _consume(self, msg: Any, units: Units) -> bool:
         """Handle one delivered event; True if its handlers ran and committed."""
         try:
             event = decode_event(msg.data)
@@ -206,7 +207,7 @@ class JetStreamBus:
             await self._dead_letter(msg, "malformed", str(exc))
             return False
         try:
-            await asyncio.to_thread(self.handle, event)
+            await asyncio.to_thread(self.handle, event, units)
         except OperationalError as exc:  # transient: redeliver, and give up on the last try
             log.warning("event handler hit a database error", extra={"event": event.id})
             EVENTS_HANDLED.labels("failed").inc()
@@ -239,7 +240,12 @@ class JetStreamBus:
         await msg.ack()
 
     async def run_consumer(
-        self, stop: threading.Event, *, durable: str = "anxin-events", batch: int = 100
+        self,
+        stop: threading.Event,
+        units: Units,
+        *,
+        durable: str = "anxin-events",
+        batch: int = 100,
     ) -> int:
         import nats
         from nats.errors import TimeoutError as NatsTimeoutError
@@ -264,7 +270,7 @@ class JetStreamBus:
                 except (TimeoutError, NatsTimeoutError):
                     continue
                 for msg in msgs:
-                    if await self._consume(msg):
+                    if await self._consume(msg, units):
                         handled += 1
         finally:
             await nc.close()

@@ -13,18 +13,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from anxin.alerts.models import Alarm
-from anxin.alerts.service import Recipient, Severity, active_key, clear_alarm, raise_alarm
-from anxin.core.context import AppContext
-from anxin.core.events import Event, EventBus
+from anxin.alerts.service import Recipient, Severity, active_alarm, clear_alarm, raise_alarm
+from anxin.core.events import Event
+from anxin.core.unit import UnitOfWork
 from anxin.homecare.models import CareTeam, CareTeamMember, Elder, FamilyMember, Household
-from anxin.iot import flows as iot_flows
-from anxin.people.models import User
+from anxin.people import service as people
+
+if TYPE_CHECKING:
+    from anxin.people.models import User
 
 log = logging.getLogger(__name__)
 
@@ -82,13 +83,13 @@ def team_lead_of(session: Session, organisation_id: str, butler_user_id: str | N
             .order_by(CareTeam.created_at, CareTeam.id)
             .limit(1)
         )
-    return session.get(User, team.lead_user_id) if team else None
+    return people.user_by_id(session=session, user_id=team.lead_user_id) if team else None
 
 
 def _user(session: Session, user_id: str | None) -> User | None:
     if not user_id:
         return None
-    user = session.get(User, user_id)
+    user = people.user_by_id(session=session, user_id=user_id)
     return user if user is not None and user.is_active else None
 
 
@@ -139,11 +140,15 @@ def _title(alarm_type: str, elders: list[Elder], device_name: str) -> str:
 
 
 def _active(session: Session, device_id: str, alarm_type: str) -> bool:
-    key = active_key(SOURCE_KIND, device_id, alarm_type)
-    return session.scalar(select(Alarm.id).where(Alarm.active_key == key)) is not None
+    found = active_alarm(
+        session=session, source_kind=SOURCE_KIND, source_id=device_id, alarm_type=alarm_type
+    )
+    return found is not None
 
 
-def on_rule_event(session: Session, event: Event, *, bus: EventBus | None) -> None:
+def on_rule_event(uow: UnitOfWork, event: Event) -> None:
+    """The bus handler of ``iot.rule.*``: a household device's rule raised or cleared."""
+    session = uow.session
     payload = event.payload
     owner = payload.get("owner") or {}
     if owner.get("kind") != "household":
@@ -157,17 +162,15 @@ def on_rule_event(session: Session, event: Event, *, bus: EventBus | None) -> No
     fired_at = datetime.fromisoformat(payload["fired_at"])
     # The alarm (and its escalation clock) starts when the system learns of it; a condition
     # that fell due while nobody swept keeps its own time in the details.
-    clock = session.info.get("clock")
-    now = max(clock.now(), fired_at) if clock is not None else fired_at
+    now = max(uow.now(), fired_at)
     if payload.get("action") == "clear":
         clear_alarm(
-            session=session,
+            uow=uow,
             source_kind=SOURCE_KIND,
             source_id=device["id"],
             alarm_type=alarm_type,
             now=now,
             reason=f"device rule {payload.get('rule')}: condition ended",
-            bus=bus,
         )
         return
     details = dict(payload.get("details") or {})
@@ -177,7 +180,7 @@ def on_rule_event(session: Session, event: Event, *, bus: EventBus | None) -> No
         return
     recipients, elders = recipients_for(session, household)
     raise_alarm(
-        session=session,
+        uow=uow,
         organisation_id=household.organisation_id,
         owner_kind="household",
         owner_id=household.id,
@@ -198,16 +201,4 @@ def on_rule_event(session: Session, event: Event, *, bus: EventBus | None) -> No
         policy=policy_for(alarm_type),
         recipients=recipients,
         now=now,
-        bus=bus,
     )
-
-
-def install(context: AppContext) -> None:
-    """Give iot's rules the household's facts and turn household rule events into alarms."""
-    iot_flows.register_context_provider("household", household_context)
-    bus = context.bus
-
-    def handler(session: Session, event: Event) -> None:
-        on_rule_event(session, event, bus=bus)
-
-    bus.subscribe("iot.rule.*", handler)

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Select, false, select
 from sqlalchemy.orm import Session
 
-from anxin.core.access import register_owner_scope
 from anxin.core.errors import InvalidInput, NotFound, PermissionDenied
 from anxin.core.security import Principal, Role
 from anxin.homecare.models import Elder, FamilyMember, Household, HouseholdMode
 from anxin.homecare.schemas import ElderCreate, FamilyLink, HouseholdCreate
-from anxin.people.models import User
+from anxin.people import service as people
+
+if TYPE_CHECKING:
+    from anxin.people.models import User
 
 # The care team sees every elder of its organisation; families and elders see only their own.
 CARE_TEAM = frozenset({Role.ADMIN, Role.BUTLER, Role.DOCTOR})
@@ -53,9 +56,6 @@ def visible_household_ids(session: Session, principal: Principal) -> Collection[
         return None
     stmt = _visible_elders(principal).with_only_columns(Elder.household_id)
     return set(session.scalars(stmt))
-
-
-register_owner_scope("household", visible_household_ids)
 
 
 def get_household(*, session: Session, principal: Principal, household_id: str) -> Household:
@@ -108,7 +108,7 @@ def set_household_mode(
 
 
 def _org_user(session: Session, principal: Principal, user_id: str, field: str, role: Role) -> User:
-    user = session.get(User, user_id)
+    user = people.user_by_id(session=session, user_id=user_id)
     if user is None or user.organisation_id != principal.organisation_id or user.role != role:
         raise InvalidInput.field(field, f"no {role.value} user {user_id} in your organisation")
     return user

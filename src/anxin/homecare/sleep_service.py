@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from anxin.core.security import Principal
 from anxin.homecare.service import get_elder
 from anxin.homecare.sleep import MatSample, SleepReport, Thresholds, night_window, sleep_report
-from anxin.iot.models import Device, Reading
+from anxin.iot import service as iot
+
+if TYPE_CHECKING:
+    from anxin.iot.models import Device
 
 MAT_KEYS = ("in_bed", "heart_rate", "respiration_rate", "movement")
 
@@ -19,16 +21,8 @@ MAT_KEYS = ("in_bed", "heart_rate", "respiration_rate", "movement")
 def elder_sleep_mat(session: Session, household_id: str, elder_id: str) -> Device | None:
     """The household's sleep mat for this elder: one whose attributes name the elder, else the
     household's first mat that names nobody."""
-    mats = list(
-        session.scalars(
-            select(Device)
-            .where(
-                Device.owner_kind == "household",
-                Device.owner_id == household_id,
-                Device.device_type == "sleep_mat",
-            )
-            .order_by(Device.created_at, Device.id)
-        )
+    mats = iot.devices_of_owner(
+        session=session, owner_kind="household", owner_id=household_id, device_type="sleep_mat"
     )
     for mat in mats:
         if (mat.attributes or {}).get("elder_id") == elder_id:
@@ -36,23 +30,12 @@ def elder_sleep_mat(session: Session, household_id: str, elder_id: str) -> Devic
     return next((m for m in mats if not (m.attributes or {}).get("elder_id")), None)
 
 
-def mat_samples(session: Session, device_id: str, night: date) -> list[MatSample]:
+def mat_samples(session: Session, mat: Device, night: date) -> list[MatSample]:
     start, end = night_window(night)
-    rows = session.execute(
-        select(Reading.ts, Reading.message_id, Reading.key, Reading.num)
-        .where(
-            Reading.device_id == device_id,
-            Reading.ts >= start,
-            Reading.ts < end,
-            Reading.key.in_(MAT_KEYS),
-        )
-        .order_by(Reading.ts, Reading.id)
+    messages = iot.messages_between(
+        session=session, device=mat, start=start, end=end, keys=MAT_KEYS
     )
-    grouped: dict[tuple[Any, str], dict[str, Any]] = {}
-    for ts, message_id, key, num in rows:
-        values = grouped.setdefault((ts, message_id), {})
-        values[key] = (num != 0.0) if key == "in_bed" and num is not None else num
-    return [MatSample(ts, values) for (ts, _), values in grouped.items()]
+    return [MatSample(ts, values) for ts, values in messages]
 
 
 def elder_sleep_report(
@@ -66,5 +49,5 @@ def elder_sleep_report(
     """(mat device id, report); a family sees only its own elder (404 otherwise)."""
     elder = get_elder(session=session, principal=principal, elder_id=elder_id)
     mat = elder_sleep_mat(session, elder.household_id, elder.id)
-    samples = mat_samples(session, mat.id, night) if mat is not None else []
+    samples = mat_samples(session, mat, night) if mat is not None else []
     return (mat.id if mat else None), sleep_report(samples, night=night, limits=limits)

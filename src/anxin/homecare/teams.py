@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -11,13 +12,16 @@ from anxin.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from anxin.core.security import Principal, Role
 from anxin.homecare.models import CareTeam, CareTeamMember
 from anxin.homecare.schemas import CareTeamCreate
-from anxin.people.models import User
+from anxin.people import service as people
+
+if TYPE_CHECKING:
+    from anxin.people.models import User
 
 TEAM_READERS = frozenset({Role.ADMIN, Role.BUTLER})
 
 
 def _butler(session: Session, principal: Principal, user_id: str, field: str) -> User:
-    user = session.get(User, user_id)
+    user = people.user_by_id(session=session, user_id=user_id)
     if user is None or user.organisation_id != principal.organisation_id:
         raise InvalidInput.field(field, f"no user {user_id} in your organisation")
     if user.role not in (Role.BUTLER, Role.ADMIN):

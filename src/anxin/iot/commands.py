@@ -12,13 +12,15 @@ from typing import Annotated, Any
 
 import typer
 
-from anxin.core.config import Settings, get_settings
+from anxin.core.commands import app_context, readable_errors
+from anxin.core.context import AppContext
 from anxin.core.logs import json_logging
 
 ingest_app = typer.Typer(help="Telemetry ingestion consumers (MQTT, NATS JetStream).")
 iot_app = typer.Typer(help="Telemetry storage maintenance: partitions, retention, dead letters.")
 dead_letters_app = typer.Typer(help="Messages no transport could process: list and replay.")
 iot_app.add_typer(dead_letters_app, name="dead-letters")
+device_app = typer.Typer(help="Manage devices.", no_args_is_help=True)
 
 log = logging.getLogger("anxin.ingest")
 
@@ -34,8 +36,7 @@ def _stop_on_signals() -> threading.Event:
     return stop
 
 
-def _ingestor(settings: Settings, transport: str, *, publish: bool = True) -> Any:
-    from anxin.app import create_app
+def _ingestor(context: AppContext, transport: str, *, publish: bool = True) -> Any:
     from anxin.core import heap, sqlite_gate
     from anxin.iot.limits import RateLimiter
     from anxin.iot.pipeline import BatchIngestor, DeviceCache
@@ -44,19 +45,18 @@ def _ingestor(settings: Settings, transport: str, *, publish: bool = True) -> An
 
     # A consumer is a bulk writer: on SQLite its units wait while an API request waits.
     sqlite_gate.bulk_writer_process()
-    # The same wiring as the web app: rules, homecare flows and the configured bus.
-    context = create_app(settings).state.context
-    with context.db.session_scope(actor="system:partitions") as session:
+    settings = context.settings
+    # The context has the same wiring as the web app: rules, owners' flows, the configured bus.
+    with context.unit(actor="system:partitions") as uow:
         ensure_partitions(
-            session=session,
+            session=uow.session,
             now=context.clock.now(),
             ahead=settings.telemetry_partitions_ahead,
             interval=settings.telemetry_partition,
         )
     ingestor = BatchIngestor(
-        db=context.db,
-        clock=context.clock,
-        bus=context.bus if publish else None,
+        context=context,
+        publish=publish,
         transport=transport,
         max_payload_bytes=settings.ingest_max_payload_bytes or settings.max_payload_bytes,
         max_items=settings.max_batch_items,
@@ -78,6 +78,7 @@ def _serve_metrics(port: int | None) -> None:
 
 @ingest_app.command("mqtt")
 def ingest_mqtt(
+    ctx: typer.Context,
     url: Annotated[str, typer.Option(help="Broker, e.g. mqtt://127.0.0.1:1883.")],
     group: Annotated[
         str, typer.Option(help="Shared-subscription group; '' for a plain subscription.")
@@ -98,12 +99,13 @@ def ingest_mqtt(
     """Consume device telemetry from an MQTT broker (QoS 1, ack after commit) until stopped."""
     from anxin.iot.mqtt import MqttConsumer
 
-    settings = get_settings()
+    context = app_context(ctx)
+    settings = context.settings
     json_logging(settings.log_level)
     _serve_metrics(metrics_port)
     consumer = MqttConsumer(
         url=url,
-        ingestor=_ingestor(settings, "mqtt", publish=bus),
+        ingestor=_ingestor(context, "mqtt", publish=bus),
         group=group,
         client_id=client_id,
         batch_size=batch_size or settings.ingest_batch_size,
@@ -115,6 +117,7 @@ def ingest_mqtt(
 
 @ingest_app.command("nats")
 def ingest_nats(
+    ctx: typer.Context,
     url: Annotated[
         str | None, typer.Option(help="NATS servers, comma-separated (default ANXIN_BUS_URL).")
     ] = None,
@@ -136,7 +139,8 @@ def ingest_nats(
     """A worker of the JetStream pull-consumer group on ANXIN_TELEMETRY, until stopped."""
     from anxin.iot.nats_ingest import NatsWorker
 
-    settings = get_settings()
+    context = app_context(ctx)
+    settings = context.settings
     servers = url or settings.bus_url
     if not servers.startswith("nats://"):
         typer.echo("error: give --url nats://... or set ANXIN_BUS_URL", err=True)
@@ -145,7 +149,7 @@ def ingest_nats(
     _serve_metrics(metrics_port)
     worker = NatsWorker(
         url=servers,
-        ingestor=_ingestor(settings, "nats", publish=bus),
+        ingestor=_ingestor(context, "nats", publish=bus),
         durable=durable,
         batch_size=batch_size or settings.ingest_batch_size,
         ack_wait_s=ack_wait,
@@ -157,59 +161,55 @@ def ingest_nats(
 
 @ingest_app.command("events")
 def ingest_events(
+    ctx: typer.Context,
     durable: Annotated[str, typer.Option(help="Durable consumer name.")] = "anxin-events",
 ) -> None:
     """Run domain-event handlers from JetStream (ANXIN_BUS_URL=nats://...) until stopped."""
-    from anxin.app import create_app
     from anxin.core.nats_bus import JetStreamBus
     from anxin.iot.dead_letters import event_sink
 
-    settings = get_settings()
-    json_logging(settings.log_level)
-    context = create_app(settings).state.context
+    context = app_context(ctx)
+    json_logging(context.settings.log_level)
     bus = context.bus
     if not isinstance(bus, JetStreamBus):
         typer.echo("error: ANXIN_BUS_URL must be nats://... for event consumers", err=True)
         raise typer.Exit(2)
-    bus.dead_letters = event_sink(context.db, context.clock)
-    handled = asyncio.run(bus.run_consumer(_stop_on_signals(), durable=durable))
+    bus.dead_letters = event_sink(context)
+    handled = asyncio.run(bus.run_consumer(_stop_on_signals(), context.unit, durable=durable))
     log.info("event consumer stopped", extra={"handled": handled})
 
 
 @iot_app.command("partitions")
 def partitions(
+    ctx: typer.Context,
     ahead: Annotated[int | None, typer.Option(help="Periods to create ahead.")] = None,
 ) -> None:
     """Create the readings partitions ahead of time (PostgreSQL; nothing to do on SQLite)."""
-    from anxin.core.clock import SystemClock
-    from anxin.core.db import Database
     from anxin.iot.retention import ensure_partitions, list_partitions
 
-    settings = get_settings()
-    db = Database.from_settings(settings)
-    with db.session_scope(actor="cli") as session:
+    context = app_context(ctx)
+    settings = context.settings
+    with context.unit(actor="cli") as uow:
+        session = uow.session
         created = ensure_partitions(
             session=session,
-            now=SystemClock().now(),
+            now=uow.now(),
             ahead=ahead or settings.telemetry_partitions_ahead,
             interval=settings.telemetry_partition,
         )
         typer.echo(json.dumps({"created": created, "partitions": list_partitions(session)}))
-    db.dispose()
 
 
 @iot_app.command("retention")
 def retention(
+    ctx: typer.Context,
     days: Annotated[int, typer.Option(min=1, help="Keep this many days of readings.")],
 ) -> None:
     """Drop readings older than N days (whole partitions on PostgreSQL, DELETE on SQLite)."""
-    from anxin.core.clock import SystemClock
-    from anxin.core.db import Database
     from anxin.iot.retention import apply_retention
 
-    db = Database.from_settings(get_settings())
-    with db.session_scope(actor="cli") as session:
-        result = apply_retention(session=session, now=SystemClock().now(), days=days)
+    with app_context(ctx).unit(actor="cli") as uow:
+        result = apply_retention(session=uow.session, now=uow.now(), days=days)
         typer.echo(
             json.dumps(
                 {
@@ -221,11 +221,11 @@ def retention(
                 }
             )
         )
-    db.dispose()
 
 
 @dead_letters_app.command("list")
 def dead_letters_list(
+    ctx: typer.Context,
     limit: Annotated[int, typer.Option(min=1, max=1000, help="Rows per page.")] = 50,
     before: Annotated[
         int | None, typer.Option(min=1, help="Page: rows older than this id (next_before).")
@@ -233,12 +233,10 @@ def dead_letters_list(
     pending: Annotated[bool, typer.Option(help="Only those not replayed yet.")] = False,
 ) -> None:
     """Every organisation's dead letters, newest first, one JSON object a line."""
-    from anxin.core.db import Database
     from anxin.iot import dead_letters
     from anxin.iot.views import dead_letter_read
 
-    db = Database.from_settings(get_settings())
-    with db.session_scope() as session:
+    with app_context(ctx).db.session_scope() as session:
         rows, next_before = dead_letters.list_dead_letters(
             session=session, organisation_id=None, limit=limit, before=before, pending_only=pending
         )
@@ -248,35 +246,56 @@ def dead_letters_list(
             typer.echo(json.dumps(doc, ensure_ascii=False))
     if next_before is not None:
         typer.echo(json.dumps({"next_before": next_before}))
-    db.dispose()
 
 
 @dead_letters_app.command("replay")
 def dead_letters_replay(
+    ctx: typer.Context,
     dead_letter_id: Annotated[int, typer.Argument(min=1, max=2**63 - 1, help="Its id.")],
 ) -> None:
     """Run a dead letter through its transport's pipeline again; exit 2 if it fails again."""
-    from anxin.app import create_app
     from anxin.core.errors import AnxinError
     from anxin.iot.replay import replay
 
-    settings = get_settings()
-    context = create_app(settings).state.context
     try:
         outcome = replay(
-            db=context.db,
-            clock=context.clock,
-            bus=context.bus,
-            settings=settings,
-            dead_letter_id=dead_letter_id,
-            organisation_id=None,
+            context=app_context(ctx), dead_letter_id=dead_letter_id, organisation_id=None
         )
     except AnxinError as exc:
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(2) from exc
-    finally:
-        context.db.dispose()
     if not outcome.replayed:
         typer.echo(f"error: replay of {dead_letter_id} failed: {outcome.note}", err=True)
         raise typer.Exit(2)
     typer.echo(json.dumps(asdict(outcome)))
+
+
+@device_app.command("register")
+@readable_errors
+def device_register(
+    ctx: typer.Context,
+    org: Annotated[str, typer.Option(help="Organisation name.")],
+    device_type: Annotated[
+        str, typer.Option("--type", help="Device type code, e.g. mmwave_radar.")
+    ],
+    owner_kind: Annotated[str, typer.Option(help="household, warehouse or farm.")],
+    owner_id: Annotated[str, typer.Option(help="Id of the owning household, warehouse or farm.")],
+    name: Annotated[str, typer.Option(help="A name people recognise.")],
+) -> None:
+    """Register a device and print its id and access token as JSON (the token is shown once)."""
+    from anxin.iot import service
+    from anxin.iot.schemas import DeviceCreate
+    from anxin.people import service as people
+
+    data = DeviceCreate(
+        device_type=device_type,
+        name=name,
+        owner_kind=owner_kind,
+        owner_id=owner_id,
+    )
+    with app_context(ctx).unit(actor="cli") as uow:
+        organisation = people.get_organisation_by_name(session=uow.session, name=org)
+        device, token = service.register_device(
+            session=uow.session, organisation_id=organisation.id, data=data, now=uow.now()
+        )
+        typer.echo(json.dumps({"id": device.id, "device_type": device.device_type, "token": token}))

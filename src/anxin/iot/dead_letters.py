@@ -18,8 +18,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from anxin.core.clock import Clock
-from anxin.core.db import Database
+from anxin.core.context import AppContext
 from anxin.core.errors import InvalidInput
 from anxin.iot import metrics
 from anxin.iot.models import DeadLetter, Device
@@ -133,11 +132,12 @@ def list_dead_letters(
     return rows, (rows[-1].id if more and rows else None)
 
 
-def event_sink(db: Database, clock: Clock) -> Callable[[str, str, bytes], None]:
+def event_sink(context: AppContext) -> Callable[[str, str, bytes], None]:
     """The store as the JetStream event consumers' dead-letter sink (`core.nats_bus`)."""
 
     def write(code: str, reason: str, body: bytes) -> None:
-        with db.session_scope(actor="bus:dead-letters") as session:
+        with context.unit(actor="bus:dead-letters") as uow:
+            session = uow.session
             device = _event_device(session, body)
             draft = Draft(
                 transport=EVENTS,
@@ -147,7 +147,7 @@ def event_sink(db: Database, clock: Clock) -> Callable[[str, str, bytes], None]:
                 device_id=device.id if device else None,
                 organisation_id=device.organisation_id if device else None,
             )
-            record(session=session, drafts=[draft], now=clock.now())
+            record(session=session, drafts=[draft], now=uow.now())
 
     return write
 

@@ -6,8 +6,8 @@ per (device, rule) lives in `rule_state`; `sweep` fires what fell due while nobo
 a for-duration deadline, an absence (device offline) or the end of a corroboration window.
 
 `iot` must not import the domains that own devices, yet some rules need their facts (the
-household's away mode). Owners register a context provider per owner kind, as with
-`core.access`; a rule asks for it with a ``ctx.<name>`` key.
+household's away mode). Owners declare a context provider with their owner kind
+(`core.owners`); a rule asks for it with a ``ctx.<name>`` key.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -23,10 +23,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from anxin.core.clock import Clock
 from anxin.core.context import AppContext
-from anxin.core.db import Database
-from anxin.core.events import Event, EventBus
+from anxin.core.events import Event
+from anxin.core.unit import Slot, UnitOfWork
+from anxin.core.workers import PeriodicWorker
 from anxin.iot import rules as engine
 from anxin.iot.models import Device, DeviceRule, RuleState
 from anxin.iot.profiles import PROFILES_BY_CODE, metrics_of
@@ -36,37 +36,6 @@ log = logging.getLogger(__name__)
 
 RULE_SUBJECT = "iot.rule.{alarm_type}"
 OFFLINE_ALARM = "device_offline"
-
-# provider(session, owner ids) -> facts per owner id (owners it does not know are left out).
-ContextProvider = Callable[[Session, Sequence[str]], Mapping[str, Mapping[str, Any]]]
-_context_providers: dict[str, ContextProvider] = {}
-
-
-def register_context_provider(owner_kind: str, provider: ContextProvider) -> None:
-    """`provider` returns, per owner id, the facts rules may test as ``ctx.<name>``."""
-    _context_providers[owner_kind] = provider
-
-
-def owner_contexts(
-    session: Session, owners: Iterable[tuple[str, str]]
-) -> dict[tuple[str, str], dict[str, Any]]:
-    """Facts for many (owner kind, owner id) at once: one provider call per kind."""
-    wanted = sorted(set(owners))
-    out: dict[tuple[str, str], dict[str, Any]] = {}
-    for owner_kind in sorted({kind for kind, _ in wanted}):
-        provider = _context_providers.get(owner_kind)
-        ids = [owner_id for kind, owner_id in wanted if kind == owner_kind]
-        for start in range(0, len(ids), PREFETCH_CHUNK):
-            chunk = ids[start : start + PREFETCH_CHUNK]
-            found = provider(session, chunk) if provider else {}
-            for owner_id in chunk:
-                out[(owner_kind, owner_id)] = dict(found.get(owner_id, {}))
-    return out
-
-
-def owner_context(session: Session, owner_kind: str, owner_id: str) -> dict[str, Any]:
-    return owner_contexts(session, [(owner_kind, owner_id)])[(owner_kind, owner_id)]
-
 
 # ---------------------------------------------------------------------------------------------
 # Which rules apply
@@ -278,7 +247,6 @@ def _load_states(session: Session, device_id: str) -> dict[str, RuleState]:
 
 
 PREFETCH_CHUNK = 2000  # ids per IN (...) list
-_PREFETCHED = "iot.rules.prefetched"
 
 
 @dataclass
@@ -294,13 +262,17 @@ class _Prefetched:
     contexts: dict[tuple[str, str], dict[str, Any]]
 
 
-def prefetch(session: Session, events: Sequence[Event]) -> None:
+_PREFETCHED: Slot[_Prefetched | None] = Slot("iot.rules.prefetched", lambda: None)
+
+
+def prefetch(uow: UnitOfWork, events: Sequence[Event]) -> None:
     """Load the rule states and owner facts of a whole ingest batch (a bus preparer).
 
     The states are locked in device order, as the readings were, so concurrent consumers on
     PostgreSQL wait for each other instead of deadlocking. Device rows are not loaded: the
     events carry what the rules need, and a row is read only when a rule fires.
     """
+    session = uow.session
     devices = {e.payload["device_id"]: DeviceFacts.of_event(e.payload) for e in events}
     device_ids = sorted(devices)
     states: dict[str, dict[str, RuleState]] = {device_id: {} for device_id in device_ids}
@@ -318,14 +290,15 @@ def prefetch(session: Session, events: Sequence[Event]) -> None:
         for device in devices.values()
         if any(rule.context_keys for rule in active_rules(session, device).values())
     ]
-    # Kept in session.info, which also keeps the states in the session's (weak) identity map.
-    session.info[_PREFETCHED] = _Prefetched(
-        {e.id for e in events}, states, owner_contexts(session, owners)
+    # Kept by the unit, which also keeps the states in the session's (weak) identity map.
+    uow.put(
+        _PREFETCHED,
+        _Prefetched({e.id for e in events}, states, uow.owners.contexts(session, owners)),
     )
 
 
-def _prefetched_for(session: Session, event: Event) -> _Prefetched | None:
-    batch: _Prefetched | None = session.info.get(_PREFETCHED)
+def _prefetched_for(uow: UnitOfWork, event: Event) -> _Prefetched | None:
+    batch = uow.get(_PREFETCHED)
     if batch is None or event.id not in batch.events:
         return None
     batch.events.discard(event.id)
@@ -383,14 +356,10 @@ def _rule_event(device: Device, firing: engine.Firing) -> Event:
     )
 
 
-def _publish(
-    session: Session,
-    bus: EventBus | None,
-    device: Device | DeviceFacts,
-    firings: list[engine.Firing],
-) -> None:
+def _publish(uow: UnitOfWork, device: Device | DeviceFacts, firings: list[engine.Firing]) -> None:
     if not firings:
         return
+    session = uow.session
     row = device if isinstance(device, Device) else session.get(Device, device.id)
     if row is None:
         return
@@ -398,21 +367,20 @@ def _publish(
         if firing.alarm_type == OFFLINE_ALARM:
             row.online = firing.action == "clear"
         log.info("rule %s on device %s: %s %s", firing.rule, row.id, firing.action, firing.severity)
-        if bus is not None:
-            bus.publish(session, _rule_event(row, firing))
+        uow.publish(_rule_event(row, firing))
     session.flush()
 
 
 def evaluate_readings(
     *,
-    session: Session,
+    uow: UnitOfWork,
     device: Device | DeviceFacts,
     samples: list[engine.Sample],
     now: datetime,
-    bus: EventBus | None,
     prefetched: _Prefetched | None = None,
 ) -> list[engine.Firing]:
     """Run every rule of the device over new readings (oldest first); publish what fires."""
+    session = uow.session
     rules = active_rules(session, device)
     if not rules:
         return []
@@ -426,7 +394,7 @@ def evaluate_readings(
         if prefetched is not None and owner in prefetched.contexts:
             context = prefetched.contexts[owner]
         else:
-            context = owner_context(session, *owner)
+            context = uow.owners.context(session, *owner)
     firings: list[engine.Firing] = []
     for rule in rules.values():
         row = rows.get(rule.name)
@@ -436,7 +404,7 @@ def evaluate_readings(
             state, fired = engine.evaluate(rule, state, sample, context=context)
             firings.extend(fired)
         _save(session, rows, device.id, rule, before, state, now)
-    _publish(session, bus, device, firings)
+    _publish(uow, device, firings)
     return firings
 
 
@@ -449,26 +417,23 @@ def samples_of(payload: Mapping[str, Any]) -> list[engine.Sample]:
     return sorted(samples, key=lambda s: s.ts)
 
 
-def make_telemetry_handler(bus: EventBus) -> Callable[[Session, Event], None]:
-    def on_telemetry(session: Session, event: Event) -> None:
-        prefetched = _prefetched_for(session, event)
-        device: Device | DeviceFacts | None
-        if prefetched is not None:
-            device = DeviceFacts.of_event(event.payload)
-        else:
-            device = session.get(Device, event.payload["device_id"])
-        if device is None:
-            return
-        evaluate_readings(
-            session=session,
-            device=device,
-            samples=samples_of(event.payload),
-            now=event.occurred_at,
-            bus=bus,
-            prefetched=prefetched,
-        )
-
-    return on_telemetry
+def on_telemetry(uow: UnitOfWork, event: Event) -> None:
+    """The bus handler of ``iot.telemetry.*``: run the device's rules over its new readings."""
+    prefetched = _prefetched_for(uow, event)
+    device: Device | DeviceFacts | None
+    if prefetched is not None:
+        device = DeviceFacts.of_event(event.payload)
+    else:
+        device = uow.session.get(Device, event.payload["device_id"])
+    if device is None:
+        return
+    evaluate_readings(
+        uow=uow,
+        device=device,
+        samples=samples_of(event.payload),
+        now=event.occurred_at,
+        prefetched=prefetched,
+    )
 
 
 def _seen(state: engine.RuleState, device: Device) -> engine.RuleState:
@@ -485,18 +450,19 @@ class Swept:
     fired: int  # firings published
 
 
-def sweep(*, session: Session, now: datetime, bus: EventBus | None, limit: int = 1000) -> int:
+def sweep(*, uow: UnitOfWork, now: datetime, limit: int = 1000) -> int:
     """Fire the timers due at `now` (durations, absences, corroborations), up to `limit` of
     them; returns the firings."""
-    return sweep_some(session=session, now=now, bus=bus, limit=limit).fired
+    return sweep_some(uow=uow, now=now, limit=limit).fired
 
 
-def sweep_some(*, session: Session, now: datetime, bus: EventBus | None, limit: int) -> Swept:
+def sweep_some(*, uow: UnitOfWork, now: datetime, limit: int) -> Swept:
     """`sweep`, saying also how many timers it claimed (a full unit means more may be due).
 
     Safe to run in several processes at once on PostgreSQL: due rows are claimed with
     ``FOR UPDATE SKIP LOCKED``.
     """
+    session = uow.session
     stmt = (
         select(RuleState)
         .where(RuleState.due_at.is_not(None), RuleState.due_at <= now)
@@ -530,7 +496,7 @@ def sweep_some(*, session: Session, now: datetime, bus: EventBus | None, limit: 
             row.updated_at = now
             firings.extend(fired)
         session.flush()
-        _publish(session, bus, device, firings)
+        _publish(uow, device, firings)
         count += len(firings)
     return Swept(due=len(due), fired=count)
 
@@ -541,79 +507,30 @@ SWEEP_UNIT = 100
 MAX_UNITS_PER_PASS = 200
 
 
-class Sweeper:
-    """A daemon thread sweeping due timers every `interval_s`, `unit` timers per unit of work."""
+class Sweeper(PeriodicWorker):
+    """Sweeps due timers every `interval_s`, `unit` timers per unit of work."""
+
+    name = "rule-sweeper"
 
     def __init__(
-        self,
-        db: Database,
-        clock: Clock,
-        bus: EventBus,
-        *,
-        interval_s: float = 5.0,
-        unit: int = SWEEP_UNIT,
-        alive: Callable[[], bool] | None = None,
+        self, context: AppContext, *, interval_s: float = 5.0, unit: int = SWEEP_UNIT
     ) -> None:
-        self.db = db
-        self.clock = clock
-        self.bus = bus
+        super().__init__()
+        self.context = context
         self.interval_s = interval_s
         self.unit = unit
-        self.alive = alive or (lambda: True)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+
+    def tick(self) -> int:
+        return self.run_once()
 
     def run_once(self) -> int:
         """One pass over what is due now; returns the firings."""
-        now = self.clock.now()
+        now = self.context.clock.now()
         fired = 0
         for _ in range(MAX_UNITS_PER_PASS):
-            with self.db.session_scope(actor="system:rules") as session:
-                session.info["clock"] = self.clock
-                session.info["bus"] = self.bus
-                swept = sweep_some(session=session, now=now, bus=self.bus, limit=self.unit)
+            with self.context.unit(actor="system:rules") as uow:
+                swept = sweep_some(uow=uow, now=now, limit=self.unit)
             fired += swept.fired
             if swept.due < self.unit:
                 break
         return fired
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval_s):
-            if not self.alive():
-                break
-            try:
-                self.run_once()
-            except Exception:  # keep sweeping; the next pass retries what failed
-                log.exception("rule sweep failed")
-
-    def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._loop, name="rule-sweeper", daemon=True)
-            self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-
-def install(context: AppContext) -> None:
-    """Subscribe the rule engine to telemetry; start the sweeper where background work runs.
-
-    The sweeper follows the process's background-work switch (`alerts_worker_enabled`: on,
-    except in tests, which call `sweep` with their own clock) and stops once the app's alerts
-    worker has been stopped (application shutdown).
-    """
-    context.bus.prepare("iot.telemetry.*", prefetch)
-    context.bus.subscribe("iot.telemetry.*", make_telemetry_handler(context.bus))
-
-    def alive() -> bool:
-        # The app's background work ends with the alerts worker (stopped at shutdown).
-        worker = context.extras.get("alerts_worker")
-        return worker is None or bool(getattr(worker, "running", True))
-
-    sweeper = Sweeper(context.db, context.clock, context.bus, alive=alive)
-    context.extras["rule_sweeper"] = sweeper
-    if context.settings.alerts_worker_enabled:
-        sweeper.start()

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from anxin.core.unit import Slot
+
 
 @dataclass
 class _Bucket:
@@ -66,3 +68,7 @@ def size_problem(size: int, limit: int) -> str | None:
     if size > limit:
         return f"payload too large: {size} bytes over the limit of {limit}"
     return None
+
+
+# The HTTP telemetry route's buckets, one set per serving process (`AppContext.setdefault`).
+TELEMETRY_LIMITER: Slot[RateLimiter] = Slot("iot.telemetry-limiter")

@@ -1,17 +1,15 @@
-"""Prometheus metrics for telemetry ingestion (and the alarm counter other domains increment).
+"""Prometheus metrics for telemetry ingestion.
 
-The metrics live in prometheus-client's default registry, so ``/metrics`` on the web app and the
-``--metrics-port`` endpoint of the ingestion consumers expose the same names. Label values are
-small closed sets (transport, outcome, reason code) so cardinality stays bounded; the device and
-the full reason go to the logs and the ``telemetry_rejections`` table, not to labels.
+The metrics live in prometheus-client's default registry, so ``/metrics`` on the web app
+(`core.metrics`) and the ``--metrics-port`` endpoint of the ingestion consumers expose the
+same names. Label values are small closed sets (transport, outcome, reason code) so
+cardinality stays bounded; the device and the full reason go to the logs and the
+``telemetry_rejections`` table, not to labels.
 """
 
 from __future__ import annotations
 
-import hmac
-from typing import Any
-
-from prometheus_client import Counter, Gauge, Histogram, make_asgi_app
+from prometheus_client import Counter, Gauge, Histogram
 
 READINGS = Counter(
     "anxin_telemetry_readings",
@@ -67,12 +65,6 @@ DEAD_LETTERS = Counter(
 DEAD_LETTERS_REPLAYED = Counter(
     "anxin_dead_letters_replayed", "Dead letters replayed successfully.", ["transport"]
 )
-ALARMS_RAISED = Counter(
-    "anxin_alarms_raised",
-    "Alarms raised; the alerts domain increments it (labels: severity, alarm type).",
-    ["severity", "type"],
-)
-
 # Stable reason codes for the `reason` label.
 TOO_LARGE = "too_large"
 MALFORMED = "malformed"
@@ -85,32 +77,3 @@ TOO_DEEP = "too_deep"
 # consumer's own code; neither is the device's fault, both are kept for replay after a fix.
 HANDLER_FAILED = "handler_failed"
 INTERNAL_ERROR = "internal_error"
-
-
-def asgi_app(token: str | None = None) -> Any:
-    """The ``/metrics`` ASGI app; with a token set, scrapers must send it as a bearer token.
-
-    Metric labels carry no tenant data (closed sets of transport, outcome and reason codes),
-    so the endpoint is open by default like /healthz; set ANXIN_METRICS_TOKEN to close it.
-    """
-    inner = make_asgi_app()
-    if not token:
-        return inner
-    expected = f"Bearer {token}".encode()
-
-    async def guarded(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":  # lifespan and websockets: nothing to serve
-            return
-        headers = dict(scope.get("headers") or [])
-        if hmac.compare_digest(headers.get(b"authorization", b""), expected):
-            await inner(scope, receive, send)
-            return
-        start = {
-            "type": "http.response.start",
-            "status": 401,
-            "headers": [(b"www-authenticate", b"Bearer")],
-        }
-        await send(start)
-        await send({"type": "http.response.body", "body": b"metrics token required\n"})
-
-    return guarded

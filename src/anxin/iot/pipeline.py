@@ -41,13 +41,13 @@ from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
 
-from anxin.core.clock import Clock
+from anxin.core.context import AppContext
 from anxin.core.db import Database
 from anxin.core.errors import InvalidInput
-from anxin.core.events import EventBus
+from anxin.core.events import EventBus, InProcessBus
 from anxin.core.security import hash_device_token
+from anxin.core.unit import UnitOfWork
 from anxin.iot import dead_letters, metrics
 from anxin.iot.ingest import (
     DEFAULT_LIMITS,
@@ -244,10 +244,9 @@ class BatchIngestor:
     def __init__(
         self,
         *,
-        db: Database,
-        clock: Clock,
-        bus: EventBus | None,
+        context: AppContext,
         transport: str,
+        publish: bool = True,
         max_payload_bytes: int = 1_048_576,
         max_items: int = 5000,
         limiter: RateLimiter | None = None,
@@ -256,16 +255,19 @@ class BatchIngestor:
         unit_readings: int | None = None,
         limits: Limits = DEFAULT_LIMITS,
     ) -> None:
-        self.db = db
-        self.clock = clock
-        self.bus = bus
+        self.context = context
+        self.db = context.db
+        self.clock = context.clock
+        # The bus of each unit: the context's (None), or, storing only (benchmarks), an empty
+        # one that tells no rule engine and no consumer.
+        self.unit_bus: EventBus | None = None if publish else InProcessBus()
         self.transport = transport
         self.max_payload_bytes = max_payload_bytes
         self.max_items = max_items
         self.limiter = limiter
-        self.cache = cache or DeviceCache(db)
+        self.cache = cache or DeviceCache(self.db)
         self.max_attempts = max_attempts
-        self.unit_readings = unit_readings or default_unit_readings(db)
+        self.unit_readings = unit_readings or default_unit_readings(self.db)
         self._throttle = _LogThrottle()
         self._metrics: dict[str, dict[str, Metric]] = {
             code: metrics_of(profile) for code, profile in PROFILES_BY_CODE.items()
@@ -312,14 +314,14 @@ class BatchIngestor:
             metrics.LAG.labels(self.transport).set(self._lag(messages))
         return result
 
-    def _commit(self, work: Callable[[Session], _T]) -> _T:
+    def _commit(self, work: Callable[[UnitOfWork], _T]) -> _T:
         """Run `work` in a unit of work, retried while the database reports a transient error
         (deadlock, serialisation failure, a locked SQLite file: the whole unit rolled back and
         is safe to repeat, the idempotency claims went with it)."""
         for attempt in range(1, self.max_attempts + 1):
             try:
-                with self.db.session_scope(actor=f"ingest:{self.transport}") as session:
-                    return work(session)
+                with self.context.unit(actor=f"ingest:{self.transport}", bus=self.unit_bus) as uow:
+                    return work(uow)
             except OperationalError:
                 if attempt == self.max_attempts:
                     raise
@@ -338,8 +340,8 @@ class BatchIngestor:
         """Store one unit of work; if it fails for a reason other than the database, store
         its messages one by one and send the ones that still fail to the dead letters."""
 
-        def store(session: Session, unit: list[DeviceBatch]) -> list[IngestOutcome]:
-            return store_batch(session=session, batches=unit, now=now, bus=self.bus)
+        def store(uow: UnitOfWork, unit: list[DeviceBatch]) -> list[IngestOutcome]:
+            return store_batch(uow=uow, batches=unit, now=now)
 
         try:
             return self._commit(partial(store, unit=batches))
@@ -375,11 +377,11 @@ class BatchIngestor:
         if not unknown and not drafts:
             return
 
-        def write(session: Session) -> None:
+        def write(uow: UnitOfWork) -> None:
             for device_id, reason in unknown:
                 detail = f"{reason} (device {device_id!r})" if device_id else reason
-                record_payload_rejection(session=session, device=None, reason=detail, now=now)
-            dead_letters.record(session=session, drafts=drafts, now=now)
+                record_payload_rejection(session=uow.session, device=None, reason=detail, now=now)
+            dead_letters.record(session=uow.session, drafts=drafts, now=now)
 
         try:
             self._commit(write)

@@ -8,13 +8,9 @@ again leaves the row waiting, with the new reason.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
-from anxin.core.clock import Clock
-from anxin.core.config import Settings
-from anxin.core.db import Database
+from anxin.core.context import AppContext
 from anxin.core.errors import Conflict, InvalidInput, NotFound
-from anxin.core.events import EventBus
 from anxin.iot import dead_letters, metrics, service
 from anxin.iot.models import DeadLetter, Device
 from anxin.iot.pipeline import BatchIngestor, RawMessage, describe
@@ -30,22 +26,14 @@ class Replay:
     note: str = ""
 
 
-def replay(
-    *,
-    db: Database,
-    clock: Clock,
-    bus: EventBus | None,
-    settings: Settings,
-    dead_letter_id: int,
-    organisation_id: str | None,
-) -> Replay:
+def replay(*, context: AppContext, dead_letter_id: int, organisation_id: str | None) -> Replay:
     """Run dead letter `dead_letter_id` through its transport's pipeline again.
 
     `organisation_id` scopes the lookup (None: any row, for the operator's CLI). NotFound if
     the row is not there or not visible; Conflict if it was replayed already or its body was
     kept only in part.
     """
-    with db.session_scope() as session:
+    with context.db.session_scope() as session:
         row = session.get(DeadLetter, dead_letter_id)
         if row is None or (organisation_id is not None and row.organisation_id != organisation_id):
             raise NotFound(f"no dead letter {dead_letter_id}")
@@ -58,12 +46,12 @@ def replay(
             )
         letter = _Letter(row.id, row.transport, row.claimed_device, row.content_type, row.body)
     if letter.transport == "http":
-        outcome = _replay_http(db, clock, bus, settings, letter)
+        outcome = _replay_http(context, letter)
     elif letter.transport == dead_letters.EVENTS:
-        outcome = _replay_event(bus, letter)
+        outcome = _replay_event(context, letter)
     else:
-        outcome = _replay_consumer(db, clock, bus, settings, letter)
-    _settle(db, letter.id, outcome, clock.now())
+        outcome = _replay_consumer(context, letter)
+    _settle(context, letter.id, outcome)
     return outcome
 
 
@@ -76,13 +64,10 @@ class _Letter:
     body: bytes
 
 
-def _replay_consumer(
-    db: Database, clock: Clock, bus: EventBus | None, settings: Settings, letter: _Letter
-) -> Replay:
+def _replay_consumer(context: AppContext, letter: _Letter) -> Replay:
+    settings = context.settings
     ingestor = BatchIngestor(
-        db=db,
-        clock=clock,
-        bus=bus,
+        context=context,
         transport=letter.transport,
         max_payload_bytes=settings.ingest_max_payload_bytes or settings.max_payload_bytes,
         max_items=settings.max_batch_items,
@@ -104,23 +89,22 @@ def _replay_consumer(
     )
 
 
-def _replay_http(
-    db: Database, clock: Clock, bus: EventBus | None, settings: Settings, letter: _Letter
-) -> Replay:
+def _replay_http(context: AppContext, letter: _Letter) -> Replay:
     try:
-        with db.session_scope(actor="replay:http") as session:
-            device = session.get(Device, letter.claimed_device) if letter.claimed_device else None
+        with context.unit(actor="replay:http") as uow:
+            device = (
+                uow.session.get(Device, letter.claimed_device) if letter.claimed_device else None
+            )
             if device is None:
                 return Replay(letter.id, False, note="the device no longer exists")
             outcome = service.ingest(
-                session=session,
+                uow=uow,
                 device=device,
                 body=letter.body,
                 content_type=letter.content_type or "application/json",
-                now=clock.now(),
-                bus=bus,
-                max_items=settings.max_batch_items,
-                limits=service.limits_from(settings),
+                now=uow.now(),
+                max_items=context.settings.max_batch_items,
+                limits=service.limits_from(context.settings),
             )
     except InvalidInput as exc:
         return Replay(letter.id, False, note=exc.message)
@@ -137,21 +121,23 @@ def _replay_http(
     )
 
 
-def _replay_event(bus: EventBus | None, letter: _Letter) -> Replay:
+def _replay_event(context: AppContext, letter: _Letter) -> Replay:
     from anxin.core.nats_bus import JetStreamBus, decode_event
 
+    bus = context.bus
     if not isinstance(bus, JetStreamBus):
         return Replay(letter.id, False, note="events replay needs ANXIN_BUS_URL=nats://...")
     try:
-        ran = bus.handle(decode_event(letter.body))
+        ran = bus.handle(decode_event(letter.body), context.unit)
     except Exception as exc:  # undecodable still, or the handler still fails
         return Replay(letter.id, False, note=describe(exc))
     return Replay(letter.id, True, note=f"{ran} handler(s) ran")
 
 
-def _settle(db: Database, letter_id: int, outcome: Replay, now: datetime) -> None:
-    with db.session_scope(actor="replay") as session:
-        row = session.get(DeadLetter, letter_id)
+def _settle(context: AppContext, letter_id: int, outcome: Replay) -> None:
+    with context.unit(actor="replay") as uow:
+        now = uow.now()
+        row = uow.session.get(DeadLetter, letter_id)
         if row is None:  # pragma: no cover - deleted by retention meanwhile
             return
         if outcome.replayed:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from anxin.core.errors import InvalidInput, NotFound, PermissionDenied
 from anxin.core.security import Principal, Role
+from anxin.core.unit import UnitOfWork
 from anxin.iot import service as devices
 from anxin.iot.flows import LoadedRule, invalidate_rules, layered_rules, load_rule
 from anxin.iot.models import DeviceRule
@@ -45,15 +46,16 @@ def _read(loaded: LoadedRule, effective: LoadedRule | None, row: DeviceRule | No
 
 def list_rules(
     *,
-    session: Session,
+    uow: UnitOfWork,
     principal: Principal,
     device_type: str | None = None,
     device_id: str | None = None,
 ) -> list[RuleRead]:
     """Every rule (defaults, organisation, device) with its validity and whether it is in force."""
     _require(principal, RULE_READERS, "read device rules")
+    session = uow.session
     if device_id is not None:
-        device = devices.get_device(session=session, principal=principal, device_id=device_id)
+        device = devices.get_device(uow=uow, principal=principal, device_id=device_id)
         types = [device.device_type]
     elif device_type is not None:
         if device_type not in PROFILES_BY_CODE:
@@ -98,11 +100,11 @@ def _loaded(row: DeviceRule) -> LoadedRule:
     )
 
 
-def _invalidate_on_commit(session: Session) -> None:
+def _invalidate_on_commit(uow: UnitOfWork) -> None:
     """Drop cached rules now and again once the change is committed (so a reader in between
     cannot keep the old rules cached)."""
     invalidate_rules()
-    event.listen(session, "after_commit", lambda _session: invalidate_rules(), once=True)
+    uow.after_commit(invalidate_rules, key=invalidate_rules)
 
 
 def _validate(row: DeviceRule) -> None:
@@ -113,7 +115,7 @@ def _validate(row: DeviceRule) -> None:
 
 def save_rule(
     *,
-    session: Session,
+    uow: UnitOfWork,
     organisation_id: str,
     device_type: str,
     name: str,
@@ -123,6 +125,7 @@ def save_rule(
     enabled: bool = True,
 ) -> DeviceRule:
     """Create or replace the rule of that name at that layer; invalid specs are kept, marked."""
+    session = uow.session
     stmt = select(DeviceRule).where(
         DeviceRule.organisation_id == organisation_id,
         DeviceRule.device_type == device_type,
@@ -146,12 +149,12 @@ def save_rule(
     row.updated_at = now
     _validate(row)
     session.flush()
-    _invalidate_on_commit(session)
+    _invalidate_on_commit(uow)
     return row
 
 
 def create_rule(
-    *, session: Session, principal: Principal, data: RuleCreate, now: datetime
+    *, uow: UnitOfWork, principal: Principal, data: RuleCreate, now: datetime
 ) -> RuleRead:
     _require(principal, RULE_WRITERS, "change device rules")
     if data.device_type not in PROFILES_BY_CODE:
@@ -162,11 +165,11 @@ def create_rule(
             "name", "lower-case letters, digits, '_', '-', '.'; start with a letter"
         )
     if data.device_id is not None:
-        device = devices.get_device(session=session, principal=principal, device_id=data.device_id)
+        device = devices.get_device(uow=uow, principal=principal, device_id=data.device_id)
         if device.device_type != data.device_type:
             raise InvalidInput.field("device_id", f"that device is a {device.device_type}")
     row = save_rule(
-        session=session,
+        uow=uow,
         organisation_id=principal.organisation_id,
         device_type=data.device_type,
         device_id=data.device_id,
@@ -175,7 +178,9 @@ def create_rule(
         enabled=data.enabled,
         now=now,
     )
-    return _read(_loaded(row), None, row).model_copy(update={"effective": _in_force(session, row)})
+    return _read(_loaded(row), None, row).model_copy(
+        update={"effective": _in_force(uow.session, row)}
+    )
 
 
 def _in_force(session: Session, row: DeviceRule) -> bool:
@@ -188,9 +193,10 @@ def _in_force(session: Session, row: DeviceRule) -> bool:
 
 
 def update_rule(
-    *, session: Session, principal: Principal, rule_id: str, data: RuleUpdate, now: datetime
+    *, uow: UnitOfWork, principal: Principal, rule_id: str, data: RuleUpdate, now: datetime
 ) -> RuleRead:
     _require(principal, RULE_WRITERS, "change device rules")
+    session = uow.session
     row = session.get(DeviceRule, rule_id)
     if row is None or row.organisation_id != principal.organisation_id:
         raise NotFound(f"no rule {rule_id}")
@@ -201,12 +207,13 @@ def update_rule(
     row.updated_at = now
     _validate(row)
     session.flush()
-    _invalidate_on_commit(session)
+    _invalidate_on_commit(uow)
     return _read(_loaded(row), None, row).model_copy(update={"effective": _in_force(session, row)})
 
 
-def install_default_rules(*, session: Session, organisation_id: str, now: datetime) -> int:
+def install_default_rules(*, uow: UnitOfWork, organisation_id: str, now: datetime) -> int:
     """Copy the built-in defaults into an organisation as editable rows (idempotent)."""
+    session = uow.session
     written = 0
     for device_type, specs in DEFAULT_RULES.items():
         for name, spec in specs.items():
@@ -220,7 +227,7 @@ def install_default_rules(*, session: Session, organisation_id: str, now: dateti
             )
             if exists is None:
                 save_rule(
-                    session=session,
+                    uow=uow,
                     organisation_id=organisation_id,
                     device_type=device_type,
                     name=name,

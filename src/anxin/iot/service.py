@@ -12,12 +12,12 @@ from sqlalchemy import Table, and_, bindparam, case, insert, or_, select, update
 from sqlalchemy import text as sql
 from sqlalchemy.orm import Session
 
-from anxin.core.access import visible_owner_ids
 from anxin.core.config import Settings
 from anxin.core.db import upsert_insert
 from anxin.core.errors import InvalidInput, NotFound, PermissionDenied, Unauthenticated
-from anxin.core.events import Event, EventBus
+from anxin.core.events import Event
 from anxin.core.security import Principal, Role, hash_device_token, new_device_token
+from anxin.core.unit import UnitOfWork
 from anxin.iot.ingest import (
     DEFAULT_LIMITS,
     Limits,
@@ -103,12 +103,12 @@ def register_device(
     return device, token
 
 
-def rotate_token(*, session: Session, principal: Principal, device_id: str) -> tuple[Device, str]:
-    device = get_device(session=session, principal=principal, device_id=device_id)
+def rotate_token(*, uow: UnitOfWork, principal: Principal, device_id: str) -> tuple[Device, str]:
+    device = get_device(uow=uow, principal=principal, device_id=device_id)
     _require_device_admin(principal)
     token = new_device_token()
     device.token_hash = hash_device_token(token)
-    session.flush()
+    uow.session.flush()
     return device, token
 
 
@@ -124,46 +124,47 @@ def _require_device_admin(principal: Principal) -> None:
         raise PermissionDenied(f"role {principal.role.value!r} may not manage devices")
 
 
-def _visible(session: Session, principal: Principal, device: Device) -> bool:
+def _visible(uow: UnitOfWork, principal: Principal, device: Device) -> bool:
     if device.organisation_id != principal.organisation_id:
         return False
-    owners = visible_owner_ids(session, principal, device.owner_kind)
+    owners = uow.owners.visible_ids(uow.session, principal, device.owner_kind)
     return owners is None or device.owner_id in owners
 
 
-def get_device(*, session: Session, principal: Principal, device_id: str) -> Device:
+def get_device(*, uow: UnitOfWork, principal: Principal, device_id: str) -> Device:
     """A device the principal may see; 404 otherwise, so existence does not leak."""
-    device = session.get(Device, device_id)
-    if device is None or not _visible(session, principal, device):
+    device = uow.session.get(Device, device_id)
+    if device is None or not _visible(uow, principal, device):
         raise NotFound(f"no device {device_id}")
     return device
 
 
 def list_devices(
     *,
-    session: Session,
+    uow: UnitOfWork,
     principal: Principal,
     owner_kind: str | None = None,
     owner_id: str | None = None,
 ) -> list[Device]:
+    session = uow.session
     stmt = select(Device).where(Device.organisation_id == principal.organisation_id)
     if owner_kind:
         stmt = stmt.where(Device.owner_kind == owner_kind)
     if owner_id:
         stmt = stmt.where(Device.owner_id == owner_id)
     devices = session.scalars(stmt.order_by(Device.created_at, Device.id))
-    return [d for d in devices if _visible(session, principal, d)]
+    return [d for d in devices if _visible(uow, principal, d)]
 
 
 def create_device(
-    *, session: Session, principal: Principal, data: DeviceCreate, now: datetime
+    *, uow: UnitOfWork, principal: Principal, data: DeviceCreate, now: datetime
 ) -> tuple[Device, str]:
     _require_device_admin(principal)
-    owners = visible_owner_ids(session, principal, data.owner_kind)
+    owners = uow.owners.visible_ids(uow.session, principal, data.owner_kind)
     if owners is not None and data.owner_id not in owners:
         raise InvalidInput.field("owner_id", f"no {data.owner_kind} {data.owner_id} you manage")
     return register_device(
-        session=session, organisation_id=principal.organisation_id, data=data, now=now
+        session=uow.session, organisation_id=principal.organisation_id, data=data, now=now
     )
 
 
@@ -177,12 +178,11 @@ class IngestOutcome:
 
 def ingest(
     *,
-    session: Session,
+    uow: UnitOfWork,
     device: Device,
     body: bytes,
     content_type: str,
     now: datetime,
-    bus: EventBus | None,
     max_items: int = 5000,
     limits: Limits = DEFAULT_LIMITS,
 ) -> IngestOutcome:
@@ -196,24 +196,19 @@ def ingest(
         max_items=max_items,
         limits=limits_for(profile, limits),
     )
-    return store_readings(
-        session=session, device=device, parsed=parsed, rejections=rejections, now=now, bus=bus
-    )
+    return store_readings(uow=uow, device=device, parsed=parsed, rejections=rejections, now=now)
 
 
 def store_readings(
     *,
-    session: Session,
+    uow: UnitOfWork,
     device: Device,
     parsed: Sequence[ParsedReading],
     rejections: Sequence[Rejection],
     now: datetime,
-    bus: EventBus | None,
 ) -> IngestOutcome:
     """Store one device's validated readings: `store_batch` with a single device."""
-    (outcome,) = store_batch(
-        session=session, batches=[DeviceBatch(device, parsed, rejections)], now=now, bus=bus
-    )
+    (outcome,) = store_batch(uow=uow, batches=[DeviceBatch(device, parsed, rejections)], now=now)
     return outcome
 
 
@@ -245,17 +240,15 @@ ReadingRow = tuple[str, datetime, str, float | None, str | None, str]
 
 
 def store_batch(
-    *,
-    session: Session,
-    batches: Sequence[DeviceBatch],
-    now: datetime,
-    bus: EventBus | None,
+    *, uow: UnitOfWork, batches: Sequence[DeviceBatch], now: datetime
 ) -> list[IngestOutcome]:
-    """Store validated readings of many devices in one unit of work (every transport's path).
+    """Store validated readings of many devices in one unit of work (every transport's path),
+    then publish one telemetry event per device with new readings.
 
     Idempotent per (device, message id): a message id already claimed stores nothing. Rows are
     written in (device, key) order so that concurrent workers take row locks in the same order.
     """
+    session = uow.session
     session.flush()
     fresh = _claim_many(session, batches, now)
     readings: list[ReadingRow] = []
@@ -276,13 +269,10 @@ def store_batch(
     for batch in batches:
         if isinstance(batch.device, Device):
             session.expire(batch.device, ["last_seen_at", "online", "rejected_count"])
-    if bus is not None:
-        events = [
-            _telemetry_event(b.device, fresh[b.device.id], now)
-            for b in batches
-            if fresh[b.device.id]
-        ]
-        bus.publish_many(session, events)
+    events = [
+        _telemetry_event(b.device, fresh[b.device.id], now) for b in batches if fresh[b.device.id]
+    ]
+    uow.publish_many(events)
     outcomes: list[IngestOutcome] = []
     for batch in batches:
         stored = fresh[batch.device.id]
@@ -536,7 +526,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
 
 def list_readings(
     *,
-    session: Session,
+    uow: UnitOfWork,
     principal: Principal,
     device_id: str,
     start: datetime | None,
@@ -545,7 +535,8 @@ def list_readings(
     limit: int,
     cursor: str | None,
 ) -> tuple[list[dict[str, Any]], str | None]:
-    device = get_device(session=session, principal=principal, device_id=device_id)
+    device = get_device(uow=uow, principal=principal, device_id=device_id)
+    session = uow.session
     if start and end and start >= end:
         raise InvalidInput.field("start", "must be before end")
     stmt = select(Reading).where(Reading.device_id == device.id)
@@ -576,11 +567,9 @@ def list_readings(
     return items, next_cursor
 
 
-def latest_values(
-    *, session: Session, principal: Principal, device_id: str
-) -> list[dict[str, Any]]:
-    device = get_device(session=session, principal=principal, device_id=device_id)
-    rows = session.scalars(
+def latest_values(*, uow: UnitOfWork, principal: Principal, device_id: str) -> list[dict[str, Any]]:
+    device = get_device(uow=uow, principal=principal, device_id=device_id)
+    rows = uow.session.scalars(
         select(LatestValue).where(LatestValue.device_id == device.id).order_by(LatestValue.key)
     )
     return [
@@ -590,9 +579,10 @@ def latest_values(
 
 
 def list_rejections(
-    *, session: Session, principal: Principal, device_id: str, limit: int = 100
+    *, uow: UnitOfWork, principal: Principal, device_id: str, limit: int = 100
 ) -> list[TelemetryRejection]:
-    device = get_device(session=session, principal=principal, device_id=device_id)
+    device = get_device(uow=uow, principal=principal, device_id=device_id)
+    session = uow.session
     stmt = (
         select(TelemetryRejection)
         .where(TelemetryRejection.device_id == device.id)
@@ -600,3 +590,44 @@ def list_rejections(
         .limit(limit)
     )
     return list(session.scalars(stmt))
+
+
+# --- for owning domains (they checked that the caller may see the owner) -------------------
+
+
+def devices_of_owner(
+    *, session: Session, owner_kind: str, owner_id: str, device_type: str | None = None
+) -> list[Device]:
+    """An owner's devices, oldest first; the caller has checked the owner's visibility."""
+    stmt = select(Device).where(Device.owner_kind == owner_kind, Device.owner_id == owner_id)
+    if device_type is not None:
+        stmt = stmt.where(Device.device_type == device_type)
+    return list(session.scalars(stmt.order_by(Device.created_at, Device.id)))
+
+
+def messages_between(
+    *,
+    session: Session,
+    device: Device,
+    start: datetime,
+    end: datetime,
+    keys: Sequence[str],
+) -> list[tuple[datetime, dict[str, Value]]]:
+    """A device's readings in [start, end) with the given keys, one entry per message (time,
+    values by key), oldest first."""
+    rows = session.execute(
+        select(Reading.ts, Reading.message_id, Reading.key, Reading.num, Reading.text)
+        .where(
+            Reading.device_id == device.id,
+            Reading.ts >= start,
+            Reading.ts < end,
+            Reading.key.in_(list(keys)),
+        )
+        .order_by(Reading.ts, Reading.id)
+    )
+    grouped: dict[tuple[datetime, str], dict[str, Value]] = {}
+    for ts, message_id, key, num, text in rows:
+        value = _decode(device.device_type, key, num, text)
+        if value is not None:
+            grouped.setdefault((ts, message_id), {})[key] = value
+    return [(ts, values) for (ts, _), values in grouped.items()]

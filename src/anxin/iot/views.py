@@ -22,7 +22,7 @@ from anxin.core.errors import (
 from anxin.core.security import PUBLIC_ROUTE
 from anxin.iot import dead_letters, metrics, replay, rule_service, service
 from anxin.iot.ingest import CONTENT_TYPES, TooDeep, media_type
-from anxin.iot.limits import RateLimiter
+from anxin.iot.limits import TELEMETRY_LIMITER, RateLimiter
 from anxin.iot.models import DeadLetter, Device
 from anxin.iot.pipeline import describe
 from anxin.iot.rule_schemas import RuleCreate, RuleRead, RuleUpdate
@@ -41,7 +41,7 @@ from anxin.iot.schemas import (
     RejectionRead,
     ReplayResult,
 )
-from anxin.people.deps import AdminPrincipal, ContextDep, CurrentPrincipal, SessionDep
+from anxin.people.deps import AdminPrincipal, ContextDep, CurrentPrincipal, SessionDep, UnitDep
 
 router = APIRouter(prefix="/api/v1", tags=["iot"])
 log = logging.getLogger(__name__)
@@ -74,28 +74,29 @@ async def read_body(request: Request) -> bytes:
 def post_telemetry(
     request: Request,
     body: Annotated[bytes, Depends(read_body)],
-    session: SessionDep,
+    uow: UnitDep,
     context: ContextDep,
 ) -> JSONResponse:
     """Device ingestion: one reading, a batch, or SenML (RFC 8428); idempotent per message id."""
+    session = uow.session
     device = service.authenticate_device(session=session, token=_bearer(request))
-    now = context.clock.now()
+    now = uow.now()
     settings = context.settings
-    limiter = context.extras.setdefault(
-        "telemetry_limiter",
-        RateLimiter(rate=settings.telemetry_rate_per_s, burst=settings.telemetry_burst),
+    limiter = context.setdefault(
+        TELEMETRY_LIMITER,
+        lambda: RateLimiter(rate=settings.telemetry_rate_per_s, burst=settings.telemetry_burst),
     )
     if not limiter.allow(device.id, time.monotonic()):
         service.record_payload_rejection(
             session=session, device=device, reason=limiter.reason(), now=now
         )
-        session.commit()
+        uow.commit()
         raise RateLimited(limiter.reason())
     content_type = request.headers.get("content-type", "")
     if media_type(content_type) not in CONTENT_TYPES:
         reason = f"Content-Type {content_type[:60]!r} is not one of {', '.join(CONTENT_TYPES)}"
         service.record_payload_rejection(session=session, device=device, reason=reason, now=now)
-        session.commit()
+        uow.commit()
         raise UnsupportedMediaType(reason, fields=[FieldProblem("content-type", reason)])
     limit = settings.max_payload_bytes
     if len(body) > limit:
@@ -104,12 +105,11 @@ def post_telemetry(
         raise PayloadTooLarge(reason)
     try:
         outcome = service.ingest(
-            session=session,
+            uow=uow,
             device=device,
             body=body,
             content_type=content_type,
             now=now,
-            bus=context.bus,
             max_items=settings.max_batch_items,
             limits=service.limits_from(settings),
         )
@@ -123,7 +123,7 @@ def post_telemetry(
         letter = _dead_letter(
             session, device, body, content_type, metrics.HANDLER_FAILED, describe(exc), now
         )
-        session.commit()
+        uow.commit()
         dead = DeadLettered(accepted=0, duplicates=0, rejected=0, rejections=[], dead_letter=letter)
         return JSONResponse(dead.model_dump(mode="json"), status_code=202)
     result = IngestResult(
@@ -212,10 +212,7 @@ def replay_dead_letter(
     """Run a dead letter through its transport's pipeline again (after a fix); 409 with the
     reason if it fails again (it stays waiting), or if it was replayed already."""
     outcome = replay.replay(
-        db=context.db,
-        clock=context.clock,
-        bus=context.bus,
-        settings=context.settings,
+        context=context,
         dead_letter_id=dead_letter_id,
         organisation_id=principal.organisation_id,
     )
@@ -246,45 +243,44 @@ def dead_letter_read(row: DeadLetter) -> DeadLetterRead:
 
 
 @router.get("/device-types", response_model=list[DeviceTypeRead])
-def list_device_types(_: CurrentPrincipal, session: SessionDep) -> list[DeviceTypeRead]:
-    return [DeviceTypeRead.model_validate(t) for t in service.list_device_types(session=session)]
+def list_device_types(_: CurrentPrincipal, uow: UnitDep) -> list[DeviceTypeRead]:
+    types = service.list_device_types(session=uow.session)
+    return [DeviceTypeRead.model_validate(t) for t in types]
 
 
 @router.post("/devices", response_model=DeviceRegistered, status_code=201)
 def create_device(
-    data: DeviceCreate, principal: CurrentPrincipal, session: SessionDep, context: ContextDep
+    data: DeviceCreate, principal: CurrentPrincipal, uow: UnitDep, context: ContextDep
 ) -> DeviceRegistered:
-    device, token = service.create_device(
-        session=session, principal=principal, data=data, now=context.clock.now()
-    )
+    device, token = service.create_device(uow=uow, principal=principal, data=data, now=uow.now())
     return DeviceRegistered(**DeviceRead.model_validate(device).model_dump(), token=token)
 
 
 @router.get("/devices", response_model=list[DeviceRead])
 def list_devices(
     principal: CurrentPrincipal,
-    session: SessionDep,
+    uow: UnitDep,
     owner_kind: str | None = None,
     owner_id: str | None = None,
 ) -> list[DeviceRead]:
     devices = service.list_devices(
-        session=session, principal=principal, owner_kind=owner_kind, owner_id=owner_id
+        uow=uow, principal=principal, owner_kind=owner_kind, owner_id=owner_id
     )
     return [DeviceRead.model_validate(d) for d in devices]
 
 
 @router.get("/devices/{device_id}", response_model=DeviceRead)
-def get_device(device_id: str, principal: CurrentPrincipal, session: SessionDep) -> DeviceRead:
+def get_device(device_id: str, principal: CurrentPrincipal, uow: UnitDep) -> DeviceRead:
     return DeviceRead.model_validate(
-        service.get_device(session=session, principal=principal, device_id=device_id)
+        service.get_device(uow=uow, principal=principal, device_id=device_id)
     )
 
 
 @router.post("/devices/{device_id}/token", response_model=DeviceRegistered)
 def rotate_device_token(
-    device_id: str, principal: CurrentPrincipal, session: SessionDep
+    device_id: str, principal: CurrentPrincipal, uow: UnitDep
 ) -> DeviceRegistered:
-    device, token = service.rotate_token(session=session, principal=principal, device_id=device_id)
+    device, token = service.rotate_token(uow=uow, principal=principal, device_id=device_id)
     return DeviceRegistered(**DeviceRead.model_validate(device).model_dump(), token=token)
 
 
@@ -292,7 +288,7 @@ def rotate_device_token(
 def list_readings(
     device_id: str,
     principal: CurrentPrincipal,
-    session: SessionDep,
+    uow: UnitDep,
     start: datetime | None = None,
     end: datetime | None = None,
     key: str | None = None,
@@ -303,7 +299,7 @@ def list_readings(
         if moment is not None and moment.tzinfo is None:
             raise InvalidInput.field(name, "needs a time zone (e.g. 'Z' or '+08:00')")
     items, next_cursor = service.list_readings(
-        session=session,
+        uow=uow,
         principal=principal,
         device_id=device_id,
         start=start,
@@ -316,18 +312,16 @@ def list_readings(
 
 
 @router.get("/devices/{device_id}/latest", response_model=list[LatestRead])
-def latest_values(
-    device_id: str, principal: CurrentPrincipal, session: SessionDep
-) -> list[LatestRead]:
-    rows = service.latest_values(session=session, principal=principal, device_id=device_id)
+def latest_values(device_id: str, principal: CurrentPrincipal, uow: UnitDep) -> list[LatestRead]:
+    rows = service.latest_values(uow=uow, principal=principal, device_id=device_id)
     return [LatestRead(**r) for r in rows]
 
 
 @router.get("/devices/{device_id}/rejections", response_model=list[RejectionRead])
 def list_rejections(
-    device_id: str, principal: CurrentPrincipal, session: SessionDep
+    device_id: str, principal: CurrentPrincipal, uow: UnitDep
 ) -> list[RejectionRead]:
-    rows = service.list_rejections(session=session, principal=principal, device_id=device_id)
+    rows = service.list_rejections(uow=uow, principal=principal, device_id=device_id)
     return [
         RejectionRead(index=r.item_index, message_id=r.message_id, reason=r.reason) for r in rows
     ]
@@ -339,24 +333,22 @@ def list_rejections(
 @router.get("/device-rules", response_model=list[RuleRead], tags=["rules"])
 def list_device_rules(
     principal: CurrentPrincipal,
-    session: SessionDep,
+    uow: UnitDep,
     device_type: str | None = None,
     device_id: str | None = None,
 ) -> list[RuleRead]:
     """Rules with their validity: built-in defaults, the organisation's, and per-device ones."""
     return rule_service.list_rules(
-        session=session, principal=principal, device_type=device_type, device_id=device_id
+        uow=uow, principal=principal, device_type=device_type, device_id=device_id
     )
 
 
 @router.post("/device-rules", response_model=RuleRead, status_code=201, tags=["rules"])
 def create_device_rule(
-    data: RuleCreate, principal: CurrentPrincipal, session: SessionDep, context: ContextDep
+    data: RuleCreate, principal: CurrentPrincipal, uow: UnitDep, context: ContextDep
 ) -> RuleRead:
     """Create (or replace by name) a rule; a spec that fails validation is stored as invalid."""
-    return rule_service.create_rule(
-        session=session, principal=principal, data=data, now=context.clock.now()
-    )
+    return rule_service.create_rule(uow=uow, principal=principal, data=data, now=uow.now())
 
 
 @router.patch("/device-rules/{rule_id}", response_model=RuleRead, tags=["rules"])
@@ -364,9 +356,9 @@ def update_device_rule(
     rule_id: str,
     data: RuleUpdate,
     principal: CurrentPrincipal,
-    session: SessionDep,
+    uow: UnitDep,
     context: ContextDep,
 ) -> RuleRead:
     return rule_service.update_rule(
-        session=session, principal=principal, rule_id=rule_id, data=data, now=context.clock.now()
+        uow=uow, principal=principal, rule_id=rule_id, data=data, now=uow.now()
     )

@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 
+from anxin.core.commands import app_context
 from anxin.ledger.keys import KeyFileError, KeyKind, generate_key_file, load_key_file
 from anxin.ledger.note import NoteError, Verifier
 
@@ -76,28 +77,24 @@ def keygen(
 
 @app.command()
 def checkpoint(
+    ctx: typer.Context,
     every: Annotated[
         float, typer.Option(help="Keep signing every N seconds (0: once and exit).")
     ] = 0.0,
 ) -> None:
     """Sign the current tree head now (uses ANXIN_LEDGER_KEY_FILE and the database)."""
-    from anxin.core.config import get_settings
-    from anxin.core.context import AppContext
     from anxin.ledger.runtime import checkpoint_now
 
-    context = AppContext.build(get_settings())
-    try:
-        while True:
-            try:
-                size = checkpoint_now(context)
-            except KeyFileError as exc:
-                raise _fail(str(exc), 2) from exc
-            typer.echo(f"checkpoint at size {size}")
-            if every <= 0:
-                return
-            time.sleep(every)
-    finally:
-        context.db.dispose()
+    context = app_context(ctx)
+    while True:
+        try:
+            size = checkpoint_now(context)
+        except KeyFileError as exc:
+            raise _fail(str(exc), 2) from exc
+        typer.echo(f"checkpoint at size {size}")
+        if every <= 0:
+            return
+        time.sleep(every)
 
 
 @app.command()
@@ -192,23 +189,18 @@ def verify(
 
 
 @app.command()
-def audit() -> None:
+def audit(ctx: typer.Context) -> None:
     """Recompute the whole tree from the database and report any tampering (O(n))."""
-    from anxin.core.config import get_settings
-    from anxin.core.context import AppContext
     from anxin.ledger import service
     from anxin.ledger.runtime import ledger_keys
 
-    context = AppContext.build(get_settings())
+    context = app_context(ctx)
     try:
         keys = ledger_keys(context)
-        with context.db.session_scope(actor="system:ledger-audit") as session:
-            session.info["bus"] = context.bus
-            report = service.audit(session=session, log_key=keys.signer.verifier)
+        with context.unit(actor="system:ledger-audit") as uow:
+            report = service.audit(uow=uow, log_key=keys.signer.verifier)
     except KeyFileError as exc:
         raise _fail(str(exc), 2) from exc
-    finally:
-        context.db.dispose()
     for problem in report.problems:
         typer.echo(f"PROBLEM: {problem}")
     typer.echo(

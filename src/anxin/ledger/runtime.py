@@ -2,63 +2,46 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-from collections.abc import AsyncIterator
-from typing import Any
-
 from anxin.core.context import AppContext
+from anxin.core.domain import Worker
+from anxin.core.unit import Slot
+from anxin.core.workers import PeriodicWorker
 from anxin.ledger import service
 from anxin.ledger.config import LedgerKeys, LedgerSettings, load_keys
 
-log = logging.getLogger(__name__)
-
-KEYS_EXTRA = "ledger.keys"
+# The signing key and policy, loaded once per process (tests put their own).
+KEYS: Slot[LedgerKeys] = Slot("ledger.keys")
 
 
 def ledger_keys(context: AppContext) -> LedgerKeys:
-    """Load the signing key and policy once per process (tests may preset them)."""
-    keys = context.extras.get(KEYS_EXTRA)
-    if not isinstance(keys, LedgerKeys):
-        keys = load_keys(LedgerSettings(), environment=context.settings.environment)
-        context.extras[KEYS_EXTRA] = keys
-    return keys
+    return context.setdefault(
+        KEYS, lambda: load_keys(LedgerSettings(), environment=context.settings.environment)
+    )
 
 
 def checkpoint_now(context: AppContext) -> int:
     """Sign the current tree head in its own unit of work; returns its size."""
     keys = ledger_keys(context)
-    with context.db.session_scope(actor="system:ledger") as session:
-        session.info["clock"] = context.clock
-        session.info["bus"] = context.bus
-        cp = service.publish_checkpoint(
-            session=session, signer=keys.signer, now=context.clock.now()
-        )
-        return cp.size
+    with context.unit(actor="system:ledger") as uow:
+        return service.publish_checkpoint(uow=uow, signer=keys.signer).size
 
 
-async def _every(context: AppContext, interval: float) -> None:
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            await asyncio.to_thread(checkpoint_now, context)
-        except Exception:  # a bad tick must not stop later ones; it is logged loudly
-            log.exception("ledger: periodic checkpoint failed")
+class Checkpointer(PeriodicWorker):
+    """Batches appends into checkpoints every ``ANXIN_LEDGER_CHECKPOINT_INTERVAL_S`` seconds."""
+
+    name = "ledger-checkpoints"
+
+    def __init__(self, context: AppContext, interval_s: float) -> None:
+        super().__init__()
+        self.context = context
+        self.interval_s = interval_s
+
+    def tick(self) -> int:
+        return checkpoint_now(self.context)
 
 
-@contextlib.asynccontextmanager
-async def lifespan(app: Any) -> AsyncIterator[None]:
-    """Batch appends into checkpoints every ``ANXIN_LEDGER_CHECKPOINT_INTERVAL_S`` seconds."""
-    context: AppContext = app.state.context
+def checkpointer(context: AppContext) -> Worker | None:
     interval = LedgerSettings().checkpoint_interval_s
     if interval <= 0 or context.settings.environment == "test":
-        yield
-        return
-    task = asyncio.create_task(_every(context, interval))
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        return None  # tests sign checkpoints when they choose to
+    return Checkpointer(context, interval)

@@ -88,6 +88,17 @@ class ConsistencyProofRead(BaseModel):
     proof: list[str]
 
 
+class BundleRead(BaseModel):
+    """Evidence for ``anxin ledger verify`` (``verify.Bundle`` as JSON). ``body`` is absent,
+    not null, when it is not the caller's to read: the verifier tells the two apart."""
+
+    index: int
+    leaf: str = Field(description="The canonical envelope the Merkle leaf hashes")
+    proof: list[str] = Field(description="Inclusion proof up to the checkpoint, base64 hashes")
+    checkpoint: str = Field(description="C2SP signed note the proof leads to")
+    body: Any = Field(default=None, description="The entry's body, only if yours to read")
+
+
 class CosignatureCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -11,6 +11,7 @@ Other domains call::
         entry_type="collateral.receipt",     # lower-case dotted name of the fact
         organisation_id=principal.organisation_id,
         body={"receipt": "WR-2026-0001", ...},  # any JSON; or payload_sha256="<hex>"
+        now=now,
     )
     entry.seq  # its permanent index in the log; proofs are served once a checkpoint covers it
 """
@@ -31,9 +32,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
 from anxin.core.audit import AuditLog
-from anxin.core.clock import SystemClock
 from anxin.core.errors import AnxinError, InvalidInput, NotFound, PermissionDenied, RuleViolation
 from anxin.core.events import Event
+from anxin.core.unit import UnitOfWork
 from anxin.ledger import merkle
 from anxin.ledger.entry import (
     EntryError,
@@ -100,18 +101,8 @@ class AuditReport:
         return not self.problems
 
 
-def _now(session: Session, now: datetime | None) -> datetime:
-    if now is not None:
-        return now
-    clock = session.info.get("clock") or SystemClock()
-    moment: datetime = clock.now()
-    return moment
-
-
-def _publish(session: Session, subject: str, payload: dict[str, Any], at: datetime) -> None:
-    bus = session.info.get("bus")
-    if bus is not None:
-        bus.publish(session, Event(subject=subject, payload=payload, occurred_at=at))
+def _publish(uow: UnitOfWork, subject: str, payload: dict[str, Any], at: datetime) -> None:
+    uow.publish(Event(subject=subject, payload=payload, occurred_at=at))
 
 
 def _chunks(items: Sequence[Any], size: int = _IN_CHUNK) -> Iterable[Sequence[Any]]:
@@ -235,16 +226,14 @@ def _reader(session: Session) -> merkle.NodeReader:
     return read
 
 
-def append_entries(
-    *, session: Session, entries: Sequence[NewEntry], now: datetime | None = None
-) -> list[int]:
+def append_entries(*, session: Session, entries: Sequence[NewEntry], now: datetime) -> list[int]:
     """Append many facts in one go; returns their sequence numbers in input order.
 
     O(log n) reads plus about two node writes per entry. A fact already in the log (same
     type, organisation and payload hash) is not appended again: its existing number is
     returned, so retries are safe.
     """
-    at = _now(session, now)
+    at = now
     try:
         stamp = format_time(at)
     except EntryError as exc:
@@ -313,7 +302,7 @@ def append_entry(
     organisation_id: str,
     body: Any = None,
     payload_sha256: str | None = None,
-    now: datetime | None = None,
+    now: datetime,
 ) -> LedgerEntry:
     """Anchor one fact in the ledger and return its stored entry.
 
@@ -357,20 +346,21 @@ def find_entries(
     return list(session.execute(stmt).scalars())
 
 
-def erase_body(*, session: Session, seq: int) -> LedgerEntry:
+def erase_body(*, uow: UnitOfWork, seq: int) -> LedgerEntry:
     """Drop an entry's stored body (e.g. personal data past its retention).
 
     The leaf keeps the body's hash, so every proof still holds and whoever kept a copy of
     the body can still prove it was this entry.
     """
+    session = uow.session
     entry = get_entry(session=session, seq=seq)
     if entry.body is not None:
         entry.body = None
         # Recorded by hand: the generic audit snapshot would copy the body we are erasing.
         session.add(
             AuditLog(
-                at=_now(session, None),
-                actor=str(session.info.get("actor", "system")),
+                at=uow.now(),
+                actor=uow.actor,
                 action="erase_body",
                 entity_type=LedgerEntry.__tablename__,
                 entity_id=str(seq),
@@ -412,11 +402,10 @@ def consistency_proof(*, session: Session, first: int, second: int) -> list[byte
 # --- checkpoints and cosignatures --------------------------------------------------------
 
 
-def publish_checkpoint(
-    *, session: Session, signer: Signer, now: datetime | None = None
-) -> LedgerCheckpoint:
+def publish_checkpoint(*, uow: UnitOfWork, signer: Signer) -> LedgerCheckpoint:
     """Sign the current tree head, unless a checkpoint of this size already exists."""
-    at = _now(session, now)
+    session = uow.session
+    at = uow.now()
     # Under the append lock: a second publisher waits and then finds this checkpoint.
     size = _lock_tree(session, at)
     root = root_hash(session=session, size=size)
@@ -433,7 +422,7 @@ def publish_checkpoint(
     )
     session.add(row)
     session.flush()
-    _publish(session, "ledger.checkpoint.published", {"size": size, "root_hash": root.hex()}, at)
+    _publish(uow, "ledger.checkpoint.published", {"size": size, "root_hash": root.hex()}, at)
     return row
 
 
@@ -527,12 +516,13 @@ def evidence(
 # --- self-audit ---------------------------------------------------------------------------
 
 
-def audit(*, session: Session, log_key: Verifier, batch: int = 5000) -> AuditReport:
+def audit(*, uow: UnitOfWork, log_key: Verifier, batch: int = 5000) -> AuditReport:
     """Recompute the whole tree from the entries and compare with everything stored.
 
     O(n): for operators and tamper drills, not for requests. Finds changed entries or
     bodies, changed or missing nodes, checkpoints whose root or signature no longer holds.
     """
+    session = uow.session
     report = AuditReport(size=tree_size(session=session))
     acc = merkle.CompactRange()
     report.checkpoints = int(
@@ -623,10 +613,10 @@ def audit(*, session: Session, log_key: Verifier, batch: int = 5000) -> AuditRep
         report.problems.append(f"{extra} stored nodes, a tree of {acc.size} has {expected}")
     if report.problems:
         _publish(
-            session,
+            uow,
             "ledger.integrity.failed",
             {"problems": report.problems[:20], "size": report.size},
-            _now(session, None),
+            uow.now(),
         )
     return report
 

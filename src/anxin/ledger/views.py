@@ -6,7 +6,7 @@ reveal only hashes, and witnesses and outside auditors must fetch them without o
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 from sqlalchemy.orm import Session
@@ -15,8 +15,9 @@ from anxin.core.errors import NotFound, PermissionDenied
 from anxin.core.security import PUBLIC_ROUTE, Principal
 from anxin.ledger import access, merkle, service
 from anxin.ledger.models import LedgerEntry
-from anxin.ledger.runtime import ledger_keys, lifespan
+from anxin.ledger.runtime import ledger_keys
 from anxin.ledger.schemas import (
+    BundleRead,
     CheckpointRead,
     ConsistencyProofRead,
     CosignatureCreate,
@@ -26,9 +27,9 @@ from anxin.ledger.schemas import (
     LedgerInfo,
     b64,
 )
-from anxin.people.deps import AdminPrincipal, ContextDep, CurrentPrincipal, SessionDep
+from anxin.people.deps import AdminPrincipal, ContextDep, CurrentPrincipal, SessionDep, UnitDep
 
-router = APIRouter(prefix="/api/v1/ledger", tags=["ledger"], lifespan=lifespan)
+router = APIRouter(prefix="/api/v1/ledger", tags=["ledger"])
 
 
 @router.get("", response_model=LedgerInfo, openapi_extra=PUBLIC_ROUTE)
@@ -105,9 +106,9 @@ def search_entries(
 
 
 @router.delete("/entries/{seq}/body", response_model=EntryRead)
-def erase_body(seq: int, _: AdminPrincipal, session: SessionDep) -> EntryRead:
+def erase_body(seq: int, _: AdminPrincipal, uow: UnitDep) -> EntryRead:
     """Erase a stored body (retention, personal data); its hash and all proofs remain."""
-    return EntryRead.of(service.erase_body(session=session, seq=seq), show_body=True)
+    return EntryRead.of(service.erase_body(uow=uow, seq=seq), show_body=True)
 
 
 @router.get("/entries/{seq}", response_model=EntryRead)
@@ -116,13 +117,14 @@ def read_entry(seq: int, principal: CurrentPrincipal, session: SessionDep) -> En
     return EntryRead.of(entry, show_body=show)
 
 
-@router.get("/entries/{seq}/bundle")
+# exclude_unset: a withheld body is left out of the bundle rather than sent as null.
+@router.get("/entries/{seq}/bundle", response_model_exclude_unset=True)
 def read_bundle(
     seq: int,
     principal: CurrentPrincipal,
     session: SessionDep,
     context: ContextDep,
-) -> dict[str, Any]:
+) -> BundleRead:
     """Evidence for ``anxin ledger verify``: leaf, proof and the newest checkpoint that
     meets the witness quorum (or the newest checkpoint if none does yet)."""
     entry, show = _entry_for(session, principal, seq)
@@ -133,7 +135,7 @@ def read_bundle(
     if cp is None:
         raise NotFound("no checkpoint has been published yet")
     bundle = service.evidence(session=session, seq=entry.seq, checkpoint=cp, include_body=show)
-    return bundle.to_json()
+    return BundleRead.model_validate(bundle.to_json())
 
 
 @router.get("/proofs/inclusion", response_model=InclusionProofRead, openapi_extra=PUBLIC_ROUTE)
@@ -180,13 +182,9 @@ def checkpoint_at(size: int, session: SessionDep) -> CheckpointRead:
 
 
 @router.post("/checkpoints", response_model=CheckpointRead, status_code=201)
-def checkpoint_on_demand(
-    _: AdminPrincipal, session: SessionDep, context: ContextDep
-) -> CheckpointRead:
+def checkpoint_on_demand(_: AdminPrincipal, uow: UnitDep, context: ContextDep) -> CheckpointRead:
     """Sign the current tree now instead of waiting for the interval."""
-    cp = service.publish_checkpoint(
-        session=session, signer=ledger_keys(context).signer, now=context.clock.now()
-    )
+    cp = service.publish_checkpoint(uow=uow, signer=ledger_keys(context).signer)
     return CheckpointRead.of(cp)
 
 

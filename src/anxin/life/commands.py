@@ -24,7 +24,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from anxin.core.clock import SystemClock, to_local
+from anxin.core.clock import to_local
+from anxin.core.commands import app_context
 from anxin.life import portfolio as pf
 from anxin.life.illustration import illustrate
 from anxin.life.product import Policy
@@ -45,6 +46,7 @@ def _counted(
 
 @app.command("value")
 def value_portfolio(
+    ctx: typer.Context,
     portfolio: Annotated[
         Path,
         typer.Option(
@@ -68,7 +70,7 @@ def value_portfolio(
         when = (
             date.fromisoformat(valuation_date)
             if valuation_date
-            else to_local(SystemClock().now()).date()
+            else to_local(app_context(ctx).clock.now()).date()
         )
     except ValueError as exc:
         raise typer.BadParameter(f"valuation date: {exc}") from exc
@@ -133,6 +135,7 @@ def value_portfolio(
 
 @app.command("illustrate")
 def illustrate_policy(
+    ctx: typer.Context,
     age: Annotated[int, typer.Option(help="age at issue")],
     sex: Annotated[Sex, typer.Option(help="M or F")],
     term: Annotated[int, typer.Option(help="premium term: 1, 3, 5, 10 or 20")],
@@ -143,7 +146,9 @@ def illustrate_policy(
     """Print a policy illustration table."""
     try:
         issued = (
-            date.fromisoformat(issue_date) if issue_date else to_local(SystemClock().now()).date()
+            date.fromisoformat(issue_date)
+            if issue_date
+            else to_local(app_context(ctx).clock.now()).date()
         )
         policy = Policy(age, sex, term, Decimal(sum_assured), issued)
         rows = illustrate(policy, years)

@@ -8,30 +8,27 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from pydantic import ValidationError
 
 from anxin.core.clock import to_local
-from anxin.core.errors import AnxinError, PermissionDenied, Unauthenticated
+from anxin.core.errors import AnxinError, PermissionDenied
 from anxin.core.security import Principal, Role
 from anxin.life import service
 from anxin.life.chart import Series, line_chart
 from anxin.life.schemas import IllustrationRead, QuoteRead, QuoteRequest
 from anxin.life.tables import Sex
-from anxin.people import service as people
-from anxin.people.deps import ContextDep, SessionDep, require_roles
+from anxin.people.deps import ContextDep, UnitDep, require_roles
+from anxin.ui.console import console_of, console_principal, language, page, render
 
 ALLOWED = (Role.AGENT, Role.ACTUARY, Role.ADMIN)
 Pricer = Annotated[Principal, Depends(require_roles(*ALLOWED))]
 
 router = APIRouter(tags=["life"])
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+TEMPLATES = Path(__file__).parent / "templates"
 
 LABELS: dict[str, tuple[str, str]] = {
     "title": ("增额终身寿险 利益演示", "Increasing whole-life policy illustration"),
-    "app_name": ("安心", "anxin"),
-    "language": ("English", "中文"),
     "issue_age": ("投保年龄", "Age at issue"),
     "sex": ("性别", "Sex"),
     "M": ("男", "Male"),
@@ -62,14 +59,14 @@ LABELS: dict[str, tuple[str, str]] = {
     "surrender_irr": ("退保收益率(IRR)", "Surrender IRR"),
     "chart_title": ("现金价值与已交保费", "Cash value against premiums paid"),
     "chart_x": ("保单年度", "Policy year"),
-    "note": (
+    "life_note": (
         "本演示基于中国人身保险业经验生命表(2010-2013)与投保日适用的预定利率计算，现金价值为保证利益；"
         "退保收益率为按年初交费、年末退保领取现金价值计算的年化内部收益率。",
         "Computed on CL(2010-2013) and the pricing rate in force on the issue date; cash values "
         "are guaranteed. The surrender IRR is the annual internal rate of return of paying "
         "premiums at the start of each year and surrendering for the cash value at the year end.",
     ),
-    "error": ("输入有误", "Please check the input"),
+    "input_error": ("输入有误", "Please check the input"),
 }
 
 
@@ -110,15 +107,6 @@ def get_illustration(
     return service.illustration(request=query, today=_today(context))
 
 
-def _language(request: Request) -> str:
-    # the console keeps the language in the session (see anxin.web); follow it
-    wanted = request.query_params.get("lang")
-    if wanted in ("zh", "en"):
-        request.session["lang"] = wanted
-    lang = request.session.get("lang", "zh")
-    return "en" if lang == "en" else "zh"
-
-
 def _form_values(request: Request) -> dict[str, str]:
     keys = ("issue_age", "sex", "pay_term", "sum_assured", "premium", "issue_date", "years")
     return {k: request.query_params.get(k, "") for k in keys}
@@ -127,29 +115,21 @@ def _form_values(request: Request) -> dict[str, str]:
 @router.get(
     "/life/illustration", response_class=HTMLResponse, response_model=None, include_in_schema=False
 )
-def illustration_page(request: Request, context: ContextDep, session: SessionDep) -> Response:
+@page
+def illustration_page(request: Request, context: ContextDep, uow: UnitDep) -> Response:
     """Printable illustration: a form, the per-year table and the chart, in zh or en."""
-    uid = request.session.get("uid")
-    if not uid:
-        return RedirectResponse("/login", status_code=303)
-    try:
-        principal = people.load_principal(session=session, user_id=str(uid))
-    except Unauthenticated:
-        request.session.clear()
-        return RedirectResponse("/login", status_code=303)
+    principal = console_principal(request, uow)
     if principal.role not in ALLOWED:
         raise PermissionDenied("only agents, actuaries and admins may print illustrations")
-    lang = _language(request)
+    lang = language(request)
+    catalog = console_of(request).catalog
 
     def t(key: str) -> str:
-        zh, en = LABELS.get(key, (key, key))
-        return en if lang == "en" else zh
+        return catalog.label(key, lang)
 
     form = _form_values(request)
     filled = {k: v for k, v in form.items() if v != ""}
     data: dict[str, Any] = {
-        "lang": lang,
-        "t": t,
         "form": form,
         "result": None,
         "error": None,
@@ -193,4 +173,4 @@ def illustration_page(request: Request, context: ContextDep, session: SessionDep
         except AnxinError as exc:
             data["error"] = exc.message
     status = 422 if data["error"] else 200
-    return templates.TemplateResponse(request, "illustration.html", data, status_code=status)
+    return render(request, "life/illustration.html", status_code=status, **data)

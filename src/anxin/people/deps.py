@@ -1,7 +1,8 @@
 """FastAPI dependencies every router uses: the unit of work and the caller's identity.
 
-The session dependency uses scope="function" so the commit happens before the response is
-sent: a client never sees 200 for work that then failed to commit.
+The unit dependency uses scope="function" so the commit happens before the response is
+sent: a client never sees 200 for work that then failed to commit. `SessionDep` is the unit's
+session, for handlers that only read or write through session-level services.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 from anxin.core.context import AppContext
 from anxin.core.errors import PermissionDenied, Unauthenticated
 from anxin.core.security import Principal, Role, read_access_token
+from anxin.core.unit import UnitOfWork, run_unit
 from anxin.people import service
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
@@ -29,29 +31,28 @@ def get_context(request: Request) -> AppContext:
 ContextDep = Annotated[AppContext, Depends(get_context)]
 
 
-def get_session(context: ContextDep) -> Iterator[Session]:
-    session = context.db.sessions()
-    session.info["clock"] = context.clock
-    session.info["bus"] = context.bus
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+def get_unit(context: ContextDep) -> Iterator[UnitOfWork]:
+    with run_unit(context.new_unit(actor="anonymous")) as uow:
+        yield uow
 
 
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+UnitDep = Annotated[UnitOfWork, Depends(get_unit, scope="function")]
+
+
+def get_session(uow: UnitDep) -> Session:
+    return uow.session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
 
 
 def get_principal(
     request: Request,
     context: ContextDep,
-    session: SessionDep,
+    uow: UnitDep,
     token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> Principal:
+    session = uow.session
     if token:
         secret = context.settings.secret_key.get_secret_value()
         principal = read_access_token(token, secret=secret, now=context.clock.now())
@@ -62,7 +63,7 @@ def get_principal(
         if not user_id:
             raise Unauthenticated("log in first")
         principal = service.load_principal(session=session, user_id=str(user_id))
-    session.info["actor"] = principal.actor
+    uow.actor = principal.actor
     return principal
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import select
@@ -105,3 +106,27 @@ def set_active(*, session: Session, principal: Principal, user_id: str, active: 
     user.is_active = active
     session.flush()
     return user
+
+
+# --- for other domains (they read users through these, never the table) --------------------
+
+
+def user_by_id(*, session: Session, user_id: str) -> User | None:
+    """Any user by id, active or not; the caller decides what the user may be used for."""
+    return session.get(User, user_id)
+
+
+def active_users_with_roles(
+    *, session: Session, organisation_id: str, roles: Collection[Role]
+) -> list[User]:
+    """The organisation's active users holding one of `roles`, oldest first."""
+    stmt = (
+        select(User)
+        .where(
+            User.organisation_id == organisation_id,
+            User.is_active.is_(True),
+            User.role.in_(list(roles)),
+        )
+        .order_by(User.created_at, User.id)
+    )
+    return list(session.scalars(stmt))

@@ -15,14 +15,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from anxin.alerts import service as alerts
 from anxin.collateral import service
 from anxin.collateral.alarms import OWNER_KIND
 from anxin.collateral.models import (
     Commodity,
-    Loan,
     PledgeRow,
     StockOwner,
     Valuation,
@@ -32,49 +30,43 @@ from anxin.collateral.models import (
 from anxin.collateral.schemas import ReleaseCreate
 from anxin.core.errors import InvalidInput, PermissionDenied
 from anxin.core.security import Principal, Role
-from anxin.people.deps import ContextDep, SessionDep
-from anxin.web.views import ROLE_LINKS, console_principal, page, render
+from anxin.core.unit import UnitOfWork
+from anxin.people.deps import ContextDep, UnitDep
+from anxin.ui.console import console_principal, page, render
+from anxin.web.views import BANK
 
 router = APIRouter(tags=["console"], include_in_schema=False)
 
-DASHBOARD_ROLES = frozenset(
-    {Role.SCF_OFFICER, Role.RISK_OFFICER, Role.LOAN_OFFICER, Role.WAREHOUSE_OPERATOR, Role.ADMIN}
-)
-for _role in DASHBOARD_ROLES - {Role.ADMIN}:
-    ROLE_LINKS.setdefault(_role, [])
-    if ("/console/collateral", "collateral") not in ROLE_LINKS[_role]:
-        ROLE_LINKS[_role].append(("/console/collateral", "collateral"))
-if ("/console/collateral", "collateral") not in ROLE_LINKS.setdefault(Role.ADMIN, []):
-    ROLE_LINKS[Role.ADMIN].append(("/console/collateral", "collateral"))
+DASHBOARD_ROLES = BANK
 
 CHART_W, CHART_H, PAD = 640.0, 240.0, 8.0
 
 
-def _principal(request: Request, session: Session) -> Principal:
-    principal = console_principal(request, session)
+def _principal(request: Request, uow: UnitOfWork) -> Principal:
+    principal = console_principal(request, uow)
     if principal.role not in DASHBOARD_ROLES:
         raise PermissionDenied("the collateral dashboard is for banks and warehouse operators")
     return principal
 
 
-def _names(session: Session, pledge: PledgeRow) -> dict[str, Any]:
-    loan = session.get(Loan, pledge.loan_id)
-    owner = session.get(StockOwner, pledge.borrower_id)
-    commodity = session.get(Commodity, pledge.commodity_id)
-    warehouse = session.get(Warehouse, pledge.warehouse_id)
+def _names(uow: UnitOfWork, pledge: PledgeRow) -> dict[str, Any]:
+    loan = pledge.loan  # loaded with the list (service.list_pledges), not one query a row
+    owner = uow.session.get(StockOwner, pledge.borrower_id)
+    commodity = uow.session.get(Commodity, pledge.commodity_id)
+    warehouse = uow.session.get(Warehouse, pledge.warehouse_id)
     return {"loan": loan, "borrower": owner, "commodity": commodity, "warehouse": warehouse}
 
 
-def _pledge_rows(session: Session, principal: Principal) -> list[dict[str, Any]]:
+def _pledge_rows(uow: UnitOfWork, principal: Principal) -> list[dict[str, Any]]:
     return [
-        {"pledge": p, **_names(session, p)}
-        for p in service.list_pledges(session=session, principal=principal)
+        {"pledge": p, **_names(uow, p)}
+        for p in service.list_pledges(session=uow.session, principal=principal)
     ]
 
 
-def _alarms(session: Session, principal: Principal, pledge_id: str | None) -> list[Any]:
+def _alarms(uow: UnitOfWork, principal: Principal, pledge_id: str | None) -> list[Any]:
     return alerts.list_alarms(
-        session=session,
+        uow=uow,
         principal=principal,
         owner_kind=OWNER_KIND,
         owner_id=pledge_id,
@@ -126,28 +118,28 @@ def chart(history: list[Valuation], pledge: PledgeRow) -> dict[str, Any]:
     }
 
 
-def _detail(session: Session, principal: Principal, pledge_id: str) -> dict[str, Any]:
-    pledge = service.get_pledge(session=session, principal=principal, pledge_id=pledge_id)
+def _detail(uow: UnitOfWork, principal: Principal, pledge_id: str) -> dict[str, Any]:
+    pledge = service.get_pledge(session=uow.session, principal=principal, pledge_id=pledge_id)
     zones = {
         z.id: z.code
-        for z in session.scalars(
+        for z in uow.session.scalars(
             select(WarehouseZone).where(WarehouseZone.warehouse_id == pledge.warehouse_id)
         )
     }
-    history = service.valuation_history(session, pledge.id, limit=300)
+    history = service.valuation_history(uow.session, pledge.id, limit=300)
     return {
         "pledge": pledge,
-        **_names(session, pledge),
+        **_names(uow, pledge),
         "chart": chart(history, pledge),
         "movements": service.list_movements(
-            session=session, principal=principal, pledge_id=pledge.id, limit=50
+            session=uow.session, principal=principal, pledge_id=pledge.id, limit=50
         ),
         "zones": zones,
         "releases": service.list_releases(
-            session=session, principal=principal, pledge_id=pledge.id
+            session=uow.session, principal=principal, pledge_id=pledge.id
         ),
-        "receipts": service.pledge_receipts(session, pledge.id),
-        "alarms": _alarms(session, principal, pledge.id),
+        "receipts": service.pledge_receipts(uow.session, pledge.id),
+        "alarms": _alarms(uow, principal, pledge.id),
         "can_decide": principal.role == Role.SCF_OFFICER
         and principal.organisation_id == pledge.lender_org_id,
         "can_request": principal.role in (Role.WAREHOUSE_OPERATOR, Role.SCF_OFFICER, Role.ADMIN),
@@ -157,25 +149,25 @@ def _detail(session: Session, principal: Principal, pledge_id: str) -> dict[str,
 
 @router.get("/console/collateral", response_class=HTMLResponse, response_model=None)
 @page
-def dashboard(request: Request, session: SessionDep) -> Response:
-    principal = _principal(request, session)
+def dashboard(request: Request, uow: UnitDep) -> Response:
+    principal = _principal(request, uow)
     return render(
         request,
         "collateral/dashboard.html",
-        rows=_pledge_rows(session, principal),
-        alarms=_alarms(session, principal, None),
+        rows=_pledge_rows(uow, principal),
+        alarms=_alarms(uow, principal, None),
     )
 
 
 @router.get("/console/collateral/parts/overview", response_class=HTMLResponse, response_model=None)
 @page
-def overview_part(request: Request, session: SessionDep) -> Response:
-    principal = _principal(request, session)
+def overview_part(request: Request, uow: UnitDep) -> Response:
+    principal = _principal(request, uow)
     return render(
         request,
         "collateral/_overview.html",
-        rows=_pledge_rows(session, principal),
-        alarms=_alarms(session, principal, None),
+        rows=_pledge_rows(uow, principal),
+        alarms=_alarms(uow, principal, None),
     )
 
 
@@ -183,18 +175,18 @@ def overview_part(request: Request, session: SessionDep) -> Response:
     "/console/collateral/pledges/{pledge_id}", response_class=HTMLResponse, response_model=None
 )
 @page
-def pledge_page(pledge_id: str, request: Request, session: SessionDep) -> Response:
-    principal = _principal(request, session)
-    return render(request, "collateral/pledge.html", **_detail(session, principal, pledge_id))
+def pledge_page(pledge_id: str, request: Request, uow: UnitDep) -> Response:
+    principal = _principal(request, uow)
+    return render(request, "collateral/pledge.html", **_detail(uow, principal, pledge_id))
 
 
 @router.get(
     "/console/collateral/pledges/{pledge_id}/live", response_class=HTMLResponse, response_model=None
 )
 @page
-def pledge_live(pledge_id: str, request: Request, session: SessionDep) -> Response:
-    principal = _principal(request, session)
-    return render(request, "collateral/_pledge_live.html", **_detail(session, principal, pledge_id))
+def pledge_live(pledge_id: str, request: Request, uow: UnitDep) -> Response:
+    principal = _principal(request, uow)
+    return render(request, "collateral/_pledge_live.html", **_detail(uow, principal, pledge_id))
 
 
 @router.post("/console/collateral/pledges/{pledge_id}/releases", response_model=None)
@@ -202,18 +194,18 @@ def pledge_live(pledge_id: str, request: Request, session: SessionDep) -> Respon
 def request_release(
     pledge_id: str,
     request: Request,
-    session: SessionDep,
+    uow: UnitDep,
     context: ContextDep,
     quantity_t: Annotated[str, Form(max_length=20)] = "",
     note: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
-    principal = _principal(request, session)
+    principal = _principal(request, uow)
     try:
         data = ReleaseCreate(quantity_t=Decimal(quantity_t.strip()), note=note)
     except Exception as exc:
         raise InvalidInput(f"not a quantity in tonnes: {quantity_t!r}") from exc
     service.request_release(
-        session=session,
+        session=uow.session,
         principal=principal,
         pledge_id=pledge_id,
         data=data,
@@ -223,11 +215,11 @@ def request_release(
 
 
 def _decide(
-    request: Request, session: Session, context: Any, release_id: str, approve: bool, note: str
+    request: Request, uow: UnitOfWork, context: Any, release_id: str, approve: bool, note: str
 ) -> Response:
-    principal = _principal(request, session)
+    principal = _principal(request, uow)
     release = service.decide_release(
-        session=session,
+        session=uow.session,
         principal=principal,
         release_id=release_id,
         approve=approve,
@@ -242,11 +234,11 @@ def _decide(
 def approve(
     release_id: str,
     request: Request,
-    session: SessionDep,
+    uow: UnitDep,
     context: ContextDep,
     note: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
-    return _decide(request, session, context, release_id, True, note)
+    return _decide(request, uow, context, release_id, True, note)
 
 
 @router.post("/console/collateral/releases/{release_id}/reject", response_model=None)
@@ -254,8 +246,8 @@ def approve(
 def reject(
     release_id: str,
     request: Request,
-    session: SessionDep,
+    uow: UnitDep,
     context: ContextDep,
     note: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
-    return _decide(request, session, context, release_id, False, note)
+    return _decide(request, uow, context, release_id, False, note)

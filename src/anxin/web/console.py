@@ -10,32 +10,24 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
-from sqlalchemy.orm import Session
 
 from anxin.alerts import service as alerts
 from anxin.alerts.models import Alarm, AlarmState
-from anxin.core.access import registered_owner_kinds, visible_owner_ids
 from anxin.core.errors import (
     InvalidInput,
     PermissionDenied,
 )
 from anxin.core.security import Principal, Role
+from anxin.core.unit import UnitOfWork
 from anxin.homecare import service as homecare
 from anxin.homecare import sleep_service
 from anxin.homecare.sleep import last_night
 from anxin.iot import service as iot
-from anxin.people.deps import ContextDep, SessionDep
+from anxin.people.deps import UnitDep
+from anxin.ui.console import LoginRequired, console_of, console_principal, language, page, render
 from anxin.web.charts import sleep_chart
-from anxin.web.i18n import label
-from anxin.web.live import LiveHub
-from anxin.web.views import (
-    LoginRequired,
-    console_principal,
-    devices_with_latest,
-    language,
-    page,
-    render,
-)
+from anxin.web.live import live_hub
+from anxin.web.views import devices_with_latest
 
 router = APIRouter(tags=["console"], include_in_schema=False)
 
@@ -43,17 +35,17 @@ QUEUE_ROLES = frozenset({Role.ADMIN, Role.BUTLER, Role.DOCTOR})
 FAMILY_ROLES = frozenset({Role.FAMILY, Role.ELDER})
 
 
-def _queue_rows(session: Session, principal: Principal) -> list[dict[str, Any]]:
-    alarms = alerts.list_alarms(session=session, principal=principal, active=True, limit=200)
-    return [_alarm_row(session, principal, alarm) for alarm in alarms]
+def _queue_rows(uow: UnitOfWork, principal: Principal) -> list[dict[str, Any]]:
+    alarms = alerts.list_alarms(uow=uow, principal=principal, active=True, limit=200)
+    return [_alarm_row(uow, principal, alarm) for alarm in alarms]
 
 
-def _alarm_row(session: Session, principal: Principal, alarm: Alarm) -> dict[str, Any]:
+def _alarm_row(uow: UnitOfWork, principal: Principal, alarm: Alarm) -> dict[str, Any]:
     elder = None
     if alarm.owner_kind == "household":
         elders = [
             e
-            for e in homecare.list_elders(session=session, principal=principal)
+            for e in homecare.list_elders(session=uow.session, principal=principal)
             if e.household_id == alarm.owner_id
         ]
         elder = elders[0] if elders else None
@@ -62,40 +54,40 @@ def _alarm_row(session: Session, principal: Principal, alarm: Alarm) -> dict[str
 
 @router.get("/console/alarms", response_class=HTMLResponse, response_model=None)
 @page
-def alarm_queue(request: Request, session: SessionDep) -> Response:
-    principal = console_principal(request, session)
+def alarm_queue(request: Request, uow: UnitDep) -> Response:
+    principal = console_principal(request, uow)
     if principal.role not in QUEUE_ROLES:
         raise PermissionDenied("the alarm queue is for the care team")
-    return render(request, "console/alarms.html", rows=_queue_rows(session, principal))
+    return render(request, "console/alarms.html", rows=_queue_rows(uow, principal))
 
 
 @router.get("/console/alarms/rows", response_class=HTMLResponse, response_model=None)
 @page
-def alarm_queue_rows(request: Request, session: SessionDep) -> Response:
+def alarm_queue_rows(request: Request, uow: UnitDep) -> Response:
     """The queue's table body alone, fetched by the page whenever the stream pings."""
-    principal = console_principal(request, session)
+    principal = console_principal(request, uow)
     if principal.role not in QUEUE_ROLES:
         raise PermissionDenied("the alarm queue is for the care team")
-    return render(request, "console/_alarm_rows.html", rows=_queue_rows(session, principal))
+    return render(request, "console/_alarm_rows.html", rows=_queue_rows(uow, principal))
 
 
 @router.get("/console/alarms/{alarm_id}", response_class=HTMLResponse, response_model=None)
 @page
-def alarm_card(alarm_id: str, request: Request, session: SessionDep) -> Response:
-    principal = console_principal(request, session)
-    alarm = alerts.get_alarm(session=session, principal=principal, alarm_id=alarm_id)
+def alarm_card(alarm_id: str, request: Request, uow: UnitDep) -> Response:
+    principal = console_principal(request, uow)
+    alarm = alerts.get_alarm(uow=uow, principal=principal, alarm_id=alarm_id)
     notifications = (
-        alerts.notifications_of(session=session, alarm=alarm)
+        alerts.notifications_of(session=uow.session, alarm=alarm)
         if alerts.may_see_outbox(principal)
         else []
     )
     return render(
         request,
         "console/alarm.html",
-        row=_alarm_row(session, principal, alarm),
-        history=alerts.history(session=session, alarm=alarm),
+        row=_alarm_row(uow, principal, alarm),
+        history=alerts.history(session=uow.session, alarm=alarm),
         notifications=notifications,
-        escalation=alerts.escalation_of(session=session, alarm_id=alarm.id),
+        escalation=alerts.escalation_of(session=uow.session, alarm_id=alarm.id),
         can_resolve=principal.role not in alerts.NOT_RESOLVERS,
         can_ack=principal.role not in alerts.NOT_ACKERS,
     )
@@ -103,20 +95,18 @@ def alarm_card(alarm_id: str, request: Request, session: SessionDep) -> Response
 
 def _act(
     request: Request,
-    session: Session,
-    context: Any,
+    uow: UnitOfWork,
     alarm_id: str,
     note: str,
     action: Callable[..., Alarm],
 ) -> Response:
-    principal = console_principal(request, session)
+    principal = console_principal(request, uow)
     action(
-        session=session,
+        uow=uow,
         principal=principal,
         alarm_id=alarm_id,
         note=note.strip() or None,
-        now=context.clock.now(),
-        bus=context.bus,
+        now=uow.now(),
     )
     back = request.headers.get("referer") or f"/console/alarms/{alarm_id}"
     return RedirectResponse(back, status_code=303)
@@ -127,11 +117,10 @@ def _act(
 def acknowledge(
     alarm_id: str,
     request: Request,
-    session: SessionDep,
-    context: ContextDep,
+    uow: UnitDep,
     note: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    return _act(request, session, context, alarm_id, note, alerts.acknowledge)
+    return _act(request, uow, alarm_id, note, alerts.acknowledge)
 
 
 @router.post("/console/alarms/{alarm_id}/resolve", response_model=None)
@@ -139,11 +128,10 @@ def acknowledge(
 def resolve(
     alarm_id: str,
     request: Request,
-    session: SessionDep,
-    context: ContextDep,
+    uow: UnitDep,
     note: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    return _act(request, session, context, alarm_id, note, alerts.resolve)
+    return _act(request, uow, alarm_id, note, alerts.resolve)
 
 
 def _night(request: Request, now: datetime) -> date:
@@ -157,14 +145,14 @@ def _night(request: Request, now: datetime) -> date:
 
 
 def _sleep_section(
-    request: Request, session: Session, principal: Principal, elder_id: str, night: date
+    request: Request, uow: UnitOfWork, principal: Principal, elder_id: str, night: date
 ) -> dict[str, Any]:
     _, report = sleep_service.elder_sleep_report(
-        session=session, principal=principal, elder_id=elder_id, night=night
+        session=uow.session, principal=principal, elder_id=elder_id, night=night
     )
     lang = language(request)
     labels = {
-        key: label(text_key, lang)
+        key: console_of(request).catalog.label(text_key, lang)
         for key, text_key in (
             ("title", "sleep_report"),
             ("hr", "heart_rate"),
@@ -182,17 +170,15 @@ def _sleep_section(
 
 @router.get("/console/elders/{elder_id}", response_class=HTMLResponse, response_model=None)
 @page
-def elder_card(
-    elder_id: str, request: Request, session: SessionDep, context: ContextDep
-) -> Response:
-    principal = console_principal(request, session)
-    night = _night(request, context.clock.now())
-    elder = homecare.get_elder(session=session, principal=principal, elder_id=elder_id)
+def elder_card(elder_id: str, request: Request, uow: UnitDep) -> Response:
+    principal = console_principal(request, uow)
+    night = _night(request, uow.now())
+    elder = homecare.get_elder(session=uow.session, principal=principal, elder_id=elder_id)
     household = homecare.get_household(
-        session=session, principal=principal, household_id=elder.household_id
+        session=uow.session, principal=principal, household_id=elder.household_id
     )
     alarms = alerts.list_alarms(
-        session=session,
+        uow=uow,
         principal=principal,
         owner_kind="household",
         owner_id=household.id,
@@ -203,36 +189,36 @@ def elder_card(
         "console/elder.html",
         elder=elder,
         household=household,
-        devices=devices_with_latest(session, principal, household.id),
+        devices=devices_with_latest(uow, principal, household.id),
         alarms=alarms,
-        family=homecare.family_of(session=session, principal=principal, elder_id=elder.id),
-        sleep=_sleep_section(request, session, principal, elder.id, night),
+        family=homecare.family_of(session=uow.session, principal=principal, elder_id=elder.id),
+        sleep=_sleep_section(request, uow, principal, elder.id, night),
         can_work_queue=principal.role in QUEUE_ROLES,
     )
 
 
 @router.get("/console/outbox", response_class=HTMLResponse, response_model=None)
 @page
-def outbox(request: Request, session: SessionDep) -> Response:
-    principal = console_principal(request, session)
-    notifications = alerts.list_notifications(session=session, principal=principal, limit=200)
+def outbox(request: Request, uow: UnitDep) -> Response:
+    principal = console_principal(request, uow)
+    notifications = alerts.list_notifications(session=uow.session, principal=principal, limit=200)
     return render(request, "console/outbox.html", notifications=notifications)
 
 
-def _family_cards(session: Session, principal: Principal) -> list[dict[str, Any]]:
+def _family_cards(uow: UnitOfWork, principal: Principal) -> list[dict[str, Any]]:
     if principal.role not in FAMILY_ROLES | QUEUE_ROLES:
         raise PermissionDenied("this page is for families")
     cards = []
-    for elder in homecare.list_elders(session=session, principal=principal):
+    for elder in homecare.list_elders(session=uow.session, principal=principal):
         alarms = alerts.list_alarms(
-            session=session,
+            uow=uow,
             principal=principal,
             owner_kind="household",
             owner_id=elder.household_id,
             limit=20,
         )
         devices = iot.list_devices(
-            session=session,
+            uow=uow,
             principal=principal,
             owner_kind="household",
             owner_id=elder.household_id,
@@ -243,22 +229,22 @@ def _family_cards(session: Session, principal: Principal) -> list[dict[str, Any]
 
 @router.get("/family", response_class=HTMLResponse, response_model=None)
 @page
-def family_page(request: Request, session: SessionDep) -> Response:
-    principal = console_principal(request, session)
-    return render(request, "console/family.html", cards=_family_cards(session, principal))
+def family_page(request: Request, uow: UnitDep) -> Response:
+    principal = console_principal(request, uow)
+    return render(request, "console/family.html", cards=_family_cards(uow, principal))
 
 
 @router.get("/family/cards", response_class=HTMLResponse, response_model=None)
 @page
-def family_cards(request: Request, session: SessionDep) -> Response:
-    principal = console_principal(request, session)
-    return render(request, "console/_family_cards.html", cards=_family_cards(session, principal))
+def family_cards(request: Request, uow: UnitDep) -> Response:
+    principal = console_principal(request, uow)
+    return render(request, "console/_family_cards.html", cards=_family_cards(uow, principal))
 
 
-def _visibility(session: Session, principal: Principal) -> Callable[[dict[str, Any]], bool]:
+def _visibility(uow: UnitOfWork, principal: Principal) -> Callable[[dict[str, Any]], bool]:
     """Decide once, at connect time, which owners' events this viewer may hear about."""
     owners = {
-        kind: visible_owner_ids(session, principal, kind) for kind in registered_owner_kinds()
+        kind: uow.owners.visible_ids(uow.session, principal, kind) for kind in uow.owners.names()
     }
 
     def visible(message: dict[str, Any]) -> bool:
@@ -273,14 +259,14 @@ def _visibility(session: Session, principal: Principal) -> Callable[[dict[str, A
 
 
 @router.get("/console/stream", response_model=None)
-def stream(request: Request, session: SessionDep, context: ContextDep) -> Response:
+def stream(request: Request, uow: UnitDep) -> Response:
     """Server-sent events: one line per committed alarm change the viewer may see."""
     try:
-        principal = console_principal(request, session)
+        principal = console_principal(request, uow)
     except LoginRequired:
         return Response(status_code=401)
-    visible = _visibility(session, principal)
-    hub: LiveHub = context.extras["live"]
+    visible = _visibility(uow, principal)
+    hub = live_hub(request.app)
 
     async def events() -> AsyncIterator[str]:
         async for chunk in hub.stream(visible):

@@ -14,9 +14,11 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.orm import Session
+from starlette.applications import Starlette
 
-from anxin.core.events import Event, EventBus, after_commit
+from anxin.core.domain import Subscription
+from anxin.core.events import Event
+from anxin.core.unit import UnitOfWork
 
 # Events pushed to consoles; owners publish them with organisation_id, owner_kind, owner_id.
 LIVE_SUBJECTS = ("alerts.alarm.>",)
@@ -40,13 +42,12 @@ class LiveHub:
     _listeners: list[_Listener] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def install(self, bus: EventBus) -> None:
-        for subject in LIVE_SUBJECTS:
-            bus.subscribe(subject, self._on_event)
+    def subscriptions(self) -> list[Subscription]:
+        return [Subscription(subject, self._on_event) for subject in LIVE_SUBJECTS]
 
-    def _on_event(self, session: Session, event: Event) -> None:
+    def _on_event(self, uow: UnitOfWork, event: Event) -> None:
         message = {"subject": event.subject, "id": event.id, **event.payload}
-        after_commit(session, lambda: self.publish(message))
+        uow.after_commit(lambda: self.publish(message))
 
     def publish(self, message: dict[str, Any]) -> None:
         with self._lock:
@@ -83,3 +84,9 @@ class LiveHub:
     def listener_count(self) -> int:
         with self._lock:
             return len(self._listeners)
+
+
+def live_hub(app: Starlette) -> LiveHub:
+    """The application's hub (`create_app` puts one on ``app.state``)."""
+    hub: LiveHub = app.state.live
+    return hub

@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from anxin.collateral import valuation
 from anxin.collateral.models import PledgeRow, PledgeState, StockPosition, Warehouse
-from anxin.core.access import register_owner_scope
 from anxin.core.errors import InvalidInput
 from anxin.core.security import Principal, Role
 
@@ -79,10 +78,6 @@ def visible_warehouse_ids(session: Session, principal: Principal) -> Collection[
             )
         )
     return ()
-
-
-register_owner_scope("pledge", visible_pledge_ids)
-register_owner_scope("warehouse", visible_warehouse_ids)
 
 
 def operator_of(session: Session, principal: Principal, warehouse_id: str) -> bool:

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from anxin.collateral import alarms, valuation
 from anxin.collateral.models import (
@@ -33,19 +33,19 @@ from anxin.collateral.service.common import kg_to_t, t_to_kg, visible_pledges_cl
 from anxin.collateral.service.receipts import anchor
 from anxin.collateral.service.reference import get_owner
 from anxin.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, RuleViolation
-from anxin.core.events import EventBus
 from anxin.core.money import to_money
 from anxin.core.security import Principal, Role
+from anxin.core.unit import UnitOfWork
 
 
 def create_pledge(
     *,
-    session: Session,
+    uow: UnitOfWork,
     principal: Principal,
     data: PledgeCreate,
     now: datetime,
-    bus: EventBus | None,
 ) -> PledgeRow:
+    session = uow.session
     if principal.role not in (Role.SCF_OFFICER, Role.ADMIN):
         raise PermissionDenied("only a supply-chain-finance officer takes pledges")
     try:
@@ -132,18 +132,18 @@ def create_pledge(
             quantity_now_kg=int(position or 0),
         )
     session.flush()
-    revalue_pledges(session=session, pledge_ids=[pledge.id], now=now, bus=bus, cause="pledged")
+    revalue_pledges(uow=uow, pledge_ids=[pledge.id], now=now, cause="pledged")
     return pledge
 
 
 def close_pledge(
     *,
-    session: Session,
+    uow: UnitOfWork,
     principal: Principal,
     pledge_id: str,
     now: datetime,
-    bus: EventBus | None,
 ) -> PledgeRow:
+    session = uow.session
     pledge = get_pledge(session=session, principal=principal, pledge_id=pledge_id)
     if (
         principal.role not in (Role.SCF_OFFICER, Role.ADMIN)
@@ -160,12 +160,11 @@ def close_pledge(
     pledge.closed_at = now
     for kind in ("ltv_warning", "margin_call", "liquidation", "below_minimum_stock"):
         alarms.clear_for_pledge(
-            session=session,
+            uow=uow,
             pledge=pledge,
             alarm_type=kind,
             now=now,
             reason="pledge closed",
-            bus=bus,
         )
     session.flush()
     return pledge
@@ -183,7 +182,12 @@ def get_pledge(*, session: Session, principal: Principal, pledge_id: str) -> Ple
 def list_pledges(
     *, session: Session, principal: Principal, active: bool | None = None
 ) -> list[PledgeRow]:
-    stmt = select(PledgeRow).where(visible_pledges_clause(principal))
+    # The loans of all listed pledges in one more query, not one per pledge.
+    stmt = (
+        select(PledgeRow)
+        .options(selectinload(PledgeRow.loan))
+        .where(visible_pledges_clause(principal))
+    )
     if active is not None:
         stmt = stmt.where(PledgeRow.state == (PledgeState.ACTIVE if active else PledgeState.CLOSED))
     return list(session.scalars(stmt.order_by(PledgeRow.created_at, PledgeRow.id)))
@@ -278,15 +282,15 @@ _STATUS_ORDER = {"ok": 0, "warning": 1, "margin_call": 2, "liquidation": 3, "unp
 
 def revalue_pledges(
     *,
-    session: Session,
+    uow: UnitOfWork,
     pledge_ids: Sequence[str] | None,
     now: datetime,
-    bus: EventBus | None,
     cause: str,
 ) -> RevaluationReport:
     """Re-value active pledges (all of them when `pledge_ids` is None) with the latest marks and
     live stock; store the result and its history row; alarm on what got worse, clear what
     got better."""
+    session = uow.session
     session.flush()
     stmt = (
         select(PledgeRow, Loan.outstanding)
@@ -346,7 +350,7 @@ def revalue_pledges(
             }
         )
         report.alarms += _status_alarms(
-            session,
+            uow,
             pledge,
             before,
             status,
@@ -361,7 +365,6 @@ def revalue_pledges(
                 "cause": cause,
             },
             now,
-            bus,
         )
         if _STATUS_ORDER[status] > _STATUS_ORDER.get(before, 0):
             report.worsened += 1
@@ -393,7 +396,7 @@ def revalue_pledges(
 
 
 def _status_alarms(
-    session: Session,
+    uow: UnitOfWork,
     pledge: PledgeRow,
     before: str,
     after: str,
@@ -401,53 +404,48 @@ def _status_alarms(
     below: bool,
     details: dict[str, Any],
     now: datetime,
-    bus: EventBus | None,
 ) -> list[str]:
     raised: list[str] = []
     b, a = _STATUS_ORDER.get(before, 0), _STATUS_ORDER[after]
     if a > b and after in alarms.STATUS_ALARMS:
         kind = alarms.STATUS_ALARMS[after]
         alarms.raise_for_pledge(
-            session=session,
+            uow=uow,
             pledge=pledge,
             alarm_type=kind,
             source_kind=alarms.OWNER_KIND,
             source_id=pledge.id,
             details=details,
             now=now,
-            bus=bus,
         )
         raised.append(kind)
     if a < b:
         for status, kind in alarms.STATUS_ALARMS.items():
             if _STATUS_ORDER[status] > a:
                 alarms.clear_for_pledge(
-                    session=session,
+                    uow=uow,
                     pledge=pledge,
                     alarm_type=kind,
                     now=now,
                     reason=f"LTV back to {after}",
-                    bus=bus,
                 )
     if below and not below_before:
         alarms.raise_for_pledge(
-            session=session,
+            uow=uow,
             pledge=pledge,
             alarm_type="below_minimum_stock",
             source_kind=alarms.OWNER_KIND,
             source_id=pledge.id,
             details={**details, "min_quantity_kg": pledge.min_quantity_kg},
             now=now,
-            bus=bus,
         )
         raised.append("below_minimum_stock")
     elif below_before and not below:
         alarms.clear_for_pledge(
-            session=session,
+            uow=uow,
             pledge=pledge,
             alarm_type="below_minimum_stock",
             now=now,
             reason="stock back above the minimum",
-            bus=bus,
         )
     return raised

@@ -15,22 +15,22 @@ from anxin.collateral.schemas import PriceMarkIn
 from anxin.collateral.service.pledges import RevaluationReport, revalue_pledges
 from anxin.collateral.service.reference import commodity_by_code
 from anxin.core.errors import InvalidInput, PermissionDenied
-from anxin.core.events import EventBus
 from anxin.core.security import Principal, Role
+from anxin.core.unit import UnitOfWork
 
 PRICE_ROLES = frozenset({Role.SCF_OFFICER, Role.RISK_OFFICER, Role.ADMIN})
 
 
 def add_price_marks(
     *,
-    session: Session,
+    uow: UnitOfWork,
     principal: Principal | None,
     marks: Sequence[PriceMarkIn],
     now: datetime,
-    bus: EventBus | None,
 ) -> RevaluationReport:
     """Store marks (a repeat for the same commodity and day replaces it) and re-value every
     active pledge. `principal` None is the system (the CSV feed command)."""
+    session = uow.session
     if principal is not None and principal.role not in PRICE_ROLES:
         raise PermissionDenied("only bank officers and admins enter price marks")
     for mark in marks:
@@ -54,7 +54,7 @@ def add_price_marks(
             row.price = mark.price
             row.source = mark.source
     session.flush()
-    return revalue_pledges(session=session, pledge_ids=None, now=now, bus=bus, cause="price")
+    return revalue_pledges(uow=uow, pledge_ids=None, now=now, cause="price")
 
 
 def list_marks(*, session: Session, limit: int = 200) -> list[tuple[PriceMark, str]]:

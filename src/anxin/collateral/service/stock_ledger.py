@@ -51,8 +51,8 @@ from anxin.collateral.service.releases import (
 )
 from anxin.collateral.service.warehouses import get_warehouse, own_warehouse, zone_by_code, zones_of
 from anxin.core.errors import InvalidInput
-from anxin.core.events import EventBus
 from anxin.core.security import Principal
+from anxin.core.unit import UnitOfWork
 
 # --- stock ------------------------------------------------------------------------------
 
@@ -208,10 +208,15 @@ def pledge_of_bay(session: Session, zone_id: str | None) -> tuple[PledgeRow, Rec
 
 
 def provisional_outbound(
-    *, session: Session, crane: Crane, lift: Lift, now: datetime, bus: EventBus | None
+    *,
+    uow: UnitOfWork,
+    crane: Crane,
+    lift: Lift,
+    now: datetime,
 ) -> bool:
     """A load from a pledged bay is over a gate (maybe still on the hook): alarm at once unless
     an approved release still has quantity left. Returns True if an alarm was raised."""
+    session = uow.session
     if lift.direction != Direction.OUTBOUND:
         return False
     zone = session.scalar(
@@ -226,7 +231,7 @@ def provisional_outbound(
     if release_remaining_kg(session, pledge.id) > 0:
         return False  # the final lift will be weighed against the release
     alarms.raise_for_pledge(
-        session=session,
+        uow=uow,
         pledge=pledge,
         alarm_type="unauthorised_removal",
         source_kind="lift",
@@ -242,7 +247,6 @@ def provisional_outbound(
             "picked_at": lift.picked_at.isoformat(),
         },
         now=now,
-        bus=bus,
         title_suffix=f" — {crane.code} {lift.pick_zone}→{lift.set_zone}",
     )
     return True
@@ -250,14 +254,14 @@ def provisional_outbound(
 
 def apply_lift(
     *,
-    session: Session,
+    uow: UnitOfWork,
     crane: Crane,
     lift: Lift,
     now: datetime,
-    bus: EventBus | None,
     already_alarmed: bool = False,
 ) -> LiftOutcome:
     """Book a finished lift as a stock movement (once: its id is the lift id)."""
+    session = uow.session
     if session.get(Movement, lift.lift_id) is not None:
         return LiftOutcome(None, duplicate=True)
     config = LiftConfig.from_dict(crane.config)
@@ -329,13 +333,13 @@ def apply_lift(
     movement.pledge_id = pledge.id
     leaving = lift.direction == Direction.OUTBOUND and src is not None and src.id == receipt.zone_id
     if leaving:
-        _consume_releases(session, pledge, movement, qty, now, bus, already_alarmed, out)
+        _consume_releases(uow, pledge, movement, qty, now, already_alarmed, out)
     elif lift.direction == Direction.UNKNOWN or (
         lift.direction == Direction.OUTBOUND and not lift.weight_ok
     ):
         out.alarms.append("lift_review")
         alarms.raise_for_pledge(
-            session=session,
+            uow=uow,
             pledge=pledge,
             alarm_type="lift_review",
             source_kind="lift",
@@ -349,25 +353,22 @@ def apply_lift(
                 "quantity_kg": qty,
             },
             now=now,
-            bus=bus,
         )
     session.flush()
-    out.alarms += revalue_pledges(
-        session=session, pledge_ids=[pledge.id], now=now, bus=bus, cause="movement"
-    ).alarms
+    out.alarms += revalue_pledges(uow=uow, pledge_ids=[pledge.id], now=now, cause="movement").alarms
     return out
 
 
 def _consume_releases(
-    session: Session,
+    uow: UnitOfWork,
     pledge: PledgeRow,
     movement: Movement,
     qty: int,
     now: datetime,
-    bus: EventBus | None,
     already_alarmed: bool,
     out: LiftOutcome,
 ) -> None:
+    session = uow.session
     need = qty
     covered_by: str | None = None
     for release in approved_releases(session, pledge.id):
@@ -392,7 +393,7 @@ def _consume_releases(
         return  # raised already while the load was on the hook
     details = movement.details
     alarms.raise_for_pledge(
-        session=session,
+        uow=uow,
         pledge=pledge,
         alarm_type=kind,
         source_kind="lift",
@@ -407,7 +408,6 @@ def _consume_releases(
             "picked_at": details.get("picked_at"),
         },
         now=now,
-        bus=bus,
         title_suffix=f" — {details.get('crane')} {details.get('from')}→{details.get('to')}",
     )
 
@@ -455,17 +455,17 @@ def _own_warehouse_or_visible(
 
 def record_stocktake(
     *,
-    session: Session,
+    uow: UnitOfWork,
     principal: Principal,
     warehouse_id: str,
     data: StocktakeCreate,
     now: datetime,
-    bus: EventBus | None,
 ) -> Stocktake:
     """Reconcile a count against the book. Within the weighing tolerance of the lifts since
     the last count: matched. Else, if lifts the detector could not weigh or place (flagged)
     could account for it: explained, with those lifts named. Else: raised (an alarm to the
     lender if the stock is pledged). The book is then set to the count."""
+    session = uow.session
     warehouse = own_warehouse(session, principal, warehouse_id)
     zone = zone_by_code(session, warehouse.id, data.zone)
     commodity = commodity_by_code(session, data.commodity)
@@ -555,7 +555,7 @@ def record_stocktake(
     if pledge is not None and pledge.state == PledgeState.ACTIVE:
         if outcome == "raised":
             alarms.raise_for_pledge(
-                session=session,
+                uow=uow,
                 pledge=pledge,
                 alarm_type="stocktake_discrepancy",
                 source_kind="stocktake",
@@ -568,12 +568,9 @@ def record_stocktake(
                     "tolerance_kg": tolerance,
                 },
                 now=now,
-                bus=bus,
             )
         session.flush()
-        revalue_pledges(
-            session=session, pledge_ids=[pledge.id], now=now, bus=bus, cause="stocktake"
-        )
+        revalue_pledges(uow=uow, pledge_ids=[pledge.id], now=now, cause="stocktake")
     session.flush()
     return take
 

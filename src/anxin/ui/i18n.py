@@ -1,6 +1,12 @@
-"""Labels in Chinese and English; pages pick one by the session's language."""
+"""Labels in Chinese and English; pages pick one by the session's language.
+
+`LABELS` are the console shell's and the shared pages'; each domain adds its own
+(`Domain.labels`) and `Catalog` merges them once per application.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
 
 LANGUAGES = ("zh", "en")
 
@@ -132,6 +138,19 @@ LABELS: dict[str, tuple[str, str]] = {
 }
 
 
-def label(key: str, lang: str) -> str:
-    zh, en = LABELS.get(key, (key, key))
-    return en if lang == "en" else zh
+class Catalog:
+    """Every label of an application; a key two sources spell differently is refused."""
+
+    def __init__(self, sources: Iterable[Mapping[str, tuple[str, str]]] = ()) -> None:
+        self._labels: dict[str, tuple[str, str]] = dict(LABELS)
+        for source in sources:
+            for key, texts in source.items():
+                if self._labels.setdefault(key, texts) != texts:
+                    raise ValueError(f"label {key!r} has two texts: {self._labels[key]} {texts}")
+
+    def label(self, key: str, lang: str) -> str:
+        zh, en = self._labels.get(key, (key, key))
+        return en if lang == "en" else zh
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._labels

@@ -32,7 +32,8 @@ from typing import Any, Literal
 
 import httpx
 
-from anxin.core.clock import SHANGHAI, Clock, SystemClock
+from anxin.core.clock import SHANGHAI, Clock
+from anxin.core.context import AppContext
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +151,7 @@ class Simulator:
         speed: float = 1.0,
         seed: int = 42,
         script: list[Incident] | None = None,
-        clock: Clock | None = None,
+        clock: Clock,
         mode_setter: ModeSetter | None = None,
         run_id: str | None = None,
     ) -> None:
@@ -161,7 +162,7 @@ class Simulator:
         self.speed = speed
         self.seed = seed
         self.script = script if script is not None else []
-        self.clock = clock or SystemClock()
+        self.clock = clock
         self.mode_setter = mode_setter
         self.run_id = run_id or f"{seed}-{int(self.clock.now().timestamp())}"
         self.stats = Stats()
@@ -403,9 +404,8 @@ def _save_tokens(path: Path, tokens: dict[str, str]) -> None:
 
 def prepare_households(
     *,
-    db: Any,
+    context: AppContext,
     households: int,
-    now: datetime,
     demo_token_file: Path,
     sim_token_file: Path,
 ) -> list[SimHousehold]:
@@ -417,7 +417,7 @@ def prepare_households(
     from sqlalchemy import select
 
     from anxin.core.security import hash_device_token
-    from anxin.demo import demo_household, seed_demo
+    from anxin.demo.seed import demo_household, seed_demo
     from anxin.homecare import service as homecare
     from anxin.homecare.models import Elder, Household
     from anxin.homecare.schemas import ElderCreate, EmergencyContact, HouseholdCreate
@@ -428,8 +428,9 @@ def prepare_households(
     from anxin.people.models import User
 
     out: list[SimHousehold] = []
-    with db.session_scope(actor="system:simulator") as session:
-        info = seed_demo(session=session, now=now, token_file=demo_token_file)
+    with context.unit(actor="system:simulator") as uow:
+        session, now = uow.session, uow.now()
+        info = seed_demo(uow=uow, token_file=demo_token_file)
         admin_user = session.scalar(
             select(User).where(
                 User.organisation_id == info.organisation_id, User.username == "admin"
@@ -457,9 +458,7 @@ def prepare_households(
                     continue
                 token = tokens.get(device.id)
                 if token is None or hash_device_token(token) != device.token_hash:
-                    device, token = iot.rotate_token(
-                        session=session, principal=admin, device_id=device.id
-                    )
+                    device, token = iot.rotate_token(uow=uow, principal=admin, device_id=device.id)
                     tokens[device.id] = token
                 found[device.device_type] = SimDevice(device.id, device.device_type, token)
             for device_type in SIM_DEVICE_TYPES:
@@ -525,14 +524,14 @@ def prepare_households(
     return out
 
 
-def db_mode_setter(db: Any) -> ModeSetter:
+def db_mode_setter(context: AppContext) -> ModeSetter:
     """Switch a household's mode (home/away) as its family would, through the service layer."""
 
     def set_mode(household_id: str, mode: str) -> None:
         from anxin.homecare.models import Household, HouseholdMode
 
-        with db.session_scope(actor="system:simulator") as session:
-            household = session.get(Household, household_id)
+        with context.unit(actor="system:simulator") as uow:
+            household = uow.session.get(Household, household_id)
             if household is not None:
                 household.mode = HouseholdMode(mode)
 
@@ -595,7 +594,7 @@ SIM_TOKENS = Path("var/sim-device-tokens.json")
 
 
 def run_simulation(
-    settings: Any,
+    context: AppContext,
     *,
     households: int,
     speed: float,
@@ -609,52 +608,46 @@ def run_simulation(
     sim_token_file: Path = SIM_TOKENS,
 ) -> Stats:
     """Register (or reuse) the households, wait for the server, stream until `duration_s`."""
-    from anxin.core.db import Database
-
-    db = Database.from_settings(settings)
-    try:
-        prepared = prepare_households(
-            db=db,
-            households=households,
-            now=SystemClock().now(),
-            demo_token_file=demo_token_file,
-            sim_token_file=sim_token_file,
+    prepared = prepare_households(
+        context=context,
+        households=households,
+        demo_token_file=demo_token_file,
+        sim_token_file=sim_token_file,
+    )
+    with httpx.Client(base_url=url, timeout=10.0) as client:
+        if not wait_for_server(client):
+            raise RuntimeError(f"no anxin server answers at {url}/healthz")
+        sim = Simulator(
+            prepared,
+            client,
+            speed=speed,
+            seed=seed,
+            script=default_script(households, duration_s, seed=seed, first_fall_s=first_fall_s),
+            clock=context.clock,
+            mode_setter=db_mode_setter(context),
         )
-        with httpx.Client(base_url=url, timeout=10.0) as client:
-            if not wait_for_server(client):
-                raise RuntimeError(f"no anxin server answers at {url}/healthz")
-            sim = Simulator(
-                prepared,
-                client,
-                speed=speed,
-                seed=seed,
-                script=default_script(households, duration_s, seed=seed, first_fall_s=first_fall_s),
-                mode_setter=db_mode_setter(db),
+        if not progress:
+            return sim.run(duration_s, stop=stop)
+        from rich.live import Live
+
+        with Live(render(sim, 0, duration_s), refresh_per_second=4) as live:
+            stats = sim.run(
+                duration_s,
+                stop=stop,
+                on_tick=lambda t: live.update(render(sim, t, duration_s)),
             )
-            if not progress:
-                return sim.run(duration_s, stop=stop)
-            from rich.live import Live
-
-            with Live(render(sim, 0, duration_s), refresh_per_second=4) as live:
-                stats = sim.run(
-                    duration_s,
-                    stop=stop,
-                    on_tick=lambda t: live.update(render(sim, t, duration_s)),
-                )
-            live.console.print()
-            return stats
-    finally:
-        db.dispose()
+        live.console.print()
+        return stats
 
 
-def start_in_background(settings: Any, *, url: str, seed: int = 42) -> threading.Thread:
+def start_in_background(context: AppContext, *, url: str, seed: int = 42) -> threading.Thread:
     """`anxin demo`: stream the demo household in a daemon thread once the server is up; the
     scripted fall comes 20 s in, so its alarm is on the butler's queue within the first minute."""
 
     def work() -> None:
         try:
             stats = run_simulation(
-                settings,
+                context,
                 households=1,
                 speed=1.0,
                 url=url,

@@ -24,6 +24,7 @@ from anxin.collateral.schemas import (
     ZoneCreate,
 )
 from anxin.core.security import Role
+from anxin.core.unit import UnitOfWork
 from anxin.people import service as people
 from anxin.people.models import Organisation, OrganisationKind, User
 from anxin.people.schemas import UserCreate
@@ -110,8 +111,9 @@ def _owner(session: Session, name: str, code: str, now: datetime) -> StockOwner:
     return owner
 
 
-def seed_collateral(*, session: Session, now: datetime) -> CollateralDemo:
+def seed_collateral(*, uow: UnitOfWork, now: datetime) -> CollateralDemo:
     """Create the bank, the warehouse, the trader, the stock, the receipts and the pledge."""
+    session = uow.session
     bank = _org(session, BANK_ORG, OrganisationKind.BANK, now)
     park = _org(session, WAREHOUSE_ORG, OrganisationKind.WAREHOUSE, now)
     users = {
@@ -188,17 +190,16 @@ def seed_collateral(*, session: Session, now: datetime) -> CollateralDemo:
             for i in range(1, 9)
         ]
         service.add_price_marks(
-            session=session,
+            uow=uow,
             principal=officer,
             marks=[
                 PriceMarkIn(commodity=c, as_of=now.date(), price=Decimal(p), source="demo")
                 for c, p in PRICES.items()
             ],
             now=now,
-            bus=None,
         )
         service.create_pledge(
-            session=session,
+            uow=uow,
             principal=officer,
             data=PledgeCreate(
                 borrower_id=trader.id,
@@ -212,7 +213,6 @@ def seed_collateral(*, session: Session, now: datetime) -> CollateralDemo:
                 min_quantity_t=Decimal("10000.000"),
             ),
             now=now,
-            bus=None,
         )
     pledge = session.scalar(
         select(PledgeRow)

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from anxin.collateral.cranesim import Simulation, TrueLift, simulate_day
+from anxin.core.context import AppContext
 
 log = logging.getLogger(__name__)
 
@@ -198,7 +199,7 @@ def truck_loads(
 
 
 def _login(client: Any, username: str) -> dict[str, str]:
-    from anxin.demo import DEMO_USERS
+    from anxin.demo.seed import DEMO_USERS
 
     password = next(p for u, _, _, p in DEMO_USERS if u == username)
     response = client.post("/api/v1/auth/token", data={"username": username, "password": password})
@@ -231,7 +232,7 @@ def release_and_approve(client: Any, pledge_id: str, kg: int, note: str) -> str:
 
 
 def prepare_cranes(
-    db: Any, *, now: datetime, token_file: Path = CRANE_TOKENS
+    context: AppContext, *, token_file: Path = CRANE_TOKENS
 ) -> tuple[Any, dict[str, dict[str, str]]]:
     """Seed the demo if needed and make sure we hold a working token for each crane device
     (a device whose token we lost gets a fresh one)."""
@@ -239,7 +240,7 @@ def prepare_cranes(
 
     from anxin.collateral.models import Crane
     from anxin.core.security import hash_device_token
-    from anxin.demo import seed_demo
+    from anxin.demo.seed import seed_demo
     from anxin.iot import service as iot
     from anxin.iot.models import Device
     from anxin.people import service as people
@@ -248,10 +249,9 @@ def prepare_cranes(
     tokens: dict[str, dict[str, str]] = {}
     if token_file.exists():
         tokens = json.loads(token_file.read_text())
-    with db.session_scope(actor="system:simulator") as session:
-        info = seed_demo(
-            session=session, now=now, token_file=token_file.with_name("demo-device-tokens.json")
-        )
+    with context.unit(actor="system:simulator") as uow:
+        session = uow.session
+        info = seed_demo(uow=uow, token_file=token_file.with_name("demo-device-tokens.json"))
         demo = info.collateral
         if token_file.exists():
             tokens = json.loads(token_file.read_text())
@@ -265,9 +265,7 @@ def prepare_cranes(
                 assert device is not None
                 token = mine.get(device.device_type)
                 if token is None or hash_device_token(token) != device.token_hash:
-                    _, token = iot.rotate_token(
-                        session=session, principal=operator, device_id=device.id
-                    )
+                    _, token = iot.rotate_token(uow=uow, principal=operator, device_id=device.id)
                     mine[device.device_type] = token
     token_file.parent.mkdir(parents=True, exist_ok=True)
     token_file.write_text(json.dumps(tokens, indent=2))
@@ -276,7 +274,7 @@ def prepare_cranes(
 
 
 def run_warehouse(
-    settings: Any,
+    context: AppContext,
     *,
     url: str,
     seed: int = 20261129,
@@ -290,17 +288,11 @@ def run_warehouse(
     `speed` (None or 0: as fast as the server takes it). `now` is the server's clock."""
     import httpx
 
-    from anxin.core.clock import SystemClock
-    from anxin.core.db import Database
-    from anxin.simulator import wait_for_server
+    from anxin.demo.homes import wait_for_server
 
     span = NIGHT if window == "night" else DAY
-    db = Database.from_settings(settings)
-    try:
-        now = now or SystemClock().now()
-        demo, tokens = prepare_cranes(db, now=now, token_file=token_file)
-    finally:
-        db.dispose()
+    now = now or context.clock.now()
+    demo, tokens = prepare_cranes(context, token_file=token_file)
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0).timestamp() - 86400
     sim = simulate_day(seed, midnight)
     shift = now.timestamp() - (sim.start + span[1])
@@ -363,7 +355,9 @@ def iter_lines(stats: WarehouseStats) -> Iterator[str]:
     yield from (f"problem: {p}" for p in stats.problems[:5])
 
 
-def run_warehouse_cli(settings: Any, url: str, speed: float, window: str, progress: bool) -> int:
+def run_warehouse_cli(
+    context: AppContext, url: str, speed: float, window: str, progress: bool
+) -> int:
     """`anxin simulate --warehouse`: returns the exit code."""
     import typer
 
@@ -372,7 +366,7 @@ def run_warehouse_cli(settings: Any, url: str, speed: float, window: str, progre
         return 2
     try:
         stats = run_warehouse(
-            settings, url=url, speed=speed, window=window, progress=typer.echo if progress else None
+            context, url=url, speed=speed, window=window, progress=typer.echo if progress else None
         )
     except RuntimeError as exc:
         typer.echo(f"error: {exc}", err=True)

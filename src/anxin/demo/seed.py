@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from anxin.core.security import Principal, Role
+from anxin.core.unit import UnitOfWork
 from anxin.homecare import service as homecare
 from anxin.homecare.models import Elder, Household
 from anxin.homecare.schemas import (
@@ -54,8 +55,9 @@ class DemoInfo:
     collateral: Any = None  # anxin.collateral.demo.CollateralDemo
 
 
-def seed_demo(*, session: Session, now: datetime, token_file: Path | None = None) -> DemoInfo:
+def seed_demo(*, uow: UnitOfWork, token_file: Path | None = None) -> DemoInfo:
     """Create the demo organisation once; a second call finds it and changes nothing."""
+    session, now = uow.session, uow.now()
     org = session.scalar(select(Organisation).where(Organisation.name == CARE_ORG))
     created = org is None
     if org is None:
@@ -69,8 +71,8 @@ def seed_demo(*, session: Session, now: datetime, token_file: Path | None = None
     admin = people.principal_of(users["admin"])
     if created:
         _seed_households(session, admin, users, now, token_file)
-    _seed_care(session, org.id, users, now)
-    collateral = _seed_collateral(session, now, token_file)
+    _seed_care(uow, org.id, users, now)
+    collateral = _seed_collateral(uow, now, token_file)
     elder = session.scalar(select(Elder).where(Elder.user_id == users["elder"].id))
     assert elder is not None
     tokens = _read_tokens(token_file)
@@ -200,7 +202,8 @@ def _seed_neighbour(
     )
 
 
-def _seed_care(session: Session, org_id: str, users: dict[str, User], now: datetime) -> None:
+def _seed_care(uow: UnitOfWork, org_id: str, users: dict[str, User], now: datetime) -> None:
+    session = uow.session
     """The butler team and its lead, the device rules and the escalation policies (idempotent)."""
     from anxin.alerts.service import sync_policies
     from anxin.homecare import teams
@@ -219,17 +222,17 @@ def _seed_care(session: Session, org_id: str, users: dict[str, User], now: datet
             ),
             now=now,
         )
-    install_default_rules(session=session, organisation_id=org_id, now=now)
+    install_default_rules(uow=uow, organisation_id=org_id, now=now)
     sync_policies(session=session, now=now)
     session.flush()
 
 
-def _seed_collateral(session: Session, now: datetime, token_file: Path | None) -> Any:
+def _seed_collateral(uow: UnitOfWork, now: datetime, token_file: Path | None) -> Any:
     """The steel trader's 30-million-yuan loan against rebar (issue 7); crane device tokens
     go next to the household ones, in demo-crane-tokens.json."""
-    from anxin.collateral.demo import seed_collateral
+    from anxin.demo.steel import seed_collateral
 
-    info = seed_collateral(session=session, now=now)
+    info = seed_collateral(uow=uow, now=now)
     if token_file is not None and info.crane_tokens:
         path = token_file.with_name("demo-crane-tokens.json")
         path.parent.mkdir(parents=True, exist_ok=True)

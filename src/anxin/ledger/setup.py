@@ -1,0 +1,15 @@
+"""The ledger domain's setup: the API, the operators' commands and periodic checkpoints."""
+
+from __future__ import annotations
+
+from anxin.core.domain import Command, Domain
+from anxin.ledger import commands, runtime, views
+
+
+def setup() -> Domain:
+    return Domain(
+        name="ledger",
+        routers=[views.router],
+        commands=[Command("ledger", commands.app)],
+        workers=[runtime.checkpointer],
+    )

@@ -1,0 +1,17 @@
+"""The life domain's setup: the actuarial API, the illustration page and `anxin life`."""
+
+from __future__ import annotations
+
+from anxin.core.domain import Command, Domain, NavLink
+from anxin.life import commands, views
+
+
+def setup() -> Domain:
+    return Domain(
+        name="life",
+        routers=[views.router],
+        templates=views.TEMPLATES,
+        labels=views.LABELS,
+        nav=[NavLink("/life/illustration", "policy_illustration", frozenset(views.ALLOWED))],
+        commands=[Command("life", commands.app)],
+    )

@@ -1,0 +1,114 @@
+"""Rendering console pages: the application's one Jinja environment, languages and labels,
+navigation by role, and the page decorator (login redirect, errors as pages)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+
+from anxin.core.clock import format_local
+from anxin.core.domain import NavLink
+from anxin.core.errors import AnxinError, Unauthenticated
+from anxin.core.security import Principal, Role
+from anxin.core.unit import UnitOfWork
+from anxin.people import service as people
+from anxin.ui.i18n import LANGUAGES, Catalog
+
+
+def show_value(value: object) -> str:
+    """Readings as people read them: true/false, and no trailing '.0' on whole numbers."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:.0f}" if value.is_integer() else f"{value:g}"
+    return str(value)
+
+
+@dataclass
+class Console:
+    """What every page of one application renders with."""
+
+    templates: Jinja2Templates
+    catalog: Catalog
+    nav: list[NavLink] = field(default_factory=list)
+
+    def links_for(self, role: Role) -> list[NavLink]:
+        return [link for link in self.nav if role in link.roles]
+
+
+def build_console(
+    *,
+    template_dirs: Iterable[Path],
+    labels: Iterable[Mapping[str, tuple[str, str]]],
+    nav: Sequence[NavLink],
+) -> Console:
+    """One environment over every template folder (a domain keeps its templates in a folder
+    named after it, so names never collide)."""
+    env = Environment(
+        loader=ChoiceLoader([FileSystemLoader(d) for d in template_dirs]),
+        autoescape=select_autoescape(),
+    )
+    env.globals["local_time"] = format_local
+    env.filters["reading"] = show_value
+    return Console(Jinja2Templates(env=env), Catalog(labels), list(nav))
+
+
+def console_of(request: Request) -> Console:
+    console: Console = request.app.state.console
+    return console
+
+
+def language(request: Request) -> str:
+    wanted = request.query_params.get("lang")
+    if wanted in LANGUAGES:
+        request.session["lang"] = wanted
+    lang = request.session.get("lang", "zh")
+    return lang if lang in LANGUAGES else "zh"
+
+
+def render(request: Request, template: str, status_code: int = 200, **data: Any) -> HTMLResponse:
+    console = console_of(request)
+    lang = language(request)
+    data.update(lang=lang, t=lambda key: console.catalog.label(key, lang))
+    return console.templates.TemplateResponse(request, template, data, status_code=status_code)
+
+
+class LoginRequired(Exception):
+    """The browser has no valid session: send it to the login page."""
+
+
+def console_principal(request: Request, uow: UnitOfWork) -> Principal:
+    uid = request.session.get("uid")
+    if not uid:
+        raise LoginRequired
+    try:
+        principal = people.load_principal(session=uow.session, user_id=str(uid))
+    except Unauthenticated as exc:
+        request.session.clear()
+        raise LoginRequired from exc
+    uow.actor = principal.actor
+    return principal
+
+
+def page(handler: Callable[..., Response]) -> Callable[..., Response]:
+    """Pages redirect to /login without a session and show errors as a page, not JSON."""
+
+    @wraps(handler)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        request: Request = kwargs["request"]
+        try:
+            return handler(*args, **kwargs)
+        except LoginRequired:
+            return RedirectResponse("/login", status_code=303)
+        except AnxinError as exc:
+            return render(request, "error.html", status_code=exc.status_code, message=exc.message)
+
+    return wrapper
