@@ -12,8 +12,8 @@ from anxin.alerts.models import Alarm, Escalation, Notification
 from anxin.core.clock import FrozenClock
 from anxin.core.db import Database
 from anxin.homecare.models import Household, HouseholdMode
-from anxin.iot import flows as iot_flows
 from anxin.iot.models import Device
+from anxin.iot.rules import flows as iot_flows
 from tests.conftest import device_headers
 
 

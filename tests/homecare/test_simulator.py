@@ -25,7 +25,7 @@ from anxin.demo.homes import (
     prepare_households,
 )
 from anxin.homecare.models import Household, HouseholdMode
-from anxin.iot import flows as iot_flows
+from anxin.iot.rules import flows as iot_flows
 from tests.conftest import make_settings
 
 

@@ -8,8 +8,8 @@ import pytest
 
 from anxin.core.clock import FrozenClock
 from anxin.iot.profiles import PROFILES_BY_CODE, metrics_of
-from anxin.iot.rule_defaults import DEFAULT_RULES
-from anxin.iot.rules import (
+from anxin.iot.rules.defaults import DEFAULT_RULES
+from anxin.iot.rules.engine import (
     Rule,
     RuleInvalid,
     RuleState,

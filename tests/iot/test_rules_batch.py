@@ -22,9 +22,9 @@ from anxin.core.db import new_id
 from anxin.core.events import Event, InProcessBus
 from anxin.core.security import hash_device_token, new_device_token
 from anxin.homecare.models import Household, HouseholdMode
-from anxin.iot import flows
 from anxin.iot.ingest import ParsedReading
 from anxin.iot.models import Device, DeviceRule, RuleState
+from anxin.iot.rules import book, flows
 from anxin.iot.service import DeviceBatch, store_batch
 
 TYPES = ("mmwave_radar", "door_sensor", "sleep_mat", "smart_speaker")
@@ -152,7 +152,7 @@ def test_a_batch_fires_and_remembers_what_each_device_alone_would(context, db, d
                     updated_at=clock.now(),
                 )
             )
-    flows.invalidate_rules()
+    book.invalidate_rules()
     fired = fired_by_twin(bus, twins)
 
     for round_no in range(8):

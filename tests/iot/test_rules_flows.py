@@ -13,8 +13,8 @@ from anxin.app import create_app
 from anxin.core.clock import FrozenClock
 from anxin.core.db import Database
 from anxin.core.events import Event
-from anxin.iot import flows
 from anxin.iot.models import DeviceRule, RuleState
+from anxin.iot.rules import flows
 from tests.conftest import device_headers
 
 

@@ -208,7 +208,7 @@ def _seed_care(uow: UnitOfWork, org_id: str, users: dict[str, User], now: dateti
     from anxin.alerts.service import sync_policies
     from anxin.homecare import teams
     from anxin.homecare.schemas import CareTeamCreate
-    from anxin.iot.rule_service import install_default_rules
+    from anxin.iot.rules.service import install_default_rules
 
     admin = people.principal_of(users["admin"])
     if not teams.list_teams(session=session, principal=admin):

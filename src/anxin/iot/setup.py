@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from anxin.core.context import AppContext
 from anxin.core.domain import Command, Domain, Preparation, Subscription, Worker
-from anxin.iot import commands, flows, views
+from anxin.iot import commands, views
+from anxin.iot.rules import flows
 
 
 def _sweeper(context: AppContext) -> Worker:

@@ -20,12 +20,13 @@ from anxin.core.errors import (
     UnsupportedMediaType,
 )
 from anxin.core.security import PUBLIC_ROUTE
-from anxin.iot import dead_letters, metrics, replay, rule_service, service
+from anxin.iot import dead_letters, metrics, replay, service
 from anxin.iot.ingest import CONTENT_TYPES, TooDeep, media_type
 from anxin.iot.limits import TELEMETRY_LIMITER, RateLimiter
 from anxin.iot.models import DeadLetter, Device
 from anxin.iot.pipeline import describe
-from anxin.iot.rule_schemas import RuleCreate, RuleRead, RuleUpdate
+from anxin.iot.rules import service as rule_service
+from anxin.iot.rules.schemas import RuleCreate, RuleRead, RuleUpdate
 from anxin.iot.schemas import (
     DeadLettered,
     DeadLetterPage,

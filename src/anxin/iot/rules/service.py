@@ -1,4 +1,5 @@
-"""Stored alarm rules: list with validity, create and update. Keyword-only; flush, never commit."""
+"""Stored alarm rules: listed with their validity, created and updated. Keyword-only; flush,
+never commit."""
 
 from __future__ import annotations
 
@@ -12,12 +13,12 @@ from anxin.core.errors import InvalidInput, NotFound, PermissionDenied
 from anxin.core.security import Principal, Role
 from anxin.core.unit import UnitOfWork
 from anxin.iot import service as devices
-from anxin.iot.flows import LoadedRule, invalidate_rules, layered_rules, load_rule
 from anxin.iot.models import DeviceRule
 from anxin.iot.profiles import PROFILES_BY_CODE
-from anxin.iot.rule_defaults import DEFAULT_RULES
-from anxin.iot.rule_schemas import RuleCreate, RuleRead, RuleUpdate
-from anxin.iot.rules import RULE_NAME
+from anxin.iot.rules.book import LoadedRule, invalidate_rules, layered_rules, rule_from_row
+from anxin.iot.rules.defaults import DEFAULT_RULES
+from anxin.iot.rules.engine import RULE_NAME
+from anxin.iot.rules.schemas import RuleCreate, RuleRead, RuleUpdate
 
 RULE_READERS = frozenset({Role.ADMIN, Role.BUTLER, Role.WAREHOUSE_OPERATOR, Role.FARMER})
 RULE_WRITERS = frozenset({Role.ADMIN})
@@ -83,21 +84,9 @@ def list_rules(
         # Device-level rules of every device of these types, listed (not layered) too.
         for row in rows.values():
             if row.device_id is not None and row.device_type in types:
-                loaded = _loaded(row)
+                loaded = rule_from_row(row)
                 out.append(_read(loaded, None, row))
     return out
-
-
-def _loaded(row: DeviceRule) -> LoadedRule:
-    return load_rule(
-        row.name,
-        row.device_type,
-        row.spec,
-        source="device" if row.device_id else "organisation",
-        enabled=row.enabled,
-        row_id=row.id,
-        device_id=row.device_id,
-    )
 
 
 def _invalidate_on_commit(uow: UnitOfWork) -> None:
@@ -108,7 +97,7 @@ def _invalidate_on_commit(uow: UnitOfWork) -> None:
 
 
 def _validate(row: DeviceRule) -> None:
-    loaded = _loaded(row)
+    loaded = rule_from_row(row)
     row.valid = loaded.valid
     row.invalid_reason = loaded.reason[:500] if loaded.reason else None
 
@@ -178,7 +167,7 @@ def create_rule(
         enabled=data.enabled,
         now=now,
     )
-    return _read(_loaded(row), None, row).model_copy(
+    return _read(rule_from_row(row), None, row).model_copy(
         update={"effective": _in_force(uow.session, row)}
     )
 
@@ -208,7 +197,9 @@ def update_rule(
     _validate(row)
     session.flush()
     _invalidate_on_commit(uow)
-    return _read(_loaded(row), None, row).model_copy(update={"effective": _in_force(session, row)})
+    return _read(rule_from_row(row), None, row).model_copy(
+        update={"effective": _in_force(session, row)}
+    )
 
 
 def install_default_rules(*, uow: UnitOfWork, organisation_id: str, now: datetime) -> int:
