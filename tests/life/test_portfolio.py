@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -75,14 +74,12 @@ def test_csv_reading(tmp_path: Path) -> None:
         pf.read_csv(path, date(2025, 9, 1))
 
 
-def test_a_million_policies_in_well_under_ten_seconds() -> None:
+def test_a_million_policies_are_valued_in_one_pass_with_progress() -> None:
+    """Scale without a stopwatch: the speed is bench/life_vs_lifelib.py's business."""
     book = pf.synthetic(1_000_000)
     seen: list[int] = []
-    start = time.perf_counter()
     result = pf.value(book, progress=seen.append)
-    elapsed = time.perf_counter() - start
     assert sum(seen) == 1_000_000
     assert np.all(np.isfinite(result.reserve)) and np.all(
         result.cash_value <= result.reserve + 1e-6
     )
-    assert elapsed < 10.0

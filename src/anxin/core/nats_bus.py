@@ -284,31 +284,37 @@ def _deliveries(msg: Any) -> int:
         return 1
 
 
-async def ensure_events_stream(js: Any, *, replicas: int = 1) -> None:
-    from nats.js.api import StorageType, StreamConfig
+async def ensure_js_stream(js: Any, config: Any) -> None:
+    """Create the JetStream stream `config` describes unless it exists, retrying while a
+    cluster elects a leader or another process creates it at the same moment."""
     from nats.js.errors import NotFoundError
 
     for attempt in range(60):
         try:
-            await js.stream_info(STREAM)
+            await js.stream_info(config.name)
             return
         except NotFoundError:
             pass
-        except Exception:
+        except Exception:  # no JetStream leader yet: wait and retry
             await asyncio.sleep(0.5)
             continue
         try:
-            await js.add_stream(
-                StreamConfig(
-                    name=STREAM,
-                    subjects=[PREFIX + ">"],
-                    num_replicas=replicas,
-                    storage=StorageType.FILE,
-                    duplicate_window=120.0,
-                )
-            )
+            await js.add_stream(config)
             return
-        except Exception:
+        except Exception:  # raced with another process, or no leader yet
             if attempt == 59:
                 raise
             await asyncio.sleep(0.5)
+
+
+async def ensure_events_stream(js: Any, *, replicas: int = 1) -> None:
+    from nats.js.api import StorageType, StreamConfig
+
+    config = StreamConfig(
+        name=STREAM,
+        subjects=[PREFIX + ">"],
+        num_replicas=replicas,
+        storage=StorageType.FILE,
+        duplicate_window=120.0,
+    )
+    await ensure_js_stream(js, config)

@@ -24,6 +24,16 @@ device_app = typer.Typer(help="Manage devices.", no_args_is_help=True)
 
 log = logging.getLogger("anxin.ingest")
 
+# Options every consumer takes.
+MetricsPort = Annotated[int | None, typer.Option(help="Serve /metrics on this port.")]
+PublishEvents = Annotated[
+    bool,
+    typer.Option(
+        "--bus/--no-bus",
+        help="Publish telemetry events (rules, live console); --no-bus only stores.",
+    ),
+]
+
 
 def _stop_on_signals() -> threading.Event:
     stop = threading.Event()
@@ -87,14 +97,8 @@ def ingest_mqtt(
         str | None, typer.Option(help="Stable id for a persistent session (resumes un-acked).")
     ] = None,
     batch_size: Annotated[int | None, typer.Option(help="Messages per unit of work.")] = None,
-    metrics_port: Annotated[int | None, typer.Option(help="Serve /metrics on this port.")] = None,
-    bus: Annotated[
-        bool,
-        typer.Option(
-            "--bus/--no-bus",
-            help="Publish telemetry events (rules, live console); --no-bus only stores.",
-        ),
-    ] = True,
+    metrics_port: MetricsPort = None,
+    bus: PublishEvents = True,
 ) -> None:
     """Consume device telemetry from an MQTT broker (QoS 1, ack after commit) until stopped."""
     from anxin.iot.mqtt import MqttConsumer
@@ -127,14 +131,8 @@ def ingest_nats(
     batch_size: Annotated[int | None, typer.Option(help="Messages per fetch.")] = None,
     ack_wait: Annotated[float, typer.Option(help="Seconds before un-acked redelivery.")] = 30.0,
     replicas: Annotated[int, typer.Option(help="Stream replicas when creating it.")] = 1,
-    metrics_port: Annotated[int | None, typer.Option(help="Serve /metrics on this port.")] = None,
-    bus: Annotated[
-        bool,
-        typer.Option(
-            "--bus/--no-bus",
-            help="Publish telemetry events (rules, live console); --no-bus only stores.",
-        ),
-    ] = True,
+    metrics_port: MetricsPort = None,
+    bus: PublishEvents = True,
 ) -> None:
     """A worker of the JetStream pull-consumer group on ANXIN_TELEMETRY, until stopped."""
     from anxin.iot.nats_ingest import NatsWorker

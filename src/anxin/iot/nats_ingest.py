@@ -20,8 +20,8 @@ from typing import Any
 import nats
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
-from nats.js.errors import NotFoundError
 
+from anxin.core.nats_bus import ensure_js_stream, servers
 from anxin.iot import metrics
 from anxin.iot.mqtt import ConsumerStats
 from anxin.iot.pipeline import BatchIngestor, RawMessage
@@ -44,37 +44,17 @@ def device_of_subject(subject: str) -> str | None:
     return None
 
 
-def split_urls(url: str) -> list[str]:
-    return [u.strip() for u in url.split(",") if u.strip()]
-
-
 async def ensure_stream(js: Any, *, replicas: int = 1, max_age_s: float = 7 * 86400) -> None:
     """Create the telemetry stream if it is missing (retrying while a cluster elects a leader)."""
-    for attempt in range(60):
-        try:
-            await js.stream_info(STREAM)
-            return
-        except NotFoundError:
-            pass
-        except Exception:  # no JetStream leader yet: wait and retry
-            await asyncio.sleep(0.5)
-            continue
-        try:
-            await js.add_stream(
-                StreamConfig(
-                    name=STREAM,
-                    subjects=[SUBJECT],
-                    num_replicas=replicas,
-                    storage=StorageType.FILE,
-                    duplicate_window=120.0,
-                    max_age=max_age_s,
-                )
-            )
-            return
-        except Exception:  # raced with another worker, or no leader yet
-            if attempt == 59:
-                raise
-            await asyncio.sleep(0.5)
+    config = StreamConfig(
+        name=STREAM,
+        subjects=[SUBJECT],
+        num_replicas=replicas,
+        storage=StorageType.FILE,
+        duplicate_window=120.0,
+        max_age=max_age_s,
+    )
+    await ensure_js_stream(js, config)
 
 
 @dataclass
@@ -94,7 +74,7 @@ class NatsWorker:
 
     async def run(self, stop: threading.Event) -> ConsumerStats:
         nc = await nats.connect(
-            servers=split_urls(self.url),
+            servers=servers(self.url),
             max_reconnect_attempts=-1,
             reconnect_time_wait=0.25,
             name=f"anxin-ingest-{self.durable}",
