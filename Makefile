@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PG_URL ?= postgresql+psycopg://postgres:postgres@127.0.0.1:5432/postgres
 
-.PHONY: install system-deps demo serve test test-pg lint typecheck migrate bench clean
+.PHONY: install system-deps demo serve test test-pg lint typecheck migrate bench mutation clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,5 +47,9 @@ migrate: $(STAMP)
 bench: $(STAMP) system-deps
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
+## mutation: mutation-test the safety and money modules (not in CI; docs/testing.md)
+mutation: $(STAMP)
+	$(BIN)/python scripts/mutation.py $(MODULES)
+
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) mutants var .pytest_cache .mypy_cache .ruff_cache

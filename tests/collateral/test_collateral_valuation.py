@@ -2,8 +2,9 @@ from decimal import Decimal
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
+from tests.property_budget import examples
 
 from anxin.collateral.valuation import (
     Holding,
@@ -173,7 +174,7 @@ def pledges(draw: st.DrawFn, pid: str = "P") -> Pledge:
 marks_st = st.fixed_dictionaries({c: price for c in COMMODITIES})
 
 
-@settings(max_examples=150, deadline=None)
+@examples(150)
 @given(st.lists(pledges(), min_size=1, max_size=8), marks_st)
 def test_vectorised_book_equals_decimal_path(ps: list[Pledge], marks: dict[str, D]) -> None:
     ps = [Pledge(f"P{i}", p.outstanding, p.holdings, p.terms) for i, p in enumerate(ps)]
@@ -192,7 +193,7 @@ def test_vectorised_book_equals_decimal_path(ps: list[Pledge], marks: dict[str, 
         assert bool(bv.below_minimum[i]) == bool(exact.below_minimum)
 
 
-@settings(max_examples=150, deadline=None)
+@examples(150)
 @given(pledges(), marks_st, st.sampled_from(COMMODITIES), st.integers(1, 10**6))
 def test_lower_price_never_improves_status(
     p: Pledge, marks: dict[str, D], c: str, drop_fen: int
@@ -202,7 +203,7 @@ def test_lower_price_never_improves_status(
     assert value_pledge(p, lower).status >= value_pledge(p, marks).status
 
 
-@settings(max_examples=100, deadline=None)
+@examples(100)
 @given(pledges(), marks_st)
 def test_top_up_is_the_least_cure(p: Pledge, marks: dict[str, D]) -> None:
     h = p.holdings[0]
@@ -218,7 +219,7 @@ def test_top_up_is_the_least_cure(p: Pledge, marks: dict[str, D]) -> None:
         assert value_pledge(less, marks).shortfall > 0
 
 
-@settings(max_examples=100, deadline=None)
+@examples(100)
 @given(pledges(), marks_st)
 def test_releasable_is_the_most_that_stays_safe(p: Pledge, marks: dict[str, D]) -> None:
     h = p.holdings[0]

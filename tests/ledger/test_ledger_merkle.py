@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
+from tests.property_budget import examples
 
 from anxin.ledger import merkle
 from anxin.ledger.merkle import InMemoryTree, ProofError
@@ -138,7 +139,7 @@ trees = st.integers(min_value=1, max_value=70).flatmap(
 )
 
 
-@settings(max_examples=60, deadline=None)
+@examples(60)
 @given(trees, st.data())
 def test_every_inclusion_proof_verifies_and_any_bit_flip_fails(
     spec: tuple[int, bytes], data: st.DataObject
@@ -172,7 +173,7 @@ def test_every_inclusion_proof_verifies_and_any_bit_flip_fails(
             merkle.verify_inclusion(other, size, leaf, proof, root)
 
 
-@settings(max_examples=60, deadline=None)
+@examples(60)
 @given(trees, st.data())
 def test_every_consistency_proof_verifies_and_any_bit_flip_fails(
     spec: tuple[int, bytes], data: st.DataObject
