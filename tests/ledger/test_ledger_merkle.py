@@ -128,6 +128,166 @@ def test_compact_range_resume() -> None:
     assert merkle.root_at(21, lambda ids: nodes) == tree.root(21)
 
 
+def test_stored_subtree_proofs_read_once_and_match_the_tree() -> None:
+    # What the ledger store does: prove from stored perfect subtrees, in one batched read.
+    tree = InMemoryTree.from_data(bytes([i]) for i in range(13))
+    nodes = tree._nodes()
+    reads: list[set[merkle.NodeId]] = []
+
+    def read(ids: Any) -> dict[merkle.NodeId, bytes]:
+        wanted = set(ids)
+        reads.append(wanted)
+        return {i: nodes[i] for i in wanted}
+
+    assert merkle.prove_inclusion(6, 11, read) == tree.inclusion_proof(6, 11)
+    assert merkle.prove_consistency(3, 13, read) == tree.consistency_proof(3, 13)
+    assert merkle.prove_consistency(5, 5, read) == []
+    assert len(reads) == 3 and reads[-1] == set()
+    with pytest.raises(ProofError):
+        merkle.prove_inclusion(11, 11, read)
+    assert merkle.root_at(0, read) == merkle.EMPTY_ROOT
+
+
+def test_compact_range_edge_is_a_copy_of_its_hashes() -> None:
+    acc = merkle.CompactRange()
+    created = acc.extend(merkle.leaf_hash(bytes([i])) for i in range(3))
+    assert [node for node, _ in created] == [
+        merkle.NodeId(0, 0),
+        merkle.NodeId(0, 1),
+        merkle.NodeId(1, 0),
+        merkle.NodeId(0, 2),
+    ]
+    edge = acc.edge()
+    assert edge == [created[2][1], created[3][1]]
+    edge.clear()  # the caller may keep or change it: the range is unaffected
+    assert len(acc.edge()) == 2
+
+
+def test_every_proof_up_to_33_leaves_verifies() -> None:
+    # Exhaustive over small trees, so every shape of the RFC 9162 loops (the inner shift loop
+    # runs only for a few size pairs, e.g. 9 → 12) is exercised on every run, not by chance.
+    tree = InMemoryTree.from_data(bytes([i]) for i in range(33))
+    for size2 in range(1, 34):
+        root2 = tree.root(size2)
+        for size1 in range(1, size2 + 1):
+            proof = tree.consistency_proof(size1, size2)
+            merkle.verify_consistency(size1, size2, proof, tree.root(size1), root2)
+        for index in range(size2):
+            proof = tree.inclusion_proof(index, size2)
+            assert (
+                merkle.root_from_inclusion_proof(index, size2, tree.leaves[index], proof) == root2
+            )
+    assert tree.consistency_proof(5) == tree.consistency_proof(5, 33)
+    assert tree.inclusion_proof(5) == tree.inclusion_proof(5, 33)
+
+
+H = hashlib.sha256(b"h").digest()
+
+
+def _tree_8() -> tuple[InMemoryTree, list[bytes]]:
+    tree = InMemoryTree.from_data(bytes([i]) for i in range(8))
+    return tree, tree.consistency_proof(3, 7)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda t, p: merkle.inclusion_plan(3, 3), "leaf index 3 out of range for tree size 3"),
+        (lambda t, p: merkle.consistency_plan(0, 4), "no consistency proof from size 0 to size 4"),
+        (
+            lambda t, p: merkle.verify_inclusion(-1, 4, H, [], H),
+            "leaf index -1 out of range for tree size 4",
+        ),
+        (
+            lambda t, p: merkle.verify_inclusion(0, 4, b"abc", [], H),
+            "leaf hash must be 32 bytes, got 3",
+        ),
+        (
+            lambda t, p: merkle.verify_inclusion(0, 4, H, [H, H[:31]], H),
+            "proof element must be 32 bytes, got 31",
+        ),
+        (lambda t, p: merkle.verify_inclusion(0, 2, H, [H, H], H), "inclusion proof is too long"),
+        (lambda t, p: merkle.verify_inclusion(0, 4, H, [H], H), "inclusion proof is too short"),
+        (
+            lambda t, p: merkle.verify_inclusion(0, 1, H, [], t.root()),
+            "inclusion proof does not lead to the given root",
+        ),
+        (
+            lambda t, p: merkle.verify_consistency(0, 7, p, t.root(3), t.root(7)),
+            "consistency from an empty tree is meaningless",
+        ),
+        (
+            lambda t, p: merkle.verify_consistency(7, 3, p, t.root(3), t.root(7)),
+            "size2 3 is smaller than size1 7",
+        ),
+        (
+            lambda t, p: merkle.verify_consistency(3, 3, p, t.root(3), t.root(3)),
+            "sizes are equal but the proof is not empty",
+        ),
+        (
+            lambda t, p: merkle.verify_consistency(3, 3, [], t.root(3), t.root(7)),
+            "sizes are equal but the roots differ",
+        ),
+        (
+            lambda t, p: merkle.verify_consistency(3, 7, [], t.root(3), t.root(7)),
+            "empty consistency proof",
+        ),
+        (
+            lambda t, p: merkle.verify_consistency(3, 7, [*p[:-1], b"x"], t.root(3), t.root(7)),
+            "proof element must be 32 bytes, got 1",
+        ),
+        (
+            lambda t, p: merkle.verify_consistency(3, 7, [*p, H], t.root(3), t.root(7)),
+            "consistency proof is too long",
+        ),
+        (
+            lambda t, p: merkle.verify_consistency(3, 7, p[:-1], t.root(3), t.root(7)),
+            "consistency proof is too short",
+        ),
+        (
+            lambda t, p: merkle.verify_consistency(3, 7, p, t.root(4), t.root(7)),
+            "consistency proof does not match the old root",
+        ),
+        (
+            lambda t, p: merkle.verify_consistency(3, 7, p, t.root(3), t.root(8)),
+            "consistency proof does not match the new root",
+        ),
+    ],
+)
+def test_proof_errors_say_which_check_failed(call: Any, message: str) -> None:
+    # The ledger's verify and witness commands print this message as the verdict's reason.
+    tree, proof = _tree_8()
+    with pytest.raises(ProofError) as info:
+        call(tree, proof)
+    assert str(info.value) == message
+
+
+def test_root_at_reads_the_stored_edge() -> None:
+    tree = InMemoryTree.from_data(bytes([i]) for i in range(13))
+    nodes = tree._nodes()
+
+    def read(ids: Any) -> dict[merkle.NodeId, bytes]:
+        return {i: nodes[i] for i in ids}
+
+    assert [merkle.root_at(n, read) for n in (1, 13)] == [tree.leaves[0], tree.root()]
+
+
+def test_ranges_and_edges_are_checked() -> None:
+    assert merkle.range_decomposition(8, 13) == [merkle.NodeId(2, 2), merkle.NodeId(0, 12)]
+    for call, message in [
+        (lambda: merkle.range_decomposition(3, 3), "empty or negative range [3, 3)"),
+        (lambda: merkle.range_decomposition(-1, 3), "empty or negative range [-1, 3)"),
+        (lambda: merkle.range_decomposition(3, 5), "range [3, 5) is not aligned"),
+        (lambda: merkle.CompactRange(5, [H]), "size 5 needs 2 edge hashes, got 1"),
+    ]:
+        with pytest.raises(ValueError) as info:
+            call()
+        assert str(info.value) == message
+
+
+# Property tests last: the slowest, and mutation runs stop at the first failure.
+
+
 def _flip(b: bytes, bit: int) -> bytes:
     arr = bytearray(b)
     arr[(bit // 8) % len(arr)] ^= 1 << (bit % 8)
