@@ -28,7 +28,7 @@ ENTITLED = frozenset({"bath", "haircut", "massage"})
 POLICY = VisitPolicy(min_minutes=30, radius_m=200)
 
 GOOD = VisitFacts(
-    id=1, caregiver_id=7, check_in=START, check_out=START + timedelta(minutes=60), in_at=NEAR,
+    id=1, caregiver_id="c7", check_in=START, check_out=START + timedelta(minutes=60), in_at=NEAR,
     out_at=NEAR, services=frozenset({"bath"}), confirmed=True,
 )  # fmt: skip
 
@@ -57,7 +57,7 @@ def test_outside_the_radius_names_the_distance() -> None:
 def test_overlapping_visits_of_one_caregiver() -> None:
     second = replace(GOOD, id=2, check_in=START + timedelta(minutes=45),
                      check_out=START + timedelta(minutes=100))  # fmt: skip
-    other_caregiver = replace(second, id=3, caregiver_id=8)
+    other_caregiver = replace(second, id=3, caregiver_id="c8")
     after = replace(GOOD, id=4, check_in=START + timedelta(minutes=100),
                     check_out=START + timedelta(minutes=150))  # fmt: skip
     found = overlaps([GOOD, second, other_caregiver, after])
@@ -84,6 +84,11 @@ def test_radar_absence_is_only_a_flag() -> None:
     assert checks(replace(GOOD, presence=True)) == {}
 
 
+def test_a_home_without_location_cannot_be_verified() -> None:
+    found = check_visit(GOOD, home=None, entitled=ENTITLED, policy=POLICY)
+    assert [f.check for f in found] == [Check.NO_HOME]
+
+
 def test_never_checked_out() -> None:
     assert Check.NOT_CHECKED_OUT in checks(replace(GOOD, check_out=None, out_at=None))
 
@@ -107,7 +112,7 @@ def test_haversine_is_symmetric_and_non_negative(a: GeoPoint, b: GeoPoint) -> No
 )
 def test_overlaps_agree_with_the_pairwise_definition(raw: list[tuple[int, int, int]]) -> None:
     visits = [
-        replace(GOOD, id=i, caregiver_id=c, check_in=START + timedelta(minutes=s),
+        replace(GOOD, id=i, caregiver_id=str(c), check_in=START + timedelta(minutes=s),
                 check_out=START + timedelta(minutes=s + d))
         for i, (c, s, d) in enumerate(raw)
     ]  # fmt: skip

@@ -103,3 +103,28 @@ def import_register(
     if len(bad) > MAX_REPORTED:
         typer.echo(f"… and {len(bad) - MAX_REPORTED} more bad rows", err=True)
     typer.echo(f"{ok} rows imported, {len(bad)} bad rows skipped")
+
+
+@app.command("settle")
+@readable_errors
+def settle_month(
+    ctx: typer.Context,
+    month: Annotated[str, typer.Argument(help="The month to settle and close, YYYY-MM.")],
+    org: Annotated[str, typer.Option("--org", help="The administering organisation's name.")],
+) -> None:
+    """Settle and close a month: claim lines, fund payouts, the summary anchored in the ledger."""
+    from anxin.ltc.flows import settle_and_anchor
+    from anxin.ltc.settlement_service import parse_month
+    from anxin.people.service import get_organisation_by_name
+
+    with app_context(ctx).unit(actor="cli:ltc-settle") as uow:
+        org_id = get_organisation_by_name(session=uow.session, name=org).id
+        result = settle_and_anchor(uow=uow, org_id=org_id, month=parse_month(month))
+        s = result.settlement
+        typer.echo(
+            f"{s.month} closed: {s.lines} claim lines, {s.rejected} rejected, fund out "
+            f"{s.fund_out}, co-payments {s.copay}, ledger entry {s.ledger_seq}, "
+            f"reconciled: {'yes' if result.reconciled else 'NO'}"
+        )
+    if not result.reconciled:
+        raise typer.Exit(1)

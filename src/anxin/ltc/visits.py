@@ -44,6 +44,7 @@ class Check(StrEnum):
     OVERLAP = "overlap"
     SERVICE_NOT_ENTITLED = "service_not_entitled"
     NO_SERVICE = "no_service"
+    NO_HOME = "no_home"
     NOT_CONFIRMED = "not_confirmed"
     NO_PRESENCE = "no_presence"
 
@@ -64,7 +65,7 @@ class VisitPolicy:
 @dataclass(frozen=True)
 class VisitFacts:
     id: int
-    caregiver_id: int
+    caregiver_id: str
     check_in: datetime
     check_out: datetime | None
     in_at: GeoPoint
@@ -77,7 +78,7 @@ class VisitFacts:
 def check_visit(
     visit: VisitFacts,
     *,
-    home: GeoPoint,
+    home: GeoPoint | None,
     entitled: frozenset[str],
     policy: VisitPolicy,
     overlapping: Sequence[int] = (),
@@ -100,8 +101,12 @@ def check_visit(
                     f"lasted {minutes:.0f} min, the minimum is {policy.min_minutes} min",
                 )
             )
+    if home is None:
+        findings.append(
+            Finding(Check.NO_HOME, Severity.REJECT, "the home's location is not on the register")
+        )
     for label, point in (("check-in", visit.in_at), ("check-out", visit.out_at)):
-        if point is None:
+        if point is None or home is None:
             continue
         distance = haversine_m(point, home)
         if distance > policy.radius_m:
@@ -151,7 +156,7 @@ def overlaps(visits: Iterable[VisitFacts]) -> Mapping[int, list[int]]:
     result: dict[int, list[int]] = {}
     ordered = sorted(visits, key=lambda v: (v.caregiver_id, v.check_in, v.id))
     running: list[VisitFacts] = []
-    caregiver: int | None = None
+    caregiver: str | None = None
     for visit in ordered:
         if visit.caregiver_id != caregiver:
             caregiver, running = visit.caregiver_id, []
