@@ -5,11 +5,14 @@ Keyword-only functions over one aggregate each; they flush, never commit (the ed
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
+from enum import Enum
+from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Table, case, func, select
 from sqlalchemy.orm import Session
 
 from anxin.core.db import upsert_insert
@@ -49,14 +52,66 @@ def upsert_insured(
         for r in latest.values()
     ]  # fmt: skip
     table = LtcInsured.__table__
-    stmt = upsert_insert(session, table)
     changed = ("name", "sex", "birth_date", "district", "address", "lat", "lon", "updated_at")
+    raw = _psycopg(session)
+    if raw is not None:
+        # COPY into a temporary table, then one INSERT … SELECT … ON CONFLICT: no statement
+        # per row (psycopg's executemany would pipeline one per row).
+        columns = list(values[0])
+        with raw.cursor() as cursor:
+            cursor.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS ltc_insured_stage "
+                "(LIKE ltc_insured INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+            )
+            names = ", ".join(columns)
+            with cursor.copy(f"COPY ltc_insured_stage ({names}) FROM STDIN") as copy:
+                for row in values:
+                    copy.write_row([row[c] for c in columns])
+            updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in changed)
+            cursor.execute(
+                f"INSERT INTO ltc_insured ({names}) SELECT {names} FROM ltc_insured_stage "  # noqa: S608 - fixed column names
+                f"ON CONFLICT (org_id, id_number) DO UPDATE SET {updates}"
+            )
+            cursor.execute("TRUNCATE ltc_insured_stage")
+        return len(values)
+    stmt = upsert_insert(session, table)
     stmt = stmt.on_conflict_do_update(
         index_elements=[table.c.org_id, table.c.id_number],
         set_={name: stmt.excluded[name] for name in changed},
     )
     session.execute(stmt, values)
     return len(values)
+
+
+def _psycopg(session: Session) -> Any | None:
+    """The raw psycopg 3 connection on PostgreSQL, for COPY; None elsewhere."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
+        return connection.connection.driver_connection
+    return None
+
+
+def insert_values(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Bulk insert without ORM objects: COPY on PostgreSQL, one executemany elsewhere."""
+    if not rows:
+        return
+    raw = _psycopg(session)
+    if raw is None:
+        session.execute(table.insert(), rows)
+        return
+    columns = list(rows[0])
+    statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+    with raw.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row([_copyable(row[c]) for c in columns])
+
+
+def _copyable(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.name  # enums are stored by name (native_enum=False)
+    if isinstance(value, list):
+        return json.dumps(value, ensure_ascii=False)
+    return value
 
 
 def record_import(

@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from anxin.core.errors import Conflict, InvalidInput, NotFound
@@ -44,7 +44,7 @@ from anxin.ltc.models import (
     LtcVisit,
 )
 from anxin.ltc.schemas import RuleCreate
-from anxin.ltc.service import ADMINS, READERS, require
+from anxin.ltc.service import ADMINS, READERS, insert_values, require
 from anxin.ltc.settlement import (
     Beneficiary,
     ClaimState,
@@ -58,7 +58,6 @@ from anxin.ltc.settlement import (
 from anxin.ltc.visits import GeoPoint, VisitFacts, VisitPolicy, check_visit, overlaps
 
 LOCAL = ZoneInfo("Asia/Shanghai")  # a visit belongs to the month of its local date
-CHUNK = 10_000
 
 
 def parse_month(text: str) -> Month:
@@ -237,8 +236,7 @@ def settle(*, uow: UnitOfWork, org_id: str, month: Month, policy: VisitPolicy) -
         }
         for line in lines
     ]  # fmt: skip
-    for offset in range(0, len(values), CHUNK):
-        session.execute(insert(LtcClaimLine), values[offset : offset + CHUNK])
+    insert_values(session, LtcClaimLine.__table__, values)  # type: ignore[arg-type]
     for kind, amount in summary.fund_by_kind.items():
         if amount > 0:
             session.add(
