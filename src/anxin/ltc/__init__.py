@@ -1,0 +1,1 @@
+"""Long-term care insurance (长期护理保险): assessment, entitlements, visits, settlement."""

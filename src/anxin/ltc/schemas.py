@@ -1,0 +1,114 @@
+"""API shapes of the ltc domain. Money travels as strings with two places, as stored."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from anxin.core.money import Money
+from anxin.ltc.settlement import ClaimState, Direction, LineKind, Source
+
+MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+
+class ContributionCreate(BaseModel):
+    month: str = Field(pattern=MONTH, examples=["2026-11"])
+    source: Source
+    amount: Money = Field(gt=Decimal(0))
+    reference: str = Field(min_length=1, max_length=64)
+
+
+class FundEntryRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    month: str
+    direction: Direction
+    category: str
+    amount: Decimal
+    reference: str
+    created_at: datetime
+
+
+class FundMonth(BaseModel):
+    month: str
+    paid_in: Decimal
+    paid_out: Decimal
+    balance: Decimal  # after the month
+
+
+class RegisterCount(BaseModel):
+    insured: int
+
+
+Ratio = Field(ge=Decimal(0), le=Decimal(1), max_digits=5, decimal_places=4)
+
+
+class RuleCreate(BaseModel):
+    """A city's entitlement for one grade from its effective date (valid_to exclusive)."""
+
+    city: str = Field(min_length=1, max_length=40)
+    grade: int = Field(ge=0, le=5)
+    valid_from: date
+    valid_to: date | None = None
+    monthly_cash: Money = Field(ge=Decimal(0))
+    visits_per_week: int = Field(ge=0, le=14)
+    services: list[str] = Field(max_length=50)
+    visit_copay_ratio: Decimal = Ratio
+    rental_fund_ratio: Decimal = Ratio
+
+    @model_validator(mode="after")
+    def _dates(self) -> RuleCreate:
+        if self.valid_to is not None and self.valid_to <= self.valid_from:
+            raise ValueError("valid_to must be after valid_from")
+        return self
+
+
+class RuleRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    city: str
+    grade: int
+    valid_from: date
+    valid_to: date | None
+    monthly_cash: Decimal
+    visits_per_week: int
+    services: list[str]
+    visit_copay_ratio: Decimal
+    rental_fund_ratio: Decimal
+
+
+class SettlementRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    month: str
+    lines: int
+    rejected: int
+    fund_out: Decimal
+    copay: Decimal
+    summary: dict[str, Any]
+    ledger_seq: int | None
+    closed_at: datetime
+
+
+class SettlementRun(BaseModel):
+    settlement: SettlementRead
+    reconciled: bool
+
+
+class ClaimLineRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    kind: LineKind
+    ref: int
+    beneficiary_id: int
+    payee: str
+    amount: Decimal
+    fund: Decimal
+    copay: Decimal
+    state: ClaimState
+    reason: str

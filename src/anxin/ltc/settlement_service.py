@@ -1,0 +1,300 @@
+"""City rules and the monthly settlement run over stored data.
+
+The run loads the month in a fixed number of queries (rules, menu, beneficiaries with their
+homes, visits, rentals), checks every visit and prices every line with the pure core
+(`visits`, `settlement`), writes the claim lines in bulk, posts the fund payouts, closes the
+month and anchors its summary in the ledger. A closed month is never settled again and no rule
+may start inside it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from anxin.core.errors import Conflict, InvalidInput, NotFound
+from anxin.core.money import to_money
+from anxin.core.security import Principal
+from anxin.core.unit import UnitOfWork
+from anxin.ltc.assessment import Grade
+from anxin.ltc.entitlements import (
+    EntitlementRule,
+    Month,
+    RuleConflict,
+    ServiceItem,
+    check_new_rule,
+    rule_on,
+)
+from anxin.ltc.models import (
+    LtcBeneficiary,
+    LtcClaimLine,
+    LtcFundEntry,
+    LtcInsured,
+    LtcRental,
+    LtcRule,
+    LtcService,
+    LtcSettlement,
+    LtcVisit,
+)
+from anxin.ltc.schemas import RuleCreate
+from anxin.ltc.service import ADMINS, READERS, insert_values, require
+from anxin.ltc.settlement import (
+    Beneficiary,
+    ClaimState,
+    Direction,
+    LineKind,
+    RentalClaim,
+    VisitClaim,
+    settle_month,
+    summarise,
+)
+from anxin.ltc.visits import GeoPoint, VisitFacts, VisitPolicy, check_visit, overlaps
+
+LOCAL = ZoneInfo("Asia/Shanghai")  # a visit belongs to the month of its local date
+
+
+def parse_month(text: str) -> Month:
+    try:
+        return Month.parse(text)
+    except ValueError as exc:
+        raise InvalidInput.field("month", str(exc)) from exc
+
+
+def _rule(row: LtcRule) -> EntitlementRule:
+    return EntitlementRule(
+        city=row.city, grade=Grade(row.grade), valid_from=row.valid_from, valid_to=row.valid_to,
+        monthly_cash=row.monthly_cash, visits_per_week=row.visits_per_week,
+        services=frozenset(row.services), visit_copay_ratio=row.visit_copay_ratio,
+        rental_fund_ratio=row.rental_fund_ratio,
+    )  # fmt: skip
+
+
+def _settled(session: Session, org_id: str) -> list[Month]:
+    months = session.scalars(select(LtcSettlement.month).where(LtcSettlement.org_id == org_id))
+    return [Month.parse(m) for m in months]
+
+
+def add_rule(*, session: Session, principal: Principal, data: RuleCreate, now: datetime) -> LtcRule:
+    """Add a rule from its effective date. The open rule of the same city and grade that started
+    earlier is closed the day the new one starts; nothing reaches into a settled month."""
+    require(principal, ADMINS)
+    org = principal.organisation_id
+    rows = list(
+        session.scalars(
+            select(LtcRule).where(
+                LtcRule.org_id == org, LtcRule.city == data.city, LtcRule.grade == data.grade
+            )
+        )
+    )
+    new = EntitlementRule(
+        city=data.city, grade=Grade(data.grade), valid_from=data.valid_from,
+        valid_to=data.valid_to, monthly_cash=data.monthly_cash,
+        visits_per_week=data.visits_per_week, services=frozenset(data.services),
+        visit_copay_ratio=data.visit_copay_ratio, rental_fund_ratio=data.rental_fund_ratio,
+    )  # fmt: skip
+    settled = _settled(session, org)
+    superseded = [r for r in rows if r.valid_to is None and r.valid_from < data.valid_from]
+    remaining = [_rule(r) for r in rows if r not in superseded]
+    remaining += [
+        EntitlementRule(**{**_rule(r).__dict__, "valid_to": data.valid_from}) for r in superseded
+    ]
+    try:
+        check_new_rule(remaining, new, settled)
+    except RuleConflict as exc:
+        raise InvalidInput.field(exc.field, exc.reason) from exc
+    known = set(session.scalars(select(LtcService.code).where(LtcService.org_id == org)))
+    unknown = sorted(set(data.services) - known)
+    if unknown:
+        raise InvalidInput.field("services", f"not on the menu: {', '.join(unknown)}")
+    for row in superseded:
+        row.valid_to = data.valid_from
+    rule = LtcRule(org_id=org, created_at=now, **data.model_dump())
+    session.add(rule)
+    session.flush()
+    return rule
+
+
+def _local_start(day: date) -> datetime:
+    return datetime.combine(day, time(), LOCAL).astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class SettlementResult:
+    settlement: LtcSettlement
+    reconciled: bool
+
+
+def settle(*, uow: UnitOfWork, org_id: str, month: Month, policy: VisitPolicy) -> SettlementResult:
+    """Settle and close one month of one scheme (see the module)."""
+    session = uow.session
+    key = str(month)
+    if session.scalar(
+        select(LtcSettlement.id).where(LtcSettlement.org_id == org_id, LtcSettlement.month == key)
+    ):
+        raise Conflict(f"month {key} is already settled and closed")
+    rules = [_rule(r) for r in session.scalars(select(LtcRule).where(LtcRule.org_id == org_id))]
+    menu = {
+        s.code: ServiceItem(s.code, s.name_en, s.price)
+        for s in session.scalars(select(LtcService).where(LtcService.org_id == org_id))
+    }
+    people: dict[int, Beneficiary] = {}
+    homes: dict[int, GeoPoint | None] = {}
+    for b_id, city, grade, start, stop, lat, lon in session.execute(
+        select(
+            LtcBeneficiary.id, LtcBeneficiary.city, LtcBeneficiary.grade,
+            LtcBeneficiary.entitled_from, LtcBeneficiary.entitled_to, LtcInsured.lat,
+            LtcInsured.lon,
+        )
+        .join(LtcInsured, LtcInsured.id == LtcBeneficiary.insured_id)
+        .where(
+            LtcBeneficiary.org_id == org_id,
+            LtcBeneficiary.entitled_from < month.end,
+            (LtcBeneficiary.entitled_to.is_(None)) | (LtcBeneficiary.entitled_to > month.first),
+        )
+    ):  # fmt: skip
+        people[b_id] = Beneficiary(b_id, city, Grade(grade), start, stop)
+        homes[b_id] = GeoPoint(lat, lon) if lat is not None and lon is not None else None
+    visit_rows = session.execute(
+        select(LtcVisit).where(
+            LtcVisit.org_id == org_id,
+            LtcVisit.check_in >= _local_start(month.first),
+            LtcVisit.check_in < _local_start(month.end),
+        )
+    ).scalars()
+    facts: list[tuple[LtcVisit, VisitFacts]] = []
+    for v in visit_rows:
+        out_at = (
+            GeoPoint(v.out_lat, v.out_lon)
+            if v.out_lat is not None and v.out_lon is not None
+            else None
+        )
+        facts.append(
+            (v, VisitFacts(
+                v.id, v.caregiver, v.check_in, v.check_out, GeoPoint(v.in_lat, v.in_lon), out_at,
+                frozenset(v.services), v.confirmed, v.presence,
+            ))
+        )  # fmt: skip
+    clashes = overlaps(f for _, f in facts)
+    claims: list[VisitClaim] = []
+    for row, fact in facts:
+        day = fact.check_in.astimezone(LOCAL).date()
+        person = people.get(row.beneficiary_id)
+        rule = rule_on(rules, person.city, person.grade, day) if person else None
+        findings = check_visit(
+            fact,
+            home=homes.get(row.beneficiary_id),
+            entitled=rule.services if rule else frozenset(),
+            policy=policy,
+            overlapping=clashes.get(fact.id, ()),
+        )
+        claims.append(
+            VisitClaim(row.id, row.beneficiary_id, row.institution_id, day, fact.services, findings)
+        )
+    rentals = [
+        RentalClaim(r.id, r.beneficiary_id, r.depot_id, r.monthly_rent, r.start, r.end)
+        for r in session.scalars(
+            select(LtcRental).where(
+                LtcRental.org_id == org_id,
+                LtcRental.start < month.end,
+                (LtcRental.end.is_(None)) | (LtcRental.end > month.first),
+            )
+        )
+    ]
+    lines = settle_month(
+        month, rules=rules, menu=menu, beneficiaries=people.values(), visits=claims,
+        rentals=rentals,
+    )  # fmt: skip
+    summary = summarise(month, lines)
+    body: dict[str, Any] = {
+        "month": key,
+        "lines": summary.lines,
+        "rejected": summary.rejected,
+        "fund_out": str(summary.fund_out),
+        "fund_by_kind": {k.value: str(v) for k, v in summary.fund_by_kind.items()},
+        "copay": str(summary.copay),
+    }
+    now = uow.now()
+    settlement = LtcSettlement(
+        org_id=org_id, month=key, lines=summary.lines, rejected=summary.rejected,
+        fund_out=summary.fund_out, copay=summary.copay, summary=body, closed_at=now,
+    )  # fmt: skip
+    session.add(settlement)
+    session.flush()
+    values = [
+        {
+            "settlement_id": settlement.id, "kind": line.kind, "ref": line.ref,
+            "beneficiary_id": line.beneficiary_id, "payee": line.payee, "amount": line.amount,
+            "fund": line.fund, "copay": line.copay, "state": line.state,
+            "reason": line.reason[:500],
+        }
+        for line in lines
+    ]  # fmt: skip
+    insert_values(session, LtcClaimLine.__table__, values)  # type: ignore[arg-type]
+    for kind, amount in summary.fund_by_kind.items():
+        if amount > 0:
+            session.add(
+                LtcFundEntry(
+                    org_id=org_id, month=key, direction=Direction.OUT, category=kind.value,
+                    amount=amount, reference=f"settlement:{key}:{kind.value}", created_at=now,
+                )
+            )  # fmt: skip
+    session.flush()
+    return SettlementResult(settlement, reconcile(session=session, settlement=settlement))
+
+
+def reconcile(*, session: Session, settlement: LtcSettlement) -> bool:
+    """True when the month's fund payouts equal the claim lines' fund parts per kind, to the fen
+    — two grouped queries over what is stored, independent of how the run computed them."""
+    lines: dict[LineKind, Decimal] = dict(
+        session.execute(
+            select(LtcClaimLine.kind, func.sum(LtcClaimLine.fund))
+            .where(LtcClaimLine.settlement_id == settlement.id)
+            .group_by(LtcClaimLine.kind)
+        ).all()
+    )
+    posted: dict[str, Decimal] = dict(
+        session.execute(
+            select(LtcFundEntry.category, func.sum(LtcFundEntry.amount))
+            .where(
+                LtcFundEntry.org_id == settlement.org_id,
+                LtcFundEntry.month == settlement.month,
+                LtcFundEntry.direction == Direction.OUT,
+            )
+            .group_by(LtcFundEntry.category)
+        ).all()
+    )
+    expected = {k.value: to_money(v) for k, v in lines.items() if to_money(v) != 0}
+    actual = {k: to_money(v) for k, v in posted.items()}
+    return expected == actual and sum(actual.values(), Decimal(0)) == settlement.fund_out
+
+
+def get_settlement(*, session: Session, principal: Principal, month: Month) -> LtcSettlement:
+    require(principal, READERS)
+    found = session.scalar(
+        select(LtcSettlement).where(
+            LtcSettlement.org_id == principal.organisation_id, LtcSettlement.month == str(month)
+        )
+    )
+    if found is None:
+        raise NotFound(f"month {month} is not settled")
+    return found
+
+
+def rejected_lines(
+    *, session: Session, settlement: LtcSettlement, limit: int
+) -> Sequence[LtcClaimLine]:
+    return session.scalars(
+        select(LtcClaimLine)
+        .where(
+            LtcClaimLine.settlement_id == settlement.id, LtcClaimLine.state == ClaimState.REJECTED
+        )
+        .order_by(LtcClaimLine.id)
+        .limit(limit)
+    ).all()
