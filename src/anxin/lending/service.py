@@ -407,3 +407,14 @@ def portfolio_stats(*, session: Session, principal: Principal) -> Stats:
         if scores
         else None,
     )
+
+
+def count_by_stage(*, session: Session, principal: Principal) -> dict[Stage, int]:
+    if not _is_bank(principal):
+        raise NotFound("no portfolio")
+    rows = session.execute(
+        select(Application.stage, func.count())
+        .where(Application.organisation_id == principal.organisation_id)
+        .group_by(Application.stage)
+    ).all()
+    return {stage: int(n) for stage, n in rows}
