@@ -183,6 +183,9 @@ DEMO_PASSWORDS = {
     "neighbour-family": "demo-zhao-pass",
     "bank": "demo-bank-pass",
     "warehouse": "demo-warehouse-pass",
+    "bank-risk": "demo-bank-risk-pass",
+    "lender": "demo-lender-pass",
+    "lending-qc": "demo-lending-qc-pass",
 }
 
 

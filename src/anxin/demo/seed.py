@@ -40,9 +40,12 @@ DEMO_USERS: tuple[tuple[str, str, Role, str], ...] = (
     ("neighbour-family", "赵家 Zhao family", Role.FAMILY, "demo-zhao-pass"),
     ("bank", "信贷员 王敏 Wang Min (SCF)", Role.SCF_OFFICER, "demo-bank-pass"),
     ("warehouse", "仓管 孙磊 Sun Lei", Role.WAREHOUSE_OPERATOR, "demo-warehouse-pass"),
+    ("bank-risk", "风控 周强 Zhou Qiang", Role.RISK_OFFICER, "demo-bank-risk-pass"),
+    ("lender", "客户经理 李芳 Li Fang (loans)", Role.LOAN_OFFICER, "demo-lender-pass"),
+    ("lending-qc", "质检 黄磊 Huang Lei (QC)", Role.RISK_OFFICER, "demo-lending-qc-pass"),
 )
 # Logins of other organisations (the bank, the warehouse operator): seeded by their domain.
-OTHER_ORG_USERS = frozenset({"bank", "warehouse"})
+OTHER_ORG_USERS = frozenset({"bank", "warehouse", "bank-risk", "lender", "lending-qc"})
 
 
 @dataclass
@@ -53,6 +56,7 @@ class DemoInfo:
     logins: list[tuple[str, str, str]]
     device_tokens: dict[str, str] = field(default_factory=dict)
     collateral: Any = None  # anxin.collateral.demo.CollateralDemo
+    loan_application_id: str | None = None  # the clothing trader's, at the review step
 
 
 def seed_demo(*, uow: UnitOfWork, token_file: Path | None = None) -> DemoInfo:
@@ -73,6 +77,7 @@ def seed_demo(*, uow: UnitOfWork, token_file: Path | None = None) -> DemoInfo:
         _seed_households(session, admin, users, now, token_file)
     _seed_care(uow, org.id, users, now)
     collateral = _seed_collateral(uow, now, token_file)
+    loan_application_id = _seed_lending(uow, now)
     elder = session.scalar(select(Elder).where(Elder.user_id == users["elder"].id))
     assert elder is not None
     tokens = _read_tokens(token_file)
@@ -83,6 +88,7 @@ def seed_demo(*, uow: UnitOfWork, token_file: Path | None = None) -> DemoInfo:
         logins=[(u, r.value, p) for u, _, r, p in DEMO_USERS],
         device_tokens=tokens,
         collateral=collateral,
+        loan_application_id=loan_application_id,
     )
 
 
@@ -239,6 +245,13 @@ def _seed_collateral(uow: UnitOfWork, now: datetime, token_file: Path | None) ->
         path.write_text(json.dumps(info.crane_tokens, indent=2))
         path.chmod(0o600)
     return info
+
+
+def _seed_lending(uow: UnitOfWork, now: datetime) -> str:
+    """The clothing trader's 300,000-yuan application, waiting at review (issue 15)."""
+    from anxin.demo.lending import seed_lending
+
+    return seed_lending(uow=uow, now=now)
 
 
 def _read_tokens(token_file: Path | None) -> dict[str, str]:
