@@ -20,6 +20,7 @@ from anxin.collateral.models import (
     ReleaseStatus,
     ZoneKind,
 )
+from anxin.core.bounds import SaneDate
 from anxin.core.money import Money
 
 Rate = Field(ge=Decimal(0), le=Decimal(2), max_digits=6, decimal_places=4)
@@ -95,7 +96,7 @@ class Decision(BaseModel):
 
 class PriceMarkIn(BaseModel):
     commodity: str
-    as_of: date
+    as_of: SaneDate
     price: Money = Field(gt=Decimal(0), description="CNY per tonne")
     source: str = Field(default="manual", max_length=64)
 
