@@ -24,24 +24,30 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def fail(message: str, code: int = 1) -> typer.Exit:
+# Exit codes, the same for every command (README, "Exit codes"): 0 done; 1 a negative verdict
+# (`ledger verify` says NO); 2 not done: bad input, a refused operation, an unreachable service.
+EXIT_NO = 1
+EXIT_REFUSED = 2
+
+
+def fail(message: str, code: int = EXIT_REFUSED) -> typer.Exit:
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(code)
 
 
 def readable_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Errors become one readable line on stderr and a non-zero exit code."""
+    """Errors become one readable line on stderr and exit code 2, never a traceback."""
 
     @wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
         except AnxinError as exc:
-            raise fail(exc.message, 2 if exc.status_code == 422 else 1) from exc
+            raise fail(exc.message) from exc
         except ValidationError as exc:
             first = exc.errors()[0]
             field_name = ".".join(str(p) for p in first["loc"])
-            raise fail(f"{field_name}: {first['msg']}", 2) from exc
+            raise fail(f"{field_name}: {first['msg']}") from exc
         except SQLAlchemyError as exc:
             raise fail(f"database: {exc.__class__.__name__}: {str(exc).splitlines()[0]}") from exc
 
