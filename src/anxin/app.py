@@ -38,6 +38,37 @@ class Health(BaseModel):
     database: str
 
 
+class FieldProblemRead(BaseModel):
+    field: str
+    reason: str
+
+
+class ErrorRead(BaseModel):
+    """The body of every error answer."""
+
+    error: str
+    message: str
+    fields: list[FieldProblemRead]
+
+
+# Every API route may answer these, with the error body above; the OpenAPI says so, so a
+# client (or a fuzzer) can tell a documented refusal from a surprise. FastAPI's own 422 shape
+# ({"detail": …}) is replaced: the handlers below never send it.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorRead, "description": description}
+    for status, description in (
+        (400, "Bad request"),
+        (401, "Not authenticated"),
+        (403, "Not allowed for this role"),
+        (404, "Not found, or not visible to the caller"),
+        (409, "Conflicts with the current state or a business rule"),
+        (413, "Payload too large"),
+        (422, "Invalid input; `fields` names each field and the reason"),
+        (429, "Too many requests"),
+    )
+}
+
+
 def _error_body(code: str, message: str, fields: list[FieldProblem]) -> dict[str, Any]:
     return {
         "error": code,
@@ -137,9 +168,9 @@ def create_app(
 
     for domain in context.domains:
         for router in (*domain.routers, *domain.pages):
-            app.include_router(router)
+            app.include_router(router, responses=ERROR_RESPONSES)
     for router in (web_views.router, web_console.router, web_collateral.router):
-        app.include_router(router)
+        app.include_router(router, responses=ERROR_RESPONSES)
     web_views.mount_static(app)
     app.mount(
         "/metrics",
