@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.routing import BaseRoute, Match, Route
+from starlette.types import Scope
 
 import anxin
 from anxin.core import heap
@@ -92,6 +96,35 @@ async def _anxin_error(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _methods_at(routes: Iterable[BaseRoute], scope: Scope) -> set[str]:
+    """Every method some route serves at the request's path (routers included)."""
+    methods: set[str] = set()
+    for route in routes:
+        if hasattr(route, "original_router"):  # FastAPI's wrapper for an included router
+            methods |= _methods_at(route.original_router.routes, scope)
+        elif isinstance(route, Route) and route.methods:
+            match, _ = route.matches(scope)
+            if match is not Match.NONE:
+                methods |= route.methods
+    return methods
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    """Starlette's own refusals (unparsable body, unknown path, wrong method) in the error
+    body every other answer uses. Routes for one path may sit in several routers, and the
+    router's 405 names only the first one's methods; `Allow` lists them all."""
+    assert isinstance(exc, StarletteHTTPException)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(sorted(_methods_at(request.app.routes, request.scope)))
+    status = HTTPStatus(exc.status_code)
+    code = status.phrase.lower().replace(" ", "_").replace("-", "_")
+    message = exc.detail if isinstance(exc.detail, str) else status.phrase
+    return JSONResponse(
+        _error_body(code, message, []), status_code=exc.status_code, headers=headers or None
+    )
+
+
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     fields = [FieldProblem(_field_name(tuple(e["loc"])), str(e["msg"])) for e in exc.errors()]
@@ -154,6 +187,7 @@ def create_app(
     )
     app.add_exception_handler(AnxinError, _anxin_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
 
     @app.get("/healthz", tags=["ops"], openapi_extra=PUBLIC_ROUTE, response_model=Health)
     def healthz() -> Health:
