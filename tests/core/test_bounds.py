@@ -159,3 +159,18 @@ def test_price_marks_far_in_time_are_422(client, demo, as_user) -> None:
     response = client.post("/api/v1/collateral/prices", json=body, headers=as_user("bank"))
     assert response.status_code == 422, response.text
     assert _field(response) == "marks.0.as_of"
+
+
+@pytest.mark.parametrize("night", ["0", "1700000000", "-5"])
+def test_a_night_written_as_a_number_is_not_a_unix_time(client, demo, as_user, night) -> None:
+    response = client.get(
+        f"/api/v1/elders/{demo.elder_id}/sleep-report?night={night}", headers=as_user("son")
+    )
+    assert response.status_code == 422, response.text
+    assert _field(response) == "query.night"
+
+
+def test_dates_in_bodies_are_dates_not_numbers() -> None:
+    with pytest.raises(ValidationError, match="a date like"):
+        _Row(day=0)  # type: ignore[arg-type]
+    assert _Row(day="2026-11-28").day == date(2026, 11, 28)  # type: ignore[arg-type]

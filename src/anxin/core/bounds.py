@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated
 
 from annotated_types import Ge, Le
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BeforeValidator
 
 from anxin.core.errors import InvalidInput
 
@@ -34,6 +34,19 @@ DATETIME_MIN = datetime(1900, 1, 1, tzinfo=UTC)
 DATETIME_MAX = datetime(2200, 1, 1, tzinfo=UTC)
 
 
+def _iso_date(value: object) -> object:
+    # Pydantic's lax mode reads "0" or 0 as a Unix time (1970-01-01): no client means that.
+    if isinstance(value, int | float) or (isinstance(value, str) and value.strip().isdigit()):
+        raise ValueError("a date like 2026-11-28")
+    return value
+
+
+def _iso_datetime(value: object) -> object:
+    if isinstance(value, int | float) or (isinstance(value, str) and value.strip().isdigit()):
+        raise ValueError("a time like 2026-11-28T22:30:00+08:00")
+    return value
+
+
 def _date_in_window(value: date) -> date:
     if not DATE_MIN <= value <= DATE_MAX:
         raise ValueError(f"must lie between {DATE_MIN} and {DATE_MAX}")
@@ -48,10 +61,12 @@ def _datetime_in_window(value: datetime) -> datetime:
     return value
 
 
-SaneDate = Annotated[date, AfterValidator(_date_in_window)]
-"""A calendar date between 1900-01-01 and 2199-12-31."""
+SaneDate = Annotated[date, BeforeValidator(_iso_date), AfterValidator(_date_in_window)]
+"""A calendar date between 1900-01-01 and 2199-12-31, written as a date (not a Unix time)."""
 
-SaneDateTime = Annotated[datetime, AfterValidator(_datetime_in_window)]
+SaneDateTime = Annotated[
+    datetime, BeforeValidator(_iso_datetime), AfterValidator(_datetime_in_window)
+]
 """An instant from 1900 up to (not including) 2200."""
 
 
