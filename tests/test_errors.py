@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 
 def test_an_unparsable_body_is_a_400_in_the_error_body(client, as_user) -> None:
     response = client.post(
@@ -27,3 +29,15 @@ def test_an_unknown_path_is_a_404_in_the_error_body(client) -> None:
     response = client.get("/api/v1/nothing-here")
     assert response.status_code == 404
     assert response.json() == {"error": "not_found", "message": "Not Found", "fields": []}
+
+
+@pytest.mark.pg
+def test_a_nul_character_postgresql_cannot_store_is_a_422_naming_the_column(
+    client, as_user
+) -> None:
+    body = {"code": "nul_test", "name_zh": "钢\x00材", "name_en": "steel"}
+    response = client.post("/api/v1/collateral/commodities", json=body, headers=as_user("admin"))
+    assert response.status_code == 422, response.text
+    assert response.json()["fields"] == [
+        {"field": "name_zh", "reason": "must not contain NUL characters"}
+    ]

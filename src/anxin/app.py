@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import BaseRoute, Match, Route
@@ -125,6 +126,28 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _nul_column(params: Any) -> str | None:
+    rows = params if isinstance(params, list | tuple) else [params]
+    for row in rows:
+        if isinstance(row, dict):
+            for key, value in row.items():
+                if isinstance(value, str) and "\x00" in value:
+                    return str(key)
+    return None
+
+
+async def _database_refused(_: Request, exc: Exception) -> JSONResponse:
+    """A value the schema let through but the database cannot hold (PostgreSQL refuses NUL in
+    text, SQLite and PostgreSQL integers end at 64 and 32 bits) is the client's error: a 422,
+    never a 500. The column is named where the statement's parameters show it."""
+    assert isinstance(exc, DataError)
+    reason = str(exc.orig).splitlines()[0] if exc.orig is not None else "value out of range"
+    column = _nul_column(exc.params)
+    fields = [FieldProblem(column, "must not contain NUL characters")] if column else []
+    message = f"{column}: must not contain NUL characters" if column else f"not storable: {reason}"
+    return JSONResponse(_error_body("invalid_input", message, fields), status_code=422)
+
+
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     fields = [FieldProblem(_field_name(tuple(e["loc"])), str(e["msg"])) for e in exc.errors()]
@@ -188,6 +211,7 @@ def create_app(
     app.add_exception_handler(AnxinError, _anxin_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(DataError, _database_refused)
 
     @app.get("/healthz", tags=["ops"], openapi_extra=PUBLIC_ROUTE, response_model=Health)
     def healthz() -> Health:
