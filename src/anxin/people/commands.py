@@ -14,6 +14,19 @@ org_app = typer.Typer(help="Manage organisations (tenants).", no_args_is_help=Tr
 user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 
 
+# A password is prompted for (twice, hidden), or read from the environment by scripts.
+NewPassword = Annotated[
+    str,
+    typer.Option(
+        prompt=True,
+        hide_input=True,
+        confirmation_prompt=True,
+        envvar="ANXIN_NEW_USER_PASSWORD",
+        help="Password (prompted; or ANXIN_NEW_USER_PASSWORD).",
+    ),
+]
+
+
 @org_app.command("create")
 @readable_errors
 def org_create(
@@ -48,16 +61,7 @@ def user_create(
     username: Annotated[str, typer.Option(help="Login name (lower case).")],
     role: Annotated[str, typer.Option(help="One of: " + ", ".join(r.value for r in Role))],
     display_name: Annotated[str, typer.Option(help="Name shown to people.")],
-    password: Annotated[
-        str,
-        typer.Option(
-            prompt=True,
-            hide_input=True,
-            confirmation_prompt=True,
-            envvar="ANXIN_NEW_USER_PASSWORD",
-            help="Password (prompted).",
-        ),
-    ],
+    password: NewPassword,
 ) -> None:
     """Create a user in an organisation and print it as JSON."""
     from anxin.people import service
@@ -138,16 +142,7 @@ def user_disable(
 def user_reset_password(
     ctx: typer.Context,
     username: Annotated[str, typer.Argument(help="Login name.")],
-    password: Annotated[
-        str,
-        typer.Option(
-            prompt=True,
-            hide_input=True,
-            confirmation_prompt=True,
-            envvar="ANXIN_NEW_USER_PASSWORD",
-            help="The new password (prompted).",
-        ),
-    ],
+    password: NewPassword,
 ) -> None:
     """Set a new password for a user."""
     from anxin.people import service
