@@ -138,8 +138,8 @@ def _nul_column(params: Any) -> str | None:
 
 async def _database_refused(_: Request, exc: Exception) -> JSONResponse:
     """A value the schema let through but the database cannot hold (PostgreSQL refuses NUL in
-    text, SQLite and PostgreSQL integers end at 64 and 32 bits) is the client's error: a 422,
-    never a 500. The column is named where the statement's parameters show it."""
+    text, and its INTEGER columns end at 32 bits) is the client's error: a 422, never a 500.
+    The column is named where the statement's parameters show it."""
     assert isinstance(exc, DataError)
     reason = str(exc.orig).splitlines()[0] if exc.orig is not None else "value out of range"
     column = _nul_column(exc.params)
