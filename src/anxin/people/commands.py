@@ -14,6 +14,7 @@ org_app = typer.Typer(help="Manage organisations (tenants).", no_args_is_help=Tr
 user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 
 
+Username = Annotated[str, typer.Argument(help="Login name.")]
 # A password is prompted for (twice, hidden), or read from the environment by scripts.
 NewPassword = Annotated[
     str,
@@ -121,18 +122,14 @@ def _set_active(ctx: typer.Context, username: str, active: bool) -> None:
 
 @user_app.command("enable")
 @readable_errors
-def user_enable(
-    ctx: typer.Context, username: Annotated[str, typer.Argument(help="Login name.")]
-) -> None:
+def user_enable(ctx: typer.Context, username: Username) -> None:
     """Enable a disabled account."""
     _set_active(ctx, username, True)
 
 
 @user_app.command("disable")
 @readable_errors
-def user_disable(
-    ctx: typer.Context, username: Annotated[str, typer.Argument(help="Login name.")]
-) -> None:
+def user_disable(ctx: typer.Context, username: Username) -> None:
     """Disable an account at once (refused for an organisation's last active admin)."""
     _set_active(ctx, username, False)
 
@@ -141,7 +138,7 @@ def user_disable(
 @readable_errors
 def user_reset_password(
     ctx: typer.Context,
-    username: Annotated[str, typer.Argument(help="Login name.")],
+    username: Username,
     password: NewPassword,
 ) -> None:
     """Set a new password for a user."""
