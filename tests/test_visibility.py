@@ -59,6 +59,7 @@ PARAMS = {
     "warehouse_id": "warehouse",
     "seq": "seq",
     "size": "size",
+    "month": "month",
 }
 # GET routes that need a query to answer at all.
 QUERIES = {
@@ -169,6 +170,7 @@ def seeded(
         "warehouse": demo.collateral.warehouse_id,
         "seq": "0",
         "size": str(checkpoint.json()["size"]),
+        "month": clock.now().strftime("%Y-%m"),  # an LTC settlement month
     }
     return owners, ids
 
