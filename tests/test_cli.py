@@ -90,7 +90,7 @@ def test_errors_are_one_readable_line_and_nonzero(cli_env):
             "n",
         ],
     )
-    assert unknown_org.exit_code == 1
+    assert unknown_org.exit_code == 2
     assert unknown_org.output.strip() == "error: no organisation named 'Nope'"
     runner.invoke(app, ["org", "create", "--name", "Acme", "--kind", "bank"])
     bad_type = runner.invoke(
@@ -133,7 +133,7 @@ def test_errors_are_one_readable_line_and_nonzero(cli_env):
         bad_role.exit_code == 2 and bad_role.output.strip() == "error: role: unknown role 'wizard'"
     )
     dup = runner.invoke(app, ["org", "create", "--name", "Acme", "--kind", "bank"])
-    assert dup.exit_code == 1 and "already exists" in dup.output
+    assert dup.exit_code == 2 and "already exists" in dup.output
 
 
 def test_production_refuses_the_demo(cli_env, monkeypatch):

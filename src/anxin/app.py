@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import DataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.routing import BaseRoute, Match, Route
+from starlette.types import Scope
 
 import anxin
 from anxin.core import heap
@@ -38,6 +43,37 @@ class Health(BaseModel):
     database: str
 
 
+class FieldProblemRead(BaseModel):
+    field: str
+    reason: str
+
+
+class ErrorRead(BaseModel):
+    """The body of every error answer."""
+
+    error: str
+    message: str
+    fields: list[FieldProblemRead]
+
+
+# Every API route may answer these, with the error body above; the OpenAPI says so, so a
+# client (or a fuzzer) can tell a documented refusal from a surprise. FastAPI's own 422 shape
+# ({"detail": …}) is replaced: the handlers below never send it.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorRead, "description": description}
+    for status, description in (
+        (400, "Bad request"),
+        (401, "Not authenticated"),
+        (403, "Not allowed for this role"),
+        (404, "Not found, or not visible to the caller"),
+        (409, "Conflicts with the current state or a business rule"),
+        (413, "Payload too large"),
+        (422, "Invalid input; `fields` names each field and the reason"),
+        (429, "Too many requests"),
+    )
+}
+
+
 def _error_body(code: str, message: str, fields: list[FieldProblem]) -> dict[str, Any]:
     return {
         "error": code,
@@ -59,6 +95,57 @@ async def _anxin_error(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(
         _error_body(exc.code, exc.message, exc.fields), status_code=exc.status_code, headers=headers
     )
+
+
+def _methods_at(routes: Iterable[BaseRoute], scope: Scope) -> set[str]:
+    """Every method some route serves at the request's path (routers included)."""
+    methods: set[str] = set()
+    for route in routes:
+        if hasattr(route, "original_router"):  # FastAPI's wrapper for an included router
+            methods |= _methods_at(route.original_router.routes, scope)
+        elif isinstance(route, Route) and route.methods:
+            match, _ = route.matches(scope)
+            if match is not Match.NONE:
+                methods |= route.methods
+    return methods
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    """Starlette's own refusals (unparsable body, unknown path, wrong method) in the error
+    body every other answer uses. Routes for one path may sit in several routers, and the
+    router's 405 names only the first one's methods; `Allow` lists them all."""
+    assert isinstance(exc, StarletteHTTPException)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(sorted(_methods_at(request.app.routes, request.scope)))
+    status = HTTPStatus(exc.status_code)
+    code = status.phrase.lower().replace(" ", "_").replace("-", "_")
+    message = exc.detail if isinstance(exc.detail, str) else status.phrase
+    return JSONResponse(
+        _error_body(code, message, []), status_code=exc.status_code, headers=headers or None
+    )
+
+
+def _nul_column(params: Any) -> str | None:
+    rows = params if isinstance(params, list | tuple) else [params]
+    for row in rows:
+        if isinstance(row, dict):
+            for key, value in row.items():
+                if isinstance(value, str) and "\x00" in value:
+                    return str(key)
+    return None
+
+
+async def _database_refused(_: Request, exc: Exception) -> JSONResponse:
+    """A value the schema let through but the database cannot hold (PostgreSQL refuses NUL in
+    text, and its INTEGER columns end at 32 bits) is the client's error: a 422, never a 500.
+    The column is named where the statement's parameters show it."""
+    assert isinstance(exc, DataError)
+    reason = str(exc.orig).splitlines()[0] if exc.orig is not None else "value out of range"
+    column = _nul_column(exc.params)
+    fields = [FieldProblem(column, "must not contain NUL characters")] if column else []
+    message = f"{column}: must not contain NUL characters" if column else f"not storable: {reason}"
+    return JSONResponse(_error_body("invalid_input", message, fields), status_code=422)
 
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
@@ -123,6 +210,8 @@ def create_app(
     )
     app.add_exception_handler(AnxinError, _anxin_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(DataError, _database_refused)
 
     @app.get("/healthz", tags=["ops"], openapi_extra=PUBLIC_ROUTE, response_model=Health)
     def healthz() -> Health:
@@ -137,9 +226,9 @@ def create_app(
 
     for domain in context.domains:
         for router in (*domain.routers, *domain.pages):
-            app.include_router(router)
+            app.include_router(router, responses=ERROR_RESPONSES)
     for router in (web_views.router, web_console.router, web_collateral.router):
-        app.include_router(router)
+        app.include_router(router, responses=ERROR_RESPONSES)
     web_views.mount_static(app)
     app.mount(
         "/metrics",

@@ -8,10 +8,21 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 
-from anxin.core.commands import CliRuntime, app_context, fail, readable_errors
+from anxin.core.commands import (
+    EXIT_NO,
+    EXIT_REFUSED,
+    CliRuntime,
+    app_context,
+    fail,
+    one_line,
+    readable_errors,
+)
 from anxin.core.config import ConfigurationError, Settings, get_settings
 from anxin.core.domain import Domain
+from anxin.core.errors import AnxinError
 from anxin.domains import build_context, discover
 
 
@@ -146,7 +157,7 @@ def simulate(
     for line in summary_lines(stats):
         typer.echo(line)
     if stats.accepted == 0:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_NO)
 
 
 PLATFORM_COMMANDS = (migrate, serve, demo, simulate)
@@ -180,9 +191,10 @@ app = build(discover())
 
 
 def main() -> Any:
-    """The console entry point: invalid settings read by any command are one line, exit 2."""
+    """The console entry point: invalid settings, and any typed, database or file error that a
+    sub-command did not turn into a line itself, are one line on stderr and exit 2."""
     try:
         return app()
-    except ConfigurationError as exc:
-        typer.echo(f"error: configuration: {exc}", err=True)
-        raise SystemExit(2) from exc
+    except (ConfigurationError, AnxinError, ValidationError, SQLAlchemyError, OSError) as exc:
+        typer.echo(f"error: {one_line(exc)}", err=True)
+        raise SystemExit(EXIT_REFUSED) from exc

@@ -207,7 +207,7 @@ def test_the_same_stock_can_never_back_two_pledges(client, demo, context, clock,
         )
     # Every lender can check from the ledger: issue + pledge facts for the 8 bays, no double.
     facts = client.get(f"{BASE}/ledger/receipts", headers=bank).json()
-    actions = [e["body"]["action"] for e in facts["entries"]]
+    actions = [e["action"] for e in facts["entries"]]
     assert actions.count("issue") == 8 and actions.count("pledge") == 8
     assert facts["double_pledges"] == []
     seqs = [e["seq"] for e in facts["entries"]]
@@ -256,7 +256,7 @@ def test_closing_a_pledge_releases_receipts_on_the_ledger_and_allows_a_new_pledg
     assert r.json()["market_value"] == "21900000.00"
     assert r.json()["ltv"] == "0.9132" and r.json()["status"] == "margin_call"
     facts = client.get(f"{BASE}/ledger/receipts", headers=bank).json()
-    actions = [e["body"]["action"] for e in facts["entries"]]
+    actions = [e["action"] for e in facts["entries"]]
     assert actions.count("release") == 8 and actions.count("pledge") == 12
     assert facts["double_pledges"] == []
 

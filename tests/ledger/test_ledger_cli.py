@@ -153,8 +153,11 @@ def test_witness_command_cosigns_then_alarms(
         )
     client.post("/api/v1/ledger/checkpoints", headers=auth("ledgeradmin"))
     first = runner.invoke(anxin_cli, args)
-    # This witness is not in the log's policy: it cosigns, the log declines the delivery.
-    assert first.exit_code == 0 and first.output.startswith("cosign"), first.output
+    # This witness is not in the log's policy: it cosigns, the log declines the delivery,
+    # and the round has not done its job: exit 2 with the log's answer, never 0.
+    assert first.exit_code == 2, first.output
+    assert first.output.strip().startswith("error: POST cosignature: HTTP 403"), first.output
+    assert len(first.output.strip().splitlines()) == 1
     assert json.loads(state.read_text())["size"] == 3
 
     # The operator rewrites history and re-signs a checkpoint of the same size.

@@ -20,6 +20,7 @@ from anxin.collateral.models import (
     ReleaseStatus,
     ZoneKind,
 )
+from anxin.core.bounds import SaneDate
 from anxin.core.money import Money
 
 Rate = Field(ge=Decimal(0), le=Decimal(2), max_digits=6, decimal_places=4)
@@ -95,7 +96,7 @@ class Decision(BaseModel):
 
 class PriceMarkIn(BaseModel):
     commodity: str
-    as_of: date
+    as_of: SaneDate
     price: Money = Field(gt=Decimal(0), description="CNY per tonne")
     source: str = Field(default="manual", max_length=64)
 
@@ -340,13 +341,18 @@ class RevaluationRead(BaseModel):
 
 class ReceiptFact(BaseModel):
     seq: int
-    body: Any = Field(description="the receipt fact as stored on the ledger (null if erased)")
+    action: str | None = Field(description="issue, pledge, release or cancel")
+    stock_key: str | None = Field(description="warehouse:bay:commodity")
+    body: Any = Field(
+        description="the fact as stored on the ledger; null if erased, or withheld from a "
+        "caller outside the organisation that anchored it"
+    )
 
 
 class DoublePledge(BaseModel):
     stock_key: str
-    first: dict[str, Any] = Field(description="the fact of the pledge that holds the stock")
-    second: dict[str, Any] = Field(description="the later fact that pledged it again")
+    first: ReceiptFact = Field(description="the fact of the pledge that holds the stock")
+    second: ReceiptFact = Field(description="the later fact that pledged it again")
 
 
 class ReceiptFacts(BaseModel):

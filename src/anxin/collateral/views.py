@@ -3,6 +3,8 @@ model from `schemas` (so the OpenAPI document describes every response)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Query
 
 from anxin.collateral import service
@@ -40,6 +42,9 @@ from anxin.collateral.schemas import (
     ZoneCreate,
     ZoneRead,
 )
+from anxin.core.errors import PermissionDenied
+from anxin.core.security import Role
+from anxin.ledger.access import may_read_body
 from anxin.ledger.service import entry_body, find_entries
 from anxin.people.deps import ContextDep, CurrentPrincipal, SessionDep, UnitDep
 
@@ -226,24 +231,56 @@ def cancel_receipt(
     )
 
 
+# Who takes part in warehouse-receipt finance, and so may see that a stock is pledged.
+RECEIPT_FACT_ROLES = frozenset(
+    {Role.ADMIN, Role.SUPERVISOR, Role.SCF_OFFICER, Role.RISK_OFFICER, Role.WAREHOUSE_OPERATOR}
+)
+
+
+def _fact(seq: int, body: Any, show: bool) -> ReceiptFact:
+    facts = body if isinstance(body, dict) else {}
+    return ReceiptFact(
+        seq=seq,
+        action=facts.get("action"),
+        stock_key=facts.get("stock_key"),
+        body=body if show else None,
+    )
+
+
 @router.get("/ledger/receipts")
 def receipt_facts(
     principal: CurrentPrincipal, session: SessionDep, limit: int = Query(1000, ge=1, le=1000)
 ) -> ReceiptFacts:
-    """Every receipt fact on the ledger (seq + body), and the double pledges they show.
+    """Every receipt fact on the ledger, in log order, and the double pledges they show.
 
-    Any lender can verify each entry's inclusion against a checkpoint it holds
-    (``/api/v1/ledger/entries/{seq}/bundle``) and re-run the same check offline."""
+    Lenders and warehouses see each fact's action and stock key, which is all the double-pledge
+    check needs; the body (loan, lender, owner, quantities) only where the ledger would show it
+    (``/api/v1/ledger/entries/{seq}``: their own organisation's entries). A lender verifies its
+    own entries' inclusion with ``/api/v1/ledger/entries/{seq}/bundle``, offline."""
+    if principal.role not in RECEIPT_FACT_ROLES:
+        raise PermissionDenied(f"role {principal.role.value!r} takes no part in receipt finance")
     entries = sorted(
         find_entries(session=session, entry_type=service.RECEIPT_ENTRY, limit=limit),
         key=lambda e: e.seq,
     )
-    bodies = [entry_body(e) for e in entries]
+    parsed = [(e, entry_body(e)) for e in entries]
+    facts = {
+        e.seq: _fact(
+            e.seq, body, may_read_body(principal.role, principal.organisation_id, e.organisation_id)
+        )
+        for e, body in parsed
+    }
+    # the check runs on every body; its answer names facts only as the caller may see them
+    bodies = [{**body, "seq": e.seq} for e, body in parsed if isinstance(body, dict)]
     return ReceiptFacts(
-        entries=[ReceiptFact(seq=e.seq, body=b) for e, b in zip(entries, bodies, strict=True)],
+        entries=list(facts.values()),
         double_pledges=[
-            DoublePledge.model_validate(d)
-            for d in service.double_pledges(b for b in bodies if isinstance(b, dict))
+            DoublePledge(
+                stock_key=c["stock_key"],
+                first=facts[c["first"]["seq"]],
+                second=facts[c["second"]["seq"]],
+            )
+            for c in service.double_pledges(bodies)
         ],
     )
 

@@ -16,7 +16,7 @@ import typer
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
-from anxin.core.config import Settings, get_settings
+from anxin.core.config import ConfigurationError, Settings, get_settings
 from anxin.core.context import AppContext
 from anxin.core.errors import AnxinError
 
@@ -24,26 +24,42 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def fail(message: str, code: int = 1) -> typer.Exit:
+# Exit codes, the same for every command (README, "Exit codes"): 0 done; 1 a negative verdict
+# (`ledger verify` says NO); 2 not done: bad input, a refused operation, an unreachable service.
+EXIT_NO = 1
+EXIT_REFUSED = 2
+
+
+def fail(message: str, code: int = EXIT_REFUSED) -> typer.Exit:
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(code)
 
 
+def one_line(exc: Exception) -> str | None:
+    """The readable line for an error a user can act on; None for a bug (keep the traceback)."""
+    if isinstance(exc, ConfigurationError):
+        return f"configuration: {exc}"
+    if isinstance(exc, AnxinError):
+        return exc.message
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
+    if isinstance(exc, SQLAlchemyError):
+        return f"database: {exc.__class__.__name__}: {str(exc).splitlines()[0]}"
+    if isinstance(exc, OSError):
+        return f"{exc.filename}: {exc.strerror}" if exc.filename else str(exc)
+    return None
+
+
 def readable_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Errors become one readable line on stderr and a non-zero exit code."""
+    """Errors become one readable line on stderr and exit code 2, never a traceback."""
 
     @wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
-        except AnxinError as exc:
-            raise fail(exc.message, 2 if exc.status_code == 422 else 1) from exc
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            field_name = ".".join(str(p) for p in first["loc"])
-            raise fail(f"{field_name}: {first['msg']}", 2) from exc
-        except SQLAlchemyError as exc:
-            raise fail(f"database: {exc.__class__.__name__}: {str(exc).splitlines()[0]}") from exc
+        except (AnxinError, ValidationError, SQLAlchemyError) as exc:
+            raise fail(one_line(exc) or str(exc)) from exc
 
     return wrapper
 

@@ -5,6 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from anxin.core.bounds import SaneDate
 from anxin.homecare.models import HouseholdMode
 
 PHONE = r"^\+?[0-9 -]{5,31}$"
@@ -46,7 +47,7 @@ class EmergencyContact(BaseModel):
 class ElderCreate(BaseModel):
     household_id: str
     full_name: str = Field(min_length=1, max_length=120)
-    birth_date: date
+    birth_date: SaneDate
     sex: Literal["F", "M"]
     phone: str | None = Field(default=None, pattern=PHONE)
     butler_user_id: str | None = None

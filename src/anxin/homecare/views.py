@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-from datetime import date
-
 from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
+from anxin.core.bounds import SaneDate
 from anxin.homecare import service, sleep_service, teams
 from anxin.homecare.models import CareTeam
 from anxin.homecare.schemas import (
@@ -114,7 +113,7 @@ def sleep_report(
     principal: CurrentPrincipal,
     session: SessionDep,
     context: ContextDep,
-    night: date | None = None,
+    night: SaneDate | None = None,
 ) -> SleepReportRead:
     """The sleep report for the night starting on the evening of `night` (default: the latest
     night that has begun, Asia/Shanghai). A family sees only its own elder."""

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
+from anxin.core.bounds import SaneDateTime
 from anxin.core.errors import (
     Conflict,
     FieldProblem,
@@ -290,8 +291,8 @@ def list_readings(
     device_id: str,
     principal: CurrentPrincipal,
     uow: UnitDep,
-    start: datetime | None = None,
-    end: datetime | None = None,
+    start: SaneDateTime | None = None,
+    end: SaneDateTime | None = None,
     key: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     cursor: str | None = None,

@@ -23,7 +23,7 @@ app = typer.Typer(
 )
 
 
-def _fail(message: str, code: int = 1) -> typer.Exit:
+def _fail(message: str, code: int = 2) -> typer.Exit:
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(code)
 
@@ -115,10 +115,11 @@ def witness(
     """Watch a ledger and cosign each checkpoint that only extends what it cosigned before.
 
     Exit status 2 (and a CRITICAL log line and an evidence file beside the state file) when
-    the log forks; with --once, 1 when it refuses for another reason.
+    the log forks. With --once: 0 when a cosignature was delivered, 1 when the witness
+    refuses to cosign, 2 when the log cannot be reached or does not accept the cosignature.
     """
     from anxin.ledger.witness import Outcome
-    from anxin.ledger.witnessd import HttpLogClient, Witness, webhook_alarm
+    from anxin.ledger.witnessd import HttpLogClient, LogUnavailable, Witness, webhook_alarm
 
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(message)s")
     try:
@@ -133,7 +134,14 @@ def witness(
     )
     client = HttpLogClient.to(log_url)
     while True:
-        decision = me.run_once(client)
+        try:
+            decision = me.run_once(client)
+        except LogUnavailable as exc:
+            if once:
+                raise _fail(str(exc), 2) from exc
+            typer.echo(f"error: {exc}", err=True)
+            time.sleep(interval)
+            continue
         typer.echo(f"{decision.outcome.value}: {decision.reason}")
         if decision.outcome is Outcome.FORK:
             raise typer.Exit(2)
@@ -167,8 +175,8 @@ def verify(
     from anxin.ledger.entry import EntryError
     from anxin.ledger.verify import Bundle, Policy, verify_bundle
 
-    text = sys.stdin.read() if str(bundle) == "-" else bundle.read_text(encoding="utf-8")
     try:
+        text = sys.stdin.read() if str(bundle) == "-" else bundle.read_text(encoding="utf-8")
         evidence = Bundle.loads(text)
         if body is not None:
             data = json.loads(body.read_text(encoding="utf-8"))
@@ -181,6 +189,8 @@ def verify(
             tuple(_verifier(w, "--witness-key") for w in witness_key or []),
             quorum,
         )
+    except OSError as exc:  # a file that is missing or unreadable is bad input, not a NO
+        raise _fail(f"{exc.filename}: {exc.strerror}", 2) from exc
     except (EntryError, NoteError, ValueError) as exc:
         raise _fail(str(exc), 2) from exc
     verdict = verify_bundle(evidence, policy)

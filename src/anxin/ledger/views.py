@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from sqlalchemy.orm import Session
 
+from anxin.core.bounds import Count64
 from anxin.core.errors import NotFound, PermissionDenied
 from anxin.core.security import PUBLIC_ROUTE, Principal
 from anxin.ledger import access, merkle, service
@@ -106,13 +107,13 @@ def search_entries(
 
 
 @router.delete("/entries/{seq}/body", response_model=EntryRead)
-def erase_body(seq: int, _: AdminPrincipal, uow: UnitDep) -> EntryRead:
+def erase_body(seq: Count64, _: AdminPrincipal, uow: UnitDep) -> EntryRead:
     """Erase a stored body (retention, personal data); its hash and all proofs remain."""
     return EntryRead.of(service.erase_body(uow=uow, seq=seq), show_body=True)
 
 
 @router.get("/entries/{seq}", response_model=EntryRead)
-def read_entry(seq: int, principal: CurrentPrincipal, session: SessionDep) -> EntryRead:
+def read_entry(seq: Count64, principal: CurrentPrincipal, session: SessionDep) -> EntryRead:
     entry, show = _entry_for(session, principal, seq)
     return EntryRead.of(entry, show_body=show)
 
@@ -120,7 +121,7 @@ def read_entry(seq: int, principal: CurrentPrincipal, session: SessionDep) -> En
 # exclude_unset: a withheld body is left out of the bundle rather than sent as null.
 @router.get("/entries/{seq}/bundle", response_model_exclude_unset=True)
 def read_bundle(
-    seq: int,
+    seq: Count64,
     principal: CurrentPrincipal,
     session: SessionDep,
     context: ContextDep,
@@ -141,8 +142,8 @@ def read_bundle(
 @router.get("/proofs/inclusion", response_model=InclusionProofRead, openapi_extra=PUBLIC_ROUTE)
 def inclusion(
     session: SessionDep,
-    index: Annotated[int, Query(ge=0)],
-    tree_size: Annotated[int, Query(ge=1)],
+    index: Annotated[Count64, Query()],
+    tree_size: Annotated[Count64, Query(ge=1)],
 ) -> InclusionProofRead:
     entry = service.get_entry(session=session, seq=index)
     proof = service.inclusion_proof(session=session, seq=index, size=tree_size)
@@ -157,8 +158,8 @@ def inclusion(
 @router.get("/proofs/consistency", response_model=ConsistencyProofRead, openapi_extra=PUBLIC_ROUTE)
 def consistency(
     session: SessionDep,
-    first: Annotated[int, Query(ge=1)],
-    second: Annotated[int, Query(ge=1)],
+    first: Annotated[Count64, Query(ge=1)],
+    second: Annotated[Count64, Query(ge=1)],
 ) -> ConsistencyProofRead:
     proof = service.consistency_proof(session=session, first=first, second=second)
     return ConsistencyProofRead(first=first, second=second, proof=[b64(p) for p in proof])
@@ -167,7 +168,7 @@ def consistency(
 @router.get("/checkpoint", response_model=CheckpointRead, openapi_extra=PUBLIC_ROUTE)
 def latest(
     session: SessionDep,
-    min_cosignatures: Annotated[int, Query(ge=0)] = 0,
+    min_cosignatures: Annotated[Count64, Query()] = 0,
 ) -> CheckpointRead:
     """The newest checkpoint (with at least ``min_cosignatures`` witness cosignatures)."""
     cp = service.latest_checkpoint(session=session, min_cosignatures=min_cosignatures)
@@ -177,7 +178,7 @@ def latest(
 
 
 @router.get("/checkpoints/{size}", response_model=CheckpointRead, openapi_extra=PUBLIC_ROUTE)
-def checkpoint_at(size: int, session: SessionDep) -> CheckpointRead:
+def checkpoint_at(size: Count64, session: SessionDep) -> CheckpointRead:
     return CheckpointRead.of(service.get_checkpoint(session=session, size=size))
 
 
@@ -192,7 +193,7 @@ def checkpoint_on_demand(_: AdminPrincipal, uow: UnitDep, context: ContextDep) -
     "/checkpoints/{size}/cosignatures", response_model=CheckpointRead, openapi_extra=PUBLIC_ROUTE
 )
 def add_cosignature(
-    size: int, data: CosignatureCreate, session: SessionDep, context: ContextDep
+    size: Count64, data: CosignatureCreate, session: SessionDep, context: ContextDep
 ) -> CheckpointRead:
     """A witness hands back its cosignature; the signature itself is the credential."""
     cp = service.add_cosignature(

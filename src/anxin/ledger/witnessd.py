@@ -115,7 +115,10 @@ class Witness:
     on_alarm: Callable[[dict[str, Any]], None] | None = None
 
     def run_once(self, client: LogClient, *, now: int | None = None) -> Decision:
-        """One round: fetch, review, then persist-and-cosign or refuse (and alarm on a fork)."""
+        """One round: fetch, review, then persist-and-cosign or refuse (and alarm on a fork).
+
+        Raises LogUnavailable when the log cannot be fetched or does not accept the
+        cosignature: that is no verdict on the log, and must not look like success."""
         state = load_state(self.state_path)
         try:
             text = client.latest_checkpoint()
@@ -123,9 +126,12 @@ class Witness:
             proof: list[bytes] = []
             if state is not None and 0 < state.size < size:
                 proof = client.consistency(state.size, size)
-        except (LogUnavailable, NoteError) as exc:
+        except NoteError as exc:
             log.warning("witness %s: cannot review the log: %s", self.signer.name, exc)
             return Decision(Outcome.REFUSE, f"cannot review the log: {exc}", None)
+        except LogUnavailable as exc:
+            log.warning("witness %s: cannot review the log: %s", self.signer.name, exc)
+            raise
         decision = review(state=state, signed_checkpoint=text, log=self.log_key, proof=proof)
         if decision.outcome is Outcome.FORK:
             self._alarm(decision, text, state)
@@ -136,7 +142,9 @@ class Witness:
             try:
                 client.submit_cosignature(size, line)
             except LogUnavailable as exc:
+                # The round did not do its job: the caller decides whether to retry or stop.
                 log.warning("witness %s: cosigned but could not deliver: %s", self.signer.name, exc)
+                raise
             log.info("witness %s: cosigned size %d: %s", self.signer.name, size, decision.reason)
         else:
             log.info("witness %s: refused: %s", self.signer.name, decision.reason)

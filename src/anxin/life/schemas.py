@@ -8,7 +8,8 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from anxin.core.money import Money
+from anxin.core.bounds import SaneDate
+from anxin.core.money import Money, MoneyAmount
 from anxin.life.product import MAX_ISSUE_AGE, MIN_ISSUE_AGE
 from anxin.life.tables import Sex
 
@@ -23,7 +24,7 @@ class QuoteRequest(BaseModel):
     pay_term: int = Field(description="premium term in years: 1 (single), 3, 5, 10 or 20")
     sum_assured: Money | None = Field(default=None, gt=0, description="SA_1, yuan")
     premium: Money | None = Field(default=None, gt=0, description="annual gross premium, yuan")
-    issue_date: date | None = Field(default=None, description="defaults to today (Shanghai)")
+    issue_date: SaneDate | None = Field(default=None, description="defaults to today (Shanghai)")
     growth: Decimal | None = Field(
         default=None, ge=0, le=Decimal("0.1"), description="SA growth; default: pricing rate"
     )
@@ -46,20 +47,20 @@ class QuoteRead(BaseModel):
     table: str
     pricing_rate: Decimal
     growth: Decimal
-    sum_assured: Money
-    net_premium: Money
-    gross_premium: Money
-    total_premiums: Money
+    sum_assured: MoneyAmount
+    net_premium: MoneyAmount
+    gross_premium: MoneyAmount
+    total_premiums: MoneyAmount
 
 
 class IllustrationRowRead(BaseModel):
     policy_year: int
     age: int
-    premium: Money
-    cumulative_premium: Money
-    sum_assured: Money
-    death_benefit: Money
-    cash_value: Money
+    premium: MoneyAmount
+    cumulative_premium: MoneyAmount
+    sum_assured: MoneyAmount
+    death_benefit: MoneyAmount
+    cash_value: MoneyAmount
     surrender_irr: float | None = Field(description="annual IRR of surrendering at year end")
 
 

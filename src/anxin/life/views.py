@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
 from anxin.core.clock import to_local
@@ -86,7 +86,11 @@ def post_illustration(body: QuoteRequest, context: ContextDep, _: Pricer) -> Ill
     return service.illustration(request=body, today=_today(context))
 
 
-@router.get("/api/v1/life/illustration.csv", response_class=PlainTextResponse)
+@router.get(
+    "/api/v1/life/illustration.csv",
+    response_class=Response,  # errors stay JSON; only the 200 is CSV
+    responses={200: {"description": "The illustration, CSV", "content": {"text/csv": {}}}},
+)
 def get_illustration_csv(
     query: Annotated[QuoteRequest, Query()], context: ContextDep, _: Pricer
 ) -> Response:

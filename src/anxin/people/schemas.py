@@ -33,6 +33,10 @@ class UserCreate(BaseModel):
     email: str | None = Field(default=None, max_length=200)
 
 
+class PasswordReset(BaseModel):
+    password: str = Field(min_length=8, max_length=200)
+
+
 class UserRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

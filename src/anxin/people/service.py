@@ -5,10 +5,16 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from anxin.core.errors import Conflict, NotFound, PermissionDenied, Unauthenticated
+from anxin.core.errors import (
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    RuleViolation,
+    Unauthenticated,
+)
 from anxin.core.security import Principal, Role, hash_password, verify_password
 from anxin.people.models import Organisation, OrganisationKind, User
 from anxin.people.schemas import UserCreate
@@ -101,9 +107,52 @@ def list_users(*, session: Session, principal: Principal) -> list[User]:
     return list(session.scalars(stmt))
 
 
+def get_user_by_username(*, session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"no user named {username!r}")
+    return user
+
+
+def list_organisation_users(*, session: Session, organisation_id: str) -> list[User]:
+    stmt = select(User).where(User.organisation_id == organisation_id).order_by(User.username)
+    return list(session.scalars(stmt))
+
+
+def _other_active_admins(session: Session, user: User) -> int:
+    stmt = select(func.count()).where(
+        User.organisation_id == user.organisation_id,
+        User.role == Role.ADMIN,
+        User.is_active.is_(True),
+        User.id != user.id,
+    )
+    return int(session.scalar(stmt) or 0)
+
+
+def change_active(*, session: Session, user: User, active: bool, by_user_id: str | None) -> User:
+    """Enable or disable `user`. An admin may not disable their own account, and nobody may
+    disable an organisation's last active admin: either would leave no one able to undo it."""
+    if not active and user.is_active:
+        if user.id == by_user_id:
+            raise RuleViolation("you cannot disable your own account; ask another administrator")
+        if user.role == Role.ADMIN and _other_active_admins(session, user) == 0:
+            raise RuleViolation(
+                f"{user.username!r} is the organisation's last active administrator; "
+                "enable or create another administrator first"
+            )
+    user.is_active = active
+    session.flush()
+    return user
+
+
 def set_active(*, session: Session, principal: Principal, user_id: str, active: bool) -> User:
     user = get_user(session=session, principal=principal, user_id=user_id)
-    user.is_active = active
+    return change_active(session=session, user=user, active=active, by_user_id=principal.user_id)
+
+
+def reset_password(*, session: Session, user: User, password: str) -> User:
+    """Set a new password (the audit log records the change with the hash masked)."""
+    user.password_hash = hash_password(password)
     session.flush()
     return user
 

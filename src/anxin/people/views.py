@@ -8,7 +8,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from anxin.core.security import PUBLIC_ROUTE, issue_access_token
 from anxin.people import service
 from anxin.people.deps import AdminPrincipal, ContextDep, CurrentPrincipal, SessionDep
-from anxin.people.schemas import TokenRead, UserCreate, UserRead
+from anxin.people.schemas import PasswordReset, TokenRead, UserCreate, UserRead
 
 router = APIRouter(prefix="/api/v1", tags=["people"])
 
@@ -60,5 +60,23 @@ def create_user(
 
 @router.post("/users/{user_id}/disable", response_model=UserRead)
 def disable_user(user_id: str, principal: AdminPrincipal, session: SessionDep) -> UserRead:
+    """Disable an account at once (409 for your own account or the last active admin)."""
     user = service.set_active(session=session, principal=principal, user_id=user_id, active=False)
     return UserRead.model_validate(user)
+
+
+@router.post("/users/{user_id}/enable", response_model=UserRead)
+def enable_user(user_id: str, principal: AdminPrincipal, session: SessionDep) -> UserRead:
+    user = service.set_active(session=session, principal=principal, user_id=user_id, active=True)
+    return UserRead.model_validate(user)
+
+
+@router.post("/users/{user_id}/reset-password", response_model=UserRead)
+def reset_password(
+    user_id: str, data: PasswordReset, principal: AdminPrincipal, session: SessionDep
+) -> UserRead:
+    """Set a new password for a user of the caller's organisation."""
+    user = service.get_user(session=session, principal=principal, user_id=user_id)
+    return UserRead.model_validate(
+        service.reset_password(session=session, user=user, password=data.password)
+    )

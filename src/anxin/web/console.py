@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 
 from anxin.alerts import service as alerts
 from anxin.alerts.models import Alarm, AlarmState
+from anxin.core.bounds import check_date
 from anxin.core.errors import (
     InvalidInput,
     PermissionDenied,
@@ -139,9 +140,10 @@ def _night(request: Request, now: datetime) -> date:
     if not raw:
         return last_night(now)
     try:
-        return date.fromisoformat(raw)
+        night = date.fromisoformat(raw)
     except ValueError as exc:
         raise InvalidInput.field("night", "a date like 2026-11-28") from exc
+    return check_date(night, "night")
 
 
 def _sleep_section(
