@@ -26,12 +26,15 @@ from anxin.core.db import Database
 from anxin.demo.seed import DemoInfo
 from anxin.homecare.models import Elder, Household
 from anxin.iot.models import Device
+from anxin.lending.models import Application, Business
 from tests.conftest import DEMO_PASSWORDS, device_headers
 
 # The demo's owners: the two households of the care organisation, the bank's loan and pledge,
 # and the port warehouse (its receipts, cranes and the stock owner, the steel trader).
 ZHANG, ZHAO, LOAN, WAREHOUSE = "zhang household", "zhao household", "bank loan", "warehouse"
 EVERYONE = frozenset({ZHANG, ZHAO, LOAN, WAREHOUSE})
+# The clothing trader's small-business loan application, at the bank's lending desk.
+APPLICATION = "loan application"
 
 # role (demo user) -> owners whose rows it may see
 VISIBLE: dict[str, frozenset[str]] = {
@@ -46,6 +49,9 @@ VISIBLE: dict[str, frozenset[str]] = {
     "neighbour-family": frozenset({ZHAO}),
     "bank": frozenset({LOAN, WAREHOUSE}),  # its loan and the stock and receipts behind it
     "warehouse": frozenset({LOAN, WAREHOUSE}),  # its warehouse, and the pledge on its stock
+    # the bank's loan officer: its own organisation's applications (and the bank's pledge, which
+    # its console lists for every bank officer)
+    "lender": frozenset({APPLICATION, LOAN, WAREHOUSE}),
 }
 
 # Path parameters and the demo fixture that names a seeded row for each.
@@ -60,6 +66,7 @@ PARAMS = {
     "seq": "seq",
     "size": "size",
     "month": "month",
+    "application_id": "application",
 }
 # GET routes that need a query to answer at all.
 QUERIES = {
@@ -160,6 +167,10 @@ def seeded(
             owners.add(WAREHOUSE, receipt.number)
         for stock_owner in session.scalars(select(StockOwner)):
             owners.add(WAREHOUSE, stock_owner.id)
+        for application in session.scalars(select(Application)):
+            owners.add(APPLICATION, application.id)
+        for business in session.scalars(select(Business)):
+            owners.add(APPLICATION, business.credit_code)
     ids = {
         "elder": demo.elder_id,
         "household": demo.household_id,
@@ -171,6 +182,7 @@ def seeded(
         "seq": "0",
         "size": str(checkpoint.json()["size"]),
         "month": clock.now().strftime("%Y-%m"),  # an LTC settlement month
+        "application": str(demo.loan_application_id),
     }
     return owners, ids
 
@@ -220,7 +232,7 @@ def test_every_route_shows_each_role_only_what_it_may_see(app: FastAPI, seeded) 
                 for owner in sorted(found - VISIBLE[username]):
                     leaks.append(f"{username} GET {path} shows the {owner}'s rows")
     assert not leaks, "\n".join(leaks)
-    assert walked >= 9 * 50
+    assert walked >= len(VISIBLE) * 50
     # The table is not vacuous: each role does see each owner it may see somewhere.
     for username, visible in VISIBLE.items():
         assert seen.get(username, set()) == visible, (username, seen.get(username))
