@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.sql.schema import SchemaItem
 
 revision: str = "iot_0005"
 down_revision: str | Sequence[str] | None = "iot_0004"
@@ -125,7 +126,7 @@ def _pg_rebuild(create: str, convert: str) -> None:
     op.execute("DROP TABLE readings_old CASCADE")
 
 
-def _sqlite_rebuild(columns: list[sa.Column[object]], convert: str) -> None:
+def _sqlite_rebuild(columns: list[SchemaItem], convert: str) -> None:
     op.rename_table("readings", "readings_old")
     op.drop_index("ix_readings_device_ts", table_name="readings_old")
     op.create_table("readings", *columns)
@@ -134,49 +135,44 @@ def _sqlite_rebuild(columns: list[sa.Column[object]], convert: str) -> None:
     op.drop_table("readings_old")
 
 
-def _id() -> sa.Column[object]:
-    return sa.Column(
-        "id",
-        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-        autoincrement=True,
-        nullable=False,
-    )
+def _sqlite_columns(*shape: SchemaItem) -> list[SchemaItem]:
+    """The columns both shapes share, around the ones of `shape`."""
+    return [
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("device_id", sa.String(length=36), nullable=False),
+        sa.Column("ts", sa.DateTime(timezone=True), nullable=False),
+        *shape,
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_readings")),
+    ]
 
 
 def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         _pg_rebuild(_PG_WIDE, _PG_TO_WIDE)
         return
-    _sqlite_rebuild(
-        [
-            _id(),
-            sa.Column("device_id", sa.String(length=36), nullable=False),
-            sa.Column("ts", sa.DateTime(timezone=True), nullable=False),
-            sa.Column("message_id", sa.String(length=128), nullable=False),
-            sa.Column("data", sa.JSON(), nullable=False),
-            sa.PrimaryKeyConstraint("id", name=op.f("pk_readings")),
-        ],
-        _SQLITE_TO_WIDE,
+    columns = _sqlite_columns(
+        sa.Column("message_id", sa.String(length=128), nullable=False),
+        sa.Column("data", sa.JSON(), nullable=False),
     )
+    _sqlite_rebuild(columns, _SQLITE_TO_WIDE)
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         _pg_rebuild(_PG_NARROW, _PG_TO_NARROW)
         return
-    _sqlite_rebuild(
-        [
-            _id(),
-            sa.Column("device_id", sa.String(length=36), nullable=False),
-            sa.Column("ts", sa.DateTime(timezone=True), nullable=False),
-            sa.Column("key", sa.String(length=40), nullable=False),
-            sa.Column("num", sa.Float(), nullable=True),
-            sa.Column("text", sa.Text(), nullable=True),
-            sa.Column("message_id", sa.String(length=128), nullable=False),
-            sa.ForeignKeyConstraint(
-                ["device_id"], ["devices.id"], name=op.f("fk_readings_device_id_devices")
-            ),
-            sa.PrimaryKeyConstraint("id", name=op.f("pk_readings")),
-        ],
-        _SQLITE_TO_NARROW,
+    columns = _sqlite_columns(
+        sa.Column("key", sa.String(length=40), nullable=False),
+        sa.Column("num", sa.Float(), nullable=True),
+        sa.Column("text", sa.Text(), nullable=True),
+        sa.Column("message_id", sa.String(length=128), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["device_id"], ["devices.id"], name=op.f("fk_readings_device_id_devices")
+        ),
     )
+    _sqlite_rebuild(columns, _SQLITE_TO_NARROW)
