@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -236,7 +237,8 @@ class DeviceBatch:
 
 # Rows per statement: under SQLite's 32,766 and PostgreSQL's 65,535 bound parameters.
 CHUNK_ROWS = 5000
-ReadingRow = tuple[str, datetime, str, float | None, str | None, str]
+# One stored message: (device id, ts, message id, values by key).
+ReadingRow = tuple[str, datetime, str, dict[str, Value]]
 
 
 def store_batch(
@@ -256,9 +258,8 @@ def store_batch(
     for batch in batches:
         device_id = batch.device.id
         for reading in fresh[device_id]:
+            readings.append((device_id, reading.ts, reading.message_id, dict(reading.values)))
             for key, value in reading.values.items():
-                num, text = _encode(value)
-                readings.append((device_id, reading.ts, key, num, text, reading.message_id))
                 known = newest.get((device_id, key))
                 if known is None or reading.ts >= known[0]:
                     newest[(device_id, key)] = (reading.ts, value)
@@ -359,22 +360,25 @@ def _claim_many(
 
 
 def _write_readings(session: Session, rows: Sequence[ReadingRow]) -> None:
-    """Insert reading rows: COPY on PostgreSQL (psycopg 3), executemany elsewhere."""
+    """Insert one row per message: COPY on PostgreSQL (psycopg 3), executemany elsewhere."""
     if not rows:
         return
     connection = session.connection()
     if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
         raw: Any = connection.connection.driver_connection
-        columns = "device_id, ts, key, num, text, message_id"
+        columns = "device_id, ts, message_id, data"
+        # Text COPY: the JSON text goes straight into jsonb's input function.
         with raw.cursor() as cursor, cursor.copy(f"COPY readings ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+            for device_id, ts, message_id, data in rows:
+                copy.write_row((device_id, ts, message_id, json.dumps(data)))
         return
-    names = ("device_id", "ts", "key", "num", "text", "message_id")
     # The table, not the ORM entity: one executemany for all rows, where the ORM's bulk path
     # splits them into many small groups.
     table = cast(Table, Reading.__table__)
-    session.execute(table.insert(), [dict(zip(names, row, strict=True)) for row in rows])
+    session.execute(
+        table.insert(),
+        [{"device_id": d, "ts": ts, "message_id": m, "data": data} for d, ts, m, data in rows],
+    )
 
 
 def _upsert_latest_many(
@@ -504,6 +508,15 @@ def _telemetry_event(device: DeviceRef, fresh: Sequence[ParsedReading], now: dat
     )
 
 
+def _stored_value(device_type: str, key: str, value: Any) -> Value:
+    """A value as stored in a message row: JSON keeps bools, numbers and text apart, but a
+    row converted from the narrow shape (migration iot_0005) may hold 1.0 for true."""
+    metric = metrics_of(PROFILES_BY_CODE[device_type]).get(key)
+    if metric is not None and metric.kind == "bool" and not isinstance(value, bool):
+        return bool(value)
+    return cast(Value, value)
+
+
 def _decode(device_type: str, key: str, num: float | None, text: str | None) -> Value | None:
     metric = metrics_of(PROFILES_BY_CODE[device_type]).get(key)
     if metric is not None and metric.kind == "bool" and num is not None:
@@ -511,15 +524,15 @@ def _decode(device_type: str, key: str, num: float | None, text: str | None) -> 
     return num if num is not None else text
 
 
-def encode_cursor(ts: datetime, row_id: int) -> str:
-    return base64.urlsafe_b64encode(f"{ts.isoformat()}|{row_id}".encode()).decode()
+def encode_cursor(ts: datetime, row_id: int, key: str) -> str:
+    return base64.urlsafe_b64encode(f"{ts.isoformat()}|{row_id}|{key}".encode()).decode()
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, int]:
+def decode_cursor(cursor: str) -> tuple[datetime, int, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor.encode()).decode()
-        ts_text, id_text = raw.rsplit("|", 1)
-        return datetime.fromisoformat(ts_text), int(id_text)
+        ts_text, id_text, key = raw.split("|", 2)
+        return datetime.fromisoformat(ts_text), int(id_text), key
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput.field("cursor", "not a cursor returned by this API") from exc
 
@@ -535,36 +548,57 @@ def list_readings(
     limit: int,
     cursor: str | None,
 ) -> tuple[list[dict[str, Any]], str | None]:
+    """A device's readings, one item per value (time, key), oldest first, paged by a cursor.
+
+    Rows are messages; a page may end inside one, so the cursor names the message and the
+    last key returned from it.
+    """
     device = get_device(uow=uow, principal=principal, device_id=device_id)
     session = uow.session
     if start and end and start >= end:
         raise InvalidInput.field("start", "must be before end")
-    stmt = select(Reading).where(Reading.device_id == device.id)
+    stmt = select(Reading.id, Reading.ts, Reading.message_id, Reading.data).where(
+        Reading.device_id == device.id
+    )
     if start:
         stmt = stmt.where(Reading.ts >= start)
     if end:
         stmt = stmt.where(Reading.ts < end)
-    if key:
-        stmt = stmt.where(Reading.key == key)
-    if cursor:
-        after_ts, after_id = decode_cursor(cursor)
-        stmt = stmt.where(
-            or_(Reading.ts > after_ts, and_(Reading.ts == after_ts, Reading.id > after_id))
-        )
-    rows = list(session.scalars(stmt.order_by(Reading.ts, Reading.id).limit(limit + 1)))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    items = [
-        {
-            "ts": r.ts,
-            "key": r.key,
-            "value": _decode(device.device_type, r.key, r.num, r.text),
-            "message_id": r.message_id,
-        }
-        for r in rows
-    ]
-    next_cursor = encode_cursor(rows[-1].ts, rows[-1].id) if more and rows else None
-    return items, next_cursor
+    after: tuple[datetime, int, str] | None = decode_cursor(cursor) if cursor else None
+    items: list[dict[str, Any]] = []
+    last: tuple[datetime, int, str] | None = None
+    while True:
+        page = stmt
+        if after is not None:
+            after_ts, after_id, _ = after
+            page = page.where(
+                or_(Reading.ts > after_ts, and_(Reading.ts == after_ts, Reading.id >= after_id))
+            )
+        # Every message holds at least one value, so limit + 1 messages fill the page
+        # unless a key filter skips some; then the loop reads on.
+        rows = session.execute(page.order_by(Reading.ts, Reading.id).limit(limit + 1)).all()
+        for row_id, ts, message_id, data in rows:
+            for k in sorted(data):
+                if key is not None and k != key:
+                    continue
+                if after is not None and (ts, row_id) == after[:2] and k <= after[2]:
+                    continue
+                if len(items) == limit:
+                    assert last is not None
+                    return items, encode_cursor(*last)
+                items.append(
+                    {
+                        "ts": ts,
+                        "key": k,
+                        "value": _stored_value(device.device_type, k, data[k]),
+                        "message_id": message_id,
+                    }
+                )
+                last = (ts, row_id, k)
+        if len(rows) <= limit:
+            return items, None
+        last_id, last_ts = rows[-1][0], rows[-1][1]
+        after = (last_ts, last_id, "\uffff")  # that whole message is done
 
 
 def latest_values(*, uow: UnitOfWork, principal: Principal, device_id: str) -> list[dict[str, Any]]:
@@ -615,19 +649,19 @@ def messages_between(
 ) -> list[tuple[datetime, dict[str, Value]]]:
     """A device's readings in [start, end) with the given keys, one entry per message (time,
     values by key), oldest first."""
+    wanted = set(keys)
     rows = session.execute(
-        select(Reading.ts, Reading.message_id, Reading.key, Reading.num, Reading.text)
-        .where(
-            Reading.device_id == device.id,
-            Reading.ts >= start,
-            Reading.ts < end,
-            Reading.key.in_(list(keys)),
-        )
+        select(Reading.ts, Reading.data)
+        .where(Reading.device_id == device.id, Reading.ts >= start, Reading.ts < end)
         .order_by(Reading.ts, Reading.id)
     )
-    grouped: dict[tuple[datetime, str], dict[str, Value]] = {}
-    for ts, message_id, key, num, text in rows:
-        value = _decode(device.device_type, key, num, text)
-        if value is not None:
-            grouped.setdefault((ts, message_id), {})[key] = value
-    return [(ts, values) for (ts, _), values in grouped.items()]
+    found: list[tuple[datetime, dict[str, Value]]] = []
+    for ts, data in rows:
+        values = {
+            k: _stored_value(device.device_type, k, v)
+            for k, v in data.items()
+            if k in wanted and v is not None
+        }
+        if values:
+            found.append((ts, values))
+    return found
