@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from anxin.core.config import Settings
 from anxin.core.context import AppContext
 from anxin.core.events import Event, InProcessBus
-from anxin.core.nats_bus import JetStreamBus
+from anxin.core.nats_bus import JetStreamBus, ensure_events_stream
 from anxin.core.outbox import EventOutbox
 from anxin.iot.localbrokers import Brokers
 from anxin.iot.pipeline import BatchIngestor, RawMessage
@@ -108,6 +108,7 @@ def test_relayed_twice_is_stored_once(nats_url, context, db):
     async def relay_twice() -> int:
         nc = await nats.connect(nats_url)
         js = nc.jetstream()
+        await ensure_events_stream(js)  # on its own, no earlier test has made the stream
         sent = await bus.relay_once(js)
         with jetstream.unit(actor="test:relay") as uow:  # as if the delete had been lost
             bus.publish(
