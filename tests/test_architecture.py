@@ -17,8 +17,9 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src" / "anxin"
 
 CORE = "core"
-# Shared services every business domain may use; they use only core (and people).
-SHARED = {"people": {CORE}, "iot": {CORE, "people"}, "alerts": {CORE, "people"}}
+# Shared services every business domain may use; they use only core (and people; alerts also
+# the console toolkit, for its own pages).
+SHARED = {"people": {CORE}, "iot": {CORE, "people"}, "alerts": {CORE, "people", "ui"}}
 SHARED["ledger"] = {CORE, "people"}
 SHARED["ui"] = {CORE, "people"}  # the console toolkit domains' pages use
 # Leaves: they import domains; no domain imports them. `domains` is the discovery of the

@@ -29,10 +29,8 @@ from anxin.core.metrics import asgi_app as metrics_app
 from anxin.core.security import PUBLIC_ROUTE
 from anxin.domains import build_context
 from anxin.ui.console import build_console
-from anxin.web import collateral as web_collateral
-from anxin.web import console as web_console
+from anxin.web import live as web_live
 from anxin.web import views as web_views
-from anxin.web.live import LiveHub
 
 log = logging.getLogger(__name__)
 
@@ -191,14 +189,14 @@ def create_app(
     app = FastAPI(title="anxin 安心", version=anxin.__version__, lifespan=_lifespan)
     app.state.context = context
     app.state.workers = []
-    hub = LiveHub()
+    hub = web_live.LiveHub()
     for subscription in hub.subscriptions():
         context.bus.subscribe(subscription.pattern, subscription.handler)
     app.state.live = hub
     app.state.console = build_console(
         template_dirs=[web_views.TEMPLATES, *(d.templates for d in context.domains if d.templates)],
         labels=[d.labels for d in context.domains],
-        nav=[*web_views.NAV, *(link for d in context.domains for link in d.nav)],
+        nav=[link for d in context.domains for link in d.nav],
     )
     app.add_middleware(
         SessionMiddleware,
@@ -227,7 +225,7 @@ def create_app(
     for domain in context.domains:
         for router in (*domain.routers, *domain.pages):
             app.include_router(router, responses=ERROR_RESPONSES)
-    for router in (web_views.router, web_console.router, web_collateral.router):
+    for router in (web_views.router, web_live.router):
         app.include_router(router, responses=ERROR_RESPONSES)
     web_views.mount_static(app)
     app.mount(

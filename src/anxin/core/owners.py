@@ -22,7 +22,19 @@ OwnerScope = Callable[[Session, Principal], Collection[str] | None]
 # provider(session, owner ids) -> facts per owner id (owners it does not know are left out).
 ContextProvider = Callable[[Session, Sequence[str]], Mapping[str, Mapping[str, Any]]]
 
+# links(session, owner ids) -> a name and a console page per owner id (for lists of alarms).
+LinkProvider = Callable[[Session, Sequence[str]], Mapping[str, "OwnerLink"]]
+
 CONTEXT_CHUNK = 2000  # owner ids per provider call (an IN (...) list)
+
+
+@dataclass(frozen=True)
+class OwnerLink:
+    """How a console names an owner and where its page is."""
+
+    label: str
+    href: str
+    phone: str | None = None  # whom the console offers to call about it
 
 
 @dataclass(frozen=True)
@@ -30,6 +42,7 @@ class OwnerKind:
     name: str
     scope: OwnerScope
     context: ContextProvider | None = None
+    links: LinkProvider | None = None
 
 
 class OwnerKinds:
@@ -71,6 +84,25 @@ class OwnerKinds:
                 found = kind.context(session, chunk) if kind and kind.context else {}
                 for owner_id in chunk:
                     out[(name, owner_id)] = dict(found.get(owner_id, {}))
+        return out
+
+    def links(
+        self, session: Session, owners: Iterable[tuple[str, str]]
+    ) -> dict[tuple[str, str], OwnerLink]:
+        """Names and pages for many owners at once: one provider call per kind and chunk;
+        owners of a kind without links (or unknown to it) are left out."""
+        wanted = sorted(set(owners))
+        out: dict[tuple[str, str], OwnerLink] = {}
+        for name in sorted({kind for kind, _ in wanted}):
+            kind = self._kinds.get(name)
+            if kind is None or kind.links is None:
+                continue
+            ids = [owner_id for k, owner_id in wanted if k == name]
+            for start in range(0, len(ids), CONTEXT_CHUNK):
+                for owner_id, link in kind.links(
+                    session, ids[start : start + CONTEXT_CHUNK]
+                ).items():
+                    out[(name, owner_id)] = link
         return out
 
     def context(self, session: Session, owner_kind: str, owner_id: str) -> dict[str, Any]:

@@ -1,10 +1,11 @@
-"""The homecare domain's setup: households and elders, care alarms, sleep reports."""
+"""The homecare domain's setup: households and elders, care alarms, sleep reports, and the
+elder card and family pages."""
 
 from __future__ import annotations
 
 from anxin.core.domain import Domain, Subscription
 from anxin.core.owners import OwnerKind
-from anxin.homecare import flows, views
+from anxin.homecare import flows, pages, views
 from anxin.homecare.service import visible_household_ids
 
 
@@ -12,6 +13,14 @@ def setup() -> Domain:
     return Domain(
         name="homecare",
         routers=[views.router],
-        owner_kinds=[OwnerKind("household", visible_household_ids, flows.household_context)],
+        pages=[pages.router],
+        templates=pages.TEMPLATES,
+        labels=pages.LABELS,
+        nav=pages.NAV,
+        owner_kinds=[
+            OwnerKind(
+                "household", visible_household_ids, flows.household_context, pages.household_links
+            )
+        ],
         subscriptions=[Subscription("iot.rule.*", flows.on_rule_event)],
     )

@@ -137,9 +137,8 @@ def illustration_page(request: Request, context: ContextDep, uow: UnitDep) -> Re
         "form": form,
         "result": None,
         "error": None,
-        # the same quote in the API's terms (no lang), and this page in the other language
+        # the same quote in the API's terms (no lang)
         "csv_query": urlencode(filled),
-        "other_language": urlencode(filled | {"lang": "zh" if lang == "en" else "en"}),
     }
     if form["issue_age"]:
         try:

@@ -77,7 +77,19 @@ def language(request: Request) -> str:
 def render(request: Request, template: str, status_code: int = 200, **data: Any) -> HTMLResponse:
     console = console_of(request)
     lang = language(request)
-    data.update(lang=lang, t=lambda key: console.catalog.label(key, lang))
+    principal: Principal | None = getattr(request.state, "principal", None)
+    other = request.url.include_query_params(lang="zh" if lang == "en" else "en")
+    # Every page shows the navigation of the viewer's role (none before login).
+    nav = console.links_for(principal.role) if principal else []
+    data.update(
+        lang=lang,
+        t=lambda key: console.catalog.label(key, lang),
+        nav_links=nav,
+        viewer=principal,
+        here=request.url.path,
+        # this page, with its query, in the other language
+        other_language=f"{other.path}?{other.query}",
+    )
     return console.templates.TemplateResponse(request, template, data, status_code=status_code)
 
 
@@ -95,6 +107,7 @@ def console_principal(request: Request, uow: UnitOfWork) -> Principal:
         request.session.clear()
         raise LoginRequired from exc
     uow.actor = principal.actor
+    request.state.principal = principal  # render() builds the viewer's navigation from it
     return principal
 
 

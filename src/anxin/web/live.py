@@ -14,11 +14,16 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from fastapi import APIRouter, Request
+from fastapi.responses import Response, StreamingResponse
 from starlette.applications import Starlette
 
 from anxin.core.domain import Subscription
 from anxin.core.events import Event
+from anxin.core.security import Principal, Role
 from anxin.core.unit import UnitOfWork
+from anxin.people.deps import UnitDep
+from anxin.ui.console import LoginRequired, console_principal
 
 # Events pushed to consoles; owners publish them with organisation_id, owner_kind, owner_id.
 LIVE_SUBJECTS = ("alerts.alarm.>",)
@@ -90,3 +95,46 @@ def live_hub(app: Starlette) -> LiveHub:
     """The application's hub (`create_app` puts one on ``app.state``)."""
     hub: LiveHub = app.state.live
     return hub
+
+
+router = APIRouter(tags=["console"], include_in_schema=False)
+
+
+def _visibility(uow: UnitOfWork, principal: Principal) -> Visible:
+    """Decide once, at connect time, which owners' events this viewer may hear about."""
+    owners = {
+        kind: uow.owners.visible_ids(uow.session, principal, kind) for kind in uow.owners.names()
+    }
+
+    def visible(message: dict[str, Any]) -> bool:
+        if message.get("organisation_id") != principal.organisation_id:
+            return False
+        if principal.role == Role.ADMIN:
+            return True
+        allowed = owners.get(str(message.get("owner_kind")), ())
+        return allowed is None or message.get("owner_id") in allowed
+
+    return visible
+
+
+@router.get("/console/stream", response_model=None)
+def stream(request: Request, uow: UnitDep) -> Response:
+    """Server-sent events: one line per committed alarm change the viewer may see."""
+    try:
+        principal = console_principal(request, uow)
+    except LoginRequired:
+        return Response(status_code=401)
+    visible = _visibility(uow, principal)
+    hub = live_hub(request.app)
+
+    async def events() -> AsyncIterator[str]:
+        async for chunk in hub.stream(visible):
+            if await request.is_disconnected():
+                break
+            yield chunk
+
+    return StreamingResponse(
+        events(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

@@ -1,21 +1,19 @@
-"""Console pages: login, logout, and the home page with the caller's elders and devices."""
+"""The console shell: login, logout, the home page with the caller's elders and devices, and
+the static files. The domains' pages live in their own packages (`Domain.pages`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from anxin.core.domain import NavLink
 from anxin.core.errors import Unauthenticated
-from anxin.core.security import PUBLIC_ROUTE, Principal, Role
-from anxin.core.unit import UnitOfWork
+from anxin.core.security import PUBLIC_ROUTE
 from anxin.homecare import service as homecare
-from anxin.iot import service as iot
-from anxin.iot.models import Device
+from anxin.homecare.pages import devices_with_latest
 from anxin.people import service as people
 from anxin.people.deps import SessionDep, UnitDep
 from anxin.ui.console import console_of, console_principal, page, render
@@ -57,16 +55,6 @@ def logout(request: Request) -> RedirectResponse:
     return RedirectResponse("/login", status_code=303)
 
 
-def devices_with_latest(
-    uow: UnitOfWork, principal: Principal, household_id: str
-) -> list[tuple[Device, list[dict[str, Any]]]]:
-    """A household's devices, each with its latest readings, as the console cards show them."""
-    devices = iot.list_devices(
-        uow=uow, principal=principal, owner_kind="household", owner_id=household_id
-    )
-    return [(d, iot.latest_values(uow=uow, principal=principal, device_id=d.id)) for d in devices]
-
-
 @router.get("/", response_class=HTMLResponse, response_model=None, openapi_extra=PUBLIC_ROUTE)
 @page
 def home(request: Request, uow: UnitDep) -> Response:
@@ -87,17 +75,3 @@ def home(request: Request, uow: UnitDep) -> Response:
         )
     links = console_of(request).links_for(principal.role)
     return render(request, "home.html", user=user, cards=cards, links=links)
-
-
-# The shell's own pages in the navigation (domains add theirs through `Domain.nav`); the pages
-# check permission again.
-CARE_TEAM = frozenset({Role.ADMIN, Role.BUTLER, Role.DOCTOR})
-BANK = frozenset(
-    {Role.SCF_OFFICER, Role.RISK_OFFICER, Role.LOAN_OFFICER, Role.WAREHOUSE_OPERATOR, Role.ADMIN}
-)
-NAV = [
-    NavLink("/console/alarms", "alarm_queue", CARE_TEAM),
-    NavLink("/console/outbox", "outbox", frozenset({Role.ADMIN, Role.BUTLER})),
-    NavLink("/family", "family_page", frozenset({Role.FAMILY, Role.ELDER})),
-    NavLink("/console/collateral", "collateral", BANK),
-]

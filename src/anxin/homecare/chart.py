@@ -1,4 +1,5 @@
-"""Charts drawn on the server as inline SVG: no build step, prints well, readable offline."""
+"""The sleep chart drawn on the server as inline SVG: no build step, prints well, readable
+offline."""
 
 from __future__ import annotations
 

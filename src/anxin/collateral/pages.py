@@ -1,5 +1,6 @@
-"""The bank's collateral dashboard: pledges, a live chart of stock value against the loan with
-the warning and margin-call lines, the movement log, release approval and alarms.
+"""The bank's collateral pages: the dashboard of pledges, and per pledge a live chart of stock
+value against the loan with the warning and margin-call lines, the movement log, release
+approval and alarms.
 
 Server-rendered. `live.js` refetches every ``data-live-src`` fragment when the SSE stream
 reports an alarm change the viewer may see (an unauthorised removal appears within a second);
@@ -8,19 +9,23 @@ the chart and log also refresh every 10 s, since a movement without an alarm sen
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from anxin.alerts import service as alerts
 from anxin.collateral import service
 from anxin.collateral.alarms import OWNER_KIND
 from anxin.collateral.models import (
     Commodity,
+    Loan,
     PledgeRow,
     StockOwner,
     Valuation,
@@ -28,18 +33,92 @@ from anxin.collateral.models import (
     WarehouseZone,
 )
 from anxin.collateral.schemas import ReleaseCreate
+from anxin.core.domain import NavLink
 from anxin.core.errors import InvalidInput, PermissionDenied
+from anxin.core.owners import OwnerLink
 from anxin.core.security import Principal, Role
 from anxin.core.unit import UnitOfWork
 from anxin.people.deps import ContextDep, UnitDep
 from anxin.ui.console import console_principal, page, render
-from anxin.web.views import BANK
+
+TEMPLATES = Path(__file__).parent / "templates"
 
 router = APIRouter(tags=["console"], include_in_schema=False)
 
-DASHBOARD_ROLES = BANK
+DASHBOARD_ROLES = frozenset(
+    {Role.SCF_OFFICER, Role.RISK_OFFICER, Role.LOAN_OFFICER, Role.WAREHOUSE_OPERATOR, Role.ADMIN}
+)
+NAV = [NavLink("/console/collateral", "collateral", DASHBOARD_ROLES)]
+
+LABELS: dict[str, tuple[str, str]] = {
+    "owner_pledge": ("质押", "Pledge"),
+    "owner_warehouse": ("仓库", "Warehouse"),
+    "collateral": ("质押监管", "Collateral"),
+    "pledges": ("质押", "Pledges"),
+    "pledge": ("质押", "Pledge"),
+    "no_pledges": ("暂无质押", "No pledges"),
+    "loan": ("贷款", "Loan"),
+    "borrower": ("借款人", "Borrower"),
+    "commodity": ("品种", "Commodity"),
+    "stock_t": ("库存(吨)", "Stock (t)"),
+    "market_value": ("市值", "Market value"),
+    "lending_value": ("可贷价值", "Lending value"),
+    "outstanding": ("贷款余额", "Outstanding"),
+    "status_ok": ("正常", "OK"),
+    "status_warning": ("预警", "Warning"),
+    "status_margin_call": ("补仓", "Margin call"),
+    "status_liquidation": ("平仓", "Liquidation"),
+    "status_unpriced": ("无价格", "No price"),
+    "below_minimum": ("低于最低库存", "Under minimum stock"),
+    "lines": ("警戒线", "Lines"),
+    "warning_line": ("警戒线", "Warning line"),
+    "margin_call_line": ("补仓线", "Margin-call line"),
+    "liquidation_line": ("平仓线", "Liquidation line"),
+    "haircut": ("折扣率", "Haircut"),
+    "min_stock": ("最低库存", "Minimum stock"),
+    "value_chart": ("货值与贷款", "Stock value against the loan"),
+    "no_valuation": ("暂无估值", "No valuation yet"),
+    "valuations": ("次估值", "valuations"),
+    "releases": ("放货申请", "Release orders"),
+    "request_release": ("申请放货", "Request a release"),
+    "requested_at": ("申请时间", "Requested"),
+    "quantity_t": ("数量(吨)", "Quantity (t)"),
+    "consumed_t": ("已出库(吨)", "Taken out (t)"),
+    "approve": ("批准", "Approve"),
+    "reject": ("拒绝", "Reject"),
+    "no_releases": ("暂无放货申请", "No release orders"),
+    "release_requested": ("待审批", "Awaiting approval"),
+    "release_approved": ("已批准", "Approved"),
+    "release_rejected": ("已拒绝", "Rejected"),
+    "release_consumed": ("已提完", "Taken out"),
+    "release_cancelled": ("已撤销", "Cancelled"),
+    "movements": ("出入库记录", "Movement log"),
+    "no_movements": ("暂无出入库", "No movements"),
+    "direction": ("方向", "Direction"),
+    "from_to": ("起止", "From → to"),
+    "dir_inbound": ("入库", "Inbound"),
+    "dir_outbound": ("出库", "Outbound"),
+    "dir_internal": ("移库", "Internal move"),
+    "dir_cross_dock": ("直转", "Cross-dock"),
+    "dir_unknown": ("未知", "Unknown"),
+    "dir_opening": ("期初", "Opening"),
+    "dir_adjustment": ("盘点调整", "Stocktake adjustment"),
+    "unauthorised": ("未经放货", "Not released"),
+    "released": ("已放货", "Released"),
+    "receipts": ("仓单", "Warehouse receipts"),
+}
 
 CHART_W, CHART_H, PAD = 640.0, 240.0, 8.0
+
+
+def pledge_links(session: Session, pledge_ids: Sequence[str]) -> dict[str, OwnerLink]:
+    """An alarm on a pledge names its loan and links to the pledge's page."""
+    rows = session.execute(
+        select(PledgeRow.id, Loan.reference)
+        .join(Loan, Loan.id == PledgeRow.loan_id)
+        .where(PledgeRow.id.in_(pledge_ids))
+    )
+    return {pid: OwnerLink(ref, f"/console/collateral/pledges/{pid}") for pid, ref in rows}
 
 
 def _principal(request: Request, uow: UnitOfWork) -> Principal:

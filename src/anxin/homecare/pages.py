@@ -1,0 +1,178 @@
+"""The care console's home-care pages: the elder card (devices, alarms, family, the night's
+sleep report) and the family page. Server-rendered; `live.js` refetches the family cards when
+the SSE stream says something changed. Calls services only."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from anxin.alerts import service as alerts
+from anxin.core.bounds import check_date
+from anxin.core.domain import NavLink
+from anxin.core.errors import InvalidInput, PermissionDenied
+from anxin.core.owners import OwnerLink
+from anxin.core.security import Principal, Role
+from anxin.core.unit import UnitOfWork
+from anxin.homecare import service as homecare
+from anxin.homecare import sleep_service
+from anxin.homecare.chart import sleep_chart
+from anxin.homecare.models import Elder
+from anxin.homecare.service import CARE_TEAM
+from anxin.homecare.sleep import last_night
+from anxin.iot import service as iot
+from anxin.people.deps import UnitDep
+from anxin.ui.console import console_of, console_principal, language, page, render
+
+if TYPE_CHECKING:
+    from anxin.iot.models import Device
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+router = APIRouter(tags=["console"], include_in_schema=False)
+
+
+FAMILY_ROLES = frozenset({Role.FAMILY, Role.ELDER})
+
+NAV = [NavLink("/family", "family_page", FAMILY_ROLES)]
+
+LABELS: dict[str, tuple[str, str]] = {
+    "owner_household": ("长者", "Elder"),
+}
+
+
+def household_links(session: Session, household_ids: Sequence[str]) -> dict[str, OwnerLink]:
+    """An alarm on a household names its first elder and links to the elder's card."""
+    rows = session.execute(
+        select(Elder.household_id, Elder.id, Elder.full_name, Elder.phone)
+        .where(Elder.household_id.in_(household_ids))
+        .order_by(Elder.household_id, Elder.full_name, Elder.id)
+    )
+    links: dict[str, OwnerLink] = {}
+    for household_id, elder_id, name, phone in rows:
+        links.setdefault(household_id, OwnerLink(name, f"/console/elders/{elder_id}", phone))
+    return links
+
+
+def devices_with_latest(
+    uow: UnitOfWork, principal: Principal, household_id: str
+) -> list[tuple[Device, list[dict[str, Any]]]]:
+    """A household's devices, each with its latest readings, as the console cards show them."""
+    devices = iot.list_devices(
+        uow=uow, principal=principal, owner_kind="household", owner_id=household_id
+    )
+    return [(d, iot.latest_values(uow=uow, principal=principal, device_id=d.id)) for d in devices]
+
+
+def _night(request: Request, now: datetime) -> date:
+    raw = request.query_params.get("night")
+    if not raw:
+        return last_night(now)
+    try:
+        night = date.fromisoformat(raw)
+    except ValueError as exc:
+        raise InvalidInput.field("night", "a date like 2026-11-28") from exc
+    return check_date(night, "night")
+
+
+def _sleep_section(
+    request: Request, uow: UnitOfWork, principal: Principal, elder_id: str, night: date
+) -> dict[str, Any]:
+    _, report = sleep_service.elder_sleep_report(
+        session=uow.session, principal=principal, elder_id=elder_id, night=night
+    )
+    lang = language(request)
+    labels = {
+        key: console_of(request).catalog.label(text_key, lang)
+        for key, text_key in (
+            ("title", "sleep_report"),
+            ("hr", "heart_rate"),
+            ("rr", "respiration_rate"),
+            ("bed", "in_bed"),
+        )
+    }
+    return {
+        "report": report,
+        "chart": sleep_chart(report, labels=labels) if report.samples else None,
+        "previous": (night - timedelta(days=1)).isoformat(),
+        "next": (night + timedelta(days=1)).isoformat(),
+    }
+
+
+@router.get("/console/elders/{elder_id}", response_class=HTMLResponse, response_model=None)
+@page
+def elder_card(elder_id: str, request: Request, uow: UnitDep) -> Response:
+    principal = console_principal(request, uow)
+    night = _night(request, uow.now())
+    elder = homecare.get_elder(session=uow.session, principal=principal, elder_id=elder_id)
+    household = homecare.get_household(
+        session=uow.session, principal=principal, household_id=elder.household_id
+    )
+    alarms = alerts.list_alarms(
+        uow=uow,
+        principal=principal,
+        owner_kind="household",
+        owner_id=household.id,
+        limit=50,
+    )
+    return render(
+        request,
+        "homecare/elder.html",
+        elder=elder,
+        household=household,
+        devices=devices_with_latest(uow, principal, household.id),
+        alarms=alarms,
+        family=homecare.family_of(session=uow.session, principal=principal, elder_id=elder.id),
+        sleep=_sleep_section(request, uow, principal, elder.id, night),
+        can_work_queue=principal.role in CARE_TEAM,
+        # The elder reading their own card gets the large type.
+        large=principal.role == Role.ELDER,
+    )
+
+
+def _family_cards(uow: UnitOfWork, principal: Principal) -> list[dict[str, Any]]:
+    if principal.role not in FAMILY_ROLES | CARE_TEAM:
+        raise PermissionDenied("this page is for families")
+    cards = []
+    for elder in homecare.list_elders(session=uow.session, principal=principal):
+        alarms = alerts.list_alarms(
+            uow=uow,
+            principal=principal,
+            owner_kind="household",
+            owner_id=elder.household_id,
+            limit=20,
+        )
+        devices = iot.list_devices(
+            uow=uow,
+            principal=principal,
+            owner_kind="household",
+            owner_id=elder.household_id,
+        )
+        cards.append({"elder": elder, "alarms": alarms, "devices": devices})
+    return cards
+
+
+@router.get("/family", response_class=HTMLResponse, response_model=None)
+@page
+def family_page(request: Request, uow: UnitDep) -> Response:
+    principal = console_principal(request, uow)
+    return render(
+        request,
+        "homecare/family.html",
+        cards=_family_cards(uow, principal),
+        large=principal.role == Role.ELDER,
+    )
+
+
+@router.get("/family/cards", response_class=HTMLResponse, response_model=None)
+@page
+def family_cards(request: Request, uow: UnitDep) -> Response:
+    principal = console_principal(request, uow)
+    return render(request, "homecare/_family_cards.html", cards=_family_cards(uow, principal))
