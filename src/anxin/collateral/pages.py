@@ -53,6 +53,12 @@ NAV = [NavLink("/console/collateral", "collateral", DASHBOARD_ROLES)]
 LABELS: dict[str, tuple[str, str]] = {
     "owner_pledge": ("质押", "Pledge"),
     "owner_warehouse": ("仓库", "Warehouse"),
+    "pledge_active": ("生效", "Active"),
+    "pledge_closed": ("已结清", "Closed"),
+    "receipt_issued": ("已签发", "Issued"),
+    "receipt_pledged": ("已质押", "Pledged"),
+    "receipt_released": ("已解押", "Released"),
+    "receipt_cancelled": ("已注销", "Cancelled"),
     "collateral": ("质押监管", "Collateral"),
     "pledges": ("质押", "Pledges"),
     "pledge": ("质押", "Pledge"),

@@ -45,6 +45,9 @@ NAV = [NavLink("/family", "family_page", FAMILY_ROLES)]
 
 LABELS: dict[str, tuple[str, str]] = {
     "owner_household": ("长者", "Elder"),
+    "mode_home": ("在家", "Home"),
+    "mode_away": ("外出", "Away"),
+    "mode_night": ("夜间", "Night"),
 }
 
 

@@ -34,6 +34,23 @@ LABELS: dict[str, tuple[str, str]] = {
     "language": ("English", "中文"),
     "api_docs": ("接口文档", "API docs"),
     "navigation": ("导航", "Navigation"),
+    # roles, as `t('role_' ~ role)` shows them
+    "role_admin": ("管理员", "Administrator"),
+    "role_butler": ("管家", "Butler"),
+    "role_family": ("家属", "Family"),
+    "role_elder": ("长者", "Elder"),
+    "role_doctor": ("医生", "Doctor"),
+    "role_provider": ("服务商", "Provider"),
+    "role_ltc_admin": ("长护险经办", "LTC administrator"),
+    "role_supervisor": ("主管", "Supervisor"),
+    "role_actuary": ("精算师", "Actuary"),
+    "role_agent": ("代理人", "Agent"),
+    "role_loan_officer": ("信贷员", "Loan officer"),
+    "role_risk_officer": ("风控专员", "Risk officer"),
+    "role_scf_officer": ("供应链金融专员", "Supply-chain finance officer"),
+    "role_warehouse_operator": ("仓库操作员", "Warehouse operator"),
+    "role_lessor": ("出租人", "Lessor"),
+    "role_farmer": ("农户", "Farmer"),
     "never": ("从未", "never"),
     "alarm_queue": ("告警队列", "Alarm queue"),
     "alarm": ("告警", "Alarm"),
@@ -86,17 +103,26 @@ LABELS: dict[str, tuple[str, str]] = {
 
 
 class Catalog:
-    """Every label of an application; a key two sources spell differently is refused."""
+    """Every label of an application; a key two sources spell differently is refused.
+
+    A key nobody declared shows as itself and is remembered in `unknown`, so a test that
+    renders every page can fail on an untranslated word.
+    """
 
     def __init__(self, sources: Iterable[Mapping[str, tuple[str, str]]] = ()) -> None:
         self._labels: dict[str, tuple[str, str]] = dict(LABELS)
+        self.unknown: set[str] = set()
         for source in sources:
             for key, texts in source.items():
                 if self._labels.setdefault(key, texts) != texts:
                     raise ValueError(f"label {key!r} has two texts: {self._labels[key]} {texts}")
 
     def label(self, key: str, lang: str) -> str:
-        zh, en = self._labels.get(key, (key, key))
+        texts = self._labels.get(key)
+        if texts is None:
+            self.unknown.add(key)
+            return key
+        zh, en = texts
         return en if lang == "en" else zh
 
     def __contains__(self, key: str) -> bool:
