@@ -69,3 +69,16 @@ def test_every_page_in_both_languages_knows_every_word(client, demo, demo_device
     client.post("/logout")
     assert client.get(f"/login?lang={lang}").status_code == 200
     assert catalog.unknown == set()
+
+
+def test_an_error_page_speaks_the_pages_language(client, demo):
+    client.post("/login", data={"username": "son", "password": DEMO_PASSWORDS["son"]})
+    zh = client.get("/console/alarms?lang=zh")
+    assert zh.status_code == 403 and "您无权打开此页面" in zh.text
+    en = client.get("/console/collateral?lang=en")
+    assert en.status_code == 403 and "You may not open this page" in en.text
+    missing = client.get("/console/elders/no-such-elder?lang=zh")
+    assert missing.status_code == 404 and "找不到该页面或记录" in missing.text
+    # the API keeps its JSON
+    api = client.get("/api/v1/elders/no-such-elder", headers={"Accept": "text/html"})
+    assert api.headers["content-type"].startswith("application/json")

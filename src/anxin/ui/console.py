@@ -122,6 +122,12 @@ def page(handler: Callable[..., Response]) -> Callable[..., Response]:
         except LoginRequired:
             return RedirectResponse("/login", status_code=303)
         except AnxinError as exc:
-            return render(request, "error.html", status_code=exc.status_code, message=exc.message)
+            return render(
+                request,
+                "error.html",
+                status_code=exc.status_code,
+                code=exc.code,
+                message=exc.message,
+            )
 
     return wrapper
