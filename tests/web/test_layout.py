@@ -17,7 +17,14 @@ EXPECTED = {
     "son": ["/family"],
     "elder": ["/family"],
     "bank": ["/console/collateral"],
-    "admin": ["/console/alarms", "/console/outbox", "/console/collateral", "/life/illustration"],
+    "admin": [
+        "/console/alarms",
+        "/console/outbox",
+        "/console/collateral",
+        "/life/illustration",
+        "/lending",
+        "/lending/portfolio",
+    ],
 }
 
 
