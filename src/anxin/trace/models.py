@@ -1,0 +1,116 @@
+"""Farms, plots, captured EPCIS events (with their EPCs), error declarations, capture jobs.
+
+An event row is immutable: its identity is the CBV event hash, and the only way to correct it
+is an error declaration (its own row, anchored in the ledger like the event). Events are not
+audited row by row: each is already a signed-off fact anchored in the ledger, and a 100,000
+event document would otherwise write as many audit rows.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Integer, Numeric, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from anxin.core.audit import Audited
+from anxin.core.db import ID, Base, new_id
+
+URI = String(400)
+
+
+class Farm(Audited, Base):
+    __tablename__ = "trace_farms"
+    __table_args__ = (UniqueConstraint("organisation_id", "code"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+    # The farm's GLN as a canonical Digital Link (https://id.gs1.org/414/…): events whose
+    # bizLocation or readPoint is this GLN (or one of its 254 extensions) belong to the farm.
+    location: Mapped[str] = mapped_column(URI, unique=True)
+    farmer_user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime]
+
+
+class Plot(Audited, Base):
+    __tablename__ = "trace_plots"
+    __table_args__ = (UniqueConstraint("farm_id", "code"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    farm_id: Mapped[str] = mapped_column(ForeignKey("trace_farms.id"), index=True)
+    code: Mapped[str] = mapped_column(String(32))
+    location: Mapped[str] = mapped_column(URI, unique=True)
+    crop: Mapped[str] = mapped_column(String(80))
+    area_m2: Mapped[Decimal] = mapped_column(Numeric(14, 1))
+    boundary: Mapped[dict[str, Any]] = mapped_column()  # a GeoJSON Polygon (WGS 84)
+    created_at: Mapped[datetime]
+
+
+class CaptureJob(Base):
+    """One ``POST /epcis/capture``: polled at ``GET /epcis/capture/{id}``."""
+
+    __tablename__ = "trace_capture_jobs"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    created_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    running: Mapped[bool]
+    success: Mapped[bool]
+    captured: Mapped[int] = mapped_column(Integer, default=0)  # new events stored
+    duplicates: Mapped[int] = mapped_column(Integer, default=0)  # already known, by hash
+    errors: Mapped[list[Any]] = mapped_column()
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+
+
+class TraceEvent(Base):
+    __tablename__ = "trace_events"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "event_hash"),
+        Index("ix_trace_events_org_time", "organisation_id", "event_time", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
+    farm_id: Mapped[str | None] = mapped_column(ForeignKey("trace_farms.id"), index=True)
+    capture_id: Mapped[str | None] = mapped_column(ForeignKey("trace_capture_jobs.id"))
+    event_hash: Mapped[str] = mapped_column(String(120))
+    event_type: Mapped[str] = mapped_column(String(24))
+    event_time: Mapped[datetime]
+    record_time: Mapped[datetime]
+    action: Mapped[str | None] = mapped_column(String(8))
+    biz_step: Mapped[str | None] = mapped_column(URI, index=True)
+    disposition: Mapped[str | None] = mapped_column(URI)
+    read_point: Mapped[str | None] = mapped_column(URI, index=True)
+    biz_location: Mapped[str | None] = mapped_column(URI, index=True)
+    body: Mapped[dict[str, Any]] = mapped_column()  # the event as captured
+    prefixes: Mapped[dict[str, Any]] = mapped_column()  # its document's custom namespaces
+    ledger_seq: Mapped[int | None]
+
+
+class TraceEventEpc(Base):
+    """Every identifier an event names, canonical, for the MATCH_ query parameters."""
+
+    __tablename__ = "trace_event_epcs"
+
+    event_id: Mapped[str] = mapped_column(ForeignKey("trace_events.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(8), primary_key=True)  # epc parent input output class
+    epc: Mapped[str] = mapped_column(URI, primary_key=True, index=True)
+
+
+class ErrorDeclaration(Base):
+    __tablename__ = "trace_error_declarations"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    event_id: Mapped[str] = mapped_column(ForeignKey("trace_events.id"), index=True)
+    declaration_time: Mapped[datetime]
+    reason: Mapped[str | None] = mapped_column(URI)
+    corrective_event_ids: Mapped[list[Any]] = mapped_column()
+    body: Mapped[dict[str, Any]] = mapped_column()
+    recorded_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime]
+    ledger_seq: Mapped[int | None]
