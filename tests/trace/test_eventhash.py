@@ -6,7 +6,7 @@ import copy
 import random
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from anxin.trace import vocab
@@ -15,8 +15,10 @@ from tests.trace import documents as d
 
 # The "epcisDocWithSingleEvent" example of the GS1 EPCIS Event Hash ID reference implementation
 # (github.com/RalphTro/epcis-event-hash-generator, tests/examples), which implements CBV 2.0 §8.9.
-REFERENCE_CONTEXT = ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
-                     {"gs1": "https://gs1.org/voc/"}]  # fmt: skip
+REFERENCE_CONTEXT = [
+    "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
+    {"gs1": "https://gs1.org/voc/"},
+]
 REFERENCE: dict[str, Any] = {
     "type": "ObjectEvent",
     "action": "OBSERVE",
@@ -55,8 +57,10 @@ def test_the_same_event_in_other_spellings_has_the_same_hash() -> None:
     other["eventTime"] = "2022-02-17T02:33:31.1156Z"  # rounds to .116
     other["bizStep"] = "urn:epcglobal:cbv:bizstep:shipping"
     other["disposition"] = "https://ref.gs1.org/cbv/Disp-in_transit"
-    other["epcList"] = ["https://id.gs1.org/01/10614141073464/21/2018",
-                        "https://example.com/shop/01/10614141073464/21/2017?x=1"]  # fmt: skip
+    other["epcList"] = [
+        "https://id.gs1.org/01/10614141073464/21/2018",
+        "https://example.com/shop/01/10614141073464/21/2017?x=1",
+    ]
     other["eventID"] = "urn:uuid:7a3f"  # identity fields do not count
     other["recordTime"] = "2026-01-01T00:00:00Z"
     assert event_hash(other, context=REFERENCE_CONTEXT) == REFERENCE_HASH
@@ -94,7 +98,7 @@ def _shuffled(value: Any, rng: random.Random) -> Any:
     return value
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(d.ALL), st.randoms(use_true_random=False))
 def test_order_of_fields_and_list_members_does_not_change_the_hash(
     event: dict[str, Any], rng: random.Random
@@ -112,7 +116,7 @@ def _leaves(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[tuple[Any, ...
     return [(path, value)]
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(d.ALL), st.data())
 def test_any_value_change_changes_the_hash(event: dict[str, Any], data: st.DataObject) -> None:
     leaves = [(p, v) for p, v in _leaves(event) if p[0] not in ("type", "eventTimeZoneOffset")]
@@ -141,6 +145,7 @@ def test_any_value_change_changes_the_hash(event: dict[str, Any], data: st.DataO
     assert event_hash(changed, context=d.CONTEXT) != event_hash(event, context=d.CONTEXT)
 
 
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(alphabet="0123456789", min_size=12, max_size=13))
 def test_check_digit_makes_a_valid_gtin(body: str) -> None:
     assert vocab.valid_gtin(body + vocab.check_digit(body))

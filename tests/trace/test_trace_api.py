@@ -43,21 +43,48 @@ def farm(client: Any, demo: Any, context: Any, as_user: Any) -> dict[str, Any]:
         )
         ids = (farmer.id, other.id)
     admin = as_user("admin")
-    made = client.post("/api/v1/trace/farms", headers=admin, json={
-        "code": "JS01", "name": "Jinshan rice cooperative", "location": d.FARM,
-        "farmer_user_id": ids[0]})  # fmt: skip
+    made = client.post(
+        "/api/v1/trace/farms",
+        headers=admin,
+        json={
+            "code": "JS01",
+            "name": "Jinshan rice cooperative",
+            "location": d.FARM,
+            "farmer_user_id": ids[0],
+        },
+    )
     assert made.status_code == 201, made.text
-    elsewhere = client.post("/api/v1/trace/farms", headers=admin, json={
-        "code": "WU01", "name": "Wu's olive grove", "location": "urn:epc:id:sgln:6901234.00009.0",
-        "farmer_user_id": ids[1]})  # fmt: skip
+    elsewhere = client.post(
+        "/api/v1/trace/farms",
+        headers=admin,
+        json={
+            "code": "WU01",
+            "name": "Wu's olive grove",
+            "location": "urn:epc:id:sgln:6901234.00009.0",
+            "farmer_user_id": ids[1],
+        },
+    )
     assert elsewhere.status_code == 201, elsewhere.text
     li = login(client, "farmer-li", "farmer-li-pass").headers
-    plot = client.post(f"/api/v1/trace/farms/{made.json()['id']}/plots", headers=li, json={
-        "code": "P12", "location": d.PLOT, "crop": "rice", "area_m2": "6670.0",
-        "boundary": SQUARE})  # fmt: skip
+    plot = client.post(
+        f"/api/v1/trace/farms/{made.json()['id']}/plots",
+        headers=li,
+        json={
+            "code": "P12",
+            "location": d.PLOT,
+            "crop": "rice",
+            "area_m2": "6670.0",
+            "boundary": SQUARE,
+        },
+    )
     assert plot.status_code == 201, plot.text
-    return {"admin": admin, "li": li, "wu": login(client, "farmer-wu", "farmer-wu-pass").headers,
-            "farm": made.json(), "other": elsewhere.json()}  # fmt: skip
+    return {
+        "admin": admin,
+        "li": li,
+        "wu": login(client, "farmer-wu", "farmer-wu-pass").headers,
+        "farm": made.json(),
+        "other": elsewhere.json(),
+    }
 
 
 def _events(client: Any, headers: dict[str, str], **params: Any) -> list[dict[str, Any]]:

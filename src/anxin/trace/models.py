@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, Numeric, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from anxin.core.audit import Audited
@@ -114,3 +114,62 @@ class ErrorDeclaration(Base):
     recorded_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime]
     ledger_seq: Mapped[int | None]
+
+
+class Product(Audited, Base):
+    """A trade item of the brand: its GTIN-14 and where it is sold."""
+
+    __tablename__ = "trace_products"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    gtin: Mapped[str] = mapped_column(String(14), unique=True)
+    name_zh: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    sales_region: Mapped[dict[str, Any] | None] = mapped_column()  # GeoJSON (Multi)Polygon
+    next_serial: Mapped[int] = mapped_column(BigInteger, default=1)
+    created_at: Mapped[datetime]
+
+
+class Lot(Audited, Base):
+    __tablename__ = "trace_lots"
+    __table_args__ = (UniqueConstraint("product_id", "code"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    product_id: Mapped[str] = mapped_column(ForeignKey("trace_products.id"), index=True)
+    farm_id: Mapped[str] = mapped_column(ForeignKey("trace_farms.id"), index=True)
+    plot_id: Mapped[str | None] = mapped_column(ForeignKey("trace_plots.id"))
+    code: Mapped[str] = mapped_column(String(20))  # the GS1 batch/lot (AI 10)
+    created_at: Mapped[datetime]
+
+
+class Unit(Base):
+    """One serialised package (SGTIN). Not audited: a harvest issues hundreds of thousands."""
+
+    __tablename__ = "trace_units"
+    __table_args__ = (UniqueConstraint("gtin", "serial"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    lot_id: Mapped[str] = mapped_column(ForeignKey("trace_lots.id"), index=True)
+    gtin: Mapped[str] = mapped_column(String(14))
+    serial: Mapped[str] = mapped_column(String(20))
+    issued_at: Mapped[datetime]
+    printed_at: Mapped[datetime | None]
+
+
+class Scan(Base):
+    """A consumer's scan: when, roughly where (rounded), and what it showed."""
+
+    __tablename__ = "trace_scans"
+    __table_args__ = (Index("ix_trace_scans_unit_time", "unit_id", "scanned_at"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    organisation_id: Mapped[str | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    gtin: Mapped[str] = mapped_column(String(14))
+    serial: Mapped[str] = mapped_column(String(20))
+    unit_id: Mapped[str | None] = mapped_column(ForeignKey("trace_units.id"))
+    scanned_at: Mapped[datetime]
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
+    verdict: Mapped[str] = mapped_column(String(12))  # genuine | suspect | unknown
+    findings: Mapped[list[Any]] = mapped_column()

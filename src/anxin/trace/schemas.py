@@ -95,3 +95,78 @@ class EPCISQueryDocument(BaseModel):
     schemaVersion: str = "2.0"
     creationDate: datetime
     epcisBody: QueryBody
+
+
+class RegionGeometry(BaseModel):
+    type: Literal["Polygon", "MultiPolygon"]
+    coordinates: list[Any] = Field(min_length=1)
+
+
+class ProductCreate(BaseModel):
+    gtin: str = Field(
+        pattern=r"^\d{8}$|^\d{12,14}$", description="GTIN-8/12/13/14 with check digit"
+    )
+    name_zh: str = Field(min_length=1, max_length=200)
+    name_en: str = Field(min_length=1, max_length=200)
+    sales_region: RegionGeometry | None = None
+
+
+class ProductRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    gtin: str
+    name_zh: str
+    name_en: str
+    sales_region: dict[str, Any] | None
+
+
+class LotCreate(BaseModel):
+    product_id: str
+    farm_id: str
+    plot_id: str | None = None
+    code: str = Field(pattern=r"^[!%-?A-Z_a-z\"]{1,20}$", description="GS1 AI (10) characters")
+
+
+class LotRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    product_id: str
+    farm_id: str
+    plot_id: str | None
+    code: str
+
+
+class UnitsIssue(BaseModel):
+    count: int = Field(ge=1, le=100_000)
+    printed: bool = Field(default=True, description="labels printed as the serials are issued")
+
+
+class UnitsIssued(BaseModel):
+    lot_id: str
+    gtin: str
+    first_serial: str
+    last_serial: str
+    count: int
+
+
+class ScanCreate(BaseModel):
+    gtin: str = Field(pattern=r"^\d{14}$")
+    serial: str = Field(min_length=1, max_length=20)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+
+
+class FindingRead(BaseModel):
+    code: str
+    reason: str
+
+
+class ScanRead(BaseModel):
+    verdict: Literal["genuine", "suspect", "unknown"]
+    first_scan: bool
+    scan_count: int
+    findings: list[FindingRead]
+    product: str | None
+    lot: str | None

@@ -79,6 +79,11 @@ def visible_farm_ids(session: Session, principal: Principal) -> Collection[str] 
     return ()
 
 
+def visible_product_ids(session: Session, principal: Principal) -> Collection[str] | None:
+    """The ``product`` owner scope (alarms on serials that belong to no lot): the brand only."""
+    return None if principal.role in (Role.ADMIN, Role.CLAIMS_HANDLER) else ()
+
+
 def _farm_clause(session: Session, principal: Principal) -> Any:
     ids = visible_farm_ids(session, principal)
     clause = Farm.organisation_id == principal.organisation_id

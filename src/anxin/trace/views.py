@@ -11,8 +11,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Response
 
 from anxin.core.errors import InvalidInput
+from anxin.core.security import PUBLIC_ROUTE
 from anxin.people.deps import CurrentPrincipal, SessionDep, UnitDep
-from anxin.trace import service, vocab
+from anxin.trace import catalogue, scanning, service, vocab
 from anxin.trace.epcis import EPCIS_CONTEXTS, EVENT_TYPES
 from anxin.trace.schemas import (
     CaptureJobRead,
@@ -20,10 +21,19 @@ from anxin.trace.schemas import (
     EventAccepted,
     FarmCreate,
     FarmRead,
+    FindingRead,
+    LotCreate,
+    LotRead,
     PlotCreate,
     PlotRead,
+    ProductCreate,
+    ProductRead,
     QueryBody,
     QueryResults,
+    ScanCreate,
+    ScanRead,
+    UnitsIssue,
+    UnitsIssued,
 )
 
 router = APIRouter(prefix="/epcis", tags=["epcis"])
@@ -190,3 +200,51 @@ def list_plots(farm_id: str, principal: CurrentPrincipal, session: SessionDep) -
         PlotRead.model_validate(p)
         for p in service.list_plots(session=session, principal=principal, farm_id=farm_id)
     ]
+
+
+@registry.post("/products", status_code=201, response_model=ProductRead)
+def create_product(data: ProductCreate, principal: CurrentPrincipal, uow: UnitDep) -> ProductRead:
+    return ProductRead.model_validate(
+        catalogue.create_product(uow=uow, principal=principal, data=data)
+    )
+
+
+@registry.get("/products", response_model=list[ProductRead])
+def list_products(principal: CurrentPrincipal, session: SessionDep) -> list[ProductRead]:
+    return [
+        ProductRead.model_validate(p)
+        for p in catalogue.list_products(session=session, principal=principal)
+    ]
+
+
+@registry.post("/lots", status_code=201, response_model=LotRead)
+def create_lot(data: LotCreate, principal: CurrentPrincipal, uow: UnitDep) -> LotRead:
+    return LotRead.model_validate(catalogue.create_lot(uow=uow, principal=principal, data=data))
+
+
+@registry.get("/lots/{lot_id}", response_model=LotRead)
+def get_lot(lot_id: str, principal: CurrentPrincipal, session: SessionDep) -> LotRead:
+    return LotRead.model_validate(
+        catalogue.get_lot(session=session, principal=principal, lot_id=lot_id)
+    )
+
+
+@registry.post("/lots/{lot_id}/units", status_code=201, response_model=UnitsIssued)
+def issue_units(
+    lot_id: str, data: UnitsIssue, principal: CurrentPrincipal, uow: UnitDep
+) -> UnitsIssued:
+    return catalogue.issue_units(uow=uow, principal=principal, lot_id=lot_id, data=data)
+
+
+@registry.post("/scans", status_code=201, response_model=ScanRead, openapi_extra=PUBLIC_ROUTE)
+def scan(data: ScanCreate, uow: UnitDep) -> ScanRead:
+    """A consumer's scan of a package: open to anyone, stores only a coarse location."""
+    outcome = scanning.record_scan(uow=uow, data=data)
+    return ScanRead(
+        verdict=outcome.verdict,
+        first_scan=outcome.first_scan,
+        scan_count=outcome.scan_count,
+        findings=[FindingRead(code=f.code, reason=f.reason) for f in outcome.findings],
+        product=outcome.product.name_en if outcome.product else None,
+        lot=outcome.lot.code if outcome.lot else None,
+    )
