@@ -166,6 +166,19 @@ class _Checker:
 
     # --- structures ---------------------------------------------------------------------
 
+    def objects(self, path: str, value: Any) -> list[tuple[str, dict[str, Any]]]:
+        """The members of a list of objects with their paths; anything else is reported."""
+        if not isinstance(value, list):
+            self.bad(path, "not a list")
+            return []
+        out = []
+        for i, item in enumerate(value):
+            if isinstance(item, dict):
+                out.append((f"{path}[{i}]", item))
+            else:
+                self.bad(f"{path}[{i}]", "not an object")
+        return out
+
     def epc_list(self, path: str, value: Any) -> None:
         if not isinstance(value, list):
             self.bad(path, "not a list")
@@ -176,14 +189,7 @@ class _Checker:
             self.bad(path, "lists an EPC twice")
 
     def quantity_list(self, path: str, value: Any) -> None:
-        if not isinstance(value, list):
-            self.bad(path, "not a list")
-            return
-        for i, item in enumerate(value):
-            p = f"{path}[{i}]"
-            if not isinstance(item, dict):
-                self.bad(p, "not an object")
-                continue
+        for p, item in self.objects(path, value):
             if "epcClass" not in item:
                 self.bad(f"{p}.epcClass", "required")
             else:
@@ -209,14 +215,7 @@ class _Checker:
         self.unknown_fields(path, value, {"id"})
 
     def typed_list(self, path: str, value: Any, key: str, kind: str, type_required: bool) -> None:
-        if not isinstance(value, list):
-            self.bad(path, "not a list")
-            return
-        for i, item in enumerate(value):
-            p = f"{path}[{i}]"
-            if not isinstance(item, dict):
-                self.bad(p, "not an object")
-                continue
+        for p, item in self.objects(path, value):
             if key not in item:
                 self.bad(f"{p}.{key}", "required")
             else:
@@ -228,14 +227,7 @@ class _Checker:
             self.unknown_fields(p, item, {key, "type"})
 
     def sensor_elements(self, path: str, value: Any) -> None:
-        if not isinstance(value, list):
-            self.bad(path, "not a list")
-            return
-        for i, element in enumerate(value):
-            p = f"{path}[{i}]"
-            if not isinstance(element, dict):
-                self.bad(p, "not an object")
-                continue
+        for p, element in self.objects(path, value):
             meta = element.get("sensorMetadata")
             if meta is not None:
                 self.sensor_part(f"{p}.sensorMetadata", meta, _SENSOR_META)
