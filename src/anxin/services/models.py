@@ -86,3 +86,20 @@ class Booking(Audited, Base):
     comment: Mapped[str | None] = mapped_column(String(1000))
     created_at: Mapped[datetime]
     confirmed_at: Mapped[datetime | None]
+
+
+class Complaint(Audited, Base):
+    """A complaint about a visit, against its provider; closed by the butler with a resolution."""
+
+    __tablename__ = "service_complaints"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    booking_id: Mapped[str] = mapped_column(ForeignKey("service_bookings.id"), index=True)
+    provider_id: Mapped[str] = mapped_column(ForeignKey("service_providers.id"), index=True)
+    opened_by: Mapped[str] = mapped_column(String(120))
+    text: Mapped[str] = mapped_column(String(2000))
+    opened_at: Mapped[datetime] = mapped_column(index=True)
+    closed_at: Mapped[datetime | None]
+    closed_by: Mapped[str | None] = mapped_column(String(120))
+    resolution: Mapped[str | None] = mapped_column(String(2000))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time
+from decimal import Decimal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
@@ -127,3 +128,56 @@ class SpeakerReply(BaseModel):
     say_zh: str
     say_en: str
     booking: BookingRead | None = None  # the draft to confirm
+
+
+class ComplaintCreate(BaseModel):
+    text: str = Field(min_length=1, max_length=2000)
+
+
+class ComplaintClose(BaseModel):
+    resolution: str = Field(min_length=1, max_length=2000)
+
+
+class ComplaintRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    booking_id: str
+    provider_id: str
+    text: str
+    opened_at: datetime
+    closed_at: datetime | None
+    resolution: str | None
+
+
+class TallyRead(BaseModel):
+    on_time: int
+    late: int
+    missed: int
+    pending: int
+    rate: Decimal | None = Field(description="On time among decided, 0–1; null when none")
+
+
+class ProviderScoreRead(BaseModel):
+    provider_id: str
+    name: str
+    visits: TallyRead
+    complaints: TallyRead
+    mean_rating: Decimal | None
+    score: Decimal | None
+
+
+class TargetsRead(BaseModel):
+    alarm_ack_minutes: int
+    arrival_grace_minutes: int
+    complaint_close_days: int
+
+
+class SupervisionRead(BaseModel):
+    month: date
+    as_of: datetime
+    targets: TargetsRead
+    alarms: TallyRead
+    visits: TallyRead
+    complaints: TallyRead
+    providers: list[ProviderScoreRead]

@@ -1,4 +1,4 @@
-"""Providers, workers and bookings: who may book for whom, assignment, the visit itself.
+"""Providers, workers, bookings and complaints: who may book for whom, assignment, the visit itself.
 
 Elders, households and family consent come from `homecare.service`; open alarms from
 `alerts.service`. Services flush, never commit.
@@ -9,28 +9,34 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Select, false, select
 from sqlalchemy.orm import Session
 
 from anxin.alerts.service import list_alarms
+from anxin.core.clock import SHANGHAI
 from anxin.core.errors import InvalidInput, NotFound, PermissionDenied, RuleViolation
 from anxin.core.security import Principal, Role
 from anxin.core.unit import UnitOfWork
 from anxin.homecare import service as homecare
 from anxin.people import service as people
-from anxin.services import assignment
+from anxin.services import assignment, supervision
 from anxin.services.catalogue import ScenarioCode, Skill, scenario
 from anxin.services.models import (
     Booking,
     BookingSource,
     BookingStatus,
+    Complaint,
     ServiceProvider,
     ServiceWorker,
 )
 from anxin.services.schemas import BookingCreate, ProviderCreate, WorkerCreate
 from anxin.services.speaker import Draft, Interpretation, interpret
+
+if TYPE_CHECKING:
+    from anxin.alerts.models import Alarm
 
 MANAGERS = frozenset({Role.ADMIN, Role.BUTLER})
 BOOKERS = {
@@ -489,3 +495,138 @@ def confirm_by_speaker(*, uow: UnitOfWork, home: SpeakerHome, booking_id: str) -
         raise RuleViolation("the time of this draft has passed; please ask again")
     _confirm(uow.session, booking, uow.now())
     return booking
+
+
+# Complaints
+
+
+def open_complaint(
+    *, uow: UnitOfWork, principal: Principal, booking_id: str, text: str
+) -> Complaint:
+    """The elder, their family or the butler complain about a visit a worker was sent to."""
+    if principal.role not in BOOKERS:
+        raise PermissionDenied(f"role {principal.role.value!r} may not file complaints")
+    session = uow.session
+    booking = get_booking(session=session, principal=principal, booking_id=booking_id)
+    worker = session.get(ServiceWorker, booking.worker_id) if booking.worker_id else None
+    if worker is None:
+        raise RuleViolation("no provider was sent to this booking")
+    complaint = Complaint(
+        organisation_id=booking.organisation_id,
+        booking_id=booking.id,
+        provider_id=worker.provider_id,
+        opened_by=principal.user_id,
+        text=text,
+        opened_at=uow.now(),
+    )
+    session.add(complaint)
+    session.flush()
+    return complaint
+
+
+def list_complaints(*, session: Session, principal: Principal) -> list[Complaint]:
+    visible = _visible(session, principal).with_only_columns(Booking.id)
+    stmt = select(Complaint).where(Complaint.booking_id.in_(visible))
+    return list(session.scalars(stmt.order_by(Complaint.opened_at, Complaint.id)))
+
+
+def close_complaint(
+    *, uow: UnitOfWork, principal: Principal, complaint_id: str, resolution: str
+) -> Complaint:
+    _require_manager(principal)
+    complaint = uow.session.get(Complaint, complaint_id)
+    if complaint is None or complaint.organisation_id != principal.organisation_id:
+        raise NotFound(f"no complaint {complaint_id}")
+    if complaint.closed_at is not None:
+        raise RuleViolation("this complaint is already closed")
+    complaint.closed_at = uow.now()
+    complaint.closed_by = principal.user_id
+    complaint.resolution = resolution
+    uow.session.flush()
+    return complaint
+
+
+# Supervision: read what happened, measure it with `supervision`
+
+
+def month_bounds(month: date) -> tuple[datetime, datetime]:
+    """The UTC instants that bound a Shanghai calendar month."""
+    first = datetime.combine(month.replace(day=1), time(0), tzinfo=SHANGHAI)
+    following = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+    last = datetime.combine(following, time(0), tzinfo=SHANGHAI)
+    return first.astimezone(UTC), last.astimezone(UTC)
+
+
+def _alarm_fact(alarm: Alarm, targets: supervision.Targets) -> supervision.AlarmFact | None:
+    """An acknowledgement or a resolution by a person answers an alarm; an alarm the device
+    cleared before anyone had to answer asked nothing of anyone and is not counted."""
+    answered = alarm.acknowledged_at or alarm.resolved_at
+    due = alarm.first_raised_at + timedelta(minutes=targets.alarm_ack_minutes)
+    if answered is None and alarm.cleared_at is not None and alarm.cleared_at <= due:
+        return None
+    return supervision.AlarmFact(alarm.id, alarm.first_raised_at, answered)
+
+
+def month_report(
+    *, uow: UnitOfWork, principal: Principal, month: date, targets: supervision.Targets
+) -> tuple[supervision.MonthReport, dict[str, str]]:
+    """The month's report and the providers' names; figures only from recorded facts."""
+    _require_manager(principal)
+    session = uow.session
+    start, end = month_bounds(month)
+    alarms = list_alarms(
+        uow=uow,
+        principal=principal,
+        owner_kind="household",
+        raised_from=start,
+        raised_before=end,
+        limit=100_000,
+    )
+    alarm_facts = [f for f in (_alarm_fact(a, targets) for a in alarms) if f is not None]
+    rows = session.execute(
+        select(Booking, ServiceWorker.provider_id)
+        .join(ServiceWorker, ServiceWorker.id == Booking.worker_id, isouter=True)
+        .where(
+            Booking.organisation_id == principal.organisation_id,
+            Booking.start >= start,
+            Booking.start < end,
+            Booking.status.not_in((BookingStatus.DRAFT, BookingStatus.CANCELLED)),
+        )
+    ).all()
+    visits = [
+        supervision.VisitFact(
+            id=b.id,
+            provider_id=provider_id or "",  # nobody assigned: the butler's miss, not a provider's
+            start=b.start,
+            minutes=b.minutes,
+            checked_in_at=b.checked_in_at,
+            checked_out_at=b.checked_out_at,
+            checklist_complete=checklist_complete(b),
+            rating=b.rating,
+        )
+        for b, provider_id in rows
+    ]
+    complaints = [
+        supervision.ComplaintFact(c.id, c.provider_id, c.opened_at, c.closed_at)
+        for c in session.scalars(
+            select(Complaint).where(
+                Complaint.organisation_id == principal.organisation_id,
+                Complaint.opened_at >= start,
+                Complaint.opened_at < end,
+            )
+        )
+    ]
+    report = supervision.month_report(
+        month=month.replace(day=1),
+        targets=targets,
+        alarms=alarm_facts,
+        visits=visits,
+        complaints=complaints,
+        as_of=uow.now(),
+    )
+    providers = select(ServiceProvider.id, ServiceProvider.name).where(
+        ServiceProvider.organisation_id == principal.organisation_id
+    )
+    names = {provider_id: name for provider_id, name in session.execute(providers)}
+    names[""] = "(unassigned)"
+    return report, names

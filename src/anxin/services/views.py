@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, status
+from datetime import date
+from typing import Annotated
 
+from fastapi import APIRouter, Query, Request, status
+
+from anxin.core.clock import to_local
 from anxin.core.errors import Unauthenticated
 from anxin.core.security import PUBLIC_ROUTE
 from anxin.iot import service as iot
 from anxin.people.deps import CurrentPrincipal, UnitDep
-from anxin.services import service
+from anxin.services import service, supervision
 from anxin.services.catalogue import CATALOGUE, Scenario
 from anxin.services.models import Booking
 from anxin.services.schemas import (
@@ -17,12 +21,19 @@ from anxin.services.schemas import (
     BookingRead,
     CheckItemRead,
     ChecklistUpdate,
+    ComplaintClose,
+    ComplaintCreate,
+    ComplaintRead,
     ProviderCreate,
     ProviderRead,
+    ProviderScoreRead,
     RatingCreate,
     ScenarioRead,
     SpeakerReply,
     SpeakerRequest,
+    SupervisionRead,
+    TallyRead,
+    TargetsRead,
     WorkerCreate,
     WorkerRead,
 )
@@ -220,4 +231,86 @@ def post_speaker_confirm(booking_id: str, request: Request, uow: UnitDep) -> Spe
         say_en="Booked. "
         + ("A worker is assigned." if assigned else "Your butler will assign a worker soon."),
         booking=_read(booking),
+    )
+
+
+@router.post(
+    "/bookings/{booking_id}/complaints",
+    response_model=ComplaintRead,
+    status_code=status.HTTP_201_CREATED,
+)
+def post_complaint(
+    booking_id: str, body: ComplaintCreate, principal: CurrentPrincipal, uow: UnitDep
+) -> ComplaintRead:
+    complaint = service.open_complaint(
+        uow=uow, principal=principal, booking_id=booking_id, text=body.text
+    )
+    return ComplaintRead.model_validate(complaint)
+
+
+@router.get("/complaints", response_model=list[ComplaintRead])
+def get_complaints(principal: CurrentPrincipal, uow: UnitDep) -> list[ComplaintRead]:
+    complaints = service.list_complaints(session=uow.session, principal=principal)
+    return [ComplaintRead.model_validate(c) for c in complaints]
+
+
+@router.post("/complaints/{complaint_id}/close", response_model=ComplaintRead)
+def post_close_complaint(
+    complaint_id: str, body: ComplaintClose, principal: CurrentPrincipal, uow: UnitDep
+) -> ComplaintRead:
+    complaint = service.close_complaint(
+        uow=uow, principal=principal, complaint_id=complaint_id, resolution=body.resolution
+    )
+    return ComplaintRead.model_validate(complaint)
+
+
+def _tally(tally: supervision.Tally) -> TallyRead:
+    c = tally.counts
+    return TallyRead(
+        on_time=c[supervision.Outcome.ON_TIME],
+        late=c[supervision.Outcome.LATE],
+        missed=c[supervision.Outcome.MISSED],
+        pending=c[supervision.Outcome.PENDING],
+        rate=tally.rate,
+    )
+
+
+Month = Annotated[
+    str | None,
+    Query(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="YYYY-MM; this month if omitted"),
+]
+
+
+@router.get("/supervision", response_model=SupervisionRead)
+def get_supervision(
+    principal: CurrentPrincipal, uow: UnitDep, month: Month = None
+) -> SupervisionRead:
+    """The month's service levels, measured from recorded alarms, visits and complaints."""
+    first = (
+        date.fromisoformat(f"{month}-01") if month else to_local(uow.now()).date().replace(day=1)
+    )
+    targets = supervision.Targets()
+    report, names = service.month_report(uow=uow, principal=principal, month=first, targets=targets)
+    return SupervisionRead(
+        month=report.month,
+        as_of=uow.now(),
+        targets=TargetsRead(
+            alarm_ack_minutes=targets.alarm_ack_minutes,
+            arrival_grace_minutes=targets.arrival_grace_minutes,
+            complaint_close_days=targets.complaint_close_days,
+        ),
+        alarms=_tally(report.alarms),
+        visits=_tally(report.visits),
+        complaints=_tally(report.complaints),
+        providers=[
+            ProviderScoreRead(
+                provider_id=p.provider_id,
+                name=names.get(p.provider_id, p.provider_id),
+                visits=_tally(p.visits),
+                complaints=_tally(p.complaints),
+                mean_rating=p.mean_rating,
+                score=p.score,
+            )
+            for p in report.providers
+        ],
     )

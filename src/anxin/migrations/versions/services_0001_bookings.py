@@ -147,8 +147,52 @@ def upgrade() -> None:
             batch_op.f("ix_service_bookings_worker_id"), ["worker_id"], unique=False
         )
 
+    op.create_table(
+        "service_complaints",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("organisation_id", sa.String(length=36), nullable=False),
+        sa.Column("booking_id", sa.String(length=36), nullable=False),
+        sa.Column("provider_id", sa.String(length=36), nullable=False),
+        sa.Column("opened_by", sa.String(length=120), nullable=False),
+        sa.Column("text", sa.String(length=2000), nullable=False),
+        sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("closed_by", sa.String(length=120), nullable=True),
+        sa.Column("resolution", sa.String(length=2000), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["booking_id"],
+            ["service_bookings.id"],
+            name=op.f("fk_service_complaints_booking_id_service_bookings"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["organisation_id"],
+            ["organisations.id"],
+            name=op.f("fk_service_complaints_organisation_id_organisations"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["provider_id"],
+            ["service_providers.id"],
+            name=op.f("fk_service_complaints_provider_id_service_providers"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_service_complaints")),
+    )
+    with op.batch_alter_table("service_complaints", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_service_complaints_booking_id"), ["booking_id"])
+        batch_op.create_index(
+            batch_op.f("ix_service_complaints_organisation_id"), ["organisation_id"]
+        )
+        batch_op.create_index(batch_op.f("ix_service_complaints_opened_at"), ["opened_at"])
+        batch_op.create_index(batch_op.f("ix_service_complaints_provider_id"), ["provider_id"])
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("service_complaints", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_service_complaints_provider_id"))
+        batch_op.drop_index(batch_op.f("ix_service_complaints_opened_at"))
+        batch_op.drop_index(batch_op.f("ix_service_complaints_organisation_id"))
+        batch_op.drop_index(batch_op.f("ix_service_complaints_booking_id"))
+
+    op.drop_table("service_complaints")
     with op.batch_alter_table("service_bookings", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_service_bookings_worker_id"))
         batch_op.drop_index(batch_op.f("ix_service_bookings_status"))
