@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Depends, Query, Request, status
 
 from anxin.core.clock import to_local
 from anxin.core.errors import Unauthenticated
-from anxin.core.security import PUBLIC_ROUTE
 from anxin.iot import service as iot
 from anxin.people.deps import CurrentPrincipal, UnitDep
 from anxin.services import service, supervision
@@ -180,6 +179,8 @@ def post_rating(
 
 
 def _speaker(request: Request, uow: UnitDep) -> service.SpeakerHome:
+    """The speaker's home from its device token; a dependency, so that a caller without a
+    token hears 401 before the body is even read."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -193,14 +194,13 @@ def _speaker(request: Request, uow: UnitDep) -> service.SpeakerHome:
     )
 
 
-@router.post(
-    "/speaker/utterances",
-    response_model=SpeakerReply,
-    openapi_extra=PUBLIC_ROUTE,  # authenticated by the speaker's device token, not a user
-)
-def post_utterance(request: Request, body: SpeakerRequest, uow: UnitDep) -> SpeakerReply:
-    """What the speaker heard: a draft to confirm (or an emergency sent now), or a refusal."""
-    home = _speaker(request, uow)
+SpeakerHome = Annotated[service.SpeakerHome, Depends(_speaker)]
+
+
+@router.post("/speaker/utterances", response_model=SpeakerReply)
+def post_utterance(body: SpeakerRequest, home: SpeakerHome, uow: UnitDep) -> SpeakerReply:
+    """What the speaker heard: a draft to confirm (or an emergency sent now), or a refusal.
+    Authenticated by the speaker's device token, not a user."""
     result, booking = service.hear(uow=uow, home=home, text=body.text)
     if isinstance(result, Refusal):
         return SpeakerReply(
@@ -214,14 +214,9 @@ def post_utterance(request: Request, body: SpeakerRequest, uow: UnitDep) -> Spea
     )
 
 
-@router.post(
-    "/speaker/bookings/{booking_id}/confirm",
-    response_model=SpeakerReply,
-    openapi_extra=PUBLIC_ROUTE,  # authenticated by the speaker's device token, not a user
-)
-def post_speaker_confirm(booking_id: str, request: Request, uow: UnitDep) -> SpeakerReply:
+@router.post("/speaker/bookings/{booking_id}/confirm", response_model=SpeakerReply)
+def post_speaker_confirm(booking_id: str, home: SpeakerHome, uow: UnitDep) -> SpeakerReply:
     """The elder said "confirm": the draft becomes a booking and is assigned if anyone fits."""
-    home = _speaker(request, uow)
     booking = service.confirm_by_speaker(uow=uow, home=home, booking_id=booking_id)
     assigned = booking.worker_id is not None
     return SpeakerReply(
