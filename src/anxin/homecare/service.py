@@ -167,3 +167,16 @@ def family_of(*, session: Session, principal: Principal, elder_id: str) -> list[
         .order_by(FamilyMember.consent_at)
     )
     return list(session.scalars(stmt))
+
+
+def household_by_id(*, session: Session, household_id: str) -> Household | None:
+    """A household by id, for a caller that authenticated a device of it (no user to check)."""
+    return session.get(Household, household_id)
+
+
+def elders_of_household(*, session: Session, household_id: str) -> list[Elder]:
+    """The elders of a household, first recorded first; same caveat as `household_by_id`."""
+    stmt = (
+        select(Elder).where(Elder.household_id == household_id).order_by(Elder.created_at, Elder.id)
+    )
+    return list(session.scalars(stmt))

@@ -179,9 +179,15 @@ def list_alarms(
     active: bool | None = None,
     owner_kind: str | None = None,
     owner_id: str | None = None,
+    raised_from: datetime | None = None,
+    raised_before: datetime | None = None,
     limit: int = 100,
 ) -> list[Alarm]:
     stmt = select(Alarm).where(visible_alarms(uow, principal))
+    if raised_from is not None:
+        stmt = stmt.where(Alarm.first_raised_at >= raised_from)
+    if raised_before is not None:
+        stmt = stmt.where(Alarm.first_raised_at < raised_before)
     if state is not None:
         stmt = stmt.where(Alarm.state == state)
     if severity is not None:

@@ -1,0 +1,1 @@
+"""Home services: the ten scenarios, providers, bookings (speaker included) and supervision."""
