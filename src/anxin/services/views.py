@@ -272,7 +272,11 @@ def _tally(tally: supervision.Tally) -> TallyRead:
 
 Month = Annotated[
     str | None,
-    Query(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="YYYY-MM; this month if omitted"),
+    # Years inside core.bounds' sane window (1900-2199): "0000-01" is not a month anyone means.
+    Query(
+        pattern=r"^(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])$",
+        description="YYYY-MM (1900-2199); this month if omitted",
+    ),
 ]
 
 
