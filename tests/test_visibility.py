@@ -86,6 +86,13 @@ NOT_WALKED = {
     "/redoc": "ReDoc, no rows",
     "/healthz": "liveness, no rows",
     "/login": "the login form, no rows",
+    # The demo seeds no booking, farm, lot or capture job yet (issues 18 and 20, their demo
+    # slices): tests/services and tests/trace check these routes' tenancy with rows of their own.
+    "/api/v1/services/bookings/{booking_id}": "no demo booking yet (tests/services: tenancy)",
+    "/api/v1/trace/farms/{farm_id}": "no demo farm yet (tests/trace: a farmer sees only theirs)",
+    "/api/v1/trace/farms/{farm_id}/plots": "no demo farm yet (tests/trace)",
+    "/api/v1/trace/lots/{lot_id}": "no demo lot yet (tests/trace)",
+    "/epcis/capture/{capture_id}": "no demo capture job yet (tests/trace)",
 }
 
 
