@@ -51,6 +51,8 @@ import httpx
 from sqlalchemy import create_engine, insert, make_url, text
 from sqlalchemy.engine import Engine
 
+from machine import cpu_model  # bench/machine.py, beside this script
+
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "results" / "alarm_latency.json"
 PG_DEFAULT = "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/postgres"
@@ -98,16 +100,6 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def loadavg() -> list[float]:

@@ -37,6 +37,7 @@ import pyxirr
 from anxin.lending.rates import reg_z_apr
 from anxin.lending.schedule import CashFlow, Terms, add_months, build
 from anxin.lending.vectorised import annuity_rates, annuity_schedules
+from machine import cpu_model  # bench/machine.py, beside this script
 
 RESULTS = Path(__file__).resolve().parent / "results" / "lending.json"
 LOANS = 1_000_000
@@ -47,17 +48,9 @@ START = date(2026, 1, 15)
 
 
 def machine() -> dict[str, object]:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     return {
         "platform": platform.platform(),
-        "cpu": cpu,
+        "cpu": cpu_model(),
         "cores": os.cpu_count(),
         "note": "2 cores shared with other engineers' jobs; timings are noisy",
         "python": platform.python_version(),

@@ -32,22 +32,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.life h
 
 from anxin.life import portfolio
 from anxin.life.level_term import TermAssumptions, project
+from machine import cpu_model  # bench/machine.py, beside this script
 
 RESULTS = Path(__file__).resolve().parent / "results" / "life.json"
 REPEATS = 5
 
 
 def machine() -> dict[str, object]:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     return {
-        "cpu": cpu,
+        "cpu": cpu_model(),
         "cores": os.cpu_count(),
         "note": "2 cores shared with other engineers' jobs; timings are noisy",
         "python": platform.python_version(),
