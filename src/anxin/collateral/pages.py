@@ -235,22 +235,21 @@ def _detail(uow: UnitOfWork, principal: Principal, pledge_id: str) -> dict[str, 
 @router.get("/console/collateral", response_class=HTMLResponse, response_model=None)
 @page
 def dashboard(request: Request, uow: UnitDep) -> Response:
-    principal = _principal(request, uow)
-    return render(
-        request,
-        "collateral/dashboard.html",
-        rows=_pledge_rows(uow, principal),
-        alarms=_alarms(uow, principal, None),
-    )
+    return _render_overview(request, uow, "collateral/dashboard.html")
 
 
 @router.get("/console/collateral/parts/overview", response_class=HTMLResponse, response_model=None)
 @page
 def overview_part(request: Request, uow: UnitDep) -> Response:
+    return _render_overview(request, uow, "collateral/_overview.html")
+
+
+def _render_overview(request: Request, uow: UnitOfWork, template: str) -> Response:
+    """The dashboard and its live-refreshed part show the same pledges and alarms."""
     principal = _principal(request, uow)
     return render(
         request,
-        "collateral/_overview.html",
+        template,
         rows=_pledge_rows(uow, principal),
         alarms=_alarms(uow, principal, None),
     )
