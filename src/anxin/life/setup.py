@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from anxin.core.domain import Command, Domain, NavLink
-from anxin.life import commands, views
+from anxin.life import commands, views, workbench
 
 
 def setup() -> Domain:
     return Domain(
         name="life",
-        routers=[views.router],
+        routers=[views.router, workbench.router],
         templates=views.TEMPLATES,
         labels=views.LABELS,
         nav=[NavLink("/life/illustration", "policy_illustration", frozenset(views.ALLOWED))],
