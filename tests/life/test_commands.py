@@ -70,3 +70,29 @@ def test_mounted_under_the_main_cli() -> None:
     result = runner.invoke(main_app, ["life", "--help"])
     assert result.exit_code == 0
     assert "value" in result.stdout and "illustrate" in result.stdout
+
+
+def test_a_table_at_a_rate_prints_the_published_sult_values() -> None:
+    result = runner.invoke(app, ["table", "SULT", "--rate", "0.05", "--from", "60", "--to", "60"])
+    assert result.exit_code == 0, result.output
+    for printed in ("14.9041", "0.29028", "0.10834"):  # ä60, A60, ²A60 (AMLCR Appendix D)
+        assert printed in result.stdout
+
+
+def test_an_unknown_table_is_one_readable_line_and_exit_two() -> None:
+    result = runner.invoke(app, ["table", "CL9", "--rate", "0.05"])
+    assert result.exit_code == 2
+    assert "no table 'CL9'" in result.output
+
+
+def test_the_guarantee_is_valued_for_each_pricing_rate() -> None:
+    result = runner.invoke(app, ["guarantee", "--scenarios", "200", "--curve", "1:0.02,30:0.03"])
+    assert result.exit_code == 0, result.output
+    for rate in ("3.5%", "3.0%", "2.5%"):
+        assert rate in result.stdout
+
+
+def test_a_malformed_curve_is_refused_before_any_work() -> None:
+    result = runner.invoke(app, ["guarantee", "--curve", "1:x"])
+    assert result.exit_code == 2
+    assert "years:rate" in result.output

@@ -27,9 +27,12 @@ from rich.table import Table
 from anxin.core.clock import to_local
 from anxin.core.commands import app_context
 from anxin.life import portfolio as pf
+from anxin.life.guarantee import value_guarantee
 from anxin.life.illustration import illustrate
-from anxin.life.product import Policy
-from anxin.life.tables import Sex
+from anxin.life.product import PRICING_RATES, Policy
+from anxin.life.scenarios import ILLUSTRATIVE_CURVE, HullWhite, parse_curve
+from anxin.life.tables import Sex, table_by_name
+from anxin.life.workbench import TABLES, table_values
 
 app = typer.Typer(help="Life insurance: valuation and illustrations.", no_args_is_help=True)
 console = Console(stderr=True)
@@ -174,3 +177,93 @@ def illustrate_policy(
             "—" if r.surrender_irr is None else f"{r.surrender_irr:.2%}",
         )
     Console().print(table)
+
+
+@app.command("table")
+def show_table(
+    name: Annotated[str, typer.Argument(help=f"one of {', '.join(TABLES)}")],
+    rate: Annotated[float, typer.Option(help="effective annual interest rate, e.g. 0.025")],
+    age_from: Annotated[int, typer.Option("--from", help="first age")] = 0,
+    age_to: Annotated[int, typer.Option("--to", help="last age")] = 105,
+) -> None:
+    """Print ä, A, ²A, life expectancy and the commutation columns of a table at a rate."""
+    if name.upper() not in TABLES:
+        console.print(f"[red]error:[/red] no table {name!r}; shipped: {', '.join(TABLES)}")
+        raise typer.Exit(2)
+    if not -0.5 < rate < 1.0 or not 0 <= age_from <= age_to:
+        console.print("[red]error:[/red] need -0.5 < rate < 1 and 0 <= --from <= --to")
+        raise typer.Exit(2)
+    table = table_by_name(name.upper())
+    top = min(age_to, table.max_age)
+    out = Table(title=f"{table.name} at {rate:.2%}")
+    columns = ("age", "qx", "ä", "A", "²A", "e°", "D", "N", "C", "M")
+    for column in columns:
+        out.add_column(column, justify="right")
+    for r in table_values(table, rate, range(min(age_from, top), top + 1)):
+        out.add_row(
+            str(r.age),
+            f"{r.qx:.6f}",
+            f"{r.annuity_due:.4f}",
+            f"{r.assurance:.5f}",
+            f"{r.assurance_second_moment:.5f}",
+            f"{r.life_expectancy:.2f}",
+            *(f"{v:.5g}" for v in (r.D, r.N, r.C, r.M)),
+        )
+    Console(width=max(Console().width, 120)).print(out)
+
+
+@app.command("guarantee")
+def value_the_guarantee(
+    age: Annotated[int, typer.Option(help="age at issue")] = 40,
+    sex: Annotated[Sex, typer.Option(help="M or F")] = Sex.MALE,
+    term: Annotated[int, typer.Option(help="premium term: 1, 3, 5, 10 or 20")] = 10,
+    sum_assured: Annotated[str, typer.Option(help="first-year sum assured, yuan")] = "100000",
+    curve: Annotated[
+        str | None, typer.Option(help="zero curve years:rate,…; default an illustrative curve")
+    ] = None,
+    mean_reversion: Annotated[float, typer.Option(help="Hull–White a")] = 0.1,
+    volatility: Annotated[float, typer.Option(help="Hull–White sigma")] = 0.01,
+    scenarios: Annotated[int, typer.Option(help="even number of scenarios")] = 2000,
+    seed: Annotated[int, typer.Option()] = 1,
+) -> None:
+    """The time value of the guarantee for the same policy written at each pricing rate."""
+    try:
+        model = HullWhite(
+            parse_curve(curve) if curve else ILLUSTRATIVE_CURVE, mean_reversion, volatility
+        )
+        policies = [
+            Policy(age, sex, term, Decimal(sum_assured), step.effective_from)
+            for step in PRICING_RATES
+        ]
+    except (ValueError, ArithmeticError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    out = Table(title=f"TVOG, {scenarios} Hull–White scenarios (a={model.a}, σ={model.sigma})")
+    for column in ("written from", "guaranteed", "deterministic PV", "TVOG", "95 % interval"):
+        out.add_column(column, justify="right")
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        task = progress.add_task("valuing", total=len(policies))
+        for policy in policies:
+            try:
+                value, _ = value_guarantee([policy], model, scenarios, seed=seed)
+            except ValueError as exc:
+                progress.stop()
+                console.print(f"[red]error:[/red] {exc}")
+                raise typer.Exit(2) from exc
+            low, high = value.interval95
+            out.add_row(
+                policy.issue_date.isoformat(),
+                f"{policy.pricing_rate:.1%}",
+                f"{value.deterministic_pv:,.0f}",
+                f"{value.tvog:,.0f}",
+                f"{low:,.0f} … {high:,.0f}",
+            )
+            progress.advance(task)
+    Console().print(out)

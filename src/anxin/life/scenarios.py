@@ -71,6 +71,25 @@ class YieldCurve:
         return np.asarray(self._forward_per_segment()[segment], dtype=np.float64)
 
 
+ILLUSTRATIVE_CURVE = YieldCurve(
+    (1, 2, 3, 5, 7, 10, 20, 30), (0.014, 0.015, 0.016, 0.0175, 0.0185, 0.019, 0.0215, 0.023)
+)
+"""An illustrative rising curve shaped like China's government bond curve in 2025 (1-year
+about 1.4 %, 10-year about 1.9 %, 30-year about 2.3 %); give the day's curve for real work."""
+
+
+def parse_curve(text: str) -> YieldCurve:
+    """``"1:0.014,10:0.019,30:0.023"`` (years:zero rate, continuously compounded)."""
+    try:
+        pairs = [item.split(":") for item in text.split(",") if item.strip()]
+        points = [(float(m), float(r)) for m, r in pairs]
+    except ValueError as exc:
+        raise ValueError(
+            "a curve is written years:rate,years:rate,… e.g. 1:0.014,10:0.019"
+        ) from exc
+    return YieldCurve(tuple(m for m, _ in points), tuple(r for _, r in points))
+
+
 @dataclass(frozen=True)
 class HullWhite:
     """Mean reversion ``a`` (per year, > 0) and volatility ``sigma`` of the short rate."""
