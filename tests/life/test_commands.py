@@ -96,3 +96,29 @@ def test_a_malformed_curve_is_refused_before_any_work() -> None:
     result = runner.invoke(app, ["guarantee", "--curve", "1:x"])
     assert result.exit_code == 2
     assert "years:rate" in result.output
+
+
+def test_a_group_is_measured_under_ifrs17_and_its_roll_forward_written(tmp_path: Path) -> None:
+    points = tmp_path / "points.csv"
+    points.write_text(
+        "issue_age,sex,pay_term,sum_assured,issue_date,count\n"
+        "35,M,10,100000,2025-01-01,400\n45,F,5,100000,2025-01-01,300\n"
+    )
+    out = tmp_path / "roll.csv"
+    result = runner.invoke(
+        app, ["ifrs17", "--points", str(points), "--years", "3", "--output", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Initial recognition" in result.stdout and "CSM" in result.stdout
+    rows = out.read_text().splitlines()
+    assert len(rows) == 4 and "-0.00" not in out.read_text()
+
+
+def test_a_bad_model_point_names_its_line(tmp_path: Path) -> None:
+    points = tmp_path / "points.csv"
+    points.write_text(
+        "issue_age,sex,pay_term,sum_assured,issue_date,count\n35,X,10,1,2025-01-01,1\n"
+    )
+    result = runner.invoke(app, ["ifrs17", "--points", str(points)])
+    assert result.exit_code == 2
+    assert "line 2" in result.output

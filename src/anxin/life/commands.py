@@ -28,6 +28,7 @@ from anxin.core.clock import to_local
 from anxin.core.commands import app_context
 from anxin.life import portfolio as pf
 from anxin.life.guarantee import value_guarantee
+from anxin.life.ifrs17 import BestEstimate, ModelPoint, measure_group, roll_forward_csv
 from anxin.life.illustration import illustrate
 from anxin.life.product import PRICING_RATES, Policy
 from anxin.life.scenarios import ILLUSTRATIVE_CURVE, HullWhite, parse_curve
@@ -267,3 +268,74 @@ def value_the_guarantee(
             )
             progress.advance(task)
     Console().print(out)
+
+
+def _model_points(path: Path) -> list[ModelPoint]:
+    points = []
+    with path.open(newline="", encoding="utf-8") as handle:
+        for line, row in enumerate(csv.DictReader(handle), start=2):
+            try:
+                policy = Policy(
+                    int(row["issue_age"]),
+                    Sex(row["sex"]),
+                    int(row["pay_term"]),
+                    Decimal(row["sum_assured"]),
+                    date.fromisoformat(row["issue_date"]),
+                )
+                points.append(ModelPoint(policy, int(row["count"])))
+            except (KeyError, ValueError, ArithmeticError) as exc:
+                raise ValueError(f"line {line}: {exc}") from exc
+    return points
+
+
+@app.command("ifrs17")
+def ifrs17_roll_forward(
+    points: Annotated[
+        Path,
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            help="CSV of model points: issue_age, sex, pay_term, sum_assured, issue_date, count",
+        ),
+    ],
+    years: Annotated[int, typer.Option(help="annual periods to roll forward")] = 10,
+    curve: Annotated[
+        str | None, typer.Option(help="locked-in zero curve years:rate,…; default illustrative")
+    ] = None,
+    output: Annotated[Path | None, typer.Option(help="write the roll-forward as CSV")] = None,
+) -> None:
+    """Measure one group under IFRS 17 (GMM): initial recognition and the yearly roll-forward."""
+    try:
+        group = _model_points(points)
+        with console.status("measuring the group"):
+            result = measure_group(
+                group, parse_curve(curve) if curve else ILLUSTRATIVE_CURVE, BestEstimate(), years
+            )
+    except (ValueError, ArithmeticError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    initial = (
+        f"BEL {result.initial_bel:,}, RA {result.initial_risk_adjustment:,}, "
+        f"CSM {result.initial_csm:,}, loss component {result.initial_loss_component:,}"
+    )
+    out = Table(title=f"Initial recognition: {initial}")
+    for column in (
+        "year",
+        "BEL closing",
+        "RA closing",
+        "CSM interest",
+        "CSM release",
+        "CSM closing",
+    ):
+        out.add_column(column, justify="right")
+    for p in result.periods:
+        out.add_row(
+            str(p.year),
+            *(
+                f"{x:,}"
+                for x in (p.bel_closing, p.ra_closing, p.csm_interest, p.csm_release, p.csm_closing)
+            ),
+        )
+    Console(width=max(Console().width, 120)).print(out)
+    if output is not None:
+        output.write_text(roll_forward_csv(result), encoding="utf-8")
