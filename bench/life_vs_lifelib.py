@@ -5,7 +5,12 @@ monthly projection of level-term policies to the present value of net cash flow.
 engines read the same inputs (taken from the lifelib model once it is loaded); the
 numbers must agree point by point (relative error < 1e-9) before any time is reported.
 
-Workload 2: reserves and cash values of 1,000,000 synthetic increasing whole-life
+Workload 2: lifelib's stochastic savings example CashValue_ME_EX1 (savings library): one
+single-premium model point with a maturity guarantee max(sum assured, account value), 10,000
+lognormal return scenarios from lifelib's own seeded normals, monthly, PV of net cash flow per
+scenario; anxin.life.savings on the same inputs, scenario by scenario (relative error < 1e-9).
+
+Workload 3: reserves and cash values of 1,000,000 synthetic increasing whole-life
 policies (anxin only; lifelib has no such product).
 
 Run:  .venv/bin/python bench/life_vs_lifelib.py   (writes bench/results/life.json)
@@ -36,6 +41,7 @@ from machine import cpu_model  # bench/machine.py, beside this script
 
 RESULTS = Path(__file__).resolve().parent / "results" / "life.json"
 REPEATS = 5
+SAVINGS_REPEATS = 3  # lifelib takes tens of seconds per run of the savings example
 
 
 def machine() -> dict[str, object]:
@@ -99,6 +105,8 @@ def main() -> None:
     if rel.max() >= 1e-9:
         raise SystemExit(f"results disagree: max relative error {rel.max():.3e}")
 
+    savings = savings_me_ex1()
+
     book = portfolio.synthetic(1_000_000)
     wl_runs = []
     for _ in range(3):
@@ -125,6 +133,7 @@ def main() -> None:
             "max_relative_error": float(rel.max()),
             "points": int(rel.size),
         },
+        "savings_me_ex1": savings,
         "increasing_whole_life_portfolio": {
             "workload": "1,000,000 synthetic policies (sex, issue age 0-65, premium term "
             "1/3/5/10/20, issued 2022-01-01..2025-12-31 on the dated pricing rates), "
@@ -138,6 +147,53 @@ def main() -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     print(json.dumps(result, indent=2, ensure_ascii=False))
+
+
+def savings_me_ex1() -> dict[str, object]:
+    """lifelib CashValue_ME_EX1 at its own 10,000 scenarios against anxin.life.savings."""
+    import lifelib
+    import modelx as mx
+    from tests.life.savings_inputs import ex1_inputs
+
+    from anxin.life.savings import pv_net_cash_flow
+
+    with tempfile.TemporaryDirectory() as tmp:
+        lifelib.create("savings", str(Path(tmp) / "savings"))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = mx.read_model(str(Path(tmp) / "savings" / "CashValue_ME_EX1"))
+        proj = model.Projection
+        lifelib_runs = []
+        for _ in range(SAVINGS_REPEATS):
+            model.clear_all()
+            started = time.perf_counter()
+            theirs = np.asarray(proj.pv_net_cf(), dtype=np.float64)
+            lifelib_runs.append(time.perf_counter() - started)
+        points, basis, discount = ex1_inputs(proj)
+        scenarios = int(proj.scen_size)
+        model.close()
+    anxin_runs = []
+    for _ in range(REPEATS):
+        started = time.perf_counter()
+        ours = pv_net_cash_flow(points, basis, discount)
+        anxin_runs.append(time.perf_counter() - started)
+    rel = np.abs(ours - theirs) / np.abs(theirs)
+    if rel.max() >= 1e-9:
+        raise SystemExit(f"savings results disagree: max relative error {rel.max():.3e}")
+    return {
+        "workload": "lifelib savings CashValue_ME_EX1: 1 model point x "
+        f"{scenarios:,} return scenarios (lifelib's seeded normals), monthly to 121 months, "
+        "PV of net cash flow per scenario",
+        "comparison": "same inputs and scenarios; lifelib timed after model.clear_all(), "
+        "input preparation for anxin excluded",
+        "lifelib_median_s": round(statistics.median(lifelib_runs), 4),
+        "anxin_median_s": round(statistics.median(anxin_runs), 5),
+        "speedup_median": round(statistics.median(lifelib_runs) / statistics.median(anxin_runs), 1),
+        "max_relative_error": float(rel.max()),
+        "mean_pv_net_cf_lifelib": float(theirs.mean()),
+        "mean_pv_net_cf_anxin": float(ours.mean()),
+        "scenarios": scenarios,
+    }
 
 
 if __name__ == "__main__":
