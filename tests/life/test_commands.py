@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from anxin.life.commands import app
@@ -122,3 +123,59 @@ def test_a_bad_model_point_names_its_line(tmp_path: Path) -> None:
     result = runner.invoke(app, ["ifrs17", "--points", str(points)])
     assert result.exit_code == 2
     assert "line 2" in result.output
+
+
+def test_level_term_points_from_a_file_are_valued_on_a_chosen_table(tmp_path: Path) -> None:
+    import numpy as np
+
+    from anxin.life.level_term import TermAssumptions, project
+    from anxin.life.tables import table_by_name
+
+    points = tmp_path / "points.csv"
+    points.write_text(
+        "point_id,age_at_entry,policy_term,sum_assured\nP1,30,20,500000\nP2,45,10,300000\n"
+    )
+    out = tmp_path / "pv.csv"
+    result = runner.invoke(
+        app,
+        [
+            "level-term",
+            "--points",
+            str(points),
+            "--table",
+            "CL2",
+            "--rate",
+            "0.03",
+            "--output",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    basis = TermAssumptions(
+        mort_table=np.asarray(table_by_name("CL2").q).reshape(-1, 1),
+        min_age=0,
+        disc_rate_ann=np.full(61, 0.03),
+    )
+    direct = project(np.array([30, 45]), np.array([20, 10]), np.array([500000.0, 300000.0]), basis)
+    rows = out.read_text().splitlines()[1:]
+    assert [r.split(",")[0] for r in rows] == ["P1", "P2"]
+    for row, value in zip(rows, direct.pv_net_cf, strict=True):
+        assert float(row.split(",")[2]) == round(float(value), 2)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("point_id,age_at_entry,policy_term,sum_assured\nP1,30,x,1\n", "line 2"),
+        ("point_id,age_at_entry,policy_term,sum_assured\nP1,99,20,1\n", "past the table"),
+        ("point_id,age\nP1,30\n", "missing columns"),
+    ],
+)
+def test_bad_level_term_files_are_refused_with_a_reason(
+    tmp_path: Path, body: str, message: str
+) -> None:
+    points = tmp_path / "points.csv"
+    points.write_text(body)
+    result = runner.invoke(app, ["level-term", "--points", str(points)])
+    assert result.exit_code == 2
+    assert message in result.output

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import itertools
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -133,3 +134,81 @@ def test_only_pricing_roles_reach_the_workbench(client: TestClient, as_user: Hea
         client.post("/api/v1/life/guarantee", json=GUARANTEE, headers=as_user("bank")).status_code
         == 403
     )
+
+
+GROUP = {
+    "years": 4,
+    "points": [
+        {
+            "issue_age": 35,
+            "sex": "M",
+            "pay_term": 10,
+            "sum_assured": "100000",
+            "issue_date": "2025-01-01",
+            "count": 400,
+        },
+        {
+            "issue_age": 45,
+            "sex": "F",
+            "pay_term": 5,
+            "sum_assured": "100000",
+            "issue_date": "2025-01-01",
+            "count": 300,
+        },
+    ],
+}
+
+
+FIRST_POINT: dict[str, object] = GROUP["points"][0]  # type: ignore[index]
+
+
+def test_a_group_is_measured_under_ifrs17_and_every_year_foots(
+    client: TestClient, as_user: Headers
+) -> None:
+    response = client.post("/api/v1/life/ifrs17", json=GROUP, headers=as_user("admin"))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert Decimal(body["initial_csm"]) == -(
+        Decimal(body["initial_bel"]) + Decimal(body["initial_risk_adjustment"])
+    )
+    for p in body["periods"]:
+        lines = (
+            "premiums",
+            "acquisition_and_expenses",
+            "claims_and_surrenders",
+            "bel_interest",
+            "bel_changes",
+        )
+        assert Decimal(p["bel_opening"]) + sum(Decimal(p[k]) for k in lines) == Decimal(
+            p["bel_closing"]
+        )
+        csm = ("csm_interest", "csm_changes", "csm_release")
+        assert Decimal(p["csm_opening"]) + sum(Decimal(p[k]) for k in csm) == Decimal(
+            p["csm_closing"]
+        )
+    csv_text = client.post("/api/v1/life/ifrs17.csv", json=GROUP, headers=as_user("admin")).text
+    assert (
+        csv_text.splitlines()[0].startswith("year,bel_opening") and len(csv_text.splitlines()) == 5
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"years": 0}, "years"),
+        (  # past the end of a 70-year-old's cover (the table closes at 105)
+            {"years": 40, "points": [{**FIRST_POINT, "issue_age": 70}]},
+            "years",
+        ),
+        ({"points": []}, "points"),
+        ({"best_estimate": {"ra_confidence": 1.2}}, "ra_confidence"),
+    ],
+)
+def test_bad_group_requests_are_refused_with_the_field(
+    client: TestClient, as_user: Headers, change: dict[str, object], field: str
+) -> None:
+    response = client.post(
+        "/api/v1/life/ifrs17", json={**GROUP, **change}, headers=as_user("admin")
+    )
+    assert response.status_code == 422
+    assert field in response.text

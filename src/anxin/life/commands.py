@@ -30,6 +30,7 @@ from anxin.life import portfolio as pf
 from anxin.life.guarantee import value_guarantee
 from anxin.life.ifrs17 import BestEstimate, ModelPoint, measure_group, roll_forward_csv
 from anxin.life.illustration import illustrate
+from anxin.life.level_term import TermAssumptions, project
 from anxin.life.product import PRICING_RATES, Policy
 from anxin.life.scenarios import ILLUSTRATIVE_CURVE, HullWhite, parse_curve
 from anxin.life.tables import Sex, table_by_name
@@ -180,6 +181,17 @@ def illustrate_policy(
     Console().print(table)
 
 
+def _bar() -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
+
+
 @app.command("table")
 def show_table(
     name: Annotated[str, typer.Argument(help=f"one of {', '.join(TABLES)}")],
@@ -242,14 +254,7 @@ def value_the_guarantee(
     out = Table(title=f"TVOG, {scenarios} Hull–White scenarios (a={model.a}, σ={model.sigma})")
     for column in ("written from", "guaranteed", "deterministic PV", "TVOG", "95 % interval"):
         out.add_column(column, justify="right")
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    ) as progress:
+    with _bar() as progress:
         task = progress.add_task("valuing", total=len(policies))
         for policy in policies:
             try:
@@ -339,3 +344,90 @@ def ifrs17_roll_forward(
     Console(width=max(Console().width, 120)).print(out)
     if output is not None:
         output.write_text(roll_forward_csv(result), encoding="utf-8")
+
+
+LEVEL_TERM_COLUMNS = ("point_id", "age_at_entry", "policy_term", "sum_assured")
+LEVEL_TERM_CHUNK = 50_000
+
+
+def _level_term_points(path: Path) -> tuple[list[str], np.ndarray]:
+    """Model points as (ids, int/float matrix); a bad row is refused with its line."""
+    ids: list[str] = []
+    rows: list[tuple[int, int, float]] = []
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        missing = set(LEVEL_TERM_COLUMNS) - set(reader.fieldnames or ())
+        if missing:
+            raise ValueError(f"missing columns: {', '.join(sorted(missing))}")
+        for line, row in enumerate(reader, start=2):
+            try:
+                age, term = int(row["age_at_entry"]), int(row["policy_term"])
+                sum_assured = float(Decimal(row["sum_assured"]))
+            except (ValueError, ArithmeticError) as exc:
+                raise ValueError(f"line {line}: {exc}") from exc
+            if not (0 <= age <= 100 and 1 <= term <= 60 and sum_assured > 0):
+                raise ValueError(f"line {line}: need age 0-100, term 1-60 and a positive sum")
+            ids.append(row["point_id"])
+            rows.append((age, term, sum_assured))
+    return ids, np.array(rows, dtype=np.float64).reshape(-1, 3)
+
+
+@app.command("level-term")
+def level_term(
+    points: Annotated[
+        Path,
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            help="CSV of model points: point_id, age_at_entry, policy_term, sum_assured",
+        ),
+    ],
+    table: Annotated[str, typer.Option(help=f"mortality table: {', '.join(TABLES)}")] = "CL1",
+    rate: Annotated[float, typer.Option(help="flat annual discount rate")] = 0.025,
+    output: Annotated[Path | None, typer.Option(help="write per-point present values")] = None,
+) -> None:
+    """Level-term model points (BasicTerm_M's method) on any shipped table, monthly."""
+    try:
+        if table.upper() not in TABLES:
+            raise ValueError(f"no table {table!r}; shipped: {', '.join(TABLES)}")
+        if not -0.5 < rate < 1.0:
+            raise ValueError("the rate must lie between -0.5 and 1")
+        ids, matrix = _level_term_points(points)
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    chosen = table_by_name(table.upper())
+    too_old = matrix[:, 0] + matrix[:, 1] > chosen.max_age
+    if too_old.any():
+        line = int(np.argmax(too_old)) + 2
+        console.print(f"[red]error:[/red] line {line}: cover runs past the table's last age")
+        raise typer.Exit(2)
+    basis = TermAssumptions(
+        mort_table=np.asarray(chosen.q, dtype=np.float64).reshape(-1, 1),
+        min_age=0,
+        disc_rate_ann=np.full(61, rate),
+    )
+    results = []
+    with _bar() as progress:
+        task = progress.add_task("projecting", total=len(ids))
+        for start in range(0, len(ids), LEVEL_TERM_CHUNK):
+            chunk = matrix[start : start + LEVEL_TERM_CHUNK]
+            results.append(
+                project(
+                    chunk[:, 0].astype(np.int64), chunk[:, 1].astype(np.int64), chunk[:, 2], basis
+                )
+            )
+            progress.advance(task, len(chunk))
+    pv = np.concatenate([r.pv_net_cf for r in results]) if results else np.zeros(0)
+    premiums = np.concatenate([r.premium_pp for r in results]) if results else np.zeros(0)
+    summary = Table(title=f"{len(ids):,} level-term points on {chosen.name} at {rate:.2%}")
+    summary.add_column("total PV of net cash flow", justify="right")
+    summary.add_column("total monthly premium", justify="right")
+    summary.add_row(f"{pv.sum():,.2f}", f"{premiums.sum():,.2f}")
+    Console().print(summary)
+    if output is not None:
+        with output.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["point_id", "premium_pp", "pv_net_cf"])
+            for point_id, premium, value in zip(ids, premiums, pv, strict=True):
+                writer.writerow([point_id, f"{premium:.2f}", f"{value:.2f}"])

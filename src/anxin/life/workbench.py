@@ -13,14 +13,22 @@ from typing import Annotated
 
 import numpy as np
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
 from pydantic import BaseModel, Field, model_validator
 
 from anxin.core.errors import InvalidInput, NotFound
 from anxin.core.security import Principal, Role
 from anxin.life.actuarial import annuity_due, assurance
 from anxin.life.guarantee import GuaranteeValue, value_guarantee
+from anxin.life.ifrs17 import (
+    BestEstimate,
+    GroupResult,
+    ModelPoint,
+    measure_group,
+    roll_forward_csv,
+)
 from anxin.life.product import MAX_ISSUE_AGE, PREMIUM_TERMS, PRICING_RATES, Policy
-from anxin.life.scenarios import HullWhite, YieldCurve
+from anxin.life.scenarios import ILLUSTRATIVE_CURVE, HullWhite, YieldCurve
 from anxin.life.tables import MortalityTable, Sex, table_by_name
 from anxin.people.deps import require_roles
 
@@ -188,3 +196,61 @@ def post_guarantee(request: GuaranteeRequest, principal: Actuary) -> GuaranteeRe
     return GuaranteeResult(
         portfolio=GuaranteeRead.of(total), policies=[GuaranteeRead.of(s) for s in singles]
     )
+
+
+class ModelPointIn(PolicyIn):
+    count: int = Field(ge=1, le=10_000_000)
+
+
+class BestEstimateIn(BaseModel):
+    mortality_multiplier: float = Field(default=0.9, gt=0, le=5)
+    surrender_by_policy_year: list[Annotated[float, Field(ge=0, lt=1)]] = Field(
+        default=[0.02, 0.03, 0.04, 0.04, 0.05, 0.03, 0.02], min_length=1, max_length=100
+    )
+    maintenance_per_policy: float = Field(default=60.0, ge=0, le=1e6)
+    expense_inflation: float = Field(default=0.02, gt=-0.5, lt=1)
+    ra_confidence: float = Field(default=0.75, ge=0.5, lt=1)
+
+    def basis(self) -> BestEstimate:
+        data = self.model_dump()
+        data["surrender_by_policy_year"] = tuple(self.surrender_by_policy_year)
+        return BestEstimate(**data)
+
+
+class GroupRequest(BaseModel):
+    curve: CurveIn | None = Field(default=None, description="locked-in; default illustrative")
+    years: int = Field(default=10, ge=1, le=60)
+    best_estimate: BestEstimateIn = Field(default_factory=BestEstimateIn)
+    points: list[ModelPointIn] = Field(min_length=1, max_length=50)
+
+
+def _measure(request: GroupRequest) -> GroupResult:
+    curve = (
+        YieldCurve(tuple(request.curve.maturities), tuple(request.curve.zero_rates))
+        if request.curve
+        else ILLUSTRATIVE_CURVE
+    )
+    points = [
+        ModelPoint(Policy(**p.model_dump(exclude={"count"})), p.count) for p in request.points
+    ]
+    horizon = min(p.policy.basis.table.max_age + 1 - p.policy.issue_age for p in points)
+    if request.years > horizon:
+        raise InvalidInput.field("years", f"the youngest cover ends after {horizon} years")
+    return measure_group(points, curve, request.best_estimate.basis(), request.years)
+
+
+@router.post("/ifrs17")
+def post_ifrs17(request: GroupRequest, principal: Actuary) -> GroupResult:
+    """IFRS 17 (GMM) for one group: initial recognition and the yearly roll-forward (each
+    year also carries its BEL rolled forward and valued afresh, unrounded, for audit)."""
+    return _measure(request)
+
+
+@router.post(
+    "/ifrs17.csv",
+    response_class=Response,  # errors stay JSON; only the 200 is CSV
+    responses={200: {"description": "The roll-forward, CSV", "content": {"text/csv": {}}}},
+)
+def post_ifrs17_csv(request: GroupRequest, principal: Actuary) -> Response:
+    """The same roll-forward as CSV, one row per year."""
+    return Response(roll_forward_csv(_measure(request)), media_type="text/csv; charset=utf-8")
