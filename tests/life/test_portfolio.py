@@ -61,7 +61,7 @@ def test_csv_reading(tmp_path: Path) -> None:
     assert np.all(result.reserve > 0)
     header = "policy_id,sex,issue_age,pay_term,sum_assured,issue_date\n"
     for bad, reason in (
-        ("A1,M,30,7,1000,2024-09-01", "pay_term"),
+        ("A1,M,30,31,1000,2024-09-01", "pay_term"),
         ("A1,M,90,10,1000,2024-09-01", "issue_age"),
         ("A1,M,30,10,-5,2024-09-01", "sum_assured"),
         ("A1,M,30,10,1000,2021-01-01", "pricing rate"),

@@ -162,8 +162,52 @@ def test_quote_by_premium_round_trips() -> None:
 
 def test_invalid_policies_are_refused() -> None:
     with pytest.raises(ValueError):
-        Policy(30, Sex.MALE, 7, Decimal("1"), date(2025, 1, 1))
+        Policy(30, Sex.MALE, 31, Decimal("1"), date(2025, 1, 1))
     with pytest.raises(ValueError):
         Policy(80, Sex.MALE, 1, Decimal("1"), date(2025, 1, 1))
     with pytest.raises(ValueError):
         Policy(30, Sex.MALE, 1, Decimal("1"), date(2025, 1, 1), growth=Decimal("0.03"))
+
+
+@given(
+    age=st.integers(0, 70),
+    term=st.integers(1, 30),
+    table=st.sampled_from(["CL1", "CL4", "SULT"]),
+    rate=st.sampled_from([Decimal("0.01"), Decimal("0.03"), Decimal("0.045")]),
+)
+def test_any_term_table_and_rate_keep_the_single_premium_invariant(
+    age: int, term: int, table: str, rate: Decimal
+) -> None:
+    """With growth equal to the chosen rate, PV of net premiums = SA_1/(1+i) on any table."""
+    policy = Policy(
+        age, Sex.FEMALE, term, Decimal(100_000), date(2025, 1, 1), table=table, rate=rate
+    )
+    assert policy.pricing_rate == rate
+    assert policy.basis.table.name.startswith(table)
+    i = float(rate)
+    pv_premiums = float(policy.basis.net_premium(age, term)) * float(
+        policy.basis.annuity(np.array(age), np.array(term))
+    )
+    assert pv_premiums == pytest.approx(1 / (1 + i), rel=1e-9)
+
+
+def test_an_unwritten_term_pays_the_commission_of_the_standard_term_below_it() -> None:
+    expenses = Policy(40, Sex.MALE, 7, Decimal(1), date(2025, 1, 1)).expenses
+    np.testing.assert_array_equal(expenses.schedule(7)[:5], expenses.schedule(5))
+    assert expenses.schedule(7)[5:].sum() == 0
+    assert expenses.schedule(25)[:20].tolist() == expenses.schedule(20).tolist()
+
+
+@pytest.mark.parametrize(
+    "change", [{"pay_term": 31}, {"table": "CL9"}, {"rate": Decimal("0.2")}, {"rate": Decimal(0)}]
+)
+def test_a_term_table_or_rate_outside_the_product_is_refused(change: dict[str, object]) -> None:
+    terms: dict[str, object] = {
+        "issue_age": 40,
+        "sex": Sex.MALE,
+        "pay_term": 10,
+        "sum_assured": Decimal(1),
+        "issue_date": date(2025, 1, 1),
+    }
+    with pytest.raises(ValueError):
+        Policy(**{**terms, **change})  # type: ignore[arg-type]

@@ -77,7 +77,7 @@ def test_bad_input_is_a_clear_422(client: TestClient, agent: dict[str, str]) -> 
     early = {**BODY, "issue_date": "2021-06-01"}
     r = client.post("/api/v1/life/quote", json=early, headers=agent)
     assert r.status_code == 422 and "pricing rate" in r.json()["message"]
-    r = client.post("/api/v1/life/quote", json={**BODY, "pay_term": 7}, headers=agent)
+    r = client.post("/api/v1/life/quote", json={**BODY, "pay_term": 31}, headers=agent)
     assert r.status_code == 422
 
 
@@ -105,5 +105,19 @@ def test_console_page_renders_the_table_and_chart(client: TestClient, demo: Demo
     csv_href = zh.split('id="csv-link"')[0].rsplit('href="', 1)[1].split('"')[0]
     csv_resp = client.get(csv_href.replace("&amp;", "&"))
     assert csv_resp.status_code == 200 and csv_resp.text.startswith("policy_year,")
-    bad = client.get("/life/illustration", params={**BODY, "pay_term": "7"})
+    bad = client.get("/life/illustration", params={**BODY, "pay_term": "31"})
     assert bad.status_code == 422 and 'id="error"' in bad.text
+
+
+def test_a_quote_on_a_chosen_table_rate_and_unusual_term(
+    client: TestClient, agent: dict[str, str]
+) -> None:
+    body = {**BODY, "pay_term": 7, "table": "SULT", "rate": "0.03"}
+    quote = client.post("/api/v1/life/quote", json=body, headers=agent)
+    assert quote.status_code == 200, quote.text
+    data = quote.json()
+    assert data["table"].startswith("SULT") and Decimal(data["pricing_rate"]) == Decimal("0.03")
+    assert Decimal(data["total_premiums"]) == Decimal(data["gross_premium"]) * 7
+    for field, value in (("pay_term", 31), ("table", "CL9"), ("rate", "0.5")):
+        refused = client.post("/api/v1/life/quote", json={**body, field: value}, headers=agent)
+        assert refused.status_code == 422 and field in refused.text

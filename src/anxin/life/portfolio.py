@@ -26,6 +26,7 @@ from anxin.life.product import (
     MAX_ISSUE_AGE,
     PREMIUM_TERMS,
     PRICING_RATES,
+    STANDARD_TERMS,
     basis_for,
     cash_value_share,
 )
@@ -102,7 +103,7 @@ def value(
     """Reserves and cash values (yuan) of every policy in one vectorised pass per chunk."""
     size = len(portfolio)
     if np.any(~np.isin(portfolio.pay_term, PREMIUM_TERMS)):
-        raise ValueError(f"premium terms must be one of {PREMIUM_TERMS}")
+        raise ValueError(f"premium terms must be whole years, 1..{PREMIUM_TERMS[-1]}")
     if np.any(portfolio.duration < 0):
         raise ValueError("durations must be non-negative")
     reserve = np.zeros(size)
@@ -165,7 +166,7 @@ def from_rows(rows: Iterable[Mapping[str, str]], valuation_date: date) -> Portfo
                 raise ValueError(f"issue_age must lie in 0..{MAX_ISSUE_AGE}")
             term.append(int(row["pay_term"]))
             if term[-1] not in PREMIUM_TERMS:
-                raise ValueError(f"pay_term must be one of {PREMIUM_TERMS}")
+                raise ValueError(f"pay_term must be whole years, 1..{PREMIUM_TERMS[-1]}")
             amount = Decimal(row["sum_assured"])
             if not amount.is_finite() or amount <= 0:
                 raise ValueError("sum_assured must be a positive amount")
@@ -213,7 +214,7 @@ def synthetic(size: int, seed: int = 20240901, valuation_date: date | None = Non
         policy_id=np.char.add("P", np.arange(size).astype(str)),
         sex=rng.integers(0, 2, size=size),
         issue_age=rng.integers(0, 66, size=size),
-        pay_term=rng.choice(np.array(PREMIUM_TERMS), size=size),
+        pay_term=rng.choice(np.array(STANDARD_TERMS), size=size),
         sum_assured=np.round(rng.uniform(10_000, 1_000_000, size=size), 2),
         pricing_rate=rates,
         growth=rates,

@@ -28,7 +28,7 @@ Method (all per unit of first-year sum assured, then scaled; money rounded at th
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import ROUND_DOWN, Decimal
 from functools import cache
@@ -47,8 +47,14 @@ from anxin.life.tables import MortalityTable, Sex, cl_table
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
-PREMIUM_TERMS: tuple[int, ...] = (1, 3, 5, 10, 20)
-"""Allowed premium terms in years; 1 means a single premium."""
+TABLE_CODES: tuple[str, ...] = ("CL1", "CL2", "CL3", "CL4", "CL5", "CL6", "SULT")
+
+STANDARD_TERMS: tuple[int, ...] = (1, 3, 5, 10, 20)
+"""The terms the commission schedule is written for (and the synthetic book samples)."""
+PREMIUM_TERMS: tuple[int, ...] = tuple(range(1, 31))
+"""Allowed premium terms: any whole number of years up to 30; 1 means a single premium."""
+RATE_LIMIT = Decimal("0.08")
+"""A chosen pricing rate must lie in (0, 8 %]; the dated regulatory rates are far below."""
 
 MAX_ISSUE_AGE = 70
 MIN_ISSUE_AGE = 0
@@ -96,9 +102,14 @@ class ExpenseBasis:
     )
 
     def schedule(self, pay_term: int) -> FloatArray:
-        """Commission share for policy years 1..pay_term (missing years pay none)."""
+        """Commission share for policy years 1..pay_term (missing years pay none).
+
+        A term without its own schedule pays that of the longest written term not longer
+        than it (a 7-year term pays as a 5-year one), so agents are never paid more for an
+        unusual term than for the standard one below it."""
         rates = np.zeros(pay_term)
-        given = self.commission.get(pay_term, ())
+        written = [n for n in self.commission if n <= pay_term]
+        given = self.commission.get(pay_term) or (self.commission[max(written)] if written else ())
         rates[: min(len(given), pay_term)] = given[:pay_term]
         if np.any(rates + self.loading >= 1.0) or self.loading < 0 or np.any(rates < 0):
             raise ValueError("loading plus commission must stay in [0, 1)")
@@ -212,10 +223,18 @@ class Policy:
     issue_date: date
     growth: Decimal | None = None  # None: equal to the pricing rate, the usual design
     expenses: ExpenseBasis = DEFAULT_EXPENSES
+    table: str | None = None  # CL1..CL6 or SULT; None: CL non-pension table one by sex
+    rate: Decimal | None = None  # None: the regulatory pricing rate of the issue date
 
     def __post_init__(self) -> None:
         if self.pay_term not in PREMIUM_TERMS:
-            raise ValueError(f"premium term must be one of {PREMIUM_TERMS}")
+            raise ValueError(
+                f"premium term must be a whole number of years, 1..{PREMIUM_TERMS[-1]}"
+            )
+        if self.table is not None and self.table.upper() not in TABLE_CODES:
+            raise ValueError(f"table must be one of {', '.join(TABLE_CODES)}")
+        if self.rate is not None and not Decimal(0) < self.rate <= RATE_LIMIT:
+            raise ValueError(f"a chosen pricing rate must lie in (0, {RATE_LIMIT}]")
         if not MIN_ISSUE_AGE <= self.issue_age <= MAX_ISSUE_AGE:
             raise ValueError(f"issue age must lie in {MIN_ISSUE_AGE}..{MAX_ISSUE_AGE}")
         if self.sum_assured <= 0:
@@ -226,7 +245,7 @@ class Policy:
 
     @property
     def pricing_rate(self) -> Decimal:
-        return pricing_rate_on(self.issue_date)
+        return self.rate if self.rate is not None else pricing_rate_on(self.issue_date)
 
     @property
     def g(self) -> Decimal:
@@ -234,7 +253,8 @@ class Policy:
 
     @property
     def basis(self) -> Basis:
-        return basis_for(_table_code(self.sex), float(self.pricing_rate), float(self.g))
+        code = self.table.upper() if self.table else _table_code(self.sex)
+        return basis_for(code, float(self.pricing_rate), float(self.g))
 
     def effective_sum_assured(self, year: int) -> Decimal:
         """SA_t for policy year t >= 1."""
@@ -298,18 +318,7 @@ class Policy:
         reduced = to_money(self.sum_assured * keep)
         if reduced <= 0:
             raise ValueError("withdrawal would leave no sum assured; surrender instead")
-        return (
-            Policy(
-                issue_age=self.issue_age,
-                sex=self.sex,
-                pay_term=self.pay_term,
-                sum_assured=reduced,
-                issue_date=self.issue_date,
-                growth=self.growth,
-                expenses=self.expenses,
-            ),
-            to_money(amount),
-        )
+        return replace(self, sum_assured=reduced), to_money(amount)
 
 
 def sum_assured_for_premium(
@@ -320,9 +329,11 @@ def sum_assured_for_premium(
     issue_date: date,
     growth: Decimal | None = None,
     expenses: ExpenseBasis = DEFAULT_EXPENSES,
+    table: str | None = None,
+    rate: Decimal | None = None,
 ) -> Decimal:
     """The first-year sum assured a given annual gross premium buys (rounded down to fen)."""
-    probe = Policy(issue_age, sex, pay_term, Decimal(1), issue_date, growth, expenses)
+    probe = Policy(issue_age, sex, pay_term, Decimal(1), issue_date, growth, expenses, table, rate)
     unit = probe.basis.gross_premium(issue_age, pay_term, expenses)
     return (gross_premium / Decimal(unit)).quantize(CENT, rounding=ROUND_DOWN)
 

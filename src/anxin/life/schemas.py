@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from anxin.core.bounds import SaneDate
 from anxin.core.money import Money, MoneyAmount
-from anxin.life.product import MAX_ISSUE_AGE, MIN_ISSUE_AGE
+from anxin.life.product import MAX_ISSUE_AGE, MIN_ISSUE_AGE, PREMIUM_TERMS, RATE_LIMIT
 from anxin.life.tables import Sex
 
 
@@ -21,7 +21,9 @@ class QuoteRequest(BaseModel):
 
     issue_age: int = Field(ge=MIN_ISSUE_AGE, le=MAX_ISSUE_AGE, description="age at issue")
     sex: Sex
-    pay_term: int = Field(description="premium term in years: 1 (single), 3, 5, 10 or 20")
+    pay_term: int = Field(
+        ge=1, le=PREMIUM_TERMS[-1], description="premium term in whole years; 1 is single"
+    )
     sum_assured: Money | None = Field(default=None, gt=0, description="SA_1, yuan")
     premium: Money | None = Field(default=None, gt=0, description="annual gross premium, yuan")
     issue_date: SaneDate | None = Field(default=None, description="defaults to today (Shanghai)")
@@ -29,13 +31,17 @@ class QuoteRequest(BaseModel):
         default=None, ge=0, le=Decimal("0.1"), description="SA growth; default: pricing rate"
     )
     years: int | None = Field(default=None, ge=1, le=106, description="rows to illustrate")
+    table: Literal["CL1", "CL2", "CL3", "CL4", "CL5", "CL6", "SULT"] | None = Field(
+        default=None, description="mortality table; default CL non-pension table one by sex"
+    )
+    rate: Decimal | None = Field(
+        default=None, gt=0, le=RATE_LIMIT, description="pricing rate; default: the dated rate"
+    )
 
     @model_validator(mode="after")
     def one_amount(self) -> Self:
         if (self.sum_assured is None) == (self.premium is None):
             raise ValueError("give exactly one of sum_assured and premium")
-        if self.pay_term not in (1, 3, 5, 10, 20):
-            raise ValueError("pay_term must be 1, 3, 5, 10 or 20")
         return self
 
 

@@ -17,7 +17,7 @@ from anxin.life.schemas import IllustrationRead, IllustrationRowRead, QuoteRead,
 def build_policy(*, request: QuoteRequest, today: date) -> Policy:
     issue_date = request.issue_date or today
     try:
-        rate = pricing_rate_on(issue_date)
+        rate = request.rate if request.rate is not None else pricing_rate_on(issue_date)
         if request.growth is not None and request.growth > rate:
             raise InvalidInput.field("growth", f"must not exceed the pricing rate {rate}")
         if request.sum_assured is not None:
@@ -31,6 +31,8 @@ def build_policy(*, request: QuoteRequest, today: date) -> Policy:
                 request.premium,
                 issue_date,
                 request.growth,
+                table=request.table,
+                rate=request.rate,
             )
         return Policy(
             issue_age=request.issue_age,
@@ -39,6 +41,8 @@ def build_policy(*, request: QuoteRequest, today: date) -> Policy:
             sum_assured=sa,
             issue_date=issue_date,
             growth=request.growth,
+            table=request.table,
+            rate=request.rate,
         )
     except ValueError as exc:
         raise InvalidInput(str(exc)) from exc

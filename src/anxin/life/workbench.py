@@ -27,12 +27,18 @@ from anxin.life.ifrs17 import (
     measure_group,
     roll_forward_csv,
 )
-from anxin.life.product import MAX_ISSUE_AGE, PREMIUM_TERMS, PRICING_RATES, Policy
+from anxin.life.product import (
+    MAX_ISSUE_AGE,
+    PREMIUM_TERMS,
+    PRICING_RATES,
+    TABLE_CODES,
+    Policy,
+)
 from anxin.life.scenarios import ILLUSTRATIVE_CURVE, HullWhite, YieldCurve
 from anxin.life.tables import MortalityTable, Sex, table_by_name
 from anxin.people.deps import require_roles
 
-TABLES: tuple[str, ...] = ("CL1", "CL2", "CL3", "CL4", "CL5", "CL6", "SULT")
+TABLES = TABLE_CODES
 Actuary = Annotated[Principal, Depends(require_roles(Role.ACTUARY, Role.AGENT, Role.ADMIN))]
 
 router = APIRouter(prefix="/api/v1/life", tags=["life"])
@@ -148,7 +154,7 @@ class PolicyIn(BaseModel):
     @model_validator(mode="after")
     def _term(self) -> PolicyIn:
         if self.pay_term not in PREMIUM_TERMS:
-            raise ValueError(f"pay_term must be one of {PREMIUM_TERMS}")
+            raise ValueError(f"pay_term must be a whole number of years, 1..{PREMIUM_TERMS[-1]}")
         return self
 
 
