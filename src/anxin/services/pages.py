@@ -102,6 +102,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "services_download_pdf": ("下载 PDF", "Download PDF"),
     "services_download_csv": ("下载 CSV", "Download CSV"),
     "services_unassigned_provider": ("(未派单)", "(unassigned)"),
+    # the outbox names a reminded worker by this role (alerts' `recipient_<role>` labels)
+    "recipient_service_worker": ("服务人员", "Service worker"),
     **{
         f"booking_{s.value}": pair
         for s, pair in {

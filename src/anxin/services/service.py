@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Select, false, select
 from sqlalchemy.orm import Session
 
-from anxin.alerts.service import list_alarms
+from anxin.alerts.service import Channel, list_alarms, queue_message
 from anxin.core.clock import SHANGHAI
 from anxin.core.errors import InvalidInput, NotFound, PermissionDenied, RuleViolation
 from anxin.core.security import Principal, Role
 from anxin.core.unit import UnitOfWork
 from anxin.homecare import service as homecare
 from anxin.people import service as people
-from anxin.services import assignment, supervision
+from anxin.services import assignment, reminders, supervision
 from anxin.services.catalogue import ScenarioCode, Skill, scenario
 from anxin.services.models import (
     Booking,
@@ -685,3 +685,67 @@ def month_report(
     names = {provider_id: name for provider_id, name in session.execute(providers)}
     names[""] = "(unassigned)"
     return report, names
+
+
+# Reminders
+
+
+def send_reminders(*, uow: UnitOfWork) -> int:
+    """Queue the reminders due now in the alerts outbox, every organisation at once (the
+    reminder worker's tick); each reminder is queued once. Returns how many were queued."""
+    session, now = uow.session, uow.now()
+    rows = list(
+        session.scalars(
+            select(Booking).where(
+                Booking.status.in_(OPEN),
+                Booking.start > now - reminders.MEDICINE_WINDOW,
+                Booking.start <= now + reminders.AHEAD,
+            )
+        )
+    )
+    bookings = {b.id: b for b in rows}
+    visits = [
+        reminders.Visit(b.id, b.scenario, b.start, b.status == BookingStatus.ASSIGNED) for b in rows
+    ]
+    queued = 0
+    for item in reminders.due(visits, now):
+        booking = bookings[item.booking_id]
+        worker = session.get(ServiceWorker, booking.worker_id) if booking.worker_id else None
+        subject, body = reminders.texts(
+            item.kind, booking.scenario, booking.start, worker.name if worker else None
+        )
+        for role, name, user_id, channel, address in _reminded(session, booking, worker, item):
+            queued += queue_message(
+                session=session,
+                organisation_id=booking.organisation_id,
+                key=reminders.key(booking.id, item.kind, f"{role}:{address}"),
+                purpose="reminder",
+                channel=channel,
+                recipient_role=role,
+                recipient_name=name,
+                recipient_user_id=user_id,
+                address=address,
+                subject=subject,
+                body=body,
+                now=now,
+            )
+    return queued
+
+
+def _reminded(
+    session: Session, booking: Booking, worker: ServiceWorker | None, item: reminders.Due
+) -> list[tuple[str, str, str | None, Channel, str]]:
+    """(role, name, user id, channel, address) of each person to remind: the elder by SMS;
+    for a visit also the worker, by SMS or, without a phone, by push to their login."""
+    out: list[tuple[str, str, str | None, Channel, str]] = []
+    elders = homecare.elders_of_household(session=session, household_id=booking.household_id)
+    elder = next((e for e in elders if e.id == booking.elder_id), None)
+    if elder is not None and elder.phone:
+        out.append(("elder", elder.full_name, elder.user_id, Channel.SMS, elder.phone))
+    if item.kind == reminders.Kind.VISIT and worker is not None and worker.user_id:
+        user = people.user_by_id(session=session, user_id=worker.user_id)
+        if user is not None and user.phone:
+            out.append(("service_worker", worker.name, user.id, Channel.SMS, user.phone))
+        elif user is not None:
+            out.append(("service_worker", worker.name, user.id, Channel.PUSH, user.id))
+    return out

@@ -4,7 +4,7 @@ the elder, the family, the butler, the worker and the supervisor."""
 from __future__ import annotations
 
 from anxin.core.domain import Domain
-from anxin.services import pages, views
+from anxin.services import pages, views, worker
 
 
 def setup() -> Domain:
@@ -15,4 +15,5 @@ def setup() -> Domain:
         templates=pages.TEMPLATES,
         labels={**views.LABELS, **pages.LABELS},
         nav=pages.NAV,
+        workers=[worker.build],
     )
