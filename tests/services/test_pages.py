@@ -150,3 +150,32 @@ def test_the_report_downloads_as_pdf_with_a_cjk_font_and_as_csv(
     assert text.splitlines()[0] == "月份,2026-11"
     assert "服务商: 安心家政 Anxin Home Services" in text
     assert client.get("/services/supervision?month=2026-13").status_code == 422
+
+
+def test_a_complaint_from_the_family_is_closed_on_the_board(
+    client: TestClient, demo: DemoInfo
+) -> None:
+    _login(client, "son")
+    page = client.get("/services").text
+    done = re.search(r'<table class="svc-past">.*?data-booking-id="([^"]+)"', page, re.S)
+    assert done, "the demo has a finished visit of his mother's"
+    r = client.post(
+        f"/services/bookings/{done[1]}/complain", data={"text": "地没拖干净"}, follow_redirects=True
+    )
+    assert r.status_code == 200 and 'id="complained"' in r.text
+    assert 'form method="post" action="/services/bookings/' + done[1] + '/complain"' not in r.text
+    assert (
+        client.post(f"/services/bookings/{done[1]}/complain", data={"text": " "}).status_code == 422
+    )
+
+    _login(client, "butler")
+    board = client.get("/services/board").text
+    complaint = re.search(
+        r'<tr data-complaint-id="([^"]+)">\s*<td>[^<]*</td>\s*<td>地没拖干净', board
+    )
+    assert complaint, board
+    r = client.post(f"/services/complaints/{complaint[1]}/close", data={"resolution": "已安排返工"})
+    assert r.status_code == 200 and complaint[1] not in r.text
+
+    _login(client, "son")
+    assert "已安排返工" in client.get("/services").text

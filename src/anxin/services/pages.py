@@ -79,6 +79,13 @@ LABELS: dict[str, tuple[str, str]] = {
     "services_no_requests": ("暂无待处理的预约", "No open requests"),
     "services_complaints": ("投诉", "Complaints"),
     "services_complaint_close": ("办结", "Close"),
+    "services_complain": ("投诉", "Complain"),
+    "services_complaint_sent": (
+        "投诉已提交，管家会尽快处理",
+        "Complaint sent; the butler will handle it",
+    ),
+    "services_complaint_open": ("投诉处理中", "Complaint open"),
+    "services_complaint_closed": ("投诉已办结", "Complaint closed"),
     "services_resolution": ("处理结果", "Resolution"),
     "services_opened": ("投诉时间", "Opened"),
     "services_month": ("月份", "Month"),
@@ -135,6 +142,13 @@ def _names(request: Request) -> dict[str, Any]:
     return {"scenario_name": scenario_name, "check_name": check_name}
 
 
+def _said(text: str, field: str, reason: str) -> str:
+    """A required free-text field: blank is a 422 naming it (the form's `required` aside)."""
+    if not text.strip():
+        raise InvalidInput.field(field, reason)
+    return text.strip()
+
+
 def _back(request: Request, default: str) -> RedirectResponse:
     return RedirectResponse(request.headers.get("referer") or default, status_code=303)
 
@@ -179,6 +193,10 @@ def home_page(request: Request, uow: UnitDep) -> Response:
         scenarios=list(CATALOGUE.values()),
         default_day=tomorrow.isoformat(),
         booked=request.query_params.get("booked"),
+        complained=request.query_params.get("complained") == "1",
+        complaints={
+            c.booking_id: c for c in service.list_complaints(session=session, principal=principal)
+        },
         large=principal.role == Role.ELDER,
         **_names(request),
     )
@@ -243,6 +261,20 @@ def rate(
     return _back(request, "/services")
 
 
+@router.post("/services/bookings/{booking_id}/complain", response_model=None)
+@page
+def complain(
+    booking_id: str,
+    request: Request,
+    uow: UnitDep,
+    text: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    principal = console_principal(request, uow)
+    said = _said(text, "text", "say what went wrong")
+    service.open_complaint(uow=uow, principal=principal, booking_id=booking_id, text=said)
+    return RedirectResponse("/services?complained=1", status_code=303)
+
+
 @router.post("/services/bookings/{booking_id}/cancel", response_model=None)
 @page
 def cancel(booking_id: str, request: Request, uow: UnitDep) -> Response:
@@ -299,10 +331,9 @@ def close_complaint(
     resolution: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     principal = console_principal(request, uow)
-    if not resolution.strip():
-        raise InvalidInput.field("resolution", "say how it was resolved")
+    said = _said(resolution, "resolution", "say how it was resolved")
     service.close_complaint(
-        uow=uow, principal=principal, complaint_id=complaint_id, resolution=resolution.strip()
+        uow=uow, principal=principal, complaint_id=complaint_id, resolution=said
     )
     return RedirectResponse("/services/board", status_code=303)
 
