@@ -111,7 +111,10 @@ def test_a_fall_puts_an_emergency_request_on_top_of_the_board(
     radar = _radar_token(live_server)
     reading = {"message_id": "e2e-fall-1", "values": {"fall": True, "presence": True}}
     r = httpx.post(
-        f"{url}/api/v1/telemetry", json=reading, headers={"Authorization": f"Bearer {radar}"}
+        f"{url}/api/v1/telemetry",
+        json=reading,
+        headers={"Authorization": f"Bearer {radar}"},
+        timeout=60,
     )
     assert r.status_code == 200, r.text
 
@@ -120,3 +123,63 @@ def test_a_fall_puts_an_emergency_request_on_top_of_the_board(
     first = page.locator("table.svc-board tbody tr").first
     assert first.get_attribute("data-booking-id") == emergency
     assert "svc-alarm" in (first.get_attribute("class") or "")
+
+
+def test_the_speaker_books_a_cook_the_worker_visits_the_elder_rates_the_report_counts_it(
+    live_server: LiveServer, page
+) -> None:  # type: ignore[no-untyped-def]
+    from anxin.iot import service as iot
+    from anxin.iot.schemas import DeviceCreate
+
+    url, demo = live_server.url, live_server.demo
+    with live_server.app.state.context.unit(actor="test:seed") as uow:
+        _, token = iot.register_device(
+            session=uow.session,
+            organisation_id=demo.organisation_id,
+            data=DeviceCreate(
+                device_type="smart_speaker",
+                name="客厅音箱",
+                owner_kind="household",
+                owner_id=demo.household_id,
+            ),
+            now=uow.now(),
+        )
+    speaker = {"Authorization": f"Bearer {token}"}
+    heard = httpx.post(
+        f"{url}/api/v1/services/speaker/utterances",
+        json={"text": "明天中午帮我叫个做饭的阿姨"},
+        headers=speaker,
+        timeout=60,  # a loaded test machine; the browser steps wait as long
+    ).json()
+    assert heard["understood"] and heard["booking"]["status"] == "draft", heard
+    booking_id = heard["booking"]["id"]
+    confirmed = httpx.post(
+        f"{url}/api/v1/services/speaker/bookings/{booking_id}/confirm", headers=speaker, timeout=60
+    ).json()
+    assert confirmed["booking"]["status"] == "assigned"  # the demo's cook fits: no butler needed
+
+    # Monday 30 November, 11:03 in Shanghai: the cook arrives.
+    live_server.clock.set(datetime(2026, 11, 30, 3, 3, tzinfo=UTC))
+    browser_login(page, url, "worker")
+    page.goto(f"{url}/services/day")
+    page.locator(f"#visit-{booking_id} button.check-in").click()
+    visit = page.locator(f'#visit-{booking_id}[data-status="in_progress"]')
+    for box in visit.locator("input[name=done]").all():
+        box.check()
+    live_server.clock.set(datetime(2026, 11, 30, 5, 0, tzinfo=UTC))
+    visit.locator("button.check-out").click()
+    page.locator(f'#visit-{booking_id}[data-status="done"]').wait_for()
+    _logout(page)
+
+    browser_login(page, url, "elder")
+    page.goto(f"{url}/services")
+    page.locator(
+        f'table.svc-past tr[data-booking-id="{booking_id}"] button[name=stars][value="5"]'
+    ).click()
+    page.locator(f'table.svc-past tr[data-booking-id="{booking_id}"] .rating').wait_for()
+    _logout(page)
+
+    browser_login(page, url, "butler")
+    page.goto(f"{url}/services/supervision?month=2026-11")
+    visits = page.locator('tr[data-measure="services_visits"] td').all_inner_texts()
+    assert visits[1] == "3", visits  # the demo's two on-time visits and this one
