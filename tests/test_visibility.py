@@ -52,6 +52,8 @@ VISIBLE: dict[str, frozenset[str]] = {
     # the bank's loan officer: its own organisation's applications (and the bank's pledge, which
     # its console lists for every bank officer)
     "lender": frozenset({APPLICATION, LOAN, WAREHOUSE}),
+    # the home-service worker: the homes of the visits assigned to them (both, in the demo)
+    "worker": frozenset({ZHANG, ZHAO}),
 }
 
 # Path parameters and the demo fixture that names a seeded row for each.
@@ -67,6 +69,7 @@ PARAMS = {
     "size": "size",
     "month": "month",
     "application_id": "application",
+    "booking_id": "booking",
 }
 # GET routes that need a query to answer at all.
 QUERIES = {
@@ -87,9 +90,8 @@ NOT_WALKED = {
     "/redoc": "ReDoc, no rows",
     "/healthz": "liveness, no rows",
     "/login": "the login form, no rows",
-    # The demo seeds no booking, farm, lot or capture job yet (issues 18 and 20, their demo
-    # slices): tests/services and tests/trace check these routes' tenancy with rows of their own.
-    "/api/v1/services/bookings/{booking_id}": "no demo booking yet (tests/services: tenancy)",
+    # The demo seeds no farm, lot or capture job yet (issue 20, its demo slice): tests/trace
+    # checks these routes' tenancy with rows of its own.
     "/api/v1/trace/farms/{farm_id}": "no demo farm yet (tests/trace: a farmer sees only theirs)",
     "/api/v1/trace/farms/{farm_id}/plots": "no demo farm yet (tests/trace)",
     "/api/v1/trace/lots/{lot_id}": "no demo lot yet (tests/trace)",
@@ -191,6 +193,7 @@ def seeded(
         "size": str(checkpoint.json()["size"]),
         "month": clock.now().strftime("%Y-%m"),  # an LTC settlement month
         "application": str(demo.loan_application_id),
+        "booking": demo.services.booking_id,
     }
     return owners, ids
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from anxin.core.context import AppContext
 from anxin.core.security import Role
@@ -15,6 +16,7 @@ from anxin.iot import service as iot
 from anxin.iot.schemas import DeviceCreate
 from anxin.people import service as people
 from anxin.people.schemas import UserCreate
+from anxin.services.models import Booking, Complaint, ServiceProvider, ServiceWorker
 from tests.conftest import device_headers, login
 
 Headers = Callable[[str], dict[str, str]]
@@ -22,11 +24,39 @@ EVERY_DAY = [{"weekday": d, "start": "08:00", "end": "20:00"} for d in range(7)]
 API = "/api/v1/services"
 
 
+def clear_demo_services(context: AppContext, organisation_id: str) -> None:
+    """Remove the demo's provider, workers and bookings: the API tests count and assign their
+    own bookings, and the demo's worker would compete with the crew for them."""
+    with context.unit(actor="test:seed") as uow:
+        session = uow.session
+        for model in (Complaint, Booking):
+            for row in session.scalars(
+                select(model).where(model.organisation_id == organisation_id)
+            ):
+                session.delete(row)
+            session.flush()
+        providers = list(
+            session.scalars(
+                select(ServiceProvider).where(ServiceProvider.organisation_id == organisation_id)
+            )
+        )
+        for provider in providers:
+            for worker in session.scalars(
+                select(ServiceWorker).where(ServiceWorker.provider_id == provider.id)
+            ):
+                session.delete(worker)
+            session.flush()
+            session.delete(provider)
+        session.flush()
+
+
 @pytest.fixture
 def crew(
     client: TestClient, demo: DemoInfo, context: AppContext, as_user: Headers
 ) -> dict[str, Any]:
-    """A provider with a cook and a cleaner (each with a login) in the demo home's district."""
+    """A provider with a cook and a cleaner (each with a login) in the demo home's district,
+    and none of the demo's (see `clear_demo_services`)."""
+    clear_demo_services(context, demo.organisation_id)
     ids: dict[str, str] = {}
     with context.unit(actor="test:seed") as uow:
         for username in ("cook.wang", "cleaner.li"):

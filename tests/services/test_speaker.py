@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from anxin.core.clock import SHANGHAI
@@ -95,6 +95,7 @@ def test_emergency_is_now_whatever_the_hour() -> None:
     assert isinstance(draft, Draft) and draft.asap and draft.start == midnight
 
 
+@settings(deadline=None)  # a property, not a speed test: a busy machine must not fail it
 @given(
     minutes=st.integers(min_value=0, max_value=7 * 24 * 60),
     hour=st.integers(min_value=0, max_value=23),

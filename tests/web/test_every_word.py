@@ -25,6 +25,8 @@ def _pages(demo, alarm_id):
             f"/console/alarms/{alarm_id}",
             "/console/outbox",
             f"/console/elders/{demo.elder_id}",
+            "/services/board",
+            "/services/supervision",
             "/console/collateral",
         ],  # the last one refused: an error page
         "son": [
@@ -32,8 +34,10 @@ def _pages(demo, alarm_id):
             "/family",
             "/family/cards",
             f"/console/elders/{demo.elder_id}",
+            "/services",
             "/console/alarms",
         ],
+        "worker": ["/", "/services/day", "/services/board"],  # the last one refused
         "bank": [
             "/",
             "/console/collateral",

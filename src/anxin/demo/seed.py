@@ -43,6 +43,7 @@ DEMO_USERS: tuple[tuple[str, str, Role, str], ...] = (
     ("bank-risk", "风控 周强 Zhou Qiang", Role.RISK_OFFICER, "demo-bank-risk-pass"),
     ("lender", "客户经理 李芳 Li Fang (loans)", Role.LOAN_OFFICER, "demo-lender-pass"),
     ("lending-qc", "质检 黄磊 Huang Lei (QC)", Role.RISK_OFFICER, "demo-lending-qc-pass"),
+    ("worker", "护理员 王秀英 Wang Xiuying", Role.PROVIDER, "demo-worker-pass"),
 )
 # Logins of other organisations (the bank, the warehouse operator): seeded by their domain.
 OTHER_ORG_USERS = frozenset({"bank", "warehouse", "bank-risk", "lender", "lending-qc"})
@@ -57,6 +58,7 @@ class DemoInfo:
     device_tokens: dict[str, str] = field(default_factory=dict)
     collateral: Any = None  # anxin.collateral.demo.CollateralDemo
     loan_application_id: str | None = None  # the clothing trader's, at the review step
+    services: Any = None  # anxin.demo.services.ServicesDemo
 
 
 def seed_demo(*, uow: UnitOfWork, token_file: Path | None = None) -> DemoInfo:
@@ -78,6 +80,7 @@ def seed_demo(*, uow: UnitOfWork, token_file: Path | None = None) -> DemoInfo:
     _seed_care(uow, org.id, users, now)
     collateral = _seed_collateral(uow, now, token_file)
     loan_application_id = _seed_lending(uow, now)
+    services = _seed_services(uow, org)
     elder = session.scalar(select(Elder).where(Elder.user_id == users["elder"].id))
     assert elder is not None
     tokens = _read_tokens(token_file)
@@ -89,6 +92,7 @@ def seed_demo(*, uow: UnitOfWork, token_file: Path | None = None) -> DemoInfo:
         device_tokens=tokens,
         collateral=collateral,
         loan_application_id=loan_application_id,
+        services=services,
     )
 
 
@@ -252,6 +256,13 @@ def _seed_lending(uow: UnitOfWork, now: datetime) -> str:
     from anxin.demo.lending import seed_lending
 
     return seed_lending(uow=uow, now=now)
+
+
+def _seed_services(uow: UnitOfWork, org: Organisation) -> Any:
+    """The home-services provider, its workers and bookings in every state (issue 18)."""
+    from anxin.demo.services import seed_services
+
+    return seed_services(uow=uow, organisation=org)
 
 
 def _read_tokens(token_file: Path | None) -> dict[str, str]:

@@ -40,6 +40,15 @@ class ShiftIn(BaseModel):
         return self
 
 
+class ShiftRead(BaseModel):
+    """A shift as stored: "HH:MM" local times. Not `time`: OpenAPI's "time" format is RFC 3339's,
+    which wants a UTC offset a weekly shift in Shanghai time does not have."""
+
+    weekday: int
+    start: str = Field(pattern=r"^[0-2][0-9]:[0-5][0-9]$", description="HH:MM, Shanghai time")
+    end: str = Field(pattern=r"^[0-2][0-9]:[0-5][0-9]$", description="HH:MM, Shanghai time")
+
+
 class ProviderCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
 
@@ -69,7 +78,7 @@ class WorkerRead(BaseModel):
     name: str
     skills: list[Skill]
     areas: list[str]
-    week: list[ShiftIn]
+    week: list[ShiftRead]
 
 
 class BookingCreate(BaseModel):

@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Select, false, select
 from sqlalchemy.orm import Session
 
-from anxin.alerts.service import list_alarms
+from anxin.alerts.service import Channel, list_alarms, queue_message
 from anxin.core.clock import SHANGHAI
 from anxin.core.errors import InvalidInput, NotFound, PermissionDenied, RuleViolation
 from anxin.core.security import Principal, Role
 from anxin.core.unit import UnitOfWork
 from anxin.homecare import service as homecare
 from anxin.people import service as people
-from anxin.services import assignment, supervision
+from anxin.services import assignment, reminders, supervision
 from anxin.services.catalogue import ScenarioCode, Skill, scenario
 from anxin.services.models import (
     Booking,
@@ -198,7 +198,7 @@ def book(*, uow: UnitOfWork, principal: Principal, data: BookingCreate) -> Booki
         raise InvalidInput.field("start", "is in the past")
     else:
         start = data.start
-    booking = _new_booking(
+    booking = new_booking(
         organisation_id=principal.organisation_id,
         elder_id=elder.id,
         household_id=household.id,
@@ -214,7 +214,7 @@ def book(*, uow: UnitOfWork, principal: Principal, data: BookingCreate) -> Booki
     return booking
 
 
-def _new_booking(
+def new_booking(
     *,
     organisation_id: str,
     elder_id: str,
@@ -227,6 +227,7 @@ def _new_booking(
     notes: str,
     now: datetime,
 ) -> Booking:
+    """A draft at the scenario's list price and duration; `_confirm` makes it a request."""
     s = scenario(code)
     return Booking(
         organisation_id=organisation_id,
@@ -367,6 +368,60 @@ def board(*, uow: UnitOfWork, principal: Principal) -> list[BoardLine]:
     return sorted(lines, key=rank)
 
 
+# Who and where, for the pages
+
+
+@dataclass(frozen=True)
+class Home:
+    """The elder and address a visit goes to, as the worker and the butler read them."""
+
+    elder_name: str
+    address: str
+    phone: str | None
+
+
+def homes_of(*, session: Session, bookings: Sequence[Booking]) -> dict[str, Home]:
+    """Booking id -> its home. Only for bookings the caller was allowed to load: a worker
+    learns the address of the visits assigned to them and of no other home."""
+    homes: dict[str, Home] = {}
+    cache: dict[str, tuple[str, str | None, str]] = {}
+    for b in bookings:
+        if b.household_id not in cache:
+            household = homecare.household_by_id(session=session, household_id=b.household_id)
+            elders = homecare.elders_of_household(session=session, household_id=b.household_id)
+            first = next((e for e in elders if e.id == b.elder_id), elders[0] if elders else None)
+            cache[b.household_id] = (
+                first.full_name if first else "",
+                first.phone if first else None,
+                household.address if household else "",
+            )
+        name, phone, address = cache[b.household_id]
+        homes[b.id] = Home(name, address, phone)
+    return homes
+
+
+def worker_day(*, session: Session, principal: Principal, day: date) -> list[Booking]:
+    """The provider worker's visits on a Shanghai calendar day, in time order."""
+    worker = worker_of_user(session=session, principal=principal)
+    if worker is None:
+        raise PermissionDenied("this page is for service workers")
+    start = datetime.combine(day, time(0), tzinfo=SHANGHAI).astimezone(UTC)
+    stmt = _visible(session, principal).where(
+        Booking.start >= start,
+        Booking.start < start + timedelta(days=1),
+        Booking.status != BookingStatus.CANCELLED,
+    )
+    return list(session.scalars(stmt.order_by(Booking.start, Booking.id)))
+
+
+def worker_names(*, session: Session, principal: Principal) -> dict[str, str]:
+    """Worker id -> name, within the caller's organisation (for the pages' tables)."""
+    stmt = _org_workers(session, principal.organisation_id).with_only_columns(
+        ServiceWorker.id, ServiceWorker.name
+    )
+    return {worker_id: name for worker_id, name in session.execute(stmt)}
+
+
 # The visit
 
 
@@ -464,7 +519,7 @@ def hear(*, uow: UnitOfWork, home: SpeakerHome, text: str) -> tuple[Interpretati
     elders = homecare.elders_of_household(session=session, household_id=home.household_id)
     if household is None or household.organisation_id != home.organisation_id or not elders:
         raise NotFound("this speaker's home has no elder on record")
-    booking = _new_booking(
+    booking = new_booking(
         organisation_id=home.organisation_id,
         # A speaker serves a home, not a person: a couple's bookings go to the first elder.
         elder_id=elders[0].id,
@@ -630,3 +685,67 @@ def month_report(
     names = {provider_id: name for provider_id, name in session.execute(providers)}
     names[""] = "(unassigned)"
     return report, names
+
+
+# Reminders
+
+
+def send_reminders(*, uow: UnitOfWork) -> int:
+    """Queue the reminders due now in the alerts outbox, every organisation at once (the
+    reminder worker's tick); each reminder is queued once. Returns how many were queued."""
+    session, now = uow.session, uow.now()
+    rows = list(
+        session.scalars(
+            select(Booking).where(
+                Booking.status.in_(OPEN),
+                Booking.start > now - reminders.MEDICINE_WINDOW,
+                Booking.start <= now + reminders.AHEAD,
+            )
+        )
+    )
+    bookings = {b.id: b for b in rows}
+    visits = [
+        reminders.Visit(b.id, b.scenario, b.start, b.status == BookingStatus.ASSIGNED) for b in rows
+    ]
+    queued = 0
+    for item in reminders.due(visits, now):
+        booking = bookings[item.booking_id]
+        worker = session.get(ServiceWorker, booking.worker_id) if booking.worker_id else None
+        subject, body = reminders.texts(
+            item.kind, booking.scenario, booking.start, worker.name if worker else None
+        )
+        for role, name, user_id, channel, address in _reminded(session, booking, worker, item):
+            queued += queue_message(
+                session=session,
+                organisation_id=booking.organisation_id,
+                key=reminders.key(booking.id, item.kind, f"{role}:{address}"),
+                purpose="reminder",
+                channel=channel,
+                recipient_role=role,
+                recipient_name=name,
+                recipient_user_id=user_id,
+                address=address,
+                subject=subject,
+                body=body,
+                now=now,
+            )
+    return queued
+
+
+def _reminded(
+    session: Session, booking: Booking, worker: ServiceWorker | None, item: reminders.Due
+) -> list[tuple[str, str, str | None, Channel, str]]:
+    """(role, name, user id, channel, address) of each person to remind: the elder by SMS;
+    for a visit also the worker, by SMS or, without a phone, by push to their login."""
+    out: list[tuple[str, str, str | None, Channel, str]] = []
+    elders = homecare.elders_of_household(session=session, household_id=booking.household_id)
+    elder = next((e for e in elders if e.id == booking.elder_id), None)
+    if elder is not None and elder.phone:
+        out.append(("elder", elder.full_name, elder.user_id, Channel.SMS, elder.phone))
+    if item.kind == reminders.Kind.VISIT and worker is not None and worker.user_id:
+        user = people.user_by_id(session=session, user_id=worker.user_id)
+        if user is not None and user.phone:
+            out.append(("service_worker", worker.name, user.id, Channel.SMS, user.phone))
+        elif user is not None:
+            out.append(("service_worker", worker.name, user.id, Channel.PUSH, user.id))
+    return out

@@ -29,7 +29,7 @@ holds what they share. Callers use the package; `Recipient` (anxin.alerts.schema
 
 from __future__ import annotations
 
-from anxin.alerts.models import Alarm, AlarmState, Severity
+from anxin.alerts.models import Alarm, AlarmState, Channel, Severity
 from anxin.alerts.schemas import Recipient
 from anxin.alerts.service.alarms import (
     acknowledge,
@@ -64,6 +64,7 @@ from anxin.alerts.service.notifications import (
     list_notifications,
     may_see_outbox,
     notifications_of,
+    queue_message,
 )
 
 __all__ = [
@@ -75,6 +76,7 @@ __all__ = [
     "SYSTEM_ACTOR",
     "Alarm",
     "AlarmState",
+    "Channel",
     "Recipient",
     "Severity",
     "acknowledge",
@@ -94,6 +96,7 @@ __all__ = [
     "may_see_outbox",
     "notifications_of",
     "put_policy",
+    "queue_message",
     "raise_alarm",
     "resolve",
     "resolve_policy",

@@ -3,6 +3,8 @@ delivery attempts of a message (the care team only)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -14,6 +16,7 @@ from anxin.alerts.models import (
     NotificationStatus,
 )
 from anxin.alerts.service.common import OUTBOX_ROLES
+from anxin.core.db import new_id, upsert_insert
 from anxin.core.errors import NotFound, PermissionDenied
 from anxin.core.security import Principal
 
@@ -78,3 +81,49 @@ def attempts_of(
         .order_by(NotificationAttempt.attempt_no)
     )
     return list(session.scalars(stmt))
+
+
+def queue_message(
+    *,
+    session: Session,
+    organisation_id: str,
+    key: str,
+    purpose: str,
+    channel: Channel,
+    recipient_role: str,
+    recipient_name: str,
+    recipient_user_id: str | None,
+    address: str,
+    subject: str,
+    body: str,
+    now: datetime,
+) -> bool:
+    """A message that is no alarm's step (a visit reminder) into the same outbox, sent by the
+    same dispatcher with its retries and receipts. `key` (at most 80 characters) makes it
+    idempotent: a second call with the same key, from any process, queues nothing. True when
+    this call queued it."""
+    if len(key) > 80:
+        raise ValueError("an outbox key is at most 80 characters")
+    stmt = (
+        upsert_insert(session, Notification.__table__)
+        .values(
+            id=new_id(),
+            organisation_id=organisation_id,
+            purpose=purpose[:20],
+            channel=channel,
+            recipient_role=recipient_role[:40],
+            recipient_name=recipient_name[:120],
+            recipient_user_id=recipient_user_id,
+            address=address[:500],
+            subject=subject[:300],
+            body=body,
+            idempotency_key=key,
+            status=NotificationStatus.PENDING,
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(Notification.__table__.c.id)
+    )
+    return session.execute(stmt).first() is not None
