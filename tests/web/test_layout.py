@@ -24,6 +24,7 @@ EXPECTED = {
         "/life/illustration",
         "/lending",
         "/lending/portfolio",
+        "/leasing",
     ],
 }
 
