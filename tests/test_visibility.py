@@ -93,6 +93,18 @@ NOT_WALKED = {
     "/api/v1/trace/farms/{farm_id}/plots": "no demo farm yet (tests/trace)",
     "/api/v1/trace/lots/{lot_id}": "no demo lot yet (tests/trace)",
     "/epcis/capture/{capture_id}": "no demo capture job yet (tests/trace)",
+    # Leases (issue 16): tests/leasing walks each as the lessor, the lessee and another lessor.
+    **{
+        path: "no demo lease in this walk (tests/leasing: tenancy, 404 for others)"
+        for path in (
+            "/api/v1/leasing/contracts/{contract_id}",
+            "/api/v1/leasing/contracts/{contract_id}/accounts",
+            "/api/v1/leasing/contracts/{contract_id}/accounts.csv",
+            "/api/v1/leasing/contracts/{contract_id}/buyout",
+            "/api/v1/leasing/contracts/{contract_id}/schedule",
+            "/leasing/contracts/{contract_id}",
+        )
+    },
 }
 
 

@@ -4,8 +4,11 @@ label known to the catalogue; another lessor gets a 404 page."""
 
 from __future__ import annotations
 
-from tests.conftest import login
-from tests.leasing.test_leasing_api import BASE, _users, contract
+import json
+
+from tests.conftest import device_headers, login
+from tests.leasing.test_leasing_api import BASE
+from tests.leasing.test_watch import _active_lease
 
 
 def _console_login(client, username: str) -> None:
@@ -18,23 +21,28 @@ def _console_login(client, username: str) -> None:
     assert r.status_code == 303, r.text
 
 
-def test_lessor_and_lessee_pages(client, context, app):
-    ids = _users(context)
-    lessor = login(client, "lessor", "lessor-password").headers
-    lease = client.post(
-        f"{BASE}/contracts", json=contract(lessee_user_id=ids["factory"]), headers=lessor
-    ).json()
+def test_lessor_and_lessee_pages(client, context, app, clock):
+    lease, lessor = _active_lease(client, context)
     cid = lease["id"]
-    for stage in ("approved", "ordered", "vendor_paid"):
-        client.post(f"{BASE}/contracts/{cid}/stage", json={"stage": stage}, headers=lessor)
-    serials = {a["id"]: f"SN-{n}" for n, a in enumerate(lease["assets"])}
-    client.post(f"{BASE}/contracts/{cid}/acceptance", json={"serials": serials}, headers=lessor)
     first = client.get(f"{BASE}/contracts/{cid}/schedule", headers=lessor).json()[0]
     client.post(
         f"{BASE}/contracts/{cid}/rents",
         json={"paid_on": first["due"], "amount": first["total"]},
         headers=lessor,
     )
+    tracker = client.post(
+        f"{BASE}/contracts/{cid}/assets/{lease['assets'][0]['id']}/tracker",
+        json={"name": "lathe tracker"},
+        headers=lessor,
+    ).json()
+    reading = {"message_id": "r-1", "ts": clock.now().isoformat(),
+               "values": {"running_hours": 12.5, "lat": 31.81, "lon": 119.97}}  # fmt: skip
+    sent = client.post(
+        "/api/v1/telemetry",
+        content=json.dumps(reading).encode(),
+        headers=device_headers(tracker["token"]),
+    )
+    assert sent.status_code == 200, sent.text
     catalog = app.state.console.catalog
 
     _console_login(client, "lessor")
@@ -51,6 +59,7 @@ def test_lessor_and_lessee_pages(client, context, app):
         assert all(w in page.text for w in words)
         assert 'class="schedule-chart"' in page.text and "SN-0" in page.text
         assert page.text.count("<rect") == 24  # principal and interest per rent
+        assert "12.5" in page.text and 'class="on-site"' in page.text
     assert not {k for k in catalog.unknown if k.startswith("leasing")}
 
     _console_login(client, "factory")

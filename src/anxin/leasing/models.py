@@ -8,10 +8,12 @@ from decimal import Decimal
 from enum import StrEnum
 
 from sqlalchemy import Enum, Float, ForeignKey, Integer, Numeric, String, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from anxin.core.audit import Audited
 from anxin.core.db import ID, Base, new_id
+from anxin.leasing import watch
 from anxin.leasing.finance import LeaseKind, RentMethod
 from anxin.leasing.lifecycle import Stage
 from anxin.lending.schedule import Timing
@@ -58,6 +60,9 @@ class LeaseContract(Audited, Base):
     site_lon: Mapped[float | None] = mapped_column(Float)
     site_radius_m: Mapped[float] = mapped_column(Float, default=500.0)
     title_ledger_index: Mapped[int | None] = mapped_column(Integer)
+    # days a machine may stand idle while a rent is overdue before the lessor is warned
+    idle_days: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
+    accepted_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -73,6 +78,31 @@ class LeaseAsset(Audited, Base):
     cost: Mapped[Decimal]
     location: Mapped[str] = mapped_column(String(200))
     device_id: Mapped[str | None] = mapped_column(ForeignKey("devices.id"), index=True)
+    # the machine's own telemetry, as last reported (leasing.flows)
+    running_hours: Mapped[float | None] = mapped_column(Float)
+    first_hours: Mapped[float | None] = mapped_column(Float)
+    first_seen_at: Mapped[datetime | None]
+    last_seen_at: Mapped[datetime | None]
+    last_running_at: Mapped[datetime | None]
+    power_kw: Mapped[float | None] = mapped_column(Float)
+    last_lat: Mapped[float | None] = mapped_column(Float)
+    last_lon: Mapped[float | None] = mapped_column(Float)
+    off_site: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+
+    @property
+    def utilisation(self) -> float | None:
+        """Running hours gained since the first report over the hours elapsed since."""
+        if (
+            self.first_seen_at is None
+            or self.last_seen_at is None
+            or self.running_hours is None
+            or self.first_hours is None
+            or self.last_seen_at <= self.first_seen_at
+        ):
+            return None
+        return watch.utilisation(
+            self.running_hours - self.first_hours, self.last_seen_at - self.first_seen_at
+        )
 
 
 class RentReceipt(Audited, Base):

@@ -84,6 +84,16 @@ class Acceptance(BaseModel):
     )
 
 
+class TrackerCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=120)
+
+
+class TrackerRead(BaseModel):
+    asset_id: str
+    device_id: str
+    token: str = Field(description="the device's token, shown once")
+
+
 class RentPaid(BaseModel):
     paid_on: SaneDate
     amount: Money = Field(gt=0)
@@ -99,6 +109,12 @@ class AssetRead(BaseModel):
     cost: MoneyAmount
     location: str
     device_id: str | None
+    running_hours: float | None
+    power_kw: float | None
+    last_seen_at: datetime | None
+    last_running_at: datetime | None
+    off_site: bool
+    utilisation: float | None = Field(description="running hours / hours since first report")
 
 
 class ScheduleRow(BaseModel):

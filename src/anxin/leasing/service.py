@@ -8,6 +8,7 @@ contract, statement and buy-out quote; anyone else gets a 404 and an empty list.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from datetime import date
 from decimal import Decimal
 
@@ -15,8 +16,11 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from anxin.core.errors import FieldProblem, InvalidInput, NotFound, PermissionDenied, RuleViolation
+from anxin.core.owners import OwnerLink
 from anxin.core.security import Principal, Role
 from anxin.core.unit import UnitOfWork
+from anxin.iot.schemas import DeviceCreate
+from anxin.iot.service import register_device
 from anxin.leasing import finance, lifecycle
 from anxin.leasing.finance import DEFAULT_VAT, LeaseTerms, RentMethod
 from anxin.leasing.lifecycle import IllegalMove, Stage
@@ -289,6 +293,7 @@ def accept_delivery(
     if missing:
         raise _invalid("serials", f"no serial for asset {missing[0]}")
     _move(contract, Stage.ACTIVE, uow)
+    contract.accepted_at = uow.now()
     for asset_id, serial in serials.items():
         assets[asset_id].serial = serial
     uow.session.flush()
@@ -355,3 +360,70 @@ def buy_out_quote(
     paid = rents_paid(session=session, contract_id=contract.id)
     terms = terms_of(contract)
     return paid, finance.buy_out(terms, paid, on, contract.buyout_fee_rate)
+
+
+# --- watched equipment ------------------------------------------------------------------------
+
+
+def bind_tracker(
+    *, uow: UnitOfWork, principal: Principal, contract_id: str, asset_id: str, name: str
+) -> tuple[LeaseAsset, str, str]:
+    """A telemetry device for one leased machine: (asset, device id, its token, shown once)."""
+    contract = _own(uow.session, principal, contract_id, "bind a machine tracker")
+    asset = uow.session.get(LeaseAsset, asset_id)
+    if asset is None or asset.contract_id != contract.id:
+        raise NotFound("no such asset on this lease")
+    if asset.device_id is not None:
+        raise RuleViolation("this machine already has a tracker")
+    device, token = register_device(
+        session=uow.session,
+        organisation_id=contract.organisation_id,
+        data=DeviceCreate(
+            device_type="machine_tracker",
+            name=name,
+            owner_kind="lease_asset",
+            owner_id=asset.id,
+            serial=asset.serial,
+        ),
+        now=uow.now(),
+    )
+    asset.device_id = device.id
+    uow.session.flush()
+    return asset, device.id, token
+
+
+def visible_contract_ids(session: Session, principal: Principal) -> Collection[str] | None:
+    """Owner scope of ``lease``: the lessor's staff see every lease of their organisation."""
+    if principal.role in LESSOR_ROLES:
+        return None
+    return list(
+        session.scalars(
+            select(LeaseContract.id).where(LeaseContract.lessee_user_id == principal.user_id)
+        )
+    )
+
+
+def visible_asset_ids(session: Session, principal: Principal) -> Collection[str] | None:
+    """Owner scope of ``lease_asset`` (the machine trackers)."""
+    if principal.role in LESSOR_ROLES:
+        return None
+    return list(
+        session.scalars(
+            select(LeaseAsset.id)
+            .join(LeaseContract, LeaseContract.id == LeaseAsset.contract_id)
+            .where(LeaseContract.lessee_user_id == principal.user_id)
+        )
+    )
+
+
+def contract_links(session: Session, contract_ids: Sequence[str]) -> dict[str, OwnerLink]:
+    """An alarm on a lease names its reference and lessee and links to the contract page."""
+    rows = session.execute(
+        select(LeaseContract.id, LeaseContract.reference, LeaseContract.lessee_name).where(
+            LeaseContract.id.in_(contract_ids)
+        )
+    )
+    return {
+        cid: OwnerLink(f"{ref} · {lessee}", f"/leasing/contracts/{cid}")
+        for cid, ref, lessee in rows
+    }

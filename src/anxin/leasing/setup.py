@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from anxin.core.domain import Domain, NavLink
-from anxin.leasing import pages, service, views
+from anxin.core.domain import Domain, NavLink, Subscription
+from anxin.core.owners import OwnerKind
+from anxin.leasing import flows, pages, service, views
 
 
 def setup() -> Domain:
@@ -16,4 +17,12 @@ def setup() -> Domain:
         templates=Path(__file__).parent / "templates",
         labels=pages.LABELS,
         nav=[NavLink("/leasing", "leasing_contracts", service.LESSOR_ROLES)],
+        owner_kinds=[
+            OwnerKind(flows.OWNER_KIND, service.visible_contract_ids, links=service.contract_links),
+            OwnerKind(flows.ASSET_KIND, service.visible_asset_ids),
+        ],
+        subscriptions=[
+            Subscription(flows.TELEMETRY, flows.on_machine_telemetry),
+            Subscription("iot.rule.device_offline", flows.on_rule_event),
+        ],
     )

@@ -31,6 +31,8 @@ from anxin.leasing.schemas import (
     RentPaid,
     ScheduleRow,
     StageMove,
+    TrackerCreate,
+    TrackerRead,
 )
 from anxin.people.deps import CurrentPrincipal, SessionDep, UnitDep
 
@@ -271,3 +273,18 @@ def buy_out(
         fee=quote.fee,
         total=quote.total,
     )
+
+
+@router.post(
+    "/contracts/{contract_id}/assets/{asset_id}/tracker",
+    status_code=201,
+    response_model=TrackerRead,
+)
+def bind_tracker(
+    contract_id: str, asset_id: str, data: TrackerCreate, principal: CurrentPrincipal, uow: UnitDep
+) -> TrackerRead:
+    """A telemetry device (running hours, power, location) for one leased machine."""
+    asset, device_id, token = service.bind_tracker(
+        uow=uow, principal=principal, contract_id=contract_id, asset_id=asset_id, name=data.name
+    )
+    return TrackerRead(asset_id=asset.id, device_id=device_id, token=token)
