@@ -186,6 +186,8 @@ DEMO_PASSWORDS = {
     "bank-risk": "demo-bank-risk-pass",
     "lender": "demo-lender-pass",
     "lending-qc": "demo-lending-qc-pass",
+    "lessor": "demo-lessor-pass",
+    "machinery": "demo-machinery-pass",
 }
 
 

@@ -26,6 +26,7 @@ from anxin.core.db import Database
 from anxin.demo.seed import DemoInfo
 from anxin.homecare.models import Elder, Household
 from anxin.iot.models import Device
+from anxin.leasing.models import LeaseContract
 from anxin.lending.models import Application, Business
 from tests.conftest import DEMO_PASSWORDS, device_headers
 
@@ -35,6 +36,8 @@ ZHANG, ZHAO, LOAN, WAREHOUSE = "zhang household", "zhao household", "bank loan",
 EVERYONE = frozenset({ZHANG, ZHAO, LOAN, WAREHOUSE})
 # The clothing trader's small-business loan application, at the bank's lending desk.
 APPLICATION = "loan application"
+# The Jiangsu machinery maker's lease, at the leasing company (issue 16).
+LEASE = "machinery lease"
 
 # role (demo user) -> owners whose rows it may see
 VISIBLE: dict[str, frozenset[str]] = {
@@ -52,6 +55,8 @@ VISIBLE: dict[str, frozenset[str]] = {
     # the bank's loan officer: its own organisation's applications (and the bank's pledge, which
     # its console lists for every bank officer)
     "lender": frozenset({APPLICATION, LOAN, WAREHOUSE}),
+    "lessor": frozenset({LEASE}),  # the leasing company's lessor
+    "machinery": frozenset({LEASE}),  # the lessee's own account
 }
 
 # Path parameters and the demo fixture that names a seeded row for each.
@@ -67,6 +72,7 @@ PARAMS = {
     "size": "size",
     "month": "month",
     "application_id": "application",
+    "contract_id": "lease",
 }
 # GET routes that need a query to answer at all.
 QUERIES = {
@@ -93,18 +99,6 @@ NOT_WALKED = {
     "/api/v1/trace/farms/{farm_id}/plots": "no demo farm yet (tests/trace)",
     "/api/v1/trace/lots/{lot_id}": "no demo lot yet (tests/trace)",
     "/epcis/capture/{capture_id}": "no demo capture job yet (tests/trace)",
-    # Leases (issue 16): tests/leasing walks each as the lessor, the lessee and another lessor.
-    **{
-        path: "no demo lease in this walk (tests/leasing: tenancy, 404 for others)"
-        for path in (
-            "/api/v1/leasing/contracts/{contract_id}",
-            "/api/v1/leasing/contracts/{contract_id}/accounts",
-            "/api/v1/leasing/contracts/{contract_id}/accounts.csv",
-            "/api/v1/leasing/contracts/{contract_id}/buyout",
-            "/api/v1/leasing/contracts/{contract_id}/schedule",
-            "/leasing/contracts/{contract_id}",
-        )
-    },
 }
 
 
@@ -175,6 +169,8 @@ def seeded(
             owners.add(label[elder.household_id], elder.id, elder.full_name.split(" ")[0])
         for device in session.scalars(select(Device)):
             owner = label.get(device.owner_id, WAREHOUSE)
+            if device.owner_kind == "lease_asset":  # a leased machine's tracker
+                owner = LEASE
             owners.add(owner, device.id)
         for loan in session.scalars(select(Loan)):
             owners.add(LOAN, loan.id, loan.reference)
@@ -190,6 +186,8 @@ def seeded(
             owners.add(APPLICATION, application.id)
         for business in session.scalars(select(Business)):
             owners.add(APPLICATION, business.credit_code)
+        for lease in session.scalars(select(LeaseContract)):
+            owners.add(LEASE, lease.id, lease.reference, lease.lessee_credit_code)
     ids = {
         "elder": demo.elder_id,
         "household": demo.household_id,
@@ -202,6 +200,7 @@ def seeded(
         "size": str(checkpoint.json()["size"]),
         "month": clock.now().strftime("%Y-%m"),  # an LTC settlement month
         "application": str(demo.loan_application_id),
+        "lease": demo.leasing.contract_id,
     }
     return owners, ids
 

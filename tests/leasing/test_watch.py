@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
@@ -28,6 +28,7 @@ def test_distance_and_site() -> None:
     assert site.contains(31.812, 119.97) and not site.contains(31.82, 119.97)
 
 
+@settings(deadline=None)  # no timing asserted: the machine is shared
 @given(st.floats(-80, 80), st.floats(-179, 179), st.floats(-80, 80), st.floats(-179, 179))
 def test_distance_is_a_metric(lat1: float, lon1: float, lat2: float, lon2: float) -> None:
     d = watch.distance_m(lat1, lon1, lat2, lon2)
@@ -166,3 +167,33 @@ def test_other_lessors_get_404_on_every_lease_route(client, context) -> None:
         assert (
             client.get(f"{BASE}/contracts/{lease['id']}{tail}", headers=stranger).status_code == 404
         )
+
+
+def test_a_silent_tracker_raises_machine_silent(client, context, clock) -> None:
+    from anxin.core.events import Event
+
+    lease, lessor = _active_lease(client, context)
+    cid, asset = lease["id"], lease["assets"][0]
+    device_id = client.post(
+        f"{BASE}/contracts/{cid}/assets/{asset['id']}/tracker", json={"name": "t"}, headers=lessor
+    ).json()["device_id"]
+
+    def rule(action: str) -> Event:
+        return Event(
+            subject="iot.rule.device_offline",
+            occurred_at=clock.now(),
+            payload={
+                "action": action,
+                "alarm_type": "device_offline",
+                "fired_at": clock.now().isoformat(),
+                "owner": {"kind": "lease_asset", "id": asset["id"]},
+                "device": {"id": device_id, "type": "machine_tracker", "name": "t"},
+            },
+        )
+
+    with context.unit(actor="test:rules") as uow:
+        flows.on_rule_event(uow, rule("raise"))
+    assert not _alarms(client, lessor)["machine_silent"]["cleared"]
+    with context.unit(actor="test:rules") as uow:
+        flows.on_rule_event(uow, rule("clear"))
+    assert _alarms(client, lessor)["machine_silent"]["cleared"]

@@ -43,9 +43,13 @@ DEMO_USERS: tuple[tuple[str, str, Role, str], ...] = (
     ("bank-risk", "风控 周强 Zhou Qiang", Role.RISK_OFFICER, "demo-bank-risk-pass"),
     ("lender", "客户经理 李芳 Li Fang (loans)", Role.LOAN_OFFICER, "demo-lender-pass"),
     ("lending-qc", "质检 黄磊 Huang Lei (QC)", Role.RISK_OFFICER, "demo-lending-qc-pass"),
+    ("lessor", "租赁经理 吴涛 Wu Tao (leasing)", Role.LESSOR, "demo-lessor-pass"),
+    ("machinery", "恒力机械 财务 钱敏 Qian Min", Role.BUYER, "demo-machinery-pass"),
 )
 # Logins of other organisations (the bank, the warehouse operator): seeded by their domain.
-OTHER_ORG_USERS = frozenset({"bank", "warehouse", "bank-risk", "lender", "lending-qc"})
+OTHER_ORG_USERS = frozenset(
+    {"bank", "warehouse", "bank-risk", "lender", "lending-qc", "lessor", "machinery"}
+)
 
 
 @dataclass
@@ -57,6 +61,7 @@ class DemoInfo:
     device_tokens: dict[str, str] = field(default_factory=dict)
     collateral: Any = None  # anxin.collateral.demo.CollateralDemo
     loan_application_id: str | None = None  # the clothing trader's, at the review step
+    leasing: Any = None  # anxin.demo.machines.LeasingDemo
 
 
 def seed_demo(*, uow: UnitOfWork, token_file: Path | None = None) -> DemoInfo:
@@ -78,6 +83,7 @@ def seed_demo(*, uow: UnitOfWork, token_file: Path | None = None) -> DemoInfo:
     _seed_care(uow, org.id, users, now)
     collateral = _seed_collateral(uow, now, token_file)
     loan_application_id = _seed_lending(uow, now)
+    leasing = _seed_leasing(uow, now, token_file)
     elder = session.scalar(select(Elder).where(Elder.user_id == users["elder"].id))
     assert elder is not None
     tokens = _read_tokens(token_file)
@@ -89,6 +95,7 @@ def seed_demo(*, uow: UnitOfWork, token_file: Path | None = None) -> DemoInfo:
         device_tokens=tokens,
         collateral=collateral,
         loan_application_id=loan_application_id,
+        leasing=leasing,
     )
 
 
@@ -252,6 +259,15 @@ def _seed_lending(uow: UnitOfWork, now: datetime) -> str:
     from anxin.demo.lending import seed_lending
 
     return seed_lending(uow=uow, now=now)
+
+
+def _seed_leasing(uow: UnitOfWork, now: datetime, token_file: Path | None) -> Any:
+    """The Jiangsu machinery maker's ~3,000,000-yuan lease and its two tracked machines
+    (issue 16); tracker tokens in demo-machine-tokens.json."""
+    from anxin.demo.machines import seed_leasing
+
+    path = token_file.with_name("demo-machine-tokens.json") if token_file else None
+    return seed_leasing(uow=uow, now=now, token_file=path)
 
 
 def _read_tokens(token_file: Path | None) -> dict[str, str]:

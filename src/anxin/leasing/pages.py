@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from anxin.alerts.service import list_alarms
 from anxin.core.clock import to_local
-from anxin.core.errors import NotFound
+from anxin.core.errors import InvalidInput, NotFound
 from anxin.leasing import finance, service
 from anxin.leasing.lifecycle import PATH, Stage
 from anxin.leasing.models import LeaseContract
@@ -109,6 +110,14 @@ LABELS: dict[str, tuple[str, str]] = {
     "leasing_buyout_none": ("仅对履行中的合同报价", "Quoted on active leases only"),
     "leasing_title": ("所有权转移证书（账本序号）", "Title certificate (ledger entry)"),
     "leasing_gates": ("合同流程", "Lifecycle"),
+    "leasing_actions": ("操作", "Actions"),
+    "leasing_alarms": ("设备与租金告警", "Machine and rent alarms"),
+    "leasing_no_alarms": ("暂无告警", "No alarms"),
+    "leasing_alarm_cleared": ("已解除", "cleared"),
+    "leasing_alarm_open": ("未解除", "open"),
+    "leasing_advance_to": ("推进到：", "Move to: "),
+    "leasing_accept": ("交付验收（记录出厂编号）", "Accept delivery (record the serials)"),
+    "leasing_record_rent": ("确认收到第 {n} 期租金", "Confirm rent {n} received"),
     **{
         f"leasing_stage_{s.value}": pair
         for s, pair in {
@@ -213,6 +222,12 @@ def contract_page(request: Request, uow: UnitDep, contract_id: str) -> Response:
         assets=service.assets_of(session=uow.session, contract_id=contract.id),
         path=PATH,
         reached=PATH.index(contract.stage) if contract.stage in PATH else -1,
+        can_act=principal.role in service.LESSOR_ROLES
+        and contract.organisation_id == principal.organisation_id,
+        next_stage=NEXT.get(contract.stage),
+        alarms=list_alarms(
+            uow=uow, principal=principal, owner_kind="lease", owner_id=contract.id, limit=20
+        ),
     )
 
 
@@ -227,3 +242,71 @@ def statement(request: Request, uow: UnitDep) -> Response:
         if c.lessee_user_id == principal.user_id
     ]
     return render(request, "leasing/statement.html", leases=[_statement(uow, c) for c in mine])
+
+
+# --- the lessor's actions ---------------------------------------------------------------------
+
+NEXT = {
+    Stage.QUOTE: Stage.APPROVED,
+    Stage.APPROVED: Stage.ORDERED,
+    Stage.ORDERED: Stage.VENDOR_PAID,
+}
+
+
+def _back(contract_id: str) -> RedirectResponse:
+    return RedirectResponse(f"/leasing/contracts/{contract_id}", status_code=303)
+
+
+@router.post("/leasing/contracts/{contract_id}/advance", response_model=None)
+@page
+def advance(request: Request, uow: UnitDep, contract_id: str) -> Response:
+    """The next step before delivery: approval, the vendor's order, the vendor's payment."""
+    principal = console_principal(request, uow)
+    contract = service.get_contract(
+        session=uow.session, principal=principal, contract_id=contract_id
+    )
+    target = NEXT.get(contract.stage)
+    if target is None:
+        raise InvalidInput.field("stage", "no step to take from here on this page")
+    service.move(uow=uow, principal=principal, contract_id=contract_id, stage=target)
+    return _back(contract_id)
+
+
+@router.post("/leasing/contracts/{contract_id}/accept", response_model=None)
+@page
+def accept(
+    request: Request,
+    uow: UnitDep,
+    contract_id: str,
+    asset_ids: Annotated[list[str], Form(max_length=50)],
+    serials: Annotated[list[str], Form(max_length=50)],
+) -> Response:
+    principal = console_principal(request, uow)
+    if len(asset_ids) != len(serials) or any(not s.strip() or len(s) > 80 for s in serials):
+        raise InvalidInput.field("serials", "every machine needs its serial (1–80 characters)")
+    service.accept_delivery(
+        uow=uow,
+        principal=principal,
+        contract_id=contract_id,
+        serials={a: s.strip() for a, s in zip(asset_ids, serials, strict=True)},
+    )
+    return _back(contract_id)
+
+
+@router.post("/leasing/contracts/{contract_id}/rent", response_model=None)
+@page
+def rent_received(request: Request, uow: UnitDep, contract_id: str) -> Response:
+    """The next rent received in full on its due date (rent and VAT)."""
+    principal = console_principal(request, uow)
+    contract = service.get_contract(
+        session=uow.session, principal=principal, contract_id=contract_id
+    )
+    data = _statement(uow, contract)
+    rows, paid = data["rows"], data["paid"]
+    if paid >= len(rows):
+        raise InvalidInput.field("rent", "every rent is paid")
+    row = rows[paid]
+    service.record_rent(
+        uow=uow, principal=principal, contract_id=contract_id, paid_on=row.due, amount=row.total
+    )
+    return _back(contract_id)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from anxin.core.domain import Domain, NavLink, Subscription
 from anxin.core.owners import OwnerKind
+from anxin.core.security import Role
 from anxin.leasing import flows, pages, service, views
 
 
@@ -16,7 +17,11 @@ def setup() -> Domain:
         pages=[pages.router],
         templates=Path(__file__).parent / "templates",
         labels=pages.LABELS,
-        nav=[NavLink("/leasing", "leasing_contracts", service.LESSOR_ROLES)],
+        nav=[
+            NavLink("/leasing", "leasing_contracts", service.LESSOR_ROLES),
+            # the lessee's account; the page lists only leases naming that account
+            NavLink("/leasing/statement", "leasing_statement", frozenset({Role.BUYER})),
+        ],
         owner_kinds=[
             OwnerKind(flows.OWNER_KIND, service.visible_contract_ids, links=service.contract_links),
             OwnerKind(flows.ASSET_KIND, service.visible_asset_ids),
