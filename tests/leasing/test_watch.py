@@ -197,3 +197,30 @@ def test_a_silent_tracker_raises_machine_silent(client, context, clock) -> None:
     with context.unit(actor="test:rules") as uow:
         flows.on_rule_event(uow, rule("clear"))
     assert _alarms(client, lessor)["machine_silent"]["cleared"]
+
+
+def test_the_sweep_command_and_repossession(client, context, database_url, monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from anxin.cli import app as cli
+    from anxin.core.config import get_settings
+
+    lease, lessor = _active_lease(client, context)
+    monkeypatch.setenv("ANXIN_DATABASE_URL", database_url)
+    monkeypatch.setenv("ANXIN_SECRET_KEY", "cli-test-secret-key-long-enough-123456")
+    get_settings.cache_clear()
+    try:
+        swept = CliRunner().invoke(cli, ["leasing", "sweep"])
+    finally:
+        get_settings.cache_clear()
+    assert swept.exit_code == 0, swept.output
+    assert "lease(s) in arrears" in swept.output
+    # repossession is a recorded step of an active lease, and final
+    gone = client.post(
+        f"{BASE}/contracts/{lease['id']}/stage", json={"stage": "repossessed"}, headers=lessor
+    )
+    assert gone.json()["stage"] == "repossessed"
+    back = client.post(
+        f"{BASE}/contracts/{lease['id']}/stage", json={"stage": "cancelled"}, headers=lessor
+    )
+    assert back.status_code == 409

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from anxin.core.domain import Domain, NavLink, Subscription
+from anxin.core.domain import Command, Domain, NavLink, Subscription
 from anxin.core.owners import OwnerKind
 from anxin.core.security import Role
-from anxin.leasing import flows, pages, service, views
+from anxin.leasing import commands, flows, pages, service, views
 
 
 def setup() -> Domain:
@@ -22,6 +22,7 @@ def setup() -> Domain:
             # the lessee's account; the page lists only leases naming that account
             NavLink("/leasing/statement", "leasing_statement", frozenset({Role.BUYER})),
         ],
+        commands=[Command("leasing", commands.app)],
         owner_kinds=[
             OwnerKind(flows.OWNER_KIND, service.visible_contract_ids, links=service.contract_links),
             OwnerKind(flows.ASSET_KIND, service.visible_asset_ids),
