@@ -40,3 +40,21 @@ def test_the_simulator_runs_two_shifts_on_weekdays(clock) -> None:
     assert hours == sorted(hours) and 40 < hours[-1] < 120  # ≤ 5 days × 12 h
     idle = [r for r in readings if not r["values"]["running"]]
     assert all(r["values"]["power_kw"] == 0.0 for r in idle)
+
+
+def test_no_one_attaches_a_device_to_another_organisations_machine(client, demo, as_user):
+    lease = client.get(
+        f"/api/v1/leasing/contracts/{demo.leasing.contract_id}", headers=as_user("lessor")
+    ).json()
+    # the care organisation's admin may register devices, but not on the lessor's machine
+    answer = client.post(
+        "/api/v1/devices",
+        json={
+            "device_type": "machine_tracker",
+            "name": "intruder",
+            "owner_kind": "lease_asset",
+            "owner_id": lease["assets"][0]["id"],
+        },
+        headers=as_user("admin"),
+    )
+    assert answer.status_code == 422 and answer.json()["fields"][0]["field"] == "owner_id"

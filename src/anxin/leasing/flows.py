@@ -96,6 +96,10 @@ def on_machine_telemetry(uow: UnitOfWork, event: Event) -> None:
         return
     contract = session.get(LeaseContract, asset.contract_id)
     assert contract is not None
+    if payload.get("organisation_id") != contract.organisation_id:
+        # a device of another organisation naming this asset: never let it move our alarms
+        log.warning("machine telemetry for asset %s from another organisation", asset.id)
+        return
     for reading in payload.get("readings") or []:
         _apply(asset, datetime.fromisoformat(reading["ts"]), dict(reading.get("values") or {}))
     now = max(uow.now(), asset.last_seen_at or uow.now())

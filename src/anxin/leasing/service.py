@@ -393,25 +393,19 @@ def bind_tracker(
 
 
 def visible_contract_ids(session: Session, principal: Principal) -> Collection[str] | None:
-    """Owner scope of ``lease``: the lessor's staff see every lease of their organisation."""
-    if principal.role in LESSOR_ROLES:
-        return None
-    return list(
-        session.scalars(
-            select(LeaseContract.id).where(LeaseContract.lessee_user_id == principal.user_id)
-        )
-    )
+    """Owner scope of ``lease``: the leases the principal may see, listed (never None, "all in
+    the organisation"), so that no one may attach a device or an alarm to another
+    organisation's lease by naming its id."""
+    return list(session.scalars(select(LeaseContract.id).where(_visible(principal))))
 
 
 def visible_asset_ids(session: Session, principal: Principal) -> Collection[str] | None:
-    """Owner scope of ``lease_asset`` (the machine trackers)."""
-    if principal.role in LESSOR_ROLES:
-        return None
+    """Owner scope of ``lease_asset`` (the machine trackers): the assets of those leases."""
     return list(
         session.scalars(
             select(LeaseAsset.id)
             .join(LeaseContract, LeaseContract.id == LeaseAsset.contract_id)
-            .where(LeaseContract.lessee_user_id == principal.user_id)
+            .where(_visible(principal))
         )
     )
 
