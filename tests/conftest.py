@@ -187,6 +187,8 @@ DEMO_PASSWORDS = {
     "lender": "demo-lender-pass",
     "lending-qc": "demo-lending-qc-pass",
     "worker": "demo-worker-pass",
+    "lessor": "demo-lessor-pass",
+    "machinery": "demo-machinery-pass",
 }
 
 

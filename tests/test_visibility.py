@@ -26,6 +26,7 @@ from anxin.core.db import Database
 from anxin.demo.seed import DemoInfo
 from anxin.homecare.models import Elder, Household
 from anxin.iot.models import Device
+from anxin.leasing.models import LeaseContract
 from anxin.lending.models import Application, Business
 from tests.conftest import DEMO_PASSWORDS, device_headers
 
@@ -35,6 +36,8 @@ ZHANG, ZHAO, LOAN, WAREHOUSE = "zhang household", "zhao household", "bank loan",
 EVERYONE = frozenset({ZHANG, ZHAO, LOAN, WAREHOUSE})
 # The clothing trader's small-business loan application, at the bank's lending desk.
 APPLICATION = "loan application"
+# The Jiangsu machinery maker's lease, at the leasing company (issue 16).
+LEASE = "machinery lease"
 
 # role (demo user) -> owners whose rows it may see
 VISIBLE: dict[str, frozenset[str]] = {
@@ -54,6 +57,8 @@ VISIBLE: dict[str, frozenset[str]] = {
     "lender": frozenset({APPLICATION, LOAN, WAREHOUSE}),
     # the home-service worker: the homes of the visits assigned to them (both, in the demo)
     "worker": frozenset({ZHANG, ZHAO}),
+    "lessor": frozenset({LEASE}),  # the leasing company's lessor
+    "machinery": frozenset({LEASE}),  # the lessee's own account
 }
 
 # Path parameters and the demo fixture that names a seeded row for each.
@@ -70,6 +75,7 @@ PARAMS = {
     "month": "month",
     "application_id": "application",
     "booking_id": "booking",
+    "contract_id": "lease",
 }
 # GET routes that need a query to answer at all.
 QUERIES = {
@@ -166,6 +172,8 @@ def seeded(
             owners.add(label[elder.household_id], elder.id, elder.full_name.split(" ")[0])
         for device in session.scalars(select(Device)):
             owner = label.get(device.owner_id, WAREHOUSE)
+            if device.owner_kind == "lease_asset":  # a leased machine's tracker
+                owner = LEASE
             owners.add(owner, device.id)
         for loan in session.scalars(select(Loan)):
             owners.add(LOAN, loan.id, loan.reference)
@@ -181,6 +189,8 @@ def seeded(
             owners.add(APPLICATION, application.id)
         for business in session.scalars(select(Business)):
             owners.add(APPLICATION, business.credit_code)
+        for lease in session.scalars(select(LeaseContract)):
+            owners.add(LEASE, lease.id, lease.reference, lease.lessee_credit_code)
     ids = {
         "elder": demo.elder_id,
         "household": demo.household_id,
@@ -194,6 +204,7 @@ def seeded(
         "month": clock.now().strftime("%Y-%m"),  # an LTC settlement month
         "application": str(demo.loan_application_id),
         "booking": demo.services.booking_id,
+        "lease": demo.leasing.contract_id,
     }
     return owners, ids
 

@@ -27,6 +27,7 @@ EXPECTED = {
         "/lending/portfolio",
         "/services/board",
         "/services/supervision",
+        "/leasing",
     ],
 }
 

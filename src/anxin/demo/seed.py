@@ -44,9 +44,13 @@ DEMO_USERS: tuple[tuple[str, str, Role, str], ...] = (
     ("lender", "客户经理 李芳 Li Fang (loans)", Role.LOAN_OFFICER, "demo-lender-pass"),
     ("lending-qc", "质检 黄磊 Huang Lei (QC)", Role.RISK_OFFICER, "demo-lending-qc-pass"),
     ("worker", "护理员 王秀英 Wang Xiuying", Role.PROVIDER, "demo-worker-pass"),
+    ("lessor", "租赁经理 吴涛 Wu Tao (leasing)", Role.LESSOR, "demo-lessor-pass"),
+    ("machinery", "恒力机械 财务 钱敏 Qian Min", Role.BUYER, "demo-machinery-pass"),
 )
 # Logins of other organisations (the bank, the warehouse operator): seeded by their domain.
-OTHER_ORG_USERS = frozenset({"bank", "warehouse", "bank-risk", "lender", "lending-qc"})
+OTHER_ORG_USERS = frozenset(
+    {"bank", "warehouse", "bank-risk", "lender", "lending-qc", "lessor", "machinery"}
+)
 
 
 @dataclass
@@ -59,6 +63,7 @@ class DemoInfo:
     collateral: Any = None  # anxin.collateral.demo.CollateralDemo
     loan_application_id: str | None = None  # the clothing trader's, at the review step
     services: Any = None  # anxin.demo.services.ServicesDemo
+    leasing: Any = None  # anxin.demo.machines.LeasingDemo
 
 
 def seed_demo(*, uow: UnitOfWork, token_file: Path | None = None) -> DemoInfo:
@@ -81,6 +86,7 @@ def seed_demo(*, uow: UnitOfWork, token_file: Path | None = None) -> DemoInfo:
     collateral = _seed_collateral(uow, now, token_file)
     loan_application_id = _seed_lending(uow, now)
     services = _seed_services(uow, org)
+    leasing = _seed_leasing(uow, now, token_file)
     elder = session.scalar(select(Elder).where(Elder.user_id == users["elder"].id))
     assert elder is not None
     tokens = _read_tokens(token_file)
@@ -93,6 +99,7 @@ def seed_demo(*, uow: UnitOfWork, token_file: Path | None = None) -> DemoInfo:
         collateral=collateral,
         loan_application_id=loan_application_id,
         services=services,
+        leasing=leasing,
     )
 
 
@@ -263,6 +270,15 @@ def _seed_services(uow: UnitOfWork, org: Organisation) -> Any:
     from anxin.demo.services import seed_services
 
     return seed_services(uow=uow, organisation=org)
+
+
+def _seed_leasing(uow: UnitOfWork, now: datetime, token_file: Path | None) -> Any:
+    """The Jiangsu machinery maker's ~3,000,000-yuan lease and its two tracked machines
+    (issue 16); tracker tokens in demo-machine-tokens.json."""
+    from anxin.demo.machines import seed_leasing
+
+    path = token_file.with_name("demo-machine-tokens.json") if token_file else None
+    return seed_leasing(uow=uow, now=now, token_file=path)
 
 
 def _read_tokens(token_file: Path | None) -> dict[str, str]:

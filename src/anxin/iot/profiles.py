@@ -150,6 +150,20 @@ PROFILES: tuple[Profile, ...] = (
         },
         max_age_s=FIELD_BUFFER_S,
     ),
+    Profile(  # a leased machine's own tracker (leasing, issue 16)
+        "machine_tracker",
+        "Machine tracker",
+        "设备运行监测终端",
+        ("lease_asset",),
+        3600,
+        {
+            "running_hours": _n("h", 0, 1_000_000),
+            "power_kw": _n("kW", 0, 100_000),
+            "running": _BOOL,
+            "lat": _n("°", -90, 90),
+            "lon": _n("°", -180, 180),
+        },
+    ),
 )
 
 PROFILES_BY_CODE: dict[str, Profile] = {p.code: p for p in PROFILES}

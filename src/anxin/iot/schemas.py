@@ -5,7 +5,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-OwnerKind = Literal["household", "warehouse", "farm"]
+OwnerKind = Literal["household", "warehouse", "farm", "lease_asset"]
 
 
 class DeviceCreate(BaseModel):

@@ -128,3 +128,11 @@ def parse_resident_id(value: str, today: date | None = None) -> ResidentId:
             f"the check digit is {number[17]}, but GB 11643 gives {expected} for this number"
         )
     return ResidentId(number, born)
+
+
+def checked_uscc(value: str) -> str:
+    """A Pydantic validator: the code normalised, or a ValueError with the reason (a 422)."""
+    try:
+        return parse_uscc(value).code
+    except InvalidIdentifier as e:
+        raise ValueError(e.reason) from None

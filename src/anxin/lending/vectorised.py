@@ -117,3 +117,46 @@ def _bisect(advance: FloatArray, payment: FloatArray, n: FloatArray) -> FloatArr
         if float(np.max(hi - lo)) < TOLERANCE:
             break
     return (lo + hi) / 2
+
+
+def lease_schedules(
+    principal_fen: IntArray,
+    rate_bp: IntArray,
+    periods: IntArray,
+    residual_fen: IntArray,
+    advance: npt.NDArray[np.bool_],
+) -> Schedules:
+    """Monthly equal-rent leases (the `schedule` engine with `Method.ANNUITY`, a balloon and
+    either timing) for many contracts at once; columns are payment events.
+
+    In arrears the residual is paid with the last rent (n events); in advance the first rent
+    is at the start, all principal, and the residual one period after the last rent (n + 1
+    events), as the Decimal engine does. The level rent is (P − B vⁿ) / a, with a the annuity
+    factor of the timing; float64, rounded half up to the fen (see the module's note).
+    """
+    count = len(principal_fen)
+    p = principal_fen.astype(np.float64)
+    r = rate_bp.astype(np.float64) / _BP_PER_MONTH
+    n = periods.astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        v_n = np.exp(-n * np.log1p(r))
+        factor = np.where(r > 0, -np.expm1(-n * np.log1p(r)) / r, n)
+        factor = np.where(advance, factor * (1 + r), factor)
+        raw = (p - residual_fen * v_n) / factor
+    level: IntArray = np.floor(raw + 0.5).astype(np.int64)
+    events = periods + advance.astype(np.int64) * (residual_fen > 0)
+    longest = int(events.max())
+    balance = principal_fen.astype(np.int64).copy()
+    principal = np.zeros((count, longest), dtype=np.int64)
+    interest = np.zeros((count, longest), dtype=np.int64)
+    for k in range(longest):
+        active = k < events
+        accrues = ~advance | (k > 0)  # a rent in advance at the start carries no interest
+        due = np.where(accrues, (2 * balance * rate_bp + _BP_PER_MONTH) // (2 * _BP_PER_MONTH), 0)
+        last = k == events - 1
+        part = np.where(last, balance, np.minimum(level - due, balance))
+        part = np.where(active, part, 0)
+        interest[:, k] = np.where(active, due, 0)
+        principal[:, k] = part
+        balance -= part
+    return Schedules(level, principal, interest)

@@ -100,4 +100,9 @@ DEFAULT_RULES: dict[str, dict[str, dict[str, Any]]] = {
             "smart_speaker", "WARNING", "Smart speaker silent for 15 minutes."
         ),
     },
+    "machine_tracker": {  # leasing (issue 16): a silent tracker may be a machine taken away
+        "machine.offline": _offline(
+            "machine_tracker", "MAJOR", "A leased machine's tracker silent for an hour."
+        ),
+    },
 }

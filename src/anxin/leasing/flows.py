@@ -1,0 +1,236 @@
+"""A leased machine's telemetry becomes the lessor's alarms and the contract's machine status.
+
+`iot` publishes ``iot.telemetry.machine_tracker`` (readings) and ``iot.rule.device_offline``
+(the tracker fell silent) inside the ingesting or sweeping transaction; these handlers run in
+the same unit of work, so a reading and the alarm it raises commit together. A fix outside
+the contracted site raises ``machine_off_site`` to the lessor (cleared when the machine is
+back); a silent tracker raises ``machine_silent``; a machine idle for the contract's
+``idle_days`` while a rent is overdue raises ``idle_in_arrears``. Arrears themselves are
+reminded by `sweep` (``rent_overdue``), run by the CLI or a scheduler.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from anxin.alerts.service import Recipient, Severity, clear_alarm, raise_alarm
+from anxin.core.clock import to_local
+from anxin.core.events import Event
+from anxin.core.security import Role
+from anxin.core.unit import UnitOfWork
+from anxin.leasing import finance, service, watch
+from anxin.leasing.lifecycle import Stage
+from anxin.leasing.models import LeaseAsset, LeaseContract
+from anxin.people import service as people
+
+log = logging.getLogger(__name__)
+
+TELEMETRY = "iot.telemetry.machine_tracker"
+OWNER_KIND = "lease"
+ASSET_KIND = "lease_asset"
+SOURCE_ASSET = "lease_asset"
+SOURCE_CONTRACT = "lease"
+
+# alarm type -> (severity, title)
+KINDS: dict[str, tuple[Severity, str]] = {
+    "machine_off_site": (Severity.CRITICAL, "租赁设备离开约定地点 Leased machine off site"),
+    "machine_silent": (Severity.MAJOR, "租赁设备监测终端离线 Leased machine's tracker silent"),
+    "idle_in_arrears": (Severity.MAJOR, "设备停用且租金逾期 Machine idle while rent overdue"),
+    "rent_overdue": (Severity.WARNING, "租金逾期提醒 Rent overdue"),
+}
+
+
+def _recipients(uow: UnitOfWork, contract: LeaseContract) -> list[Recipient]:
+    users = people.active_users_with_roles(
+        session=uow.session, organisation_id=contract.organisation_id, roles=(Role.LESSOR,)
+    )
+    # "operator" is a role of the default escalation policy: the lessor's staff at once
+    return [Recipient("operator", u.display_name, u.id, u.phone) for u in users]
+
+
+def _raise(
+    uow: UnitOfWork,
+    contract: LeaseContract,
+    alarm_type: str,
+    source: tuple[str, str],
+    details: dict[str, Any],
+    now: datetime,
+) -> None:
+    severity, title = KINDS[alarm_type]
+    raise_alarm(
+        uow=uow,
+        organisation_id=contract.organisation_id,
+        owner_kind=OWNER_KIND,
+        owner_id=contract.id,
+        source_kind=source[0],
+        source_id=source[1],
+        alarm_type=alarm_type,
+        severity=severity,
+        title=f"{title} · {contract.reference}",
+        details={**details, "contract_id": contract.id, "reference": contract.reference},
+        policy="default",
+        recipients=_recipients(uow, contract),
+        now=now,
+    )
+
+
+def _overdue(uow: UnitOfWork, contract: LeaseContract, today: Any) -> bool:
+    """A rent past its due date and not recorded as paid."""
+    plan = finance.schedule(service.terms_of(contract))
+    paid = service.rents_paid(session=uow.session, contract_id=contract.id)
+    return paid < len(plan.instalments) and plan.instalments[paid].due < today
+
+
+def on_machine_telemetry(uow: UnitOfWork, event: Event) -> None:
+    payload = event.payload
+    if payload.get("owner_kind") != ASSET_KIND:
+        return
+    session = uow.session
+    asset = session.get(LeaseAsset, str(payload["owner_id"]))
+    if asset is None:
+        log.warning("machine telemetry for unknown lease asset %s", payload["owner_id"])
+        return
+    contract = session.get(LeaseContract, asset.contract_id)
+    assert contract is not None
+    if payload.get("organisation_id") != contract.organisation_id:
+        # a device of another organisation naming this asset: never let it move our alarms
+        log.warning("machine telemetry for asset %s from another organisation", asset.id)
+        return
+    for reading in payload.get("readings") or []:
+        _apply(asset, datetime.fromisoformat(reading["ts"]), dict(reading.get("values") or {}))
+    now = max(uow.now(), asset.last_seen_at or uow.now())
+    _check_site(uow, contract, asset, now)
+    _check_idle(uow, contract, asset, now)
+    session.flush()
+
+
+def _apply(asset: LeaseAsset, ts: datetime, values: dict[str, Any]) -> None:
+    if asset.last_seen_at is not None and ts < asset.last_seen_at:
+        return  # a late reading changes nothing of the machine's present state
+    if watch.is_running(values, asset.running_hours):
+        asset.last_running_at = ts
+    hours = values.get("running_hours")
+    if isinstance(hours, int | float):
+        if asset.first_hours is None:
+            asset.first_hours, asset.first_seen_at = float(hours), ts
+        asset.running_hours = max(float(hours), asset.running_hours or 0.0)
+    if isinstance(values.get("power_kw"), int | float):
+        asset.power_kw = float(values["power_kw"])
+    if isinstance(values.get("lat"), int | float) and isinstance(values.get("lon"), int | float):
+        asset.last_lat, asset.last_lon = float(values["lat"]), float(values["lon"])
+    asset.last_seen_at = ts
+
+
+def _check_site(uow: UnitOfWork, contract: LeaseContract, asset: LeaseAsset, now: datetime) -> None:
+    if contract.site_lat is None or contract.site_lon is None or asset.last_lat is None:
+        return
+    assert asset.last_lon is not None
+    site = watch.Site(contract.site_lat, contract.site_lon, contract.site_radius_m)
+    away = round(watch.distance_m(site.lat, site.lon, asset.last_lat, asset.last_lon))
+    if not site.contains(asset.last_lat, asset.last_lon):
+        asset.off_site = True
+        _raise(
+            uow,
+            contract,
+            "machine_off_site",
+            (SOURCE_ASSET, asset.id),
+            {
+                "asset_id": asset.id,
+                "serial": asset.serial,
+                "distance_m": away,
+                "lat": asset.last_lat,
+                "lon": asset.last_lon,
+            },
+            now,
+        )
+    elif asset.off_site:
+        asset.off_site = False
+        clear_alarm(
+            uow=uow,
+            source_kind=SOURCE_ASSET,
+            source_id=asset.id,
+            alarm_type="machine_off_site",
+            now=now,
+            reason=f"back on site ({away} m from its centre)",
+        )
+
+
+def _check_idle(uow: UnitOfWork, contract: LeaseContract, asset: LeaseAsset, now: datetime) -> None:
+    if contract.stage is not Stage.ACTIVE:
+        return
+    overdue = _overdue(uow, contract, to_local(now).date())
+    since = contract.accepted_at or asset.first_seen_at or now
+    if watch.idle_in_arrears(asset.last_running_at, since, now, contract.idle_days, overdue):
+        _raise(
+            uow,
+            contract,
+            "idle_in_arrears",
+            (SOURCE_ASSET, asset.id),
+            {
+                "asset_id": asset.id,
+                "serial": asset.serial,
+                "idle_days": contract.idle_days,
+                "last_running_at": asset.last_running_at.isoformat()
+                if asset.last_running_at
+                else None,
+            },
+            now,
+        )
+
+
+def on_rule_event(uow: UnitOfWork, event: Event) -> None:
+    """A machine tracker's rule fired: silence becomes ``machine_silent`` to the lessor."""
+    payload = event.payload
+    owner = payload.get("owner") or {}
+    if owner.get("kind") != ASSET_KIND or payload.get("alarm_type") != "device_offline":
+        return
+    asset = uow.session.get(LeaseAsset, str(owner.get("id")))
+    if asset is None:
+        return
+    contract = uow.session.get(LeaseContract, asset.contract_id)
+    assert contract is not None
+    now = max(uow.now(), datetime.fromisoformat(payload["fired_at"]))
+    if payload.get("action") == "clear":
+        clear_alarm(
+            uow=uow,
+            source_kind=SOURCE_ASSET,
+            source_id=asset.id,
+            alarm_type="machine_silent",
+            now=now,
+            reason="the tracker reports again",
+        )
+        return
+    _raise(
+        uow, contract, "machine_silent", (SOURCE_ASSET, asset.id),
+        {"asset_id": asset.id, "serial": asset.serial, "device_id": payload["device"]["id"]},
+        now,
+    )  # fmt: skip
+
+
+def sweep(uow: UnitOfWork) -> int:
+    """Remind the lessor of every active lease with a rent overdue, and flag machines idle
+    while in arrears; returns the number of leases in arrears."""
+    now = uow.now()
+    today = to_local(now).date()
+    session = uow.session
+    late = 0
+    for contract in session.scalars(
+        select(LeaseContract).where(LeaseContract.stage == Stage.ACTIVE)
+    ):
+        if not _overdue(uow, contract, today):
+            continue
+        late += 1
+        paid = service.rents_paid(session=session, contract_id=contract.id)
+        _raise(
+            uow, contract, "rent_overdue", (SOURCE_CONTRACT, contract.id),
+            {"rent_number": paid + 1, "as_of": today.isoformat()}, now,
+        )  # fmt: skip
+        for asset in service.assets_of(session=session, contract_id=contract.id):
+            if asset.device_id is not None:
+                _check_idle(uow, contract, asset, now)
+    session.flush()
+    return late

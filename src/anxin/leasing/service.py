@@ -1,0 +1,423 @@
+"""Finance leases: quotes, contracts, their lifecycle, rents received and title transfer.
+Services flush, never commit.
+
+Who sees what: the lessor's staff (lessor and admin roles of the organisation that owns the
+contract) see and act on its contracts; the lessee's own account (`lessee_user_id`) sees its
+contract, statement and buy-out quote; anyone else gets a 404 and an empty list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.orm import Session
+
+from anxin.core.errors import FieldProblem, InvalidInput, NotFound, PermissionDenied, RuleViolation
+from anxin.core.owners import OwnerLink
+from anxin.core.security import Principal, Role
+from anxin.core.unit import UnitOfWork
+from anxin.iot.schemas import DeviceCreate
+from anxin.iot.service import register_device
+from anxin.leasing import finance, lifecycle
+from anxin.leasing.finance import DEFAULT_VAT, LeaseTerms, RentMethod
+from anxin.leasing.lifecycle import IllegalMove, Stage
+from anxin.leasing.models import LeaseAsset, LeaseContract, RentReceipt
+from anxin.leasing.schemas import ContractCreate, RentTerms, ScheduleRow
+from anxin.ledger.service import append_entry
+from anxin.lending.rates import NoRateError
+from anxin.lending.schedule import Frequency, Kind, Schedule
+from anxin.people.service import user_by_id
+
+LESSOR_ROLES = frozenset({Role.LESSOR, Role.ADMIN})
+_RATE_PLACES = Decimal("1e-12")
+
+
+def _invalid(field: str, reason: str) -> InvalidInput:
+    return InvalidInput(f"{field}: {reason}", fields=[FieldProblem(field, reason)])
+
+
+def lease_terms(data: RentTerms, cost: Decimal) -> LeaseTerms:
+    """The lease's terms from a request, with the rate solved from the rent when the rent is
+    given; every rule across fields is a 422 naming its field."""
+    if (data.annual_rate is None) == (data.rent is None):
+        raise _invalid("annual_rate", "give either the rate or the rent, not both")
+    if data.down_payment >= cost:
+        raise _invalid("down_payment", "must be less than the cost")
+    if data.residual >= cost - data.down_payment:
+        raise _invalid("residual", "must be less than the amount financed")
+    if data.method in (RentMethod.STEPPED, RentMethod.SEASONAL) and not data.profile:
+        raise _invalid("profile", "stepped and seasonal rent need weights")
+    if data.profile and sum(data.profile) <= 0:
+        raise _invalid("profile", "the weights must not all be zero")
+    frequency = Frequency(months=data.frequency_months)
+    rate = data.annual_rate
+    if rate is None:
+        assert data.rent is not None
+        if data.method is RentMethod.EQUAL_PRINCIPAL:
+            raise _invalid("rent", "a rate is needed for equal principal")
+        try:
+            solved = finance.implicit_rate(
+                financed=cost - data.down_payment,
+                rent=data.rent,
+                periods=data.periods,
+                timing=data.timing,
+                residual=data.residual,
+                per_year=frequency.per_year,
+                profile=data.profile,
+            )
+        except NoRateError:
+            raise _invalid("rent", "no rate makes these rents repay the amount financed") from None
+        if not 0 <= solved <= 1:
+            raise _invalid("rent", "the rate implied is outside 0–100 % a year")
+        rate = Decimal(repr(solved)).quantize(_RATE_PLACES)
+    try:
+        return LeaseTerms(
+            cost=cost,
+            annual_rate=rate,
+            periods=data.periods,
+            start=data.start,
+            down_payment=data.down_payment,
+            residual=data.residual,
+            timing=data.timing,
+            method=data.method,
+            profile=tuple(data.profile) if data.profile else None,
+            frequency=frequency,
+            kind=data.kind,
+            handling_fee=data.handling_fee,
+            vat_rate=DEFAULT_VAT[data.kind] if data.vat else None,
+        )
+    except ValueError as e:
+        raise _invalid("body", str(e)) from None
+
+
+def build_schedule(terms: LeaseTerms) -> Schedule:
+    try:
+        return finance.schedule(terms)
+    except ValueError as e:  # e.g. a profile with no weight on any period
+        raise _invalid("profile", str(e)) from None
+
+
+def schedule_rows(terms: LeaseTerms, plan: Schedule, paid: int = 0) -> list[ScheduleRow]:
+    rows = []
+    for i in plan.instalments:
+        vat = finance.vat_of(terms, i.principal, i.interest)
+        rent = i.principal + i.interest
+        rows.append(
+            ScheduleRow(
+                number=i.number,
+                due=i.due,
+                principal=i.principal,
+                interest=i.interest,
+                rent=rent,
+                vat=vat,
+                total=rent + vat,
+                balance=i.balance,
+                residual=i.kind is Kind.RESIDUAL,
+                paid=i.number <= paid,
+            )
+        )
+    return rows
+
+
+# --- contracts --------------------------------------------------------------------------------
+
+
+def _require_lessor(principal: Principal, what: str) -> None:
+    if principal.role not in LESSOR_ROLES:
+        raise PermissionDenied(f"only the lessor's staff may {what}")
+
+
+def create_contract(
+    *, uow: UnitOfWork, principal: Principal, data: ContractCreate
+) -> LeaseContract:
+    _require_lessor(principal, "write a lease")
+    session, now, org = uow.session, uow.now(), principal.organisation_id
+    cost = sum((a.cost for a in data.assets), Decimal(0))
+    terms = lease_terms(data, cost)
+    build_schedule(terms)  # refuse terms the core cannot schedule before storing them
+    if (
+        data.lessee_user_id is not None
+        and user_by_id(session=session, user_id=data.lessee_user_id) is None
+    ):
+        raise _invalid("lessee_user_id", "no such user")
+    taken = session.scalar(
+        select(LeaseContract.id).where(
+            LeaseContract.organisation_id == org, LeaseContract.reference == data.reference
+        )
+    )
+    if taken is not None:
+        raise _invalid("reference", "already used by another lease")
+    contract = LeaseContract(
+        organisation_id=org,
+        reference=data.reference,
+        kind=data.kind,
+        stage=Stage.QUOTE,
+        lessee_name=data.lessee_name,
+        lessee_credit_code=data.lessee_credit_code,
+        lessee_user_id=data.lessee_user_id,
+        vendor_name=data.vendor_name,
+        cost=cost,
+        down_payment=data.down_payment,
+        annual_rate=terms.annual_rate,
+        periods=data.periods,
+        frequency_months=data.frequency_months,
+        timing=data.timing,
+        method=data.method,
+        profile=[str(w) for w in data.profile] if data.profile else None,
+        residual=data.residual,
+        handling_fee=data.handling_fee,
+        deposit=data.deposit,
+        buyout_fee_rate=data.buyout_fee_rate,
+        vat_rate=terms.vat_rate,
+        start=data.start,
+        site_name=data.site_name,
+        site_lat=data.site_lat,
+        site_lon=data.site_lon,
+        site_radius_m=data.site_radius_m,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(contract)
+    session.flush()
+    for a in data.assets:
+        session.add(
+            LeaseAsset(
+                contract_id=contract.id,
+                asset_type=a.asset_type,
+                description=a.description,
+                serial=a.serial,
+                cost=a.cost,
+                location=a.location,
+            )
+        )
+    session.flush()
+    return contract
+
+
+def terms_of(contract: LeaseContract) -> LeaseTerms:
+    return LeaseTerms(
+        cost=contract.cost,
+        annual_rate=contract.annual_rate,
+        periods=contract.periods,
+        start=contract.start,
+        down_payment=contract.down_payment,
+        residual=contract.residual,
+        timing=contract.timing,
+        method=contract.method,
+        profile=tuple(Decimal(w) for w in contract.profile) if contract.profile else None,
+        frequency=Frequency(months=contract.frequency_months),
+        kind=contract.kind,
+        handling_fee=contract.handling_fee,
+        vat_rate=contract.vat_rate,
+    )
+
+
+def _visible(principal: Principal) -> ColumnElement[bool]:
+    """The clause of the contracts a principal may see."""
+    mine = LeaseContract.lessee_user_id == principal.user_id
+    if principal.role in LESSOR_ROLES:
+        return or_(LeaseContract.organisation_id == principal.organisation_id, mine)
+    return mine
+
+
+def list_contracts(
+    *, session: Session, principal: Principal, stage: Stage | None = None
+) -> list[LeaseContract]:
+    query = select(LeaseContract).where(_visible(principal))
+    if stage is not None:
+        query = query.where(LeaseContract.stage == stage)
+    return list(session.scalars(query.order_by(LeaseContract.created_at.desc())))
+
+
+def get_contract(*, session: Session, principal: Principal, contract_id: str) -> LeaseContract:
+    contract = session.scalar(
+        select(LeaseContract).where(LeaseContract.id == contract_id, _visible(principal))
+    )
+    if contract is None:
+        raise NotFound("no such lease")
+    return contract
+
+
+def _own(session: Session, principal: Principal, contract_id: str, what: str) -> LeaseContract:
+    contract = get_contract(session=session, principal=principal, contract_id=contract_id)
+    if contract.organisation_id != principal.organisation_id or principal.role not in LESSOR_ROLES:
+        raise PermissionDenied(f"only the lessor's staff may {what}")
+    return contract
+
+
+def assets_of(*, session: Session, contract_id: str) -> list[LeaseAsset]:
+    return list(
+        session.scalars(
+            select(LeaseAsset).where(LeaseAsset.contract_id == contract_id).order_by(LeaseAsset.id)
+        )
+    )
+
+
+def rents_paid(*, session: Session, contract_id: str) -> int:
+    count = session.scalar(
+        select(func.count()).select_from(RentReceipt).where(RentReceipt.contract_id == contract_id)
+    )
+    return int(count or 0)
+
+
+def _move(contract: LeaseContract, target: Stage, uow: UnitOfWork) -> None:
+    try:
+        contract.stage = lifecycle.advance(contract.stage, target)
+    except IllegalMove as e:
+        raise RuleViolation(str(e)) from None
+    contract.updated_at = uow.now()
+
+
+def move(*, uow: UnitOfWork, principal: Principal, contract_id: str, stage: Stage) -> LeaseContract:
+    contract = _own(uow.session, principal, contract_id, "move a lease")
+    if stage is Stage.ACTIVE or stage is Stage.TRANSFERRED:
+        raise RuleViolation("a lease becomes active on acceptance and transfers on payment")
+    _move(contract, stage, uow)
+    uow.session.flush()
+    return contract
+
+
+def accept_delivery(
+    *, uow: UnitOfWork, principal: Principal, contract_id: str, serials: dict[str, str]
+) -> LeaseContract:
+    """Delivery and acceptance: every asset's serial recorded; the lease becomes active."""
+    contract = _own(uow.session, principal, contract_id, "record an acceptance")
+    assets = {a.id: a for a in assets_of(session=uow.session, contract_id=contract.id)}
+    unknown = sorted(set(serials) - set(assets))
+    if unknown:
+        raise _invalid(f"serials.{unknown[0]}", "not an asset of this lease")
+    missing = sorted(set(assets) - set(serials))
+    if missing:
+        raise _invalid("serials", f"no serial for asset {missing[0]}")
+    _move(contract, Stage.ACTIVE, uow)
+    contract.accepted_at = uow.now()
+    for asset_id, serial in serials.items():
+        assets[asset_id].serial = serial
+    uow.session.flush()
+    return contract
+
+
+def record_rent(
+    *, uow: UnitOfWork, principal: Principal, contract_id: str, paid_on: date, amount: Decimal
+) -> RentReceipt:
+    """The next rent, paid in full (rent and its VAT). The last one transfers the title, with
+    a certificate anchored in the ledger."""
+    session = uow.session
+    contract = _own(session, principal, contract_id, "record a rent")
+    if contract.stage is not Stage.ACTIVE:
+        raise RuleViolation("rents are received on an active lease")
+    terms = terms_of(contract)
+    rows = schedule_rows(terms, finance.schedule(terms))
+    paid = rents_paid(session=session, contract_id=contract.id)
+    row = rows[paid]
+    if amount != row.total:
+        raise _invalid("amount", f"rent {row.number} is {row.total}")
+    receipt = RentReceipt(
+        contract_id=contract.id,
+        number=row.number,
+        amount=amount,
+        paid_on=paid_on,
+        recorded_at=uow.now(),
+    )
+    session.add(receipt)
+    session.flush()
+    if row.number == len(rows):
+        transfer_title(uow=uow, contract=contract, on=paid_on)
+    return receipt
+
+
+def transfer_title(*, uow: UnitOfWork, contract: LeaseContract, on: date) -> None:
+    assets = assets_of(session=uow.session, contract_id=contract.id)
+    certificate = {
+        "certificate": "leasing.title_transfer",
+        "lease": contract.reference,
+        "lessee": contract.lessee_name,
+        "lessee_credit_code": contract.lessee_credit_code,
+        "on": on.isoformat(),
+        "assets": [{"type": a.asset_type, "serial": a.serial, "cost": str(a.cost)} for a in assets],
+    }
+    entry = append_entry(
+        session=uow.session,
+        entry_type="leasing.title_transfer",
+        organisation_id=contract.organisation_id,
+        body=certificate,
+        now=uow.now(),
+    )
+    contract.title_ledger_index = entry.seq
+    _move(contract, Stage.TRANSFERRED, uow)
+    uow.session.flush()
+
+
+def buy_out_quote(
+    *, session: Session, principal: Principal, contract_id: str, on: date
+) -> tuple[int, finance.BuyOut]:
+    contract = get_contract(session=session, principal=principal, contract_id=contract_id)
+    if contract.stage is not Stage.ACTIVE:
+        raise RuleViolation("a buy-out is quoted on an active lease")
+    paid = rents_paid(session=session, contract_id=contract.id)
+    terms = terms_of(contract)
+    return paid, finance.buy_out(terms, paid, on, contract.buyout_fee_rate)
+
+
+# --- watched equipment ------------------------------------------------------------------------
+
+
+def bind_tracker(
+    *, uow: UnitOfWork, principal: Principal, contract_id: str, asset_id: str, name: str
+) -> tuple[LeaseAsset, str, str]:
+    """A telemetry device for one leased machine: (asset, device id, its token, shown once)."""
+    contract = _own(uow.session, principal, contract_id, "bind a machine tracker")
+    asset = uow.session.get(LeaseAsset, asset_id)
+    if asset is None or asset.contract_id != contract.id:
+        raise NotFound("no such asset on this lease")
+    if asset.device_id is not None:
+        raise RuleViolation("this machine already has a tracker")
+    device, token = register_device(
+        session=uow.session,
+        organisation_id=contract.organisation_id,
+        data=DeviceCreate(
+            device_type="machine_tracker",
+            name=name,
+            owner_kind="lease_asset",
+            owner_id=asset.id,
+            serial=asset.serial,
+        ),
+        now=uow.now(),
+    )
+    asset.device_id = device.id
+    uow.session.flush()
+    return asset, device.id, token
+
+
+def visible_contract_ids(session: Session, principal: Principal) -> Collection[str] | None:
+    """Owner scope of ``lease``: the leases the principal may see, listed (never None, "all in
+    the organisation"), so that no one may attach a device or an alarm to another
+    organisation's lease by naming its id."""
+    return list(session.scalars(select(LeaseContract.id).where(_visible(principal))))
+
+
+def visible_asset_ids(session: Session, principal: Principal) -> Collection[str] | None:
+    """Owner scope of ``lease_asset`` (the machine trackers): the assets of those leases."""
+    return list(
+        session.scalars(
+            select(LeaseAsset.id)
+            .join(LeaseContract, LeaseContract.id == LeaseAsset.contract_id)
+            .where(_visible(principal))
+        )
+    )
+
+
+def contract_links(session: Session, contract_ids: Sequence[str]) -> dict[str, OwnerLink]:
+    """An alarm on a lease names its reference and lessee and links to the contract page."""
+    rows = session.execute(
+        select(LeaseContract.id, LeaseContract.reference, LeaseContract.lessee_name).where(
+            LeaseContract.id.in_(contract_ids)
+        )
+    )
+    return {
+        cid: OwnerLink(f"{ref} · {lessee}", f"/leasing/contracts/{cid}")
+        for cid, ref, lessee in rows
+    }

@@ -1,0 +1,34 @@
+"""The leasing domain's setup: finance leases of watched equipment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from anxin.core.domain import Command, Domain, NavLink, Subscription
+from anxin.core.owners import OwnerKind
+from anxin.core.security import Role
+from anxin.leasing import commands, flows, pages, service, views
+
+
+def setup() -> Domain:
+    return Domain(
+        name="leasing",
+        routers=[views.router],
+        pages=[pages.router],
+        templates=Path(__file__).parent / "templates",
+        labels=pages.LABELS,
+        nav=[
+            NavLink("/leasing", "leasing_contracts", service.LESSOR_ROLES),
+            # the lessee's account; the page lists only leases naming that account
+            NavLink("/leasing/statement", "leasing_statement", frozenset({Role.BUYER})),
+        ],
+        commands=[Command("leasing", commands.app)],
+        owner_kinds=[
+            OwnerKind(flows.OWNER_KIND, service.visible_contract_ids, links=service.contract_links),
+            OwnerKind(flows.ASSET_KIND, service.visible_asset_ids),
+        ],
+        subscriptions=[
+            Subscription(flows.TELEMETRY, flows.on_machine_telemetry),
+            Subscription("iot.rule.device_offline", flows.on_rule_event),
+        ],
+    )
