@@ -21,6 +21,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from anxin.collateral.models import Loan, PledgeRow, Receipt, StockOwner, Warehouse
+from anxin.consult.models import Attachment
 from anxin.core.clock import FrozenClock
 from anxin.core.db import Database
 from anxin.demo.seed import DemoInfo
@@ -47,6 +48,8 @@ VISIBLE: dict[str, frozenset[str]] = {
     "daughter": frozenset({ZHANG}),
     "elder": frozenset({ZHANG}),
     "neighbour-family": frozenset({ZHAO}),
+    # the family doctor: every elder's card (care team), consultations in the queue or theirs
+    "doctor": frozenset({ZHANG, ZHAO}),
     "bank": frozenset({LOAN, WAREHOUSE}),  # its loan and the stock and receipts behind it
     "warehouse": frozenset({LOAN, WAREHOUSE}),  # its warehouse, and the pledge on its stock
     # the bank's loan officer: its own organisation's applications (and the bank's pledge, which
@@ -67,6 +70,8 @@ PARAMS = {
     "size": "size",
     "month": "month",
     "application_id": "application",
+    "consultation_id": "consultation",
+    "attachment_id": "attachment",
 }
 # GET routes that need a query to answer at all.
 QUERIES = {
@@ -178,6 +183,8 @@ def seeded(
             owners.add(APPLICATION, application.id)
         for business in session.scalars(select(Business)):
             owners.add(APPLICATION, business.credit_code)
+        owners.add(ZHANG, demo.consultation_id)
+        attachment_id = str(session.scalar(select(Attachment.id)))
     ids = {
         "elder": demo.elder_id,
         "household": demo.household_id,
@@ -190,6 +197,8 @@ def seeded(
         "size": str(checkpoint.json()["size"]),
         "month": clock.now().strftime("%Y-%m"),  # an LTC settlement month
         "application": str(demo.loan_application_id),
+        "consultation": str(demo.consultation_id),
+        "attachment": attachment_id,
     }
     return owners, ids
 
