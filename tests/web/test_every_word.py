@@ -33,6 +33,13 @@ def _pages(demo, alarm_id):
             "/family/cards",
             f"/console/elders/{demo.elder_id}",
             "/console/alarms",
+            "/consult",
+            f"/consult/{demo.consultation_id}",
+        ],
+        "doctor": [
+            "/consult",
+            f"/consult/{demo.consultation_id}",
+            f"/consult/{demo.consultation_id}/thread",
         ],
         "bank": [
             "/",

@@ -13,9 +13,10 @@ LINK = re.compile(r'<a href="([^"]+)"')
 
 # What each demo role finds in its header, besides the language switch and the API docs.
 EXPECTED = {
-    "butler": ["/console/alarms", "/console/outbox"],
-    "son": ["/family"],
-    "elder": ["/family"],
+    "butler": ["/console/alarms", "/console/outbox", "/consult"],
+    "son": ["/family", "/consult"],
+    "elder": ["/family", "/consult"],
+    "doctor": ["/console/alarms", "/consult"],
     "bank": ["/console/collateral"],
     "admin": [
         "/console/alarms",
@@ -52,7 +53,7 @@ def test_each_role_sees_only_what_it_may_open(client, demo, app, username):
 
 def test_navigation_is_built_from_the_domains_for_the_role(app):
     console = app.state.console
-    assert [link.path for link in console.links_for(Role.FAMILY)] == ["/family"]
+    assert [link.path for link in console.links_for(Role.FAMILY)] == ["/consult", "/family"]
     assert "/console/collateral" not in [link.path for link in console.links_for(Role.BUTLER)]
 
 

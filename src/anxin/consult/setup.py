@@ -3,7 +3,7 @@ lets the live hub tell a consultation's viewers (and only them) that its thread 
 
 from __future__ import annotations
 
-from anxin.consult import views
+from anxin.consult import pages, views
 from anxin.consult.service import visible_consultation_ids
 from anxin.core.domain import Domain
 from anxin.core.owners import OwnerKind
@@ -13,5 +13,9 @@ def setup() -> Domain:
     return Domain(
         name="consult",
         routers=[views.router],
+        pages=[pages.router],
+        templates=pages.TEMPLATES,
+        labels=pages.LABELS,
+        nav=pages.NAV,
         owner_kinds=[OwnerKind("consultation", visible_consultation_ids)],
     )
