@@ -19,7 +19,7 @@ from sqlalchemy import Select, false, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from anxin.alerts import service as alerts
-from anxin.consult import drugs
+from anxin.consult import drugs, fhir
 from anxin.consult.models import (
     Allergy,
     Attachment,
@@ -573,3 +573,31 @@ def requester_elders(*, session: Session, principal: Principal) -> list[Elder]:
     """The elders this user may ask a doctor about (the request form's choices)."""
     ids = set(_own_elder_ids(session, principal))
     return [e for e in homecare.list_elders(session=session, principal=principal) if e.id in ids]
+
+
+# -- FHIR --------------------------------------------------------------------------------------
+
+
+def fhir_record(*, uow: UnitOfWork, principal: Principal, elder_id: str) -> fhir.Record:
+    """What the caller may see of the elder's record, for the FHIR export: the consultations
+    they see, with their prescriptions and messages, the allergies and the latest vitals."""
+    elder = _record_elder(uow, principal, elder_id)
+    session = uow.session
+    consultations = list_consultations(uow=uow, principal=principal, elder_id=elder.id)
+    ids = [c.id for c in consultations]
+    doctor_ids = sorted({c.doctor_user_id for c in consultations if c.doctor_user_id})
+    doctors = []
+    for doctor_id in doctor_ids:
+        user = people.user_by_id(session=session, user_id=doctor_id)
+        doctors.append(fhir.Doctor(doctor_id, user.display_name if user else doctor_id))
+    rx = select(Prescription).where(Prescription.consultation_id.in_(ids))
+    thread = select(Message).where(Message.consultation_id.in_(ids))
+    return fhir.Record(
+        elder=elder,
+        doctors=doctors,
+        consultations=consultations,
+        allergies=allergies_of(session=session, elder_id=elder.id),
+        prescriptions=list(session.scalars(rx.order_by(Prescription.created_at, Prescription.id))),
+        messages=list(session.scalars(thread.order_by(Message.consultation_id, Message.seq))),
+        vitals=latest_vitals(uow, principal, elder),
+    )

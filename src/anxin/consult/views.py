@@ -8,7 +8,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, File, Response, UploadFile, status
 from sqlalchemy.orm import Session
 
-from anxin.consult import service
+from anxin.consult import fhir, service
 from anxin.consult.models import Consultation
 from anxin.consult.schemas import (
     AlarmLine,
@@ -287,3 +287,22 @@ def get_card(elder_id: str, principal: CurrentPrincipal, uow: UnitDep) -> ElderC
     """The elder's card beside a request: conditions, medications, allergies, the latest
     vitals, last night's sleep, the week's alarms."""
     return card_read(service.elder_card(uow=uow, principal=principal, elder_id=elder_id))
+
+
+@router.get(
+    "/elders/{elder_id}/fhir",
+    response_class=Response,  # errors stay JSON; the 200 is a FHIR Bundle
+    responses={200: {"description": "A FHIR R4 Bundle (collection)",
+                     "content": {"application/fhir+json": {}}}},
+)  # fmt: skip
+def get_fhir(elder_id: str, principal: CurrentPrincipal, uow: UnitDep) -> Response:
+    """The elder's record as a FHIR R4 Bundle: Patient, Practitioner, Encounter, Observation
+    (heart rate LOINC 8867-4, respiratory rate 9279-1), Condition, AllergyIntolerance,
+    MedicationRequest and Communication, validated before it is sent."""
+    record = service.fhir_record(uow=uow, principal=principal, elder_id=elder_id)
+    document = fhir.bundle(record, generated_at=uow.now())
+    return Response(
+        content=document.model_dump_json(exclude_none=True),
+        media_type="application/fhir+json",
+        headers={"Content-Disposition": f'attachment; filename="elder-{elder_id}.fhir.json"'},
+    )
