@@ -3,6 +3,8 @@ takes, answers and prescribes; the thread's changes reach the live hub for its v
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
@@ -10,6 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from anxin.consult.models import Consultation
+from anxin.core.clock import FrozenClock
 from anxin.demo.seed import DemoInfo
 from anxin.people import service as people
 from anxin.web.live import _visibility, live_hub
@@ -86,3 +89,20 @@ def test_the_live_hub_tells_only_a_consultations_viewers(demo: DemoInfo, app: Fa
             heard[username] = _visibility(uow, people.principal_of(user))(ping)
     assert heard == {"son": True, "elder": True, "butler": True, "doctor": True,
                      "neighbour-family": False}  # fmt: skip
+
+
+def test_the_elder_confirms_tonights_dose_on_the_page(
+    client: TestClient, demo: DemoInfo, clock: FrozenClock
+) -> None:
+    _login(client, "elder")
+    page = client.get("/consult?lang=zh").text
+    assert "今日用药" in page and "阿托伐他汀 atorvastatin 20 mg" in page  # the demo's, at 21:00
+    dose_id = re.search(r'data-dose-id="([^"]+)" data-status="due"', page)[1]  # type: ignore[index]
+    early = client.post(f"/consult/doses/{dose_id}/confirm")
+    assert early.status_code == 409  # 10:00: too early for the 21:00 dose
+    clock.advance(timedelta(hours=10, minutes=45))
+    client.post(f"/consult/doses/{dose_id}/confirm")
+    assert f'data-dose-id="{dose_id}" data-status="taken"' in client.get("/consult").text
+    _login(client, "doctor")
+    card = client.get(f"/consult/{demo.consultation_id}?lang=en").text
+    assert "Adherence" in card and "100%" in card

@@ -132,3 +132,29 @@ class FollowUp(Audited, Base):
     due_on: Mapped[date]
     plan: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
+
+
+class DoseStatus(StrEnum):
+    DUE = "due"  # scheduled; a reminder once its time comes
+    TAKEN = "taken"
+    MISSED = "missed"  # not confirmed within the grace period: the family is told
+    CANCELLED = "cancelled"  # the prescription was stopped
+
+
+class Dose(Audited, Base):
+    """One scheduled dose of a prescription, at one of its reminder times."""
+
+    __tablename__ = "medication_doses"
+    __table_args__ = (UniqueConstraint("prescription_id", "due_at"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    prescription_id: Mapped[str] = mapped_column(ForeignKey("prescriptions.id"), index=True)
+    elder_id: Mapped[str] = mapped_column(ForeignKey("elders.id"), index=True)
+    # Copied at scheduling so the sweep can raise a missed-dose alarm at the elder's home
+    # without reading another domain's tables.
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
+    household_id: Mapped[str] = mapped_column(ForeignKey("households.id"))
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    status: Mapped[DoseStatus] = mapped_column(_enum(DoseStatus), index=True)
+    confirmed_at: Mapped[datetime | None]
+    confirmed_by_user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))

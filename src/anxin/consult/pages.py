@@ -103,6 +103,13 @@ LABELS: dict[str, tuple[str, str]] = {
     "consult_add": ("添加", "Add"),
     "consult_doctor_name": ("医生", "Doctor"),
     "consult_fhir": ("下载 FHIR 档案", "Download FHIR record"),
+    "consult_today_doses": ("今日用药", "Today's medicines"),
+    "consult_confirm_dose": ("已服用", "Taken"),
+    "consult_dose_due": ("待服", "Due"),
+    "consult_dose_taken": ("已服", "Taken"),
+    "consult_dose_missed": ("漏服", "Missed"),
+    "consult_dose_cancelled": ("已取消", "Cancelled"),
+    "consult_adherence": ("服药依从性", "Adherence"),
     **{f"consult_route_{r.value}": zh_en for r, zh_en in (
         (Route.ORAL, ("口服", "Oral")), (Route.SUBLINGUAL, ("舌下", "Sublingual")),
         (Route.TOPICAL, ("外用", "Topical")), (Route.INHALED, ("吸入", "Inhaled")),
@@ -136,11 +143,19 @@ def consult_home(request: Request, uow: UnitDep) -> Response:
         return render(
             request, "consult/queue.html", lines=service.queue(uow=uow, principal=principal)
         )
+    elders = service.requester_elders(session=uow.session, principal=principal)
+    today = [
+        (elder, service.doses_on(uow=uow, principal=principal, elder_id=elder.id, day=None))
+        for elder in elders
+    ]
     return render(
         request,
         "consult/mine.html",
         consultations=service.list_consultations(uow=uow, principal=principal),
-        elders=service.requester_elders(session=uow.session, principal=principal),
+        elders=elders,
+        today=[(elder, doses) for elder, doses in today if doses],
+        drugs=service.drug_names(session=uow.session, doses=[d for _, ds in today for d in ds]),
+        can_confirm=principal.role in (Role.ELDER, Role.BUTLER),
         modes=["text", "voice", "video"],
         large=principal.role == Role.ELDER,
     )
@@ -327,3 +342,11 @@ def consult_follow_up(
         raise _invalid(exc) from exc
     service.add_follow_up(uow=uow, principal=principal, consultation_id=consultation_id, data=data)
     return _back(consultation_id)
+
+
+@router.post("/consult/doses/{dose_id}/confirm", response_model=None)
+@page
+def consult_confirm_dose(dose_id: str, request: Request, uow: UnitDep) -> Response:
+    principal = console_principal(request, uow)
+    service.confirm_dose(uow=uow, principal=principal, dose_id=dose_id)
+    return RedirectResponse("/consult", status_code=303)

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from anxin.consult.models import ConsultationStatus, Mode, PrescriptionStatus
+from anxin.consult.models import ConsultationStatus, DoseStatus, Mode, PrescriptionStatus
 from anxin.core.bounds import SaneDate
 
 
@@ -190,6 +190,23 @@ class SleepLine(BaseModel):
     anomalies: list[str]
 
 
+class DoseRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    prescription_id: str
+    due_at: datetime
+    status: DoseStatus
+    confirmed_at: datetime | None
+
+
+class AdherenceRead(BaseModel):
+    taken: int
+    missed: int
+    due: int
+    rate: float | None = Field(description="taken / (taken + missed); null before any")
+
+
 class ElderCard(BaseModel):
     """What the doctor sees beside a request."""
 
@@ -204,3 +221,4 @@ class ElderCard(BaseModel):
     vitals: list[VitalRead]
     sleep: SleepLine | None
     alarms: list[AlarmLine]
+    adherence: AdherenceRead

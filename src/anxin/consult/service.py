@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, false, func, insert, or_, select
@@ -25,6 +25,8 @@ from anxin.consult.models import (
     Attachment,
     Consultation,
     ConsultationStatus,
+    Dose,
+    DoseStatus,
     FollowUp,
     Message,
     Prescription,
@@ -38,11 +40,12 @@ from anxin.consult.schemas import (
     PrescriptionCreate,
 )
 from anxin.core.audit import AuditLog
-from anxin.core.clock import to_local
+from anxin.core.clock import SHANGHAI, to_local
 from anxin.core.errors import FieldProblem, InvalidInput, NotFound, PermissionDenied, RuleViolation
 from anxin.core.events import Event
 from anxin.core.security import Principal, Role
 from anxin.core.unit import UnitOfWork
+from anxin.homecare import flows as care_flows
 from anxin.homecare import service as homecare
 from anxin.homecare import sleep_service
 from anxin.homecare.sleep import Thresholds, last_night
@@ -469,6 +472,7 @@ def prescribe(
     )
     uow.session.add(prescription)
     uow.session.flush()
+    _schedule(uow, elder, prescription)
     _publish(uow, consultation, "prescribed")
     return prescription
 
@@ -481,6 +485,9 @@ def stop_prescription(
     if found is None or found.consultation_id != consultation.id:
         raise NotFound(f"no prescription {prescription_id}")
     found.status = PrescriptionStatus.STOPPED
+    pending = select(Dose).where(Dose.prescription_id == found.id, Dose.status == DoseStatus.DUE)
+    for dose in uow.session.scalars(pending):
+        dose.status = DoseStatus.CANCELLED
     uow.session.flush()
     return found
 
@@ -539,6 +546,7 @@ class Card:
     vitals: list[dict[str, Any]]
     sleep: dict[str, Any] | None
     alarms: list[Any]
+    adherence: Adherence
 
 
 def elder_card(*, uow: UnitOfWork, principal: Principal, elder_id: str) -> Card:
@@ -566,6 +574,7 @@ def elder_card(*, uow: UnitOfWork, principal: Principal, elder_id: str) -> Card:
         vitals=latest_vitals(uow, principal, elder),
         sleep=sleep,
         alarms=alarms,
+        adherence=adherence(session=session, elder_id=elder.id),
     )
 
 
@@ -600,4 +609,146 @@ def fhir_record(*, uow: UnitOfWork, principal: Principal, elder_id: str) -> fhir
         prescriptions=list(session.scalars(rx.order_by(Prescription.created_at, Prescription.id))),
         messages=list(session.scalars(thread.order_by(Message.consultation_id, Message.seq))),
         vitals=latest_vitals(uow, principal, elder),
+    )
+
+
+# -- medication reminders ----------------------------------------------------------------------
+
+GRACE = timedelta(minutes=60)  # a dose unconfirmed this long after its time is missed
+EARLY = timedelta(minutes=60)  # a dose may be confirmed this long before its time
+SWEEP_BATCH = 500
+
+
+def _schedule(uow: UnitOfWork, elder: Elder, prescription: Prescription) -> None:
+    """One dose row per reminder time per day of the prescription, from now on."""
+    now = uow.now()
+    doses = []
+    for offset in range(prescription.duration_days):
+        day = prescription.starts_on + timedelta(days=offset)
+        for hhmm in prescription.times:
+            local = datetime.combine(day, time.fromisoformat(hhmm), tzinfo=SHANGHAI)
+            due_at = local.astimezone(UTC)
+            if due_at >= now:
+                doses.append(Dose(prescription_id=prescription.id, elder_id=elder.id,
+                                  organisation_id=elder_household_org(uow, elder),
+                                  household_id=elder.household_id, due_at=due_at,
+                                  status=DoseStatus.DUE))  # fmt: skip
+    uow.session.add_all(doses)
+    uow.session.flush()
+
+
+def elder_household_org(uow: UnitOfWork, elder: Elder) -> str:
+    household = homecare.household_by_id(session=uow.session, household_id=elder.household_id)
+    assert household is not None  # an elder always has a household (foreign key)
+    return household.organisation_id
+
+
+def doses(
+    *, uow: UnitOfWork, principal: Principal, elder_id: str, start: datetime, end: datetime
+) -> list[Dose]:
+    elder = _record_elder(uow, principal, elder_id)
+    stmt = select(Dose).where(Dose.elder_id == elder.id, Dose.due_at >= start, Dose.due_at < end)
+    return list(uow.session.scalars(stmt.order_by(Dose.due_at, Dose.id)))
+
+
+def doses_on(
+    *, uow: UnitOfWork, principal: Principal, elder_id: str, day: date | None
+) -> list[Dose]:
+    """A day's doses in Shanghai time (today by default)."""
+    day = day or to_local(uow.now()).date()
+    start = datetime.combine(day, time(0), tzinfo=SHANGHAI).astimezone(UTC)
+    return doses(uow=uow, principal=principal, elder_id=elder_id, start=start,
+                 end=start + timedelta(days=1))  # fmt: skip
+
+
+def drug_names(*, session: Session, doses: Sequence[Dose]) -> dict[str, str]:
+    """Prescription id -> "drug strength · dose", for listing doses."""
+    ids = {d.prescription_id for d in doses}
+    if not ids:
+        return {}
+    rows = session.scalars(select(Prescription).where(Prescription.id.in_(ids)))
+    return {p.id: f"{p.drug} {p.strength} · {p.dose}" for p in rows}
+
+
+def confirm_dose(*, uow: UnitOfWork, principal: Principal, dose_id: str) -> Dose:
+    """The elder (or their butler, at the visit) confirms a dose; a late confirmation of a
+    missed dose is recorded as taken and clears its alarm."""
+    dose = uow.session.get(Dose, dose_id)
+    if dose is None:
+        raise NotFound(f"no dose {dose_id}")
+    _record_elder(uow, principal, dose.elder_id)  # 404 for anyone who may not see the elder
+    if principal.role not in (Role.ELDER, Role.BUTLER):
+        raise PermissionDenied("the elder or their butler confirms a dose")
+    now = uow.now()
+    if dose.status in (DoseStatus.TAKEN, DoseStatus.CANCELLED):
+        raise RuleViolation(f"the dose is already {dose.status.value}")
+    if dose.due_at - EARLY > now:
+        raise RuleViolation("too early: a dose is confirmed from an hour before its time")
+    was_missed = dose.status == DoseStatus.MISSED
+    dose.status = DoseStatus.TAKEN
+    dose.confirmed_at = now
+    dose.confirmed_by_user_id = principal.user_id
+    uow.session.flush()
+    if was_missed:
+        alerts.clear_alarm(uow=uow, source_kind="dose", source_id=dose.id,
+                           alarm_type="missed_dose", now=now, reason="taken late")  # fmt: skip
+    return dose
+
+
+def sweep_doses(*, uow: UnitOfWork, now: datetime) -> int:
+    """Mark doses unconfirmed past the grace period missed and raise a missed-dose alarm at the
+    elder's home (policy homecare_alert: the family and the butler are told). Idempotent: a
+    dose is missed once."""
+    stmt = (
+        select(Dose)
+        .where(Dose.status == DoseStatus.DUE, Dose.due_at <= now - GRACE)
+        .order_by(Dose.due_at)
+        .limit(SWEEP_BATCH)
+        .with_for_update(skip_locked=True)
+    )
+    missed = list(uow.session.scalars(stmt))
+    for dose in missed:
+        dose.status = DoseStatus.MISSED
+        prescription = uow.session.get(Prescription, dose.prescription_id)
+        drug = prescription.drug if prescription else "?"
+        household = homecare.household_by_id(session=uow.session, household_id=dose.household_id)
+        if household is None:
+            continue
+        recipients, _ = care_flows.recipients_for(uow.session, household)
+        alerts.raise_alarm(
+            uow=uow, organisation_id=dose.organisation_id, owner_kind="household",
+            owner_id=dose.household_id, source_kind="dose", source_id=dose.id,
+            alarm_type="missed_dose", severity=alerts.Severity.MINOR,
+            title=f"漏服药物 Missed dose: {drug} {to_local(dose.due_at):%H:%M}",
+            details={"dose_id": dose.id, "prescription_id": dose.prescription_id,
+                     "due_at": dose.due_at.isoformat()},
+            policy=care_flows.ALERT_POLICY, recipients=recipients, now=now,
+        )  # fmt: skip
+    uow.session.flush()
+    return len(missed)
+
+
+@dataclass(frozen=True)
+class Adherence:
+    taken: int
+    missed: int
+    due: int  # still to come or within the grace period
+
+    @property
+    def rate(self) -> float | None:
+        """Doses taken of those whose time has passed (None before the first)."""
+        done = self.taken + self.missed
+        return self.taken / done if done else None
+
+
+def adherence(*, session: Session, elder_id: str) -> Adherence:
+    rows = dict(
+        session.execute(
+            select(Dose.status, func.count()).where(Dose.elder_id == elder_id).group_by(Dose.status)
+        ).all()
+    )
+    return Adherence(
+        taken=int(rows.get(DoseStatus.TAKEN, 0)),
+        missed=int(rows.get(DoseStatus.MISSED, 0)),
+        due=int(rows.get(DoseStatus.DUE, 0)),
     )

@@ -3,7 +3,7 @@ lets the live hub tell a consultation's viewers (and only them) that its thread 
 
 from __future__ import annotations
 
-from anxin.consult import pages, views
+from anxin.consult import pages, views, worker
 from anxin.consult.service import visible_consultation_ids
 from anxin.core.domain import Domain
 from anxin.core.owners import OwnerKind
@@ -18,4 +18,5 @@ def setup() -> Domain:
         labels=pages.LABELS,
         nav=pages.NAV,
         owner_kinds=[OwnerKind("consultation", visible_consultation_ids)],
+        workers=[worker.build],
     )

@@ -11,12 +11,14 @@ from sqlalchemy.orm import Session
 from anxin.consult import fhir, service
 from anxin.consult.models import Consultation
 from anxin.consult.schemas import (
+    AdherenceRead,
     AlarmLine,
     AllergyCreate,
     AllergyRead,
     AttachmentRead,
     ConsultationCreate,
     ConsultationRead,
+    DoseRead,
     ElderCard,
     EncounterUpdate,
     FollowUpCreate,
@@ -29,6 +31,7 @@ from anxin.consult.schemas import (
     SleepLine,
     VitalRead,
 )
+from anxin.core.bounds import SaneDate
 from anxin.people.deps import CurrentPrincipal, UnitDep
 
 router = APIRouter(prefix="/api/v1/consult", tags=["consult"])
@@ -279,6 +282,12 @@ def card_read(card: service.Card) -> ElderCard:
             )
             for a in card.alarms
         ],
+        adherence=AdherenceRead(
+            taken=card.adherence.taken,
+            missed=card.adherence.missed,
+            due=card.adherence.due,
+            rate=card.adherence.rate,
+        ),
     )
 
 
@@ -305,4 +314,21 @@ def get_fhir(elder_id: str, principal: CurrentPrincipal, uow: UnitDep) -> Respon
         content=document.model_dump_json(exclude_none=True),
         media_type="application/fhir+json",
         headers={"Content-Disposition": f'attachment; filename="elder-{elder_id}.fhir.json"'},
+    )
+
+
+@router.get("/elders/{elder_id}/doses", response_model=list[DoseRead])
+def get_doses(
+    elder_id: str, principal: CurrentPrincipal, uow: UnitDep, day: SaneDate | None = None
+) -> list[DoseRead]:
+    """The elder's scheduled doses on a day (Shanghai; default today), with their status."""
+    found = service.doses_on(uow=uow, principal=principal, elder_id=elder_id, day=day)
+    return [DoseRead.model_validate(d) for d in found]
+
+
+@router.post("/doses/{dose_id}/confirm", response_model=DoseRead)
+def post_confirm_dose(dose_id: str, principal: CurrentPrincipal, uow: UnitDep) -> DoseRead:
+    """The elder confirms a dose (or the butler at a visit); late ones clear their alarm."""
+    return DoseRead.model_validate(
+        service.confirm_dose(uow=uow, principal=principal, dose_id=dose_id)
     )
