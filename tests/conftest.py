@@ -181,6 +181,7 @@ DEMO_PASSWORDS = {
     "daughter": "demo-daughter-pass",
     "elder": "demo-elder-pass",
     "neighbour-family": "demo-zhao-pass",
+    "doctor": "demo-doctor-pass",
     "bank": "demo-bank-pass",
     "warehouse": "demo-warehouse-pass",
     "bank-risk": "demo-bank-risk-pass",

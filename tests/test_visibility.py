@@ -21,6 +21,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from anxin.collateral.models import Loan, PledgeRow, Receipt, StockOwner, Warehouse
+from anxin.consult.models import Attachment
 from anxin.core.clock import FrozenClock
 from anxin.core.db import Database
 from anxin.demo.seed import DemoInfo
@@ -50,6 +51,8 @@ VISIBLE: dict[str, frozenset[str]] = {
     "daughter": frozenset({ZHANG}),
     "elder": frozenset({ZHANG}),
     "neighbour-family": frozenset({ZHAO}),
+    # the family doctor: every elder's card (care team), consultations in the queue or theirs
+    "doctor": frozenset({ZHANG, ZHAO}),
     "bank": frozenset({LOAN, WAREHOUSE}),  # its loan and the stock and receipts behind it
     "warehouse": frozenset({LOAN, WAREHOUSE}),  # its warehouse, and the pledge on its stock
     # the bank's loan officer: its own organisation's applications (and the bank's pledge, which
@@ -76,6 +79,8 @@ PARAMS = {
     "application_id": "application",
     "booking_id": "booking",
     "contract_id": "lease",
+    "consultation_id": "consultation",
+    "attachment_id": "attachment",
 }
 # GET routes that need a query to answer at all.
 QUERIES = {
@@ -191,6 +196,8 @@ def seeded(
             owners.add(APPLICATION, business.credit_code)
         for lease in session.scalars(select(LeaseContract)):
             owners.add(LEASE, lease.id, lease.reference, lease.lessee_credit_code)
+        owners.add(ZHANG, demo.consultation_id)
+        attachment_id = str(session.scalar(select(Attachment.id)))
     ids = {
         "elder": demo.elder_id,
         "household": demo.household_id,
@@ -205,6 +212,8 @@ def seeded(
         "application": str(demo.loan_application_id),
         "booking": demo.services.booking_id,
         "lease": demo.leasing.contract_id,
+        "consultation": str(demo.consultation_id),
+        "attachment": attachment_id,
     }
     return owners, ids
 

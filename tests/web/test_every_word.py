@@ -36,6 +36,13 @@ def _pages(demo, alarm_id):
             f"/console/elders/{demo.elder_id}",
             "/services",
             "/console/alarms",
+            "/consult",
+            f"/consult/{demo.consultation_id}",
+        ],
+        "doctor": [
+            "/consult",
+            f"/consult/{demo.consultation_id}",
+            f"/consult/{demo.consultation_id}/thread",
         ],
         "worker": ["/", "/services/day", "/services/board"],  # the last one refused
         "bank": [

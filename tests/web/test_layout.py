@@ -13,10 +13,17 @@ LINK = re.compile(r'<a href="([^"]+)"')
 
 # What each demo role finds in its header, besides the language switch and the API docs.
 EXPECTED = {
-    "butler": ["/console/alarms", "/console/outbox", "/services/board", "/services/supervision"],
-    "son": ["/family", "/services"],
-    "elder": ["/family", "/services"],
+    "butler": [
+        "/console/alarms",
+        "/console/outbox",
+        "/consult",
+        "/services/board",
+        "/services/supervision",
+    ],
+    "son": ["/family", "/consult", "/services"],
+    "elder": ["/family", "/consult", "/services"],
     "worker": ["/services/day"],
+    "doctor": ["/console/alarms", "/consult"],
     "bank": ["/console/collateral"],
     "admin": [
         "/console/alarms",
@@ -56,7 +63,11 @@ def test_each_role_sees_only_what_it_may_open(client, demo, app, username):
 
 def test_navigation_is_built_from_the_domains_for_the_role(app):
     console = app.state.console
-    assert [link.path for link in console.links_for(Role.FAMILY)] == ["/family", "/services"]
+    assert [link.path for link in console.links_for(Role.FAMILY)] == [
+        "/consult",
+        "/family",
+        "/services",
+    ]
     assert "/console/collateral" not in [link.path for link in console.links_for(Role.BUTLER)]
 
 

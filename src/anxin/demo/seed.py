@@ -38,6 +38,7 @@ DEMO_USERS: tuple[tuple[str, str, Role, str], ...] = (
     ("daughter", "女儿 李娜 Li Na", Role.FAMILY, "demo-daughter-pass"),
     ("elder", "张桂芳 Zhang Guifang", Role.ELDER, "demo-elder-pass"),
     ("neighbour-family", "赵家 Zhao family", Role.FAMILY, "demo-zhao-pass"),
+    ("doctor", "家庭医生 吴敏 Dr Wu Min", Role.DOCTOR, "demo-doctor-pass"),
     ("bank", "信贷员 王敏 Wang Min (SCF)", Role.SCF_OFFICER, "demo-bank-pass"),
     ("warehouse", "仓管 孙磊 Sun Lei", Role.WAREHOUSE_OPERATOR, "demo-warehouse-pass"),
     ("bank-risk", "风控 周强 Zhou Qiang", Role.RISK_OFFICER, "demo-bank-risk-pass"),
@@ -64,6 +65,7 @@ class DemoInfo:
     loan_application_id: str | None = None  # the clothing trader's, at the review step
     services: Any = None  # anxin.demo.services.ServicesDemo
     leasing: Any = None  # anxin.demo.machines.LeasingDemo
+    consultation_id: str | None = None  # 张桂芳's, taken by the demo doctor (issue 19)
 
 
 def seed_demo(*, uow: UnitOfWork, token_file: Path | None = None) -> DemoInfo:
@@ -87,6 +89,7 @@ def seed_demo(*, uow: UnitOfWork, token_file: Path | None = None) -> DemoInfo:
     loan_application_id = _seed_lending(uow, now)
     services = _seed_services(uow, org)
     leasing = _seed_leasing(uow, now, token_file)
+    consultation_id = _seed_consult(uow, org.id, now)
     elder = session.scalar(select(Elder).where(Elder.user_id == users["elder"].id))
     assert elder is not None
     tokens = _read_tokens(token_file)
@@ -100,6 +103,7 @@ def seed_demo(*, uow: UnitOfWork, token_file: Path | None = None) -> DemoInfo:
         loan_application_id=loan_application_id,
         services=services,
         leasing=leasing,
+        consultation_id=consultation_id,
     )
 
 
@@ -279,6 +283,18 @@ def _seed_leasing(uow: UnitOfWork, now: datetime, token_file: Path | None) -> An
 
     path = token_file.with_name("demo-machine-tokens.json") if token_file else None
     return seed_leasing(uow=uow, now=now, token_file=path)
+
+
+def _seed_consult(uow: UnitOfWork, org_id: str, now: datetime) -> str:
+    """张桂芳's consultation with the family doctor (issue 19)."""
+    from anxin.demo.consult import seed_consult
+
+    elder = uow.session.scalar(
+        select(Elder).join(Household).where(Household.organisation_id == org_id,
+                                            Elder.full_name.like("张桂芳%"))
+    )  # fmt: skip
+    assert elder is not None
+    return seed_consult(uow=uow, organisation_id=org_id, elder_id=elder.id, now=now)
 
 
 def _read_tokens(token_file: Path | None) -> dict[str, str]:
