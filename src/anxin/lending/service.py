@@ -7,7 +7,7 @@ applications; anyone else gets a 404 for an application and an empty list.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -39,6 +39,9 @@ from anxin.lending.models import (
     Outcome,
 )
 from anxin.lending.schemas import ApplicationCreate
+from anxin.people import service as people
+from anxin.people.models import User
+from anxin.people.schemas import UserCreate
 
 BANK_ROLES = frozenset({Role.LOAN_OFFICER, Role.RISK_OFFICER, Role.ADMIN})
 DECIDING_ROLES = frozenset({Role.LOAN_OFFICER, Role.RISK_OFFICER, Role.ADMIN})
@@ -147,6 +150,46 @@ def get_application(*, session: Session, principal: Principal, application_id: s
     return application
 
 
+def visible_application(
+    *, session: Session, principal: Principal, application_id: str
+) -> Application:
+    """The bank's staff see their organisation's applications; a borrower sees their own."""
+    application = session.get(Application, application_id)
+    if application is not None and application.organisation_id == principal.organisation_id:
+        if _is_bank(principal):
+            return application
+        if principal.role == Role.BORROWER:
+            borrower = session.get(Borrower, application.borrower_id)
+            if borrower is not None and borrower.user_id == principal.user_id:
+                return application
+    raise NotFound("no such application")
+
+
+def visible_application_ids(session: Session, principal: Principal) -> Collection[str] | None:
+    """The ``loan_application`` owner scope (alarms of callbacks and reminders): the bank's
+    staff see every one of their organisation, a borrower their own."""
+    if _is_bank(principal):
+        return None
+    return [a.id for a in borrower_applications(session=session, principal=principal)]
+
+
+def borrower_applications(*, session: Session, principal: Principal) -> list[Application]:
+    """A borrower's own applications, newest first (empty for anyone else)."""
+    if principal.role != Role.BORROWER:
+        return []
+    return list(
+        session.scalars(
+            select(Application)
+            .join(Borrower, Borrower.id == Application.borrower_id)
+            .where(
+                Borrower.user_id == principal.user_id,
+                Application.organisation_id == principal.organisation_id,
+            )
+            .order_by(Application.created_at.desc(), Application.id)
+        )
+    )
+
+
 def list_applications(
     *, session: Session, principal: Principal, stage: Stage | None = None
 ) -> list[Application]:
@@ -177,6 +220,38 @@ def submit(*, uow: UnitOfWork, principal: Principal, application_id: str) -> App
     _move(application, Stage.REVIEW, uow.now())
     uow.session.flush()
     return application
+
+
+def open_borrower_account(
+    *, uow: UnitOfWork, principal: Principal, application_id: str, username: str, password: str
+) -> User:
+    """The officer opens the borrower's app account (a BORROWER user of the bank), so the
+    borrower can read and acknowledge the key facts, follow the loan and complain."""
+    session = uow.session
+    application = get_application(
+        session=session, principal=principal, application_id=application_id
+    )
+    _require(principal, frozenset({Role.LOAN_OFFICER, Role.ADMIN}), "open a borrower account")
+    borrower = session.get_one(Borrower, application.borrower_id)
+    if borrower.user_id is not None:
+        raise RuleViolation("the borrower already has an account")
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise InvalidInput.field("username", "is taken")
+    user = people.create_user(
+        session=session,
+        organisation_id=application.organisation_id,
+        data=UserCreate(
+            username=username,
+            display_name=borrower.name,
+            role=Role.BORROWER,
+            password=password,
+            phone=borrower.phone,
+        ),
+        now=uow.now(),
+    )
+    borrower.user_id = user.id
+    session.flush()
+    return user
 
 
 # --- documents --------------------------------------------------------------------------

@@ -5,14 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from anxin.core.domain import Command, Domain, NavLink
+from anxin.core.owners import OwnerKind
 from anxin.core.security import Role
-from anxin.lending import commands, pages, views
+from anxin.lending import commands, gates, loan_views, pages, service, views
 
 
 def setup() -> Domain:
     return Domain(
         name="lending",
-        routers=[views.router],
+        routers=[views.router, loan_views.router],
         pages=[pages.router],
         templates=Path(__file__).parent / "templates",
         labels=pages.LABELS,
@@ -25,4 +26,5 @@ def setup() -> Domain:
             ),
         ],
         commands=[Command("lending", commands.app)],
+        owner_kinds=[OwnerKind(gates.OWNER_KIND, service.visible_application_ids)],
     )
