@@ -7,18 +7,19 @@ from pathlib import Path
 from anxin.core.domain import Command, Domain, NavLink
 from anxin.core.owners import OwnerKind
 from anxin.core.security import Role
-from anxin.lending import commands, gates, loan_views, pages, service, views
+from anxin.lending import borrower_pages, commands, gates, loan_views, pages, service, views
 
 
 def setup() -> Domain:
     return Domain(
         name="lending",
         routers=[views.router, loan_views.router],
-        pages=[pages.router],
+        pages=[pages.router, borrower_pages.router],
         templates=Path(__file__).parent / "templates",
-        labels=pages.LABELS,
+        labels={**pages.LABELS, **borrower_pages.LABELS},
         nav=[
             NavLink("/lending", "lending_queue", pages.OFFICERS),
+            NavLink("/lending/my", "lending_my_loan", borrower_pages.BORROWERS),
             NavLink(
                 "/lending/portfolio",
                 "lending_portfolio",
