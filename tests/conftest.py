@@ -186,6 +186,7 @@ DEMO_PASSWORDS = {
     "bank-risk": "demo-bank-risk-pass",
     "lender": "demo-lender-pass",
     "lending-qc": "demo-lending-qc-pass",
+    "trader": "demo-trader-pass",
 }
 
 

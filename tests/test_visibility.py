@@ -52,6 +52,7 @@ VISIBLE: dict[str, frozenset[str]] = {
     # the bank's loan officer: its own organisation's applications (and the bank's pledge, which
     # its console lists for every bank officer)
     "lender": frozenset({APPLICATION, LOAN, WAREHOUSE}),
+    "trader": frozenset({APPLICATION}),  # the borrower: his own application and loan
 }
 
 # Path parameters and the demo fixture that names a seeded row for each.

@@ -100,11 +100,12 @@ def days_past_due(lines: Iterable[LoanLine], today: date) -> int:
 
 
 def list_loans(*, session: Session, principal: Principal) -> list[LoanAccount]:
-    query = select(LoanAccount).where(LoanAccount.organisation_id == principal.organisation_id)
     if principal.role == Role.BORROWER:
         mine = select(Borrower.id).where(Borrower.user_id == principal.user_id)
-        query = query.where(LoanAccount.borrower_id.in_(mine))
-    elif principal.role not in BANK_ROLES:
+        query = select(LoanAccount).where(LoanAccount.borrower_id.in_(mine))
+    elif principal.role in BANK_ROLES:
+        query = select(LoanAccount).where(LoanAccount.organisation_id == principal.organisation_id)
+    else:
         return []
     return list(session.scalars(query.order_by(LoanAccount.disbursed_at.desc(), LoanAccount.id)))
 
@@ -659,11 +660,14 @@ def file_complaint(
 def complaints(
     *, session: Session, principal: Principal, application_id: str | None = None
 ) -> list[LoanComplaint]:
-    query = select(LoanComplaint).where(LoanComplaint.organisation_id == principal.organisation_id)
     if principal.role == Role.BORROWER:
         mine = [a.id for a in borrower_applications(session=session, principal=principal)]
-        query = query.where(LoanComplaint.application_id.in_(mine))
-    elif principal.role not in BANK_ROLES:
+        query = select(LoanComplaint).where(LoanComplaint.application_id.in_(mine))
+    elif principal.role in BANK_ROLES:
+        query = select(LoanComplaint).where(
+            LoanComplaint.organisation_id == principal.organisation_id
+        )
+    else:
         return []
     if application_id is not None:
         query = query.where(LoanComplaint.application_id == application_id)

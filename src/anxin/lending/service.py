@@ -40,7 +40,7 @@ from anxin.lending.models import (
 )
 from anxin.lending.schemas import ApplicationCreate
 from anxin.people import service as people
-from anxin.people.models import User
+from anxin.people.models import OrganisationKind, User
 from anxin.people.schemas import UserCreate
 
 BANK_ROLES = frozenset({Role.LOAN_OFFICER, Role.RISK_OFFICER, Role.ADMIN})
@@ -153,10 +153,11 @@ def get_application(*, session: Session, principal: Principal, application_id: s
 def visible_application(
     *, session: Session, principal: Principal, application_id: str
 ) -> Application:
-    """The bank's staff see their organisation's applications; a borrower sees their own."""
+    """The bank's staff see their organisation's applications; a borrower (a login of their
+    own business's organisation) sees their own."""
     application = session.get(Application, application_id)
-    if application is not None and application.organisation_id == principal.organisation_id:
-        if _is_bank(principal):
+    if application is not None:
+        if _is_bank(principal) and application.organisation_id == principal.organisation_id:
             return application
         if principal.role == Role.BORROWER:
             borrower = session.get(Borrower, application.borrower_id)
@@ -181,10 +182,7 @@ def borrower_applications(*, session: Session, principal: Principal) -> list[App
         session.scalars(
             select(Application)
             .join(Borrower, Borrower.id == Application.borrower_id)
-            .where(
-                Borrower.user_id == principal.user_id,
-                Application.organisation_id == principal.organisation_id,
-            )
+            .where(Borrower.user_id == principal.user_id)
             .order_by(Application.created_at.desc(), Application.id)
         )
     )
@@ -237,9 +235,18 @@ def open_borrower_account(
         raise RuleViolation("the borrower already has an account")
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise InvalidInput.field("username", "is taken")
+    business = session.get_one(Business, application.business_id)
+    # The borrower logs in as their business, not as a member of the bank: the bank's own
+    # records (its ledger bodies, its other customers) stay out of the borrower's reach.
+    org = people.create_organisation(
+        session=session,
+        name=f"{business.name} ({business.credit_code}) · {username}",
+        kind=OrganisationKind.BUSINESS,
+        now=uow.now(),
+    )
     user = people.create_user(
         session=session,
-        organisation_id=application.organisation_id,
+        organisation_id=org.id,
         data=UserCreate(
             username=username,
             display_name=borrower.name,
