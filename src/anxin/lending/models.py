@@ -17,6 +17,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 from anxin.core.audit import Audited
 from anxin.core.db import ID, Base, new_id
 from anxin.lending.lifecycle import Stage
+from anxin.people.models import OrganisationKind
+
+# A borrower's login belongs to an organisation of this kind (their business), not the bank.
+BORROWER_ORG_KIND = OrganisationKind.BUSINESS
 
 
 def _enum(cls: type[StrEnum]) -> Enum:

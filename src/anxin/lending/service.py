@@ -11,7 +11,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -29,6 +29,7 @@ from anxin.core.unit import UnitOfWork
 from anxin.lending import lifecycle, scorecard
 from anxin.lending.lifecycle import IllegalMove, Stage
 from anxin.lending.models import (
+    BORROWER_ORG_KIND,
     Application,
     Borrower,
     Business,
@@ -40,8 +41,10 @@ from anxin.lending.models import (
 )
 from anxin.lending.schemas import ApplicationCreate
 from anxin.people import service as people
-from anxin.people.models import OrganisationKind, User
 from anxin.people.schemas import UserCreate
+
+if TYPE_CHECKING:
+    from anxin.people.models import User
 
 BANK_ROLES = frozenset({Role.LOAN_OFFICER, Role.RISK_OFFICER, Role.ADMIN})
 DECIDING_ROLES = frozenset({Role.LOAN_OFFICER, Role.RISK_OFFICER, Role.ADMIN})
@@ -233,7 +236,11 @@ def open_borrower_account(
     borrower = session.get_one(Borrower, application.borrower_id)
     if borrower.user_id is not None:
         raise RuleViolation("the borrower already has an account")
-    if session.scalar(select(User.id).where(User.username == username)) is not None:
+    try:
+        people.get_user_by_username(session=session, username=username)
+    except NotFound:
+        pass
+    else:
         raise InvalidInput.field("username", "is taken")
     business = session.get_one(Business, application.business_id)
     # The borrower logs in as their business, not as a member of the bank: the bank's own
@@ -241,7 +248,7 @@ def open_borrower_account(
     org = people.create_organisation(
         session=session,
         name=f"{business.name} ({business.credit_code}) · {username}",
-        kind=OrganisationKind.BUSINESS,
+        kind=BORROWER_ORG_KIND,
         now=uow.now(),
     )
     user = people.create_user(
