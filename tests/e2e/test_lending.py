@@ -63,12 +63,6 @@ def test_application_to_repayment_through_every_gate(live_server, page):
     page.goto(f"{live.url}/lending/my")
     assert page.locator("#annualised-rate").inner_text().endswith("%")
     width = page.evaluate("document.scrollingElement.scrollWidth")
-    print(
-        "WIDEST",
-        page.evaluate(
-            """Array.from(document.querySelectorAll('*')).filter(e => e.getBoundingClientRect().right > 392).slice(0, 12).map(e => e.tagName + '.' + e.className + '#' + e.id + ' ' + Math.round(e.getBoundingClientRect().right))"""
-        ),
-    )
     assert width <= 390, f"the borrower's page is {width} px wide at 390 px"
     page.click("#acknowledge")
     page.wait_for_selector("#acknowledged")
