@@ -197,3 +197,20 @@ def test_complaints_are_tracked_to_closure_against_their_sla(loan, client):
     done = loan.ok(client.post(url, headers=loan.bank["officer"], json=resolution))
     assert done["status"] == "resolved" and done["sla_breached"]
     assert client.post(url, headers=loan.bank["officer"], json=resolution).status_code == 409
+
+
+def test_the_daily_reminder_command_runs_over_every_bank(monkeypatch, database_url):
+    from typer.testing import CliRunner
+
+    from anxin.cli import app
+    from anxin.core.config import get_settings
+
+    monkeypatch.setenv("ANXIN_DATABASE_URL", database_url)
+    monkeypatch.setenv("ANXIN_SECRET_KEY", "cli-test-secret-key-long-enough-123456")
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["lending", "remind"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert "0 reminders before due, 0 overdue" in result.output
