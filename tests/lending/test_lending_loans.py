@@ -214,3 +214,26 @@ def test_the_daily_reminder_command_runs_over_every_bank(monkeypatch, database_u
         get_settings.cache_clear()
     assert result.exit_code == 0, result.output
     assert "0 reminders before due, 0 overdue" in result.output
+
+
+def test_a_late_payment_pays_default_interest_first(loan):
+    from anxin.lending.schedule import default_interest
+
+    first = loan.ok(loan.get("officer", "/loan/statement"))["lines"][0]
+    due = date.fromisoformat(first["due"])
+    loan.advance(timedelta(days=(due - date.fromisoformat(loan.loan["start"])).days + 10))
+    late = due + timedelta(days=10)
+    penalty = default_interest(Decimal(first["principal"]), due, late, Decimal("0.1080"))
+    shown = loan.ok(loan.get("borrower", "/loan/statement"))
+    assert shown["lines"][0]["penalty"] == str(penalty) and shown["penalties"] == str(penalty)
+    instalment = Decimal(first["principal"]) + Decimal(first["interest"])
+    paid = loan.ok(_pay(loan, str(instalment), late, "LATE-1"), 201)
+    assert [(a["component"], a["amount"]) for a in paid["allocation"]] == [
+        ("penalty", str(penalty)),
+        ("interest", first["interest"]),
+        ("principal", str(Decimal(first["principal"]) - penalty)),
+    ]
+    # What the penalty took is still owed as principal; its default interest starts afresh.
+    after = loan.ok(loan.get("officer", "/loan/statement"))
+    assert after["lines"][0]["outstanding"] == str(penalty)
+    assert after["lines"][0]["penalty"] == "0.00"

@@ -1,4 +1,4 @@
-"""`anxin lending …`: train the scorecard (offline, never at app start); send the day's reminders."""
+"""`anxin lending …`: train the scorecard (offline, never at app start); the daily reminders."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import typer
 
 from anxin.lending import scorecard
 
-app = typer.Typer(help="Small-business lending: the scorecard, repayment reminders.", no_args_is_help=True)
+app = typer.Typer(
+    help="Small-business lending: the scorecard, repayment reminders.", no_args_is_help=True
+)
 
 
 @app.command("train-scorecard")

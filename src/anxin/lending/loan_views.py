@@ -305,6 +305,7 @@ def statement_read(st: loans.Statement) -> StatementRead:
                 fee=s.line.fee,
                 paid=s.line.paid_principal + s.line.paid_interest + s.line.paid_fee,
                 outstanding=s.line.outstanding,
+                penalty=s.penalty,
                 status=s.status,
             )
             for s in st.lines
@@ -314,6 +315,7 @@ def statement_read(st: loans.Statement) -> StatementRead:
         outstanding=st.outstanding,
         principal_outstanding=st.principal_outstanding,
         arrears=st.arrears,
+        penalties=st.penalties,
         days_past_due=st.dpd,
         bucket=st.bucket,
     )

@@ -27,7 +27,7 @@ from anxin.core.security import Principal, Role
 from anxin.core.unit import UnitOfWork
 from anxin.ledger.service import append_entry
 from anxin.lending import gates, schedule
-from anxin.lending.allocation import Component, allocate, charges_of
+from anxin.lending.allocation import Charge, Component, allocate, charges_of
 from anxin.lending.lifecycle import Stage
 from anxin.lending.models import (
     Application,
@@ -91,6 +91,25 @@ def repayments_of(*, session: Session, loan_id: str) -> list[LoanRepayment]:
             .order_by(LoanRepayment.received_on, LoanRepayment.recorded_at, LoanRepayment.id)
         )
     )
+
+
+def _penalty_since(line: LoanLine, on: date) -> Decimal:
+    """Default interest on the line's unpaid principal since it was last crystallised."""
+    start = max(line.due, line.penalty_to or line.due)
+    unpaid = line.principal - line.paid_principal
+    return schedule.default_interest(unpaid, start, on, PRODUCT.penalty_rate)
+
+
+def accrue_penalty(line: LoanLine, on: date) -> None:
+    """Crystallise the line's default interest up to `on` (a repayment's date)."""
+    extra = _penalty_since(line, on)
+    if on > max(line.due, line.penalty_to or line.due):
+        line.penalty += extra
+        line.penalty_to = on
+
+
+def penalty_owed(line: LoanLine, on: date) -> Decimal:
+    return line.penalty - line.paid_penalty + _penalty_since(line, on)
 
 
 def days_past_due(lines: Iterable[LoanLine], today: date) -> int:
@@ -179,6 +198,7 @@ def disburse(
             paid_interest=ZERO,
             paid_fee=ZERO,
             paid_penalty=ZERO,
+            penalty=ZERO,
             reminded_before=False,
             reminded_overdue=False,
         )
@@ -245,6 +265,8 @@ def post_repayment(
         raise RuleViolation(f"the loan is {loan.status}; it takes no repayments")
     lines = lines_of(session=session, loan_id=loan.id)
     by_number = {line.number: line for line in lines}
+    for line in lines:
+        accrue_penalty(line, received_on)
     owed = charges_of(
         (
             line.number,
@@ -255,6 +277,11 @@ def post_repayment(
         )
         for line in lines
     )
+    owed += [
+        Charge(line.number, line.due, Component.PENALTY, line.penalty - line.paid_penalty)
+        for line in lines
+        if line.penalty > line.paid_penalty
+    ]
     result = allocate(amount, owed, received_on, PRODUCT.allocation)
     for charge, applied in result.applied:
         line = by_number[charge.instalment]
@@ -278,7 +305,7 @@ def post_repayment(
     for line in lines:
         if line.outstanding == 0:
             _clear_line_alarms(uow, line, now)
-    if all(line.outstanding == 0 for line in lines):
+    if all(line.outstanding == 0 and line.penalty == line.paid_penalty for line in lines):
         loan.status = LoanStatus.CLOSED
         loan.closed_on = received_on
         application = session.get_one(Application, loan.application_id)
@@ -375,6 +402,7 @@ def _visible_loan(session: Session, principal: Principal, loan_id: str) -> LoanA
 class StatementLine:
     line: LoanLine
     status: str  # paid | overdue | due | future
+    penalty: Decimal  # default interest owed on the statement's date
 
 
 @dataclass(frozen=True)
@@ -387,6 +415,7 @@ class Statement:
     outstanding: Decimal
     principal_outstanding: Decimal
     arrears: Decimal
+    penalties: Decimal
     dpd: int
     bucket: str
 
@@ -406,11 +435,17 @@ def statement(
     today = _today(now)
     lines = lines_of(session=session, loan_id=loan.id)
     repayments = repayments_of(session=session, loan_id=loan.id)
-    dpd = days_past_due(lines, today) if loan.status == LoanStatus.ACTIVE else 0
+    active = loan.status == LoanStatus.ACTIVE
+    dpd = days_past_due(lines, today) if active else 0
+    rows = [
+        StatementLine(line, _status(line, today), penalty_owed(line, today) if active else ZERO)
+        for line in lines
+    ]
     return Statement(
         loan=loan,
         on=today,
-        lines=[StatementLine(line, _status(line, today)) for line in lines],
+        lines=rows,
+        penalties=sum((r.penalty for r in rows), ZERO),
         repayments=repayments,
         paid=sum((r.amount - r.unapplied for r in repayments), ZERO),
         outstanding=sum((line.outstanding for line in lines), ZERO),
@@ -603,7 +638,8 @@ def write_off(
         raise RuleViolation(
             f"the loan is {dpd} days past due; a write-off needs over {last.low - 1} days"
         )
-    amount = sum((line.outstanding for line in lines), ZERO)
+    today = _today(now)
+    amount = sum((line.outstanding + penalty_owed(line, today) for line in lines), ZERO)
     entry = append_entry(
         session=session,
         entry_type=WRITE_OFF_ENTRY,

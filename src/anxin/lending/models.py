@@ -258,6 +258,10 @@ class LoanLine(Base):
     paid_interest: Mapped[Decimal]
     paid_fee: Mapped[Decimal]
     paid_penalty: Mapped[Decimal]
+    # Default interest accrued on the unpaid principal up to `penalty_to` (crystallised at each
+    # repayment, so a part-payment stops the accrual on what it paid from that day).
+    penalty: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
+    penalty_to: Mapped[date | None]
     reminded_before: Mapped[bool] = mapped_column(default=False)
     reminded_overdue: Mapped[bool] = mapped_column(default=False)
 

@@ -42,6 +42,8 @@ class Product:
     annual_rate: Decimal = Decimal("0.0720")  # nominal, declining balance
     method: Method = Method.ANNUITY
     upfront_fee_rate: Decimal = Decimal("0.005")  # 0.5 % arrangement fee, netted at payout
+    # Default interest on overdue principal: the contract rate plus 50 %, daily at rate / 360.
+    penalty_rate: Decimal = Decimal("0.1080")
     cooling_off_days: int = 3  # calendar days after the recording passes QC
     callback_attempts: int = 3  # unreached this many times: escalate to the risk officer
     reminder_days_before: int = 3

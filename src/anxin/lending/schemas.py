@@ -352,6 +352,7 @@ class StatementLineRead(BaseModel):
     fee: Decimal
     paid: Decimal
     outstanding: Decimal
+    penalty: Decimal = Field(description="Default interest owed on the statement's date")
     status: Literal["paid", "overdue", "due", "future"]
 
 
@@ -364,6 +365,7 @@ class StatementRead(BaseModel):
     outstanding: Decimal
     principal_outstanding: Decimal
     arrears: Decimal
+    penalties: Decimal
     days_past_due: int
     bucket: str
 

@@ -273,6 +273,8 @@ def upgrade() -> None:
         sa.Column("paid_interest", sa.Numeric(precision=18, scale=2), nullable=False),
         sa.Column("paid_fee", sa.Numeric(precision=18, scale=2), nullable=False),
         sa.Column("paid_penalty", sa.Numeric(precision=18, scale=2), nullable=False),
+        sa.Column("penalty", sa.Numeric(precision=18, scale=2), nullable=False),
+        sa.Column("penalty_to", sa.Date(), nullable=True),
         sa.Column("reminded_before", sa.Boolean(), nullable=False),
         sa.Column("reminded_overdue", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
