@@ -190,6 +190,7 @@ DEMO_PASSWORDS = {
     "worker": "demo-worker-pass",
     "lessor": "demo-lessor-pass",
     "machinery": "demo-machinery-pass",
+    "trader": "demo-trader-pass",
 }
 
 

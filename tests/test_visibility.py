@@ -62,6 +62,7 @@ VISIBLE: dict[str, frozenset[str]] = {
     "worker": frozenset({ZHANG, ZHAO}),
     "lessor": frozenset({LEASE}),  # the leasing company's lessor
     "machinery": frozenset({LEASE}),  # the lessee's own account
+    "trader": frozenset({APPLICATION}),  # the borrower: his own application and loan
 }
 
 # Path parameters and the demo fixture that names a seeded row for each.

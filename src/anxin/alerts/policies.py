@@ -79,6 +79,50 @@ CATALOGUE: tuple[dict[str, Any], ...] = (
         ],
     },
     {
+        # Small-business loans (issue 15): an instalment due soon or overdue. The borrower by
+        # SMS and in the app, the loan officer on the console; still open a day later, the
+        # officer and the risk officer by SMS.
+        "code": "lending_reminder",
+        "name": "还款提醒 Repayment reminder",
+        "receipt_timeout_s": 600,
+        "escalate_on_undelivered": "none",
+        "stop_on_clear": True,
+        "steps": [
+            {
+                "wait_s": 86400,
+                "notify": [
+                    {"roles": ["borrower"], "channels": ["sms", "console"]},
+                    {"roles": ["bank_officer"], "channels": ["console"]},
+                ],
+            },
+            {
+                "wait_s": 86400,
+                "notify": [{"roles": ["bank_officer", "risk_officer"], "channels": ["sms"]}],
+            },
+        ],
+    },
+    {
+        # The loan's callback (回访): a call task for the loan officer; not done within a day,
+        # the risk officer hears of it.
+        "code": "lending_callback",
+        "name": "贷前回访 Loan callback",
+        "receipt_timeout_s": 600,
+        "escalate_on_undelivered": "none",
+        "stop_on_clear": True,
+        "steps": [
+            {
+                "wait_s": 86400,
+                "notify": [
+                    {"roles": ["bank_officer"], "channels": ["console"], "purpose": "call_task"},
+                ],
+            },
+            {
+                "wait_s": 86400,
+                "notify": [{"roles": ["risk_officer"], "channels": ["console", "sms"]}],
+            },
+        ],
+    },
+    {
         "code": DEFAULT_POLICY,
         "name": "默认 Default: everyone at once",
         "receipt_timeout_s": 120,

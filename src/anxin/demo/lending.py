@@ -12,7 +12,7 @@ from anxin.core.security import Role
 from anxin.core.unit import UnitOfWork
 from anxin.demo.steel import BANK_ORG, _org, _user
 from anxin.lending import service
-from anxin.lending.models import Application, Business
+from anxin.lending.models import Application, Borrower, Business
 from anxin.lending.schemas import ApplicationCreate
 from anxin.people import service as people
 from anxin.people.models import OrganisationKind
@@ -26,6 +26,10 @@ LOGINS: tuple[tuple[str, str, Role, str], ...] = (
     ("lender", "客户经理 李芳 Li Fang (loans)", Role.LOAN_OFFICER, "demo-lender-pass"),
     ("lending-qc", "质检 黄磊 Huang Lei (QC)", Role.RISK_OFFICER, "demo-lending-qc-pass"),
 )
+# The trader himself, a login of his own business (not of the bank): he reads and
+# acknowledges the key facts, follows his loan and complains on his phone.
+TRADER_ORG = "上海锦绣服饰商行 Jinxiu Clothing (Shanghai)"
+TRADER_LOGIN = ("trader", "借款人 陈建国 Chen Jianguo", Role.BORROWER, "demo-trader-pass")
 
 
 def seed_lending(*, uow: UnitOfWork, now: datetime) -> str:
@@ -78,4 +82,10 @@ def seed_lending(*, uow: UnitOfWork, now: datetime) -> str:
         ),
     )
     service.submit(uow=uow, principal=officer, application_id=application.id)
+    trader_org = _org(session, TRADER_ORG, OrganisationKind.BUSINESS, now)
+    username, name, role, password = TRADER_LOGIN
+    trader = _user(session, trader_org.id, username, name, role, password, now)
+    borrower = session.get_one(Borrower, application.borrower_id)
+    borrower.user_id = trader.id
+    session.flush()
     return application.id

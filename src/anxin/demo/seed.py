@@ -47,10 +47,11 @@ DEMO_USERS: tuple[tuple[str, str, Role, str], ...] = (
     ("worker", "护理员 王秀英 Wang Xiuying", Role.PROVIDER, "demo-worker-pass"),
     ("lessor", "租赁经理 吴涛 Wu Tao (leasing)", Role.LESSOR, "demo-lessor-pass"),
     ("machinery", "恒力机械 财务 钱敏 Qian Min", Role.BUYER, "demo-machinery-pass"),
+    ("trader", "借款人 陈建国 Chen Jianguo", Role.BORROWER, "demo-trader-pass"),
 )
 # Logins of other organisations (the bank, the warehouse operator): seeded by their domain.
 OTHER_ORG_USERS = frozenset(
-    {"bank", "warehouse", "bank-risk", "lender", "lending-qc", "lessor", "machinery"}
+    {"bank", "warehouse", "bank-risk", "lender", "lending-qc", "lessor", "machinery", "trader"}
 )
 
 

@@ -1,4 +1,4 @@
-"""`anxin lending …`: train the scorecard (offline, never at app start)."""
+"""`anxin lending …`: train the scorecard (offline, never at app start); the daily reminders."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import typer
 
 from anxin.lending import scorecard
 
-app = typer.Typer(help="Small-business lending: the scorecard.", no_args_is_help=True)
+app = typer.Typer(
+    help="Small-business lending: the scorecard, repayment reminders.", no_args_is_help=True
+)
 
 
 @app.command("train-scorecard")
@@ -28,3 +30,14 @@ def train_scorecard(
         f"KS {m['ks']:.3f}, Gini {m['gini']:.3f}; cut-off {artefact['cutoff']} points; "
         f"written to {out}"
     )
+
+
+@app.command("remind")
+def remind(ctx: typer.Context) -> None:
+    """Remind borrowers of instalments due soon and overdue (run daily, e.g. from cron)."""
+    from anxin.core.commands import app_context
+    from anxin.lending import loans
+
+    with app_context(ctx).unit(actor="system:lending-reminders") as uow:
+        run = loans.run_reminders(uow=uow)
+    typer.echo(f"{run.before_due} reminders before due, {run.overdue} overdue reminders raised")

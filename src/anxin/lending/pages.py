@@ -3,15 +3,20 @@ reasons and gates, and the risk officer's portfolio view. Labels are in `LABELS`
 
 from __future__ import annotations
 
+import json
+import secrets
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
 
 from anxin.core.errors import NotFound
 from anxin.core.security import Role
-from anxin.lending import scorecard, service
+from anxin.lending import gates, loans, scorecard, service
 from anxin.lending.lifecycle import PATH, Stage
+from anxin.lending.models import LoanAccount
+from anxin.lending.product import PRODUCT
 from anxin.people.deps import UnitDep
 from anxin.ui.console import console_principal, page, render
 
@@ -60,6 +65,46 @@ LABELS: dict[str, tuple[str, str]] = {
     "lending_psi": ("群体稳定性指数 PSI", "Population stability index (PSI)"),
     "lending_cv": ("交叉验证 AUC / KS / Gini", "Cross-validated AUC / KS / Gini"),
     "lending_by_stage": ("各阶段申请数", "Applications by stage"),
+    "lending_disclose": ("生成并披露关键信息", "Disclose the key facts"),
+    "lending_recording": ("双录", "Dual recording"),
+    "lending_recording_file": ("录音录像文件", "Audio or video file"),
+    "lending_checklist": ("已讲解事项（秒）", "Statements made (second of the recording)"),
+    "lending_upload": ("上传", "Upload"),
+    "lending_qc": ("质检", "Quality check"),
+    "lending_qc_approve": ("质检通过", "Pass"),
+    "lending_qc_reject": ("质检不通过", "Fail"),
+    "lending_callbacks": ("回访", "Callback"),
+    "lending_start_callback": ("发起回访", "Start the callback"),
+    "lending_reached": ("已接通", "Reached"),
+    "lending_unreached": ("未接通", "Not reached"),
+    "lending_record_callback": ("记录回访结果", "Record the call"),
+    "lending_attempt": ("第几次", "Attempt"),
+    "lending_disburse": ("放款", "Disburse"),
+    "lending_loan": ("贷款", "Loan"),
+    "lending_bucket": ("账龄", "Ageing bucket"),
+    "lending_buckets": ("各账龄贷款余额", "Balance by ageing bucket"),
+    "lending_loans": ("贷款笔数", "Loans"),
+    "lending_yes": ("是", "Yes"),
+    "lending_no": ("否", "No"),
+    "gate_disclosure": ("关键信息已确认", "Key facts acknowledged"),
+    "gate_dual_recording": ("双录已质检并上链", "Recording checked and anchored"),
+    "gate_cooling_off": ("冷静期已过", "Cooling-off over"),
+    "gate_callback": ("回访已确认", "Callback confirmed"),
+    "qc_pending": ("待质检", "awaiting check"),
+    "qc_approved": ("通过", "passed"),
+    "qc_rejected": ("未通过", "failed"),
+    "callback_pending": ("待回访", "to call"),
+    "callback_confirmed": ("已确认", "confirmed"),
+    "callback_refused": ("借款人拒绝", "refused"),
+    "callback_unreached": ("未接通", "not reached"),
+    "statement_identity_confirmed": ("核实借款人身份", "Identity confirmed"),
+    "statement_rates_explained": ("讲解年化利率与 APR", "Annual rate and APR explained"),
+    "statement_total_cost_explained": ("讲解还款总额与费用", "Total cost and fees explained"),
+    "statement_schedule_explained": ("讲解还款计划", "Schedule explained"),
+    "statement_cooling_off_explained": ("告知冷静期与免费取消", "Cooling-off and free cancel"),
+    "statement_voluntary_confirmed": ("借款人确认自愿借款", "Borrower confirms it is voluntary"),
+    **{f"question_{q.code}": (q.zh, q.en) for q in PRODUCT.callback_script},
+    **{f"bucket_{b.code}": (b.zh, b.en) for b in PRODUCT.buckets},
     **{
         f"stage_{s.value}": pair
         for s, pair in {
@@ -112,6 +157,7 @@ def application_page(request: Request, uow: UnitDep, application_id: str) -> Res
     )
     decisions = service.decisions_of(session=session, application_id=application.id)
     on_path = application.stage in PATH
+    loan = session.scalar(select(LoanAccount).where(LoanAccount.application_id == application.id))
     return render(
         request,
         "lending/application.html",
@@ -123,6 +169,19 @@ def application_page(request: Request, uow: UnitDep, application_id: str) -> Res
         documents=service.documents_of(session=session, application_id=application.id),
         path=PATH,
         reached=PATH.index(application.stage) if on_path else -1,
+        gates=gates.gates(session=session, application=application, now=uow.now()),
+        disclosure=gates.disclosure_of(session=session, application_id=application.id),
+        recordings=gates.recordings_of(session=session, application_id=application.id),
+        callbacks=gates.callbacks_of(session=session, application_id=application.id),
+        statements=PRODUCT.recording_statements,
+        script=PRODUCT.callback_script,
+        statement=loans.statement(
+            session=session, principal=principal, application_id=application.id, now=uow.now()
+        )
+        if loan
+        else None,
+        viewer_id=principal.user_id,
+        payout_key=f"console-{secrets.token_hex(8)}",  # one per page: a double submit pays once
     )
 
 
@@ -133,11 +192,154 @@ def portfolio_page(request: Request, uow: UnitDep) -> Response:
     stats = service.portfolio_stats(session=uow.session, principal=principal)
     by_stage = service.count_by_stage(session=uow.session, principal=principal)
     card = scorecard.load()
+    totals = loans.balance_by_bucket(session=uow.session, principal=principal, now=uow.now())
     return render(
         request,
         "lending/portfolio.html",
+        buckets=[(b, totals[b.code]) for b in PRODUCT.buckets],
         stats=stats,
         by_stage=by_stage,
         metrics=card.raw["metrics"],
         version=card.version,
     )
+
+
+# --- the officer's actions on the gates (forms posting back to the application page) ---------
+
+
+def _back(application_id: str) -> RedirectResponse:
+    return RedirectResponse(f"/lending/applications/{application_id}", status_code=303)
+
+
+@router.post("/lending/applications/{application_id}/disclose", response_model=None)
+@page
+def disclose(request: Request, uow: UnitDep, application_id: str) -> Response:
+    principal = console_principal(request, uow)
+    gates.disclose(uow=uow, principal=principal, application_id=application_id)
+    return _back(application_id)
+
+
+Seconds = Annotated[str, Form(max_length=12)]
+
+
+@router.post("/lending/applications/{application_id}/recordings", response_model=None)
+@page
+def upload_recording(
+    request: Request,
+    uow: UnitDep,
+    application_id: str,
+    file: Annotated[UploadFile, File()],
+    at_identity_confirmed: Seconds = "",
+    at_rates_explained: Seconds = "",
+    at_total_cost_explained: Seconds = "",
+    at_schedule_explained: Seconds = "",
+    at_cooling_off_explained: Seconds = "",
+    at_voluntary_confirmed: Seconds = "",
+) -> Response:
+    """Each ticked statement comes with the second of the recording it was made at."""
+    principal = console_principal(request, uow)
+    given = {
+        "identity_confirmed": at_identity_confirmed,
+        "rates_explained": at_rates_explained,
+        "total_cost_explained": at_total_cost_explained,
+        "schedule_explained": at_schedule_explained,
+        "cooling_off_explained": at_cooling_off_explained,
+        "voluntary_confirmed": at_voluntary_confirmed,
+    }
+    ticked = [
+        {"statement": s, "at_seconds": float(v)}
+        for s, v in given.items()
+        if v.strip().replace(".", "", 1).isdigit()
+    ]
+    gates.upload_recording(
+        uow=uow,
+        principal=principal,
+        application_id=application_id,
+        filename=file.filename or "recording",
+        content_type=file.content_type or "",
+        content=file.file.read(gates.RECORDING_LIMIT + 1),
+        checklist=json.dumps(ticked),
+    )
+    return _back(application_id)
+
+
+@router.post(
+    "/lending/applications/{application_id}/recordings/{recording_id}/review",
+    response_model=None,
+)
+@page
+def review_recording(
+    request: Request,
+    uow: UnitDep,
+    application_id: str,
+    recording_id: str,
+    approve: Annotated[bool, Form()],
+    note: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    principal = console_principal(request, uow)
+    gates.review_recording(
+        uow=uow,
+        principal=principal,
+        application_id=application_id,
+        recording_id=recording_id,
+        approve=approve,
+        note=note,
+    )
+    return _back(application_id)
+
+
+@router.post("/lending/applications/{application_id}/callback", response_model=None)
+@page
+def start_callback(request: Request, uow: UnitDep, application_id: str) -> Response:
+    principal = console_principal(request, uow)
+    gates.start_callback(uow=uow, principal=principal, application_id=application_id)
+    return _back(application_id)
+
+
+Answer = Annotated[str, Form(pattern="^(yes|no|)$")]
+
+
+@router.post("/lending/applications/{application_id}/callback/record", response_model=None)
+@page
+def record_callback(
+    request: Request,
+    uow: UnitDep,
+    application_id: str,
+    reached: Annotated[bool, Form()],
+    q_applied_self: Answer = "",
+    q_understood_cost: Answer = "",
+    q_no_fees_paid: Answer = "",
+    q_wants_loan: Answer = "",
+    note: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    principal = console_principal(request, uow)
+    given = {
+        "applied_self": q_applied_self,
+        "understood_cost": q_understood_cost,
+        "no_fees_paid": q_no_fees_paid,
+        "wants_loan": q_wants_loan,
+    }
+    gates.record_callback(
+        uow=uow,
+        principal=principal,
+        application_id=application_id,
+        reached=reached,
+        answers={k: v == "yes" for k, v in given.items() if v} if reached else {},
+        note=note,
+    )
+    return _back(application_id)
+
+
+@router.post("/lending/applications/{application_id}/disburse", response_model=None)
+@page
+def disburse(
+    request: Request,
+    uow: UnitDep,
+    application_id: str,
+    idempotency_key: Annotated[str, Form(min_length=8, max_length=120)],
+) -> Response:
+    principal = console_principal(request, uow)
+    loans.disburse(
+        uow=uow, principal=principal, application_id=application_id, idempotency_key=idempotency_key
+    )
+    return _back(application_id)

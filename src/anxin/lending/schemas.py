@@ -5,14 +5,22 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from anxin.core.money import Money
 from anxin.lending.identifiers import InvalidIdentifier, parse_resident_id, parse_uscc
 from anxin.lending.lifecycle import Stage
-from anxin.lending.models import DecisionKind, Outcome
+from anxin.lending.models import (
+    CallbackOutcome,
+    ComplaintStatus,
+    DecisionKind,
+    LoanStatus,
+    Outcome,
+    QcOutcome,
+)
+from anxin.people.schemas import USERNAME_PATTERN
 
 AccountStatus = Literal["none", "overdrawn", "low", "healthy"]
 CreditHistory = Literal["no_credit", "all_repaid", "repaying_duly", "past_delay", "critical"]
@@ -181,3 +189,242 @@ class PortfolioStats(BaseModel):
     cv_auc: float
     cv_ks: float
     cv_gini: float
+
+
+# --- gates -------------------------------------------------------------------------------------
+
+
+class BorrowerAccountCreate(BaseModel):
+    username: str = Field(pattern=USERNAME_PATTERN)
+    password: str = Field(min_length=8, max_length=200)
+
+
+class BorrowerAccountRead(BaseModel):
+    user_id: str
+    username: str
+
+
+class DisclosureRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    facts: dict[str, Any]
+    facts_sha256: str
+    disclosed_at: datetime
+    acknowledged_at: datetime | None
+    cooling_off_ends_at: datetime | None
+
+
+class Acknowledgement(BaseModel):
+    facts_sha256: str = Field(
+        pattern=r"^[0-9a-f]{64}$", description="The digest of the key facts the borrower read"
+    )
+
+
+class RecordingRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    filename: str
+    content_type: str
+    sha256: str
+    size: int
+    checklist: list[dict[str, Any]]
+    uploaded_by: str
+    uploaded_at: datetime
+    qc_outcome: QcOutcome
+    qc_by: str | None
+    qc_at: datetime | None
+    qc_note: str
+    ledger_seq: int | None
+
+
+class RecordingReview(BaseModel):
+    approve: bool
+    note: str = Field(default="", max_length=2000)
+
+
+class Cancellation(BaseModel):
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class CallbackRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    attempt: int
+    alarm_id: str | None
+    outcome: CallbackOutcome
+    answers: dict[str, bool]
+    note: str
+    raised_at: datetime
+    recorded_at: datetime | None
+
+
+class CallbackRecord(BaseModel):
+    reached: bool
+    answers: dict[str, bool] = Field(
+        default_factory=dict, description="Each scripted question's code and the answer"
+    )
+    note: str = Field(default="", max_length=2000)
+
+
+class GateRead(BaseModel):
+    code: str
+    passed: bool
+    detail: str
+
+
+class GatesRead(BaseModel):
+    stage: Stage
+    gates: list[GateRead]
+    ready_to_disburse: bool
+
+
+# --- loans -------------------------------------------------------------------------------------
+
+
+class Disbursement(BaseModel):
+    idempotency_key: str = Field(min_length=8, max_length=120)
+
+
+class LoanRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    application_id: str
+    product: str
+    principal: Decimal
+    annual_rate: Decimal
+    upfront_fee: Decimal
+    net_disbursed: Decimal
+    start: date
+    status: LoanStatus
+    disbursed_at: datetime
+    closed_on: date | None
+    write_off_reason: str | None
+    write_off_amount: Decimal | None
+    write_off_ledger_seq: int | None
+
+
+class RepaymentCreate(BaseModel):
+    amount: Money = Field(gt=0)
+    received_on: date
+    reference: str = Field(min_length=1, max_length=120, description="The bank's reference")
+
+
+class AllocationRead(BaseModel):
+    instalment: int
+    component: str
+    amount: Decimal
+
+
+class RepaymentRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    reference: str
+    amount: Decimal
+    received_on: date
+    source: str
+    allocation: list[AllocationRead]
+    unapplied: Decimal
+    recorded_at: datetime
+
+
+class ImportRejection(BaseModel):
+    line: int
+    field: str | None
+    reason: str
+
+
+class ImportResult(BaseModel):
+    imported: int
+    duplicates: int
+    rejected: list[ImportRejection]
+
+
+class StatementLineRead(BaseModel):
+    number: int
+    due: date
+    principal: Decimal
+    interest: Decimal
+    fee: Decimal
+    paid: Decimal
+    outstanding: Decimal
+    penalty: Decimal = Field(description="Default interest owed on the statement's date")
+    status: Literal["paid", "overdue", "due", "future"]
+
+
+class StatementRead(BaseModel):
+    loan: LoanRead
+    on: date
+    lines: list[StatementLineRead]
+    repayments: list[RepaymentRead]
+    paid: Decimal
+    outstanding: Decimal
+    principal_outstanding: Decimal
+    arrears: Decimal
+    penalties: Decimal
+    days_past_due: int
+    bucket: str
+
+
+class NoteCreate(BaseModel):
+    channel: Literal["phone", "sms", "visit", "letter", "other"]
+    note: str = Field(min_length=1, max_length=2000)
+    promise_amount: Money | None = Field(default=None, gt=0)
+    promise_on: date | None = None
+
+
+class NoteRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    channel: str
+    note: str
+    promise_amount: Decimal | None
+    promise_on: date | None
+    written_by: str
+    written_at: datetime
+
+
+class WriteOff(BaseModel):
+    reason: str = Field(min_length=10, max_length=2000)
+
+
+class ReminderRunRead(BaseModel):
+    before_due: int
+    overdue: int
+
+
+class BucketRead(BaseModel):
+    code: str
+    zh: str
+    en: str
+    loans: int
+    principal: Decimal
+
+
+class ComplaintCreate(BaseModel):
+    category: Literal["fees", "rates", "collection", "service", "other"]
+    text: str = Field(min_length=5, max_length=4000)
+
+
+class ComplaintResolve(BaseModel):
+    resolution: str = Field(min_length=5, max_length=4000)
+
+
+class ComplaintRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    application_id: str
+    category: str
+    text: str
+    status: ComplaintStatus
+    filed_at: datetime
+    due_at: datetime
+    resolution: str | None
+    resolved_at: datetime | None
+    sla_breached: bool = False

@@ -7,11 +7,11 @@ applications; anyone else gets a 404 for an application and an empty list.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -29,6 +29,7 @@ from anxin.core.unit import UnitOfWork
 from anxin.lending import lifecycle, scorecard
 from anxin.lending.lifecycle import IllegalMove, Stage
 from anxin.lending.models import (
+    BORROWER_ORG_KIND,
     Application,
     Borrower,
     Business,
@@ -39,6 +40,11 @@ from anxin.lending.models import (
     Outcome,
 )
 from anxin.lending.schemas import ApplicationCreate
+from anxin.people import service as people
+from anxin.people.schemas import UserCreate
+
+if TYPE_CHECKING:
+    from anxin.people.models import User
 
 BANK_ROLES = frozenset({Role.LOAN_OFFICER, Role.RISK_OFFICER, Role.ADMIN})
 DECIDING_ROLES = frozenset({Role.LOAN_OFFICER, Role.RISK_OFFICER, Role.ADMIN})
@@ -147,6 +153,44 @@ def get_application(*, session: Session, principal: Principal, application_id: s
     return application
 
 
+def visible_application(
+    *, session: Session, principal: Principal, application_id: str
+) -> Application:
+    """The bank's staff see their organisation's applications; a borrower (a login of their
+    own business's organisation) sees their own."""
+    application = session.get(Application, application_id)
+    if application is not None:
+        if _is_bank(principal) and application.organisation_id == principal.organisation_id:
+            return application
+        if principal.role == Role.BORROWER:
+            borrower = session.get(Borrower, application.borrower_id)
+            if borrower is not None and borrower.user_id == principal.user_id:
+                return application
+    raise NotFound("no such application")
+
+
+def visible_application_ids(session: Session, principal: Principal) -> Collection[str] | None:
+    """The ``loan_application`` owner scope (alarms of callbacks and reminders): the bank's
+    staff see every one of their organisation, a borrower their own."""
+    if _is_bank(principal):
+        return None
+    return [a.id for a in borrower_applications(session=session, principal=principal)]
+
+
+def borrower_applications(*, session: Session, principal: Principal) -> list[Application]:
+    """A borrower's own applications, newest first (empty for anyone else)."""
+    if principal.role != Role.BORROWER:
+        return []
+    return list(
+        session.scalars(
+            select(Application)
+            .join(Borrower, Borrower.id == Application.borrower_id)
+            .where(Borrower.user_id == principal.user_id)
+            .order_by(Application.created_at.desc(), Application.id)
+        )
+    )
+
+
 def list_applications(
     *, session: Session, principal: Principal, stage: Stage | None = None
 ) -> list[Application]:
@@ -177,6 +221,51 @@ def submit(*, uow: UnitOfWork, principal: Principal, application_id: str) -> App
     _move(application, Stage.REVIEW, uow.now())
     uow.session.flush()
     return application
+
+
+def open_borrower_account(
+    *, uow: UnitOfWork, principal: Principal, application_id: str, username: str, password: str
+) -> User:
+    """The officer opens the borrower's app account (a BORROWER user of the bank), so the
+    borrower can read and acknowledge the key facts, follow the loan and complain."""
+    session = uow.session
+    application = get_application(
+        session=session, principal=principal, application_id=application_id
+    )
+    _require(principal, frozenset({Role.LOAN_OFFICER, Role.ADMIN}), "open a borrower account")
+    borrower = session.get_one(Borrower, application.borrower_id)
+    if borrower.user_id is not None:
+        raise RuleViolation("the borrower already has an account")
+    try:
+        people.get_user_by_username(session=session, username=username)
+    except NotFound:
+        pass
+    else:
+        raise InvalidInput.field("username", "is taken")
+    business = session.get_one(Business, application.business_id)
+    # The borrower logs in as their business, not as a member of the bank: the bank's own
+    # records (its ledger bodies, its other customers) stay out of the borrower's reach.
+    org = people.create_organisation(
+        session=session,
+        name=f"{business.name} ({business.credit_code}) · {username}",
+        kind=BORROWER_ORG_KIND,
+        now=uow.now(),
+    )
+    user = people.create_user(
+        session=session,
+        organisation_id=org.id,
+        data=UserCreate(
+            username=username,
+            display_name=borrower.name,
+            role=Role.BORROWER,
+            password=password,
+            phone=borrower.phone,
+        ),
+        now=uow.now(),
+    )
+    borrower.user_id = user.id
+    session.flush()
+    return user
 
 
 # --- documents --------------------------------------------------------------------------

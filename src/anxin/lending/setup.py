@@ -5,19 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 
 from anxin.core.domain import Command, Domain, NavLink
+from anxin.core.owners import OwnerKind
 from anxin.core.security import Role
-from anxin.lending import commands, pages, views
+from anxin.lending import borrower_pages, commands, gates, loan_views, pages, service, views
 
 
 def setup() -> Domain:
     return Domain(
         name="lending",
-        routers=[views.router],
-        pages=[pages.router],
+        routers=[views.router, loan_views.router],
+        pages=[pages.router, borrower_pages.router],
         templates=Path(__file__).parent / "templates",
-        labels=pages.LABELS,
+        labels={**pages.LABELS, **borrower_pages.LABELS},
         nav=[
             NavLink("/lending", "lending_queue", pages.OFFICERS),
+            NavLink("/lending/my", "lending_my_loan", borrower_pages.BORROWERS),
             NavLink(
                 "/lending/portfolio",
                 "lending_portfolio",
@@ -25,4 +27,5 @@ def setup() -> Domain:
             ),
         ],
         commands=[Command("lending", commands.app)],
+        owner_kinds=[OwnerKind(gates.OWNER_KIND, service.visible_application_ids)],
     )

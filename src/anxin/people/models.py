@@ -20,6 +20,7 @@ class OrganisationKind(StrEnum):
     COOPERATIVE = "cooperative"
     CITY = "city"
     SERVICE_PROVIDER = "service_provider"
+    BUSINESS = "business"  # a bank's small-business customer (lending): its borrower's login
 
 
 class Organisation(Audited, Base):
