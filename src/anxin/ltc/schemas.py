@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from anxin.core.money import Money
+from anxin.ltc.applications import ApplicationKind, ApplicationState
 from anxin.ltc.settlement import ClaimState, Direction, LineKind, Source
 
 MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
@@ -112,3 +113,80 @@ class ClaimLineRead(BaseModel):
     copay: Decimal
     state: ClaimState
     reason: str
+
+
+class ApplicationCreate(BaseModel):
+    """An application for the insured person with this ID number; `self_assessment` holds the
+    ten Barthel items as the applicant or family scored them (the gate)."""
+
+    id_number: str = Field(min_length=18, max_length=18, examples=["32060219550312002X"])
+    city: str = Field(min_length=1, max_length=40)
+    self_assessment: dict[str, int] = Field(max_length=10)
+    kind: ApplicationKind = ApplicationKind.INITIAL
+
+
+class AppealCreate(BaseModel):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class AssessmentCreate(BaseModel):
+    """One assessor's scores: the ten Barthel items, four cognition and three perception and
+    communication items (0-4 each)."""
+
+    visited_on: date
+    adl: dict[str, int] = Field(max_length=10)
+    cognition: dict[str, int] = Field(max_length=4)
+    perception: dict[str, int] = Field(max_length=3)
+
+
+class AssessmentRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    assessor: str
+    visited_on: date
+    barthel: int
+    cognition_score: int
+    perception_score: int
+    grade: int
+    table: str
+
+
+class ServiceRead(BaseModel):
+    code: str
+    name_zh: str
+    name_en: str
+    price: Decimal
+
+
+class EntitlementRead(BaseModel):
+    """What a grade brings in a city on a day, by the rule in force then."""
+
+    grade: int
+    city: str
+    on: date
+    valid_from: date
+    valid_to: date | None
+    monthly_cash: Decimal
+    visits_per_week: int
+    services: list[ServiceRead]
+    visit_copay_ratio: Decimal
+    rental_fund_ratio: Decimal
+
+
+class ApplicationRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: ApplicationKind
+    parent_id: int | None
+    city: str
+    self_barthel: int
+    reason: str
+    state: ApplicationState
+    grade: int | None
+    consensus: str | None
+    decided_on: date | None
+    created_at: datetime
+    assessments: list[AssessmentRead] = []
+    entitlement: EntitlementRead | None = None

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
-from anxin.ltc import flows, service, settlement_service
+from anxin.ltc import application_service, flows, service, settlement_service
+from anxin.ltc.applications import ApplicationState
 from anxin.ltc.schemas import (
+    AppealCreate,
+    ApplicationCreate,
+    ApplicationRead,
+    AssessmentCreate,
     ClaimLineRead,
     ContributionCreate,
     FundEntryRead,
@@ -21,6 +26,8 @@ from anxin.ltc.schemas import (
 from anxin.people.deps import CurrentPrincipal, UnitDep
 
 router = APIRouter(prefix="/api/v1/ltc", tags=["ltc"])
+# Row ids are 64-bit: a larger number is a 422, not an overflow in the database.
+AppId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 @router.post("/contributions", status_code=201, response_model=FundEntryRead)
@@ -84,3 +91,84 @@ def get_rejections(
     )
     lines = settlement_service.rejected_lines(session=uow.session, settlement=found, limit=limit)
     return [ClaimLineRead.model_validate(line) for line in lines]
+
+
+@router.post("/applications", status_code=201, response_model=ApplicationRead)
+def post_application(
+    data: ApplicationCreate, principal: CurrentPrincipal, uow: UnitDep
+) -> ApplicationRead:
+    """An initial application or a reassessment on request; a self-assessment showing
+    independence in daily living is declined at the gate with the reason."""
+    found = application_service.apply(
+        session=uow.session, principal=principal, data=data, now=uow.now()
+    )
+    return ApplicationRead.model_validate(found)
+
+
+@router.get("/applications", response_model=list[ApplicationRead])
+def list_applications(
+    principal: CurrentPrincipal,
+    uow: UnitDep,
+    state: ApplicationState | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[ApplicationRead]:
+    found = application_service.listing(
+        session=uow.session, principal=principal, state=state, limit=limit
+    )
+    return [ApplicationRead.model_validate(a) for a in found]
+
+
+@router.get("/applications/{ltc_application_id}", response_model=ApplicationRead)
+def get_application(
+    ltc_application_id: AppId, principal: CurrentPrincipal, uow: UnitDep
+) -> ApplicationRead:
+    """The application, its assessments and, once graded, the entitlement in force."""
+    return application_service.read(
+        session=uow.session, principal=principal, application_id=ltc_application_id,
+        now=uow.now(),
+    )  # fmt: skip
+
+
+@router.post(
+    "/applications/{ltc_application_id}/assessments",
+    status_code=201,
+    response_model=ApplicationRead,
+)
+def post_assessment(
+    ltc_application_id: AppId, data: AssessmentCreate, principal: CurrentPrincipal, uow: UnitDep
+) -> ApplicationRead:
+    """One assessor's scored visit; two that agree (or a third on disagreement) set the grade."""
+    application_service.assess(
+        session=uow.session, principal=principal, application_id=ltc_application_id, data=data,
+        now=uow.now(),
+    )  # fmt: skip
+    return application_service.read(
+        session=uow.session, principal=principal, application_id=ltc_application_id,
+        now=uow.now(),
+    )  # fmt: skip
+
+
+@router.post(
+    "/applications/{ltc_application_id}/appeal", status_code=201, response_model=ApplicationRead
+)
+def post_appeal(
+    ltc_application_id: AppId, data: AppealCreate, principal: CurrentPrincipal, uow: UnitDep
+) -> ApplicationRead:
+    found = application_service.appeal(
+        session=uow.session, principal=principal, application_id=ltc_application_id, data=data,
+        now=uow.now(),
+    )  # fmt: skip
+    return ApplicationRead.model_validate(found)
+
+
+@router.get("/reassessments/due", response_model=list[ApplicationRead])
+def due_reassessments(
+    principal: CurrentPrincipal,
+    uow: UnitDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[ApplicationRead]:
+    """Beneficiaries whose grade is due for its scheduled review, by their latest decision."""
+    found = application_service.due_reassessments(
+        session=uow.session, principal=principal, now=uow.now(), limit=limit
+    )
+    return [ApplicationRead.model_validate(a) for a in found]
