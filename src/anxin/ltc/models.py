@@ -139,6 +139,8 @@ class LtcInstitution(Audited, Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     org_id: Mapped[str] = mapped_column(ID, ForeignKey("organisations.id"))
     name: Mapped[str] = mapped_column(String(200))
+    # The care provider's own organisation, whose staff (role provider) record its visits.
+    provider_org_id: Mapped[str | None] = mapped_column(ID, ForeignKey("organisations.id"))
     created_at: Mapped[datetime]
 
 

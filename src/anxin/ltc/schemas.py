@@ -190,3 +190,80 @@ class ApplicationRead(BaseModel):
     created_at: datetime
     assessments: list[AssessmentRead] = []
     entitlement: EntitlementRead | None = None
+
+
+class InstitutionCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    provider_org_id: str | None = Field(default=None, max_length=36)
+
+
+class InstitutionRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    provider_org_id: str | None
+
+
+class CheckIn(BaseModel):
+    """The caregiver's app at the door: the time is the server's, the place the phone's."""
+
+    institution_id: int = Field(ge=1, le=2**63 - 1)
+    beneficiary_id: int = Field(ge=1, le=2**63 - 1)
+    caregiver: str = Field(min_length=1, max_length=64)
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class CheckOut(BaseModel):
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    services: list[str] = Field(max_length=20)
+
+
+class FindingRead(BaseModel):
+    check: str
+    severity: str
+    reason: str
+
+
+class VisitRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    beneficiary_id: int
+    institution_id: int
+    caregiver: str
+    check_in: datetime
+    check_out: datetime | None
+    services: list[str]
+    confirmed: bool
+    presence: bool | None
+    findings: list[FindingRead] = []
+
+
+class InstitutionQuality(BaseModel):
+    institution_id: int
+    name: str
+    visits: int  # checked in during the month
+    settled_lines: int  # visit lines of the settled month (0 until it is settled)
+    rejected: int
+    rejection_rate: float | None  # rejected / settled lines; None before settlement
+
+
+class Dashboard(BaseModel):
+    """The city supervisor's month: who is insured and cared for, visits, rejections, the fund."""
+
+    month: str
+    insured: int
+    beneficiaries_by_grade: dict[str, int]
+    visits: int
+    settled: bool
+    claim_lines: int
+    rejected_lines: int
+    rejection_rate: float | None
+    paid_in: Decimal
+    paid_out: Decimal  # the month's burn
+    balance: Decimal  # after the month
+    months_of_reserve: float | None  # balance / burn
+    institutions: list[InstitutionQuality]

@@ -67,7 +67,7 @@ def parse_month(text: str) -> Month:
         raise InvalidInput.field("month", str(exc)) from exc
 
 
-def _rule(row: LtcRule) -> EntitlementRule:
+def rule_from_row(row: LtcRule) -> EntitlementRule:
     return EntitlementRule(
         city=row.city, grade=Grade(row.grade), valid_from=row.valid_from, valid_to=row.valid_to,
         monthly_cash=row.monthly_cash, visits_per_week=row.visits_per_week,
@@ -101,9 +101,10 @@ def add_rule(*, session: Session, principal: Principal, data: RuleCreate, now: d
     )  # fmt: skip
     settled = _settled(session, org)
     superseded = [r for r in rows if r.valid_to is None and r.valid_from < data.valid_from]
-    remaining = [_rule(r) for r in rows if r not in superseded]
+    remaining = [rule_from_row(r) for r in rows if r not in superseded]
     remaining += [
-        EntitlementRule(**{**_rule(r).__dict__, "valid_to": data.valid_from}) for r in superseded
+        EntitlementRule(**{**rule_from_row(r).__dict__, "valid_to": data.valid_from})
+        for r in superseded
     ]
     try:
         check_new_rule(remaining, new, settled)
@@ -140,7 +141,7 @@ def settle(*, uow: UnitOfWork, org_id: str, month: Month, policy: VisitPolicy) -
     ):
         raise Conflict(f"month {key} is already settled and closed")
     book = RuleBook(
-        _rule(r) for r in session.scalars(select(LtcRule).where(LtcRule.org_id == org_id))
+        rule_from_row(r) for r in session.scalars(select(LtcRule).where(LtcRule.org_id == org_id))
     )
     menu = {
         s.code: ServiceItem(s.code, s.name_en, s.price)

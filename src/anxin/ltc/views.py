@@ -5,23 +5,37 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
+from fastapi.responses import Response
 
-from anxin.ltc import application_service, flows, service, settlement_service
+from anxin.ltc import (
+    application_service,
+    dashboard,
+    flows,
+    service,
+    settlement_service,
+    visit_service,
+)
 from anxin.ltc.applications import ApplicationState
 from anxin.ltc.schemas import (
     AppealCreate,
     ApplicationCreate,
     ApplicationRead,
     AssessmentCreate,
+    CheckIn,
+    CheckOut,
     ClaimLineRead,
     ContributionCreate,
+    Dashboard,
     FundEntryRead,
     FundMonth,
+    InstitutionCreate,
+    InstitutionRead,
     RegisterCount,
     RuleCreate,
     RuleRead,
     SettlementRead,
     SettlementRun,
+    VisitRead,
 )
 from anxin.people.deps import CurrentPrincipal, UnitDep
 
@@ -172,3 +186,86 @@ def due_reassessments(
         session=uow.session, principal=principal, now=uow.now(), limit=limit
     )
     return [ApplicationRead.model_validate(a) for a in found]
+
+
+@router.post("/institutions", status_code=201, response_model=InstitutionRead)
+def post_institution(
+    data: InstitutionCreate, principal: CurrentPrincipal, uow: UnitDep
+) -> InstitutionRead:
+    row = visit_service.create_institution(
+        session=uow.session, principal=principal, data=data, now=uow.now()
+    )
+    return InstitutionRead.model_validate(row)
+
+
+@router.get("/institutions", response_model=list[InstitutionRead])
+def list_institutions(principal: CurrentPrincipal, uow: UnitDep) -> list[InstitutionRead]:
+    rows = visit_service.list_institutions(session=uow.session, principal=principal)
+    return [InstitutionRead.model_validate(r) for r in rows]
+
+
+@router.post("/visits", status_code=201, response_model=VisitRead)
+def post_check_in(data: CheckIn, principal: CurrentPrincipal, uow: UnitDep) -> VisitRead:
+    """Check in at the beneficiary's door (the institution's staff); the time is the server's."""
+    visit = visit_service.check_in(
+        session=uow.session, principal=principal, data=data, now=uow.now()
+    )
+    return visit_service.read(session=uow.session, visit=visit)
+
+
+@router.post("/visits/{visit_id}/check-out", response_model=VisitRead)
+def post_check_out(
+    visit_id: AppId, data: CheckOut, principal: CurrentPrincipal, uow: UnitDep
+) -> VisitRead:
+    """Check out with the services done; the answer lists every check that would stop payment
+    or needs a person's look (too short, outside the home's radius, overlapping, ...)."""
+    visit = visit_service.check_out(
+        session=uow.session, principal=principal, visit_id=visit_id, data=data, now=uow.now()
+    )
+    return visit_service.read(session=uow.session, visit=visit)
+
+
+@router.post("/visits/{visit_id}/confirm", response_model=VisitRead)
+def post_confirm(visit_id: AppId, principal: CurrentPrincipal, uow: UnitDep) -> VisitRead:
+    visit = visit_service.confirm(session=uow.session, principal=principal, visit_id=visit_id)
+    return visit_service.read(session=uow.session, visit=visit)
+
+
+@router.get("/visits", response_model=list[VisitRead])
+def list_visits(
+    principal: CurrentPrincipal,
+    uow: UnitDep,
+    beneficiary_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[VisitRead]:
+    rows = visit_service.listing(
+        session=uow.session, principal=principal, beneficiary_id=beneficiary_id, limit=limit
+    )
+    return [VisitRead.model_validate(r) for r in rows]
+
+
+@router.get("/dashboard/{month}", response_model=Dashboard)
+def get_dashboard(month: str, principal: CurrentPrincipal, uow: UnitDep) -> Dashboard:
+    """The supervisor's month: insured, beneficiaries by grade, visits, rejections, the fund's
+    balance and burn, and each institution's visits and rejection rate."""
+    return dashboard.dashboard(
+        session=uow.session, principal=principal, month=settlement_service.parse_month(month)
+    )
+
+
+@router.get(
+    "/dashboard/{month}/institutions.csv",
+    response_class=Response,  # errors stay JSON; only the 200 is CSV
+    responses={200: {"description": "Institutions' quality, CSV", "content": {"text/csv": {}}}},
+)
+def get_dashboard_csv(month: str, principal: CurrentPrincipal, uow: UnitDep) -> Response:
+    board = dashboard.dashboard(
+        session=uow.session, principal=principal, month=settlement_service.parse_month(month)
+    )
+    return Response(
+        content=dashboard.institutions_csv(board),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="ltc-institutions-{board.month}.csv"'
+        },
+    )
