@@ -283,3 +283,17 @@ class LtcAssessment(Audited, Base):
     grade: Mapped[int] = mapped_column(Integer)
     table: Mapped[str] = mapped_column(String(40))  # the grading table's name, e.g. national-2021
     created_at: Mapped[datetime]
+
+
+class LtcDepot(Audited, Base):
+    """An equipment depot and its stock of nursing beds and wheelchairs (owned, not rented)."""
+
+    __tablename__ = "ltc_depots"
+    __table_args__ = (UniqueConstraint("org_id", "name"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    org_id: Mapped[str] = mapped_column(ID, ForeignKey("organisations.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    nursing_beds: Mapped[int] = mapped_column(Integer)
+    wheelchairs: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]

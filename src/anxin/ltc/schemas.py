@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -267,3 +268,49 @@ class Dashboard(BaseModel):
     balance: Decimal  # after the month
     months_of_reserve: float | None  # balance / burn
     institutions: list[InstitutionQuality]
+
+
+class Item(StrEnum):
+    NURSING_BED = "nursing_bed"
+    WHEELCHAIR = "wheelchair"
+
+
+class DepotCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    nursing_beds: int = Field(ge=0, le=100_000)
+    wheelchairs: int = Field(ge=0, le=100_000)
+
+
+class DepotRead(BaseModel):
+    id: int
+    name: str
+    nursing_beds: int
+    wheelchairs: int
+    beds_out: int  # delivered and not yet returned
+    wheelchairs_out: int
+
+
+class RentalCreate(BaseModel):
+    """Deliver a piece of equipment to a beneficiary from a depot, rented from `start`."""
+
+    depot_id: int = Field(ge=1, le=2**63 - 1)
+    beneficiary_id: int = Field(ge=1, le=2**63 - 1)
+    item: Item
+    monthly_rent: Money = Field(gt=Decimal(0), le=Decimal(100_000))
+    start: date
+
+
+class RentalReturn(BaseModel):
+    end: date  # exclusive: the first day not rented
+
+
+class RentalRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    depot_id: int
+    beneficiary_id: int
+    item: str
+    monthly_rent: Decimal
+    start: date
+    end: date | None

@@ -11,6 +11,7 @@ from anxin.ltc import (
     application_service,
     dashboard,
     flows,
+    rental_service,
     service,
     settlement_service,
     visit_service,
@@ -26,11 +27,16 @@ from anxin.ltc.schemas import (
     ClaimLineRead,
     ContributionCreate,
     Dashboard,
+    DepotCreate,
+    DepotRead,
     FundEntryRead,
     FundMonth,
     InstitutionCreate,
     InstitutionRead,
     RegisterCount,
+    RentalCreate,
+    RentalRead,
+    RentalReturn,
     RuleCreate,
     RuleRead,
     SettlementRead,
@@ -269,3 +275,52 @@ def get_dashboard_csv(month: str, principal: CurrentPrincipal, uow: UnitDep) -> 
             "Content-Disposition": f'attachment; filename="ltc-institutions-{board.month}.csv"'
         },
     )
+
+
+@router.post("/depots", status_code=201, response_model=DepotRead)
+def post_depot(data: DepotCreate, principal: CurrentPrincipal, uow: UnitDep) -> DepotRead:
+    depot = rental_service.create_depot(
+        session=uow.session, principal=principal, data=data, now=uow.now()
+    )
+    return DepotRead(
+        id=depot.id, name=depot.name, nursing_beds=depot.nursing_beds,
+        wheelchairs=depot.wheelchairs, beds_out=0, wheelchairs_out=0,
+    )  # fmt: skip
+
+
+@router.get("/depots", response_model=list[DepotRead])
+def list_depots(principal: CurrentPrincipal, uow: UnitDep) -> list[DepotRead]:
+    """Each depot's stock and how much of it is out with beneficiaries today."""
+    return rental_service.list_depots(session=uow.session, principal=principal, now=uow.now())
+
+
+@router.post("/rentals", status_code=201, response_model=RentalRead)
+def post_rental(data: RentalCreate, principal: CurrentPrincipal, uow: UnitDep) -> RentalRead:
+    """Deliver a nursing bed or wheelchair; the depot must have one left."""
+    rental = rental_service.deliver(
+        session=uow.session, principal=principal, data=data, now=uow.now()
+    )
+    return RentalRead.model_validate(rental)
+
+
+@router.post("/rentals/{rental_id}/return", response_model=RentalRead)
+def post_rental_return(
+    rental_id: AppId, data: RentalReturn, principal: CurrentPrincipal, uow: UnitDep
+) -> RentalRead:
+    rental = rental_service.give_back(
+        session=uow.session, principal=principal, rental_id=rental_id, data=data
+    )
+    return RentalRead.model_validate(rental)
+
+
+@router.get("/rentals", response_model=list[RentalRead])
+def list_rentals(
+    principal: CurrentPrincipal,
+    uow: UnitDep,
+    beneficiary_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[RentalRead]:
+    rows = rental_service.listing(
+        session=uow.session, principal=principal, beneficiary_id=beneficiary_id, limit=limit
+    )
+    return [RentalRead.model_validate(r) for r in rows]

@@ -38,9 +38,7 @@ from anxin.ltc.schemas import (
 from anxin.ltc.service import ADMINS, READERS, require
 from anxin.ltc.settlement_service import LOCAL, rule_from_row
 from anxin.ltc.visits import GeoPoint, VisitFacts, VisitPolicy, check_visit
-from anxin.people.models import Organisation, OrganisationKind
-
-PROVIDER_KINDS = (OrganisationKind.CARE_PROVIDER, OrganisationKind.SERVICE_PROVIDER)
+from anxin.people.service import list_organisation_users
 
 
 def create_institution(
@@ -48,9 +46,10 @@ def create_institution(
 ) -> LtcInstitution:
     require(principal, ADMINS)
     if data.provider_org_id is not None:
-        provider = session.get(Organisation, data.provider_org_id)
-        if provider is None or provider.kind not in PROVIDER_KINDS:
-            raise InvalidInput.field("provider_org_id", "not a care or service provider")
+        # A provider organisation is one with provider staff: they are who will check in.
+        staff = list_organisation_users(session=session, organisation_id=data.provider_org_id)
+        if not any(user.role is Role.PROVIDER for user in staff):
+            raise InvalidInput.field("provider_org_id", "no care provider's staff there")
     taken = session.scalar(
         select(LtcInstitution.id).where(
             LtcInstitution.org_id == principal.organisation_id, LtcInstitution.name == data.name
