@@ -129,8 +129,26 @@ def rule_on(
     return None
 
 
+class RuleBook:
+    """The rules indexed by city and grade, with the rule of each (city, grade, day) remembered:
+    a month's settlement asks the same few hundred questions for every one of its visits."""
+
+    def __init__(self, rules: Iterable[EntitlementRule]) -> None:
+        self.rules = list(rules)
+        self._by_key: dict[tuple[str, Grade], list[EntitlementRule]] = {}
+        for rule in self.rules:
+            self._by_key.setdefault((rule.city, rule.grade), []).append(rule)
+        self._on: dict[tuple[str, Grade, date], EntitlementRule | None] = {}
+
+    def on(self, city: str, grade: Grade, day: date) -> EntitlementRule | None:
+        key = (city, grade, day)
+        if key not in self._on:
+            self._on[key] = rule_on(self._by_key.get((city, grade), ()), city, grade, day)
+        return self._on[key]
+
+
 def monthly_cash(
-    rules: Sequence[EntitlementRule],
+    rules: Sequence[EntitlementRule] | RuleBook,
     city: str,
     grade: Grade,
     month: Month,
@@ -142,12 +160,13 @@ def monthly_cash(
     `entitled_from`/`entitled_to` (exclusive) bound the beneficiary's own entitlement (graded
     mid-month, died, moved away). Rounded once per rule segment, half up, to the fen.
     """
+    book = rules if isinstance(rules, RuleBook) else RuleBook(rules)
     start = max(month.first, entitled_from or month.first)
     stop = min(month.end, entitled_to or month.end)
     days_by_rule: dict[EntitlementRule, int] = {}
     day = start
     while day < stop:
-        rule = rule_on(rules, city, grade, day)
+        rule = book.on(city, grade, day)
         if rule is not None:
             days_by_rule[rule] = days_by_rule.get(rule, 0) + 1
         day += timedelta(days=1)

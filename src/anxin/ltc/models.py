@@ -29,6 +29,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from anxin.core.audit import Audited
 from anxin.core.db import ID, Base
+from anxin.ltc.applications import ApplicationKind, ApplicationState
 from anxin.ltc.settlement import ClaimState, Direction, LineKind
 
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -138,6 +139,8 @@ class LtcInstitution(Audited, Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     org_id: Mapped[str] = mapped_column(ID, ForeignKey("organisations.id"))
     name: Mapped[str] = mapped_column(String(200))
+    # The care provider's own organisation, whose staff (role provider) record its visits.
+    provider_org_id: Mapped[str | None] = mapped_column(ID, ForeignKey("organisations.id"))
     created_at: Mapped[datetime]
 
 
@@ -235,3 +238,62 @@ class LtcClaimLine(Base):
     copay: Mapped[Decimal]
     state: Mapped[ClaimState] = mapped_column(_enum(ClaimState))
     reason: Mapped[str] = mapped_column(String(500), default="")
+
+
+class LtcApplication(Audited, Base):
+    """An application for care: initial, a reassessment or an appeal of an earlier one."""
+
+    __tablename__ = "ltc_applications"
+    __table_args__ = (Index("ix_ltc_applications_org_state", "org_id", "state"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    org_id: Mapped[str] = mapped_column(ID, ForeignKey("organisations.id"))
+    insured_id: Mapped[int] = mapped_column(ForeignKey("ltc_insured.id"), index=True)
+    kind: Mapped[ApplicationKind] = mapped_column(_enum(ApplicationKind))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("ltc_applications.id"))
+    city: Mapped[str] = mapped_column(String(40))
+    self_barthel: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(500), default="")  # the appeal's or the gate's
+    state: Mapped[ApplicationState] = mapped_column(_enum(ApplicationState))
+    grade: Mapped[int | None] = mapped_column(Integer)
+    consensus: Mapped[str | None] = mapped_column(String(24))
+    decided_on: Mapped[date | None] = mapped_column(Date)
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime]
+
+
+class LtcAssessment(Audited, Base):
+    """One assessor's visit: the item scores of the three dimensions and the grade they give."""
+
+    __tablename__ = "ltc_assessments"
+    __table_args__ = (UniqueConstraint("application_id", "assessor_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    org_id: Mapped[str] = mapped_column(ID, ForeignKey("organisations.id"))
+    application_id: Mapped[int] = mapped_column(ForeignKey("ltc_applications.id"), index=True)
+    assessor_id: Mapped[str] = mapped_column(ID, ForeignKey("users.id"))
+    assessor: Mapped[str] = mapped_column(String(120))
+    visited_on: Mapped[date] = mapped_column(Date)
+    adl: Mapped[dict[str, Any]]
+    cognition: Mapped[dict[str, Any]]
+    perception: Mapped[dict[str, Any]]
+    barthel: Mapped[int] = mapped_column(Integer)
+    cognition_score: Mapped[int] = mapped_column(Integer)
+    perception_score: Mapped[int] = mapped_column(Integer)
+    grade: Mapped[int] = mapped_column(Integer)
+    table: Mapped[str] = mapped_column(String(40))  # the grading table's name, e.g. national-2021
+    created_at: Mapped[datetime]
+
+
+class LtcDepot(Audited, Base):
+    """An equipment depot and its stock of nursing beds and wheelchairs (owned, not rented)."""
+
+    __tablename__ = "ltc_depots"
+    __table_args__ = (UniqueConstraint("org_id", "name"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    org_id: Mapped[str] = mapped_column(ID, ForeignKey("organisations.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    nursing_beds: Mapped[int] = mapped_column(Integer)
+    wheelchairs: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]

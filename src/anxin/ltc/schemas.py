@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from anxin.core.money import Money
+from anxin.ltc.applications import ApplicationKind, ApplicationState
 from anxin.ltc.settlement import ClaimState, Direction, LineKind, Source
 
 MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
@@ -112,3 +114,203 @@ class ClaimLineRead(BaseModel):
     copay: Decimal
     state: ClaimState
     reason: str
+
+
+class ApplicationCreate(BaseModel):
+    """An application for the insured person with this ID number; `self_assessment` holds the
+    ten Barthel items as the applicant or family scored them (the gate)."""
+
+    id_number: str = Field(min_length=18, max_length=18, examples=["32060219550312002X"])
+    city: str = Field(min_length=1, max_length=40)
+    self_assessment: dict[str, int] = Field(max_length=10)
+    kind: ApplicationKind = ApplicationKind.INITIAL
+
+
+class AppealCreate(BaseModel):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class AssessmentCreate(BaseModel):
+    """One assessor's scores: the ten Barthel items, four cognition and three perception and
+    communication items (0-4 each)."""
+
+    visited_on: date
+    adl: dict[str, int] = Field(max_length=10)
+    cognition: dict[str, int] = Field(max_length=4)
+    perception: dict[str, int] = Field(max_length=3)
+
+
+class AssessmentRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    assessor: str
+    visited_on: date
+    barthel: int
+    cognition_score: int
+    perception_score: int
+    grade: int
+    table: str
+
+
+class ServiceRead(BaseModel):
+    code: str
+    name_zh: str
+    name_en: str
+    price: Decimal
+
+
+class EntitlementRead(BaseModel):
+    """What a grade brings in a city on a day, by the rule in force then."""
+
+    grade: int
+    city: str
+    on: date
+    valid_from: date
+    valid_to: date | None
+    monthly_cash: Decimal
+    visits_per_week: int
+    services: list[ServiceRead]
+    visit_copay_ratio: Decimal
+    rental_fund_ratio: Decimal
+
+
+class ApplicationRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: ApplicationKind
+    parent_id: int | None
+    city: str
+    self_barthel: int
+    reason: str
+    state: ApplicationState
+    grade: int | None
+    consensus: str | None
+    decided_on: date | None
+    created_at: datetime
+    assessments: list[AssessmentRead] = []
+    entitlement: EntitlementRead | None = None
+
+
+class InstitutionCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    provider_org_id: str | None = Field(default=None, max_length=36)
+
+
+class InstitutionRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    provider_org_id: str | None
+
+
+class CheckIn(BaseModel):
+    """The caregiver's app at the door: the time is the server's, the place the phone's."""
+
+    institution_id: int = Field(ge=1, le=2**63 - 1)
+    beneficiary_id: int = Field(ge=1, le=2**63 - 1)
+    caregiver: str = Field(min_length=1, max_length=64)
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class CheckOut(BaseModel):
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    services: list[str] = Field(max_length=20)
+
+
+class FindingRead(BaseModel):
+    check: str
+    severity: str
+    reason: str
+
+
+class VisitRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    beneficiary_id: int
+    institution_id: int
+    caregiver: str
+    check_in: datetime
+    check_out: datetime | None
+    services: list[str]
+    confirmed: bool
+    presence: bool | None
+    findings: list[FindingRead] = []
+
+
+class InstitutionQuality(BaseModel):
+    institution_id: int
+    name: str
+    visits: int  # checked in during the month
+    settled_lines: int  # visit lines of the settled month (0 until it is settled)
+    rejected: int
+    rejection_rate: float | None  # rejected / settled lines; None before settlement
+
+
+class Dashboard(BaseModel):
+    """The city supervisor's month: who is insured and cared for, visits, rejections, the fund."""
+
+    month: str
+    insured: int
+    beneficiaries_by_grade: dict[str, int]
+    visits: int
+    settled: bool
+    claim_lines: int
+    rejected_lines: int
+    rejection_rate: float | None
+    paid_in: Decimal
+    paid_out: Decimal  # the month's burn
+    balance: Decimal  # after the month
+    months_of_reserve: float | None  # balance / burn
+    institutions: list[InstitutionQuality]
+
+
+class Item(StrEnum):
+    NURSING_BED = "nursing_bed"
+    WHEELCHAIR = "wheelchair"
+
+
+class DepotCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    nursing_beds: int = Field(ge=0, le=100_000)
+    wheelchairs: int = Field(ge=0, le=100_000)
+
+
+class DepotRead(BaseModel):
+    id: int
+    name: str
+    nursing_beds: int
+    wheelchairs: int
+    beds_out: int  # delivered and not yet returned
+    wheelchairs_out: int
+
+
+class RentalCreate(BaseModel):
+    """Deliver a piece of equipment to a beneficiary from a depot, rented from `start`."""
+
+    depot_id: int = Field(ge=1, le=2**63 - 1)
+    beneficiary_id: int = Field(ge=1, le=2**63 - 1)
+    item: Item
+    monthly_rent: Money = Field(gt=Decimal(0), le=Decimal(100_000))
+    start: date
+
+
+class RentalReturn(BaseModel):
+    end: date  # exclusive: the first day not rented
+
+
+class RentalRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    depot_id: int
+    beneficiary_id: int
+    item: str
+    monthly_rent: Decimal
+    start: date
+    end: date | None

@@ -20,7 +20,7 @@ from enum import StrEnum
 from anxin.core.money import to_money
 
 from .assessment import Grade
-from .entitlements import EntitlementRule, Month, ServiceItem, monthly_cash, rule_on
+from .entitlements import EntitlementRule, Month, RuleBook, ServiceItem, monthly_cash
 from .visits import Finding, blocking
 
 
@@ -98,7 +98,7 @@ def _rejected(
 def settle_month(
     month: Month,
     *,
-    rules: Sequence[EntitlementRule],
+    rules: Sequence[EntitlementRule] | RuleBook,
     menu: Mapping[str, ServiceItem],
     beneficiaries: Iterable[Beneficiary],
     visits: Iterable[VisitClaim],
@@ -106,12 +106,18 @@ def settle_month(
 ) -> list[ClaimLine]:
     """The month's claim lines. Visits are priced by the rule in force on their day, cash pro
     rata by day (`monthly_cash`), rentals by the days rented in the month."""
+    book = rules if isinstance(rules, RuleBook) else RuleBook(rules)
     people = {b.id: b for b in beneficiaries}
     lines: list[ClaimLine] = []
+    # Most beneficiaries share their city, grade and a whole month: price each case once.
+    cash_of: dict[tuple[str, Grade, date, date], Decimal] = {}
     for person in people.values():
-        cash = monthly_cash(
-            rules, person.city, person.grade, month, person.entitled_from, person.entitled_to
-        )
+        start = max(month.first, person.entitled_from or month.first)
+        stop = min(month.end, person.entitled_to or month.end)
+        key = (person.city, person.grade, start, stop)
+        if key not in cash_of:
+            cash_of[key] = monthly_cash(book, person.city, person.grade, month, start, stop)
+        cash = cash_of[key]
         if cash > 0:
             lines.append(
                 ClaimLine(
@@ -120,9 +126,9 @@ def settle_month(
                 )
             )  # fmt: skip
     for visit in visits:
-        lines.append(_visit_line(visit, people, rules, menu))
+        lines.append(_visit_line(visit, people, book, menu))
     for rental in rentals:
-        line = _rental_line(month, rental, people, rules)
+        line = _rental_line(month, rental, people, book)
         if line is not None:
             lines.append(line)
     return lines
@@ -131,7 +137,7 @@ def settle_month(
 def _visit_line(
     visit: VisitClaim,
     people: Mapping[int, Beneficiary],
-    rules: Sequence[EntitlementRule],
+    book: RuleBook,
     menu: Mapping[str, ServiceItem],
 ) -> ClaimLine:
     payee = f"institution:{visit.institution_id}"
@@ -144,7 +150,7 @@ def _visit_line(
     person = people.get(visit.beneficiary_id)
     if person is None:
         return reject("the beneficiary has no entitlement this month")
-    rule = rule_on(rules, person.city, person.grade, visit.day)
+    rule = book.on(person.city, person.grade, visit.day)
     if rule is None:
         return reject(f"no entitlement rule for grade {int(person.grade)} on {visit.day}")
     unknown = sorted(visit.services - menu.keys())
@@ -164,7 +170,7 @@ def _rental_line(
     month: Month,
     rental: RentalClaim,
     people: Mapping[int, Beneficiary],
-    rules: Sequence[EntitlementRule],
+    book: RuleBook,
 ) -> ClaimLine | None:
     start = max(month.first, rental.start)
     stop = min(month.end, rental.end or month.end)
@@ -173,7 +179,7 @@ def _rental_line(
     amount = to_money(rental.monthly_rent * (stop - start).days / month.days)
     payee = f"depot:{rental.depot_id}"
     person = people.get(rental.beneficiary_id)
-    rule = rule_on(rules, person.city, person.grade, start) if person else None
+    rule = book.on(person.city, person.grade, start) if person else None
     if rule is None:
         # Without an entitlement the beneficiary pays the whole rent: the fund owes nothing.
         return ClaimLine(

@@ -27,10 +27,10 @@ from anxin.ltc.assessment import Grade
 from anxin.ltc.entitlements import (
     EntitlementRule,
     Month,
+    RuleBook,
     RuleConflict,
     ServiceItem,
     check_new_rule,
-    rule_on,
 )
 from anxin.ltc.models import (
     LtcBeneficiary,
@@ -67,7 +67,7 @@ def parse_month(text: str) -> Month:
         raise InvalidInput.field("month", str(exc)) from exc
 
 
-def _rule(row: LtcRule) -> EntitlementRule:
+def rule_from_row(row: LtcRule) -> EntitlementRule:
     return EntitlementRule(
         city=row.city, grade=Grade(row.grade), valid_from=row.valid_from, valid_to=row.valid_to,
         monthly_cash=row.monthly_cash, visits_per_week=row.visits_per_week,
@@ -101,9 +101,10 @@ def add_rule(*, session: Session, principal: Principal, data: RuleCreate, now: d
     )  # fmt: skip
     settled = _settled(session, org)
     superseded = [r for r in rows if r.valid_to is None and r.valid_from < data.valid_from]
-    remaining = [_rule(r) for r in rows if r not in superseded]
+    remaining = [rule_from_row(r) for r in rows if r not in superseded]
     remaining += [
-        EntitlementRule(**{**_rule(r).__dict__, "valid_to": data.valid_from}) for r in superseded
+        EntitlementRule(**{**rule_from_row(r).__dict__, "valid_to": data.valid_from})
+        for r in superseded
     ]
     try:
         check_new_rule(remaining, new, settled)
@@ -139,7 +140,9 @@ def settle(*, uow: UnitOfWork, org_id: str, month: Month, policy: VisitPolicy) -
         select(LtcSettlement.id).where(LtcSettlement.org_id == org_id, LtcSettlement.month == key)
     ):
         raise Conflict(f"month {key} is already settled and closed")
-    rules = [_rule(r) for r in session.scalars(select(LtcRule).where(LtcRule.org_id == org_id))]
+    book = RuleBook(
+        rule_from_row(r) for r in session.scalars(select(LtcRule).where(LtcRule.org_id == org_id))
+    )
     menu = {
         s.code: ServiceItem(s.code, s.name_en, s.price)
         for s in session.scalars(select(LtcService).where(LtcService.org_id == org_id))
@@ -161,42 +164,53 @@ def settle(*, uow: UnitOfWork, org_id: str, month: Month, policy: VisitPolicy) -
     ):  # fmt: skip
         people[b_id] = Beneficiary(b_id, city, Grade(grade), start, stop)
         homes[b_id] = GeoPoint(lat, lon) if lat is not None and lon is not None else None
+    # Plain rows, not ORM objects: hundreds of thousands of visits are read once and dropped.
+    v = LtcVisit
     visit_rows = session.execute(
-        select(LtcVisit).where(
-            LtcVisit.org_id == org_id,
-            LtcVisit.check_in >= _local_start(month.first),
-            LtcVisit.check_in < _local_start(month.end),
+        select(
+            v.id, v.beneficiary_id, v.institution_id, v.caregiver, v.check_in, v.check_out,
+            v.in_lat, v.in_lon, v.out_lat, v.out_lon, v.services, v.confirmed, v.presence,
+        ).where(
+            v.org_id == org_id,
+            v.check_in >= _local_start(month.first),
+            v.check_in < _local_start(month.end),
         )
-    ).scalars()
-    facts: list[tuple[LtcVisit, VisitFacts]] = []
-    for v in visit_rows:
-        out_at = (
-            GeoPoint(v.out_lat, v.out_lon)
-            if v.out_lat is not None and v.out_lon is not None
-            else None
+    )  # fmt: skip
+    facts: list[tuple[int, int, VisitFacts]] = []
+    for (
+        vid,
+        b_id,
+        inst,
+        cg,
+        c_in,
+        c_out,
+        in_lat,
+        in_lon,
+        out_lat,
+        out_lon,
+        svc,
+        ok,
+        seen,
+    ) in visit_rows:
+        out_at = GeoPoint(out_lat, out_lon) if out_lat is not None and out_lon is not None else None
+        fact = VisitFacts(
+            vid, cg, c_in, c_out, GeoPoint(in_lat, in_lon), out_at, frozenset(svc), ok, seen
         )
-        facts.append(
-            (v, VisitFacts(
-                v.id, v.caregiver, v.check_in, v.check_out, GeoPoint(v.in_lat, v.in_lon), out_at,
-                frozenset(v.services), v.confirmed, v.presence,
-            ))
-        )  # fmt: skip
-    clashes = overlaps(f for _, f in facts)
+        facts.append((b_id, inst, fact))
+    clashes = overlaps(f for _, _, f in facts)
     claims: list[VisitClaim] = []
-    for row, fact in facts:
+    for b_id, inst, fact in facts:
         day = fact.check_in.astimezone(LOCAL).date()
-        person = people.get(row.beneficiary_id)
-        rule = rule_on(rules, person.city, person.grade, day) if person else None
+        person = people.get(b_id)
+        rule = book.on(person.city, person.grade, day) if person else None
         findings = check_visit(
             fact,
-            home=homes.get(row.beneficiary_id),
+            home=homes.get(b_id),
             entitled=rule.services if rule else frozenset(),
             policy=policy,
             overlapping=clashes.get(fact.id, ()),
         )
-        claims.append(
-            VisitClaim(row.id, row.beneficiary_id, row.institution_id, day, fact.services, findings)
-        )
+        claims.append(VisitClaim(fact.id, b_id, inst, day, fact.services, findings))
     rentals = [
         RentalClaim(r.id, r.beneficiary_id, r.depot_id, r.monthly_rent, r.start, r.end)
         for r in session.scalars(
@@ -208,7 +222,7 @@ def settle(*, uow: UnitOfWork, org_id: str, month: Month, policy: VisitPolicy) -
         )
     ]
     lines = settle_month(
-        month, rules=rules, menu=menu, beneficiaries=people.values(), visits=claims,
+        month, rules=book, menu=menu, beneficiaries=people.values(), visits=claims,
         rentals=rentals,
     )  # fmt: skip
     summary = summarise(month, lines)

@@ -1,0 +1,225 @@
+"""Care institutions and verified visits: check-in and check-out from the caregiver's app,
+the checks of `visits` applied as the visit happens, and the beneficiary's confirmation.
+
+The scheme's administrator registers institutions and names the provider organisation whose
+staff (role provider) record the institution's visits; those staff see only their
+institution's visits. The administrator's call centre may confirm a visit by calling back.
+The same checks run again at settlement, which is what pays or rejects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from anxin.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from anxin.core.security import Principal, Role
+from anxin.ltc.application_service import today
+from anxin.ltc.assessment import Grade
+from anxin.ltc.entitlements import RuleBook
+from anxin.ltc.models import (
+    LtcBeneficiary,
+    LtcInstitution,
+    LtcInsured,
+    LtcRule,
+    LtcService,
+    LtcVisit,
+)
+from anxin.ltc.schemas import (
+    CheckIn,
+    CheckOut,
+    FindingRead,
+    InstitutionCreate,
+    VisitRead,
+)
+from anxin.ltc.service import ADMINS, READERS, require
+from anxin.ltc.settlement_service import LOCAL, rule_from_row
+from anxin.ltc.visits import GeoPoint, VisitFacts, VisitPolicy, check_visit
+from anxin.people.service import list_organisation_users
+
+
+def create_institution(
+    *, session: Session, principal: Principal, data: InstitutionCreate, now: datetime
+) -> LtcInstitution:
+    require(principal, ADMINS)
+    if data.provider_org_id is not None:
+        # A provider organisation is one with provider staff: they are who will check in.
+        staff = list_organisation_users(session=session, organisation_id=data.provider_org_id)
+        if not any(user.role is Role.PROVIDER for user in staff):
+            raise InvalidInput.field("provider_org_id", "no care provider's staff there")
+    taken = session.scalar(
+        select(LtcInstitution.id).where(
+            LtcInstitution.org_id == principal.organisation_id, LtcInstitution.name == data.name
+        )
+    )
+    if taken is not None:
+        raise Conflict(f"institution {data.name!r} is already registered")
+    row = LtcInstitution(
+        org_id=principal.organisation_id, name=data.name,
+        provider_org_id=data.provider_org_id, created_at=now,
+    )  # fmt: skip
+    session.add(row)
+    session.flush()
+    return row
+
+
+def list_institutions(*, session: Session, principal: Principal) -> Sequence[LtcInstitution]:
+    require(principal, READERS)
+    return session.scalars(
+        select(LtcInstitution)
+        .where(LtcInstitution.org_id == principal.organisation_id)
+        .order_by(LtcInstitution.name)
+    ).all()
+
+
+def _staff_of(principal: Principal, institution: LtcInstitution) -> bool:
+    return principal.role is Role.PROVIDER and (
+        institution.provider_org_id == principal.organisation_id
+    )
+
+
+def check_in(*, session: Session, principal: Principal, data: CheckIn, now: datetime) -> LtcVisit:
+    if principal.role is not Role.PROVIDER:
+        raise PermissionDenied("only a care institution's staff check in")
+    institution = session.get(LtcInstitution, data.institution_id)
+    if institution is None or not _staff_of(principal, institution):
+        raise InvalidInput.field("institution_id", "not an institution you work for")
+    person = session.get(LtcBeneficiary, data.beneficiary_id)
+    day = today(now)
+    if (
+        person is None
+        or person.org_id != institution.org_id
+        or person.entitled_from > day
+        or (person.entitled_to is not None and person.entitled_to <= day)
+    ):
+        raise InvalidInput.field("beneficiary_id", "not entitled to care today")
+    running = session.scalar(
+        select(LtcVisit.id).where(
+            LtcVisit.org_id == institution.org_id,
+            LtcVisit.caregiver == data.caregiver,
+            LtcVisit.check_out.is_(None),
+        )
+    )
+    if running is not None:
+        raise Conflict(f"caregiver {data.caregiver!r} has not checked out of visit {running}")
+    visit = LtcVisit(
+        org_id=institution.org_id, beneficiary_id=person.id, institution_id=institution.id,
+        caregiver=data.caregiver, check_in=now, in_lat=data.lat, in_lon=data.lon, services=[],
+        confirmed=False,
+    )  # fmt: skip
+    session.add(visit)
+    session.flush()
+    return visit
+
+
+def _visit(session: Session, principal: Principal, visit_id: int) -> LtcVisit:
+    """The visit if the caller may see it: the scheme's readers or the institution's staff."""
+    visit = session.get(LtcVisit, visit_id)
+    if visit is None:
+        raise NotFound(f"visit {visit_id} not found")
+    if principal.role in READERS and visit.org_id == principal.organisation_id:
+        return visit
+    institution = session.get(LtcInstitution, visit.institution_id)
+    if institution is not None and _staff_of(principal, institution):
+        return visit
+    raise NotFound(f"visit {visit_id} not found")
+
+
+def check_out(
+    *, session: Session, principal: Principal, visit_id: int, data: CheckOut, now: datetime
+) -> LtcVisit:
+    visit = _visit(session, principal, visit_id)
+    if principal.role is not Role.PROVIDER:
+        raise PermissionDenied("only a care institution's staff check out")
+    if visit.check_out is not None:
+        raise Conflict(f"visit {visit_id} is already checked out")
+    menu = set(session.scalars(select(LtcService.code).where(LtcService.org_id == visit.org_id)))
+    unknown = sorted(set(data.services) - menu)
+    if unknown:
+        raise InvalidInput.field("services", f"not on the menu: {', '.join(unknown)}")
+    visit.check_out, visit.out_lat, visit.out_lon = now, data.lat, data.lon
+    visit.services = sorted(set(data.services))
+    session.flush()
+    return visit
+
+
+def confirm(*, session: Session, principal: Principal, visit_id: int) -> LtcVisit:
+    """The beneficiary or family confirms on the caregiver's phone (provider), or the scheme's
+    call centre confirms by calling back (LTC administrator)."""
+    visit = _visit(session, principal, visit_id)
+    if principal.role not in (Role.PROVIDER, *ADMINS):
+        raise PermissionDenied("only the institution's staff or the call centre confirm")
+    if visit.check_out is None:
+        raise Conflict(f"visit {visit_id} is not checked out yet")
+    visit.confirmed = True
+    session.flush()
+    return visit
+
+
+def read(*, session: Session, visit: LtcVisit, policy: VisitPolicy | None = None) -> VisitRead:
+    """The visit with what the checks find on it now."""
+    body = VisitRead.model_validate(visit)
+    person = session.get(LtcBeneficiary, visit.beneficiary_id)
+    home = None
+    entitled: frozenset[str] = frozenset()
+    if person is not None:
+        insured = session.get(LtcInsured, person.insured_id)
+        if insured is not None and insured.lat is not None and insured.lon is not None:
+            home = GeoPoint(insured.lat, insured.lon)
+        book = RuleBook(
+            rule_from_row(r)
+            for r in session.scalars(
+                select(LtcRule).where(LtcRule.org_id == visit.org_id, LtcRule.city == person.city)
+            )
+        )
+        rule = book.on(person.city, Grade(person.grade), visit.check_in.astimezone(LOCAL).date())
+        entitled = rule.services if rule else frozenset()
+    end = visit.check_out or visit.check_in
+    clashes = session.scalars(
+        select(LtcVisit.id).where(
+            LtcVisit.org_id == visit.org_id,
+            LtcVisit.caregiver == visit.caregiver,
+            LtcVisit.id != visit.id,
+            LtcVisit.check_in < end,
+            LtcVisit.check_out > visit.check_in,
+        )
+    ).all()
+    out_at = (
+        GeoPoint(visit.out_lat, visit.out_lon)
+        if visit.out_lat is not None and visit.out_lon is not None
+        else None
+    )
+    facts = VisitFacts(
+        visit.id, visit.caregiver, visit.check_in, visit.check_out,
+        GeoPoint(visit.in_lat, visit.in_lon), out_at, frozenset(visit.services),
+        visit.confirmed, visit.presence,
+    )  # fmt: skip
+    found = check_visit(
+        facts, home=home, entitled=entitled, policy=policy or VisitPolicy(),
+        overlapping=list(clashes),
+    )  # fmt: skip
+    body.findings = [
+        FindingRead(check=f.check.value, severity=f.severity.value, reason=f.reason) for f in found
+    ]
+    return body
+
+
+def listing(
+    *, session: Session, principal: Principal, beneficiary_id: int | None, limit: int
+) -> Sequence[LtcVisit]:
+    query = select(LtcVisit)
+    if principal.role in READERS:
+        query = query.where(LtcVisit.org_id == principal.organisation_id)
+    elif principal.role is Role.PROVIDER:
+        mine = select(LtcInstitution.id).where(
+            LtcInstitution.provider_org_id == principal.organisation_id
+        )
+        query = query.where(LtcVisit.institution_id.in_(mine))
+    else:
+        raise PermissionDenied(f"role {principal.role.value!r} may not see visits")
+    if beneficiary_id is not None:
+        query = query.where(LtcVisit.beneficiary_id == beneficiary_id)
+    return session.scalars(query.order_by(LtcVisit.check_in.desc()).limit(limit)).all()
