@@ -14,6 +14,7 @@ one audit row per repeat, as the row-by-row path writes.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -36,7 +37,7 @@ from anxin.alerts.schemas import Recipient
 from anxin.alerts.service.alarms import raise_alarm
 from anxin.alerts.service.common import SUBJECT, SYSTEM_ACTOR, active_key, event_payload
 from anxin.alerts.service.escalation_policies import resolve_policy
-from anxin.alerts.service.escalations import notifications_for, store_state
+from anxin.alerts.service.escalations import notification_rows, state_columns
 from anxin.core.audit import record_created
 from anxin.core.db import new_id, upsert_insert
 from anxin.core.events import Event
@@ -116,6 +117,13 @@ class _Rows:
         )
 
 
+@functools.lru_cache(maxsize=256)
+def _as_dicts(recipients: tuple[Recipient, ...]) -> list[dict[str, Any]]:
+    """A lender's officers are the same for thousands of alarms: convert them once (rows only
+    read the list; nothing mutates it)."""
+    return [r.as_dict() for r in recipients]
+
+
 def _escalate(
     rows: _Rows,
     alarm: Alarm,
@@ -129,25 +137,27 @@ def _escalate(
     if problem:
         rows.event(alarm, "policy_problem", now, actor, note=problem)
     transition = machine.start(parsed, now)
-    esc = Escalation(
-        id=new_id(),
-        alarm_id=alarm.id,
-        policy_code=parsed.code,
-        policy=machine.policy_document(parsed),
-        recipients=[r.as_dict() for r in request.recipients],
-        overdue_flagged=0,
-        started_at=now,
+    esc_id = new_id()
+    rows.escalations.append(
+        {
+            "id": esc_id,
+            "alarm_id": alarm.id,
+            "policy_code": parsed.code,
+            "policy": machine.policy_document(parsed),
+            "recipients": _as_dicts(tuple(request.recipients)),
+            "overdue_flagged": 0,
+            "started_at": now,
+            **state_columns(transition.state, now),
+        }
     )
-    store_state(esc, transition.state, now)
-    rows.escalations.append(_columns(esc))
     if transition.fire is None:
         if transition.reason == "exhausted":
             rows.event(alarm, "escalation_exhausted", now, SYSTEM_ACTOR)
         return
-    made, skipped = notifications_for(alarm, esc, transition.fire, list(request.recipients), now)
-    for notification in made:
-        notification.id = new_id()
-        rows.notifications.append(_columns(notification))
+    made, skipped = notification_rows(
+        alarm, esc_id, transition.state.fired, transition.fire, list(request.recipients), now
+    )
+    rows.notifications.extend(made)
     state = transition.state
     rows.event(
         alarm,
@@ -177,8 +187,10 @@ def _active(session: Session, keys: Sequence[str]) -> set[str]:
 
 
 def _insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
+    """Core executemany on the table (the ORM's bulk path costs more than the rows here)."""
+    table = cast(Table, model.__table__)
     for start in range(0, len(rows), CHUNK):
-        session.execute(insert(model), rows[start : start + CHUNK])
+        session.execute(insert(table), rows[start : start + CHUNK])
 
 
 def _write(uow: UnitOfWork, rows: _Rows) -> set[str]:
