@@ -190,14 +190,33 @@ def build_big_log(path: Path, n: int, *, with_entries: bool) -> dict[str, Any]:
     if with_entries:
         envs = [envelope(i) for i in range(n)]
         leaves = [e.leaf() for e in envs]
-        conn.executemany(
-            "INSERT INTO ledger_entries(seq, entry_type, organisation_id, submitted_at, "
-            "payload_sha256, leaf, body) VALUES (?, ?, ?, ?, ?, ?, NULL)",
-            (
-                (i, e.entry_type, e.organisation, STAMP_SQLITE, e.payload_sha256, leaves[i])
-                for i, e in enumerate(envs)
-            ),
-        )
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(ledger_entries)")}
+        if "fact_key" in columns:  # since ledger_0003 (issue 13): repeats found by 64 bits
+            conn.executemany(
+                "INSERT INTO ledger_entries(seq, entry_type, organisation_id, submitted_at, "
+                "payload_sha256, fact_key, leaf, body) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
+                (
+                    (
+                        i,
+                        e.entry_type,
+                        e.organisation,
+                        STAMP_SQLITE,
+                        e.payload_sha256,
+                        e.fact_key64(),
+                        leaves[i],
+                    )
+                    for i, e in enumerate(envs)
+                ),
+            )
+        else:
+            conn.executemany(
+                "INSERT INTO ledger_entries(seq, entry_type, organisation_id, submitted_at, "
+                "payload_sha256, leaf, body) VALUES (?, ?, ?, ?, ?, ?, NULL)",
+                (
+                    (i, e.entry_type, e.organisation, STAMP_SQLITE, e.payload_sha256, leaves[i])
+                    for i, e in enumerate(envs)
+                ),
+            )
         level0 = [merkle.leaf_hash(leaf) for leaf in leaves]
         del envs, leaves
     else:
@@ -295,13 +314,59 @@ def proofs(
     }
 
 
+def appends_onto(scratch: Path, n: int, out: Path | None) -> None:
+    """Durable appends (FULL, batches of 5,000) onto an n-entry log, best of three: the
+    at-scale figure alone, for before/after comparisons of the dedup index."""
+    path = scratch / f"onto-{n}.db"
+    log(f"build {n:,}-entry log with entries")
+    built = build_big_log(path, n, with_entries=True)
+    log(f"  built in {built['build_seconds']} s ({built['db_bytes'] / 1e9:.2f} GB)")
+    runs = []
+    load = [os.getloadavg()[0]]
+    for rep in range(3):
+        r = appends(
+            path,
+            total=50_000,
+            batch=5000,
+            synchronous="FULL",
+            existing=True,
+            offset=10_000_000 * (rep + 1),
+        )
+        load.append(os.getloadavg()[0])
+        log(f"  FULL batch 5000 onto {r['log_size_before']:,}: {r['appends_per_s']}/s")
+        runs.append(r)
+    result = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "log_entries": n,
+        "built": built,
+        "runs": runs,
+        "best_appends_per_s": max(r["appends_per_s"] for r in runs),
+        "load_average_1min": load,
+    }
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+    if out is not None:
+        out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps({k: v for k, v in result.items() if k != "runs"}, indent=2))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes (smoke test)")
     parser.add_argument("--dir", type=Path, default=None, help="scratch directory")
+    parser.add_argument(
+        "--onto",
+        type=int,
+        default=None,
+        help="only: durable appends onto a log of this many entries (writes --out)",
+    )
+    parser.add_argument("--out", type=Path, default=None, help="with --onto: the JSON to write")
     args = parser.parse_args()
     scratch = Path(args.dir or tempfile.mkdtemp(prefix="anxin-ledger-bench-"))
     scratch.mkdir(parents=True, exist_ok=True)
+    if args.onto:
+        appends_onto(scratch, args.onto, args.out)
+        return
     big_sizes = [20_000, 100_000] if args.quick else [1_000_000, 10_000_000]
     append_total = 20_000 if args.quick else 50_000
 

@@ -25,6 +25,7 @@ from anxin.core.config import Settings, get_settings
 from anxin.core.context import AppContext
 from anxin.core.domain import Domain
 from anxin.core.errors import AnxinError, FieldProblem
+from anxin.core.leader import LeaderElection, Leadership
 from anxin.core.metrics import asgi_app as metrics_app
 from anxin.core.security import PUBLIC_ROUTE
 from anxin.domains import build_context
@@ -157,24 +158,36 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """A serving process settles its heap (startup objects need no more full GC passes), then
     runs every domain's background workers until shutdown, each started and stopped on its
-    own: one that fails to stop does not keep the others running."""
+    own: one that fails to stop does not keep the others running. With several serving
+    processes (`anxin serve --workers N`) only the leader runs them (`core.leader`)."""
     context: AppContext = app.state.context
     if context.settings.environment != "test":
         heap.settle()
     workers = context.workers()
-    started = []
-    try:
+    started: list[Any] = []
+
+    def lead() -> None:
         for worker in workers:
             worker.start()
             started.append(worker)
-        app.state.workers = started
+
+    election = LeaderElection(Leadership(context.settings), lead) if workers else None
+    app.state.workers = started  # filled when (if) this process leads
+    app.state.leader = election
+    try:
+        if election is not None:
+            election.start()
         yield
     finally:
+        if election is not None:
+            election.stop()
         for worker in reversed(started):
             try:
                 worker.stop()
             except Exception:
                 log.exception("a worker failed to stop: %r", worker)
+        if election is not None:
+            election.release()  # only now may another process start its workers
 
 
 def create_app(

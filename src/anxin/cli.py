@@ -48,20 +48,32 @@ def serve(
         str | None, typer.Option(help="Interface to bind (default ANXIN_HOST).")
     ] = None,
     port: Annotated[int | None, typer.Option(help="Port (default ANXIN_PORT).")] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Serving processes. Background workers run in one of them (the leader).",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the JSON API and the console. Run `anxin migrate` first."""
     import uvicorn
 
-    from anxin.app import create_app
-
     settings = get_settings()
     _logging(settings)
-    uvicorn.run(
-        create_app(settings),
-        host=host or settings.host,
-        port=port or settings.port,
-        log_level=settings.log_level.lower(),
-    )
+    common: dict[str, Any] = {
+        "host": host or settings.host,
+        "port": port or settings.port,
+        "log_level": settings.log_level.lower(),
+    }
+    if workers > 1:
+        # Each process builds its own app from the environment's settings.
+        uvicorn.run("anxin.app:create_app", factory=True, workers=workers, **common)
+        return
+    from anxin.app import create_app
+
+    uvicorn.run(create_app(settings), **common)
 
 
 @readable_errors

@@ -202,14 +202,17 @@ def test_a_batch_costs_one_query_for_states_and_one_for_households(context, db, 
         statements.append(statement)
 
     now = clock.now()
-    with context.unit(actor="test:batch") as uow:
-        batches = quiet_batches(uow.session, twins, now)
-        sa_event.listen(db.engine, "before_cursor_execute", count)
-        try:
-            store_batch(uow=uow, batches=batches, now=now)
-            uow.session.flush()
-        finally:
-            sa_event.remove(db.engine, "before_cursor_execute", count)
+    def ingest(batches_of) -> None:
+        with context.unit(actor="test:batch") as uow:
+            batches = batches_of(uow.session)
+            sa_event.listen(db.engine, "before_cursor_execute", count)
+            try:
+                store_batch(uow=uow, batches=batches, now=now)
+                uow.session.flush()
+            finally:
+                sa_event.remove(db.engine, "before_cursor_execute", count)
+
+    ingest(lambda session: quiet_batches(session, twins, now))
 
     def selects_from(table: str) -> int:
         return sum(
@@ -221,6 +224,28 @@ def test_a_batch_costs_one_query_for_states_and_one_for_households(context, db, 
     assert selects_from("rule_state") == 1
     # Only the door sensors' intrusion rule asks for the household's mode.
     assert selects_from("households") == 1
+    # Cold devices get their first rule states: written set-based, one statement for all.
+    writes = [s for s in statements if "rule_state" in s and not s.lstrip().startswith("SELECT")]
+    assert len(writes) == 1 and writes[0].lstrip().startswith("INSERT"), writes
+
+    # The next batch moves only the newest reading time: nothing is rewritten; a batch that
+    # changes states (the doors open) writes them in one statement again.
+    for values in (QUIET, {**QUIET, "door_sensor": {"open": True, "tamper": False}}):
+        clock.advance(timedelta(seconds=5))
+        now = clock.now()
+        statements.clear()
+        ingest(
+            lambda session, values=values, now=now: [
+                DeviceBatch(
+                    session.get(Device, t.batched),
+                    [ParsedReading(0, f"m{now.timestamp()}", now, values[t.device_type])],
+                    [],
+                )
+                for t in twins
+            ]
+        )
+        writes = [s for s in statements if "rule_state" in s and "SELECT" not in s[:10]]
+        assert len(writes) == (0 if values is QUIET else 1), writes
 
 
 def test_preparers_see_their_events_before_any_handler():

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from anxin.alerts.service import Recipient, Severity, clear_alarm, raise_alarm
+from anxin.alerts.service import AlarmRequest, Recipient, Severity, clear_alarm, raise_request
 from anxin.collateral.models import PledgeRow
 from anxin.core.security import Role
 from anxin.core.unit import Slot, UnitOfWork
@@ -69,6 +69,33 @@ def _recipients(session: Session, lender_org_id: str) -> list[Recipient]:
     return out
 
 
+def request_for_pledge(
+    *,
+    uow: UnitOfWork,
+    pledge: PledgeRow,
+    alarm_type: str,
+    source_kind: str,
+    source_id: str,
+    details: dict[str, Any],
+    title_suffix: str = "",
+) -> AlarmRequest:
+    """The alarm a pledge raises, for `raise_alarms` (a price tick raises thousands at once)."""
+    severity, policy, title = KINDS[alarm_type]
+    return AlarmRequest(
+        organisation_id=pledge.lender_org_id,
+        owner_kind=OWNER_KIND,
+        owner_id=pledge.id,
+        source_kind=source_kind,
+        source_id=source_id,
+        alarm_type=alarm_type,
+        severity=severity,
+        title=f"{title}{title_suffix}",
+        details={**details, "pledge_id": pledge.id},
+        policy=policy,
+        recipients=tuple(recipients_for(uow, pledge.lender_org_id)),
+    )
+
+
 def raise_for_pledge(
     *,
     uow: UnitOfWork,
@@ -80,22 +107,16 @@ def raise_for_pledge(
     now: datetime,
     title_suffix: str = "",
 ) -> Alarm:
-    severity, policy, title = KINDS[alarm_type]
-    return raise_alarm(
+    request = request_for_pledge(
         uow=uow,
-        organisation_id=pledge.lender_org_id,
-        owner_kind=OWNER_KIND,
-        owner_id=pledge.id,
+        pledge=pledge,
+        alarm_type=alarm_type,
         source_kind=source_kind,
         source_id=source_id,
-        alarm_type=alarm_type,
-        severity=severity,
-        title=f"{title}{title_suffix}",
-        details={**details, "pledge_id": pledge.id},
-        policy=policy,
-        recipients=recipients_for(uow, pledge.lender_org_id),
-        now=now,
+        details=details,
+        title_suffix=title_suffix,
     )
+    return raise_request(uow=uow, request=request, now=now)
 
 
 def clear_for_pledge(

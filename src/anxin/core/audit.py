@@ -6,6 +6,7 @@ the same transaction as the change it describes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -15,7 +16,7 @@ from sqlalchemy import Integer, String, event, insert, inspect
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from anxin.core.db import Base
-from anxin.core.unit import unit_of
+from anxin.core.unit import UnitOfWork, unit_of
 
 SECRET_FIELDS = frozenset({"password_hash", "token_hash", "secret"})
 
@@ -88,6 +89,34 @@ def _changed(obj: Any) -> bool:
 
 class UnauditedChange(RuntimeError):
     """An audited row changed in a session outside any unit of work: nobody to name, no clock."""
+
+
+def record_created(
+    unit: UnitOfWork, entity_type: str, rows: Sequence[tuple[str, dict[str, Any]]]
+) -> None:
+    """Audit rows inserted set-based (no ORM object, so no flush hook sees them): one "create"
+    per (entity id, column values), as the hook would write."""
+    if not rows:
+        return
+    now, actor = unit.now(), unit.actor
+    unit.session.execute(
+        insert(AuditLog),
+        [
+            {
+                "at": now,
+                "actor": actor,
+                "action": "create",
+                "entity_type": entity_type,
+                "entity_id": entity_id,
+                "before": None,
+                "after": {
+                    key: "***" if key in SECRET_FIELDS else _plain(value)
+                    for key, value in values.items()
+                },
+            }
+            for entity_id, values in rows
+        ],
+    )
 
 
 @event.listens_for(Session, "after_flush")

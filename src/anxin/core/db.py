@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
@@ -20,6 +20,7 @@ from sqlalchemy import (
     event,
     make_url,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -167,3 +168,30 @@ def upsert_insert(session: Session, table: Any) -> Any:
 
         return sqlite_insert(table)
     raise NotImplementedError(f"no upsert for dialect {name}")
+
+
+def insert_unnest(
+    session: Session,
+    table: str,
+    columns: Sequence[tuple[str, str]],
+    rows: Sequence[Sequence[Any]],
+    *,
+    suffix: str = "",
+) -> Any:
+    """PostgreSQL: insert `rows` in one statement over one array per column (`unnest`).
+
+    `columns` are (name, SQL type) pairs; `suffix` follows the SELECT (``ON CONFLICT …``,
+    ``RETURNING …``). Parameters stay a handful of arrays whatever the row count, so there is
+    no per-row SQL text to build, parse or plan (a multi-row VALUES costs more to compile in
+    SQLAlchemy than to run).
+    """
+    names = ", ".join(name for name, _ in columns)
+    arrays = ", ".join(f"CAST(:c{i} AS {kind}[])" for i, (_, kind) in enumerate(columns))
+    params = {f"c{i}": [row[i] for row in rows] for i in range(len(columns))}
+    return session.execute(
+        sql_text(
+            # Names and types come from the calling code, never from input.
+            f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) AS t({names}) {suffix}"  # noqa: S608
+        ),
+        params,
+    )

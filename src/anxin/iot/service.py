@@ -14,7 +14,7 @@ from sqlalchemy import text as sql
 from sqlalchemy.orm import Session
 
 from anxin.core.config import Settings
-from anxin.core.db import upsert_insert
+from anxin.core.db import insert_unnest, upsert_insert
 from anxin.core.errors import InvalidInput, NotFound, PermissionDenied, Unauthenticated
 from anxin.core.events import Event
 from anxin.core.security import Principal, Role, hash_device_token, new_device_token
@@ -391,21 +391,19 @@ def _upsert_latest_many(
     if not rows:
         return
     if _is_postgres(session):
-        session.execute(
-            sql(
-                "INSERT INTO latest_values AS lv (device_id, key, ts, num, text) "
-                "SELECT * FROM unnest(CAST(:d AS varchar[]), CAST(:k AS varchar[]), "
-                "CAST(:ts AS timestamptz[]), CAST(:num AS float8[]), CAST(:txt AS text[])) "
-                "ON CONFLICT (device_id, key) DO UPDATE SET ts = excluded.ts, "
-                "num = excluded.num, text = excluded.text WHERE lv.ts <= excluded.ts"
+        insert_unnest(
+            session,
+            "latest_values AS lv",
+            (
+                ("device_id", "varchar"),
+                ("key", "varchar"),
+                ("ts", "timestamptz"),
+                ("num", "float8"),
+                ("text", "text"),
             ),
-            {
-                "d": [r["device_id"] for r in rows],
-                "k": [r["key"] for r in rows],
-                "ts": [r["ts"] for r in rows],
-                "num": [r["num"] for r in rows],
-                "txt": [r["text"] for r in rows],
-            },
+            [(r["device_id"], r["key"], r["ts"], r["num"], r["text"]) for r in rows],
+            suffix="ON CONFLICT (device_id, key) DO UPDATE SET ts = excluded.ts, "
+            "num = excluded.num, text = excluded.text WHERE lv.ts <= excluded.ts",
         )
         return
     table = LatestValue.__table__

@@ -148,6 +148,16 @@ class Envelope:
         """Same payload, type and organisation is the same fact, whenever it was sent."""
         return (self.payload_sha256, self.entry_type, self.organisation)
 
+    def fact_key64(self) -> int:
+        """The fact as a signed 64-bit number (the stored, indexed `fact_key`)."""
+        return fact_key64(self.entry_type, self.organisation, self.payload_sha256)
+
+
+def fact_key64(entry_type: str, organisation: str, payload_sha256: str) -> int:
+    """64 bits of SHA-256 over the fact (NUL-separated), signed to fit a BIGINT."""
+    digest = hashlib.sha256(f"{entry_type}\x00{organisation}\x00{payload_sha256}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
 
 def parse_leaf(leaf: bytes) -> Envelope:
     """Read a leaf back, insisting it is exactly the canonical form we would have written."""

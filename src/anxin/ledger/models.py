@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from anxin.core.db import Base
@@ -34,16 +34,19 @@ class LedgerEntry(Base):
 
     __tablename__ = "ledger_entries"
 
-    # One unique index does two jobs: it refuses a repeated fact and finds entries by payload
-    # hash (its leading column). Hash-keyed indexes are written at random places, so each
-    # extra one costs a page per entry in the WAL; keep them few.
-    __table_args__ = (UniqueConstraint("payload_sha256", "entry_type", "organisation_id"),)
+    # Repeats are found by `fact_key`, 64 bits of SHA-256 over (type, organisation, payload
+    # hash): an 8-byte index entry where the old unique (payload hash, type, organisation)
+    # index held ~130 bytes, so the index a retry needs stays in cache as the log grows and a
+    # batch dirties fewer of its pages. Not unique (two facts may share 64 bits); appends are
+    # serialised by the tree row lock and compare the full fact before reusing a number.
+    __table_args__ = (Index("ix_ledger_entries_fact_key", "fact_key"),)
 
     seq: Mapped[int] = mapped_column(BigKey, primary_key=True, autoincrement=False)
     entry_type: Mapped[str] = mapped_column(String(64))
     organisation_id: Mapped[str] = mapped_column(String(128), index=True)
     submitted_at: Mapped[datetime]
     payload_sha256: Mapped[str] = mapped_column(String(64))
+    fact_key: Mapped[int] = mapped_column(BigInteger)
     leaf: Mapped[bytes] = mapped_column(LargeBinary)
     # RFC 8785 text of the body, or NULL when only its hash was anchored (or it was erased).
     body: Mapped[str | None] = mapped_column(Text)

@@ -162,6 +162,7 @@ _ENTRY_COLUMNS = (
     "organisation_id",
     "submitted_at",
     "payload_sha256",
+    "fact_key",
     "leaf",
     "body",
 )
@@ -243,15 +244,17 @@ def append_entries(*, session: Session, entries: Sequence[NewEntry], now: dateti
         return []
     size = _lock_tree(session, at)
     keys = [env.fact_key() for env, _ in prepared]
+    key64 = [env.fact_key64() for env, _ in prepared]
     known: dict[tuple[str, str, str], int] = {}
-    for chunk in _chunks(sorted({k[0] for k in keys})):
+    for chunk in _chunks(sorted(set(key64))):
+        # Candidates by the 64-bit key; the full fact decides (two facts may share 64 bits).
         rows = session.execute(
             select(
                 LedgerEntry.payload_sha256,
                 LedgerEntry.entry_type,
                 LedgerEntry.organisation_id,
                 LedgerEntry.seq,
-            ).where(LedgerEntry.payload_sha256.in_(chunk))
+            ).where(LedgerEntry.fact_key.in_(chunk))
         )
         known.update({(p, t, o): int(s) for p, t, o, s in rows})
 
@@ -262,7 +265,7 @@ def append_entries(*, session: Session, entries: Sequence[NewEntry], now: dateti
     node_rows: list[tuple[Any, ...]] = []
     stamp_db = _bind_value(session.connection(), LedgerEntry.__table__.c.submitted_at, at)
     out: list[int] = []
-    for (env, body_text), key in zip(prepared, keys, strict=True):
+    for (env, body_text), key, k64 in zip(prepared, keys, key64, strict=True):
         seq = known.get(key)
         if seq is None:
             seq = acc.size
@@ -275,6 +278,7 @@ def append_entries(*, session: Session, entries: Sequence[NewEntry], now: dateti
                     env.organisation,
                     stamp_db,
                     env.payload_sha256,
+                    k64,
                     leaf,
                     body_text,
                 )

@@ -12,6 +12,9 @@ The contract other domains call (keep its shape):
         first step's notifications (the outbox) in the caller's transaction. An unknown or
         invalid policy never fails the raise: the built-in version (or "default") is used and
         the problem is written to the alarm's history.
+    raise_alarms(*, uow, requests: Sequence[AlarmRequest], now) -> list[str]
+        The same as `raise_alarm` once per request, in order (the same rows, history, audit and
+        events), written set-based: for a price tick or a sweep that raises thousands.
     clear_alarm(*, uow, source_kind, source_id, alarm_type, now, reason) -> Alarm | None
         The source says the condition is gone: `cleared` is set (a separate axis from
         acknowledged/resolved), the alarm stops being the active one for de-duplication, and
@@ -41,6 +44,7 @@ from anxin.alerts.service.alarms import (
     raise_alarm,
     resolve,
 )
+from anxin.alerts.service.bulk import AlarmRequest, raise_alarms, raise_request
 from anxin.alerts.service.common import (
     NOT_ACKERS,
     NOT_RESOLVERS,
@@ -75,6 +79,7 @@ __all__ = [
     "SUBJECT",
     "SYSTEM_ACTOR",
     "Alarm",
+    "AlarmRequest",
     "AlarmState",
     "Channel",
     "Recipient",
@@ -98,6 +103,8 @@ __all__ = [
     "put_policy",
     "queue_message",
     "raise_alarm",
+    "raise_alarms",
+    "raise_request",
     "resolve",
     "resolve_policy",
     "state_of",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,6 +22,7 @@ from anxin.alerts.models import (
 from anxin.alerts.schemas import Recipient
 from anxin.alerts.service.common import SYSTEM_ACTOR, add_history
 from anxin.alerts.service.escalation_policies import resolve_policy
+from anxin.core.db import new_id
 
 
 def state_of(esc: Escalation) -> machine.State:
@@ -35,14 +37,22 @@ def state_of(esc: Escalation) -> machine.State:
     )
 
 
+def state_columns(state: machine.State, now: datetime) -> dict[str, Any]:
+    """The escalation row's columns that hold `state`."""
+    return {
+        "status": EscalationStatus(state.status),
+        "step_index": state.step_index,
+        "repeats_done": state.repeats_done,
+        "fired": state.fired,
+        "next_at": state.next_at,
+        "stop_reason": state.stop_reason,
+        "updated_at": now,
+    }
+
+
 def store_state(esc: Escalation, state: machine.State, now: datetime) -> None:
-    esc.status = EscalationStatus(state.status)
-    esc.step_index = state.step_index
-    esc.repeats_done = state.repeats_done
-    esc.fired = state.fired
-    esc.next_at = state.next_at
-    esc.stop_reason = state.stop_reason
-    esc.updated_at = now
+    for key, value in state_columns(state, now).items():
+        setattr(esc, key, value)
 
 
 def stop_escalation(
@@ -171,7 +181,20 @@ def notifications_for(
     recipients: list[Recipient],
     now: datetime,
 ) -> tuple[list[Notification], list[str]]:
-    made: list[Notification] = []
+    rows, skipped = notification_rows(alarm, esc.id, esc.fired, step, recipients, now)
+    return [Notification(**row) for row in rows], skipped
+
+
+def notification_rows(
+    alarm: Alarm,
+    escalation_id: str,
+    step_seq: int,
+    step: machine.Step,
+    recipients: list[Recipient],
+    now: datetime,
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The outbox rows of one step, as column values (`raise_alarms` inserts them as they are)."""
+    made: list[dict[str, Any]] = []
     skipped: list[str] = []
     seen: set[tuple[str, str, str]] = set()
     for target in step.targets:
@@ -188,30 +211,31 @@ def notifications_for(
                     continue
                 seen.add(dedup)
                 subject, body = _texts(alarm, recipient, target.purpose, recipients)
-                notification = Notification(
-                    organisation_id=alarm.organisation_id,
-                    alarm_id=alarm.id,
-                    escalation_id=esc.id,
-                    step_seq=esc.fired,
-                    purpose=target.purpose,
-                    channel=Channel(channel),
-                    recipient_role=recipient.role,
-                    recipient_name=recipient.name[:120],
-                    recipient_user_id=recipient.user_id,
-                    address=address[:500],
-                    subject=subject[:300],
-                    body=body,
-                    status=NotificationStatus.PENDING,
-                    attempts=0,
-                    next_attempt_at=now,
-                    created_at=now,
+                made.append(
+                    {
+                        "id": new_id(),
+                        "organisation_id": alarm.organisation_id,
+                        "alarm_id": alarm.id,
+                        "escalation_id": escalation_id,
+                        "step_seq": step_seq,
+                        "purpose": target.purpose,
+                        "channel": Channel(channel),
+                        "provider": None,
+                        "recipient_role": recipient.role,
+                        "recipient_name": recipient.name[:120],
+                        "recipient_user_id": recipient.user_id,
+                        "address": address[:500],
+                        "subject": subject[:300],
+                        "body": body,
+                        "idempotency_key": _new_key(),
+                        "status": NotificationStatus.PENDING,
+                        "attempts": 0,
+                        "next_attempt_at": now,
+                        "created_at": now,
+                    }
                 )
-                notification.idempotency_key = _new_key()
-                made.append(notification)
     return made, skipped
 
 
 def _new_key() -> str:
-    from anxin.core.db import new_id
-
     return "ntf-" + new_id()

@@ -17,6 +17,7 @@ from typing import Any, cast
 from sqlalchemy import Table, and_, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from anxin.alerts.service import AlarmRequest, raise_alarms
 from anxin.collateral import alarms, valuation
 from anxin.collateral.models import (
     Loan,
@@ -307,6 +308,7 @@ def revalue_pledges(
     report = RevaluationReport()
     updates: list[dict[str, Any]] = []
     history: list[dict[str, Any]] = []
+    raises: list[AlarmRequest] = []  # raised together after the loop (set-based)
     for pledge, outstanding in rows:
         qty = quantities.get(pledge.id, 0)
         price = marks.get(pledge.commodity_id)
@@ -351,6 +353,7 @@ def revalue_pledges(
         )
         report.alarms += _status_alarms(
             uow,
+            raises,
             pledge,
             before,
             status,
@@ -370,6 +373,7 @@ def revalue_pledges(
             report.worsened += 1
         elif _STATUS_ORDER[status] < _STATUS_ORDER.get(before, 0):
             report.improved += 1
+    raise_alarms(uow=uow, requests=raises, now=now)
     table = cast(Table, PledgeRow.__table__)
     for start in range(0, len(updates), 1000):
         session.execute(
@@ -397,6 +401,7 @@ def revalue_pledges(
 
 def _status_alarms(
     uow: UnitOfWork,
+    raises: list[AlarmRequest],
     pledge: PledgeRow,
     before: str,
     after: str,
@@ -409,14 +414,15 @@ def _status_alarms(
     b, a = _STATUS_ORDER.get(before, 0), _STATUS_ORDER[after]
     if a > b and after in alarms.STATUS_ALARMS:
         kind = alarms.STATUS_ALARMS[after]
-        alarms.raise_for_pledge(
-            uow=uow,
-            pledge=pledge,
-            alarm_type=kind,
-            source_kind=alarms.OWNER_KIND,
-            source_id=pledge.id,
-            details=details,
-            now=now,
+        raises.append(
+            alarms.request_for_pledge(
+                uow=uow,
+                pledge=pledge,
+                alarm_type=kind,
+                source_kind=alarms.OWNER_KIND,
+                source_id=pledge.id,
+                details=details,
+            )
         )
         raised.append(kind)
     if a < b:
@@ -430,14 +436,15 @@ def _status_alarms(
                     reason=f"LTV back to {after}",
                 )
     if below and not below_before:
-        alarms.raise_for_pledge(
-            uow=uow,
-            pledge=pledge,
-            alarm_type="below_minimum_stock",
-            source_kind=alarms.OWNER_KIND,
-            source_id=pledge.id,
-            details={**details, "min_quantity_kg": pledge.min_quantity_kg},
-            now=now,
+        raises.append(
+            alarms.request_for_pledge(
+                uow=uow,
+                pledge=pledge,
+                alarm_type="below_minimum_stock",
+                source_kind=alarms.OWNER_KIND,
+                source_id=pledge.id,
+                details={**details, "min_quantity_kg": pledge.min_quantity_kg},
+            )
         )
         raised.append("below_minimum_stock")
     elif below_before and not below:

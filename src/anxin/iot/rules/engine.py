@@ -511,13 +511,21 @@ def evaluate(
     # themselves, so storing it would only rewrite the state on every reading.
     remembered = rule.condition_keys
     values = {**state.values, **{k: v for k, v in relevant.items() if k in remembered}}
-    state = replace(state, values=values, last_ts=sample.ts)
 
     if rule.kind == "absence":
+        state = replace(state, values=values, last_ts=sample.ts)
         if state.fired:
             state, cleared = _clear(rule, state, sample.ts, back_at=_iso(sample.ts))
             firings.extend(cleared)
         return state, firings
+
+    # The reading's time, values and the condition's truth in one new state: a quiet reading
+    # (nothing fires, no timer starts or ends) rebuilds the state once per rule.
+    merged = {**values, **{CONTEXT_PREFIX + k: v for k, v in (context or {}).items()}}
+    matching = _all(rule.conditions, merged)
+    previous = state.matching
+    state = replace(state, values=values, last_ts=sample.ts, matching=matching)
+    reported = any(c.key in relevant for c in rule.conditions)
 
     # Corroboration watches readings after the alarm.
     if rule.corroborate is not None and state.corroborate_until is not None:
@@ -528,12 +536,6 @@ def evaluate(
             firings.append(firing)
         elif rule.corroborate.mode == "persist" and touched and not agrees:
             state = replace(state, corroborate_until=None)  # the second signal disagreed
-
-    merged = {**values, **{CONTEXT_PREFIX + k: v for k, v in (context or {}).items()}}
-    matching = _all(rule.conditions, merged)
-    previous = state.matching
-    state = replace(state, matching=matching)
-    reported = any(c.key in relevant for c in rule.conditions)
 
     if rule.kind == "event":
         if matching and not state.fired and reported and previous is not True:
@@ -558,5 +560,6 @@ def evaluate(
                 rule, state, sample.ts, since=_iso(state.since), values=dict(values)
             )
             firings.extend(cleared)
-        state = replace(state, since=None)
+        if state.since is not None:
+            state = replace(state, since=None)
     return state, firings

@@ -12,6 +12,7 @@ household's away mode). Owners declare a context provider with their owner kind
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -22,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from anxin.core.context import AppContext
+from anxin.core.db import insert_unnest, upsert_insert
 from anxin.core.events import Event
 from anxin.core.unit import Slot, UnitOfWork
 from anxin.core.workers import PeriodicWorker
@@ -38,9 +40,35 @@ OFFLINE_ALARM = "device_offline"
 # Evaluation
 
 
-def _load_states(session: Session, device_id: str) -> dict[str, RuleState]:
-    stmt = select(RuleState).where(RuleState.device_id == device_id).with_for_update()
-    return {row.rule_name: row for row in session.scalars(stmt)}
+# One stored rule state: its JSON as read (None: no row yet) and the parsed form.
+StoredStates = dict[str, "_Stored"]
+
+
+@dataclass
+class _Stored:
+    data: dict[str, Any] | None
+    state: engine.RuleState
+
+
+def _read_states(session: Session, device_ids: Sequence[str]) -> dict[str, StoredStates]:
+    """The rule states of `device_ids`, locked in (device, rule) order.
+
+    Read as plain rows, not ORM objects: they are written back set-based (`_write_states`),
+    so nothing may sit in the session's identity map to be flushed or go stale.
+    """
+    table = RuleState.__table__
+    states: dict[str, StoredStates] = {device_id: {} for device_id in device_ids}
+    ordered = sorted(device_ids)
+    for start in range(0, len(ordered), PREFETCH_CHUNK):
+        rows = session.execute(
+            select(table.c.device_id, table.c.rule_name, table.c.state)
+            .where(table.c.device_id.in_(ordered[start : start + PREFETCH_CHUNK]))
+            .order_by(table.c.device_id, table.c.rule_name)
+            .with_for_update()
+        )
+        for device_id, rule_name, data in rows:
+            states[device_id][rule_name] = _Stored(data, engine.RuleState.from_json(data))
+    return states
 
 
 PREFETCH_CHUNK = 2000  # ids per IN (...) list
@@ -50,16 +78,19 @@ PREFETCH_CHUNK = 2000  # ids per IN (...) list
 class _Prefetched:
     """What the rules of one ingest batch need, loaded in a few queries for all its devices.
 
-    Valid only for the events it was loaded for: each device's states are handed to its event
-    once, and an event published later in the session loads its own.
+    Valid only for the events it was loaded for. The states are kept up to date as the events
+    are judged (a device with two events in a batch sees its first event's outcome), and the
+    changed ones are written in one statement when the batch's last event has been judged.
     """
 
     events: set[str]
-    states: dict[str, dict[str, RuleState]]
+    states: dict[str, StoredStates]
     contexts: dict[tuple[str, str], dict[str, Any]]
 
 
 _PREFETCHED: Slot[_Prefetched | None] = Slot("iot.rules.prefetched", lambda: None)
+# Rule-state rows changed in this unit and not yet written: (device, rule) -> row values.
+_PENDING: Slot[dict[tuple[str, str], dict[str, Any]]] = Slot("iot.rules.pending", dict)
 
 
 def prefetch(uow: UnitOfWork, events: Sequence[Event]) -> None:
@@ -71,23 +102,12 @@ def prefetch(uow: UnitOfWork, events: Sequence[Event]) -> None:
     """
     session = uow.session
     devices = {e.payload["device_id"]: DeviceFacts.of_event(e.payload) for e in events}
-    device_ids = sorted(devices)
-    states: dict[str, dict[str, RuleState]] = {device_id: {} for device_id in device_ids}
-    for start in range(0, len(device_ids), PREFETCH_CHUNK):
-        rows = session.scalars(
-            select(RuleState)
-            .where(RuleState.device_id.in_(device_ids[start : start + PREFETCH_CHUNK]))
-            .order_by(RuleState.device_id, RuleState.rule_name)
-            .with_for_update()
-        )
-        for row in rows:
-            states[row.device_id][row.rule_name] = row
+    states = _read_states(session, list(devices))
     owners = [
         (device.owner_kind, device.owner_id)
         for device in devices.values()
         if any(rule.context_keys for rule in active_rules(session, device).values())
     ]
-    # Kept by the unit, which also keeps the states in the session's (weak) identity map.
     uow.put(
         _PREFETCHED,
         _Prefetched({e.id for e in events}, states, uow.owners.contexts(session, owners)),
@@ -98,7 +118,6 @@ def _prefetched_for(uow: UnitOfWork, event: Event) -> _Prefetched | None:
     batch = uow.get(_PREFETCHED)
     if batch is None or event.id not in batch.events:
         return None
-    batch.events.discard(event.id)
     return batch
 
 
@@ -111,24 +130,76 @@ def _material(before: engine.RuleState, after: engine.RuleState) -> bool:
 
 
 def _save(
-    session: Session,
-    rows: dict[str, RuleState],
+    uow: UnitOfWork,
+    rows: StoredStates,
     device_id: str,
     rule: engine.Rule,
     before: engine.RuleState,
     after: engine.RuleState,
     now: datetime,
 ) -> None:
-    if rule.name in rows and not _material(before, after):
+    stored = rows.get(rule.name)
+    if stored is not None and not _material(before, after):
         return
-    row = rows.get(rule.name)
-    if row is None:
-        row = RuleState(device_id=device_id, rule_name=rule.name)
-        session.add(row)
-        rows[rule.name] = row
-    row.state = after.to_json()
-    row.due_at = after.due_at(rule)
-    row.updated_at = now
+    data = after.to_json()
+    rows[rule.name] = _Stored(data, after)
+    uow.get(_PENDING)[(device_id, rule.name)] = {
+        "device_id": device_id,
+        "rule_name": rule.name,
+        "state": data,
+        "due_at": after.due_at(rule),
+        "updated_at": now,
+    }
+
+
+STATE_COLUMNS = (
+    ("device_id", "varchar"),
+    ("rule_name", "varchar"),
+    ("state", "json"),
+    ("due_at", "timestamptz"),
+    ("updated_at", "timestamptz"),
+)
+
+
+def _write_states(uow: UnitOfWork) -> None:
+    """Write the unit's changed rule states in one statement: an upsert over arrays on
+    PostgreSQL, one executemany of one cached statement on SQLite (no ORM flush row by row)."""
+    pending = uow.get(_PENDING)
+    if not pending:
+        return
+    rows = [pending[key] for key in sorted(pending)]  # lock order: (device, rule)
+    pending.clear()
+    session = uow.session
+    if session.get_bind().dialect.name == "postgresql":
+        insert_unnest(
+            session,
+            "rule_state",
+            STATE_COLUMNS,
+            [
+                (
+                    row["device_id"],
+                    row["rule_name"],
+                    json.dumps(row["state"]),
+                    row["due_at"],
+                    row["updated_at"],
+                )
+                for row in rows
+            ],
+            suffix="ON CONFLICT (device_id, rule_name) DO UPDATE SET state = excluded.state, "
+            "due_at = excluded.due_at, updated_at = excluded.updated_at",
+        )
+        return
+    table = RuleState.__table__
+    stmt = upsert_insert(session, table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["device_id", "rule_name"],
+        set_={
+            "state": stmt.excluded.state,
+            "due_at": stmt.excluded.due_at,
+            "updated_at": stmt.excluded.updated_at,
+        },
+    )
+    session.execute(stmt, rows)
 
 
 def _rule_event(device: Device, firing: engine.Firing) -> Event:
@@ -176,16 +247,20 @@ def evaluate_readings(
     now: datetime,
     prefetched: _Prefetched | None = None,
 ) -> list[engine.Firing]:
-    """Run every rule of the device over new readings (oldest first); publish what fires."""
+    """Run every rule of the device over new readings (oldest first); publish what fires.
+
+    Without `prefetched` (one event alone) the changed states are written before returning;
+    within a prefetched batch `on_telemetry` writes them once the batch is judged.
+    """
     session = uow.session
     rules = active_rules(session, device)
     if not rules:
         return []
     owner = (device.owner_kind, device.owner_id)
     if prefetched is not None:
-        rows = prefetched.states.pop(device.id, {})
+        rows = prefetched.states.setdefault(device.id, {})
     else:
-        rows = _load_states(session, device.id)
+        rows = _read_states(session, [device.id])[device.id]
     context: dict[str, Any] | None = None
     if any(r.context_keys for r in rules.values()):
         if prefetched is not None and owner in prefetched.contexts:
@@ -194,13 +269,15 @@ def evaluate_readings(
             context = uow.owners.context(session, *owner)
     firings: list[engine.Firing] = []
     for rule in rules.values():
-        row = rows.get(rule.name)
-        before = engine.RuleState.from_json(row.state if row else None)
+        stored = rows.get(rule.name)
+        before = stored.state if stored is not None else engine.RuleState()
         state = before
         for sample in samples:
             state, fired = engine.evaluate(rule, state, sample, context=context)
             firings.extend(fired)
-        _save(session, rows, device.id, rule, before, state, now)
+        _save(uow, rows, device.id, rule, before, state, now)
+    if prefetched is None:
+        _write_states(uow)
     _publish(uow, device, firings)
     return firings
 
@@ -222,15 +299,18 @@ def on_telemetry(uow: UnitOfWork, event: Event) -> None:
         device = DeviceFacts.of_event(event.payload)
     else:
         device = uow.session.get(Device, event.payload["device_id"])
-    if device is None:
-        return
-    evaluate_readings(
-        uow=uow,
-        device=device,
-        samples=samples_of(event.payload),
-        now=event.occurred_at,
-        prefetched=prefetched,
-    )
+    if device is not None:
+        evaluate_readings(
+            uow=uow,
+            device=device,
+            samples=samples_of(event.payload),
+            now=event.occurred_at,
+            prefetched=prefetched,
+        )
+    if prefetched is not None:
+        prefetched.events.discard(event.id)
+        if not prefetched.events:  # the batch's last event: its states in one statement
+            _write_states(uow)
 
 
 def _seen(state: engine.RuleState, device: Device) -> engine.RuleState:

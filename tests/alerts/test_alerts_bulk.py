@@ -1,0 +1,170 @@
+"""`raise_alarms` leaves exactly the rows `raise_alarm` one by one would.
+
+Each example raises the same batch twice in one database: once request by request through
+`raise_alarm`, once through `raise_alarms`, under two source prefixes. Before the batch both
+sides get an alarm that is already active (so the batch repeats it) and one raised and cleared
+(so the batch raises it anew). Then alarms, history, escalations, outbox rows, audit rows and
+bus events are compared after replacing ids with their role (which alarm, which prefix).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from anxin.alerts import service
+from anxin.alerts.models import Alarm, AlarmEvent, Escalation, Notification, Severity
+from anxin.alerts.service import AlarmRequest, raise_alarms
+from anxin.core.audit import AuditLog
+from anxin.core.events import Event, InProcessBus
+
+from ..property_budget import examples
+from .conftest import demo_recipients
+
+SOURCES = ("s0", "s1", "s2", "s3")
+TYPES = ("fall", "sos")
+POLICIES = ("homecare_fall", "default", "no_such_policy")
+
+request_spec = st.fixed_dictionaries(
+    {
+        "source": st.sampled_from(SOURCES),
+        "type": st.sampled_from(TYPES),
+        "severity": st.sampled_from(list(Severity)),
+        "policy": st.sampled_from(POLICIES),
+        "detail": st.integers(0, 3),
+        "recipients": st.sampled_from(["all", "none", "family"]),
+    }
+)
+
+
+def _request(spec: dict[str, Any], prefix: str, demo, everyone) -> AlarmRequest:
+    recipients = {
+        "all": everyone,
+        "none": [],
+        "family": [r for r in everyone if r.role == "family"],
+    }[spec["recipients"]]
+    return AlarmRequest(
+        organisation_id=demo.organisation_id,
+        owner_kind="household",
+        owner_id=demo.household_id,
+        source_kind="device",
+        source_id=f"{prefix}-{spec['source']}",
+        alarm_type=spec["type"],
+        severity=spec["severity"],
+        title=f"{spec['type']} at {spec['source']}",
+        details={"n": spec["detail"]},
+        policy=spec["policy"],
+        recipients=tuple(recipients),
+    )
+
+
+def _one_by_one(uow, requests: list[AlarmRequest], now) -> list[str]:
+    return [service.raise_request(uow=uow, request=r, now=now).id for r in requests]
+
+
+def _snapshot(db, prefix: str, events: list[Event]) -> dict[str, Any]:
+    """Everything the two paths wrote for `prefix`, with ids replaced by their role."""
+    with db.session_scope() as session:
+        alarms = list(
+            session.scalars(
+                select(Alarm).where(Alarm.source_id.like(f"{prefix}-%")).order_by(Alarm.source_id)
+            )
+        )
+        names: dict[str, str] = {}
+        for alarm in alarms:
+            names[alarm.id] = f"{alarm.source_id[len(prefix) :]}/{alarm.alarm_type}/{alarm.count}"
+
+        def plain(value: Any) -> Any:
+            if isinstance(value, dict):
+                return {k: plain(v) for k, v in value.items()}
+            if isinstance(value, str):
+                value = value.replace(prefix, "P")
+                for alarm_id, name in names.items():
+                    value = value.replace(alarm_id, name).replace(alarm_id[:8], name)
+            return value
+
+        def row(obj: Any, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+            return {
+                c.key: plain(getattr(obj, c.key))
+                for c in type(obj).__table__.columns
+                if c.key not in ("id", *skip)
+            }
+
+        out: dict[str, Any] = {}
+        for alarm in alarms:
+            name = names[alarm.id]
+            history = session.scalars(
+                select(AlarmEvent).where(AlarmEvent.alarm_id == alarm.id).order_by(AlarmEvent.id)
+            )
+            escalation = session.scalar(select(Escalation).where(Escalation.alarm_id == alarm.id))
+            notifications = session.scalars(
+                select(Notification).where(Notification.alarm_id == alarm.id)
+            )
+            audit = session.scalars(
+                select(AuditLog)
+                .where(AuditLog.entity_type == "alarms", AuditLog.entity_id == alarm.id)
+                .order_by(AuditLog.id)
+            )
+            out[name] = {
+                "alarm": row(alarm),
+                "history": [row(h) for h in history],
+                "escalation": row(escalation) if escalation else None,
+                "outbox": sorted(
+                    (row(n, ("escalation_id", "idempotency_key")) for n in notifications),
+                    key=repr,
+                ),
+                "audit": [(a.action, plain(a.before), plain(a.after)) for a in audit],
+                "events": [
+                    (e.subject, plain({k: v for k, v in e.payload.items() if k != "alarm_id"}))
+                    for e in events
+                    if e.payload["alarm_id"] == alarm.id
+                ],
+            }
+        return out
+
+
+@settings(
+    examples(25),
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(batch=st.lists(request_spec, min_size=1, max_size=12))
+def test_bulk_and_one_by_one_write_the_same_rows(context, db, demo, clock, batch):
+    tag = uuid.uuid4().hex[:8]
+    sides = {"one": f"one{tag}", "bulk": f"bulk{tag}"}
+    events: dict[str, list[Event]] = {name: [] for name in sides}
+    now = clock.now()
+    with context.unit(actor="test:setup", bus=InProcessBus()) as uow:
+        everyone = demo_recipients(uow.session, demo)
+        for prefix in sides.values():
+            # Already active (the batch repeats it) and raised then cleared (raised anew).
+            for source in ("s0", "s1"):
+                spec = {"source": source, "type": "fall", "severity": Severity.MAJOR}
+                spec |= {"policy": "default", "detail": 0, "recipients": "all"}
+                _one_by_one(uow, [_request(spec, prefix, demo, everyone)], now)
+            service.clear_alarm(
+                uow=uow,
+                source_kind="device",
+                source_id=f"{prefix}-s1",
+                alarm_type="fall",
+                now=now,
+                reason="test",
+            )
+    for name, prefix in sides.items():
+        bus = InProcessBus()
+        bus.subscribe("alerts.alarm.>", lambda _uow, e, name=name: events[name].append(e))
+        requests = [_request(spec, prefix, demo, everyone) for spec in batch]
+        with context.unit(actor="test:batch", bus=bus) as uow:
+            if name == "one":
+                ids = _one_by_one(uow, requests, now)
+            else:
+                ids = raise_alarms(uow=uow, requests=requests, now=now)
+        assert len(ids) == len(requests)
+        by_key = {r.key: alarm_id for r, alarm_id in zip(requests, ids, strict=True)}
+        assert ids == [by_key[r.key] for r in requests]  # one alarm per source and type
+    one = _snapshot(db, sides["one"], events["one"])
+    bulk = _snapshot(db, sides["bulk"], events["bulk"])
+    assert bulk == one
