@@ -2,7 +2,7 @@
 # Debian packages the test suite drives for real: Chromium for the browser tests, Mosquitto and
 # NATS for the messaging tests. Installs only what is missing; needs root (as on CI and dev boxes).
 set -euo pipefail
-packages=(chromium mosquitto nats-server)
+packages=(chromium mosquitto nats-server fonts-wqy-microhei)  # the CJK font: trace labels print Chinese
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

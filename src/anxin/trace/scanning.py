@@ -75,7 +75,7 @@ def _consumed(uow: UnitOfWork, product: Product, serial: str) -> TraceEvent | No
     )
 
 
-def _brand_recipients(uow: UnitOfWork, organisation_id: str) -> list[Recipient]:
+def brand_recipients(uow: UnitOfWork, organisation_id: str) -> list[Recipient]:
     users = people.active_users_with_roles(
         session=uow.session, organisation_id=organisation_id, roles=(Role.ADMIN,)
     )
@@ -171,7 +171,7 @@ def _alarm(
     serial: str,
     findings: Sequence[Finding],
 ) -> None:
-    recipients = _brand_recipients(uow, product.organisation_id)
+    recipients = brand_recipients(uow, product.organisation_id)
     owner_kind, owner_id = (FARM_KIND, lot.farm_id) if lot else (PRODUCT_KIND, product.id)
     source_id = unit.id if unit else f"{product.id[:24]}/{serial}"[:64]
     for finding in findings:
