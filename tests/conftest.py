@@ -186,6 +186,11 @@ DEMO_PASSWORDS = {
     "bank-risk": "demo-bank-risk-pass",
     "lender": "demo-lender-pass",
     "lending-qc": "demo-lending-qc-pass",
+    # the Jinshan rice cooperative (issue 20)
+    "coop": "demo-coop-pass",
+    "farmer": "demo-farmer-pass",
+    "olive-farmer": "demo-olive-farmer-pass",
+    "insurer": "demo-insurer-pass",
 }
 
 

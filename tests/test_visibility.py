@@ -35,6 +35,9 @@ ZHANG, ZHAO, LOAN, WAREHOUSE = "zhang household", "zhao household", "bank loan",
 EVERYONE = frozenset({ZHANG, ZHAO, LOAN, WAREHOUSE})
 # The clothing trader's small-business loan application, at the bank's lending desk.
 APPLICATION = "loan application"
+# The Jinshan cooperative's rice farm (its plot, lot, capture job, cover and claim) and its
+# olive grove, each with its own farmer.
+RICE, GROVE = "rice farm", "olive grove"
 
 # role (demo user) -> owners whose rows it may see
 VISIBLE: dict[str, frozenset[str]] = {
@@ -52,6 +55,11 @@ VISIBLE: dict[str, frozenset[str]] = {
     # the bank's loan officer: its own organisation's applications (and the bank's pledge, which
     # its console lists for every bank officer)
     "lender": frozenset({APPLICATION, LOAN, WAREHOUSE}),
+    # the cooperative's brand administrator (an admin: a ledger reader of every organisation)
+    "coop": frozenset({RICE, GROVE, LOAN, WAREHOUSE}),
+    "farmer": frozenset({RICE}),
+    "olive-farmer": frozenset({GROVE}),
+    "insurer": frozenset({RICE, GROVE}),
 }
 
 # Path parameters and the demo fixture that names a seeded row for each.
@@ -67,6 +75,14 @@ PARAMS = {
     "size": "size",
     "month": "month",
     "application_id": "application",
+    "farm_id": "trace_farm",
+    "lot_id": "trace_lot",
+    "capture_id": "capture",
+    "serial": "serial",
+    "policy_id": "policy",
+    "claim_id": "claim",
+    "gtin": "gtin",
+    "lot": "lot_code",
 }
 # GET routes that need a query to answer at all.
 QUERIES = {
@@ -86,13 +102,9 @@ NOT_WALKED = {
     "/redoc": "ReDoc, no rows",
     "/healthz": "liveness, no rows",
     "/login": "the login form, no rows",
-    # The demo seeds no booking, farm, lot or capture job yet (issues 18 and 20, their demo
-    # slices): tests/services and tests/trace check these routes' tenancy with rows of their own.
+    # The demo seeds no booking yet (issue 18, its demo slice): tests/services checks this
+    # route's tenancy with rows of its own.
     "/api/v1/services/bookings/{booking_id}": "no demo booking yet (tests/services: tenancy)",
-    "/api/v1/trace/farms/{farm_id}": "no demo farm yet (tests/trace: a farmer sees only theirs)",
-    "/api/v1/trace/farms/{farm_id}/plots": "no demo farm yet (tests/trace)",
-    "/api/v1/trace/lots/{lot_id}": "no demo lot yet (tests/trace)",
-    "/epcis/capture/{capture_id}": "no demo capture job yet (tests/trace)",
 }
 
 
@@ -162,7 +174,8 @@ def seeded(
         for elder in session.scalars(select(Elder)):
             owners.add(label[elder.household_id], elder.id, elder.full_name.split(" ")[0])
         for device in session.scalars(select(Device)):
-            owner = label.get(device.owner_id, WAREHOUSE)
+            farm = {demo.trace.farm_id: RICE, demo.trace.grove_id: GROVE}.get(device.owner_id)
+            owner = label.get(device.owner_id) or farm or WAREHOUSE
             owners.add(owner, device.id)
         for loan in session.scalars(select(Loan)):
             owners.add(LOAN, loan.id, loan.reference)
@@ -178,6 +191,9 @@ def seeded(
             owners.add(APPLICATION, application.id)
         for business in session.scalars(select(Business)):
             owners.add(APPLICATION, business.credit_code)
+        t = demo.trace
+        owners.add(RICE, t.farm_id, t.plot_id, t.lot_id, t.capture_id, t.policy_id, t.claim_id)
+        owners.add(GROVE, t.grove_id)
     ids = {
         "elder": demo.elder_id,
         "household": demo.household_id,
@@ -190,6 +206,14 @@ def seeded(
         "size": str(checkpoint.json()["size"]),
         "month": clock.now().strftime("%Y-%m"),  # an LTC settlement month
         "application": str(demo.loan_application_id),
+        "trace_farm": demo.trace.farm_id,
+        "trace_lot": demo.trace.lot_id,
+        "capture": demo.trace.capture_id,
+        "serial": demo.trace.serial,
+        "policy": demo.trace.policy_id,
+        "claim": demo.trace.claim_id,
+        "gtin": demo.trace.gtin,
+        "lot_code": demo.trace.lot,
     }
     return owners, ids
 

@@ -33,6 +33,8 @@ def _pages(demo, alarm_id):
             "/family/cards",
             f"/console/elders/{demo.elder_id}",
             "/console/alarms",
+            # the public trace page of a bag of the cooperative's rice (issue 20)
+            f"/01/{demo.trace.gtin}/10/{demo.trace.lot}/21/{demo.trace.serial}",
         ],
         "bank": [
             "/",

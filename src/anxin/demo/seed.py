@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 
 from anxin.core.security import Principal, Role
 from anxin.core.unit import UnitOfWork
+from anxin.demo.trace import LOGINS as TRACE_LOGINS
+from anxin.demo.trace import seed_trace
 from anxin.homecare import service as homecare
 from anxin.homecare.models import Elder, Household
 from anxin.homecare.schemas import (
@@ -43,9 +45,12 @@ DEMO_USERS: tuple[tuple[str, str, Role, str], ...] = (
     ("bank-risk", "风控 周强 Zhou Qiang", Role.RISK_OFFICER, "demo-bank-risk-pass"),
     ("lender", "客户经理 李芳 Li Fang (loans)", Role.LOAN_OFFICER, "demo-lender-pass"),
     ("lending-qc", "质检 黄磊 Huang Lei (QC)", Role.RISK_OFFICER, "demo-lending-qc-pass"),
+    *TRACE_LOGINS,  # the Jinshan rice cooperative (issue 20)
 )
 # Logins of other organisations (the bank, the warehouse operator): seeded by their domain.
-OTHER_ORG_USERS = frozenset({"bank", "warehouse", "bank-risk", "lender", "lending-qc"})
+OTHER_ORG_USERS = frozenset(
+    {"bank", "warehouse", "bank-risk", "lender", "lending-qc", *(u for u, *_ in TRACE_LOGINS)}
+)
 
 
 @dataclass
@@ -57,6 +62,7 @@ class DemoInfo:
     device_tokens: dict[str, str] = field(default_factory=dict)
     collateral: Any = None  # anxin.collateral.demo.CollateralDemo
     loan_application_id: str | None = None  # the clothing trader's, at the review step
+    trace: Any = None  # anxin.demo.trace.TraceDemo
 
 
 def seed_demo(*, uow: UnitOfWork, token_file: Path | None = None) -> DemoInfo:
@@ -78,6 +84,7 @@ def seed_demo(*, uow: UnitOfWork, token_file: Path | None = None) -> DemoInfo:
     _seed_care(uow, org.id, users, now)
     collateral = _seed_collateral(uow, now, token_file)
     loan_application_id = _seed_lending(uow, now)
+    trace = seed_trace(uow=uow, now=now)
     elder = session.scalar(select(Elder).where(Elder.user_id == users["elder"].id))
     assert elder is not None
     tokens = _read_tokens(token_file)
@@ -89,6 +96,7 @@ def seed_demo(*, uow: UnitOfWork, token_file: Path | None = None) -> DemoInfo:
         device_tokens=tokens,
         collateral=collateral,
         loan_application_id=loan_application_id,
+        trace=trace,
     )
 
 

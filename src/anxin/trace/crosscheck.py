@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from itertools import pairwise
 from typing import Any, Literal
@@ -33,7 +33,7 @@ from anxin.alerts.service import Severity, raise_alarm
 from anxin.core.errors import PermissionDenied
 from anxin.core.security import Principal, Role
 from anxin.core.unit import UnitOfWork
-from anxin.iot.models import Device, Reading
+from anxin.iot import service as iot
 from anxin.trace import vocab
 from anxin.trace.disclosure import lot_events
 from anxin.trace.models import Check, Lot, Plot, Product
@@ -171,36 +171,50 @@ def _kg(body: Mapping[str, Any], key: str = "quantityList") -> float:
     return total
 
 
+def farm_series(
+    session: Session, farm_id: str, device_type: str, metric: str, start: datetime, end: datetime
+) -> list[tuple[datetime, float]]:
+    """A metric of the farm's devices of one type in [start, end), through iot's service."""
+    out: list[tuple[datetime, float]] = []
+    for device in iot.devices_of_owner(
+        session=session, owner_kind=FARM_KIND, owner_id=farm_id, device_type=device_type
+    ):
+        for ts, data in iot.messages_between(
+            session=session, device=device, start=start, end=end, keys=[metric]
+        ):
+            value = data.get(metric)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                out.append((ts if ts.tzinfo else ts.replace(tzinfo=UTC), float(value)))
+    return out
+
+
 def _daily(
-    session: Session, farm_id: str, device_type: str, metric: str, tz: timezone, agg: str
+    session: Session,
+    lot: Lot,
+    window: tuple[datetime, datetime],
+    kind: str,
+    metric: str,
+    tz: timezone,
+    agg: str,
 ) -> dict[date, float]:
-    devices = list(
-        session.scalars(
-            select(Device.id).where(
-                Device.owner_kind == FARM_KIND,
-                Device.owner_id == farm_id,
-                Device.device_type == device_type,
-            )
-        )
-    )
-    if not devices:
-        return {}
     values: dict[date, list[float]] = defaultdict(list)
-    rows = session.execute(select(Reading.ts, Reading.data).where(Reading.device_id.in_(devices)))
-    for ts, data in rows:
-        value = data.get(metric)
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            at = ts if ts.tzinfo else ts.replace(tzinfo=UTC)
-            values[at.astimezone(tz).date()].append(float(value))
+    for ts, value in farm_series(session, lot.farm_id, kind, metric, *window):
+        values[ts.astimezone(tz).date()].append(value)
     pick = sum if agg == "sum" else max
     return {d: float(pick(v)) for d, v in values.items()}
 
 
 def judge(session: Session, lot: Lot, product: Product) -> list[Finding]:
     events = lot_events(session, lot, product)
-    tz = _tz(events[0].body) if events else timezone(timedelta(hours=8))
-    rain = _daily(session, lot.farm_id, "weather_station", "rainfall_mm", tz, "sum")
-    ec = _daily(session, lot.farm_id, "soil_probe", "ec_ds_m", tz, "max")
+    if not events:
+        return []
+    tz = _tz(events[0].body)
+    # The sensors are read over the season the events span, with a margin for the checks
+    # that look a few days before and after.
+    margin = timedelta(days=RESPONSE_DAYS + 3)
+    window = (events[0].event_time - margin, events[-1].event_time + margin)
+    rain = _daily(session, lot, window, "weather_station", "rainfall_mm", tz, "sum")
+    ec = _daily(session, lot, window, "soil_probe", "ec_ds_m", tz, "max")
     out: list[Finding] = []
     fertilised: list[date] = []
     inputs: list[tuple[str, str, bool]] = []

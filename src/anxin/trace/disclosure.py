@@ -26,7 +26,6 @@ from anxin.core.security import Principal, Role
 from anxin.core.unit import UnitOfWork
 from anxin.ledger import service as ledger
 from anxin.ledger.entry import canonical_json
-from anxin.ledger.models import LedgerCheckpoint
 from anxin.ledger.service import NewEntry
 from anxin.trace import vocab
 from anxin.trace.models import Disclosure, Lot, Plot, Product, TraceEvent, TraceEventEpc
@@ -213,12 +212,13 @@ def check_openings(manifest: Mapping[str, Any], opened: Sequence[Opened]) -> lis
     return problems
 
 
-def proof_for(session: Session, seq: int | None) -> tuple[dict[str, Any], LedgerCheckpoint] | None:
-    """The manifest's inclusion proof under the newest checkpoint that covers it."""
+def proof_for(session: Session, seq: int | None) -> tuple[dict[str, Any], str] | None:
+    """The manifest's inclusion proof (a ledger bundle) under the newest checkpoint that
+    covers it, and that checkpoint's signed note."""
     if seq is None:
         return None
     cp = ledger.latest_checkpoint(session=session)
     if cp is None or cp.size <= seq:
         return None
     bundle = ledger.evidence(session=session, seq=seq, checkpoint=cp, include_body=False)
-    return bundle.to_json(), cp
+    return bundle.to_json(), cp.note

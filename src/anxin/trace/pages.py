@@ -19,13 +19,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from anxin.core.security import PUBLIC_ROUTE
-from anxin.iot.models import Device, Reading
 from anxin.ledger.runtime import ledger_keys
 from anxin.ledger.verify import Bundle, verify_bundle
 from anxin.people.deps import ContextDep, UnitDep
 from anxin.trace import crosscheck, disclosure, labels, vocab
 from anxin.trace.models import Farm, Lot, Plot, Product, Unit
-from anxin.trace.scanning import FARM_KIND
 from anxin.ui.console import page, render
 
 router = APIRouter(include_in_schema=False)
@@ -125,32 +123,22 @@ def _season(session: Session, lot: Lot, opened: list[disclosure.Opened]) -> dict
         datetime.fromisoformat(str(o.value("time")).replace("Z", "+00:00")) for o in events
     )
     start, end = times[0], times[-1] + timedelta(days=1)
-    devices = {
-        d.id: d.device_type
-        for d in session.scalars(
-            select(Device).where(Device.owner_kind == FARM_KIND, Device.owner_id == lot.farm_id)
-        )
-    }
-    if not devices:
-        return out
     rain: dict[str, float] = {}
-    ph: list[float] = []
-    moisture: list[float] = []
     tz = start.tzinfo
-    for device_id, ts, data in session.execute(
-        select(Reading.device_id, Reading.ts, Reading.data).where(
-            Reading.device_id.in_(list(devices)), Reading.ts >= start, Reading.ts < end
-        )
+    for ts, mm in crosscheck.farm_series(
+        session, lot.farm_id, "weather_station", "rainfall_mm", start, end
     ):
-        kind = devices[device_id]
-        if kind == "weather_station" and isinstance(data.get("rainfall_mm"), int | float):
-            day = ts.astimezone(tz).date().isoformat()
-            rain[day] = rain.get(day, 0.0) + float(data["rainfall_mm"])
-        if kind == "soil_probe":
-            if isinstance(data.get("ph"), int | float):
-                ph.append(float(data["ph"]))
-            if isinstance(data.get("moisture_pct"), int | float):
-                moisture.append(float(data["moisture_pct"]))
+        day = ts.astimezone(tz).date().isoformat()
+        rain[day] = rain.get(day, 0.0) + mm
+    ph = [
+        v for _, v in crosscheck.farm_series(session, lot.farm_id, "soil_probe", "ph", start, end)
+    ]
+    moisture = [
+        v
+        for _, v in crosscheck.farm_series(
+            session, lot.farm_id, "soil_probe", "moisture_pct", start, end
+        )
+    ]
     if rain:
         out["rainy_days"] = sum(1 for v in rain.values() if v >= crosscheck.RAIN_DAY_MM)
         out["rain_total"] = round(sum(rain.values()), 1)
@@ -239,7 +227,7 @@ def trace_page(
         evidence=json.dumps(evidence, ensure_ascii=False).replace("<", "\\u003c")
         if evidence
         else None,
-        checkpoint=proof[1].note if proof else None,
+        checkpoint=proof[1] if proof else None,
         server_check=server_check,
         published=shown is not None,
     )
