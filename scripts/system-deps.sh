@@ -3,7 +3,7 @@
 # NATS for the messaging tests. Installs only what is missing; needs root (as on CI and dev boxes).
 set -euo pipefail
 packages=(chromium mosquitto nats-server)
-packages+=(fonts-wqy-microhei)  # a CJK font for the PDF reports (services supervision)
+packages+=(fonts-wqy-microhei)  # a CJK font for the PDFs (services supervision, trace labels)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

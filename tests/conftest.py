@@ -191,6 +191,11 @@ DEMO_PASSWORDS = {
     "lessor": "demo-lessor-pass",
     "machinery": "demo-machinery-pass",
     "trader": "demo-trader-pass",
+    # the Jinshan rice cooperative (issue 20)
+    "coop": "demo-coop-pass",
+    "farmer": "demo-farmer-pass",
+    "olive-farmer": "demo-olive-farmer-pass",
+    "insurer": "demo-insurer-pass",
 }
 
 

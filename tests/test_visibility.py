@@ -39,6 +39,9 @@ EVERYONE = frozenset({ZHANG, ZHAO, LOAN, WAREHOUSE})
 APPLICATION = "loan application"
 # The Jiangsu machinery maker's lease, at the leasing company (issue 16).
 LEASE = "machinery lease"
+# The Jinshan cooperative's rice farm (its plot, lot, capture job, cover and claim) and its
+# olive grove, each with its own farmer.
+RICE, GROVE = "rice farm", "olive grove"
 
 # role (demo user) -> owners whose rows it may see
 VISIBLE: dict[str, frozenset[str]] = {
@@ -63,6 +66,11 @@ VISIBLE: dict[str, frozenset[str]] = {
     "lessor": frozenset({LEASE}),  # the leasing company's lessor
     "machinery": frozenset({LEASE}),  # the lessee's own account
     "trader": frozenset({APPLICATION}),  # the borrower: his own application and loan
+    # the cooperative's brand administrator (an admin: a ledger reader of every organisation)
+    "coop": frozenset({RICE, GROVE, LOAN, WAREHOUSE}),
+    "farmer": frozenset({RICE}),
+    "olive-farmer": frozenset({GROVE}),
+    "insurer": frozenset({RICE, GROVE}),
 }
 
 # Path parameters and the demo fixture that names a seeded row for each.
@@ -82,6 +90,14 @@ PARAMS = {
     "contract_id": "lease",
     "consultation_id": "consultation",
     "attachment_id": "attachment",
+    "farm_id": "trace_farm",
+    "lot_id": "trace_lot",
+    "capture_id": "capture",
+    "serial": "serial",
+    "policy_id": "policy",
+    "claim_id": "claim",
+    "gtin": "gtin",
+    "lot": "lot_code",
 }
 # GET routes that need a query to answer at all.
 QUERIES = {
@@ -102,12 +118,6 @@ NOT_WALKED = {
     "/redoc": "ReDoc, no rows",
     "/healthz": "liveness, no rows",
     "/login": "the login form, no rows",
-    # The demo seeds no farm, lot or capture job yet (issue 20, its demo slice): tests/trace
-    # checks these routes' tenancy with rows of its own.
-    "/api/v1/trace/farms/{farm_id}": "no demo farm yet (tests/trace: a farmer sees only theirs)",
-    "/api/v1/trace/farms/{farm_id}/plots": "no demo farm yet (tests/trace)",
-    "/api/v1/trace/lots/{lot_id}": "no demo lot yet (tests/trace)",
-    "/epcis/capture/{capture_id}": "no demo capture job yet (tests/trace)",
     "/api/v1/ltc/applications/{ltc_application_id}": "no demo LTC application yet "
     "(tests/ltc/test_applications.py: another city's administrator gets 404)",
 }
@@ -179,7 +189,8 @@ def seeded(
         for elder in session.scalars(select(Elder)):
             owners.add(label[elder.household_id], elder.id, elder.full_name.split(" ")[0])
         for device in session.scalars(select(Device)):
-            owner = label.get(device.owner_id, WAREHOUSE)
+            farm = {demo.trace.farm_id: RICE, demo.trace.grove_id: GROVE}.get(device.owner_id)
+            owner = label.get(device.owner_id) or farm or WAREHOUSE
             if device.owner_kind == "lease_asset":  # a leased machine's tracker
                 owner = LEASE
             owners.add(owner, device.id)
@@ -201,6 +212,9 @@ def seeded(
             owners.add(LEASE, lease.id, lease.reference, lease.lessee_credit_code)
         owners.add(ZHANG, demo.consultation_id)
         attachment_id = str(session.scalar(select(Attachment.id)))
+        t = demo.trace
+        owners.add(RICE, t.farm_id, t.plot_id, t.lot_id, t.capture_id, t.policy_id, t.claim_id)
+        owners.add(GROVE, t.grove_id)
     ids = {
         "elder": demo.elder_id,
         "household": demo.household_id,
@@ -217,6 +231,14 @@ def seeded(
         "lease": demo.leasing.contract_id,
         "consultation": str(demo.consultation_id),
         "attachment": attachment_id,
+        "trace_farm": demo.trace.farm_id,
+        "trace_lot": demo.trace.lot_id,
+        "capture": demo.trace.capture_id,
+        "serial": demo.trace.serial,
+        "policy": demo.trace.policy_id,
+        "claim": demo.trace.claim_id,
+        "gtin": demo.trace.gtin,
+        "lot_code": demo.trace.lot,
     }
     return owners, ids
 

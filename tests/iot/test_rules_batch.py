@@ -202,6 +202,7 @@ def test_a_batch_costs_one_query_for_states_and_one_for_households(context, db, 
         statements.append(statement)
 
     now = clock.now()
+
     def ingest(batches_of) -> None:
         with context.unit(actor="test:batch") as uow:
             batches = batches_of(uow.session)

@@ -161,3 +161,14 @@ def test_products_and_units_are_the_brands(client: Any, bags: Any) -> None:
     assert (
         client.get(f"/api/v1/trace/lots/{bags['lot']['id']}", headers=bags["wu"]).status_code == 404
     )
+
+
+def test_a_scan_without_a_place_does_not_hide_where_the_bag_was_last_seen(
+    client: Any, bags: Any, clock: Any
+) -> None:
+    _scan(client, "2", SHANGHAI)
+    _scan(client, "2")  # the public page's own scan: no location
+    clock.advance(timedelta(hours=1))
+    far = _scan(client, "2", BEIJING)
+    assert "impossible_travel" in [f["code"] for f in far["findings"]]
+    assert far["scan_count"] == 3

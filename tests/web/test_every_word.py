@@ -38,6 +38,8 @@ def _pages(demo, alarm_id):
             "/console/alarms",
             "/consult",
             f"/consult/{demo.consultation_id}",
+            # the public trace page of a bag of the cooperative's rice (issue 20)
+            f"/01/{demo.trace.gtin}/10/{demo.trace.lot}/21/{demo.trace.serial}",
         ],
         "doctor": [
             "/consult",

@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 
 from anxin.core.security import Principal, Role
 from anxin.core.unit import UnitOfWork
+from anxin.demo.trace import LOGINS as TRACE_LOGINS
+from anxin.demo.trace import seed_trace
 from anxin.homecare import service as homecare
 from anxin.homecare.models import Elder, Household
 from anxin.homecare.schemas import (
@@ -48,10 +50,15 @@ DEMO_USERS: tuple[tuple[str, str, Role, str], ...] = (
     ("lessor", "租赁经理 吴涛 Wu Tao (leasing)", Role.LESSOR, "demo-lessor-pass"),
     ("machinery", "恒力机械 财务 钱敏 Qian Min", Role.BUYER, "demo-machinery-pass"),
     ("trader", "借款人 陈建国 Chen Jianguo", Role.BORROWER, "demo-trader-pass"),
+    *TRACE_LOGINS,  # the Jinshan rice cooperative (issue 20)
 )
 # Logins of other organisations (the bank, the warehouse operator): seeded by their domain.
 OTHER_ORG_USERS = frozenset(
-    {"bank", "warehouse", "bank-risk", "lender", "lending-qc", "lessor", "machinery", "trader"}
+    {
+        *("bank", "warehouse", "bank-risk", "lender", "lending-qc"),
+        *("lessor", "machinery", "trader"),
+        *(u for u, *_ in TRACE_LOGINS),
+    }
 )
 
 
@@ -67,6 +74,7 @@ class DemoInfo:
     services: Any = None  # anxin.demo.services.ServicesDemo
     leasing: Any = None  # anxin.demo.machines.LeasingDemo
     consultation_id: str | None = None  # 张桂芳's, taken by the demo doctor (issue 19)
+    trace: Any = None  # anxin.demo.trace.TraceDemo
 
 
 def seed_demo(*, uow: UnitOfWork, token_file: Path | None = None) -> DemoInfo:
@@ -91,6 +99,7 @@ def seed_demo(*, uow: UnitOfWork, token_file: Path | None = None) -> DemoInfo:
     services = _seed_services(uow, org)
     leasing = _seed_leasing(uow, now, token_file)
     consultation_id = _seed_consult(uow, org.id, now)
+    trace = seed_trace(uow=uow, now=now)
     elder = session.scalar(select(Elder).where(Elder.user_id == users["elder"].id))
     assert elder is not None
     tokens = _read_tokens(token_file)
@@ -105,6 +114,7 @@ def seed_demo(*, uow: UnitOfWork, token_file: Path | None = None) -> DemoInfo:
         services=services,
         leasing=leasing,
         consultation_id=consultation_id,
+        trace=trace,
     )
 
 

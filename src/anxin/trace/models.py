@@ -173,3 +173,77 @@ class Scan(Base):
     lon: Mapped[float | None]
     verdict: Mapped[str] = mapped_column(String(12))  # genuine | suspect | unknown
     findings: Mapped[list[Any]] = mapped_column()
+
+
+class Disclosure(Base):
+    """What a lot's public page may show: salted commitments to every field of the lot's
+    events (the manifest, anchored in the ledger by its digest) and which fields are opened.
+
+    The salts are the farm's secret: the public page reveals the salt of a public field only,
+    so a hidden field's commitment says nothing about its value.
+    """
+
+    __tablename__ = "trace_disclosures"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    lot_id: Mapped[str] = mapped_column(ForeignKey("trace_lots.id"), index=True)
+    public_fields: Mapped[list[Any]] = mapped_column()
+    manifest: Mapped[dict[str, Any]] = mapped_column()  # commitments, no salts
+    salts: Mapped[dict[str, Any]] = mapped_column()  # "event#field" -> hex salt (private)
+    digest: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime]
+    ledger_seq: Mapped[int | None]
+
+
+class Check(Base):
+    """One cross-validation finding of a lot: a farm claim held against sensors or records."""
+
+    __tablename__ = "trace_checks"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    lot_id: Mapped[str] = mapped_column(ForeignKey("trace_lots.id"), index=True)
+    farm_id: Mapped[str] = mapped_column(ForeignKey("trace_farms.id"), index=True)
+    code: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(80))  # the claim checked (a day, an input)
+    outcome: Mapped[str] = mapped_column(String(8))  # pass | warn | fail
+    reason: Mapped[str] = mapped_column(String(400))
+    evidence: Mapped[dict[str, Any]] = mapped_column()
+    checked_at: Mapped[datetime]
+
+
+class Policy(Audited, Base):
+    """Traceability insurance on a lot or on all of a product (the brand's cover)."""
+
+    __tablename__ = "trace_policies"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    product_id: Mapped[str] = mapped_column(ForeignKey("trace_products.id"), index=True)
+    lot_id: Mapped[str | None] = mapped_column(ForeignKey("trace_lots.id"), index=True)
+    cover: Mapped[str] = mapped_column(String(16))  # food_safety | authenticity
+    units: Mapped[int] = mapped_column(BigInteger)
+    sum_insured: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    premium: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    starts_on: Mapped[datetime]
+    ends_on: Mapped[datetime]
+    created_at: Mapped[datetime]
+
+
+class Claim(Audited, Base):
+    __tablename__ = "trace_claims"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    policy_id: Mapped[str] = mapped_column(ForeignKey("trace_policies.id"), index=True)
+    cover: Mapped[str] = mapped_column(String(16))
+    gtin: Mapped[str | None] = mapped_column(String(14))
+    serial: Mapped[str | None] = mapped_column(String(20))
+    description: Mapped[str] = mapped_column(String(2000))
+    reported_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))  # None: a consumer
+    status: Mapped[str] = mapped_column(String(12))  # open | approved | rejected | settled
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    decision: Mapped[dict[str, Any] | None] = mapped_column()
+    decision_seq: Mapped[int | None]
+    opened_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+    settled_at: Mapped[datetime | None]

@@ -75,7 +75,7 @@ def _consumed(uow: UnitOfWork, product: Product, serial: str) -> TraceEvent | No
     )
 
 
-def _brand_recipients(uow: UnitOfWork, organisation_id: str) -> list[Recipient]:
+def brand_recipients(uow: UnitOfWork, organisation_id: str) -> list[Recipient]:
     users = people.active_users_with_roles(
         session=uow.session, organisation_id=organisation_id, roles=(Role.ADMIN,)
     )
@@ -92,13 +92,16 @@ def record_scan(*, uow: UnitOfWork, data: ScanCreate) -> ScanOutcome:
     sighting = Sighting(now, where)
     product = session.scalar(select(Product).where(Product.gtin == data.gtin))
     unit = session.scalar(select(Unit).where(Unit.gtin == data.gtin, Unit.serial == data.serial))
+    same = (Scan.gtin == data.gtin, Scan.serial == data.serial)
+    count = int(session.scalar(select(func.count()).select_from(Scan).where(*same)) or 0) + 1
+    # Travel is judged against the last scan that has a place: a scan without one (a phone
+    # that withholds its location) must not hide where the bag was last seen.
     previous = session.execute(
-        select(Scan.scanned_at, Scan.lat, Scan.lon, func.count().over())
-        .where(Scan.gtin == data.gtin, Scan.serial == data.serial)
+        select(Scan.scanned_at, Scan.lat, Scan.lon)
+        .where(*same, Scan.lat.is_not(None), Scan.lon.is_not(None))
         .order_by(Scan.scanned_at.desc())
         .limit(1)
     ).first()
-    count = (int(previous[3]) if previous else 0) + 1
     findings: list[Finding] = []
     lot = session.get(Lot, unit.lot_id) if unit is not None else None
     if product is not None:
@@ -171,7 +174,7 @@ def _alarm(
     serial: str,
     findings: Sequence[Finding],
 ) -> None:
-    recipients = _brand_recipients(uow, product.organisation_id)
+    recipients = brand_recipients(uow, product.organisation_id)
     owner_kind, owner_id = (FARM_KIND, lot.farm_id) if lot else (PRODUCT_KIND, product.id)
     source_id = unit.id if unit else f"{product.id[:24]}/{serial}"[:64]
     for finding in findings:

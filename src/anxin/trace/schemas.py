@@ -170,3 +170,131 @@ class ScanRead(BaseModel):
     findings: list[FindingRead]
     product: str | None
     lot: str | None
+
+
+class LabelsPrint(BaseModel):
+    first_serial: int = Field(ge=1, description="the first serial of the sheet")
+    count: int = Field(ge=1, le=480, description="labels on the sheet (24 per A4 page)")
+
+
+class CodeRead(BaseModel):
+    link: str
+    svg: str
+    key_id: str
+
+
+class CodeCheck(BaseModel):
+    link: str = Field(min_length=1, max_length=2000, description="the scanned Digital Link URI")
+
+
+class CodeVerdict(BaseModel):
+    valid: bool
+    reason: str
+    gtin: str | None = None
+    lot: str | None = None
+    serial: str | None = None
+    key_id: str | None = None
+
+
+class BrandKeyRead(BaseModel):
+    gtin_prefixes: list[str]
+    key_id: str
+    algorithm: Literal["Ed25519"] = "Ed25519"
+    public_key: str = Field(description="raw 32-byte public key, base64url")
+
+
+class DisclosureCreate(BaseModel):
+    public: list[str] = Field(max_length=20, description="the facts the public page opens")
+
+
+class DisclosureRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    lot_id: str
+    public_fields: list[str]
+    digest: str
+    ledger_seq: int | None
+    manifest: dict[str, Any]
+    created_at: datetime
+
+
+class CheckRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    subject: str
+    outcome: Literal["pass", "warn", "fail"]
+    reason: str
+    evidence: dict[str, Any]
+    checked_at: datetime
+
+
+class FarmChecks(BaseModel):
+    farm_id: str
+    passed: int
+    warned: int
+    failed: int
+
+
+Cover = Literal["food_safety", "authenticity"]
+
+
+class PolicyCreate(BaseModel):
+    product_id: str
+    lot_id: str | None = None
+    cover: Cover
+    units: int = Field(ge=1, le=100_000_000)
+    sum_insured: Decimal = Field(gt=0, le=Decimal("1e11"), max_digits=14, decimal_places=2)
+    starts_on: datetime
+    ends_on: datetime
+
+
+class PolicyRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    product_id: str
+    lot_id: str | None
+    cover: Cover
+    units: int
+    sum_insured: Decimal
+    premium: Decimal
+    starts_on: datetime
+    ends_on: datetime
+
+
+class ClaimCreate(BaseModel):
+    policy_id: str
+    description: str = Field(min_length=1, max_length=2000)
+    gtin: str | None = Field(default=None, pattern=r"^\d{14}$")
+    serial: str | None = Field(default=None, min_length=1, max_length=20)
+
+
+class SuspiciousReport(BaseModel):
+    gtin: str = Field(pattern=r"^\d{14}$")
+    serial: str = Field(min_length=1, max_length=20)
+    description: str = Field(min_length=1, max_length=2000)
+
+
+class ClaimRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    policy_id: str
+    cover: Cover
+    gtin: str | None
+    serial: str | None
+    description: str
+    status: Literal["open", "approved", "rejected", "settled"]
+    amount: Decimal | None
+    decision: dict[str, Any] | None
+    decision_seq: int | None
+    opened_at: datetime
+    decided_at: datetime | None
+    settled_at: datetime | None
+
+
+class ReportAccepted(BaseModel):
+    case: str
+    status: str

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from anxin.core.domain import Domain, Subscription
 from anxin.core.owners import OwnerKind
-from anxin.trace import flows, scanning, views
+from anxin.trace import flows, pages, scanning, views
 from anxin.trace.service import CAPTURED, visible_farm_ids, visible_product_ids
 
 
@@ -12,6 +14,9 @@ def setup() -> Domain:
     return Domain(
         name="trace",
         routers=[views.router, views.registry],
+        pages=[pages.router],
+        templates=Path(__file__).parent / "templates",
+        labels=pages.LABELS,
         owner_kinds=[
             OwnerKind(scanning.FARM_KIND, visible_farm_ids),
             OwnerKind(scanning.PRODUCT_KIND, visible_product_ids),

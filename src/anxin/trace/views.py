@@ -8,30 +8,57 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Response
+from fastapi import APIRouter, Body, Query, Request, Response
+from sqlalchemy.orm import Session
 
-from anxin.core.errors import InvalidInput
-from anxin.core.security import PUBLIC_ROUTE
-from anxin.people.deps import CurrentPrincipal, SessionDep, UnitDep
-from anxin.trace import catalogue, scanning, service, vocab
+from anxin.core.context import AppContext
+from anxin.core.errors import InvalidInput, NotFound
+from anxin.core.security import PUBLIC_ROUTE, Principal
+from anxin.people.deps import ContextDep, CurrentPrincipal, SessionDep, UnitDep
+from anxin.trace import (
+    catalogue,
+    codes,
+    crosscheck,
+    disclosure,
+    insurance,
+    scanning,
+    service,
+    vocab,
+)
 from anxin.trace.epcis import EPCIS_CONTEXTS, EVENT_TYPES
+from anxin.trace.models import Lot, Product
 from anxin.trace.schemas import (
+    BrandKeyRead,
     CaptureJobRead,
+    CheckRead,
+    ClaimCreate,
+    ClaimRead,
+    CodeCheck,
+    CodeRead,
+    CodeVerdict,
+    DisclosureCreate,
+    DisclosureRead,
     EPCISQueryDocument,
     EventAccepted,
+    FarmChecks,
     FarmCreate,
     FarmRead,
     FindingRead,
+    LabelsPrint,
     LotCreate,
     LotRead,
     PlotCreate,
     PlotRead,
+    PolicyCreate,
+    PolicyRead,
     ProductCreate,
     ProductRead,
     QueryBody,
     QueryResults,
+    ReportAccepted,
     ScanCreate,
     ScanRead,
+    SuspiciousReport,
     UnitsIssue,
     UnitsIssued,
 )
@@ -248,3 +275,194 @@ def scan(data: ScanCreate, uow: UnitDep) -> ScanRead:
         product=outcome.product.name_en if outcome.product else None,
         lot=outcome.lot.code if outcome.lot else None,
     )
+
+
+# --- codes, labels, disclosure, cross-validation, insurance -------------------------------
+
+
+def _secret(context: AppContext) -> str:
+    return context.settings.secret_key.get_secret_value()
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+def _lot(session: Session, principal: Principal, lot_id: str) -> tuple[Lot, Product]:
+    lot = catalogue.get_lot(session=session, principal=principal, lot_id=lot_id)
+    product = session.get(Product, lot.product_id)
+    assert product is not None
+    return lot, product
+
+
+@registry.get("/lots/{lot_id}/units/{serial}/code", response_model=CodeRead)
+def unit_code(
+    lot_id: str,
+    serial: str,
+    request: Request,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    context: ContextDep,
+) -> CodeRead:
+    """The package's signed GS1 Digital Link and its QR symbol (SVG)."""
+    return codes.unit_code(
+        session=session,
+        principal=principal,
+        lot_id=lot_id,
+        serial=serial,
+        base=_base(request),
+        secret=_secret(context),
+    )
+
+
+@registry.post(
+    "/lots/{lot_id}/labels",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+def print_labels(
+    lot_id: str,
+    data: LabelsPrint,
+    request: Request,
+    principal: CurrentPrincipal,
+    uow: UnitDep,
+    context: ContextDep,
+) -> Response:
+    """An A4 label sheet (PDF) for a run of serials; they count as printed from now on."""
+    pdf = codes.print_sheet(
+        uow=uow,
+        principal=principal,
+        lot_id=lot_id,
+        data=data,
+        base=_base(request),
+        secret=_secret(context),
+    )
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="labels-{lot_id}.pdf"'},
+    )
+
+
+@registry.post("/codes/verify", response_model=CodeVerdict, openapi_extra=PUBLIC_ROUTE)
+def verify_code(data: CodeCheck, session: SessionDep, context: ContextDep) -> CodeVerdict:
+    """Public: is a scanned code signed by the brand that owns its GTIN?"""
+    return codes.check_code(session=session, link=data.link, secret=_secret(context))
+
+
+@registry.get("/keys", response_model=list[BrandKeyRead], openapi_extra=PUBLIC_ROUTE)
+def brand_keys(session: SessionDep, context: ContextDep) -> list[BrandKeyRead]:
+    """Public: each brand's label-signing key, to check codes offline."""
+    return codes.brand_keys(session=session, secret=_secret(context))
+
+
+@registry.post("/lots/{lot_id}/disclosure", status_code=201, response_model=DisclosureRead)
+def publish_disclosure(
+    lot_id: str, data: DisclosureCreate, principal: CurrentPrincipal, uow: UnitDep
+) -> DisclosureRead:
+    """Commit to every fact of the lot's events on the ledger and choose which are public."""
+    lot, product = _lot(uow.session, principal, lot_id)
+    row = disclosure.publish(
+        uow=uow, principal=principal, lot=lot, product=product, public=data.public
+    )
+    return DisclosureRead.model_validate(row)
+
+
+@registry.get("/lots/{lot_id}/disclosure", response_model=DisclosureRead)
+def latest_disclosure(
+    lot_id: str, principal: CurrentPrincipal, session: SessionDep
+) -> DisclosureRead:
+    lot, _ = _lot(session, principal, lot_id)
+    row = disclosure.latest(session, lot.id)
+    if row is None:
+        raise NotFound(f"lot {lot.code} has published nothing yet")
+    return DisclosureRead.model_validate(row)
+
+
+@registry.post("/lots/{lot_id}/checks", response_model=list[CheckRead])
+def run_checks(lot_id: str, principal: CurrentPrincipal, uow: UnitDep) -> list[CheckRead]:
+    """Cross-validate the lot's claims against the farm's sensors and records, now."""
+    lot, product = _lot(uow.session, principal, lot_id)
+    rows = crosscheck.run(uow=uow, principal=principal, lot=lot, product=product)
+    return [CheckRead.model_validate(r) for r in rows]
+
+
+@registry.get("/lots/{lot_id}/checks", response_model=list[CheckRead])
+def lot_checks(lot_id: str, principal: CurrentPrincipal, session: SessionDep) -> list[CheckRead]:
+    lot, _ = _lot(session, principal, lot_id)
+    return [CheckRead.model_validate(r) for r in crosscheck.checks_of(session, lot.id)]
+
+
+@registry.get("/farms/{farm_id}/checks", response_model=FarmChecks)
+def farm_checks(farm_id: str, principal: CurrentPrincipal, session: SessionDep) -> FarmChecks:
+    farm = service.get_farm(session=session, principal=principal, farm_id=farm_id)
+    counts = crosscheck.counts_by_farm(session, farm.id)
+    return FarmChecks(
+        farm_id=farm.id, passed=counts["pass"], warned=counts["warn"], failed=counts["fail"]
+    )
+
+
+@registry.post("/policies", status_code=201, response_model=PolicyRead)
+def create_policy(data: PolicyCreate, principal: CurrentPrincipal, uow: UnitDep) -> PolicyRead:
+    return PolicyRead.model_validate(
+        insurance.create_policy(uow=uow, principal=principal, data=data)
+    )
+
+
+@registry.get("/policies", response_model=list[PolicyRead])
+def list_policies(principal: CurrentPrincipal, session: SessionDep) -> list[PolicyRead]:
+    return [
+        PolicyRead.model_validate(p)
+        for p in insurance.list_policies(session=session, principal=principal)
+    ]
+
+
+@registry.get("/policies/{policy_id}", response_model=PolicyRead)
+def get_policy(policy_id: str, principal: CurrentPrincipal, session: SessionDep) -> PolicyRead:
+    return PolicyRead.model_validate(
+        insurance.get_policy(session=session, principal=principal, policy_id=policy_id)
+    )
+
+
+@registry.post("/claims", status_code=201, response_model=ClaimRead)
+def open_claim(data: ClaimCreate, principal: CurrentPrincipal, uow: UnitDep) -> ClaimRead:
+    return ClaimRead.model_validate(insurance.open_claim(uow=uow, principal=principal, data=data))
+
+
+@registry.get("/claims", response_model=list[ClaimRead])
+def list_claims(principal: CurrentPrincipal, session: SessionDep) -> list[ClaimRead]:
+    return [
+        ClaimRead.model_validate(c)
+        for c in insurance.list_claims(session=session, principal=principal)
+    ]
+
+
+@registry.get("/claims/{claim_id}", response_model=ClaimRead)
+def get_claim(claim_id: str, principal: CurrentPrincipal, session: SessionDep) -> ClaimRead:
+    return ClaimRead.model_validate(
+        insurance.get_claim(session=session, principal=principal, claim_id=claim_id)
+    )
+
+
+@registry.post("/claims/{claim_id}/decision", response_model=ClaimRead)
+def decide_claim(claim_id: str, principal: CurrentPrincipal, uow: UnitDep) -> ClaimRead:
+    """Decide by the versioned rule set on the evidence bundle; the decision is anchored."""
+    return ClaimRead.model_validate(
+        insurance.decide(uow=uow, principal=principal, claim_id=claim_id)
+    )
+
+
+@registry.post("/claims/{claim_id}/settlement", response_model=ClaimRead)
+def settle_claim(claim_id: str, principal: CurrentPrincipal, uow: UnitDep) -> ClaimRead:
+    return ClaimRead.model_validate(
+        insurance.settle(uow=uow, principal=principal, claim_id=claim_id)
+    )
+
+
+@registry.post(
+    "/reports", status_code=201, response_model=ReportAccepted, openapi_extra=PUBLIC_ROUTE
+)
+def report_suspicious(data: SuspiciousReport, uow: UnitDep) -> ReportAccepted:
+    """Public: a consumer reports a suspicious bag; it opens a case on the brand's cover."""
+    claim = insurance.report_suspicious(uow=uow, data=data)
+    return ReportAccepted(case=claim.id, status=claim.status)
