@@ -20,6 +20,7 @@ from anxin.core.errors import AnxinError, Unauthenticated
 from anxin.core.security import Principal, Role
 from anxin.core.unit import UnitOfWork
 from anxin.people import service as people
+from anxin.ui import charts
 from anxin.ui.i18n import LANGUAGES, Catalog
 
 
@@ -57,6 +58,7 @@ def build_console(
         autoescape=select_autoescape(),
     )
     env.globals["local_time"] = format_local
+    env.globals["chart_scripts"] = charts.SCRIPTS
     env.filters["reading"] = show_value
     return Console(Jinja2Templates(env=env), Catalog(labels), list(nav))
 
