@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from http import HTTPStatus
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -204,6 +205,7 @@ def create_app(
         template_dirs=[web_views.TEMPLATES, *(d.templates for d in context.domains if d.templates)],
         labels=[d.labels for d in context.domains],
         nav=[link for d in context.domains for link in d.nav],
+        tz=ZoneInfo(settings.display_timezone),
     )
     app.add_middleware(
         SessionMiddleware,

@@ -14,6 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -33,6 +34,7 @@ from anxin.collateral.models import (
     WarehouseZone,
 )
 from anxin.collateral.schemas import ReleaseCreate
+from anxin.core.clock import SHANGHAI
 from anxin.core.domain import NavLink
 from anxin.core.errors import InvalidInput, PermissionDenied
 from anxin.core.owners import OwnerLink
@@ -160,7 +162,11 @@ def _alarms(uow: UnitOfWork, principal: Principal, pledge_id: str | None) -> lis
 
 
 def chart(
-    history: list[Valuation], pledge: PledgeRow, t: Callable[[str], str], now: datetime
+    history: list[Valuation],
+    pledge: PledgeRow,
+    t: Callable[[str], str],
+    now: datetime,
+    tz: ZoneInfo = SHANGHAI,
 ) -> charts.Option:
     """Market value over time against the loan, and the market values at which the LTV
     (outstanding / market value) reaches the warning, margin-call and liquidation lines.
@@ -202,6 +208,7 @@ def chart(
         ],
         axes=[charts.Axis("¥", unit="¥{value}")],
         zoom=len(points) > 50,
+        tz=tz,
     )
 
 
@@ -216,12 +223,13 @@ def _detail(
         )
     }
     history = service.valuation_history(uow.session, pledge.id, limit=300)
-    catalog, lang = console_of(request).catalog, language(request)
+    console, lang = console_of(request), language(request)
+    catalog, tz = console.catalog, console.tz
     return {
         "pledge": pledge,
         **_names(uow, pledge),
         "chart": charts.chart_element(
-            chart(history, pledge, lambda key: catalog.label(key, lang), uow.now()),
+            chart(history, pledge, lambda key: catalog.label(key, lang), uow.now(), tz),
             element_id="value-chart",
             label=catalog.label("value_chart", lang),
         )

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from anxin.alerts import service as alerts
 from anxin.core.bounds import check_date
+from anxin.core.clock import SHANGHAI
 from anxin.core.domain import NavLink
 from anxin.core.errors import InvalidInput, PermissionDenied
 from anxin.core.owners import OwnerLink
@@ -86,7 +88,9 @@ def _night(request: Request, now: datetime) -> date:
     return check_date(night, "night")
 
 
-def sleep_chart(report: SleepReport, labels: dict[str, str], lang: str) -> charts.Option:
+def sleep_chart(
+    report: SleepReport, labels: dict[str, str], lang: str, tz: ZoneInfo = SHANGHAI
+) -> charts.Option:
     """The night on a time axis: heart rate (left axis), respiration (right), the share of
     each bucket in bed as a shaded step, out-of-bed events and anomalies as bands."""
     series = report.series
@@ -120,6 +124,7 @@ def sleep_chart(report: SleepReport, labels: dict[str, str], lang: str) -> chart
         ],
         bands=bands,
         zoom=True,
+        tz=tz,
     )
 
 
@@ -143,7 +148,9 @@ def _sleep_section(
     chart = None
     if report.samples:
         chart = charts.chart_element(
-            sleep_chart(report, labels, lang), element_id="sleep-chart", label=labels["title"]
+            sleep_chart(report, labels, lang, console_of(request).tz),
+            element_id="sleep-chart",
+            label=labels["title"],
         )
     return {
         "report": report,
