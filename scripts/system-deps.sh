@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Debian packages the test suite drives for real: Chromium for the browser tests, Mosquitto and
-# NATS for the messaging tests. Installs only what is missing; needs root (as on CI and dev boxes).
+# Debian packages the test suite drives for real: Chromium (and a CJK font) for the browser
+# tests, Mosquitto and NATS for the messaging tests. Installs only what is missing; needs root (as on CI and dev boxes).
 set -euo pipefail
-packages=(chromium mosquitto nats-server)
+# fonts-wqy-zenhei: headless Chromium has no CJK font of its own; without one the Chinese
+# console renders as boxes in the screenshot tests.
+packages=(chromium mosquitto nats-server fonts-wqy-zenhei)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from anxin.core.security import Principal, Role
 from anxin.core.unit import UnitOfWork
+from anxin.demo.tokens import read_tokens, write_tokens
 from anxin.homecare import service as homecare
 from anxin.homecare.models import Elder, Household
 from anxin.homecare.schemas import (
@@ -80,7 +81,7 @@ def seed_demo(*, uow: UnitOfWork, token_file: Path | None = None) -> DemoInfo:
     loan_application_id = _seed_lending(uow, now)
     elder = session.scalar(select(Elder).where(Elder.user_id == users["elder"].id))
     assert elder is not None
-    tokens = _read_tokens(token_file)
+    tokens = read_tokens(token_file)
     return DemoInfo(
         organisation_id=org.id,
         elder_id=elder.id,
@@ -171,9 +172,7 @@ def _seed_households(
         tokens[device.id] = token
     _seed_neighbour(session, admin, users, now)
     if token_file is not None:
-        token_file.parent.mkdir(parents=True, exist_ok=True)
-        token_file.write_text(json.dumps(tokens, indent=2))
-        token_file.chmod(0o600)
+        write_tokens(token_file, session, tokens)
 
 
 def _seed_neighbour(
@@ -252,13 +251,6 @@ def _seed_lending(uow: UnitOfWork, now: datetime) -> str:
     from anxin.demo.lending import seed_lending
 
     return seed_lending(uow=uow, now=now)
-
-
-def _read_tokens(token_file: Path | None) -> dict[str, str]:
-    if token_file is None or not token_file.exists():
-        return {}
-    data = json.loads(token_file.read_text())
-    return {str(k): str(v) for k, v in data.items()}
 
 
 def demo_household(session: Session) -> Household | None:
