@@ -37,8 +37,9 @@ def test_butler_works_an_alarm_from_the_queue_to_resolution(client, demo, demo_d
     assert "张桂芳" in card.text and 'data-channel="sms"' in card.text
     client.post(f"/console/alarms/{alarm_id}/acknowledge", data={"note": "called, she is ok"})
     history = client.get(f"/console/alarms/{alarm_id}").text.split("<h2>")[1]
-    # who acknowledged is a person's name; the engine that raised it is "the system"
-    assert "<td>管家 陈静 Chen Jing</td>" in history and "<td>系统</td>" in history
+    # who acknowledged is a person's name; the radar raised it, the platform escalated
+    assert "<td>管家 陈静 Chen Jing</td>" in history and "<td>设备</td>" in history
+    assert "<td>系统</td>" in history and "anonymous" not in history
     assert "user:butler" not in history, history
     client.post(f"/console/alarms/{alarm_id}/resolve", data={"note": "no injury"})
     detail = client.get(f"/api/v1/alarms/{alarm_id}").json()

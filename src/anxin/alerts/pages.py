@@ -62,6 +62,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "escalation_exhausted": ("已用尽", "Exhausted"),
     # what happened to an alarm (its history's actions)
     "actor_system": ("系统", "System"),
+    "actor_device": ("设备", "Device"),
     "next_at": ("下次", "next"),
     "history_raised": ("发生", "Raised"),
     "history_repeated": ("再次发生", "Happened again"),
@@ -87,7 +88,7 @@ LABELS: dict[str, tuple[str, str]] = {
 
 def who(session: Session, actors: Iterable[str]) -> dict[str, str]:
     """Actor -> what the history shows: a person's name for ``user:<username>``, "system"
-    for the platform's own workers and a device's id for a device."""
+    for the platform's own workers, "device" for readings; anything else as it is."""
     actors = set(actors)
     names = people.display_names(
         session=session,
@@ -98,8 +99,10 @@ def who(session: Session, actors: Iterable[str]) -> dict[str, str]:
         kind, _, rest = actor.partition(":")
         if kind == "user" and rest in names:
             shown[actor] = names[rest]
-        elif kind == "system" or actor == "system":
+        elif kind == "system":
             shown[actor] = "actor_system"
+        elif kind in ("device", "anonymous"):  # readings come in under the device's token
+            shown[actor] = "actor_device"
         else:
             shown[actor] = actor
     return shown
