@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Debian packages the test suite drives for real: Chromium for the browser tests, Mosquitto and
-# NATS for the messaging tests. Installs only what is missing; needs root (as on CI and dev boxes).
+# Debian packages the test suite drives for real: Chromium (and a CJK font) for the browser
+# tests, Mosquitto and NATS for the messaging tests. Installs only what is missing; needs root (as on CI and dev boxes).
 set -euo pipefail
 packages=(chromium mosquitto nats-server)
-packages+=(fonts-wqy-microhei)  # a CJK font for the PDFs (services supervision, trace labels)
+# CJK fonts: fonts-wqy-microhei for the PDFs (services supervision, trace labels);
+# fonts-wqy-zenhei because headless Chromium has no CJK font of its own and the Chinese
+# console would render as boxes in the screenshot tests.
+packages+=(fonts-wqy-microhei fonts-wqy-zenhei)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -319,3 +319,20 @@ def browser_login(page: object, base_url: str, username: str) -> None:
     page.fill("input[name=password]", DEMO_PASSWORDS[username])  # type: ignore[attr-defined]
     page.click("button[type=submit]")  # type: ignore[attr-defined]
     page.wait_for_url(f"{base_url}/**")  # type: ignore[attr-defined]
+
+
+# Counts the pixels ECharts painted on a chart's canvas (0 for a chart that never drew); the
+# wait is for the element's own canvas, not a timer.
+_PAINTED = """(selector) => {
+  const canvas = document.querySelector(selector + ' canvas');
+  const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+  let painted = 0;
+  for (let i = 3; i < data.length; i += 4) if (data[i] !== 0) painted += 1;
+  return painted;
+}"""
+
+
+def painted_pixels(page: object, selector: str) -> int:
+    page.wait_for_selector(f"{selector} canvas")  # type: ignore[attr-defined]
+    count: int = page.evaluate(_PAINTED, selector)  # type: ignore[attr-defined]
+    return count

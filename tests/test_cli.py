@@ -151,7 +151,14 @@ def test_demo_seeds_once_and_prints_logins(cli_env, tmp_path, monkeypatch):
     assert "butler" in first.output and "http://127.0.0.1:8000" in first.output
     second = runner.invoke(app, ["demo", "--no-serve"])
     assert second.exit_code == 0
-    assert json.loads((tmp_path / "var/demo-device-tokens.json").read_text())
+    tokens = json.loads((tmp_path / "var/demo-device-tokens.json").read_text())
+    # each token says which device it opens, so the README's curl example names one
+    assert sorted(entry["type"] for entry in tokens.values()) == [
+        "door_sensor",
+        "mmwave_radar",
+        "sleep_mat",
+    ]
+    assert all(entry["name"] and entry["token"] for entry in tokens.values())
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from http import HTTPStatus
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -30,6 +31,7 @@ from anxin.core.metrics import asgi_app as metrics_app
 from anxin.core.security import PUBLIC_ROUTE
 from anxin.domains import build_context
 from anxin.ui.console import build_console
+from anxin.web import docs as web_docs
 from anxin.web import live as web_live
 from anxin.web import views as web_views
 
@@ -199,7 +201,13 @@ def create_app(
     """The application of every discovered domain (or of `domains`, for tests)."""
     settings = settings or get_settings()
     context = build_context(settings, clock=clock, domains=domains)
-    app = FastAPI(title="anxin 安心", version=anxin.__version__, lifespan=_lifespan)
+    app = FastAPI(
+        title="anxin 安心",
+        version=anxin.__version__,
+        lifespan=_lifespan,
+        docs_url=None,  # served from anxin's own static files: web/docs.py
+        redoc_url=None,
+    )
     app.state.context = context
     app.state.workers = []
     hub = web_live.LiveHub()
@@ -210,6 +218,7 @@ def create_app(
         template_dirs=[web_views.TEMPLATES, *(d.templates for d in context.domains if d.templates)],
         labels=[d.labels for d in context.domains],
         nav=[link for d in context.domains for link in d.nav],
+        tz=ZoneInfo(settings.display_timezone),
     )
     app.add_middleware(
         SessionMiddleware,
@@ -238,7 +247,7 @@ def create_app(
     for domain in context.domains:
         for router in (*domain.routers, *domain.pages):
             app.include_router(router, responses=ERROR_RESPONSES)
-    for router in (web_views.router, web_live.router):
+    for router in (web_views.router, web_live.router, web_docs.router):
         app.include_router(router, responses=ERROR_RESPONSES)
     web_views.mount_static(app)
     app.mount(

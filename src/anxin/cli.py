@@ -92,6 +92,7 @@ def demo(
     """Set up the embedded demo (SQLite, simulated devices, local outbox) and serve the console."""
     from anxin.bootstrap import prepare_database
     from anxin.demo.seed import seed_demo
+    from anxin.demo.sleep import backfill_demo_mat
 
     settings = get_settings()
     if settings.is_production:
@@ -101,12 +102,16 @@ def demo(
     token_file = Path("var/demo-device-tokens.json")
     with context.unit(actor="system:demo") as uow:
         info = seed_demo(uow=uow, token_file=token_file)
+    with context.unit(actor="system:demo") as uow:
+        nights = backfill_demo_mat(uow, list(info.device_tokens))
     url = f"http://{host or settings.host}:{port or settings.port}"
     typer.echo(f"anxin demo ready at {url}  (API docs: {url}/docs)")
     typer.echo("demo logins (username / role / password):")
     for username, role, password in info.logins:
         typer.echo(f"  {username:18} {role:10} {password}")
     typer.echo(f"device tokens: {token_file}")
+    if nights:
+        typer.echo(f"sleep mat: {nights} readings of the last seven nights")
     if serve_console:
         if simulate_devices:
             from anxin.demo.homes import start_in_background
@@ -116,14 +121,30 @@ def demo(
         serve(host=host, port=port)
 
 
+def server_url(settings: Settings) -> str:
+    """Where `anxin serve` listens, as a client reaches it (a wildcard bind is reached on
+    loopback)."""
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host  # noqa: S104
+    return f"http://{host}:{settings.port}"
+
+
 @readable_errors
 def simulate(
     ctx: typer.Context,
     households: Annotated[int, typer.Option(min=1, max=10_000, help="Households.")] = 1,
     speed: Annotated[
-        float, typer.Option(min=0.01, max=10_000, help="Routine speed-up (1 = real time).")
-    ] = 1.0,
-    url: Annotated[str, typer.Option(help="The running server.")] = "http://127.0.0.1:8000",
+        float | None,
+        typer.Option(
+            min=0.01,
+            max=10_000,
+            help="Speed-up (1 = real time). Default: 1 for households; 1440 for --warehouse "
+            "(a crane day in about a minute).",
+        ),
+    ] = None,
+    url: Annotated[
+        str | None,
+        typer.Option(help="The running server (default: ANXIN_HOST and ANXIN_PORT)."),
+    ] = None,
     duration: Annotated[float, typer.Option(min=1, help="Run time in seconds.")] = 300.0,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same run).")] = 42,
     first_fall: Annotated[
@@ -148,17 +169,20 @@ def simulate(
     settings = get_settings()
     if settings.is_production:
         raise fail("the simulator registers demo households and refuses to run in production", 2)
+    url = (url or server_url(settings)).rstrip("/")
     if warehouse:  # issue 7: two cranes' realistic day, see anxin.collateral.simulate
-        from anxin.demo.warehouse import run_warehouse_cli
+        from anxin.demo.warehouse import WATCHABLE_SPEED, run_warehouse_cli
 
         context = app_context(ctx)
-        raise typer.Exit(run_warehouse_cli(context, url.rstrip("/"), speed, window, progress))
+        raise typer.Exit(
+            run_warehouse_cli(context, url, speed or WATCHABLE_SPEED, window, progress)
+        )
     try:
         stats = run_simulation(
             app_context(ctx),
             households=households,
-            speed=speed,
-            url=url.rstrip("/"),
+            speed=speed or 1.0,
+            url=url,
             duration_s=duration,
             seed=seed,
             first_fall_s=first_fall,

@@ -3,7 +3,13 @@ the officer's approval, the chart and both languages."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from tests.conftest import DEMO_PASSWORDS
+from tests.web.chart_options import chart_options, series_named
+
+from anxin.collateral.models import PledgeRow, Valuation
+from anxin.ui.charts import axis_time
 
 
 def _console_login(client, username):
@@ -34,7 +40,7 @@ def test_operator_requests_and_the_bank_officer_approves_on_the_page(client, dem
 
     _console_login(client, "bank")
     text = client.get(page).text
-    assert 'class="approve"' in text and "<svg" in text and 'class="line-call"' in text
+    assert 'class="approve"' in text and 'id="value-chart"' in text
     release_id = text.split('data-release-id="')[1].split('"')[0]
     r = client.post(f"/console/collateral/releases/{release_id}/approve", follow_redirects=False)
     assert r.status_code == 303
@@ -60,3 +66,34 @@ def test_the_dashboard_is_not_for_families_and_other_pledges_are_404(client, dem
         403,
         404,
     )
+
+
+def test_the_pledge_chart_dates_the_value_against_the_loan_and_the_three_lines(
+    client, demo, db, clock
+):
+    pledge_id = demo.collateral.pledge_id
+    with db.session_scope() as session:
+        pledge = session.get(PledgeRow, pledge_id)
+        assert pledge is not None and pledge.liquidation_ltv is not None
+        lines = (pledge.warning_ltv, pledge.margin_call_ltv, pledge.liquidation_ltv)
+        first = session.query(Valuation).filter_by(pledge_id=pledge_id).order_by(Valuation.id)[0]
+        at, market, outstanding = first.at, first.market_value, first.outstanding
+    _console_login(client, "bank")
+    option = chart_options(client.get(f"/console/collateral/pledges/{pledge_id}?lang=en").text)[
+        "value-chart"
+    ]
+    assert option["xAxis"]["type"] == "time" and option["tooltip"]["trigger"] == "axis"
+    value = series_named(option, "Market value")["data"]
+    assert value[0] == [axis_time(at), float(market)]
+    # the last valuation holds until now: the line reaches the page's clock
+    assert value[-1][0] == axis_time(clock.now())
+    assert series_named(option, "Outstanding")["data"][0] == [axis_time(at), float(outstanding)]
+    for name, ltv in zip(
+        ("Warning line", "Margin-call line", "Liquidation line"), lines, strict=True
+    ):
+        threshold = series_named(option, name)
+        assert threshold["lineStyle"]["type"] == "dashed"
+        assert threshold["data"][0] == [axis_time(at), float(Decimal(outstanding) / ltv)]
+    # the lower the line's LTV, the higher the market value at which it is reached
+    levels = [series_named(option, n)["data"][0][1] for n in ("Warning line", "Liquidation line")]
+    assert levels[0] > levels[1] > float(outstanding)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import LiveServer, browser_login
+from tests.conftest import LiveServer, browser_login, painted_pixels
 
 pytestmark = pytest.mark.e2e
 
@@ -23,8 +23,7 @@ def test_illustration_page_matches_the_api(live_server: LiveServer, page: Any) -
     browser_login(page, base_url, "admin")
     query = "&".join(f"{k}={v}" for k, v in QUERY.items())
     page.goto(f"{base_url}/life/illustration?{query}&lang=en")
-    assert page.locator("svg.life-chart polyline.series-cash-value").count() == 1
-    assert page.locator("svg.life-chart polyline.series-premiums").count() == 1
+    assert painted_pixels(page, "#illustration-chart") > 1000
     rows = page.locator("#illustration tbody tr")
     assert rows.count() == 30
 
@@ -56,7 +55,7 @@ def test_illustration_page_matches_the_api(live_server: LiveServer, page: Any) -
     page.emulate_media(media="print")
     assert not page.locator("#quote-form").is_visible()
     assert page.locator("#illustration").is_visible()
-    assert page.locator("svg.life-chart").is_visible()
+    assert page.locator("#illustration-chart canvas").is_visible()
 
     page.goto(f"{base_url}/life/illustration?{query}&lang=zh")
     assert "现金价值" in page.locator("#illustration thead").inner_text()

@@ -16,6 +16,7 @@ from anxin.demo.seed import DemoInfo
 from anxin.people import service as people
 from anxin.people.schemas import UserCreate
 from tests.conftest import login
+from tests.web.chart_options import chart_options, series_named
 
 Headers = Callable[[str], dict[str, str]]
 BODY = {"issue_age": 30, "sex": "F", "pay_term": 10, "sum_assured": "100000", "years": 30}
@@ -94,8 +95,15 @@ def test_console_page_renders_the_table_and_chart(client: TestClient, demo: Demo
     page = client.get("/life/illustration", params={**BODY, "lang": "en"})
     assert page.status_code == 200
     html = page.text
-    assert "<svg" in html and "series-cash-value" in html and "series-premiums" in html
     assert html.count('<tr data-year="') == 30
+    chart = chart_options(html)["illustration-chart"]
+    assert chart["xAxis"]["data"] == [str(year) for year in range(1, 31)]
+    cash = series_named(chart, "Cash value")["data"]
+    rows = client.post("/api/v1/life/illustration", json=BODY).json()["rows"]
+    assert cash == [round(float(r["cash_value"]), 2) for r in rows]
+    paid = series_named(chart, "Premiums paid")["data"]
+    assert paid == [round(float(r["cumulative_premium"]), 2) for r in rows]
+    assert series_named(chart, "Death benefit")["data"][0] == float(rows[0]["death_benefit"])
     assert "Cash value" in html
     zh = client.get("/life/illustration", params={**BODY, "lang": "zh"}).text
     assert "现金价值" in zh and "累计保费" in zh

@@ -1,8 +1,11 @@
 """Console pages without a browser: who sees which page, and the forms change what they say."""
 
 import json
+from datetime import UTC, datetime
 
+from anxin.ui.charts import axis_time
 from tests.conftest import DEMO_PASSWORDS
+from tests.web.chart_options import chart_options, series_named
 
 
 def _console_login(client, username):
@@ -33,6 +36,11 @@ def test_butler_works_an_alarm_from_the_queue_to_resolution(client, demo, demo_d
     card = client.get(f"/console/alarms/{alarm_id}")
     assert "张桂芳" in card.text and 'data-channel="sms"' in card.text
     client.post(f"/console/alarms/{alarm_id}/acknowledge", data={"note": "called, she is ok"})
+    history = client.get(f"/console/alarms/{alarm_id}").text.split("<h2>")[1]
+    # who acknowledged is a person's name; the radar raised it, the platform escalated
+    assert "<td>管家 陈静 Chen Jing</td>" in history and "<td>设备</td>" in history
+    assert "<td>系统</td>" in history and "anonymous" not in history
+    assert "user:butler" not in history, history
     client.post(f"/console/alarms/{alarm_id}/resolve", data={"note": "no injury"})
     detail = client.get(f"/api/v1/alarms/{alarm_id}").json()
     assert detail["state"] == "resolved"
@@ -102,11 +110,27 @@ def test_elder_card_shows_last_nights_sleep_with_a_chart(client, demo, demo_devi
     card = client.get(f"/console/elders/{demo.elder_id}")  # the clock says 10:00 on the 29th
     assert card.status_code == 200
     assert 'data-night="2026-11-28"' in card.text
-    assert '<svg class="sleep-chart"' in card.text
-    assert 'class="series-heart-rate"' in card.text
+    chart = chart_options(card.text)["sleep-chart"]
+    assert chart["useUTC"] is True and chart["xAxis"]["type"] == "time"
+    heart = series_named(chart, "心率")
+    # the night starts at 20:00 Shanghai with no data (a gap, not a zero); 22:00 has the mat's
+    # 62 bpm, each at its wall-clock hour on the axis
+    assert heart["data"][0] == [axis_time(datetime(2026, 11, 28, 12, 0, tzinfo=UTC)), None]
+    assert [axis_time(datetime(2026, 11, 28, 14, 0, tzinfo=UTC)), 62.0] in heart["data"]
+    assert axis_time(datetime(2026, 11, 28, 14, 0, tzinfo=UTC)) == int(
+        datetime(2026, 11, 28, 22, 0, tzinfo=UTC).timestamp() * 1000
+    )
+    assert series_named(chart, "呼吸频率")["yAxisIndex"] == 1
+    assert series_named(chart, "在床")["step"] == "end"
+    # the ten minutes up at 03:00 are a band on the time axis
+    band_start, band_end = heart["markArea"]["data"][0]
+    assert band_start["name"] == "离床"
+    assert band_start["xAxis"] == axis_time(datetime(2026, 11, 28, 19, 0, tzinfo=UTC))
+    assert band_end["xAxis"] == axis_time(datetime(2026, 11, 28, 19, 10, tzinfo=UTC))
+    assert "/static/vendor/echarts/echarts.min.js" in card.text
     assert 'data-field="out_of_bed_count">1<' in card.text
     assert 'data-field="heart_rate_mean">62<' in card.text
     empty = client.get(f"/console/elders/{demo.elder_id}?night=2026-11-20")
-    assert "sleep-chart" not in empty.text
+    assert "sleep-chart" not in empty.text and "echarts" not in empty.text
     bad = client.get(f"/console/elders/{demo.elder_id}?night=yesterday")
     assert bad.status_code == 422 and "night" in bad.text

@@ -5,12 +5,13 @@ kinds' links, so this shared service never imports the domains that own alarms."
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from anxin.alerts import service as alerts
 from anxin.alerts.models import Alarm
@@ -18,6 +19,7 @@ from anxin.core.domain import NavLink
 from anxin.core.errors import PermissionDenied
 from anxin.core.security import Principal, Role
 from anxin.core.unit import UnitOfWork
+from anxin.people import service as people
 from anxin.people.deps import UnitDep
 from anxin.ui.console import console_principal, page, render
 
@@ -59,6 +61,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "escalation_stopped": ("已停止", "Stopped"),
     "escalation_exhausted": ("已用尽", "Exhausted"),
     # what happened to an alarm (its history's actions)
+    "actor_system": ("系统", "System"),
+    "actor_device": ("设备", "Device"),
+    "next_at": ("下次", "next"),
     "history_raised": ("发生", "Raised"),
     "history_repeated": ("再次发生", "Happened again"),
     "history_updated": ("更新", "Updated"),
@@ -79,6 +84,28 @@ LABELS: dict[str, tuple[str, str]] = {
     "recipient_team_lead": ("组长", "Team lead"),
     "purpose_call_task": ("回电任务", "call task"),
 }
+
+
+def who(session: Session, actors: Iterable[str]) -> dict[str, str]:
+    """Actor -> what the history shows: a person's name for ``user:<username>``, "system"
+    for the platform's own workers, "device" for readings; anything else as it is."""
+    actors = set(actors)
+    names = people.display_names(
+        session=session,
+        usernames=[a.removeprefix("user:") for a in actors if a.startswith("user:")],
+    )
+    shown: dict[str, str] = {}
+    for actor in actors:
+        kind, _, rest = actor.partition(":")
+        if kind == "user" and rest in names:
+            shown[actor] = names[rest]
+        elif kind == "system":
+            shown[actor] = "actor_system"
+        elif kind in ("device", "anonymous"):  # readings come in under the device's token
+            shown[actor] = "actor_device"
+        else:
+            shown[actor] = actor
+    return shown
 
 
 def _rows(uow: UnitOfWork, alarms: list[Alarm]) -> list[dict[str, Any]]:
@@ -113,6 +140,7 @@ def alarm_queue_rows(request: Request, uow: UnitDep) -> Response:
 def alarm_card(alarm_id: str, request: Request, uow: UnitDep) -> Response:
     principal = console_principal(request, uow)
     alarm = alerts.get_alarm(uow=uow, principal=principal, alarm_id=alarm_id)
+    history = alerts.history(session=uow.session, alarm=alarm)
     notifications = (
         alerts.notifications_of(session=uow.session, alarm=alarm)
         if alerts.may_see_outbox(principal)
@@ -122,7 +150,8 @@ def alarm_card(alarm_id: str, request: Request, uow: UnitDep) -> Response:
         request,
         "alerts/alarm.html",
         row=_rows(uow, [alarm])[0],
-        history=alerts.history(session=uow.session, alarm=alarm),
+        history=history,
+        who=who(uow.session, (h.actor for h in history)),
         notifications=notifications,
         escalation=alerts.escalation_of(session=uow.session, alarm_id=alarm.id),
         can_resolve=principal.role not in alerts.NOT_RESOLVERS,

@@ -9,11 +9,12 @@ the chart and log also refresh every 10 s, since a movement without an alarm sen
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -33,13 +34,15 @@ from anxin.collateral.models import (
     WarehouseZone,
 )
 from anxin.collateral.schemas import ReleaseCreate
+from anxin.core.clock import SHANGHAI
 from anxin.core.domain import NavLink
 from anxin.core.errors import InvalidInput, PermissionDenied
 from anxin.core.owners import OwnerLink
 from anxin.core.security import Principal, Role
 from anxin.core.unit import UnitOfWork
 from anxin.people.deps import ContextDep, UnitDep
-from anxin.ui.console import console_principal, page, render
+from anxin.ui import charts
+from anxin.ui.console import console_of, console_principal, language, page, render
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -114,8 +117,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "receipts": ("仓单", "Warehouse receipts"),
 }
 
-CHART_W, CHART_H, PAD = 640.0, 240.0, 8.0
-
 
 def pledge_links(session: Session, pledge_ids: Sequence[str]) -> dict[str, OwnerLink]:
     """An alarm on a pledge names its loan and links to the pledge's page."""
@@ -160,50 +161,60 @@ def _alarms(uow: UnitOfWork, principal: Principal, pledge_id: str | None) -> lis
     )
 
 
-def chart(history: list[Valuation], pledge: PledgeRow) -> dict[str, Any]:
-    """Inline-SVG geometry: market value over time against the loan, and the market values at
-    which LTV reaches the warning and margin-call lines (outstanding / line)."""
+def chart(
+    history: list[Valuation],
+    pledge: PledgeRow,
+    t: Callable[[str], str],
+    now: datetime,
+    tz: ZoneInfo = SHANGHAI,
+) -> charts.Option:
+    """Market value over time against the loan, and the market values at which the LTV
+    (outstanding / market value) reaches the warning, margin-call and liquidation lines.
+    A valuation holds until the next one, so the lines are steps and the last one runs on
+    to now (one valuation is a level line, not a dot)."""
     points = [v for v in history if v.market_value is not None]
-    if not points:
-        return {"empty": True}
+    if points and now > points[-1].at:
+        last = points[-1]
+        points.append(
+            Valuation(at=now, market_value=last.market_value, outstanding=last.outstanding)
+        )
+
+    def line(name: str, colour: str, values: list[Decimal], dashed: bool = True) -> charts.Line:
+        pairs = [(v.at, float(value)) for v, value in zip(points, values, strict=True)]
+        return charts.Line(t(name), pairs, colour, dashed=dashed, step=True, width=1.5)
+
     outstanding = [Decimal(v.outstanding) for v in points]
-    warn = [o / Decimal(pledge.warning_ltv) for o in outstanding]
-    call = [o / Decimal(pledge.margin_call_ltv) for o in outstanding]
-    mv = [Decimal(v.market_value) for v in points if v.market_value is not None]
-    top = max([*mv, *warn]) * Decimal("1.05")
-    bottom = min([*mv, *outstanding]) * Decimal("0.95")
-    span = top - bottom or Decimal(1)
-    t0 = points[0].at.timestamp()
-    t1 = points[-1].at.timestamp()
-    width = (t1 - t0) or 1.0
-
-    def xy(at: datetime, value: Decimal) -> str:
-        x = PAD + (at.timestamp() - t0) / width * (CHART_W - 2 * PAD) if t1 > t0 else CHART_W / 2
-        y = PAD + float((top - value) / span) * (CHART_H - 2 * PAD)
-        return f"{x:.1f},{y:.1f}"
-
-    def line(values: list[Decimal]) -> str:
-        if len(points) == 1:
-            y = xy(points[0].at, values[0]).split(",")[1]
-            return f"{PAD},{y} {CHART_W - PAD},{y}"
-        return " ".join(xy(v.at, val) for v, val in zip(points, values, strict=True))
-
-    return {
-        "empty": False,
-        "w": CHART_W,
-        "h": CHART_H,
-        "value": line(mv),
-        "loan": line(outstanding),
-        "warning": line(warn),
-        "call": line(call),
-        "top": top,
-        "bottom": bottom,
-        "last": points[-1],
-        "n": len(points),
-    }
+    limits = [
+        ("warning_line", charts.AMBER, pledge.warning_ltv),
+        ("margin_call_line", charts.ORANGE, pledge.margin_call_ltv),
+        ("liquidation_line", charts.RED, pledge.liquidation_ltv),
+    ]
+    return charts.time_chart(
+        title=t("value_chart"),
+        lines=[
+            charts.Line(
+                t("market_value"),
+                [(v.at, float(v.market_value or 0)) for v in points],
+                charts.GREEN,
+                step=True,
+                width=2.5,
+            ),
+            line("outstanding", charts.GREY, outstanding, dashed=False),
+            *(
+                line(name, colour, [o / Decimal(ltv) for o in outstanding])
+                for name, colour, ltv in limits
+                if ltv  # a pledge may have no liquidation line
+            ),
+        ],
+        axes=[charts.Axis("¥", unit="¥{value}")],
+        zoom=len(points) > 50,
+        tz=tz,
+    )
 
 
-def _detail(uow: UnitOfWork, principal: Principal, pledge_id: str) -> dict[str, Any]:
+def _detail(
+    request: Request, uow: UnitOfWork, principal: Principal, pledge_id: str
+) -> dict[str, Any]:
     pledge = service.get_pledge(session=uow.session, principal=principal, pledge_id=pledge_id)
     zones = {
         z.id: z.code
@@ -212,10 +223,19 @@ def _detail(uow: UnitOfWork, principal: Principal, pledge_id: str) -> dict[str, 
         )
     }
     history = service.valuation_history(uow.session, pledge.id, limit=300)
+    console, lang = console_of(request), language(request)
+    catalog, tz = console.catalog, console.tz
     return {
         "pledge": pledge,
         **_names(uow, pledge),
-        "chart": chart(history, pledge),
+        "chart": charts.chart_element(
+            chart(history, pledge, lambda key: catalog.label(key, lang), uow.now(), tz),
+            element_id="value-chart",
+            label=catalog.label("value_chart", lang),
+        )
+        if any(v.market_value is not None for v in history)
+        else None,
+        "valuations": history,
         "movements": service.list_movements(
             session=uow.session, principal=principal, pledge_id=pledge.id, limit=50
         ),
@@ -261,7 +281,7 @@ def _render_overview(request: Request, uow: UnitOfWork, template: str) -> Respon
 @page
 def pledge_page(pledge_id: str, request: Request, uow: UnitDep) -> Response:
     principal = _principal(request, uow)
-    return render(request, "collateral/pledge.html", **_detail(uow, principal, pledge_id))
+    return render(request, "collateral/pledge.html", **_detail(request, uow, principal, pledge_id))
 
 
 @router.get(
@@ -270,7 +290,9 @@ def pledge_page(pledge_id: str, request: Request, uow: UnitDep) -> Response:
 @page
 def pledge_live(pledge_id: str, request: Request, uow: UnitDep) -> Response:
     principal = _principal(request, uow)
-    return render(request, "collateral/_pledge_live.html", **_detail(uow, principal, pledge_id))
+    return render(
+        request, "collateral/_pledge_live.html", **_detail(request, uow, principal, pledge_id)
+    )
 
 
 @router.post("/console/collateral/pledges/{pledge_id}/releases", response_model=None)

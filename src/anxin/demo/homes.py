@@ -389,19 +389,6 @@ SIM_PREFIX = "模拟家庭 Sim household"
 SIM_DEVICE_TYPES = ("mmwave_radar", "sleep_mat", "door_sensor")
 
 
-def _tokens(path: Path) -> dict[str, str]:
-    if not path.exists():
-        return {}
-    data = json.loads(path.read_text())
-    return {str(k): str(v) for k, v in data.items()}
-
-
-def _save_tokens(path: Path, tokens: dict[str, str]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(tokens, indent=2))
-    path.chmod(0o600)
-
-
 def prepare_households(
     *,
     context: AppContext,
@@ -418,6 +405,7 @@ def prepare_households(
 
     from anxin.core.security import hash_device_token
     from anxin.demo.seed import demo_household, seed_demo
+    from anxin.demo.tokens import read_tokens, write_tokens
     from anxin.homecare import service as homecare
     from anxin.homecare.models import Elder, Household
     from anxin.homecare.schemas import ElderCreate, EmergencyContact, HouseholdCreate
@@ -443,8 +431,8 @@ def prepare_households(
         )
         assert admin_user is not None and butler is not None
         admin = people.principal_of(admin_user)
-        demo_tokens = _tokens(demo_token_file)
-        sim_tokens = _tokens(sim_token_file)
+        demo_tokens = read_tokens(demo_token_file)
+        sim_tokens = read_tokens(sim_token_file)
 
         def devices_of(household_id: str, tokens: dict[str, str]) -> dict[str, SimDevice]:
             found: dict[str, SimDevice] = {}
@@ -519,8 +507,8 @@ def prepare_households(
             out.append(
                 SimHousehold(index, name, household.id, devices_of(household.id, sim_tokens))
             )
-        _save_tokens(demo_token_file, demo_tokens)
-        _save_tokens(sim_token_file, sim_tokens)
+        write_tokens(demo_token_file, session, demo_tokens)
+        write_tokens(sim_token_file, session, sim_tokens)
     return out
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from anxin.core.security import Principal, Role
 from anxin.core.unit import UnitOfWork
+from anxin.demo.tokens import read_tokens, write_tokens
 from anxin.demo.trace import LOGINS as TRACE_LOGINS
 from anxin.demo.trace import seed_trace
 from anxin.homecare import service as homecare
@@ -102,7 +103,7 @@ def seed_demo(*, uow: UnitOfWork, token_file: Path | None = None) -> DemoInfo:
     trace = seed_trace(uow=uow, now=now)
     elder = session.scalar(select(Elder).where(Elder.user_id == users["elder"].id))
     assert elder is not None
-    tokens = _read_tokens(token_file)
+    tokens = read_tokens(token_file)
     return DemoInfo(
         organisation_id=org.id,
         elder_id=elder.id,
@@ -197,9 +198,7 @@ def _seed_households(
         tokens[device.id] = token
     _seed_neighbour(session, admin, users, now)
     if token_file is not None:
-        token_file.parent.mkdir(parents=True, exist_ok=True)
-        token_file.write_text(json.dumps(tokens, indent=2))
-        token_file.chmod(0o600)
+        write_tokens(token_file, session, tokens)
 
 
 def _seed_neighbour(
@@ -306,13 +305,6 @@ def _seed_consult(uow: UnitOfWork, org_id: str, now: datetime) -> str:
     )  # fmt: skip
     assert elder is not None
     return seed_consult(uow=uow, organisation_id=org_id, elder_id=elder.id, now=now)
-
-
-def _read_tokens(token_file: Path | None) -> dict[str, str]:
-    if token_file is None or not token_file.exists():
-        return {}
-    data = json.loads(token_file.read_text())
-    return {str(k): str(v) for k, v in data.items()}
 
 
 def demo_household(session: Session) -> Household | None:

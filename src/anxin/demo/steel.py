@@ -5,7 +5,7 @@ everything and changes nothing."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -23,7 +23,8 @@ from anxin.collateral.schemas import (
     WarehouseCreate,
     ZoneCreate,
 )
-from anxin.core.security import Role
+from anxin.core.clock import to_local
+from anxin.core.security import Principal, Role
 from anxin.core.unit import UnitOfWork
 from anxin.people import service as people
 from anxin.people.models import Organisation, OrganisationKind, User
@@ -111,9 +112,34 @@ def _owner(session: Session, name: str, code: str, now: datetime) -> StockOwner:
     return owner
 
 
+# The rebar price over the last week, as a share of today's (PRICES): drifting down to today,
+# never far enough to cross the warning line (the demo's alarms come from the crane day).
+PRICE_WEEK = ("1.06", "1.05", "1.03", "1.04", "1.02", "1.01", "0.99", "1.00")
+
+
+def _mark_prices(uow: UnitOfWork, officer: Principal, at: datetime, factor: str) -> None:
+    service.add_price_marks(
+        uow=uow,
+        principal=officer,
+        marks=[
+            PriceMarkIn(
+                commodity=c,
+                as_of=to_local(at).date(),
+                price=(Decimal(p) * Decimal(factor)).quantize(Decimal("0.01")),
+                source="demo",
+            )
+            for c, p in PRICES.items()
+        ],
+        now=at,
+    )
+
+
 def seed_collateral(*, uow: UnitOfWork, now: datetime) -> CollateralDemo:
-    """Create the bank, the warehouse, the trader, the stock, the receipts and the pledge."""
+    """Create the bank, the warehouse, the trader, the stock, the receipts and the pledge a
+    week before `now` (opening balances before any crane movement the simulator replays),
+    then a daily price mark up to today's."""
     session = uow.session
+    opened = now - timedelta(days=len(PRICE_WEEK) - 1, hours=1)
     bank = _org(session, BANK_ORG, OrganisationKind.BANK, now)
     park = _org(session, WAREHOUSE_ORG, OrganisationKind.WAREHOUSE, now)
     users = {
@@ -138,7 +164,7 @@ def seed_collateral(*, uow: UnitOfWork, now: datetime) -> CollateralDemo:
                 name="南通港一号钢材库 Steel shed No. 1",
                 address="南通市通州湾港区 Tongzhou Bay port, Nantong",
             ),
-            now=now,
+            now=opened,
         )
         for zone in default_layout().zones:
             is_b = zone.zone_id.startswith("B")
@@ -154,7 +180,7 @@ def seed_collateral(*, uow: UnitOfWork, now: datetime) -> CollateralDemo:
                     commodity=("rebar" if is_b else "steel_coil") if bay else None,
                     owner_id=(trader.id if is_b else coil_trader.id) if bay else None,
                 ),
-                now=now,
+                now=opened,
             )
         for spec in DEFAULT_CRANES:
             crane, crane_tokens = service.register_crane(
@@ -162,7 +188,7 @@ def seed_collateral(*, uow: UnitOfWork, now: datetime) -> CollateralDemo:
                 principal=operator,
                 warehouse_id=warehouse.id,
                 data=CraneCreate(code=spec.crane_id, hook_tare_kg=spec.hook_tare_kg),
-                now=now,
+                now=opened,
             )
             tokens[crane.code] = crane_tokens
         for zone in default_layout().bays():
@@ -177,7 +203,7 @@ def seed_collateral(*, uow: UnitOfWork, now: datetime) -> CollateralDemo:
                     owner_id=trader.id if is_b else coil_trader.id,
                     quantity_kg=REBAR_PER_BAY_KG if is_b else COIL_PER_BAY_KG,
                 ),
-                now=now,
+                now=opened,
             )
         receipts = [
             service.issue_receipt(
@@ -185,19 +211,11 @@ def seed_collateral(*, uow: UnitOfWork, now: datetime) -> CollateralDemo:
                 principal=operator,
                 warehouse_id=warehouse.id,
                 data=ReceiptCreate(zone=f"B{i:02d}", commodity="rebar", owner_id=trader.id),
-                now=now,
+                now=opened,
             )
             for i in range(1, 9)
         ]
-        service.add_price_marks(
-            uow=uow,
-            principal=officer,
-            marks=[
-                PriceMarkIn(commodity=c, as_of=now.date(), price=Decimal(p), source="demo")
-                for c, p in PRICES.items()
-            ],
-            now=now,
-        )
+        _mark_prices(uow, officer, opened, PRICE_WEEK[0])
         service.create_pledge(
             uow=uow,
             principal=officer,
@@ -212,8 +230,11 @@ def seed_collateral(*, uow: UnitOfWork, now: datetime) -> CollateralDemo:
                 liquidation_ltv=Decimal("0.8500"),
                 min_quantity_t=Decimal("10000.000"),
             ),
-            now=now,
+            now=opened,
         )
+        # a week of daily marks after it: the bank's chart has a history on a fresh demo
+        for day, factor in enumerate(PRICE_WEEK[1:], start=1):
+            _mark_prices(uow, officer, opened + timedelta(days=day), factor)
     pledge = session.scalar(
         select(PledgeRow)
         .join(Receipt, Receipt.pledge_id == PledgeRow.id)

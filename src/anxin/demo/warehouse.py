@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 CRANE_TOKENS = Path("var/demo-crane-tokens.json")
 NIGHT = (2.25 * 3600, 2.95 * 3600)  # 02:15-02:57: the unauthorised removal
 DAY = (0.0, 24 * 3600.0)
+# `anxin simulate --warehouse` by default: a day in a minute, a pace a person can watch.
+WATCHABLE_SPEED = 1440.0
 
 
 @dataclass(frozen=True)
@@ -297,10 +299,10 @@ def run_warehouse(
     sim = simulate_day(seed, midnight)
     shift = now.timestamp() - (sim.start + span[1])
     # Devices may post ~10 messages/s (iot's rate limit): a batch spans speed/4 simulated
-    # seconds (at most a minute, like a real gateway), so each device posts about four
-    # times a second up to speed 240.
+    # seconds (at most five minutes, like a gateway that buffers), so each device posts about
+    # four times a second up to speed 1200 and five times at the watchable day-in-a-minute.
     plan = batches(
-        sim, window=span, shift=shift, batch_s=min(60.0, max(2.0, speed / 4)) if speed else 60.0
+        sim, window=span, shift=shift, batch_s=min(300.0, max(2.0, speed / 4)) if speed else 60.0
     )
     pledged = {f"B{i:02d}" for i in range(1, 9)}
     loads = truck_loads(sim, pledged, span)

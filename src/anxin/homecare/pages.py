@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from anxin.alerts import service as alerts
 from anxin.core.bounds import check_date
+from anxin.core.clock import SHANGHAI
 from anxin.core.domain import NavLink
 from anxin.core.errors import InvalidInput, PermissionDenied
 from anxin.core.owners import OwnerLink
@@ -23,12 +25,12 @@ from anxin.core.security import Principal, Role
 from anxin.core.unit import UnitOfWork
 from anxin.homecare import service as homecare
 from anxin.homecare import sleep_service
-from anxin.homecare.chart import sleep_chart
 from anxin.homecare.models import Elder
 from anxin.homecare.service import CARE_TEAM
-from anxin.homecare.sleep import last_night
+from anxin.homecare.sleep import SleepReport, last_night
 from anxin.iot import service as iot
 from anxin.people.deps import UnitDep
+from anxin.ui import charts
 from anxin.ui.console import console_of, console_principal, language, page, render
 
 if TYPE_CHECKING:
@@ -44,6 +46,7 @@ FAMILY_ROLES = frozenset({Role.FAMILY, Role.ELDER})
 NAV = [NavLink("/family", "family_page", FAMILY_ROLES)]
 
 LABELS: dict[str, tuple[str, str]] = {
+    "out_of_bed_event": ("离床", "Out of bed"),
     "owner_household": ("长者", "Elder"),
     "mode_home": ("在家", "Home"),
     "mode_away": ("外出", "Away"),
@@ -85,6 +88,46 @@ def _night(request: Request, now: datetime) -> date:
     return check_date(night, "night")
 
 
+def sleep_chart(
+    report: SleepReport, labels: dict[str, str], lang: str, tz: ZoneInfo = SHANGHAI
+) -> charts.Option:
+    """The night on a time axis: heart rate (left axis), respiration (right), the share of
+    each bucket in bed as a shaded step, out-of-bed events and anomalies as bands."""
+    series = report.series
+    bands = [
+        charts.Band(labels["out"], span.start, span.end, charts.GREY) for span in report.out_of_bed
+    ] + [
+        charts.Band(a.label_en if lang == "en" else a.label_zh, a.start, a.end, charts.AMBER)
+        for a in report.anomalies
+    ]
+    return charts.time_chart(
+        title=labels["title"],
+        lines=[
+            charts.Line(labels["hr"], [(p.start, p.heart_rate) for p in series], charts.RED),
+            charts.Line(
+                labels["rr"], [(p.start, p.respiration_rate) for p in series], charts.BLUE, 1
+            ),
+            charts.Line(
+                labels["bed"],
+                [(p.start, p.in_bed) for p in series],
+                charts.GREEN,
+                2,
+                area=True,
+                step=True,
+                width=0.5,
+            ),
+        ],
+        axes=[
+            charts.Axis(f"{labels['hr']} (bpm)", 30, 130),
+            charts.Axis(f"{labels['rr']} (/min)", 0, 40),
+            charts.Axis(labels["bed"], 0, 4, hidden=True),  # the band fills the bottom quarter
+        ],
+        bands=bands,
+        zoom=True,
+        tz=tz,
+    )
+
+
 def _sleep_section(
     request: Request, uow: UnitOfWork, principal: Principal, elder_id: str, night: date
 ) -> dict[str, Any]:
@@ -99,11 +142,19 @@ def _sleep_section(
             ("hr", "heart_rate"),
             ("rr", "respiration_rate"),
             ("bed", "in_bed"),
+            ("out", "out_of_bed_event"),
         )
     }
+    chart = None
+    if report.samples:
+        chart = charts.chart_element(
+            sleep_chart(report, labels, lang, console_of(request).tz),
+            element_id="sleep-chart",
+            label=labels["title"],
+        )
     return {
         "report": report,
-        "chart": sleep_chart(report, labels=labels) if report.samples else None,
+        "chart": chart,
         "previous": (night - timedelta(days=1)).isoformat(),
         "next": (night + timedelta(days=1)).isoformat(),
     }

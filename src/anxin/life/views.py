@@ -15,10 +15,10 @@ from anxin.core.clock import to_local
 from anxin.core.errors import AnxinError, PermissionDenied
 from anxin.core.security import Principal, Role
 from anxin.life import service
-from anxin.life.chart import Series, line_chart
 from anxin.life.schemas import IllustrationRead, QuoteRead, QuoteRequest
 from anxin.life.tables import Sex
 from anxin.people.deps import ContextDep, UnitDep, require_roles
+from anxin.ui import charts
 from anxin.ui.console import console_of, console_principal, language, page, render
 
 ALLOWED = (Role.AGENT, Role.ACTUARY, Role.ADMIN)
@@ -57,7 +57,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "death_benefit": ("身故保险金", "Death benefit"),
     "cash_value": ("现金价值", "Cash value"),
     "surrender_irr": ("退保收益率(IRR)", "Surrender IRR"),
-    "chart_title": ("现金价值与已交保费", "Cash value against premiums paid"),
+    "chart_title": (
+        "现金价值、已交保费与身故保险金",
+        "Cash value, premiums paid and the death benefit",
+    ),
     "chart_x": ("保单年度", "Policy year"),
     "life_note": (
         "本演示基于中国人身保险业经验生命表(2010-2013)与投保日适用的预定利率计算，现金价值为保证利益；"
@@ -148,26 +151,24 @@ def illustration_page(request: Request, context: ContextDep, uow: UnitDep) -> Re
             )
             result = service.illustration(request=body, today=_today(context))
             data["result"] = result
-            years = [r.policy_year for r in result.rows]
-            data["chart"] = line_chart(
-                years,
-                [
-                    Series(
-                        t("cash_value"),
-                        [float(r.cash_value) for r in result.rows],
-                        "#0b6e4f",
-                        "series-cash-value",
-                    ),
-                    Series(
-                        t("cumulative_premium"),
-                        [float(r.cumulative_premium) for r in result.rows],
-                        "#c77700",
-                        "series-premiums",
-                    ),
-                ],
-                title=t("chart_title"),
-                x_label=t("chart_x"),
-                lang=lang,
+            data["chart"] = charts.chart_element(
+                charts.category_chart(
+                    title=t("chart_title"),
+                    categories=[str(r.policy_year) for r in result.rows],
+                    lines=[
+                        (t(key), [float(getattr(r, key)) for r in result.rows], colour)
+                        for key, colour in (
+                            ("cash_value", charts.GREEN),
+                            ("cumulative_premium", charts.AMBER),
+                            ("death_benefit", charts.BLUE),
+                        )
+                    ],
+                    axis=charts.Axis("¥"),
+                    x_name=t("chart_x"),
+                ),
+                element_id="illustration-chart",
+                label=t("chart_title"),
+                height_px=360,
             )
         except ValidationError as exc:
             data["error"] = "; ".join(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -158,6 +158,17 @@ def reset_password(*, session: Session, user: User, password: str) -> User:
 
 
 # --- for other domains (they read users through these, never the table) --------------------
+
+
+def display_names(*, session: Session, usernames: Iterable[str]) -> dict[str, str]:
+    """Username -> the name people know them by, for pages that show who did something."""
+    wanted = set(usernames)
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(User.username, User.display_name).where(User.username.in_(wanted))
+    )
+    return {username: name for username, name in rows}
 
 
 def user_by_id(*, session: Session, user_id: str) -> User | None:

@@ -5,21 +5,23 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import wraps
+from functools import partial, wraps
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
-from anxin.core.clock import format_local
+from anxin.core.clock import SHANGHAI, format_local
 from anxin.core.domain import NavLink
 from anxin.core.errors import AnxinError, Unauthenticated
 from anxin.core.security import Principal, Role
 from anxin.core.unit import UnitOfWork
 from anxin.people import service as people
+from anxin.ui import charts
 from anxin.ui.i18n import LANGUAGES, Catalog
 
 
@@ -39,6 +41,7 @@ class Console:
     templates: Jinja2Templates
     catalog: Catalog
     nav: list[NavLink] = field(default_factory=list)
+    tz: ZoneInfo = SHANGHAI  # the display timezone (settings.display_timezone)
 
     def links_for(self, role: Role) -> list[NavLink]:
         return [link for link in self.nav if role in link.roles]
@@ -49,6 +52,7 @@ def build_console(
     template_dirs: Iterable[Path],
     labels: Iterable[Mapping[str, tuple[str, str]]],
     nav: Sequence[NavLink],
+    tz: ZoneInfo = SHANGHAI,
 ) -> Console:
     """One environment over every template folder (a domain keeps its templates in a folder
     named after it, so names never collide)."""
@@ -56,9 +60,10 @@ def build_console(
         loader=ChoiceLoader([FileSystemLoader(d) for d in template_dirs]),
         autoescape=select_autoescape(),
     )
-    env.globals["local_time"] = format_local
+    env.globals["local_time"] = partial(format_local, tz=tz)
+    env.globals["chart_scripts"] = charts.SCRIPTS
     env.filters["reading"] = show_value
-    return Console(Jinja2Templates(env=env), Catalog(labels), list(nav))
+    return Console(Jinja2Templates(env=env), Catalog(labels), list(nav), tz)
 
 
 def console_of(request: Request) -> Console:
