@@ -20,7 +20,8 @@ from anxin.iot.models import Reading
 from anxin.iot.schemas import DeviceCreate
 from anxin.ledger.runtime import ledger_keys
 from anxin.ledger.verify import Bundle, verify_bundle
-from anxin.trace import crosscheck, disclosure, insurance, labels
+from anxin.trace import crosscheck, disclosure, eventhash, insurance, labels
+from anxin.trace.models import Lot, Product
 from tests.conftest import DEMO_PASSWORDS, TEST_SECRET, login
 from tests.trace import documents as d
 from tests.trace.test_trace_api import farm  # noqa: F401 - the fixture
@@ -242,10 +243,10 @@ def test_the_public_page_opens_only_what_the_farm_disclosed_with_a_proof_that_ve
     # What the page's script checks, checked here the same way.
     evidence = json.loads(re.search(r'id="evidence">(.*?)</script>', html, re.S)[1])
     for item in evidence["openings"]:
-        entry = next(e for e in evidence["manifest"]["events"] if e["event"] == item["event"])
+        entry = next(e for e in evidence["manifest"]["events"] if e["ref"] == item["ref"])
         for name, opened in item["fields"].items():
             assert (
-                disclosure.commitment(opened["salt"], item["event"], name, opened["value"])
+                disclosure.commitment(opened["salt"], item["ref"], name, opened["value"])
                 == entry["fields"][name]
             )
             assert name != "place"
@@ -255,6 +256,54 @@ def test_the_public_page_opens_only_what_the_farm_disclosed_with_a_proof_that_ve
     assert verdict.ok, verdict.reason
     zh = client.get(link["link"].replace("http://testserver", "") + "&lang=zh").text
     assert "生长与加工记录" in zh and "插秧" in zh
+
+
+def _guess_place(published: str, candidates: list[str]) -> list[str]:
+    """The attack on a hidden plot: rebuild each season event with every candidate plot (all
+    its other fields are opened or guessable) and look for its CBV event hash, or the SHA-256
+    inside it (a ledger leaf's payload), anywhere in what was published."""
+    found = []
+    for place in candidates:
+        for event in SEASON:
+            guess = eventhash.event_hash({**event, "readPoint": {"id": place}}, context=d.CONTEXT)
+            if guess in published or guess.split(";", 1)[1][:64] in published:
+                found.append(place)
+    return sorted(set(found))
+
+
+def test_a_hidden_plot_cannot_be_guessed_by_hashing_candidate_events(
+    client: Any, lot: Any, context: Any
+) -> None:
+    lot_id = lot["lot"]["id"]
+    public = [f for f in disclosure.FIELDS if f != "place"]  # everything but the plot
+    r = client.post(
+        f"/api/v1/trace/lots/{lot_id}/disclosure", headers=lot["li"], json={"public": public}
+    )
+    assert r.status_code == 201, r.text
+    _checkpoint(client, lot["admin"])
+    link = client.get(f"/api/v1/trace/lots/{lot_id}/units/1/code", headers=lot["admin"]).json()
+    html = client.get(link["link"].replace("http://testserver", "")).text
+    assert 'id="server-check" data-ok="true"' in html  # the proof still verifies
+    candidates = [f"urn:epc:id:sgln:6901234.00001.{n}" for n in range(1, 100)]
+    # Before: the manifest named each event by its hash (and its ledger number, whose leaf
+    # carries the same digest); with every other fact opened, hashing 99 plots finds ours.
+    with context.unit(actor="test:attack") as uow:
+        hashes = [
+            str(e.event_hash) for e in disclosure.lot_events(uow.session, *_lot_rows(uow, lot_id))
+        ]
+    old_manifest = json.dumps({"events": [{"event": h} for h in hashes]})
+    assert _guess_place(old_manifest, candidates) == [d.PLOT]
+    # After: the page and the manifest (also as the farm's API returns it) name events by
+    # salted references, so no candidate matches anything published.
+    manifest = client.get(f"/api/v1/trace/lots/{lot_id}/disclosure", headers=lot["li"]).text
+    assert _guess_place(html + manifest, candidates) == []
+    assert not any(h in html + manifest for h in hashes)
+    assert '"ledger_seq"' not in json.dumps(r.json()["manifest"])
+
+
+def _lot_rows(uow: Any, lot_id: str) -> tuple[Any, Any]:
+    row = uow.session.get(Lot, lot_id)
+    return row, uow.session.get(Product, row.product_id)
 
 
 def test_a_tampered_code_or_an_unknown_serial_says_so(client: Any, lot: Any) -> None:

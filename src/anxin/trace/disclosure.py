@@ -1,13 +1,16 @@
 """A lot's life as the public sees it: selective disclosure with salted commitments.
 
-The farm publishes a *manifest* for a lot: for every event of the lot (by its CBV event hash
-and ledger number) a commitment to each of a fixed set of facts, ``sha256(salt ‖ JCS([event,
-field, value]))`` with a fresh 16-byte salt per fact. The manifest's digest is appended to the
-ledger, so once a cosigned checkpoint covers it nobody (the farm included) can change what
-was committed. The public page then *opens* the fields the farm chose to make public (value
-and salt) and nothing else: a consumer recomputes each opening's commitment, the manifest's
-digest, the leaf and the Merkle path up to the signed root. A hidden field stays a random
-looking hash.
+The farm publishes a *manifest* for a lot: for every event of the lot a commitment to each of a
+fixed set of facts, ``sha256(salt ‖ JCS([ref, field, value]))`` with a fresh 16-byte salt per
+fact. An event is named by a salted reference, ``ref = sha256(salt ‖ event hash)``, never by
+its CBV event hash or ledger number: those are public functions of *all* the event's fields
+(the hash directly, the number through its ledger leaf), so naming events by them let anyone
+guess a hidden field with few possible values by hashing candidate events. The
+manifest's digest is appended to the ledger, so once a cosigned checkpoint covers it nobody
+(the farm included) can change what was committed. The public page then *opens* the fields
+the farm chose to make public (value and salt) and nothing else: a consumer recomputes each
+opening's commitment, the manifest's digest, the leaf and the Merkle path up to the signed
+root. A hidden field stays a random looking hash.
 """
 
 from __future__ import annotations
@@ -93,6 +96,11 @@ def commitment(salt_hex: str, event: str, field: str, value: str) -> str:
     ).hexdigest()
 
 
+def reference(salt_hex: str, event_hash: str) -> str:
+    """An event's name in a manifest: only whoever is given the salt can link it to the event."""
+    return hashlib.sha256(bytes.fromhex(salt_hex) + event_hash.encode()).hexdigest()
+
+
 def manifest_digest(manifest: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical_json(dict(manifest))).hexdigest()
 
@@ -128,12 +136,17 @@ def publish(
     salts: dict[str, str] = {}
     entries = []
     for row in events:
+        ref_salt = secrets.token_hex(16)
+        ref = reference(ref_salt, row.event_hash)
+        # The private side: which event a reference names, and the salt that proves it.
+        salts[f"{ref}#event"] = row.event_hash
+        salts[f"{ref}#ref"] = ref_salt
         committed = {}
         for name, value in facts(row.body).items():
             salt = secrets.token_hex(16)
-            salts[f"{row.event_hash}#{name}"] = salt
-            committed[name] = commitment(salt, row.event_hash, name, value)
-        entries.append({"event": row.event_hash, "ledger_seq": row.ledger_seq, "fields": committed})
+            salts[f"{ref}#{name}"] = salt
+            committed[name] = commitment(salt, ref, name, value)
+        entries.append({"ref": ref, "fields": committed})
     manifest = {"gtin": product.gtin, "lot": lot.code, "events": entries}
     digest = manifest_digest(manifest)
     (seq,) = ledger.append_entries(
@@ -169,8 +182,7 @@ def latest(session: Session, lot_id: str) -> Disclosure | None:
 class Opened:
     """One event on the public page: its opened facts and the commitments of the rest."""
 
-    event: str
-    ledger_seq: int | None
+    ref: str
     opened: dict[str, dict[str, str]]  # field -> {value, salt}
     hidden: dict[str, str]  # field -> commitment
 
@@ -179,36 +191,45 @@ class Opened:
         return item["value"] if item else None
 
 
+def ref_of(entry: Mapping[str, Any]) -> str:
+    """A manifest entry's name. Manifests published before salted references named events
+    by their hash (``event``); they still verify, and republishing replaces them."""
+    return str(entry["ref"] if "ref" in entry else entry["event"])
+
+
 def openings(session: Session, disclosure: Disclosure) -> list[Opened]:
     """Open the public fields of the manifest (values recomputed from the stored events)."""
-    hashes = [e["event"] for e in disclosure.manifest["events"]]
+    refs = [ref_of(e) for e in disclosure.manifest["events"]]
+    hashes = {ref: str(disclosure.salts.get(f"{ref}#event", ref)) for ref in refs}
     bodies = {
         r.event_hash: r.body
-        for r in session.scalars(select(TraceEvent).where(TraceEvent.event_hash.in_(hashes)))
+        for r in session.scalars(
+            select(TraceEvent).where(TraceEvent.event_hash.in_(list(hashes.values())))
+        )
     }
     out = []
-    for entry in disclosure.manifest["events"]:
-        values = facts(bodies.get(entry["event"], {}))
+    for entry, ref in zip(disclosure.manifest["events"], refs, strict=True):
+        values = facts(bodies.get(hashes[ref], {}))
         opened, hidden = {}, {}
         for name, committed in entry["fields"].items():
             if name in disclosure.public_fields and name in values:
-                salt = disclosure.salts[f"{entry['event']}#{name}"]
+                salt = disclosure.salts[f"{ref}#{name}"]
                 opened[name] = {"value": values[name], "salt": salt}
             else:
                 hidden[name] = committed
-        out.append(Opened(entry["event"], entry["ledger_seq"], opened, hidden))
+        out.append(Opened(ref, opened, hidden))
     return out
 
 
 def check_openings(manifest: Mapping[str, Any], opened: Sequence[Opened]) -> list[str]:
     """What does not verify (empty when everything does): each opening against its commitment."""
-    committed = {e["event"]: e["fields"] for e in manifest["events"]}
+    committed = {ref_of(e): e["fields"] for e in manifest["events"]}
     problems = []
     for item in opened:
         for name, o in item.opened.items():
-            want = committed.get(item.event, {}).get(name)
-            if commitment(o["salt"], item.event, name, o["value"]) != want:
-                problems.append(f"{item.event} {name}")
+            want = committed.get(item.ref, {}).get(name)
+            if commitment(o["salt"], item.ref, name, o["value"]) != want:
+                problems.append(f"{item.ref} {name}")
     return problems
 
 

@@ -189,7 +189,7 @@ class Disclosure(Base):
     lot_id: Mapped[str] = mapped_column(ForeignKey("trace_lots.id"), index=True)
     public_fields: Mapped[list[Any]] = mapped_column()
     manifest: Mapped[dict[str, Any]] = mapped_column()  # commitments, no salts
-    salts: Mapped[dict[str, Any]] = mapped_column()  # "event#field" -> hex salt (private)
+    salts: Mapped[dict[str, Any]] = mapped_column()  # "ref#field" -> salt, "ref#event" (private)
     digest: Mapped[str] = mapped_column(String(64))
     created_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime]

@@ -203,7 +203,7 @@ def trace_page(
         evidence = {
             "manifest": shown.manifest,
             "digest": shown.digest,
-            "openings": [{"event": o.event, "fields": o.opened} for o in opened],
+            "openings": [{"ref": o.ref, "fields": o.opened} for o in opened],
             "bundle": proof[0],
         }
     return render(

@@ -40,13 +40,15 @@
   }
 
   async function check(ev) {
+    // Events are named by a salted reference; manifests from before it used the event hash.
     const committed = {};
-    for (const e of ev.manifest.events) committed[e.event] = e.fields;
+    for (const e of ev.manifest.events) committed[e.ref ?? e.event] = e.fields;
     for (const o of ev.openings) {
+      const ref = o.ref ?? o.event;
       for (const [field, opened] of Object.entries(o.fields)) {
-        const msg = enc.encode(JSON.stringify([o.event, field, opened.value]));
+        const msg = enc.encode(JSON.stringify([ref, field, opened.value]));
         const got = hex(await sha(cat(unhex(opened.salt), msg)));
-        if (got !== (committed[o.event] || {})[field]) return "opening " + field;
+        if (got !== (committed[ref] || {})[field]) return "opening " + field;
       }
     }
     if (hex(await sha(enc.encode(canon(ev.manifest)))) !== ev.digest) return "manifest digest";
