@@ -22,7 +22,7 @@ from anxin.consult.schemas import (
 from anxin.core.clock import to_local
 from anxin.core.security import Role
 from anxin.core.unit import UnitOfWork
-from anxin.demo.steel import _user
+from anxin.demo.accounts import ensure_user
 from anxin.people import service as people
 from anxin.people.models import User
 
@@ -41,7 +41,7 @@ def seed_consult(*, uow: UnitOfWork, organisation_id: str, elder_id: str, now: d
     session = uow.session
     username, name, role, password = DOCTOR
     doctor = people.principal_of(
-        _user(session, organisation_id, username, name, role, password, now)
+        ensure_user(session, organisation_id, username, name, role, password, now)
     )
     existing = session.scalar(
         select(Consultation.id).where(Consultation.elder_id == elder_id).limit(1)

@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from anxin.core.security import Role
 from anxin.core.unit import UnitOfWork
-from anxin.demo.steel import BANK_ORG, _org, _user
+from anxin.demo.accounts import ensure_organisation, ensure_user
+from anxin.demo.steel import BANK_ORG
 from anxin.lending import service
 from anxin.lending.models import Application, Borrower, Business
 from anxin.lending.schemas import ApplicationCreate
@@ -35,9 +36,9 @@ TRADER_LOGIN = ("trader", "借款人 陈建国 Chen Jianguo", Role.BORROWER, "de
 def seed_lending(*, uow: UnitOfWork, now: datetime) -> str:
     """Create the lending staff and the trader's application under review (once); its id."""
     session = uow.session
-    bank = _org(session, BANK_ORG, OrganisationKind.BANK, now)
+    bank = ensure_organisation(session, BANK_ORG, OrganisationKind.BANK, now)
     users = {
-        username: _user(session, bank.id, username, name, role, password, now)
+        username: ensure_user(session, bank.id, username, name, role, password, now)
         for username, name, role, password in LOGINS
     }
     existing = session.scalar(
@@ -82,9 +83,9 @@ def seed_lending(*, uow: UnitOfWork, now: datetime) -> str:
         ),
     )
     service.submit(uow=uow, principal=officer, application_id=application.id)
-    trader_org = _org(session, TRADER_ORG, OrganisationKind.BUSINESS, now)
+    trader_org = ensure_organisation(session, TRADER_ORG, OrganisationKind.BUSINESS, now)
     username, name, role, password = TRADER_LOGIN
-    trader = _user(session, trader_org.id, username, name, role, password, now)
+    trader = ensure_user(session, trader_org.id, username, name, role, password, now)
     borrower = session.get_one(Borrower, application.borrower_id)
     borrower.user_id = trader.id
     session.flush()

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from anxin.core.clock import to_local
 from anxin.core.security import Role
 from anxin.core.unit import UnitOfWork
-from anxin.demo.steel import _org, _user
+from anxin.demo.accounts import ensure_organisation, ensure_user
 from anxin.iot import service as iot
 from anxin.iot.ingest import ParsedReading
 from anxin.iot.models import Device
@@ -62,10 +62,10 @@ def _credit_code() -> str:
 
 def seed_leasing(*, uow: UnitOfWork, now: datetime, token_file: Path | None) -> LeasingDemo:
     session = uow.session
-    lessor_org = _org(session, LEASING_ORG, OrganisationKind.BANK, now)
-    factory_org = _org(session, FACTORY_ORG, OrganisationKind.SERVICE_PROVIDER, now)
+    lessor_org = ensure_organisation(session, LEASING_ORG, OrganisationKind.BANK, now)
+    factory_org = ensure_organisation(session, FACTORY_ORG, OrganisationKind.SERVICE_PROVIDER, now)
     users = {
-        username: _user(
+        username: ensure_user(
             session, (lessor_org if role is Role.LESSOR else factory_org).id,
             username, name, role, password, now,
         )

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from anxin.core.security import Principal, Role
 from anxin.core.unit import UnitOfWork
+from anxin.demo.accounts import ensure_user
 from anxin.demo.tokens import read_tokens, write_tokens
 from anxin.demo.trace import LOGINS as TRACE_LOGINS
 from anxin.demo.trace import seed_trace
@@ -29,7 +30,6 @@ from anxin.iot import service as iot
 from anxin.iot.schemas import DeviceCreate
 from anxin.people import service as people
 from anxin.people.models import Organisation, OrganisationKind, User
-from anxin.people.schemas import UserCreate
 
 CARE_ORG = "安心居家养老服务中心 Anxin Home Care"
 # Demo-only credentials, printed by `anxin demo`; production mode refuses to seed them.
@@ -123,18 +123,8 @@ def _seed_people(session: Session, org_id: str, now: datetime) -> None:
     for username, name, role, password in DEMO_USERS:
         if username in OTHER_ORG_USERS:
             continue
-        people.create_user(
-            session=session,
-            organisation_id=org_id,
-            data=UserCreate(
-                username=username,
-                display_name=name,
-                role=role,
-                password=password,
-                phone="+86 138 0000 " + str(1000 + len(username)),
-            ),
-            now=now,
-        )
+        phone = "+86 138 0000 " + str(1000 + len(username))
+        ensure_user(session, org_id, username, name, role, password, now, phone=phone)
 
 
 def _seed_households(

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from anxin.core.clock import SHANGHAI, to_local
 from anxin.core.security import Role
 from anxin.core.unit import UnitOfWork
-from anxin.demo.steel import _user
+from anxin.demo.accounts import ensure_user
 from anxin.homecare.models import Elder, Household
 from anxin.people import service as people
 from anxin.people.models import Organisation, User
@@ -61,7 +61,7 @@ def seed_services(*, uow: UnitOfWork, organisation: Organisation) -> ServicesDem
     admin = people.principal_of(users["admin"])
     now = uow.now()
     if "worker" not in users:  # a demo database seeded before the services demo existed
-        users["worker"] = _user(
+        users["worker"] = ensure_user(
             session, organisation.id, "worker", "护理员 王秀英 Wang Xiuying", Role.PROVIDER,
             "demo-worker-pass", now,
         )  # fmt: skip

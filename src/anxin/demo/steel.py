@@ -26,9 +26,9 @@ from anxin.collateral.schemas import (
 from anxin.core.clock import to_local
 from anxin.core.security import Principal, Role
 from anxin.core.unit import UnitOfWork
+from anxin.demo.accounts import ensure_organisation, ensure_user
 from anxin.people import service as people
-from anxin.people.models import Organisation, OrganisationKind, User
-from anxin.people.schemas import UserCreate
+from anxin.people.models import OrganisationKind
 
 BANK_ORG = "安信银行 Anxin Bank"
 WAREHOUSE_ORG = "南通港物流园 Nantong Port Logistics Park"
@@ -70,39 +70,6 @@ class CollateralDemo:
     crane_tokens: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
-def _org(session: Session, name: str, kind: OrganisationKind, now: datetime) -> Organisation:
-    org = session.scalar(select(Organisation).where(Organisation.name == name))
-    if org is None:
-        org = people.create_organisation(session=session, name=name, kind=kind, now=now)
-    return org
-
-
-def _user(
-    session: Session,
-    org_id: str,
-    username: str,
-    name: str,
-    role: Role,
-    password: str,
-    now: datetime,
-) -> User:
-    user = session.scalar(select(User).where(User.username == username))
-    if user is None:
-        user = people.create_user(
-            session=session,
-            organisation_id=org_id,
-            data=UserCreate(
-                username=username,
-                display_name=name,
-                role=role,
-                password=password,
-                phone="+86 137 0000 " + str(2000 + len(username)),
-            ),
-            now=now,
-        )
-    return user
-
-
 def _owner(session: Session, name: str, code: str, now: datetime) -> StockOwner:
     owner = session.scalar(select(StockOwner).where(StockOwner.name == name))
     if owner is None:
@@ -140,10 +107,10 @@ def seed_collateral(*, uow: UnitOfWork, now: datetime) -> CollateralDemo:
     then a daily price mark up to today's."""
     session = uow.session
     opened = now - timedelta(days=len(PRICE_WEEK) - 1, hours=1)
-    bank = _org(session, BANK_ORG, OrganisationKind.BANK, now)
-    park = _org(session, WAREHOUSE_ORG, OrganisationKind.WAREHOUSE, now)
+    bank = ensure_organisation(session, BANK_ORG, OrganisationKind.BANK, now)
+    park = ensure_organisation(session, WAREHOUSE_ORG, OrganisationKind.WAREHOUSE, now)
     users = {
-        username: _user(
+        username: ensure_user(
             session, bank.id if org == BANK_ORG else park.id, username, name, role, password, now
         )
         for username, name, role, password, org in LOGINS

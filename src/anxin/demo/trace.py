@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from anxin.core.security import Principal, Role
 from anxin.core.unit import UnitOfWork
-from anxin.demo.steel import _org, _user
+from anxin.demo.accounts import ensure_organisation, ensure_user
 from anxin.iot import service as iot
 from anxin.iot.models import Reading
 from anxin.iot.schemas import DeviceCreate
@@ -212,8 +212,8 @@ def _weather(uow: UnitOfWork, station: str, probe: str) -> None:
 def seed_trace(*, uow: UnitOfWork, now: datetime) -> TraceDemo:
     """Seed the cooperative once; a second call finds it and changes nothing."""
     session = uow.session
-    org = _org(session, COOP_ORG, OrganisationKind.COOPERATIVE, now)
-    users = {u: _user(session, org.id, u, n, r, p, now) for u, n, r, p in LOGINS}
+    org = ensure_organisation(session, COOP_ORG, OrganisationKind.COOPERATIVE, now)
+    users = {u: ensure_user(session, org.id, u, n, r, p, now) for u, n, r, p in LOGINS}
     farm = session.scalar(select(Farm).where(Farm.location == vocab.to_digital_link(FARM_GLN)))
     if farm is not None:
         return _found(uow, org.id, farm)
