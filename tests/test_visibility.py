@@ -45,9 +45,9 @@ RICE, GROVE = "rice farm", "olive grove"
 
 # role (demo user) -> owners whose rows it may see
 VISIBLE: dict[str, frozenset[str]] = {
-    # the care organisation's admin, and (as a ledger reader of every organisation's bodies,
-    # anxin.ledger.access.READ_ALL_ROLES) the receipts and pledges anchored on the ledger
-    "admin": EVERYONE,
+    # the care organisation's admin: its own organisation only (ledger bodies included;
+    # anxin.ledger.access.READ_ALL_ROLES is for supervisors, not every organisation's admin)
+    "admin": frozenset({ZHANG, ZHAO}),
     "butler": frozenset({ZHANG, ZHAO}),  # butler of both elders
     "teamlead": frozenset({ZHANG, ZHAO}),  # leads the butler's team
     "son": frozenset({ZHANG}),
@@ -66,8 +66,8 @@ VISIBLE: dict[str, frozenset[str]] = {
     "lessor": frozenset({LEASE}),  # the leasing company's lessor
     "machinery": frozenset({LEASE}),  # the lessee's own account
     "trader": frozenset({APPLICATION}),  # the borrower: his own application and loan
-    # the cooperative's brand administrator (an admin: a ledger reader of every organisation)
-    "coop": frozenset({RICE, GROVE, LOAN, WAREHOUSE}),
+    # the cooperative's brand administrator: its own organisation's farms only
+    "coop": frozenset({RICE, GROVE}),
     "farmer": frozenset({RICE}),
     "olive-farmer": frozenset({GROVE}),
     "insurer": frozenset({RICE, GROVE}),
@@ -296,7 +296,8 @@ def test_every_route_shows_each_role_only_what_it_may_see(app: FastAPI, seeded) 
 
 def test_receipt_facts_show_bodies_only_to_their_organisation(client, demo, as_user) -> None:
     url = "/api/v1/collateral/ledger/receipts"
-    for outsider in ("son", "butler"):
+    # "admin" and "coop" administer organisations with no warehouse and no pledge
+    for outsider in ("son", "butler", "admin", "coop"):
         response = client.get(url, headers=as_user(outsider))
         assert response.status_code == 403
         assert "SCF-2026-0001" not in response.text

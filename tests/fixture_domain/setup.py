@@ -98,6 +98,10 @@ def build(recorder: Recorder) -> Domain:
         nav=[NavLink("/fixture", "fixture_hello", frozenset({Role.ADMIN}))],
         commands=[Command("fixture", cli)],
         subscriptions=[Subscription("fixture.>", on_event)],
-        owner_kinds=[OwnerKind(SHELF, _shelves, _shelf_facts)],
+        owner_kinds=[
+            OwnerKind(
+                SHELF, _shelves, _shelf_facts, belongs=lambda _s, _o, shelf: shelf == "shelf-1"
+            )
+        ],
         workers=[worker],
     )

@@ -257,18 +257,16 @@ def test_readings_are_paged_and_filtered_by_time(client, demo_devices, clock: Fr
     )
 
 
+def _register_for_household(client, demo, headers, device_type):
+    body = {"device_type": device_type, "name": "x", "owner_kind": "household"}
+    return client.post(
+        "/api/v1/devices", json={**body, "owner_id": demo.household_id}, headers=headers
+    )
+
+
 def test_unknown_device_type_is_422(client, demo, as_user, db):
     before = _count(db, Device)
-    response = client.post(
-        "/api/v1/devices",
-        json={
-            "device_type": "toaster",
-            "name": "t",
-            "owner_kind": "household",
-            "owner_id": demo.household_id,
-        },
-        headers=as_user("admin"),
-    )
+    response = _register_for_household(client, demo, as_user("admin"), "toaster")
     assert response.status_code == 422
     problem = response.json()["fields"][0]
     assert problem["field"] == "device_type"
@@ -311,3 +309,16 @@ def test_family_cannot_register_devices(client, demo, as_user):
         headers=as_user("son"),
     )
     assert response.status_code == 403
+
+
+def test_admin_of_another_organisation_cannot_attach_a_device_to_its_household(
+    client, demo, as_user, db
+):
+    # "coop" administers the trace brand's organisation; the household is the care home's.
+    # An admin's household scope is "all in the organisation", which must not reach across.
+    before = _count(db, Device)
+    response = _register_for_household(client, demo, as_user("coop"), "smart_speaker")
+    assert response.status_code == 422, response.text
+    problem = response.json()["fields"][0]
+    assert problem["field"] == "owner_id"
+    assert _count(db, Device) == before

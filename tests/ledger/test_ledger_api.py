@@ -69,6 +69,14 @@ def test_append_is_for_authorised_roles_and_namespaces(
     # Bodies are for the submitting organisation (and supervisors); the envelope is not secret.
     other = client.get(f"{API}/entries/0", headers=auth("loanofficer")).json()
     assert other["body"] is None and other["body_withheld"] is True
+    # an admin is no supervisor: another organisation's bodies are withheld from it too,
+    # in the entry and the search, while its proofs stay readable
+    admin = auth("ledgeradmin")
+    assert client.get(f"{API}/entries/0", headers=admin).json()["body_withheld"] is True
+    listed = client.get(f"{API}/entries", params={"entry_type": "trace.event"}, headers=admin)
+    assert [(e["seq"], e["body"]) for e in listed.json()] == [(0, None)]
+    proof = client.get(f"{API}/proofs/inclusion?index=0&tree_size=2", headers=admin)
+    assert proof.status_code == 200, proof.text
     same_org = client.get(f"{API}/entries/0", headers=farmer).json()
     assert same_org["body"] == body["body"]
     assert client.get(f"{API}/entries/0").status_code == 401

@@ -257,7 +257,10 @@ def receipt_facts(
     check needs; the body (loan, lender, owner, quantities) only where the ledger would show it
     (``/api/v1/ledger/entries/{seq}``: their own organisation's entries). A lender verifies its
     own entries' inclusion with ``/api/v1/ledger/entries/{seq}/bundle``, offline."""
-    if principal.role not in RECEIPT_FACT_ROLES:
+    if principal.role not in RECEIPT_FACT_ROLES or (
+        principal.role == Role.ADMIN
+        and not service.in_receipt_finance(session, principal.organisation_id)
+    ):
         raise PermissionDenied(f"role {principal.role.value!r} takes no part in receipt finance")
     entries = sorted(
         find_entries(session=session, entry_type=service.RECEIPT_ENTRY, limit=limit),

@@ -4,9 +4,10 @@ lets the live hub tell a consultation's viewers (and only them) that its thread 
 from __future__ import annotations
 
 from anxin.consult import pages, views, worker
+from anxin.consult.models import Consultation
 from anxin.consult.service import visible_consultation_ids
 from anxin.core.domain import Domain
-from anxin.core.owners import OwnerKind
+from anxin.core.owners import OwnerKind, rows_of_organisation
 
 
 def setup() -> Domain:
@@ -17,6 +18,12 @@ def setup() -> Domain:
         templates=pages.TEMPLATES,
         labels=pages.LABELS,
         nav=pages.NAV,
-        owner_kinds=[OwnerKind("consultation", visible_consultation_ids)],
+        owner_kinds=[
+            OwnerKind(
+                "consultation",
+                visible_consultation_ids,
+                belongs=rows_of_organisation(Consultation.id, Consultation.organisation_id),
+            )
+        ],
         workers=[worker.build],
     )

@@ -13,7 +13,8 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from anxin.core.security import Principal
 
@@ -24,6 +25,11 @@ ContextProvider = Callable[[Session, Sequence[str]], Mapping[str, Mapping[str, A
 
 # links(session, owner ids) -> a name and a console page per owner id (for lists of alarms).
 LinkProvider = Callable[[Session, Sequence[str]], Mapping[str, "OwnerLink"]]
+
+# belongs(session, organisation id, owner id) -> whether that owner exists in that organisation.
+# A scope of None trusts the caller's organisation, so whoever attaches a thing to an owner
+# by naming its id must also pass this check, or it could name another organisation's owner.
+OwnerBelongs = Callable[[Session, str, str], bool]
 
 CONTEXT_CHUNK = 2000  # owner ids per provider call (an IN (...) list)
 
@@ -43,6 +49,19 @@ class OwnerKind:
     scope: OwnerScope
     context: ContextProvider | None = None
     links: LinkProvider | None = None
+    belongs: OwnerBelongs | None = None  # None: no owner of this kind may be named by id
+
+
+def rows_of_organisation(
+    owner_id: InstrumentedAttribute[str], organisation_id: InstrumentedAttribute[str]
+) -> OwnerBelongs:
+    """The usual `belongs`: the owner is the row with that id whose organisation column matches."""
+
+    def belongs(session: Session, organisation: str, owner: str) -> bool:
+        where: list[ColumnElement[bool]] = [owner_id == owner, organisation_id == organisation]
+        return session.scalar(select(owner_id).where(*where).limit(1)) is not None
+
+    return belongs
 
 
 class OwnerKinds:
@@ -69,6 +88,16 @@ class OwnerKinds:
         if kind is None:
             return ()
         return kind.scope(session, principal)
+
+    def belongs(
+        self, session: Session, owner_kind: str, owner_id: str, organisation_id: str
+    ) -> bool:
+        """Whether an owner of `owner_kind` with that id exists in that organisation; an
+        undeclared kind, or one without a `belongs` lookup, has no owner anyone may name."""
+        kind = self._kinds.get(owner_kind)
+        if kind is None or kind.belongs is None:
+            return False
+        return kind.belongs(session, organisation_id, owner_id)
 
     def contexts(
         self, session: Session, owners: Iterable[tuple[str, str]]

@@ -4,8 +4,9 @@ elder card and family pages."""
 from __future__ import annotations
 
 from anxin.core.domain import Domain, Subscription
-from anxin.core.owners import OwnerKind
+from anxin.core.owners import OwnerKind, rows_of_organisation
 from anxin.homecare import flows, pages, views
+from anxin.homecare.models import Household
 from anxin.homecare.service import visible_household_ids
 
 
@@ -19,7 +20,11 @@ def setup() -> Domain:
         nav=pages.NAV,
         owner_kinds=[
             OwnerKind(
-                "household", visible_household_ids, flows.household_context, pages.household_links
+                "household",
+                visible_household_ids,
+                flows.household_context,
+                pages.household_links,
+                belongs=rows_of_organisation(Household.id, Household.organisation_id),
             )
         ],
         subscriptions=[Subscription("iot.rule.*", flows.on_rule_event)],

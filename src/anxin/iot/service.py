@@ -161,8 +161,13 @@ def create_device(
     *, uow: UnitOfWork, principal: Principal, data: DeviceCreate, now: datetime
 ) -> tuple[Device, str]:
     _require_device_admin(principal)
+    # The owner must exist in the caller's organisation (a scope of None means "all of it",
+    # which alone would let an admin attach a device to another organisation's owner) and be
+    # one the caller may see.
     owners = uow.owners.visible_ids(uow.session, principal, data.owner_kind)
-    if owners is not None and data.owner_id not in owners:
+    if not uow.owners.belongs(
+        uow.session, data.owner_kind, data.owner_id, principal.organisation_id
+    ) or (owners is not None and data.owner_id not in owners):
         raise InvalidInput.field("owner_id", f"no {data.owner_kind} {data.owner_id} you manage")
     return register_device(
         session=uow.session, organisation_id=principal.organisation_id, data=data, now=now

@@ -410,6 +410,16 @@ def visible_asset_ids(session: Session, principal: Principal) -> Collection[str]
     )
 
 
+def asset_belongs(session: Session, organisation_id: str, asset_id: str) -> bool:
+    """The ``lease_asset`` owner lookup: an asset belongs to its lease's organisation."""
+    stmt = (
+        select(LeaseAsset.id)
+        .join(LeaseContract, LeaseContract.id == LeaseAsset.contract_id)
+        .where(LeaseAsset.id == asset_id, LeaseContract.organisation_id == organisation_id)
+    )
+    return session.scalar(stmt.limit(1)) is not None
+
+
 def contract_links(session: Session, contract_ids: Sequence[str]) -> dict[str, OwnerLink]:
     """An alarm on a lease names its reference and lessee and links to the contract page."""
     rows = session.execute(

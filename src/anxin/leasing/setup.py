@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from anxin.core.domain import Command, Domain, NavLink, Subscription
-from anxin.core.owners import OwnerKind
+from anxin.core.owners import OwnerKind, rows_of_organisation
 from anxin.core.security import Role
 from anxin.leasing import commands, flows, pages, service, views
+from anxin.leasing.models import LeaseContract
 
 
 def setup() -> Domain:
@@ -24,8 +25,13 @@ def setup() -> Domain:
         ],
         commands=[Command("leasing", commands.app)],
         owner_kinds=[
-            OwnerKind(flows.OWNER_KIND, service.visible_contract_ids, links=service.contract_links),
-            OwnerKind(flows.ASSET_KIND, service.visible_asset_ids),
+            OwnerKind(
+                flows.OWNER_KIND,
+                service.visible_contract_ids,
+                links=service.contract_links,
+                belongs=rows_of_organisation(LeaseContract.id, LeaseContract.organisation_id),
+            ),
+            OwnerKind(flows.ASSET_KIND, service.visible_asset_ids, belongs=service.asset_belongs),
         ],
         subscriptions=[
             Subscription(flows.TELEMETRY, flows.on_machine_telemetry),

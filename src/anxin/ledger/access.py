@@ -23,8 +23,10 @@ APPEND_NAMESPACES: dict[Role, frozenset[str]] = {
     Role.LESSOR: frozenset({"leasing"}),
 }
 
-# Roles that may read any organisation's bodies (supervision, audit).
-READ_ALL_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR})
+# Roles that may read any organisation's bodies (supervision, audit). Not ADMIN: every
+# organisation has an admin, who reads its own organisation's bodies like its other members;
+# hashes and proofs stay public, so anyone still verifies another organisation's entries.
+READ_ALL_ROLES = frozenset({Role.SUPERVISOR})
 
 
 def namespace(entry_type: str) -> str:

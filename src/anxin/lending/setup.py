@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from anxin.core.domain import Command, Domain, NavLink
-from anxin.core.owners import OwnerKind
+from anxin.core.owners import OwnerKind, rows_of_organisation
 from anxin.core.security import Role
 from anxin.lending import borrower_pages, commands, gates, loan_views, pages, service, views
+from anxin.lending.models import Application
 
 
 def setup() -> Domain:
@@ -27,5 +28,11 @@ def setup() -> Domain:
             ),
         ],
         commands=[Command("lending", commands.app)],
-        owner_kinds=[OwnerKind(gates.OWNER_KIND, service.visible_application_ids)],
+        owner_kinds=[
+            OwnerKind(
+                gates.OWNER_KIND,
+                service.visible_application_ids,
+                belongs=rows_of_organisation(Application.id, Application.organisation_id),
+            )
+        ],
     )

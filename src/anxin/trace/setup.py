@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from anxin.core.domain import Domain, Subscription
-from anxin.core.owners import OwnerKind
+from anxin.core.owners import OwnerKind, rows_of_organisation
 from anxin.trace import flows, pages, scanning, views
+from anxin.trace.models import Farm, Product
 from anxin.trace.service import CAPTURED, visible_farm_ids, visible_product_ids
 
 
@@ -18,8 +19,16 @@ def setup() -> Domain:
         templates=Path(__file__).parent / "templates",
         labels=pages.LABELS,
         owner_kinds=[
-            OwnerKind(scanning.FARM_KIND, visible_farm_ids),
-            OwnerKind(scanning.PRODUCT_KIND, visible_product_ids),
+            OwnerKind(
+                scanning.FARM_KIND,
+                visible_farm_ids,
+                belongs=rows_of_organisation(Farm.id, Farm.organisation_id),
+            ),
+            OwnerKind(
+                scanning.PRODUCT_KIND,
+                visible_product_ids,
+                belongs=rows_of_organisation(Product.id, Product.organisation_id),
+            ),
         ],
         subscriptions=[Subscription(CAPTURED, flows.on_captured)],
     )

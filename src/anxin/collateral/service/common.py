@@ -48,6 +48,14 @@ def is_bank(principal: Principal) -> bool:
     return principal.role in BANK_ROLES or principal.role == Role.ADMIN
 
 
+def in_receipt_finance(session: Session, organisation_id: str) -> bool:
+    """Whether an organisation keeps a warehouse or lends on a pledge: an admin of one that
+    does neither takes no part in receipt finance (admins are not ledger readers of all)."""
+    keeps = select(Warehouse.id).where(Warehouse.organisation_id == organisation_id)
+    lends = select(PledgeRow.id).where(PledgeRow.lender_org_id == organisation_id)
+    return session.scalar(keeps.union_all(lends).limit(1)) is not None
+
+
 def visible_pledges_clause(principal: Principal) -> Any:
     clauses = []
     if is_bank(principal):
