@@ -74,6 +74,7 @@ def members(context: AppContext) -> dict[str, Member]:
         )
         for username, role, org in (
             ("farmer1", Role.FARMER, coop.id),
+            ("coopadmin", Role.ADMIN, coop.id),
             ("loanofficer", Role.LOAN_OFFICER, bank.id),
             ("bankfarmer", Role.FARMER, bank.id),
             ("ledgeradmin", Role.ADMIN, bank.id),

@@ -374,7 +374,8 @@ def test_erasing_a_body_keeps_the_proof(
     _grow(db, clock, 0, 6)
     _checkpoint(context, signer)
     with context.unit(actor="test:retention") as uow:
-        entry = service.erase_body(uow=uow, seq=2)
+        owner = service.get_entry(session=uow.session, seq=2).organisation_id
+        entry = service.erase_body(uow=uow, seq=2, organisation_id=owner)
         assert entry.body is None and entry.payload_sha256
         rows = uow.session.execute(
             text("SELECT action, entity_id FROM audit_log WHERE action = 'erase_body'")

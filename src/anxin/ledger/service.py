@@ -350,14 +350,17 @@ def find_entries(
     return list(session.execute(stmt).scalars())
 
 
-def erase_body(*, uow: UnitOfWork, seq: int) -> LedgerEntry:
+def erase_body(*, uow: UnitOfWork, seq: int, organisation_id: str) -> LedgerEntry:
     """Drop an entry's stored body (e.g. personal data past its retention).
 
     The leaf keeps the body's hash, so every proof still holds and whoever kept a copy of
-    the body can still prove it was this entry.
+    the body can still prove it was this entry. Only the submitting organisation may erase:
+    another's retention is not ours to decide.
     """
     session = uow.session
     entry = get_entry(session=session, seq=seq)
+    if entry.organisation_id != organisation_id:
+        raise PermissionDenied("only the organisation that submitted an entry may erase its body")
     if entry.body is not None:
         entry.body = None
         # Recorded by hand: the generic audit snapshot would copy the body we are erasing.

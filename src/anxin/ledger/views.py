@@ -107,9 +107,11 @@ def search_entries(
 
 
 @router.delete("/entries/{seq}/body", response_model=EntryRead)
-def erase_body(seq: Count64, _: AdminPrincipal, uow: UnitDep) -> EntryRead:
-    """Erase a stored body (retention, personal data); its hash and all proofs remain."""
-    return EntryRead.of(service.erase_body(uow=uow, seq=seq), show_body=True)
+def erase_body(seq: Count64, principal: AdminPrincipal, uow: UnitDep) -> EntryRead:
+    """Erase a stored body (retention, personal data); its hash and all proofs remain.
+    Only an admin of the organisation that submitted the entry may erase its body."""
+    entry = service.erase_body(uow=uow, seq=seq, organisation_id=principal.organisation_id)
+    return EntryRead.of(entry, show_body=True)
 
 
 @router.get("/entries/{seq}", response_model=EntryRead)
