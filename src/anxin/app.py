@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -149,8 +149,16 @@ async def _database_refused(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(_error_body("invalid_input", message, fields), status_code=422)
 
 
-async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+API_PREFIXES = ("/api/", "/epcis")
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
+    # A console form is judged only for someone logged in: without a session a page's POST
+    # goes to the login page (as its handler would send it), not a 422 about the form.
+    page = not request.url.path.startswith(API_PREFIXES)
+    if page and "session" in request.scope and not request.session.get("uid"):
+        return RedirectResponse("/login", status_code=303)
     fields = [FieldProblem(_field_name(tuple(e["loc"])), str(e["msg"])) for e in exc.errors()]
     message = "; ".join(f"{f.field}: {f.reason}" for f in fields) or "invalid request"
     return JSONResponse(_error_body("invalid_input", message, fields), status_code=422)

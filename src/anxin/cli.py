@@ -91,8 +91,8 @@ def demo(
 ) -> None:
     """Set up the embedded demo (SQLite, simulated devices, local outbox) and serve the console."""
     from anxin.bootstrap import prepare_database
+    from anxin.demo.live import bring_to_life
     from anxin.demo.seed import seed_demo
-    from anxin.demo.sleep import backfill_demo_mat
 
     settings = get_settings()
     if settings.is_production:
@@ -103,7 +103,7 @@ def demo(
     with context.unit(actor="system:demo") as uow:
         info = seed_demo(uow=uow, token_file=token_file)
     with context.unit(actor="system:demo") as uow:
-        nights = backfill_demo_mat(uow, list(info.device_tokens))
+        nights = bring_to_life(uow, info)
     url = f"http://{host or settings.host}:{port or settings.port}"
     typer.echo(f"anxin demo ready at {url}  (API docs: {url}/docs)")
     typer.echo("demo logins (username / role / password):")

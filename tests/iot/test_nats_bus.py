@@ -146,6 +146,7 @@ def run_in_thread(coroutine_function):
     return out["value"]
 
 
+@pytest.mark.usefixtures("no_seeded_readings")
 def test_mqtt_devices_into_the_stream_and_a_worker(context, db, demo_devices):
     """Devices speak MQTT to NATS's MQTT listener; the traffic lands in ANXIN_TELEMETRY and an
     `anxin ingest nats` worker stores it (and acks after commit: nothing left pending)."""

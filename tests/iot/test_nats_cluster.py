@@ -87,6 +87,7 @@ async def publish_all(url: str, devices: list[tuple[str, str]], progress: list[i
     return retries
 
 
+@pytest.mark.usefixtures("no_seeded_readings")
 def test_cluster_failover_stores_every_reading_exactly_once(
     db, database_url, demo_devices, tmp_path
 ):

@@ -91,6 +91,7 @@ def test_month_partitions(db):
     ]
 
 
+@pytest.mark.usefixtures("no_seeded_readings")
 def test_retention_deletes_rows_and_claims(context, db, demo_devices):
     radar, _ = demo_devices["mmwave_radar"]
     store(context, radar, [0, 1, 5, 9])
@@ -102,6 +103,7 @@ def test_retention_deletes_rows_and_claims(context, db, demo_devices):
         assert session.scalar(select(func.count()).select_from(IngestedMessage)) == 4
 
 
+@pytest.mark.usefixtures("no_seeded_readings")
 def test_cli_partitions_and_retention(monkeypatch, database_url, demo_devices, db):
     monkeypatch.setenv("ANXIN_DATABASE_URL", database_url)
     get_settings.cache_clear()

@@ -70,6 +70,7 @@ def _stored(db) -> int:
         return int(session.scalar(select(func.count()).select_from(Reading)) or 0)
 
 
+@pytest.mark.usefixtures("no_seeded_readings")
 def test_a_batch_commits_in_units_of_the_bound(context, db, demo_devices, clock):
     commits: list[int] = []
 
@@ -90,6 +91,7 @@ class Killed(BaseException):
     """The process dies (SIGKILL, power loss): nothing in it gets to handle that."""
 
 
+@pytest.mark.usefixtures("no_seeded_readings")
 def test_a_unit_that_fails_leaves_the_batch_to_redelivery_which_stores_once(
     context, db, demo_devices, clock, monkeypatch
 ):

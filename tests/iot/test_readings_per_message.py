@@ -64,6 +64,7 @@ def test_pages_cut_inside_a_message_and_resume_where_they_stopped(
     assert only.json()["next_cursor"] is not None
 
 
+@pytest.mark.usefixtures("no_seeded_readings")
 def test_a_batch_retried_after_a_crash_is_stored_exactly_once(context, db, demo_devices):
     mat, _ = demo_devices["sleep_mat"]
     messages = _mat_messages(6)
@@ -88,6 +89,7 @@ def test_a_batch_retried_after_a_crash_is_stored_exactly_once(context, db, demo_
     assert all(len(data) == 3 for _, data in rows)
 
 
+@pytest.mark.usefixtures("no_seeded_readings")
 def test_migration_groups_narrow_rows_into_messages(database_url, context, db, demo_devices):
     mat, _ = demo_devices["sleep_mat"]
     radar, _ = demo_devices["mmwave_radar"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
@@ -155,6 +156,7 @@ def test_all_items_rejected_is_422_and_stores_no_reading(client, demo_devices, d
     assert _count(db, TelemetryRejection, device_id=device_id) == 1
 
 
+@pytest.mark.usefixtures("no_seeded_readings")
 def test_wrong_or_missing_token_is_401_and_changes_nothing(client, demo_devices, db):
     reading = {"message_id": "m", "values": {"open": True}}
     assert _post(client, "dt_not-a-real-token", reading).status_code == 401
@@ -164,6 +166,7 @@ def test_wrong_or_missing_token_is_401_and_changes_nothing(client, demo_devices,
     assert _count(db, IngestedMessage) == 0
 
 
+@pytest.mark.usefixtures("no_seeded_readings")
 def test_malformed_json_is_422_with_a_clear_reason(client, demo_devices, db):
     _, token = demo_devices["door_sensor"]
     response = _post(client, token, b'{"message_id": "m", "values": {"open": tru}')

@@ -4,7 +4,7 @@ by the lessor and the factory and by nobody else; seeding twice changes nothing.
 
 from __future__ import annotations
 
-from anxin.demo.machines import shift_readings
+from anxin.demo.machines import history, shift_readings
 from anxin.demo.seed import seed_demo
 
 
@@ -15,6 +15,9 @@ def test_demo_lease(client, demo, as_user, context, clock, tmp_path) -> None:
     assert lease["cost"] == "3000000.00" and lease["stage"] == "active"
     assert lease["rents_paid"] >= 1 and len(lease["assets"]) == 2
     assert all(a["serial"] and a["device_id"] for a in lease["assets"])
+    with context.unit(actor="system:demo") as uow:
+        history(uow, cid, uow.now())  # what `anxin demo` adds: the trackers' last three days
+    lease = client.get(f"/api/v1/leasing/contracts/{cid}", headers=lessor).json()
     assert all(a["running_hours"] > 100 for a in lease["assets"])
     assert not any(a["off_site"] for a in lease["assets"])
     assert (

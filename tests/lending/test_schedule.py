@@ -371,6 +371,12 @@ def test_prepayment_never_loses_principal(t: Terms, at: int, share: D) -> None:
         return
     amount = max((balance * share).quantize(D("0.01")), D("0.01"))
     for effect in PrepaymentEffect:
-        after = prepay(schedule, on, amount, effect)
+        try:
+            after = prepay(schedule, on, amount, effect)
+        except ValueError as exc:
+            # what remains has no amortising period left (only grace or the residual): the
+            # prepayment is refused with a reason rather than re-spread; nothing is lost
+            assert "no weight" in str(exc)
+            continue
         assert sum(r.principal for r in after.instalments) == t.principal
         assert after.instalments[-1].balance == 0

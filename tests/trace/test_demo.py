@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from anxin.demo.seed import seed_demo
+from anxin.demo.trace import counterfeit_sighting
 from tests.conftest import DEMO_PASSWORDS, login
 
 
@@ -20,6 +21,9 @@ def test_the_cooperatives_season_is_seeded_once_with_its_counterfeit(
     outcomes = {(c["code"], c["outcome"]) for c in checks}
     assert ("rainy_day", "pass") in outcomes and ("organic", "pass") in outcomes
     assert not [c for c in checks if c["outcome"] == "fail"]
+    assert client.get("/api/v1/alarms", headers=coop).json() == []  # the seed raises none
+    with context.unit(actor="system:demo") as uow:
+        counterfeit_sighting(uow)  # what `anxin demo` adds
     alarms = client.get("/api/v1/alarms", headers=coop).json()
     assert "trace_impossible_travel" in {a["alarm_type"] for a in alarms}
     claim = client.get(f"/api/v1/trace/claims/{t.claim_id}", headers=coop).json()

@@ -361,9 +361,9 @@ def seed_trace(*, uow: UnitOfWork, now: datetime) -> TraceDemo:
         )
     )
     session.flush()
-    scanning.record_scan(
-        uow=uow, data=ScanCreate(gtin=RICE_GTIN, serial="7", lat=BEIJING[0], lon=BEIJING[1])
-    )
+    # The copy's scan in Beijing (which raises the brand's alarm) comes from `anxin demo`
+    # (counterfeit_sighting): the seed is also every test's fixture, and an alarm raised here
+    # would be counted by the tests of alarms and the outbox.
     claim = insurance.report_suspicious(
         uow=uow,
         data=SuspiciousReport(
@@ -388,3 +388,11 @@ def _found(uow: UnitOfWork, org_id: str, farm: Farm) -> TraceDemo:
     claim = session.scalar(select(Claim).where(Claim.policy_id == policy.id))
     assert claim is not None
     return TraceDemo(org_id, farm.id, plot.id, grove.id, lot.id, job.id, policy.id, claim.id)
+
+
+def counterfeit_sighting(uow: UnitOfWork) -> None:
+    """The copy of serial 7 scanned in Beijing now, an hour after the genuine bag in Shanghai:
+    the impossible-travel alarm the brand sees (idempotent: a second sighting repeats it)."""
+    scanning.record_scan(
+        uow=uow, data=ScanCreate(gtin=RICE_GTIN, serial="7", lat=BEIJING[0], lon=BEIJING[1])
+    )

@@ -278,11 +278,16 @@ def accept(
     request: Request,
     uow: UnitDep,
     contract_id: str,
-    asset_ids: Annotated[list[str], Form(max_length=50)],
-    serials: Annotated[list[str], Form(max_length=50)],
+    # Defaults, so a visitor without a session is sent to log in before the form is judged.
+    asset_ids: Annotated[list[str], Form(max_length=50)] = [],  # noqa: B006 - never mutated
+    serials: Annotated[list[str], Form(max_length=50)] = [],  # noqa: B006 - never mutated
 ) -> Response:
     principal = console_principal(request, uow)
-    if len(asset_ids) != len(serials) or any(not s.strip() or len(s) > 80 for s in serials):
+    if (
+        not asset_ids
+        or len(asset_ids) != len(serials)
+        or any(not s.strip() or len(s) > 80 for s in serials)
+    ):
         raise InvalidInput.field("serials", "every machine needs its serial (1–80 characters)")
     service.accept_delivery(
         uow=uow,

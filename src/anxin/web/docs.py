@@ -17,10 +17,12 @@ from fastapi.responses import HTMLResponse
 VENDOR = "/static/vendor"
 OAUTH2_REDIRECT = "/docs/oauth2-redirect"
 
+# The API's documentation is public, as the OpenAPI document itself is (no data in it).
+PUBLIC = {"x-anxin-public": True}
 router = APIRouter(include_in_schema=False)
 
 
-@router.get("/docs")
+@router.get("/docs", openapi_extra=PUBLIC)
 def swagger_ui(request: Request) -> HTMLResponse:
     return get_swagger_ui_html(
         openapi_url=request.app.openapi_url,
@@ -32,12 +34,12 @@ def swagger_ui(request: Request) -> HTMLResponse:
     )
 
 
-@router.get(OAUTH2_REDIRECT)
+@router.get(OAUTH2_REDIRECT, openapi_extra=PUBLIC)
 def swagger_ui_redirect() -> HTMLResponse:
     return get_swagger_ui_oauth2_redirect_html()
 
 
-@router.get("/redoc")
+@router.get("/redoc", openapi_extra=PUBLIC)
 def redoc(request: Request) -> HTMLResponse:
     return get_redoc_html(
         openapi_url=request.app.openapi_url,
