@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from anxin.demo.seed import DemoInfo
 from tests.conftest import DEMO_PASSWORDS
+from tests.web.chart_options import chart_options
 
 
 def _login(client: TestClient, username: str) -> None:
@@ -104,6 +105,12 @@ def test_elder_books_butler_assigns_worker_visits_family_rates(
     # companionship (checked in 40 minutes after its start); missed: today's cook visit nobody
     # checked in to by 21:05; pending: tomorrow's two.
     assert visits.split(",")[1:5] == ["3", "1", "1", "2"], csv
+    # the page draws the same tallies as stacked bars (ECharts), one bar per measure
+    page = client.get("/services/supervision?month=2026-11&lang=en").text
+    chart = chart_options(page)["supervision-chart"]
+    assert chart["yAxis"]["data"][1] == "Visits"
+    parts = {s["name"]: s["data"][1] for s in chart["series"]}
+    assert list(parts.values()) == [3, 1, 1, 2]
 
 
 def test_bad_form_input_is_a_422_page_naming_the_field(client: TestClient, demo: DemoInfo) -> None:

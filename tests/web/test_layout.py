@@ -30,6 +30,7 @@ EXPECTED = {
         "/console/outbox",
         "/console/collateral",
         "/life/illustration",
+        "/life/workbench",
         "/lending",
         "/lending/portfolio",
         "/services/board",

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 
 from anxin.core.bounds import check_date
 from anxin.core.clock import SHANGHAI, to_local
@@ -24,6 +25,7 @@ from anxin.services import report_files, service, supervision
 from anxin.services.catalogue import CATALOGUE, ScenarioCode, scenario
 from anxin.services.models import BookingStatus
 from anxin.services.schemas import BookingCreate
+from anxin.ui import charts
 from anxin.ui.console import console_of, console_principal, language, page, render
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -430,6 +432,7 @@ def _report(
 @page
 def supervision_page(request: Request, uow: UnitDep) -> Response:
     _, report, names = _report(request, uow)
+    bars = report_files.bars(report)
     return render(
         request,
         "services/supervision.html",
@@ -437,8 +440,32 @@ def supervision_page(request: Request, uow: UnitDep) -> Response:
         names=names,
         month=report.month.strftime("%Y-%m"),
         as_of=uow.now(),
-        bars=report_files.bars(report),
+        bars=bars,
+        chart=_supervision_chart(request, bars),
     )
+
+
+OUTCOME_COLOURS = (
+    ("services_on_time", charts.GREEN),
+    ("services_late", charts.AMBER),
+    ("services_missed", charts.RED),
+    ("services_pending", charts.GREY),
+)
+
+
+def _supervision_chart(request: Request, bars: list[report_files.Bar]) -> Markup:
+    """The month's alarms, visits and complaints split by outcome, one stacked bar each."""
+    catalog, lang = console_of(request).catalog, language(request)
+    option = charts.stacked_bars(
+        title=catalog.label("services_supervision", lang),
+        categories=[catalog.label(bar.key, lang) for bar in bars],
+        stacks=[
+            (catalog.label(key, lang), [bar.counts[i] for bar in bars], colour)
+            for i, (key, colour) in enumerate(OUTCOME_COLOURS)
+        ],
+    )
+    label = catalog.label("services_supervision", lang)
+    return charts.chart_element(option, element_id="supervision-chart", label=label, height_px=260)
 
 
 def _labels(request: Request) -> report_files.Labels:

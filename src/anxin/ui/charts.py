@@ -181,6 +181,32 @@ def category_chart(
     }
 
 
+def stacked_bars(
+    *, title: str, categories: Sequence[str], stacks: Sequence[tuple[str, Sequence[float], str]]
+) -> Option:
+    """Horizontal bars, one per category, each split into the named parts (outcomes)."""
+    return {
+        "animation": False,
+        "title": {"text": title, "left": 0, "textStyle": {"fontSize": 14}},
+        "legend": {"top": 24, "type": "scroll"},
+        "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
+        "grid": {"left": 8, "right": 24, "top": 64, "bottom": 8, "containLabel": True},
+        "xAxis": {"type": "value", "minInterval": 1},
+        "yAxis": {"type": "category", "data": list(categories), "inverse": True},
+        "series": [
+            {
+                "name": name,
+                "type": "bar",
+                "stack": "total",
+                "data": list(values),
+                "itemStyle": {"color": colour},
+                "label": {"show": True, "formatter": "{c}"},
+            }
+            for name, values, colour in stacks
+        ],
+    }
+
+
 def _axis(axis: Axis) -> Option:
     out: Option = {"type": "value", "name": axis.name, "scale": True}
     if axis.min is not None:
