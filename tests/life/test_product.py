@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from anxin.core.money import to_money
 from anxin.life.product import (
     PREMIUM_TERMS,
     Basis,
@@ -211,3 +212,28 @@ def test_a_term_table_or_rate_outside_the_product_is_refused(change: dict[str, o
     }
     with pytest.raises(ValueError):
         Policy(**{**terms, **change})  # type: ignore[arg-type]
+
+
+@given(
+    age=st.integers(0, 70), term=st.sampled_from([3, 5, 10, 20]), mode=st.sampled_from([2, 4, 12])
+)
+def test_paying_by_instalments_costs_a_little_more_a_year(age: int, term: int, mode: int) -> None:
+    """Premiums paid through the year arrive later and stop at death: the annual total of the
+    instalments exceeds the annual premium, by a few per cent at most."""
+    annual = Policy(age, Sex.MALE, term, Decimal(100_000), date(2025, 1, 1))
+    spread = Policy(age, Sex.MALE, term, Decimal(100_000), date(2025, 1, 1), mode=mode)
+    assert annual.gross_premium < spread.gross_premium < annual.gross_premium * Decimal("1.05")
+    assert spread.instalment == to_money(spread.gross_premium / mode)
+    # equivalence on the net basis: net premium × ä^(m)_{x:n} = PV of the benefits
+    basis = spread.basis
+    pv = float(basis.net_premium(age, term, mode)) * float(
+        basis.annuity(np.array(age), np.array(term), mode)
+    )
+    assert pv == pytest.approx(float(basis.benefit_pv(np.array(age))), rel=1e-12)
+
+
+def test_a_single_premium_has_no_instalments() -> None:
+    with pytest.raises(ValueError, match="payment mode"):
+        Policy(40, Sex.MALE, 1, Decimal(1), date(2025, 1, 1), mode=12)
+    with pytest.raises(ValueError, match="payment mode"):
+        Policy(40, Sex.MALE, 10, Decimal(1), date(2025, 1, 1), mode=3)

@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from anxin.core.context import AppContext
+from anxin.core.money import to_money
 from anxin.core.security import Role
 from anxin.demo.seed import DemoInfo
 from anxin.people import service as people
@@ -129,3 +130,28 @@ def test_a_quote_on_a_chosen_table_rate_and_unusual_term(
     for field, value in (("pay_term", 31), ("table", "CL9"), ("rate", "0.5")):
         refused = client.post("/api/v1/life/quote", json={**body, field: value}, headers=agent)
         assert refused.status_code == 422 and field in refused.text
+
+
+def test_a_monthly_quote_gives_the_instalment(client: TestClient, agent: dict[str, str]) -> None:
+    annual = client.post("/api/v1/life/quote", json=BODY, headers=agent).json()
+    monthly = client.post("/api/v1/life/quote", json={**BODY, "mode": 12}, headers=agent).json()
+    assert monthly["mode"] == 12 and annual["mode"] == 1
+    assert Decimal(monthly["gross_premium"]) > Decimal(annual["gross_premium"])
+    assert Decimal(monthly["instalment"]) == to_money(Decimal(monthly["gross_premium"]) / 12)
+    single = client.post(
+        "/api/v1/life/quote", json={**BODY, "pay_term": 1, "mode": 12}, headers=agent
+    )
+    assert single.status_code == 422 and "payment mode" in single.text
+    assert (
+        client.post("/api/v1/life/quote", json={**BODY, "mode": 3}, headers=agent).status_code
+        == 422
+    )
+
+
+def test_the_page_quotes_monthly_instalments(client: TestClient, demo: DemoInfo) -> None:
+    client.post("/login", data={"username": "admin", "password": "demo-admin-pass"})
+    page = client.get("/life/illustration", params={**BODY, "mode": "12", "lang": "en"})
+    assert page.status_code == 200, page.text
+    assert 'data-field="instalment"' in page.text and "Monthly" in page.text
+    zh = client.get("/life/illustration", params={**BODY, "mode": "12", "lang": "zh"}).text
+    assert "月交" in zh and "每期保费" in zh

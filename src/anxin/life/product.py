@@ -38,6 +38,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from anxin.core.money import CENT, to_money
 from anxin.life.actuarial import (
+    annuity_due,
     annuity_due_all_ages,
     increasing_assurance_all_ages,
     temporary_annuity_from_whole,
@@ -53,6 +54,8 @@ STANDARD_TERMS: tuple[int, ...] = (1, 3, 5, 10, 20)
 """The terms the commission schedule is written for (and the synthetic book samples)."""
 PREMIUM_TERMS: tuple[int, ...] = tuple(range(1, 31))
 """Allowed premium terms: any whole number of years up to 30; 1 means a single premium."""
+PAYMENT_MODES: tuple[int, ...] = (1, 2, 4, 12)
+"""Premium instalments a year: annual, half-yearly, quarterly, monthly."""
 RATE_LIMIT = Decimal("0.08")
 """A chosen pricing rate must lie in (0, 8 %]; the dated regulatory rates are far below."""
 
@@ -154,8 +157,15 @@ class Basis:
         self.a_whole = annuity_due_all_ages(table, self.i)
         self.b_whole = increasing_assurance_all_ages(table, self.i, self.g)
 
-    def annuity(self, age: IntArray, n: IntArray) -> FloatArray:
-        return temporary_annuity_from_whole(self.table, self.a_whole, age, n, self.i)
+    def annuity(self, age: IntArray, n: IntArray, m: int = 1) -> FloatArray:
+        """ä^(m)_{age:n}: 1 a year paid in m instalments of 1/m (UDD between ages)."""
+        if m == 1:
+            return temporary_annuity_from_whole(self.table, self.a_whole, age, n, self.i)
+        a = np.asarray(age, dtype=np.int64)
+        inside = a <= self.table.max_age
+        values = annuity_due(self.table, np.where(inside, a, 0), self.i, np.asarray(n), m)
+        result: FloatArray = np.where(inside, values, 0.0)
+        return result
 
     def benefit_pv(self, age: IntArray) -> FloatArray:
         """PV at ``age`` of benefits 1, (1+g), (1+g)^2, ... (first-year SA of 1)."""
@@ -163,40 +173,53 @@ class Basis:
         result: FloatArray = self.b_whole[np.minimum(age, top)]
         return result
 
-    def net_premium(self, issue_age: ArrayLike, pay_term: ArrayLike) -> FloatArray:
-        """Annual net premium per unit SA_1 (the single premium when pay_term is 1)."""
+    def net_premium(self, issue_age: ArrayLike, pay_term: ArrayLike, m: int = 1) -> FloatArray:
+        """Annual net premium per unit SA_1 (the single premium when pay_term is 1), paid in
+        m instalments a year."""
         x = np.asarray(issue_age, dtype=np.int64)
         n = np.asarray(pay_term, dtype=np.int64)
-        result: FloatArray = self.benefit_pv(x) / self.annuity(x, n)
+        result: FloatArray = self.benefit_pv(x) / self.annuity(x, n, m)
         return result
 
     def gross_premium(
-        self, issue_age: int, pay_term: int, expenses: ExpenseBasis = DEFAULT_EXPENSES
+        self,
+        issue_age: int,
+        pay_term: int,
+        expenses: ExpenseBasis = DEFAULT_EXPENSES,
+        m: int = 1,
     ) -> float:
-        """Annual gross premium per unit SA_1 from the expense-loaded equivalence principle."""
+        """Annual gross premium per unit SA_1 from the expense-loaded equivalence principle,
+        paid in m instalments a year (each policy year's instalments bear that year's
+        loading and commission)."""
         kept = 1.0 - expenses.loading - expenses.schedule(pay_term)
         k = np.arange(pay_term)
         lx = self.table.lx
         top = self.table.max_age + 1
         surv = lx[np.minimum(issue_age + k, top)] / lx[issue_age]
-        loaded_annuity = float(np.sum(self.v**k * surv * kept))
+        within_year = self.annuity(issue_age + k, np.ones(pay_term, dtype=np.int64), m)
+        loaded_annuity = float(np.sum(self.v**k * surv * kept * within_year))
         return float(self.benefit_pv(np.array(issue_age))) / loaded_annuity
 
-    def reserve(self, issue_age: ArrayLike, pay_term: ArrayLike, t: ArrayLike) -> FloatArray:
+    def reserve(
+        self, issue_age: ArrayLike, pay_term: ArrayLike, t: ArrayLike, m: int = 1
+    ) -> FloatArray:
         """Net-premium reserve per unit SA_1 at the end of policy year t (t = 0, 1, ...)."""
         x = np.asarray(issue_age, dtype=np.int64)
         n = np.asarray(pay_term, dtype=np.int64)
         ta = np.asarray(t, dtype=np.int64)
-        premium = self.net_premium(x, n)
+        premium = self.net_premium(x, n, m)
         attained = x + ta
         future_benefits = (1.0 + self.g) ** ta.astype(np.float64) * self.benefit_pv(attained)
-        future_premiums = premium * self.annuity(attained, np.maximum(n - ta, 0))
+        future_premiums = premium * self.annuity(attained, np.maximum(n - ta, 0), m)
         value: FloatArray = np.maximum(future_benefits - future_premiums, 0.0)
         return value
 
-    def cash_value(self, issue_age: ArrayLike, pay_term: ArrayLike, t: ArrayLike) -> FloatArray:
+    def cash_value(
+        self, issue_age: ArrayLike, pay_term: ArrayLike, t: ArrayLike, m: int = 1
+    ) -> FloatArray:
         """Regulatory minimum cash value per unit SA_1 at the end of policy year t."""
-        value: FloatArray = cash_value_share(t, pay_term) * self.reserve(issue_age, pay_term, t)
+        reserve = self.reserve(issue_age, pay_term, t, m)
+        value: FloatArray = cash_value_share(t, pay_term) * reserve
         return value
 
 
@@ -225,6 +248,7 @@ class Policy:
     expenses: ExpenseBasis = DEFAULT_EXPENSES
     table: str | None = None  # CL1..CL6 or SULT; None: CL non-pension table one by sex
     rate: Decimal | None = None  # None: the regulatory pricing rate of the issue date
+    mode: int = 1  # premium instalments a year: 1, 2, 4 or 12 (a single premium is one)
 
     def __post_init__(self) -> None:
         if self.pay_term not in PREMIUM_TERMS:
@@ -233,6 +257,8 @@ class Policy:
             )
         if self.table is not None and self.table.upper() not in TABLE_CODES:
             raise ValueError(f"table must be one of {', '.join(TABLE_CODES)}")
+        if self.mode not in PAYMENT_MODES or (self.pay_term == 1 and self.mode != 1):
+            raise ValueError("payment mode must be 1, 2, 4 or 12 a year (1 for a single premium)")
         if self.rate is not None and not Decimal(0) < self.rate <= RATE_LIMIT:
             raise ValueError(f"a chosen pricing rate must lie in (0, {RATE_LIMIT}]")
         if not MIN_ISSUE_AGE <= self.issue_age <= MAX_ISSUE_AGE:
@@ -264,24 +290,29 @@ class Policy:
 
     @property
     def net_premium(self) -> Decimal:
-        unit = float(self.basis.net_premium(self.issue_age, self.pay_term))
+        unit = float(self.basis.net_premium(self.issue_age, self.pay_term, self.mode))
         return to_money(self.sum_assured * Decimal(unit))
 
     @property
     def gross_premium(self) -> Decimal:
-        unit = self.basis.gross_premium(self.issue_age, self.pay_term, self.expenses)
+        unit = self.basis.gross_premium(self.issue_age, self.pay_term, self.expenses, self.mode)
         return to_money(self.sum_assured * Decimal(unit))
+
+    @property
+    def instalment(self) -> Decimal:
+        """One instalment of the gross premium (the annual premium over the mode)."""
+        return to_money(self.gross_premium / self.mode)
 
     def premiums_paid(self, year: int) -> Decimal:
         """Gross premiums paid up to and including policy year ``year``."""
         return self.gross_premium * min(max(year, 0), self.pay_term)
 
     def reserve(self, t: int) -> Decimal:
-        unit = float(self.basis.reserve(self.issue_age, self.pay_term, t))
+        unit = float(self.basis.reserve(self.issue_age, self.pay_term, t, self.mode))
         return to_money(self.sum_assured * Decimal(unit))
 
     def cash_value(self, t: int) -> Decimal:
-        unit = float(self.basis.cash_value(self.issue_age, self.pay_term, t))
+        unit = float(self.basis.cash_value(self.issue_age, self.pay_term, t, self.mode))
         return to_money(self.sum_assured * Decimal(unit))
 
     def death_benefit(self, year: int) -> Decimal:
@@ -331,10 +362,13 @@ def sum_assured_for_premium(
     expenses: ExpenseBasis = DEFAULT_EXPENSES,
     table: str | None = None,
     rate: Decimal | None = None,
+    mode: int = 1,
 ) -> Decimal:
     """The first-year sum assured a given annual gross premium buys (rounded down to fen)."""
-    probe = Policy(issue_age, sex, pay_term, Decimal(1), issue_date, growth, expenses, table, rate)
-    unit = probe.basis.gross_premium(issue_age, pay_term, expenses)
+    probe = Policy(
+        issue_age, sex, pay_term, Decimal(1), issue_date, growth, expenses, table, rate, mode
+    )
+    unit = probe.basis.gross_premium(issue_age, pay_term, expenses, mode)
     return (gross_premium / Decimal(unit)).quantize(CENT, rounding=ROUND_DOWN)
 
 

@@ -10,7 +10,13 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from anxin.core.bounds import SaneDate
 from anxin.core.money import Money, MoneyAmount
-from anxin.life.product import MAX_ISSUE_AGE, MIN_ISSUE_AGE, PREMIUM_TERMS, RATE_LIMIT
+from anxin.life.product import (
+    MAX_ISSUE_AGE,
+    MIN_ISSUE_AGE,
+    PAYMENT_MODES,
+    PREMIUM_TERMS,
+    RATE_LIMIT,
+)
 from anxin.life.tables import Sex
 
 
@@ -37,11 +43,16 @@ class QuoteRequest(BaseModel):
     rate: Decimal | None = Field(
         default=None, gt=0, le=RATE_LIMIT, description="pricing rate; default: the dated rate"
     )
+    mode: int = Field(
+        default=1, description="premium instalments a year: 1, 2, 4 or 12 (1 for a single premium)"
+    )
 
     @model_validator(mode="after")
     def one_amount(self) -> Self:
         if (self.sum_assured is None) == (self.premium is None):
             raise ValueError("give exactly one of sum_assured and premium")
+        if self.mode not in PAYMENT_MODES:
+            raise ValueError("mode: premium instalments a year must be 1, 2, 4 or 12")
         return self
 
 
@@ -56,6 +67,8 @@ class QuoteRead(BaseModel):
     sum_assured: MoneyAmount
     net_premium: MoneyAmount
     gross_premium: MoneyAmount
+    mode: int = Field(description="premium instalments a year")
+    instalment: MoneyAmount = Field(description="one instalment: the annual premium / mode")
     total_premiums: MoneyAmount
 
 

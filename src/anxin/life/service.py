@@ -33,6 +33,7 @@ def build_policy(*, request: QuoteRequest, today: date) -> Policy:
                 request.growth,
                 table=request.table,
                 rate=request.rate,
+                mode=request.mode,
             )
         return Policy(
             issue_age=request.issue_age,
@@ -43,6 +44,7 @@ def build_policy(*, request: QuoteRequest, today: date) -> Policy:
             growth=request.growth,
             table=request.table,
             rate=request.rate,
+            mode=request.mode,
         )
     except ValueError as exc:
         raise InvalidInput(str(exc)) from exc
@@ -66,6 +68,8 @@ def _quote_of(policy: Policy) -> QuoteRead:
         sum_assured=policy.sum_assured,
         net_premium=policy.net_premium,
         gross_premium=gross,
+        mode=policy.mode,
+        instalment=policy.instalment,
         total_premiums=gross * policy.pay_term,
     )
 

@@ -36,6 +36,12 @@ LABELS: dict[str, tuple[str, str]] = {
     "pay_term": ("交费期间", "Premium term"),
     "single": ("趸交", "Single premium"),
     "years_pay": ("年交", "years"),
+    "pay_mode": ("交费方式", "Payment mode"),
+    "mode_1": ("年交", "Yearly"),
+    "mode_2": ("半年交", "Half-yearly"),
+    "mode_4": ("季交", "Quarterly"),
+    "mode_12": ("月交", "Monthly"),
+    "instalment": ("每期保费", "Each instalment"),
     "sum_assured": ("基本保险金额(首年有效保额)", "First-year sum assured"),
     "premium_in": ("或年交保费", "or annual premium"),
     "issue_date": ("投保日期", "Issue date"),
@@ -115,7 +121,7 @@ def get_illustration(
 
 
 def _form_values(request: Request) -> dict[str, str]:
-    keys = ("issue_age", "sex", "pay_term", "sum_assured", "premium", "issue_date", "years")
+    keys = ("issue_age", "sex", "pay_term", "mode", "sum_assured", "premium", "issue_date", "years")
     return {k: request.query_params.get(k, "") for k in keys}
 
 
