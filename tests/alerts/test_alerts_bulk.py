@@ -71,12 +71,18 @@ def _snapshot(db, prefix: str, events: list[Event]) -> dict[str, Any]:
     with db.session_scope() as session:
         alarms = list(
             session.scalars(
-                select(Alarm).where(Alarm.source_id.like(f"{prefix}-%")).order_by(Alarm.source_id)
+                select(Alarm)
+                .where(Alarm.source_id.like(f"{prefix}-%"))
+                .order_by(Alarm.source_id, Alarm.cleared)
             )
         )
         names: dict[str, str] = {}
         for alarm in alarms:
-            names[alarm.id] = f"{alarm.source_id[len(prefix) :]}/{alarm.alarm_type}/{alarm.count}"
+            # A source cleared before the batch has two alarms (the cleared one and the new
+            # one): the name tells them apart, or one would overwrite the other in any order.
+            cleared = "/cleared" if alarm.cleared else ""
+            name = f"{alarm.source_id[len(prefix) :]}/{alarm.alarm_type}/{alarm.count}{cleared}"
+            names[alarm.id] = name
 
         def plain(value: Any) -> Any:
             if isinstance(value, dict):

@@ -39,6 +39,7 @@ def where_rows_live(db) -> dict[str, int]:
 
 
 @pytest.mark.pg
+@pytest.mark.usefixtures("no_seeded_readings")
 def test_partitions_ahead_move_default_rows_and_retention_drops_old(context, db, demo_devices):
     radar, _ = demo_devices["mmwave_radar"]
     # Before any partition exists, everything lands in the DEFAULT partition.

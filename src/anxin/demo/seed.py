@@ -120,10 +120,17 @@ def seed_demo(*, uow: UnitOfWork, token_file: Path | None = None) -> DemoInfo:
 
 
 def _seed_people(session: Session, org_id: str, now: datetime) -> None:
+    used: set[int] = set()
     for username, name, role, password in DEMO_USERS:
         if username in OTHER_ORG_USERS:
             continue
-        phone = "+86 138 0000 " + str(1000 + len(username))
+        # Distinct numbers: two people sharing one (the team lead and the daughter did) made
+        # the outbox's one-message-per-address rule drop whichever came second.
+        suffix = 1000 + len(username)
+        while suffix in used:
+            suffix += 10
+        used.add(suffix)
+        phone = f"+86 138 0000 {suffix}"
         ensure_user(session, org_id, username, name, role, password, now, phone=phone)
 
 
