@@ -91,13 +91,12 @@ def _table_section(query: WorkbenchQuery, t: Any) -> dict[str, Any]:
         categories=ages,
         lines=[
             (t("wb_survivors"), [r.lx * 100_000 for r in rows], charts.GREEN),
-            (t("wb_expectancy"), [r.life_expectancy * 1000 for r in rows], charts.BLUE),
+            (t("wb_expectancy"), [r.life_expectancy for r in rows], charts.BLUE),
         ],
         axis=charts.Axis(""),
         x_name=t("age"),
     )
     chart["series"][1]["yAxisIndex"] = 1  # life expectancy on its own scale (years)
-    chart["series"][1]["data"] = [round(r.life_expectancy, 2) for r in rows]
     chart["yAxis"].append({"type": "value", "name": t("wb_expectancy"), "scale": True})
     return {
         "table_rows": [r for r in rows if r.age % 10 == 0],
