@@ -9,29 +9,12 @@ import json
 from datetime import date, timedelta
 from decimal import Decimal
 
-import pytest
 from sqlalchemy import select
 
 from anxin.alerts.models import Notification
 from anxin.ledger.models import LedgerEntry
 from anxin.lending.models import Borrower
-from tests.lending.flow import Flow
-from tests.lending.test_lending_applications import BASE, _users
-
-
-@pytest.fixture
-def bank(client, context):
-    from tests.conftest import login
-
-    _users(context)
-    return {n: login(client, n, f"{n}-password").headers for n in ("officer", "risk", "stranger")}
-
-
-@pytest.fixture
-def loan(client, bank, clock):
-    flow = Flow(client, bank, clock).to("called")
-    flow.loan = flow.ok(flow.disburse(), 201)
-    return flow
+from tests.lending.test_lending_applications import BASE
 
 
 def _pay(flow, amount, on, reference):

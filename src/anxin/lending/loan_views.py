@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, UploadFile
 
 from anxin.core.errors import InvalidInput, NotFound
-from anxin.lending import gates, loans, service
+from anxin.lending import changes, gates, loans, service
 from anxin.lending.models import LoanAccount, LoanComplaint, LoanRepayment
 from anxin.lending.product import PRODUCT
 from anxin.lending.schemas import (
@@ -31,11 +31,16 @@ from anxin.lending.schemas import (
     LoanRead,
     NoteCreate,
     NoteRead,
+    PrepaymentCreate,
+    PrepaymentQuoteRead,
     RecordingRead,
     RecordingReview,
     ReminderRunRead,
     RepaymentCreate,
     RepaymentRead,
+    RescheduleCreate,
+    RescheduleDecision,
+    ScheduleChangeRead,
     StatementLineRead,
     StatementRead,
     WriteOff,
@@ -377,6 +382,92 @@ def run_reminders(principal: CurrentPrincipal, uow: UnitDep) -> ReminderRunRead:
 def buckets(principal: CurrentPrincipal, uow: UnitDep) -> list[BucketRead]:
     totals = loans.balance_by_bucket(session=uow.session, principal=principal, now=uow.now())
     return [BucketRead(code=b.code, zh=b.zh, en=b.en, **totals[b.code]) for b in PRODUCT.buckets]
+
+
+# --- schedule changes ------------------------------------------------------------------------
+
+
+@router.get(APP + "/loan/prepayment-quote", response_model=PrepaymentQuoteRead)
+def prepayment_quote(
+    application_id: str, principal: CurrentPrincipal, uow: UnitDep
+) -> PrepaymentQuoteRead:
+    """What repays the loan in full today: principal, interest accrued since the last due date
+    and the product's fee (arrears, if any, are owed first)."""
+    q = changes.quote(
+        session=uow.session,
+        principal=principal,
+        application_id=application_id,
+        today=loans._today(uow.now()),
+    )
+    return PrepaymentQuoteRead(
+        on=q.on,
+        principal=q.principal,
+        accrued=q.accrued,
+        fee=q.fee,
+        total=q.total,
+        arrears=q.arrears,
+    )
+
+
+@router.post(APP + "/loan/prepayments", status_code=201, response_model=ScheduleChangeRead)
+def prepay(
+    application_id: str, data: PrepaymentCreate, principal: CurrentPrincipal, uow: UnitDep
+) -> ScheduleChangeRead:
+    """Repay early today; the schedule after it is replaced by a new version."""
+    change = changes.prepay(
+        uow=uow,
+        principal=principal,
+        application_id=application_id,
+        amount=data.amount,
+        effect=data.effect,
+        idempotency_key=data.idempotency_key,
+    )
+    return ScheduleChangeRead.model_validate(change)
+
+
+@router.get(APP + "/loan/schedule-changes", response_model=list[ScheduleChangeRead])
+def list_schedule_changes(
+    application_id: str, principal: CurrentPrincipal, session: SessionDep
+) -> list[ScheduleChangeRead]:
+    loan = loans.loan_of(session=session, principal=principal, application_id=application_id)
+    return [
+        ScheduleChangeRead.model_validate(c)
+        for c in changes.changes_of(session=session, loan_id=loan.id)
+    ]
+
+
+@router.post(APP + "/loan/reschedules", status_code=201, response_model=ScheduleChangeRead)
+def propose_reschedule(
+    application_id: str, data: RescheduleCreate, principal: CurrentPrincipal, uow: UnitDep
+) -> ScheduleChangeRead:
+    """Propose a hardship rescheduling; a second officer approves it."""
+    change = changes.propose_reschedule(
+        uow=uow,
+        principal=principal,
+        application_id=application_id,
+        terms=changes.RescheduleTerms(data.annual_rate, data.periods, data.grace),
+        reason=data.reason,
+    )
+    return ScheduleChangeRead.model_validate(change)
+
+
+@router.post(APP + "/loan/reschedules/{change_id}/decision", response_model=ScheduleChangeRead)
+def decide_reschedule(
+    application_id: str,
+    change_id: str,
+    data: RescheduleDecision,
+    principal: CurrentPrincipal,
+    uow: UnitDep,
+) -> ScheduleChangeRead:
+    change = changes.decide_reschedule(
+        uow=uow,
+        principal=principal,
+        application_id=application_id,
+        change_id=change_id,
+        approve=data.approve,
+        note=data.note,
+    )
+    return ScheduleChangeRead.model_validate(change)
 
 
 # --- complaints --------------------------------------------------------------------------------

@@ -186,28 +186,30 @@ def disburse(
     )
     session.add(loan)
     session.flush()
-    session.add_all(
-        LoanLine(
-            loan_id=loan.id,
-            number=i.number,
-            due=i.due,
-            principal=i.principal,
-            interest=i.interest,
-            fee=i.fee,
-            paid_principal=ZERO,
-            paid_interest=ZERO,
-            paid_fee=ZERO,
-            paid_penalty=ZERO,
-            penalty=ZERO,
-            reminded_before=False,
-            reminded_overdue=False,
-        )
-        for i in built.instalments
-    )
+    session.add_all(new_line(loan.id, i) for i in built.instalments)
     _move(application, Stage.DISBURSED, now)
     _move(application, Stage.ACTIVE, now)
     session.flush()
     return loan
+
+
+def new_line(loan_id: str, i: schedule.Instalment, extra_fee: Decimal = ZERO) -> LoanLine:
+    """A stored line for the core's instalment `i`, nothing paid on it yet."""
+    return LoanLine(
+        loan_id=loan_id,
+        number=i.number,
+        due=i.due,
+        principal=i.principal,
+        interest=i.interest,
+        fee=i.fee + extra_fee,
+        paid_principal=ZERO,
+        paid_interest=ZERO,
+        paid_fee=ZERO,
+        paid_penalty=ZERO,
+        penalty=ZERO,
+        reminded_before=False,
+        reminded_overdue=False,
+    )
 
 
 # --- repayments ------------------------------------------------------------------------------

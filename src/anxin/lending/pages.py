@@ -5,18 +5,20 @@ from __future__ import annotations
 
 import json
 import secrets
+from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
-from anxin.core.errors import NotFound
+from anxin.core.errors import InvalidInput, NotFound, RuleViolation
 from anxin.core.security import Role
-from anxin.lending import gates, loans, scorecard, service
+from anxin.lending import changes, gates, loans, scorecard, service
 from anxin.lending.lifecycle import PATH, Stage
-from anxin.lending.models import LoanAccount
+from anxin.lending.models import ChangeStatus, LoanAccount, LoanStatus
 from anxin.lending.product import PRODUCT
+from anxin.lending.schedule import PrepaymentEffect
 from anxin.people.deps import UnitDep
 from anxin.ui.console import console_principal, page, render
 
@@ -85,6 +87,42 @@ LABELS: dict[str, tuple[str, str]] = {
     "lending_buckets": ("各账龄贷款余额", "Balance by ageing bucket"),
     "lending_loans": ("贷款笔数", "Loans"),
     "lending_yes": ("是", "Yes"),
+    "lending_schedule_version": ("还款计划版本", "Schedule version"),
+    "lending_prepay": ("提前还款", "Prepayment"),
+    "lending_quote_principal": ("剩余本金", "Principal outstanding"),
+    "lending_accrued": ("应计利息（自上一还款日）", "Interest accrued since the last due date"),
+    "lending_prepay_fee": ("提前还款手续费", "Prepayment fee"),
+    "lending_payoff": ("今日一次结清金额", "Repays the loan in full today"),
+    "lending_arrears": ("应先归还的到期欠款", "Owed on instalments due (paid first)"),
+    "lending_prepay_amount": ("提前还款金额（元）", "Amount repaid early (yuan)"),
+    "effect_shorten_term": ("缩短期限（月供不变）", "Shorten the term (same instalment)"),
+    "effect_lower_instalment": ("减少月供（期限不变）", "Lower the instalment (same term)"),
+    "lending_prepay_submit": ("确认提前还款", "Take the prepayment"),
+    "lending_prepay_blocked": ("暂不能提前还款", "No prepayment for now"),
+    "lending_reschedule": ("困难重组（展期）", "Hardship rescheduling"),
+    "lending_new_rate": ("新年利率（%，可空）", "New annual rate (%, optional)"),
+    "lending_new_periods": ("此后期数（可空）", "Instalments from now (optional)"),
+    "lending_grace": ("只还息期数", "Interest-only periods"),
+    "lending_reason": ("理由", "Reason"),
+    "lending_propose": ("提交审批", "Propose for approval"),
+    "lending_pending_change": ("待第二人审批的重组", "Rescheduling awaiting a second officer"),
+    "lending_proposed_by_you": (
+        "由您提出，需另一名信贷员审批",
+        "You proposed it; another officer approves it",
+    ),
+    "lending_approve": ("批准", "Approve"),
+    "lending_reject": ("驳回", "Reject"),
+    "lending_changes": ("还款计划变更记录", "Schedule changes"),
+    "lending_no_changes": ("暂无变更", "No changes"),
+    "lending_version": ("版本", "Version"),
+    "lending_effective_on": ("生效日", "From"),
+    "lending_ledger": ("账本序号", "Ledger entry"),
+    "lending_details": ("内容", "Details"),
+    "change_prepayment": ("提前还款", "prepayment"),
+    "change_reschedule": ("重组", "rescheduling"),
+    "change_pending": ("待审批", "pending"),
+    "change_applied": ("已生效", "applied"),
+    "change_rejected": ("已驳回", "rejected"),
     "lending_no": ("否", "No"),
     "gate_disclosure": ("关键信息已确认", "Key facts acknowledged"),
     "gate_dual_recording": ("双录已质检并上链", "Recording checked and anchored"),
@@ -158,6 +196,19 @@ def application_page(request: Request, uow: UnitDep, application_id: str) -> Res
     decisions = service.decisions_of(session=session, application_id=application.id)
     on_path = application.stage in PATH
     loan = session.scalar(select(LoanAccount).where(LoanAccount.application_id == application.id))
+    quote, blocked, history = None, "", []
+    if loan is not None:
+        history = changes.changes_of(session=session, loan_id=loan.id)
+        if loan.status is LoanStatus.ACTIVE:
+            try:
+                quote = changes.quote(
+                    session=session,
+                    principal=principal,
+                    application_id=application.id,
+                    today=loans._today(uow.now()),
+                )
+            except RuleViolation as e:  # e.g. a payment held against a later instalment
+                blocked = e.message
     return render(
         request,
         "lending/application.html",
@@ -182,6 +233,11 @@ def application_page(request: Request, uow: UnitDep, application_id: str) -> Res
         else None,
         viewer_id=principal.user_id,
         payout_key=f"console-{secrets.token_hex(8)}",  # one per page: a double submit pays once
+        quote=quote,
+        prepay_blocked=blocked,
+        effects=list(PrepaymentEffect),
+        changes=history,
+        pending=next((c for c in history if c.status is ChangeStatus.PENDING), None),
     )
 
 
@@ -341,5 +397,103 @@ def disburse(
     principal = console_principal(request, uow)
     loans.disburse(
         uow=uow, principal=principal, application_id=application_id, idempotency_key=idempotency_key
+    )
+    return _back(application_id)
+
+
+# --- schedule changes on the officer's loan page --------------------------------------------
+
+
+@router.post("/lending/applications/{application_id}/prepay", response_model=None)
+@page
+def prepay(
+    request: Request,
+    uow: UnitDep,
+    application_id: str,
+    amount: Annotated[str, Form(max_length=20)],
+    effect: Annotated[PrepaymentEffect, Form()],
+    idempotency_key: Annotated[str, Form(min_length=8, max_length=120)],
+) -> Response:
+    principal = console_principal(request, uow)
+    changes.prepay(
+        uow=uow,
+        principal=principal,
+        application_id=application_id,
+        amount=_decimal(amount, "amount"),
+        effect=effect,
+        idempotency_key=idempotency_key,
+    )
+    return _back(application_id)
+
+
+def _decimal(text: str, field: str, scale: Decimal = Decimal(1)) -> Decimal:
+    try:
+        value = Decimal(text.strip().replace(",", "")) / scale
+    except InvalidOperation:
+        raise InvalidInput.field(field, "is not a number") from None
+    if not value.is_finite():
+        raise InvalidInput.field(field, "is not a number")
+    return value
+
+
+def _count(text: str, field: str) -> int | None:
+    if not text.strip():
+        return None
+    if not text.strip().isdigit() or not 0 <= int(text) <= 360:
+        raise InvalidInput.field(field, "must be a whole number from 0 to 360")
+    return int(text)
+
+
+@router.post("/lending/applications/{application_id}/reschedule", response_model=None)
+@page
+def propose_reschedule(
+    request: Request,
+    uow: UnitDep,
+    application_id: str,
+    reason: Annotated[str, Form(min_length=10, max_length=2000)],
+    annual_rate_percent: Annotated[str, Form(max_length=12)] = "",
+    periods: Annotated[str, Form(max_length=4)] = "",
+    grace: Annotated[str, Form(max_length=4)] = "",
+) -> Response:
+    """The page takes the rate in percent; the API, as everywhere, a fraction."""
+    principal = console_principal(request, uow)
+    rate = (
+        _decimal(annual_rate_percent, "annual_rate", Decimal(100))
+        if annual_rate_percent.strip()
+        else None
+    )
+    new_periods = _count(periods, "periods")
+    if new_periods == 0:
+        raise InvalidInput.field("periods", "must be at least 1")
+    changes.propose_reschedule(
+        uow=uow,
+        principal=principal,
+        application_id=application_id,
+        terms=changes.RescheduleTerms(rate, new_periods, _count(grace, "grace") or 0),
+        reason=reason,
+    )
+    return _back(application_id)
+
+
+@router.post(
+    "/lending/applications/{application_id}/reschedules/{change_id}/decide", response_model=None
+)
+@page
+def decide_reschedule(
+    request: Request,
+    uow: UnitDep,
+    application_id: str,
+    change_id: str,
+    approve: Annotated[bool, Form()],
+    note: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    principal = console_principal(request, uow)
+    changes.decide_reschedule(
+        uow=uow,
+        principal=principal,
+        application_id=application_id,
+        change_id=change_id,
+        approve=approve,
+        note=note,
     )
     return _back(application_id)

@@ -44,6 +44,9 @@ class Product:
     upfront_fee_rate: Decimal = Decimal("0.005")  # 0.5 % arrangement fee, netted at payout
     # Default interest on overdue principal: the contract rate plus 50 %, daily at rate / 360.
     penalty_rate: Decimal = Decimal("0.1080")
+    # A fee on principal repaid early (a share of it); none on this product, as most Chinese
+    # small-business loans now charge none, but a quote shows it when a product has one.
+    prepayment_fee_rate: Decimal = Decimal("0")
     cooling_off_days: int = 3  # calendar days after the recording passes QC
     callback_attempts: int = 3  # unreached this many times: escalate to the risk officer
     reminder_days_before: int = 3
@@ -91,6 +94,9 @@ class Product:
             method=self.method,
             upfront_fee=self.upfront_fee(amount),
         )
+
+    def prepayment_fee(self, principal: Decimal) -> Decimal:
+        return (principal * self.prepayment_fee_rate).quantize(Decimal("0.01"))
 
     def bucket_of(self, dpd: int) -> Bucket:
         for bucket in self.buckets:
