@@ -135,7 +135,7 @@ def test_prepayment_and_a_four_eyes_rescheduling_on_the_officers_loan_page(clien
     assert 'id="pending-change"' in html and 'id="approve-change"' not in html
     _as(client, "risk")
     html = client.get(page).text
-    change = re.search(r'/reschedules/([^/]+)/decide', html)[1]
+    change = re.search(r"/reschedules/([^/]+)/decide", html)[1]
     _form(client, f"{page}/reschedules/{change}/decide", data={"approve": "true"})
     for lang in ("zh", "en"):
         html = client.get(f"{page}?lang={lang}").text

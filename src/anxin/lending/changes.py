@@ -344,7 +344,7 @@ def prepay(
     if new.instalments[-1].balance == 0 and new.instalments[-1].kind is schedule.Kind.PREPAYMENT:
         loan.status = LoanStatus.CLOSED
         loan.closed_on = today
-        _move(session.get_one(Application, loan.application_id), Stage.CLOSED, now)
+        _move(uow, session.get_one(Application, loan.application_id), Stage.CLOSED)
     session.flush()
     return change
 

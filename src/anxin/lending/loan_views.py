@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi.responses import Response
 
 from anxin.core.errors import InvalidInput, NotFound
 from anxin.lending import changes, gates, loans, service
@@ -33,6 +34,7 @@ from anxin.lending.schemas import (
     NoteRead,
     PrepaymentCreate,
     PrepaymentQuoteRead,
+    ProductBucketRead,
     RecordingRead,
     RecordingReview,
     ReminderRunRead,
@@ -50,6 +52,7 @@ from anxin.people.deps import CurrentPrincipal, SessionDep, UnitDep
 
 router = APIRouter(prefix="/api/v1/lending", tags=["lending"])
 APP = "/applications/{application_id}"
+Lang = Literal["zh", "en"]
 
 
 def _application_read(
@@ -468,6 +471,46 @@ def decide_reschedule(
         note=data.note,
     )
     return ScheduleChangeRead.model_validate(change)
+
+
+@router.get("/portfolio/buckets/by-product", response_model=list[ProductBucketRead])
+def buckets_by_product(principal: CurrentPrincipal, uow: UnitDep) -> list[ProductBucketRead]:
+    """Active loans and principal outstanding per product and ageing bucket."""
+    totals = loans.balance_by_product_bucket(
+        session=uow.session, principal=principal, now=uow.now()
+    )
+    return [
+        ProductBucketRead(
+            product=t.product.code,
+            product_zh=t.product.name_zh,
+            product_en=t.product.name_en,
+            bucket=t.bucket.code,
+            zh=t.bucket.zh,
+            en=t.bucket.en,
+            loans=t.loans,
+            principal=t.principal,
+        )
+        for t in totals
+    ]
+
+
+@router.get("/portfolio/buckets/by-product.csv", response_class=Response)
+def buckets_by_product_csv(
+    principal: CurrentPrincipal, uow: UnitDep, lang: Annotated[Lang, Query()] = "zh"
+) -> Response:
+    """The same as CSV: product, bucket, loans, principal outstanding."""
+    totals = loans.balance_by_product_bucket(
+        session=uow.session, principal=principal, now=uow.now()
+    )
+    return csv_response(loans.buckets_csv(totals, lang), "lending-buckets-by-product.csv")
+
+
+def csv_response(body: bytes, filename: str) -> Response:
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 # --- complaints --------------------------------------------------------------------------------

@@ -10,17 +10,20 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 from sqlalchemy import select
 
 from anxin.core.errors import InvalidInput, NotFound, RuleViolation
 from anxin.core.security import Role
 from anxin.lending import changes, gates, loans, scorecard, service
 from anxin.lending.lifecycle import PATH, Stage
+from anxin.lending.loan_views import csv_response
 from anxin.lending.models import ChangeStatus, LoanAccount, LoanStatus
 from anxin.lending.product import PRODUCT
 from anxin.lending.schedule import PrepaymentEffect
 from anxin.people.deps import UnitDep
-from anxin.ui.console import console_principal, page, render
+from anxin.ui import charts
+from anxin.ui.console import console_of, console_principal, language, page, render
 
 OFFICERS = frozenset({Role.LOAN_OFFICER, Role.RISK_OFFICER, Role.ADMIN})
 
@@ -85,6 +88,12 @@ LABELS: dict[str, tuple[str, str]] = {
     "lending_loan": ("贷款", "Loan"),
     "lending_bucket": ("账龄", "Ageing bucket"),
     "lending_buckets": ("各账龄贷款余额", "Balance by ageing bucket"),
+    "lending_buckets_by_product": (
+        "各产品各账龄剩余本金",
+        "Principal outstanding by product and bucket",
+    ),
+    "lending_product": ("产品", "Product"),
+    "lending_download_csv": ("下载 CSV", "Download CSV"),
     "lending_loans": ("贷款笔数", "Loans"),
     "lending_yes": ("是", "Yes"),
     "lending_schedule_version": ("还款计划版本", "Schedule version"),
@@ -164,11 +173,7 @@ LABELS: dict[str, tuple[str, str]] = {
 }
 
 
-@router.get("/lending", response_class=HTMLResponse, response_model=None)
-@page
-def queue(
-    request: Request, uow: UnitDep, stage: Annotated[Stage | None, Query()] = None
-) -> Response:
+def _queue(request: Request, uow: UnitDep, stage: Stage | None, template: str) -> Response:
     principal = console_principal(request, uow)
     if principal.role not in OFFICERS:
         raise NotFound("no such page")
@@ -177,7 +182,24 @@ def queue(
         session=uow.session, applications=applications
     )
     rows = [(a, businesses[a.business_id], borrowers[a.borrower_id]) for a in applications]
-    return render(request, "lending/queue.html", rows=rows, stage=stage, stages=list(Stage))
+    return render(request, template, rows=rows, stage=stage, stages=list(Stage))
+
+
+@router.get("/lending", response_class=HTMLResponse, response_model=None)
+@page
+def queue(
+    request: Request, uow: UnitDep, stage: Annotated[Stage | None, Query()] = None
+) -> Response:
+    return _queue(request, uow, stage, "lending/queue.html")
+
+
+@router.get("/lending/parts/queue", response_class=HTMLResponse, response_model=None)
+@page
+def queue_rows(
+    request: Request, uow: UnitDep, stage: Annotated[Stage | None, Query()] = None
+) -> Response:
+    """The queue's rows alone: `live.js` refetches them when an application arrives or moves."""
+    return _queue(request, uow, stage, "lending/_queue_rows.html")
 
 
 @router.get(
@@ -249,15 +271,60 @@ def portfolio_page(request: Request, uow: UnitDep) -> Response:
     by_stage = service.count_by_stage(session=uow.session, principal=principal)
     card = scorecard.load()
     totals = loans.balance_by_bucket(session=uow.session, principal=principal, now=uow.now())
+    by_product = loans.balance_by_product_bucket(
+        session=uow.session, principal=principal, now=uow.now()
+    )
     return render(
         request,
         "lending/portfolio.html",
         buckets=[(b, totals[b.code]) for b in PRODUCT.buckets],
+        by_product=by_product,
+        chart=_buckets_chart(request, by_product),
         stats=stats,
         by_stage=by_stage,
         metrics=card.raw["metrics"],
         version=card.version,
     )
+
+
+BUCKET_COLOURS = (charts.GREEN, charts.AMBER, charts.ORANGE, charts.RED, charts.GREY)
+
+
+def _buckets_chart(request: Request, totals: list[loans.BucketTotal]) -> Markup:
+    """Principal outstanding per product, one bar each, stacked by ageing bucket."""
+    catalog, lang = console_of(request).catalog, language(request)
+    products = list(dict.fromkeys(t.product for t in totals))
+    codes = list(dict.fromkeys(t.bucket.code for t in totals))
+    cells = {(t.product.code, t.bucket.code): t for t in totals}
+    title = catalog.label("lending_buckets_by_product", lang)
+    option = charts.stacked_bars(
+        title=title,
+        categories=[p.name_en if lang == "en" else p.name_zh for p in products],
+        stacks=[
+            (
+                catalog.label(f"bucket_{code}", lang),
+                [
+                    float(cells[(p.code, code)].principal) if (p.code, code) in cells else 0.0
+                    for p in products
+                ],
+                BUCKET_COLOURS[min(i, len(BUCKET_COLOURS) - 1)],
+            )
+            for i, code in enumerate(codes)
+        ],
+    )
+    height = 120 + 48 * len(products)
+    return charts.chart_element(option, element_id="buckets-chart", label=title, height_px=height)
+
+
+@router.get("/lending/portfolio/buckets.csv", response_model=None)
+@page
+def buckets_csv(request: Request, uow: UnitDep) -> Response:
+    principal = console_principal(request, uow)
+    totals = loans.balance_by_product_bucket(
+        session=uow.session, principal=principal, now=uow.now()
+    )
+    body = loans.buckets_csv(totals, language(request))
+    return csv_response(body, "lending-buckets-by-product.csv")
 
 
 # --- the officer's actions on the gates (forms posting back to the application page) ---------

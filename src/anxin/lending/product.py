@@ -39,6 +39,8 @@ class Question:
 @dataclass(frozen=True)
 class Product:
     code: str = "xingyun-sme"
+    name_zh: str = "行云小微经营贷"
+    name_en: str = "Xingyun small-business loan"
     annual_rate: Decimal = Decimal("0.0720")  # nominal, declining balance
     method: Method = Method.ANNUITY
     upfront_fee_rate: Decimal = Decimal("0.005")  # 0.5 % arrangement fee, netted at payout
@@ -106,6 +108,15 @@ class Product:
 
 
 PRODUCT = Product()
+
+# Every product a stored loan may name (`LoanAccount.product`), by code.
+PRODUCTS: dict[str, Product] = {PRODUCT.code: PRODUCT}
+
+
+def product_of(code: str) -> Product:
+    """A stored loan's product; a code no longer sold still ages by today's default buckets."""
+    return PRODUCTS.get(code, PRODUCT)
+
 
 # The callback answers that let the loan go ahead (the third question wants a "no"); any other
 # answer from a reached borrower stops the loan (cancelled, free of charge).

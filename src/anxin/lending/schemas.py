@@ -481,3 +481,16 @@ class ScheduleChangeRead(BaseModel):
     decision_note: str
     ledger_seq: int | None
     replaced: list[Any] = Field(description="The lines this change replaced, as they stood")
+
+
+class ProductBucketRead(BaseModel):
+    """Active loans of one product in one of its ageing buckets."""
+
+    product: str
+    product_zh: str
+    product_en: str
+    bucket: str
+    zh: str
+    en: str
+    loans: int
+    principal: Decimal = Field(description="Principal outstanding")
