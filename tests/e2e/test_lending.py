@@ -124,7 +124,15 @@ def test_the_officers_queue_is_live(live_server, page):
 
     live = live_server
     _as(page, live, "lender")
-    page.goto(f"{live.url}/lending?lang=en")
+    page.set_viewport_size({"width": 390, "height": 844})
+    # On a phone the stage filters wrap between links, never inside one ("已核 / 销").
+    for lang in ("zh", "en"):
+        page.goto(f"{live.url}/lending?lang={lang}")
+        broken = page.evaluate(
+            "() => [...document.querySelectorAll('.filters a')]"
+            ".filter(a => a.getClientRects().length > 1).map(a => a.textContent)"
+        )
+        assert broken == [], lang
     page.wait_for_selector("body[data-live=open]")
     queue_url = page.url
     lender = _api(live, "lender")

@@ -93,6 +93,7 @@ LABELS: dict[str, tuple[str, str]] = {
         "Principal outstanding by product and bucket",
     ),
     "lending_product": ("产品", "Product"),
+    "lending_ten_thousand_yuan": ("万元", "10,000 yuan"),
     "lending_download_csv": ("下载 CSV", "Download CSV"),
     "lending_loans": ("贷款笔数", "Loans"),
     "lending_yes": ("是", "Yes"),
@@ -312,7 +313,19 @@ def _buckets_chart(request: Request, totals: list[loans.BucketTotal]) -> Markup:
             for i, code in enumerate(codes)
         ],
     )
-    height = 120 + 48 * len(products)
+    # The card's heading is the title; at 390 px the axis reads in 万元 and long product names
+    # break onto lines; an empty bucket draws nothing (rather than a "0" bubble).
+    option["title"] = {"show": False}
+    option["legend"]["top"] = 0
+    option["grid"]["top"] = 36
+    option["xAxis"]["name"] = catalog.label("lending_ten_thousand_yuan", lang)
+    option["xAxis"]["nameLocation"] = "middle"
+    option["xAxis"]["nameGap"] = 24
+    option["yAxis"]["axisLabel"] = {"width": 84, "overflow": "break"}
+    for series in option["series"]:
+        series["data"] = [round(v / 10_000, 2) or None for v in series["data"]]
+    option["grid"]["bottom"] = 28
+    height = 140 + 56 * len(products)
     return charts.chart_element(option, element_id="buckets-chart", label=title, height_px=height)
 
 
