@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "lending_0003"
 down_revision: str | Sequence[str] | None = "lending_0002"
 branch_labels: str | Sequence[str] | None = None
