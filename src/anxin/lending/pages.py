@@ -113,6 +113,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "lending_new_rate": ("新年利率（%，可空）", "New annual rate (%, optional)"),
     "lending_new_periods": ("此后期数（可空）", "Instalments from now (optional)"),
     "lending_grace": ("只还息期数", "Interest-only periods"),
+    "lending_rate_after": ("新年利率", "New annual rate"),
+    "lending_periods_after": ("此后期数", "Instalments from then"),
     "lending_reason": ("理由", "Reason"),
     "lending_propose": ("提交审批", "Propose for approval"),
     "lending_pending_change": ("待第二人审批的重组", "Rescheduling awaiting a second officer"),
