@@ -116,3 +116,34 @@ def test_application_to_repayment_through_every_gate(live_server, page):
     assert any("overdue" in n.subject + n.body for n in sent)
     page.goto(f"{live.url}/lending/my")
     assert page.locator('[data-line="1"]').get_attribute("data-status") == "overdue"
+
+
+def test_the_officers_queue_is_live(live_server, page):
+    """A new application, then its decision, appear in an open queue without a reload."""
+    from tests.lending.test_lending_applications import application
+
+    live = live_server
+    _as(page, live, "lender")
+    page.set_viewport_size({"width": 390, "height": 844})
+    # On a phone the stage filters wrap between links, never inside one ("已核 / 销").
+    for lang in ("zh", "en"):
+        page.goto(f"{live.url}/lending?lang={lang}")
+        broken = page.evaluate(
+            "() => [...document.querySelectorAll('.filters a')]"
+            ".filter(a => a.getClientRects().length > 1).map(a => a.textContent)"
+        )
+        assert broken == [], lang
+    page.wait_for_selector("body[data-live=open]")
+    queue_url = page.url
+    lender = _api(live, "lender")
+    created = lender.post("/api/v1/lending/applications", json=application())
+    assert created.status_code == 201, created.text
+    app_id = created.json()["id"]
+    row = f'tr[data-application-id="{app_id}"]'
+    page.wait_for_selector(f'{row}[data-stage="application"]')
+    assert lender.post(f"/api/v1/lending/applications/{app_id}/submit").status_code == 200
+    page.wait_for_selector(f'{row}[data-stage="review"]')
+    decision = lender.post(f"/api/v1/lending/applications/{app_id}/decision").json()
+    page.wait_for_selector(f'{row}[data-stage="{decision["outcome"]}"]')
+    assert page.url == queue_url  # never reloaded
+    assert decision["outcome"] in page.inner_text(row)  # the stage's label, refreshed

@@ -29,6 +29,7 @@ class Flow:
         self.username = ""
         self.id = ""
         self.facts: dict[str, Any] = {}
+        self.loan: dict[str, Any] = {}  # the disbursed loan, once paid out
 
     def advance(self, delta: timedelta) -> None:
         """Move the clock; tokens expire, so everyone logs in again."""

@@ -8,19 +8,8 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-import pytest
-
 from anxin.lending.product import PRODUCT
 from tests.lending.flow import MP4, Flow
-from tests.lending.test_lending_applications import _users
-
-
-@pytest.fixture
-def bank(client, context):
-    from tests.conftest import login
-
-    _users(context)
-    return {n: login(client, n, f"{n}-password").headers for n in ("officer", "risk", "stranger")}
 
 
 def _as(client, username: str) -> None:
@@ -116,3 +105,40 @@ def test_a_gate_skipped_in_the_console_is_an_error_page_and_others_see_nothing(c
     # Before acknowledging, the borrower may cancel free of charge.
     _form(client, f"/lending/my/{flow.id}/cancel", data={"reason": "found a cheaper loan"})
     assert 'data-stage="cancelled"' in client.get("/lending/my").text
+
+
+def test_prepayment_and_a_four_eyes_rescheduling_on_the_officers_loan_page(client, loan, app):
+    page = f"/lending/applications/{loan.id}"
+    catalog = app.state.console.catalog
+    _as(client, "officer")
+    html = client.get(page).text
+    payoff = re.search(r'id="payoff" data-amount="([0-9.]+)"', html)[1]
+    assert payoff == loan.loan["principal"]  # paid out today: nothing accrued yet
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', html)[1]
+    body = {"amount": "100000.00", "effect": "lower_instalment", "idempotency_key": key}
+    _form(client, f"{page}/prepay", data=body)
+    _form(client, f"{page}/prepay", data=body)  # a double click prepays once
+    html = client.get(page).text
+    assert 'id="schedule-version">2<' in html and html.count('data-change="prepayment"') == 1
+    r = client.post(f"{page}/prepay", data={**body, "amount": "lots", "idempotency_key": "k" * 9})
+    assert r.status_code == 422 and "<html" in r.text
+
+    _as(client, "chen")
+    mine = client.get("/lending/my").text
+    assert 'data-line="13"' in mine  # the prepayment line, then the twelve lower instalments
+
+    _as(client, "officer")
+    reason = "the market hall burned down in November"
+    data = {"annual_rate_percent": "5", "periods": "18", "grace": "2", "reason": reason}
+    _form(client, f"{page}/reschedule", data=data)
+    html = client.get(page).text
+    assert 'id="pending-change"' in html and 'id="approve-change"' not in html
+    _as(client, "risk")
+    html = client.get(page).text
+    change = re.search(r"/reschedules/([^/]+)/decide", html)[1]
+    _form(client, f"{page}/reschedules/{change}/decide", data={"approve": "true"})
+    for lang in ("zh", "en"):
+        html = client.get(f"{page}?lang={lang}").text
+        assert 'id="schedule-version">3<' in html and 'data-status="applied"' in html
+    assert 'data-line="19"' in html
+    assert not {k for k in catalog.unknown if k.startswith(("lending", "effect", "change"))}

@@ -15,15 +15,6 @@ from anxin.alerts.models import Alarm, Notification
 from anxin.ledger.models import LedgerEntry
 from anxin.lending.product import PRODUCT
 from tests.lending.flow import ANSWERS, MP4, STEPS, Flow
-from tests.lending.test_lending_applications import _users
-
-
-@pytest.fixture
-def bank(client, context):
-    from tests.conftest import login
-
-    _users(context)
-    return {n: login(client, n, f"{n}-password").headers for n in ("officer", "risk", "stranger")}
 
 
 @pytest.fixture

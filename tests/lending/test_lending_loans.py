@@ -9,29 +9,12 @@ import json
 from datetime import date, timedelta
 from decimal import Decimal
 
-import pytest
 from sqlalchemy import select
 
 from anxin.alerts.models import Notification
 from anxin.ledger.models import LedgerEntry
 from anxin.lending.models import Borrower
-from tests.lending.flow import Flow
-from tests.lending.test_lending_applications import BASE, _users
-
-
-@pytest.fixture
-def bank(client, context):
-    from tests.conftest import login
-
-    _users(context)
-    return {n: login(client, n, f"{n}-password").headers for n in ("officer", "risk", "stranger")}
-
-
-@pytest.fixture
-def loan(client, bank, clock):
-    flow = Flow(client, bank, clock).to("called")
-    flow.loan = flow.ok(flow.disburse(), 201)
-    return flow
+from tests.lending.test_lending_applications import BASE
 
 
 def _pay(flow, amount, on, reference):
@@ -237,3 +220,41 @@ def test_a_late_payment_pays_default_interest_first(loan):
     after = loan.ok(loan.get("officer", "/loan/statement"))
     assert after["lines"][0]["outstanding"] == str(penalty)
     assert after["lines"][0]["penalty"] == "0.00"
+
+
+def test_the_portfolio_by_product_and_bucket_as_json_csv_and_a_stacked_chart(loan, client):
+    by_product = f"{BASE}/portfolio/buckets/by-product"
+    rows = loan.client.get(by_product, headers=loan.bank["risk"]).json()
+    cell = {(r["product"], r["bucket"]): r for r in rows}
+    assert [r["bucket"] for r in rows] == [
+        "current", "dpd_1_30", "dpd_31_60", "dpd_61_90", "dpd_90_plus"
+    ]  # fmt: skip
+    current = cell[("xingyun-sme", "current")]
+    assert current["loans"] == 1 and current["principal"] == loan.loan["principal"]
+    first = loan.ok(loan.get("officer", "/loan/statement"))["lines"][0]
+    loan.advance(date.fromisoformat(first["due"]) - loan.clock.now().date() + timedelta(days=5))
+    rows = loan.client.get(by_product, headers=loan.bank["risk"]).json()
+    late = {r["bucket"]: r for r in rows}
+    assert late["current"]["loans"] == 0 and late["dpd_1_30"]["loans"] == 1
+    csv_text = loan.client.get(f"{by_product}.csv?lang=en", headers=loan.bank["risk"])
+    assert csv_text.headers["content-type"].startswith("text/csv")
+    lines = csv_text.content.decode("utf-8-sig").splitlines()
+    assert lines[0] == "product,bucket,loans,principal_outstanding"
+    assert "xingyun-sme Xingyun small-business loan,1–30 days past due,1," in lines[2]
+    assert (
+        loan.client.get(f"{by_product}.csv?lang=fr", headers=loan.bank["risk"]).status_code == 422
+    )
+    # Another bank sees an empty portfolio; a borrower none at all.
+    other = loan.client.get(by_product, headers=loan.bank["stranger"]).json()
+    assert all(r["loans"] == 0 for r in other)
+    assert loan.client.get(by_product, headers=loan.borrower).status_code == 404
+
+    client.cookies.clear()
+    client.post("/login", data={"username": "risk", "password": "risk-password"})
+    for lang in ("zh", "en"):
+        page = client.get(f"/lending/portfolio?lang={lang}")
+        assert page.status_code == 200 and 'id="buckets-chart"' in page.text
+        assert 'data-product="xingyun-sme" data-bucket="dpd_1_30"' in page.text
+        assert "/static/vendor/echarts/echarts.min.js" in page.text
+    zh = client.get("/lending/portfolio/buckets.csv?lang=zh").content.decode("utf-8-sig")
+    assert "行云小微经营贷,逾期 1–30 天,1," in zh

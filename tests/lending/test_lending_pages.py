@@ -47,3 +47,36 @@ def test_queue_application_and_portfolio_pages(client, context):
     _console_login(client, "stranger")
     assert client.get(f"/lending/applications/{app['id']}").status_code == 404
     assert app["id"] not in client.get("/lending").text
+
+
+def test_the_queue_hears_of_new_and_moved_applications_on_the_live_hub(client, context, app):
+    from anxin.web.live import _visibility, live_hub
+
+    pings: list[dict] = []
+    live_hub(app).publish = pings.append
+    _users(context)
+    officer = login(client, "officer", "officer-password").headers
+    created = _apply(client, officer, application())
+    heard = [(p["subject"], p["stage"]) for p in pings if p["owner_id"] == created["id"]]
+    assert heard[0] == ("lending.application.created", "application")
+    assert heard[-1] == ("lending.application.moved", "review")
+    client.post(f"{BASE}/applications/{created['id']}/decision", headers=officer)
+    assert pings[-1]["subject"] == "lending.application.moved"
+    assert pings[-1]["stage"] in ("approved", "declined")
+    # Only the bank's own people hear it; the queue's rows come back as a fragment.
+    with context.unit(actor="test") as uow:
+        from anxin.people import service as people
+
+        def hears(username: str) -> bool:
+            user = people.get_user_by_username(session=uow.session, username=username)
+            return _visibility(uow, people.principal_of(user))(pings[-1])
+
+        assert hears("officer") and hears("risk") and not hears("stranger")
+    _console_login(client, "officer")
+    assert 'data-live-src="/lending/parts/queue"' in client.get("/lending").text
+    rows = client.get("/lending/parts/queue?lang=en")
+    assert rows.status_code == 200 and "<html" not in rows.text
+    assert f'data-application-id="{created["id"]}"' in rows.text
+    assert created["id"] not in client.get("/lending/parts/queue?stage=closed").text
+    _console_login(client, "stranger")
+    assert created["id"] not in client.get("/lending/parts/queue").text

@@ -54,6 +54,21 @@ def _pages(demo, alarm_id):
             f"/console/collateral/pledges/{pledge}",
             f"/console/collateral/pledges/{pledge}/live",
         ],
+        # the lending desk (issue 15): the demo's application at review, its queue and parts
+        "lender": [
+            "/",
+            "/lending",
+            "/lending?stage=review",
+            "/lending/parts/queue",
+            f"/lending/applications/{demo.loan_application_id}",
+            "/lending/portfolio",
+        ],
+        "lending-qc": [
+            "/lending",
+            f"/lending/applications/{demo.loan_application_id}",
+            "/lending/portfolio",
+        ],
+        "trader": ["/", "/lending/my"],
         "admin": [
             "/",
             "/life/illustration",

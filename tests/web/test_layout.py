@@ -25,6 +25,9 @@ EXPECTED = {
     "worker": ["/services/day"],
     "doctor": ["/console/alarms", "/consult"],
     "bank": ["/console/collateral"],
+    "lender": ["/console/collateral", "/lending"],
+    "lending-qc": ["/console/collateral", "/lending", "/lending/portfolio"],
+    "trader": ["/lending/my"],
     "admin": [
         "/console/alarms",
         "/console/outbox",

@@ -38,10 +38,9 @@ from anxin.lending.models import (
     QcOutcome,
 )
 from anxin.lending.product import EXPECTED_ANSWERS, PRODUCT
-from anxin.lending.service import BANK_ROLES, _move, _require, visible_application
+from anxin.lending.service import BANK_ROLES, OWNER_KIND, _move, _require, visible_application
 from anxin.people import service as people
 
-OWNER_KIND = "loan_application"
 RECORDING_ENTRY = "lending.dual_recording"
 RECORDING_LIMIT = 50 * 1024 * 1024
 # Declared type -> the container its first bytes must show (a renamed PDF is refused).
@@ -146,7 +145,7 @@ def disclose(*, uow: UnitOfWork, principal: Principal, application_id: str) -> K
         disclosed_at=now,
     )
     session.add(disclosure)
-    _move(application, Stage.DISCLOSED, now)
+    _move(uow, application, Stage.DISCLOSED)
     session.flush()
     return disclosure
 
@@ -317,11 +316,11 @@ def review_recording(
         now=now,
     )
     recording.ledger_seq = entry.seq
-    _move(application, Stage.RECORDED, now)
+    _move(uow, application, Stage.RECORDED)
     disclosure = disclosure_of(session=session, application_id=application.id)
     assert disclosure is not None  # the stage DISCLOSED is reached only with one
     disclosure.cooling_off_ends_at = now + timedelta(days=PRODUCT.cooling_off_days)
-    _move(application, Stage.COOLING_OFF, now)
+    _move(uow, application, Stage.COOLING_OFF)
     session.flush()
     return recording
 
@@ -354,7 +353,7 @@ def cancel(
         raise RuleViolation(
             f"the application is {application.stage}; it can no longer be cancelled"
         )
-    _move(application, Stage.CANCELLED, now)
+    _move(uow, application, Stage.CANCELLED)
     application.purpose_detail = (application.purpose_detail + f" [cancelled: {reason}]")[:500]
     clear_alarm(
         uow=uow,
@@ -445,7 +444,7 @@ def start_callback(*, uow: UnitOfWork, principal: Principal, application_id: str
     ends = disclosure.cooling_off_ends_at
     if ends is None or now < ends:
         raise RuleViolation(f"the cooling-off period runs until {ends}; the callback comes after")
-    _move(application, Stage.CALLBACK, now)
+    _move(uow, application, Stage.CALLBACK)
     callback = _raise_callback(uow, application, 1, now)
     session.flush()
     return callback
@@ -506,7 +505,7 @@ def record_callback(
         current.outcome = CallbackOutcome.CONFIRMED
     else:
         current.outcome = CallbackOutcome.REFUSED
-        _move(application, Stage.CANCELLED, now)
+        _move(uow, application, Stage.CANCELLED)
     session.flush()
     return current
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable, Sequence
+from typing import Annotated, Literal, TypeVar
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi.responses import Response
+from pydantic import BaseModel
 
 from anxin.core.errors import InvalidInput, NotFound
-from anxin.lending import gates, loans, service
-from anxin.lending.models import LoanAccount, LoanComplaint, LoanRepayment
+from anxin.lending import changes, gates, loans, service
+from anxin.lending.models import LoanComplaint, LoanRepayment
 from anxin.lending.product import PRODUCT
 from anxin.lending.schemas import (
     Acknowledgement,
@@ -31,11 +34,17 @@ from anxin.lending.schemas import (
     LoanRead,
     NoteCreate,
     NoteRead,
+    PrepaymentCreate,
+    PrepaymentQuoteRead,
+    ProductBucketRead,
     RecordingRead,
     RecordingReview,
     ReminderRunRead,
     RepaymentCreate,
     RepaymentRead,
+    RescheduleCreate,
+    RescheduleDecision,
+    ScheduleChangeRead,
     StatementLineRead,
     StatementRead,
     WriteOff,
@@ -45,6 +54,7 @@ from anxin.people.deps import CurrentPrincipal, SessionDep, UnitDep
 
 router = APIRouter(prefix="/api/v1/lending", tags=["lending"])
 APP = "/applications/{application_id}"
+Lang = Literal["zh", "en"]
 
 
 def _application_read(
@@ -59,6 +69,39 @@ def _application_read(
     return _read(
         application, businesses[application.business_id], borrowers[application.borrower_id]
     )
+
+
+Read = TypeVar("Read", bound=BaseModel)
+
+
+def _done(
+    read: type[Read],
+    action: Callable[..., object],
+    uow: UnitDep,
+    principal: CurrentPrincipal,
+    application_id: str,
+    data: BaseModel | None = None,
+    **more: object,
+) -> Read:
+    """The common handler: the caller's action on one application, its body's fields as the
+    action's arguments (the schemas name them as the services do), the result as `read`."""
+    fields = data.model_dump() if data is not None else {}
+    result = action(uow=uow, principal=principal, application_id=application_id, **fields, **more)
+    return read.model_validate(result)
+
+
+def _rows(
+    read: type[Read],
+    rows_of: Callable[..., Sequence[object]],
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    application_id: str,
+) -> list[Read]:
+    """The common list: rows of an application the caller may see."""
+    application = service.visible_application(
+        session=session, principal=principal, application_id=application_id
+    )
+    return [read.model_validate(r) for r in rows_of(session=session, application_id=application.id)]
 
 
 @router.get("/my/applications", response_model=list[ApplicationRead])
@@ -102,8 +145,7 @@ def get_gates(application_id: str, principal: CurrentPrincipal, uow: UnitDep) ->
 
 @router.post(APP + "/disclosure", status_code=201, response_model=DisclosureRead)
 def disclose(application_id: str, principal: CurrentPrincipal, uow: UnitDep) -> DisclosureRead:
-    disclosure = gates.disclose(uow=uow, principal=principal, application_id=application_id)
-    return DisclosureRead.model_validate(disclosure)
+    return _done(DisclosureRead, gates.disclose, uow, principal, application_id)
 
 
 @router.get(APP + "/disclosure", response_model=DisclosureRead)
@@ -123,10 +165,7 @@ def get_disclosure(
 def acknowledge(
     application_id: str, data: Acknowledgement, principal: CurrentPrincipal, uow: UnitDep
 ) -> DisclosureRead:
-    disclosure = gates.acknowledge(
-        uow=uow, principal=principal, application_id=application_id, facts_sha256=data.facts_sha256
-    )
-    return DisclosureRead.model_validate(disclosure)
+    return _done(DisclosureRead, gates.acknowledge, uow, principal, application_id, data)
 
 
 @router.post(APP + "/recordings", status_code=201, response_model=RecordingRead)
@@ -139,30 +178,24 @@ def upload_recording(
         str, Form(description='JSON: [{"statement": "rates_explained", "at_seconds": 42}, …]')
     ],
 ) -> RecordingRead:
-    content = file.file.read(gates.RECORDING_LIMIT + 1)
-    recording = gates.upload_recording(
-        uow=uow,
-        principal=principal,
-        application_id=application_id,
+    return _done(
+        RecordingRead,
+        gates.upload_recording,
+        uow,
+        principal,
+        application_id,
         filename=file.filename or "recording",
         content_type=file.content_type or "",
-        content=content,
+        content=file.file.read(gates.RECORDING_LIMIT + 1),
         checklist=checklist,
     )
-    return RecordingRead.model_validate(recording)
 
 
 @router.get(APP + "/recordings", response_model=list[RecordingRead])
 def list_recordings(
     application_id: str, principal: CurrentPrincipal, session: SessionDep
 ) -> list[RecordingRead]:
-    application = service.visible_application(
-        session=session, principal=principal, application_id=application_id
-    )
-    return [
-        RecordingRead.model_validate(r)
-        for r in gates.recordings_of(session=session, application_id=application.id)
-    ]
+    return _rows(RecordingRead, gates.recordings_of, session, principal, application_id)
 
 
 @router.post(APP + "/recordings/{recording_id}/review", response_model=RecordingRead)
@@ -173,15 +206,15 @@ def review_recording(
     principal: CurrentPrincipal,
     uow: UnitDep,
 ) -> RecordingRead:
-    recording = gates.review_recording(
-        uow=uow,
-        principal=principal,
-        application_id=application_id,
+    return _done(
+        RecordingRead,
+        gates.review_recording,
+        uow,
+        principal,
+        application_id,
+        data,
         recording_id=recording_id,
-        approve=data.approve,
-        note=data.note,
     )
-    return RecordingRead.model_validate(recording)
 
 
 @router.post(APP + "/cancel", response_model=ApplicationRead)
@@ -194,36 +227,21 @@ def cancel(
 
 @router.post(APP + "/callbacks", status_code=201, response_model=CallbackRead)
 def start_callback(application_id: str, principal: CurrentPrincipal, uow: UnitDep) -> CallbackRead:
-    callback = gates.start_callback(uow=uow, principal=principal, application_id=application_id)
-    return CallbackRead.model_validate(callback)
+    return _done(CallbackRead, gates.start_callback, uow, principal, application_id)
 
 
 @router.post(APP + "/callbacks/current", response_model=CallbackRead)
 def record_callback(
     application_id: str, data: CallbackRecord, principal: CurrentPrincipal, uow: UnitDep
 ) -> CallbackRead:
-    callback = gates.record_callback(
-        uow=uow,
-        principal=principal,
-        application_id=application_id,
-        reached=data.reached,
-        answers=data.answers,
-        note=data.note,
-    )
-    return CallbackRead.model_validate(callback)
+    return _done(CallbackRead, gates.record_callback, uow, principal, application_id, data)
 
 
 @router.get(APP + "/callbacks", response_model=list[CallbackRead])
 def list_callbacks(
     application_id: str, principal: CurrentPrincipal, session: SessionDep
 ) -> list[CallbackRead]:
-    application = service.visible_application(
-        session=session, principal=principal, application_id=application_id
-    )
-    return [
-        CallbackRead.model_validate(c)
-        for c in gates.callbacks_of(session=session, application_id=application.id)
-    ]
+    return _rows(CallbackRead, gates.callbacks_of, session, principal, application_id)
 
 
 # --- loans -------------------------------------------------------------------------------------
@@ -233,13 +251,7 @@ def list_callbacks(
 def disburse(
     application_id: str, data: Disbursement, principal: CurrentPrincipal, uow: UnitDep
 ) -> LoanRead:
-    loan = loans.disburse(
-        uow=uow,
-        principal=principal,
-        application_id=application_id,
-        idempotency_key=data.idempotency_key,
-    )
-    return LoanRead.model_validate(loan)
+    return _done(LoanRead, loans.disburse, uow, principal, application_id, data)
 
 
 @router.get("/loans", response_model=list[LoanRead])
@@ -333,16 +345,7 @@ def get_statement(application_id: str, principal: CurrentPrincipal, uow: UnitDep
 def add_note(
     application_id: str, data: NoteCreate, principal: CurrentPrincipal, uow: UnitDep
 ) -> NoteRead:
-    note = loans.add_note(
-        uow=uow,
-        principal=principal,
-        application_id=application_id,
-        channel=data.channel,
-        note=data.note,
-        promise_amount=data.promise_amount,
-        promise_on=data.promise_on,
-    )
-    return NoteRead.model_validate(note)
+    return _done(NoteRead, loans.add_note, uow, principal, application_id, data)
 
 
 @router.get(APP + "/loan/notes", response_model=list[NoteRead])
@@ -359,10 +362,7 @@ def list_notes(
 def write_off(
     application_id: str, data: WriteOff, principal: CurrentPrincipal, uow: UnitDep
 ) -> LoanRead:
-    loan: LoanAccount = loans.write_off(
-        uow=uow, principal=principal, application_id=application_id, reason=data.reason
-    )
-    return LoanRead.model_validate(loan)
+    return _done(LoanRead, loans.write_off, uow, principal, application_id, data)
 
 
 @router.post("/reminders/run", response_model=ReminderRunRead)
@@ -377,6 +377,124 @@ def run_reminders(principal: CurrentPrincipal, uow: UnitDep) -> ReminderRunRead:
 def buckets(principal: CurrentPrincipal, uow: UnitDep) -> list[BucketRead]:
     totals = loans.balance_by_bucket(session=uow.session, principal=principal, now=uow.now())
     return [BucketRead(code=b.code, zh=b.zh, en=b.en, **totals[b.code]) for b in PRODUCT.buckets]
+
+
+# --- schedule changes ------------------------------------------------------------------------
+
+
+@router.get(APP + "/loan/prepayment-quote", response_model=PrepaymentQuoteRead)
+def prepayment_quote(
+    application_id: str, principal: CurrentPrincipal, uow: UnitDep
+) -> PrepaymentQuoteRead:
+    """What repays the loan in full today: principal, interest accrued since the last due date
+    and the product's fee (arrears, if any, are owed first)."""
+    q = changes.quote(
+        session=uow.session,
+        principal=principal,
+        application_id=application_id,
+        today=loans._today(uow.now()),
+    )
+    return PrepaymentQuoteRead(
+        on=q.on,
+        principal=q.principal,
+        accrued=q.accrued,
+        fee=q.fee,
+        total=q.total,
+        arrears=q.arrears,
+    )
+
+
+@router.post(APP + "/loan/prepayments", status_code=201, response_model=ScheduleChangeRead)
+def prepay(
+    application_id: str, data: PrepaymentCreate, principal: CurrentPrincipal, uow: UnitDep
+) -> ScheduleChangeRead:
+    """Repay early today; the schedule after it is replaced by a new version."""
+    return _done(ScheduleChangeRead, changes.prepay, uow, principal, application_id, data)
+
+
+@router.get(APP + "/loan/schedule-changes", response_model=list[ScheduleChangeRead])
+def list_schedule_changes(
+    application_id: str, principal: CurrentPrincipal, session: SessionDep
+) -> list[ScheduleChangeRead]:
+    loan = loans.loan_of(session=session, principal=principal, application_id=application_id)
+    return [
+        ScheduleChangeRead.model_validate(c)
+        for c in changes.changes_of(session=session, loan_id=loan.id)
+    ]
+
+
+@router.post(APP + "/loan/reschedules", status_code=201, response_model=ScheduleChangeRead)
+def propose_reschedule(
+    application_id: str, data: RescheduleCreate, principal: CurrentPrincipal, uow: UnitDep
+) -> ScheduleChangeRead:
+    """Propose a hardship rescheduling; a second officer approves it."""
+    change = changes.propose_reschedule(
+        uow=uow,
+        principal=principal,
+        application_id=application_id,
+        terms=changes.RescheduleTerms(data.annual_rate, data.periods, data.grace),
+        reason=data.reason,
+    )
+    return ScheduleChangeRead.model_validate(change)
+
+
+@router.post(APP + "/loan/reschedules/{change_id}/decision", response_model=ScheduleChangeRead)
+def decide_reschedule(
+    application_id: str,
+    change_id: str,
+    data: RescheduleDecision,
+    principal: CurrentPrincipal,
+    uow: UnitDep,
+) -> ScheduleChangeRead:
+    return _done(
+        ScheduleChangeRead,
+        changes.decide_reschedule,
+        uow,
+        principal,
+        application_id,
+        data,
+        change_id=change_id,
+    )
+
+
+@router.get("/portfolio/buckets/by-product", response_model=list[ProductBucketRead])
+def buckets_by_product(principal: CurrentPrincipal, uow: UnitDep) -> list[ProductBucketRead]:
+    """Active loans and principal outstanding per product and ageing bucket."""
+    totals = loans.balance_by_product_bucket(
+        session=uow.session, principal=principal, now=uow.now()
+    )
+    return [
+        ProductBucketRead(
+            product=t.product.code,
+            product_zh=t.product.name_zh,
+            product_en=t.product.name_en,
+            bucket=t.bucket.code,
+            zh=t.bucket.zh,
+            en=t.bucket.en,
+            loans=t.loans,
+            principal=t.principal,
+        )
+        for t in totals
+    ]
+
+
+@router.get("/portfolio/buckets/by-product.csv", response_class=Response)
+def buckets_by_product_csv(
+    principal: CurrentPrincipal, uow: UnitDep, lang: Annotated[Lang, Query()] = "zh"
+) -> Response:
+    """The same as CSV: product, bucket, loans, principal outstanding."""
+    totals = loans.balance_by_product_bucket(
+        session=uow.session, principal=principal, now=uow.now()
+    )
+    return csv_response(loans.buckets_csv(totals, lang), "lending-buckets-by-product.csv")
+
+
+def csv_response(body: bytes, filename: str) -> Response:
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 # --- complaints --------------------------------------------------------------------------------

@@ -40,9 +40,10 @@ from anxin.lending.models import (
     LoanRepayment,
     LoanStatus,
 )
-from anxin.lending.product import PRODUCT
+from anxin.lending.product import PRODUCT, PRODUCTS, Bucket, Product, product_of
 from anxin.lending.service import (
     BANK_ROLES,
+    OWNER_KIND,
     _move,
     _require,
     borrower_applications,
@@ -186,28 +187,30 @@ def disburse(
     )
     session.add(loan)
     session.flush()
-    session.add_all(
-        LoanLine(
-            loan_id=loan.id,
-            number=i.number,
-            due=i.due,
-            principal=i.principal,
-            interest=i.interest,
-            fee=i.fee,
-            paid_principal=ZERO,
-            paid_interest=ZERO,
-            paid_fee=ZERO,
-            paid_penalty=ZERO,
-            penalty=ZERO,
-            reminded_before=False,
-            reminded_overdue=False,
-        )
-        for i in built.instalments
-    )
-    _move(application, Stage.DISBURSED, now)
-    _move(application, Stage.ACTIVE, now)
+    session.add_all(new_line(loan.id, i) for i in built.instalments)
+    _move(uow, application, Stage.DISBURSED)
+    _move(uow, application, Stage.ACTIVE)
     session.flush()
     return loan
+
+
+def new_line(loan_id: str, i: schedule.Instalment, extra_fee: Decimal = ZERO) -> LoanLine:
+    """A stored line for the core's instalment `i`, nothing paid on it yet."""
+    return LoanLine(
+        loan_id=loan_id,
+        number=i.number,
+        due=i.due,
+        principal=i.principal,
+        interest=i.interest,
+        fee=i.fee + extra_fee,
+        paid_principal=ZERO,
+        paid_interest=ZERO,
+        paid_fee=ZERO,
+        paid_penalty=ZERO,
+        penalty=ZERO,
+        reminded_before=False,
+        reminded_overdue=False,
+    )
 
 
 # --- repayments ------------------------------------------------------------------------------
@@ -309,7 +312,7 @@ def post_repayment(
         loan.status = LoanStatus.CLOSED
         loan.closed_on = received_on
         application = session.get_one(Application, loan.application_id)
-        _move(application, Stage.CLOSED, now)
+        _move(uow, application, Stage.CLOSED)
     session.flush()
     return Posted(repayment, duplicate=False)
 
@@ -455,16 +458,26 @@ def statement(
             ZERO,
         ),
         dpd=dpd,
-        bucket=PRODUCT.bucket_of(dpd).code,
+        bucket=product_of(loan.product).bucket_of(dpd).code,
     )
 
 
-def balance_by_bucket(*, session: Session, principal: Principal, now: datetime) -> dict[str, Any]:
-    """Outstanding principal and loan count per ageing bucket (the risk officer's view)."""
+@dataclass(frozen=True)
+class BucketTotal:
+    product: Product
+    bucket: Bucket
+    loans: int
+    principal: Decimal
+
+
+def balance_by_product_bucket(
+    *, session: Session, principal: Principal, now: datetime
+) -> list[BucketTotal]:
+    """Outstanding principal and loan count of active loans per product and ageing bucket, in
+    each product's own buckets (every bucket listed, empty ones too)."""
     if principal.role not in BANK_ROLES:
         raise NotFound("no portfolio")
     today = _today(now)
-    out: dict[str, Any] = {b.code: {"loans": 0, "principal": ZERO} for b in PRODUCT.buckets}
     loans = session.scalars(
         select(LoanAccount).where(
             LoanAccount.organisation_id == principal.organisation_id,
@@ -475,13 +488,49 @@ def balance_by_bucket(*, session: Session, principal: Principal, now: datetime) 
     if loans:
         for line in session.scalars(select(LoanLine).where(LoanLine.loan_id.in_(lines))):
             lines[line.loan_id].append(line)
+    products = {p.code: p for p in PRODUCTS.values()}
+    products.update({loan.product: product_of(loan.product) for loan in loans})
+    counts: dict[tuple[str, str], tuple[int, Decimal]] = {
+        (code, b.code): (0, ZERO) for code, p in products.items() for b in p.buckets
+    }
     for loan in loans:
-        code = PRODUCT.bucket_of(days_past_due(lines[loan.id], today)).code
-        out[code]["loans"] += 1
-        out[code]["principal"] += sum(
-            (line.principal - line.paid_principal for line in lines[loan.id]), ZERO
+        key = (
+            loan.product,
+            product_of(loan.product).bucket_of(days_past_due(lines[loan.id], today)).code,
         )
+        n, amount = counts[key]
+        owed = sum((x.principal - x.paid_principal for x in lines[loan.id]), ZERO)
+        counts[key] = (n + 1, amount + owed)
+    return [
+        BucketTotal(p, b, *counts[(code, b.code)])
+        for code, p in sorted(products.items())
+        for b in p.buckets
+    ]
+
+
+def balance_by_bucket(*, session: Session, principal: Principal, now: datetime) -> dict[str, Any]:
+    """Outstanding principal and loan count per ageing bucket over every product."""
+    out: dict[str, Any] = {b.code: {"loans": 0, "principal": ZERO} for b in PRODUCT.buckets}
+    for t in balance_by_product_bucket(session=session, principal=principal, now=now):
+        total = out.setdefault(t.bucket.code, {"loans": 0, "principal": ZERO})
+        total["loans"] += t.loans
+        total["principal"] += t.principal
     return out
+
+
+BUCKET_CSV_COLUMNS = ("product", "bucket", "loans", "principal_outstanding")
+
+
+def buckets_csv(totals: list[BucketTotal], lang: str) -> bytes:
+    """The portfolio by product and bucket as CSV (with a BOM, so spreadsheets read Chinese)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(BUCKET_CSV_COLUMNS)
+    for t in totals:
+        name = t.product.name_en if lang == "en" else t.product.name_zh
+        bucket = t.bucket.en if lang == "en" else t.bucket.zh
+        writer.writerow((f"{t.product.code} {name}", bucket, t.loans, t.principal))
+    return out.getvalue().encode("utf-8-sig")
 
 
 # --- reminders -------------------------------------------------------------------------------
@@ -544,7 +593,7 @@ def run_reminders(*, uow: UnitOfWork, organisation_id: str | None = None) -> Rem
         raise_alarm(
             uow=uow,
             organisation_id=loan.organisation_id,
-            owner_kind=gates.OWNER_KIND,
+            owner_kind=OWNER_KIND,
             owner_id=loan.application_id,
             source_kind=LINE_KIND,
             source_id=line.id,
@@ -660,7 +709,7 @@ def write_off(
     loan.write_off_amount = amount
     loan.write_off_ledger_seq = entry.seq
     loan.closed_on = _today(now)
-    _move(session.get_one(Application, loan.application_id), Stage.WRITTEN_OFF, now)
+    _move(uow, session.get_one(Application, loan.application_id), Stage.WRITTEN_OFF)
     for line in lines:
         _clear_line_alarms(uow, line, now)
     session.flush()

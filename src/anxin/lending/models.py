@@ -238,6 +238,8 @@ class LoanAccount(Audited, Base):
     write_off_reason: Mapped[str | None] = mapped_column(String(2000))
     write_off_amount: Mapped[Decimal | None]
     write_off_ledger_seq: Mapped[int | None] = mapped_column(Integer)
+    # The schedule in force (1 at payout; each applied prepayment or rescheduling adds one).
+    schedule_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class LoanLine(Base):
@@ -326,3 +328,41 @@ class LoanComplaint(Audited, Base):
     resolution: Mapped[str | None] = mapped_column(String(4000))
     resolved_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
     resolved_at: Mapped[datetime | None]
+
+
+class ChangeKind(StrEnum):
+    PREPAYMENT = "prepayment"
+    RESCHEDULE = "reschedule"
+
+
+class ChangeStatus(StrEnum):
+    PENDING = "pending"  # a rescheduling awaiting its second officer
+    APPLIED = "applied"
+    REJECTED = "rejected"
+
+
+class LoanScheduleChange(Audited, Base):
+    """A change to a loan's schedule: a prepayment, or a rescheduling approved by a second
+    officer. An applied change made schedule `version`; `params` are what the cash-flow core is
+    given to replay it (so every version can be rebuilt from the payout), `replaced` the lines
+    of the version before, with what had been paid on them, kept for audit."""
+
+    __tablename__ = "lending_schedule_changes"
+    __table_args__ = (UniqueConstraint("loan_id", "idempotency_key"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    loan_id: Mapped[str] = mapped_column(ForeignKey("lending_loans.id"), index=True)
+    kind: Mapped[ChangeKind] = mapped_column(_enum(ChangeKind))
+    status: Mapped[ChangeStatus] = mapped_column(_enum(ChangeStatus))
+    version: Mapped[int | None] = mapped_column(Integer)
+    effective_on: Mapped[date]
+    params: Mapped[dict[str, Any]]
+    reason: Mapped[str] = mapped_column(String(2000), default="")
+    idempotency_key: Mapped[str | None] = mapped_column(String(120))
+    replaced: Mapped[list[Any]]
+    requested_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    requested_at: Mapped[datetime]
+    decided_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None]
+    decision_note: Mapped[str] = mapped_column(String(2000), default="")
+    ledger_seq: Mapped[int | None] = mapped_column(Integer)

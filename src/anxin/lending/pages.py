@@ -5,20 +5,25 @@ from __future__ import annotations
 
 import json
 import secrets
+from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 from sqlalchemy import select
 
-from anxin.core.errors import NotFound
+from anxin.core.errors import InvalidInput, NotFound, RuleViolation
 from anxin.core.security import Role
-from anxin.lending import gates, loans, scorecard, service
+from anxin.lending import changes, gates, loans, scorecard, service
 from anxin.lending.lifecycle import PATH, Stage
-from anxin.lending.models import LoanAccount
+from anxin.lending.loan_views import csv_response
+from anxin.lending.models import ChangeStatus, LoanAccount, LoanStatus
 from anxin.lending.product import PRODUCT
+from anxin.lending.schedule import PrepaymentEffect
 from anxin.people.deps import UnitDep
-from anxin.ui.console import console_principal, page, render
+from anxin.ui import charts
+from anxin.ui.console import console_of, console_principal, language, page, render
 
 OFFICERS = frozenset({Role.LOAN_OFFICER, Role.RISK_OFFICER, Role.ADMIN})
 
@@ -83,8 +88,53 @@ LABELS: dict[str, tuple[str, str]] = {
     "lending_loan": ("贷款", "Loan"),
     "lending_bucket": ("账龄", "Ageing bucket"),
     "lending_buckets": ("各账龄贷款余额", "Balance by ageing bucket"),
+    "lending_buckets_by_product": (
+        "各产品各账龄剩余本金",
+        "Principal outstanding by product and bucket",
+    ),
+    "lending_product": ("产品", "Product"),
+    "lending_ten_thousand_yuan": ("万元", "10,000 yuan"),
+    "lending_download_csv": ("下载 CSV", "Download CSV"),
     "lending_loans": ("贷款笔数", "Loans"),
     "lending_yes": ("是", "Yes"),
+    "lending_schedule_version": ("还款计划版本", "Schedule version"),
+    "lending_prepay": ("提前还款", "Prepayment"),
+    "lending_quote_principal": ("剩余本金", "Principal outstanding"),
+    "lending_accrued": ("应计利息（自上一还款日）", "Interest accrued since the last due date"),
+    "lending_prepay_fee": ("提前还款手续费", "Prepayment fee"),
+    "lending_payoff": ("今日一次结清金额", "Repays the loan in full today"),
+    "lending_arrears": ("应先归还的到期欠款", "Owed on instalments due (paid first)"),
+    "lending_prepay_amount": ("提前还款金额（元）", "Amount repaid early (yuan)"),
+    "effect_shorten_term": ("缩短期限（月供不变）", "Shorten the term (same instalment)"),
+    "effect_lower_instalment": ("减少月供（期限不变）", "Lower the instalment (same term)"),
+    "lending_prepay_submit": ("确认提前还款", "Take the prepayment"),
+    "lending_prepay_blocked": ("暂不能提前还款", "No prepayment for now"),
+    "lending_reschedule": ("困难重组（展期）", "Hardship rescheduling"),
+    "lending_new_rate": ("新年利率（%，可空）", "New annual rate (%, optional)"),
+    "lending_new_periods": ("此后期数（可空）", "Instalments from now (optional)"),
+    "lending_grace": ("只还息期数", "Interest-only periods"),
+    "lending_rate_after": ("新年利率", "New annual rate"),
+    "lending_periods_after": ("此后期数", "Instalments from then"),
+    "lending_reason": ("理由", "Reason"),
+    "lending_propose": ("提交审批", "Propose for approval"),
+    "lending_pending_change": ("待第二人审批的重组", "Rescheduling awaiting a second officer"),
+    "lending_proposed_by_you": (
+        "由您提出，需另一名信贷员审批",
+        "You proposed it; another officer approves it",
+    ),
+    "lending_approve": ("批准", "Approve"),
+    "lending_reject": ("驳回", "Reject"),
+    "lending_changes": ("还款计划变更记录", "Schedule changes"),
+    "lending_no_changes": ("暂无变更", "No changes"),
+    "lending_version": ("版本", "Version"),
+    "lending_effective_on": ("生效日", "From"),
+    "lending_ledger": ("账本序号", "Ledger entry"),
+    "lending_details": ("内容", "Details"),
+    "change_prepayment": ("提前还款", "prepayment"),
+    "change_reschedule": ("重组", "rescheduling"),
+    "change_pending": ("待审批", "pending"),
+    "change_applied": ("已生效", "applied"),
+    "change_rejected": ("已驳回", "rejected"),
     "lending_no": ("否", "No"),
     "gate_disclosure": ("关键信息已确认", "Key facts acknowledged"),
     "gate_dual_recording": ("双录已质检并上链", "Recording checked and anchored"),
@@ -126,11 +176,7 @@ LABELS: dict[str, tuple[str, str]] = {
 }
 
 
-@router.get("/lending", response_class=HTMLResponse, response_model=None)
-@page
-def queue(
-    request: Request, uow: UnitDep, stage: Annotated[Stage | None, Query()] = None
-) -> Response:
+def _queue(request: Request, uow: UnitDep, stage: Stage | None, template: str) -> Response:
     principal = console_principal(request, uow)
     if principal.role not in OFFICERS:
         raise NotFound("no such page")
@@ -139,7 +185,24 @@ def queue(
         session=uow.session, applications=applications
     )
     rows = [(a, businesses[a.business_id], borrowers[a.borrower_id]) for a in applications]
-    return render(request, "lending/queue.html", rows=rows, stage=stage, stages=list(Stage))
+    return render(request, template, rows=rows, stage=stage, stages=list(Stage))
+
+
+@router.get("/lending", response_class=HTMLResponse, response_model=None)
+@page
+def queue(
+    request: Request, uow: UnitDep, stage: Annotated[Stage | None, Query()] = None
+) -> Response:
+    return _queue(request, uow, stage, "lending/queue.html")
+
+
+@router.get("/lending/parts/queue", response_class=HTMLResponse, response_model=None)
+@page
+def queue_rows(
+    request: Request, uow: UnitDep, stage: Annotated[Stage | None, Query()] = None
+) -> Response:
+    """The queue's rows alone: `live.js` refetches them when an application arrives or moves."""
+    return _queue(request, uow, stage, "lending/_queue_rows.html")
 
 
 @router.get(
@@ -158,6 +221,19 @@ def application_page(request: Request, uow: UnitDep, application_id: str) -> Res
     decisions = service.decisions_of(session=session, application_id=application.id)
     on_path = application.stage in PATH
     loan = session.scalar(select(LoanAccount).where(LoanAccount.application_id == application.id))
+    quote, blocked, history = None, "", []
+    if loan is not None:
+        history = changes.changes_of(session=session, loan_id=loan.id)
+        if loan.status is LoanStatus.ACTIVE:
+            try:
+                quote = changes.quote(
+                    session=session,
+                    principal=principal,
+                    application_id=application.id,
+                    today=loans._today(uow.now()),
+                )
+            except RuleViolation as e:  # e.g. a payment held against a later instalment
+                blocked = e.message
     return render(
         request,
         "lending/application.html",
@@ -182,6 +258,11 @@ def application_page(request: Request, uow: UnitDep, application_id: str) -> Res
         else None,
         viewer_id=principal.user_id,
         payout_key=f"console-{secrets.token_hex(8)}",  # one per page: a double submit pays once
+        quote=quote,
+        prepay_blocked=blocked,
+        effects=list(PrepaymentEffect),
+        changes=history,
+        pending=next((c for c in history if c.status is ChangeStatus.PENDING), None),
     )
 
 
@@ -193,15 +274,72 @@ def portfolio_page(request: Request, uow: UnitDep) -> Response:
     by_stage = service.count_by_stage(session=uow.session, principal=principal)
     card = scorecard.load()
     totals = loans.balance_by_bucket(session=uow.session, principal=principal, now=uow.now())
+    by_product = loans.balance_by_product_bucket(
+        session=uow.session, principal=principal, now=uow.now()
+    )
     return render(
         request,
         "lending/portfolio.html",
         buckets=[(b, totals[b.code]) for b in PRODUCT.buckets],
+        by_product=by_product,
+        chart=_buckets_chart(request, by_product),
         stats=stats,
         by_stage=by_stage,
         metrics=card.raw["metrics"],
         version=card.version,
     )
+
+
+BUCKET_COLOURS = (charts.GREEN, charts.AMBER, charts.ORANGE, charts.RED, charts.GREY)
+
+
+def _buckets_chart(request: Request, totals: list[loans.BucketTotal]) -> Markup:
+    """Principal outstanding per product, one bar each, stacked by ageing bucket."""
+    catalog, lang = console_of(request).catalog, language(request)
+    products = list(dict.fromkeys(t.product for t in totals))
+    codes = list(dict.fromkeys(t.bucket.code for t in totals))
+    cells = {(t.product.code, t.bucket.code): t for t in totals}
+    title = catalog.label("lending_buckets_by_product", lang)
+    option = charts.stacked_bars(
+        title=title,
+        categories=[p.name_en if lang == "en" else p.name_zh for p in products],
+        stacks=[
+            (
+                catalog.label(f"bucket_{code}", lang),
+                [
+                    float(cells[(p.code, code)].principal) if (p.code, code) in cells else 0.0
+                    for p in products
+                ],
+                BUCKET_COLOURS[min(i, len(BUCKET_COLOURS) - 1)],
+            )
+            for i, code in enumerate(codes)
+        ],
+    )
+    # The card's heading is the title; at 390 px the axis reads in 万元 and long product names
+    # break onto lines; an empty bucket draws nothing (rather than a "0" bubble).
+    option["title"] = {"show": False}
+    option["legend"]["top"] = 0
+    option["grid"]["top"] = 36
+    option["xAxis"]["name"] = catalog.label("lending_ten_thousand_yuan", lang)
+    option["xAxis"]["nameLocation"] = "middle"
+    option["xAxis"]["nameGap"] = 24
+    option["yAxis"]["axisLabel"] = {"width": 84, "overflow": "break"}
+    for series in option["series"]:
+        series["data"] = [round(v / 10_000, 2) or None for v in series["data"]]
+    option["grid"]["bottom"] = 28
+    height = 140 + 56 * len(products)
+    return charts.chart_element(option, element_id="buckets-chart", label=title, height_px=height)
+
+
+@router.get("/lending/portfolio/buckets.csv", response_model=None)
+@page
+def buckets_csv(request: Request, uow: UnitDep) -> Response:
+    principal = console_principal(request, uow)
+    totals = loans.balance_by_product_bucket(
+        session=uow.session, principal=principal, now=uow.now()
+    )
+    body = loans.buckets_csv(totals, language(request))
+    return csv_response(body, "lending-buckets-by-product.csv")
 
 
 # --- the officer's actions on the gates (forms posting back to the application page) ---------
@@ -341,5 +479,103 @@ def disburse(
     principal = console_principal(request, uow)
     loans.disburse(
         uow=uow, principal=principal, application_id=application_id, idempotency_key=idempotency_key
+    )
+    return _back(application_id)
+
+
+# --- schedule changes on the officer's loan page --------------------------------------------
+
+
+@router.post("/lending/applications/{application_id}/prepay", response_model=None)
+@page
+def prepay(
+    request: Request,
+    uow: UnitDep,
+    application_id: str,
+    amount: Annotated[str, Form(max_length=20)],
+    effect: Annotated[PrepaymentEffect, Form()],
+    idempotency_key: Annotated[str, Form(min_length=8, max_length=120)],
+) -> Response:
+    principal = console_principal(request, uow)
+    changes.prepay(
+        uow=uow,
+        principal=principal,
+        application_id=application_id,
+        amount=_decimal(amount, "amount"),
+        effect=effect,
+        idempotency_key=idempotency_key,
+    )
+    return _back(application_id)
+
+
+def _decimal(text: str, field: str, scale: Decimal = Decimal(1)) -> Decimal:
+    try:
+        value = Decimal(text.strip().replace(",", "")) / scale
+    except InvalidOperation:
+        raise InvalidInput.field(field, "is not a number") from None
+    if not value.is_finite():
+        raise InvalidInput.field(field, "is not a number")
+    return value
+
+
+def _count(text: str, field: str) -> int | None:
+    if not text.strip():
+        return None
+    if not text.strip().isdigit() or not 0 <= int(text) <= 360:
+        raise InvalidInput.field(field, "must be a whole number from 0 to 360")
+    return int(text)
+
+
+@router.post("/lending/applications/{application_id}/reschedule", response_model=None)
+@page
+def propose_reschedule(
+    request: Request,
+    uow: UnitDep,
+    application_id: str,
+    reason: Annotated[str, Form(min_length=10, max_length=2000)],
+    annual_rate_percent: Annotated[str, Form(max_length=12)] = "",
+    periods: Annotated[str, Form(max_length=4)] = "",
+    grace: Annotated[str, Form(max_length=4)] = "",
+) -> Response:
+    """The page takes the rate in percent; the API, as everywhere, a fraction."""
+    principal = console_principal(request, uow)
+    rate = (
+        _decimal(annual_rate_percent, "annual_rate", Decimal(100))
+        if annual_rate_percent.strip()
+        else None
+    )
+    new_periods = _count(periods, "periods")
+    if new_periods == 0:
+        raise InvalidInput.field("periods", "must be at least 1")
+    changes.propose_reschedule(
+        uow=uow,
+        principal=principal,
+        application_id=application_id,
+        terms=changes.RescheduleTerms(rate, new_periods, _count(grace, "grace") or 0),
+        reason=reason,
+    )
+    return _back(application_id)
+
+
+@router.post(
+    "/lending/applications/{application_id}/reschedules/{change_id}/decide", response_model=None
+)
+@page
+def decide_reschedule(
+    request: Request,
+    uow: UnitDep,
+    application_id: str,
+    change_id: str,
+    approve: Annotated[bool, Form()],
+    note: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    principal = console_principal(request, uow)
+    changes.decide_reschedule(
+        uow=uow,
+        principal=principal,
+        application_id=application_id,
+        change_id=change_id,
+        approve=approve,
+        note=note,
     )
     return _back(application_id)

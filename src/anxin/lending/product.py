@@ -39,11 +39,16 @@ class Question:
 @dataclass(frozen=True)
 class Product:
     code: str = "xingyun-sme"
+    name_zh: str = "行云小微经营贷"
+    name_en: str = "Xingyun small-business loan"
     annual_rate: Decimal = Decimal("0.0720")  # nominal, declining balance
     method: Method = Method.ANNUITY
     upfront_fee_rate: Decimal = Decimal("0.005")  # 0.5 % arrangement fee, netted at payout
     # Default interest on overdue principal: the contract rate plus 50 %, daily at rate / 360.
     penalty_rate: Decimal = Decimal("0.1080")
+    # A fee on principal repaid early (a share of it); none on this product, as most Chinese
+    # small-business loans now charge none, but a quote shows it when a product has one.
+    prepayment_fee_rate: Decimal = Decimal("0")
     cooling_off_days: int = 3  # calendar days after the recording passes QC
     callback_attempts: int = 3  # unreached this many times: escalate to the risk officer
     reminder_days_before: int = 3
@@ -92,6 +97,9 @@ class Product:
             upfront_fee=self.upfront_fee(amount),
         )
 
+    def prepayment_fee(self, principal: Decimal) -> Decimal:
+        return (principal * self.prepayment_fee_rate).quantize(Decimal("0.01"))
+
     def bucket_of(self, dpd: int) -> Bucket:
         for bucket in self.buckets:
             if bucket.holds(dpd):
@@ -100,6 +108,15 @@ class Product:
 
 
 PRODUCT = Product()
+
+# Every product a stored loan may name (`LoanAccount.product`), by code.
+PRODUCTS: dict[str, Product] = {PRODUCT.code: PRODUCT}
+
+
+def product_of(code: str) -> Product:
+    """A stored loan's product; a code no longer sold still ages by today's default buckets."""
+    return PRODUCTS.get(code, PRODUCT)
+
 
 # The callback answers that let the loan go ahead (the third question wants a "no"); any other
 # answer from a reached borrower stops the loan (cancelled, free of charge).

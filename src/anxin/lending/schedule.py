@@ -452,14 +452,21 @@ def _split(schedule: Schedule, on: date) -> tuple[list[Instalment], list[int], D
     return kept, grid, balance, since
 
 
-def prepay(schedule: Schedule, on: date, amount: Decimal, effect: PrepaymentEffect) -> Schedule:
-    """A partial (or full) prepayment of `amount` on `on`.
+@dataclass(frozen=True)
+class Payoff:
+    """What repays the loan in full on a date: the principal outstanding after the instalments
+    due up to it, and the interest accrued on it since the last of them."""
 
-    Instalments due on or before `on` stand as scheduled. The prepayment first pays the
-    interest accrued since the last due date, then principal. After it, the remaining due dates
-    keep their places: `SHORTEN_TERM` keeps the instalment and drops the last ones;
-    `LOWER_INSTALMENT` keeps the number of instalments and re-solves a lower one.
-    """
+    on: date
+    principal: Decimal
+    accrued: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.principal + self.accrued
+
+
+def _accrued(schedule: Schedule, on: date) -> tuple[list[Instalment], list[int], Decimal, Decimal]:
     terms = schedule.terms
     kept, grid, balance, since = _split(schedule, on)
     next_index = grid[-1] + 1 if grid else 0
@@ -472,6 +479,26 @@ def prepay(schedule: Schedule, on: date, amount: Decimal, effect: PrepaymentEffe
         if on > since
         else ZERO
     )
+    return kept, grid, balance, accrued
+
+
+def payoff(schedule: Schedule, on: date) -> Payoff:
+    """The amount that closes the loan on `on`, the instalments due up to it being paid."""
+    _, _, balance, accrued = _accrued(schedule, on)
+    return Payoff(on, balance, accrued)
+
+
+def prepay(schedule: Schedule, on: date, amount: Decimal, effect: PrepaymentEffect) -> Schedule:
+    """A partial (or full) prepayment of `amount` on `on`.
+
+    Instalments due on or before `on` stand as scheduled. The prepayment first pays the
+    interest accrued since the last due date, then principal. After it, the remaining due dates
+    keep their places: `SHORTEN_TERM` keeps the instalment and drops the last ones;
+    `LOWER_INSTALMENT` keeps the number of instalments and re-solves a lower one.
+    """
+    terms = schedule.terms
+    kept, grid, balance, accrued = _accrued(schedule, on)
+    next_index = grid[-1] + 1 if grid else 0
     if amount <= accrued:
         raise ValueError("a prepayment must exceed the interest accrued to its date")
     principal = min(amount - accrued, balance)
@@ -502,9 +529,11 @@ def reschedule(
     annual_rate: Decimal | None = None,
     periods: int | None = None,
     method: Method | None = None,
+    grace: int = 0,
 ) -> Schedule:
     """From the due date (or start) `on`, the outstanding principal is re-amortised with a new
-    rate, number of remaining periods or method; instalments due up to `on` stand."""
+    rate, number of remaining periods or method; instalments due up to `on` stand. `grace`
+    periods of interest only (a hardship's breathing space) open the new schedule."""
     terms = schedule.terms
     kept, grid, balance, since = _split(schedule, on)
     if since != on:
@@ -513,12 +542,20 @@ def reschedule(
     remaining = periods if periods is not None else terms.periods - next_index
     if remaining < 1:
         raise ValueError("rescheduling needs at least one period")
+    if not 0 <= grace < remaining:
+        raise ValueError("the grace must leave at least one period that repays principal")
+    # Without new grace, any left of the old one stands, but never past the new last period.
+    grace_principal = (
+        next_index + grace if grace else min(terms.grace_principal, next_index + remaining - 1)
+    )
     new = replace(
         terms,
         annual_rate=terms.annual_rate if annual_rate is None else annual_rate,
         method=method or terms.method,
         periods=next_index + remaining,
         balloon=terms.balloon if terms.balloon < balance else ZERO,
+        grace_principal=grace_principal,
+        grace_interest=min(terms.grace_interest, grace_principal),
     )
     more, more_grid, level = _build(new, balance, on, next_index, remaining, len(kept) + 1)
     return Schedule(new, tuple(kept + more), level, tuple(grid + more_grid))

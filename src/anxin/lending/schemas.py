@@ -14,12 +14,15 @@ from anxin.lending.identifiers import InvalidIdentifier, parse_resident_id, pars
 from anxin.lending.lifecycle import Stage
 from anxin.lending.models import (
     CallbackOutcome,
+    ChangeKind,
+    ChangeStatus,
     ComplaintStatus,
     DecisionKind,
     LoanStatus,
     Outcome,
     QcOutcome,
 )
+from anxin.lending.schedule import PrepaymentEffect
 from anxin.people.schemas import USERNAME_PATTERN
 
 AccountStatus = Literal["none", "overdrawn", "low", "healthy"]
@@ -305,6 +308,7 @@ class LoanRead(BaseModel):
     write_off_reason: str | None
     write_off_amount: Decimal | None
     write_off_ledger_seq: int | None
+    schedule_version: int
 
 
 class RepaymentCreate(BaseModel):
@@ -428,3 +432,65 @@ class ComplaintRead(BaseModel):
     resolution: str | None
     resolved_at: datetime | None
     sla_breached: bool = False
+
+
+# --- schedule changes ------------------------------------------------------------------------
+
+
+class PrepaymentQuoteRead(BaseModel):
+    on: date
+    principal: Decimal = Field(description="Principal outstanding after the instalments due")
+    accrued: Decimal = Field(description="Interest accrued since the last due date")
+    fee: Decimal = Field(description="The product's prepayment fee")
+    total: Decimal = Field(description="What repays the loan in full today")
+    arrears: Decimal = Field(description="Owed on instalments due up to today: paid first")
+
+
+class PrepaymentCreate(BaseModel):
+    amount: Money = Field(gt=0)
+    effect: PrepaymentEffect = Field(description="shorten_term or lower_instalment")
+    idempotency_key: str = Field(min_length=8, max_length=120)
+
+
+class RescheduleCreate(BaseModel):
+    annual_rate: Decimal | None = Field(default=None, ge=0, le=Decimal("0.24"), decimal_places=6)
+    periods: int | None = Field(default=None, ge=1, le=360, description="Instalments from now")
+    grace: int = Field(default=0, ge=0, le=24, description="Interest-only periods first")
+    reason: str = Field(min_length=10, max_length=2000, description="The borrower's hardship")
+
+
+class RescheduleDecision(BaseModel):
+    approve: bool
+    note: str = Field(default="", max_length=2000)
+
+
+class ScheduleChangeRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    kind: ChangeKind
+    status: ChangeStatus
+    version: int | None
+    effective_on: date
+    params: dict[str, Any]
+    reason: str
+    requested_by: str
+    requested_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_note: str
+    ledger_seq: int | None
+    replaced: list[Any] = Field(description="The lines this change replaced, as they stood")
+
+
+class ProductBucketRead(BaseModel):
+    """Active loans of one product in one of its ageing buckets."""
+
+    product: str
+    product_zh: str
+    product_en: str
+    bucket: str
+    zh: str
+    en: str
+    loans: int
+    principal: Decimal = Field(description="Principal outstanding")

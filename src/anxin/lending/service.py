@@ -24,6 +24,7 @@ from anxin.core.errors import (
     PermissionDenied,
     RuleViolation,
 )
+from anxin.core.events import Event
 from anxin.core.security import Principal, Role
 from anxin.core.unit import UnitOfWork
 from anxin.lending import lifecycle, scorecard
@@ -46,6 +47,9 @@ from anxin.people.schemas import UserCreate
 if TYPE_CHECKING:
     from anxin.people.models import User
 
+# The owner kind of an application's alarms and live pings, and the subject of those pings.
+OWNER_KIND = "loan_application"
+LIVE_SUBJECT = "lending.application"
 BANK_ROLES = frozenset({Role.LOAN_OFFICER, Role.RISK_OFFICER, Role.ADMIN})
 DECIDING_ROLES = frozenset({Role.LOAN_OFFICER, Role.RISK_OFFICER, Role.ADMIN})
 DOCUMENT_LIMIT = 20 * 1024 * 1024
@@ -75,12 +79,24 @@ def _require(principal: Principal, roles: frozenset[Role], what: str) -> None:
         raise PermissionDenied(f"only {', '.join(sorted(roles))} may {what}")
 
 
-def _move(application: Application, target: Stage, now: Any) -> None:
+def announce(uow: UnitOfWork, application: Application, verb: str) -> None:
+    """Tell the live hub the application changed: the officers' queues refetch their rows."""
+    payload = {
+        "organisation_id": application.organisation_id,
+        "owner_kind": OWNER_KIND,
+        "owner_id": application.id,
+        "stage": application.stage.value,
+    }
+    uow.publish(Event(f"{LIVE_SUBJECT}.{verb}", payload, uow.now()))
+
+
+def _move(uow: UnitOfWork, application: Application, target: Stage) -> None:
     try:
         application.stage = lifecycle.advance(application.stage, target)
     except IllegalMove as e:
         raise RuleViolation(str(e)) from None
-    application.updated_at = now
+    application.updated_at = uow.now()
+    announce(uow, application, "moved")
 
 
 # --- applications ---------------------------------------------------------------------
@@ -135,6 +151,7 @@ def create_application(
     )
     session.add(application)
     session.flush()
+    announce(uow, application, "created")
     return application
 
 
@@ -218,7 +235,7 @@ def submit(*, uow: UnitOfWork, principal: Principal, application_id: str) -> App
         session=uow.session, principal=principal, application_id=application_id
     )
     _require(principal, frozenset({Role.LOAN_OFFICER, Role.ADMIN}), "submit an application")
-    _move(application, Stage.REVIEW, uow.now())
+    _move(uow, application, Stage.REVIEW)
     uow.session.flush()
     return application
 
@@ -413,7 +430,7 @@ def decide(*, uow: UnitOfWork, principal: Principal, application_id: str) -> Dec
         decided_at=now,
     )
     session.add(decision)
-    _move(application, Stage.APPROVED if approved else Stage.DECLINED, now)
+    _move(uow, application, Stage.APPROVED if approved else Stage.DECLINED)
     session.flush()
     return decision
 
@@ -434,7 +451,7 @@ def override(
     if last.outcome == outcome:
         raise RuleViolation(f"the application is already {outcome}")
     now = uow.now()
-    _move(application, Stage(outcome.value), now)
+    _move(uow, application, Stage(outcome.value))
     decision = Decision(
         application_id=application.id,
         kind=DecisionKind.OVERRIDE,

@@ -7,7 +7,7 @@ from pathlib import Path
 from anxin.core.domain import Command, Domain, NavLink
 from anxin.core.owners import OwnerKind, rows_of_organisation
 from anxin.core.security import Role
-from anxin.lending import borrower_pages, commands, gates, loan_views, pages, service, views
+from anxin.lending import borrower_pages, commands, loan_views, pages, service, views
 from anxin.lending.models import Application
 
 
@@ -30,7 +30,7 @@ def setup() -> Domain:
         commands=[Command("lending", commands.app)],
         owner_kinds=[
             OwnerKind(
-                gates.OWNER_KIND,
+                service.OWNER_KIND,
                 service.visible_application_ids,
                 belongs=rows_of_organisation(Application.id, Application.organisation_id),
             )
