@@ -269,3 +269,35 @@ def test_accounts_and_csv(client, users) -> None:
 def test_anonymous_is_refused(client) -> None:
     assert client.get(f"{BASE}/contracts").status_code == 401
     assert client.post(f"{BASE}/quote", json={}).status_code == 401
+
+
+def test_useful_life_lengthens_the_right_of_use_depreciation(
+    client: Any, users: dict[str, Any]
+) -> None:
+    """IFRS 16.32: the contract's useful life (the lessee will own the machines) replaces the
+    lease term in the right-of-use schedule; the liability still ends with the term."""
+    lessor = users["headers"]["lessor"]
+    made = client.post(f"{BASE}/contracts", json=contract(useful_life_months=60), headers=lessor)
+    assert made.status_code == 201, made.text
+    assert made.json()["useful_life_months"] == 60
+    accounts = client.get(f"{BASE}/contracts/{made.json()['id']}/accounts", headers=lessor).json()
+    assert len(accounts["liability"]) == 12 and accounts["liability"][-1]["closing"] == "0.00"
+    asset = accounts["right_of_use_schedule"]
+    assert len(asset) == 60 and asset[-1]["closing"] == "0.00"
+    assert asset[0]["depreciation"] == "50500.00"  # 3,030,000 / 60
+    assert asset[11]["closing"] == "2424000.00"  # 48 months of 50,500 left after the term
+    for life, reason in ((6, "must be at least the lease term"), (None, None)):
+        answer = client.post(
+            f"{BASE}/contracts",
+            json=contract(reference=f"UL-{life}", useful_life_months=life),
+            headers=lessor,
+        )
+        if reason:
+            assert answer.status_code == 422
+            assert answer.json()["fields"][0] == {"field": "useful_life_months", "reason": reason}
+    quarterly = client.post(
+        f"{BASE}/contracts",
+        json=contract(reference="UL-Q", frequency_months=3, periods=4, useful_life_months=50),
+        headers=lessor,
+    )
+    assert quarterly.json()["fields"][0]["field"] == "useful_life_months"

@@ -62,6 +62,9 @@ class LeaseContract(Audited, Base):
     title_ledger_index: Mapped[int | None] = mapped_column(Integer)
     # days a machine may stand idle while a rent is overdue before the lessor is warned
     idle_days: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
+    # the machines' useful life when the lessee will own them: the lessee's right-of-use asset
+    # is depreciated over it instead of over the lease term (IFRS 16.32); None: over the term
+    useful_life_months: Mapped[int | None] = mapped_column(Integer)
     accepted_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

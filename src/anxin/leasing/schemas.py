@@ -47,6 +47,13 @@ class RentTerms(BaseModel):
     start: SaneDate
     kind: LeaseKind = LeaseKind.DIRECT
     vat: bool = Field(default=False, description="show VAT per rent at the kind's rate")
+    useful_life_months: int | None = Field(
+        default=None,
+        ge=1,
+        le=600,
+        description="the machines' useful life when the lessee will own them (IFRS 16.32): "
+        "the right-of-use asset is depreciated over it instead of the lease term",
+    )
 
 
 class QuoteRequest(RentTerms):
@@ -160,6 +167,7 @@ class ContractRead(BaseModel):
     handling_fee: MoneyAmount
     deposit: MoneyAmount
     vat_rate: Decimal | None
+    useful_life_months: int | None
     start: date
     site_name: str
     rents_paid: int

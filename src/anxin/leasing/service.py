@@ -53,6 +53,7 @@ def lease_terms(data: RentTerms, cost: Decimal) -> LeaseTerms:
     if data.profile and sum(data.profile) <= 0:
         raise _invalid("profile", "the weights must not all be zero")
     frequency = Frequency(months=data.frequency_months)
+    life = _useful_life_periods(data.useful_life_months, data.frequency_months, data.periods)
     rate = data.annual_rate
     if rate is None:
         assert data.rent is not None
@@ -88,9 +89,23 @@ def lease_terms(data: RentTerms, cost: Decimal) -> LeaseTerms:
             kind=data.kind,
             handling_fee=data.handling_fee,
             vat_rate=DEFAULT_VAT[data.kind] if data.vat else None,
+            useful_life_periods=life,
         )
     except ValueError as e:
         raise _invalid("body", str(e)) from None
+
+
+def _useful_life_periods(months: int | None, frequency_months: int, periods: int) -> int | None:
+    """The useful life in lease periods (the right-of-use asset is depreciated per period)."""
+    if months is None:
+        return None
+    if months % frequency_months:
+        raise _invalid(
+            "useful_life_months", f"must be a whole number of {frequency_months}-month periods"
+        )
+    if months < periods * frequency_months:
+        raise _invalid("useful_life_months", "must be at least the lease term")
+    return months // frequency_months
 
 
 def build_schedule(terms: LeaseTerms) -> Schedule:
@@ -172,6 +187,7 @@ def create_contract(
         deposit=data.deposit,
         buyout_fee_rate=data.buyout_fee_rate,
         vat_rate=terms.vat_rate,
+        useful_life_months=data.useful_life_months,
         start=data.start,
         site_name=data.site_name,
         site_lat=data.site_lat,
@@ -212,6 +228,11 @@ def terms_of(contract: LeaseContract) -> LeaseTerms:
         kind=contract.kind,
         handling_fee=contract.handling_fee,
         vat_rate=contract.vat_rate,
+        useful_life_periods=(
+            None
+            if contract.useful_life_months is None
+            else contract.useful_life_months // contract.frequency_months
+        ),
     )
 
 

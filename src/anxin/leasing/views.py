@@ -67,6 +67,7 @@ def contract_read(session: SessionDep, contract: LeaseContract) -> ContractRead:
         handling_fee=contract.handling_fee,
         deposit=contract.deposit,
         vat_rate=None if contract.vat_rate is None else contract.vat_rate.quantize(_VAT),
+        useful_life_months=contract.useful_life_months,
         start=contract.start,
         site_name=contract.site_name,
         rents_paid=paid,
