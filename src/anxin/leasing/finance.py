@@ -294,10 +294,12 @@ class BuyOut:
     outstanding_principal: Decimal
     interest: Decimal
     fee: Decimal
+    penalty: Decimal = ZERO  # penalty interest owed on overdue rents
+    credit: Decimal = ZERO  # already paid toward the next rent's interest and principal
 
     @property
     def total(self) -> Decimal:
-        return self.outstanding_principal + self.interest + self.fee
+        return self.outstanding_principal + self.interest + self.fee + self.penalty - self.credit
 
 
 def buy_out(

@@ -12,7 +12,7 @@ reminded by `sweep` (``rent_overdue``), run by the CLI or a scheduler.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -22,7 +22,7 @@ from anxin.core.clock import to_local
 from anxin.core.events import Event
 from anxin.core.security import Role
 from anxin.core.unit import UnitOfWork
-from anxin.leasing import finance, service, watch
+from anxin.leasing import service, watch
 from anxin.leasing.lifecycle import Stage
 from anxin.leasing.models import LeaseAsset, LeaseContract
 from anxin.people import service as people
@@ -78,11 +78,10 @@ def _raise(
     )
 
 
-def _overdue(uow: UnitOfWork, contract: LeaseContract, today: Any) -> bool:
-    """A rent past its due date and not recorded as paid."""
-    plan = finance.schedule(service.terms_of(contract))
-    paid = service.rents_paid(session=uow.session, contract_id=contract.id)
-    return paid < len(plan.instalments) and plan.instalments[paid].due < today
+def _overdue(uow: UnitOfWork, contract: LeaseContract, today: date) -> bool:
+    """A rent past its due date and not paid in full."""
+    state = service.position(session=uow.session, contract=contract, as_of=today)
+    return state.first_overdue is not None
 
 
 def on_machine_telemetry(uow: UnitOfWork, event: Event) -> None:
@@ -221,13 +220,13 @@ def sweep(uow: UnitOfWork) -> int:
     for contract in session.scalars(
         select(LeaseContract).where(LeaseContract.stage == Stage.ACTIVE)
     ):
-        if not _overdue(uow, contract, today):
+        first = service.position(session=session, contract=contract, as_of=today).first_overdue
+        if first is None:
             continue
         late += 1
-        paid = service.rents_paid(session=session, contract_id=contract.id)
         _raise(
             uow, contract, "rent_overdue", (SOURCE_CONTRACT, contract.id),
-            {"rent_number": paid + 1, "as_of": today.isoformat()}, now,
+            {"rent_number": first.rent.number, "as_of": today.isoformat()}, now,
         )  # fmt: skip
         for asset in service.assets_of(session=session, contract_id=contract.id):
             if asset.device_id is not None:
