@@ -6,7 +6,7 @@ the same unit of work, so a reading and the alarm it raises commit together. A f
 the contracted site raises ``machine_off_site`` to the lessor (cleared when the machine is
 back); a silent tracker raises ``machine_silent``; a machine idle for the contract's
 ``idle_days`` while a rent is overdue raises ``idle_in_arrears``. Arrears themselves are
-reminded by `sweep` (``rent_overdue``), run by the CLI or a scheduler.
+reminded by `sweep` (``rent_overdue``, once per overdue rent), run by the arrears worker.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from anxin.core.events import Event
 from anxin.core.security import Role
 from anxin.core.unit import UnitOfWork
 from anxin.leasing import service, watch
+from anxin.leasing.arrears import Position
 from anxin.leasing.lifecycle import Stage
 from anxin.leasing.models import LeaseAsset, LeaseContract
 from anxin.people import service as people
@@ -33,7 +34,7 @@ TELEMETRY = "iot.telemetry.machine_tracker"
 OWNER_KIND = "lease"
 ASSET_KIND = "lease_asset"
 SOURCE_ASSET = "lease_asset"
-SOURCE_CONTRACT = "lease"
+SOURCE_RENT = "lease_rent"  # source id "<contract id>:<rent number>"
 
 # alarm type -> (severity, title)
 KINDS: dict[str, tuple[Severity, str]] = {
@@ -210,9 +211,32 @@ def on_rule_event(uow: UnitOfWork, event: Event) -> None:
     )  # fmt: skip
 
 
+def _remind_rents(uow: UnitOfWork, contract: LeaseContract, state: Position, now: datetime) -> None:
+    """One ``rent_overdue`` reminder per overdue rent, the first time the sweep finds it late
+    (never again, acknowledged or not); cleared when the rent is paid in full."""
+    for row in state.rows:
+        number = row.rent.number
+        if row.settled or row.rent.due >= state.as_of or number <= contract.reminded_through:
+            continue
+        _raise(
+            uow, contract, "rent_overdue", (SOURCE_RENT, f"{contract.id}:{number}"),
+            {"rent_number": number, "due": row.rent.due.isoformat(), "unpaid": str(row.unpaid),
+             "as_of": state.as_of.isoformat()},
+            now,
+        )  # fmt: skip
+        contract.reminded_through = number
+    for row in state.rows[: contract.reminded_through]:
+        if row.settled:  # an indexed lookup of the rent's open reminder, if any
+            clear_alarm(
+                uow=uow, source_kind=SOURCE_RENT, source_id=f"{contract.id}:{row.rent.number}",
+                alarm_type="rent_overdue", now=now, reason=f"rent {row.rent.number} paid",
+            )  # fmt: skip
+
+
 def sweep(uow: UnitOfWork) -> int:
-    """Remind the lessor of every active lease with a rent overdue, and flag machines idle
-    while in arrears; returns the number of leases in arrears."""
+    """Remind the lessor once of each overdue rent (cleared when it is paid), and flag machines
+    idle while in arrears; returns the number of leases in arrears. Run by the arrears worker
+    (`leasing.worker`) and by `anxin leasing sweep`."""
     now = uow.now()
     today = to_local(now).date()
     session = uow.session
@@ -220,14 +244,11 @@ def sweep(uow: UnitOfWork) -> int:
     for contract in session.scalars(
         select(LeaseContract).where(LeaseContract.stage == Stage.ACTIVE)
     ):
-        first = service.position(session=session, contract=contract, as_of=today).first_overdue
-        if first is None:
+        state = service.position(session=session, contract=contract, as_of=today)
+        _remind_rents(uow, contract, state, now)
+        if state.first_overdue is None:
             continue
         late += 1
-        _raise(
-            uow, contract, "rent_overdue", (SOURCE_CONTRACT, contract.id),
-            {"rent_number": first.rent.number, "as_of": today.isoformat()}, now,
-        )  # fmt: skip
         for asset in service.assets_of(session=session, contract_id=contract.id):
             if asset.device_id is not None:
                 _check_idle(uow, contract, asset, now)

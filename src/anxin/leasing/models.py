@@ -67,6 +67,8 @@ class LeaseContract(Audited, Base):
     # is depreciated over it instead of over the lease term (IFRS 16.32); None: over the term
     useful_life_months: Mapped[int | None] = mapped_column(Integer)
     # annual penalty interest on overdue rent and VAT, ACT/360 (0.18: 0.05 % a day, 万分之五)
+    # the last rent the arrears sweep reminded the lessor of: each overdue rent is reminded once
+    reminded_through: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     penalty_rate: Mapped[Decimal] = mapped_column(
         RATE, default=Decimal("0.18"), server_default="0.18"
     )

@@ -7,7 +7,7 @@ from pathlib import Path
 from anxin.core.domain import Command, Domain, NavLink, Subscription
 from anxin.core.owners import OwnerKind, rows_of_organisation
 from anxin.core.security import Role
-from anxin.leasing import commands, flows, pages, service, views
+from anxin.leasing import commands, flows, pages, service, views, worker
 from anxin.leasing.models import LeaseContract
 
 
@@ -37,4 +37,5 @@ def setup() -> Domain:
             Subscription(flows.TELEMETRY, flows.on_machine_telemetry),
             Subscription("iot.rule.device_offline", flows.on_rule_event),
         ],
+        workers=[worker.build],
     )

@@ -1,4 +1,4 @@
-"""leasing: the machines' useful life (IFRS 16.32), partial rent payments and penalty interest
+"""leasing: useful life (IFRS 16.32), partial rents, penalty interest, reminders per rent
 
 Rent receipts (one schedule row paid in full each) become rent payments of any amount, with
 how each was applied; the receipts already recorded are copied over (their allocation unknown:
@@ -48,6 +48,9 @@ def _receipts_table() -> None:
 def upgrade() -> None:
     with op.batch_alter_table("leasing_contracts", schema=None) as batch_op:
         batch_op.add_column(sa.Column("useful_life_months", sa.Integer(), nullable=True))
+        batch_op.add_column(
+            sa.Column("reminded_through", sa.Integer(), server_default="0", nullable=False)
+        )
         batch_op.add_column(
             sa.Column(
                 "penalty_rate",
@@ -112,4 +115,5 @@ def downgrade() -> None:
     op.drop_table("leasing_rent_payments")
     with op.batch_alter_table("leasing_contracts", schema=None) as batch_op:
         batch_op.drop_column("penalty_rate")
+        batch_op.drop_column("reminded_through")
         batch_op.drop_column("useful_life_months")
