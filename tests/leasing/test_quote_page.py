@@ -27,6 +27,12 @@ def _quote(client: Any, **changes: str) -> Any:
     return client.get(f"/leasing/quote?{urlencode({**TERMS, **changes})}")
 
 
+def _found(pattern: str, html: str) -> str:
+    match = re.search(pattern, html)
+    assert match, pattern
+    return match[1]
+
+
 def _chart(html: str) -> dict[str, Any]:
     found = re.search(r'id="quote-chart"[^>]*data-chart="([^"]+)"', html)
     assert found, "no chart on the page"
@@ -42,9 +48,9 @@ def test_the_quote_form_prices_both_ways(client: Any, context: Any) -> None:
 
     by_rate = _quote(client, lang="en")
     assert by_rate.status_code == 200, by_rate.text
-    rent = re.search(r'id="quote-rent">([\d,.]+)<', by_rate.text)[1].replace(",", "")
+    rent = _found(r'id="quote-rent">([\d,.]+)<', by_rate.text).replace(",", "")
     assert 'id="rate-implicit">6.5000%<' in by_rate.text
-    annualised = re.search(r'id="rate-annualised">([\d.]+)%<', by_rate.text)[1]
+    annualised = _found(r'id="rate-annualised">([\d.]+)%<', by_rate.text)
     assert Decimal(annualised) > Decimal("6.5")  # the handling fee raises the real cost
     # 36 rents in advance and the buy-out price a period after the last
     assert by_rate.text.count("<tr data-number=") == 37

@@ -238,7 +238,9 @@ def _rent_alarms(context: Any, cid: str) -> list[Alarm]:
         )
 
 
-def test_the_arrears_worker_reminds_once_per_overdue_rent(client, context, clock) -> None:
+def test_the_arrears_worker_reminds_once_per_overdue_rent(
+    client: Any, context: Any, clock: Any
+) -> None:
     """The worker the domain declares, ticked by hand on the injected clock: each overdue rent
     raises one reminder through the alerts engine, however often the worker ticks; paying the
     rent clears its reminder, and a rent reminded and paid is not reminded again."""
