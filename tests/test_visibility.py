@@ -107,6 +107,7 @@ QUERIES = {
     "/api/v1/life/illustration.csv": "issue_age=30&sex=F&pay_term=10&sum_assured=100000",
     "/life/illustration": "issue_age=30&sex=F&pay_term=10&sum_assured=100000",
     "/api/v1/life/tables/values": "table=CL1&rate=0.025&age_from=30&age_to=40",
+    "/leasing/quote": "cost=3000000&periods=36&annual_rate=5.95&start=2026-12-01",
 }
 NOT_WALKED = {
     "/console/stream": "server-sent events: an endless stream; its events are the live hub's, "

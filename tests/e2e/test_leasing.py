@@ -94,3 +94,54 @@ def test_quote_to_title_transfer_and_a_machine_off_site(live_server: LiveServer,
     page.goto(url)
     assert page.locator("li[data-alarm-type=machine_off_site].open").count() == 1
     assert "OFF SITE" in page.content()
+
+
+def test_the_quote_form_on_a_phone_and_a_desktop(live_server: LiveServer, page) -> None:
+    """The lessor prices a lease on the form at 390 px and 1366 px, in Chinese and English:
+    the chart draws, both rates show, the body never scrolls sideways; a bad rate is named
+    beside its field; the contract is written from the quote."""
+    from pathlib import Path
+
+    from tests.conftest import painted_pixels
+
+    shots = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    live = live_server
+    browser_login(page, live.url, "lessor")
+    for lang in ("zh", "en"):
+        for width in (390, 1366):
+            page.set_viewport_size({"width": width, "height": 900})
+            page.goto(f"{live.url}/leasing/quote?lang={lang}")
+            page.fill("input[name=cost]", "2400000")
+            page.fill("input[name=annual_rate]", "6.2")
+            page.fill("input[name=start]", "2027-01-01")
+            page.select_option("select[name=method]", "seasonal")
+            page.fill("input[name=profile]", "1.5, 1.5, 1, 1, 1, 0.5")
+            page.click("#price")
+            page.wait_for_selector("#quote-schedule")
+            assert painted_pixels(page, "#quote-chart") > 1000
+            assert page.inner_text("#rate-implicit") == "6.2000%"
+            assert page.inner_text("#rate-annualised").endswith("%")
+            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 0, (lang, width)
+            page.screenshot(path=str(shots / f"lessor--leasing-quote--{width}--{lang}.png"),
+                            full_page=True)  # fmt: skip
+
+    page.fill("input[name=annual_rate]", "abc")
+    page.click("#price")
+    page.wait_for_selector("[data-field=annual_rate].field-error")
+    page.screenshot(path=str(shots / "lessor--leasing-quote-error--1366--en.png"))
+    page.fill("input[name=annual_rate]", "6.2")
+    page.click("#price")
+    form = page.locator("#contract-form")
+    form.locator("input[name=reference]").fill("E2E-Q-1")
+    form.locator("input[name=lessee_name]").fill("常州精工机械有限公司")
+    form.locator("input[name=lessee_credit_code]").fill(contract()["lessee_credit_code"])
+    form.locator("input[name=vendor_name]").fill("苏州数控设备厂")
+    form.locator("input[name=site_name]").fill("Changzhou plant 2")
+    form.locator("input[name=asset_asset_type]").first.fill("laser_cutter")
+    form.locator("input[name=asset_cost]").first.fill("2400000")
+    form.locator("input[name=asset_location]").first.fill("plant 2")
+    page.click("#create-contract")
+    page.wait_for_selector("#stage")
+    assert "E2E-Q-1" in page.content() and "/leasing/contracts/" in page.url

@@ -20,9 +20,12 @@ pytestmark = pytest.mark.e2e
 SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 WIDTHS = (390, 1366)
 LANGS = ("zh", "en")
-ROLES = ("butler", "son", "elder", "bank", "lender", "admin")
+ROLES = ("butler", "son", "elder", "bank", "lender", "admin", "lessor")
 # Pages whose interesting state needs a query: the illustration with a quote on it.
-EXTRA = {"admin": ["/life/illustration?issue_age=30&sex=F&pay_term=10&sum_assured=100000"]}
+EXTRA = {
+    "admin": ["/life/illustration?issue_age=30&sex=F&pay_term=10&sum_assured=100000"],
+    "lessor": ["/leasing/quote?cost=3000000&periods=36&annual_rate=5.95&start=2026-12-01&vat=on"],
+}
 NAV = re.compile(r'<nav class="no-print"[^>]*>(.*?)</nav>', re.S)
 HREF = re.compile(r'href="(/[^"#]*)"')
 # Pages reached from a list rather than the header: the first of each kind is visited too.
@@ -31,6 +34,7 @@ DETAILS = (
     re.compile(r"^/console/alarms/[0-9a-f-]{16,}$"),
     re.compile(r"^/console/collateral/pledges/[^/?]+$"),
     re.compile(r"^/lending/applications/[^/?]+$"),
+    re.compile(r"^/leasing/contracts/[^/?]+$"),
 )
 OVERFLOW = "() => document.documentElement.scrollWidth - window.innerWidth"
 

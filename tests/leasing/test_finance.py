@@ -4,6 +4,7 @@ lessee's liability and right-of-use asset end at zero, the implicit rate recover
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -205,3 +206,26 @@ def test_the_implicit_rate_recovers_the_rate(terms: LeaseTerms) -> None:
     )
     # the rent is rounded to the fen, so the rate is recovered to within that rounding
     assert rate == pytest.approx(float(terms.annual_rate), abs=1e-4)
+
+
+def test_lessee_depreciates_over_useful_life_when_title_passes() -> None:
+    """IFRS 16.32 worked by hand on the ICAI AS 19 illustration above (Rs 3,00,000 machine,
+    3 annual rents in arrears at 10 %, the Rs 40,000 residual paid by the lessee as its buy-out
+    price, so title passes): the right-of-use asset is the liability at commencement,
+    Rs 3,00,000, and with a 5-year useful life it is depreciated 3,00,000 / 5 = Rs 60,000 a
+    year, leaving Rs 1,20,000 when the lease ends (the lease term would give Rs 1,00,000 a year
+    and nothing left). The liability is unaffected and still ends at zero."""
+    terms = LeaseTerms(
+        cost=D(300000), annual_rate=D("0.10"), periods=3, start=START,
+        residual=D(40000), frequency=ANNUAL,
+    )  # fmt: skip
+    over_term = lessee_accounts(terms)
+    over_life = lessee_accounts(replace(terms, useful_life_periods=5))
+    assert over_term.right_of_use == over_life.right_of_use == D(300000)
+    assert [r.depreciation for r in over_term.asset] == [D(100000)] * 3
+    assert [r.depreciation for r in over_life.asset] == [D(60000)] * 5
+    assert over_life.asset[2].closing == D(120000)  # at the end of the lease term
+    assert over_life.asset[-1].closing == 0 and over_life.asset[-1].ending == date(2029, 1, 1)
+    assert over_life.liability == over_term.liability and over_life.liability[-1].closing == 0
+    with pytest.raises(ValueError, match="useful life"):
+        replace(terms, useful_life_periods=2)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -149,7 +150,7 @@ def test_contract_validation_names_the_field(client, users) -> None:
     )
 
 
-def test_lease_from_quote_to_title_transfer(client, users) -> None:
+def test_lease_from_quote_to_title_transfer(client: Any, users: dict[str, Any], clock: Any) -> None:
     lessor, factory = users["headers"]["lessor"], users["headers"]["factory"]
     created = client.post(
         f"{BASE}/contracts",
@@ -201,14 +202,20 @@ def test_lease_from_quote_to_title_transfer(client, users) -> None:
     assert Decimal(first["vat"]) == (Decimal(first["rent"]) * Decimal("0.13")).quantize(
         Decimal("0.01")
     )
-    wrong = client.post(
+    early = client.post(
         f"{BASE}/contracts/{cid}/rents",
         json={"paid_on": "2027-01-01", "amount": first["rent"]},
         headers=lessor,
     )
-    assert wrong.status_code == 422 and wrong.json()["fields"][0]["field"] == "amount"
+    assert early.status_code == 422 and early.json()["fields"][0] == {
+        "field": "paid_on",
+        "reason": "is in the future",
+    }
     for n, row in enumerate(schedule):
+        clock.set(datetime.combine(date.fromisoformat(row["due"]), time(2), tzinfo=UTC))
+        lessor = login(client, "lessor", "lessor-password").headers
         if n == 4:
+            factory = login(client, "factory", "factory-password").headers
             quote = client.get(f"{BASE}/contracts/{cid}/buyout?on=2027-05-10", headers=factory)
             assert quote.status_code == 200, quote.text
             q = quote.json()
@@ -224,17 +231,16 @@ def test_lease_from_quote_to_title_transfer(client, users) -> None:
         )
         assert paid.status_code == 201, paid.text
     final = paid.json()
+    factory = login(client, "factory", "factory-password").headers  # the clock moved a year
+    stranger = login(client, "stranger", "stranger-password").headers
     assert final["stage"] == "transferred" and final["rents_paid"] == 12
     assert final["title_ledger_index"] is not None and final["next_due"] is None
     entry = client.get(f"/api/v1/ledger/entries/{final['title_ledger_index']}", headers=lessor)
     assert entry.status_code in (200, 404)  # the ledger's own routes decide who reads bodies
     # the lessee sees its lease; another lessor does not
     assert client.get(f"{BASE}/contracts/{cid}", headers=factory).status_code == 200
-    assert (
-        client.get(f"{BASE}/contracts/{cid}", headers=users["headers"]["stranger"]).status_code
-        == 404
-    )
-    assert client.get(f"{BASE}/contracts", headers=users["headers"]["stranger"]).json() == []
+    assert client.get(f"{BASE}/contracts/{cid}", headers=stranger).status_code == 404
+    assert client.get(f"{BASE}/contracts", headers=stranger).json() == []
     # the lessee cannot record rents for itself
     assert (
         client.post(
@@ -269,3 +275,99 @@ def test_accounts_and_csv(client, users) -> None:
 def test_anonymous_is_refused(client) -> None:
     assert client.get(f"{BASE}/contracts").status_code == 401
     assert client.post(f"{BASE}/quote", json={}).status_code == 401
+
+
+def test_useful_life_lengthens_the_right_of_use_depreciation(
+    client: Any, users: dict[str, Any]
+) -> None:
+    """IFRS 16.32: the contract's useful life (the lessee will own the machines) replaces the
+    lease term in the right-of-use schedule; the liability still ends with the term."""
+    lessor = users["headers"]["lessor"]
+    made = client.post(f"{BASE}/contracts", json=contract(useful_life_months=60), headers=lessor)
+    assert made.status_code == 201, made.text
+    assert made.json()["useful_life_months"] == 60
+    accounts = client.get(f"{BASE}/contracts/{made.json()['id']}/accounts", headers=lessor).json()
+    assert len(accounts["liability"]) == 12 and accounts["liability"][-1]["closing"] == "0.00"
+    asset = accounts["right_of_use_schedule"]
+    assert len(asset) == 60 and asset[-1]["closing"] == "0.00"
+    assert asset[0]["depreciation"] == "50500.00"  # 3,030,000 / 60
+    assert asset[11]["closing"] == "2424000.00"  # 48 months of 50,500 left after the term
+    for life, reason in ((6, "must be at least the lease term"), (None, None)):
+        answer = client.post(
+            f"{BASE}/contracts",
+            json=contract(reference=f"UL-{life}", useful_life_months=life),
+            headers=lessor,
+        )
+        if reason:
+            assert answer.status_code == 422
+            assert answer.json()["fields"][0] == {"field": "useful_life_months", "reason": reason}
+    quarterly = client.post(
+        f"{BASE}/contracts",
+        json=contract(reference="UL-Q", frequency_months=3, periods=4, useful_life_months=50),
+        headers=lessor,
+    )
+    assert quarterly.json()["fields"][0]["field"] == "useful_life_months"
+
+
+def test_partial_rents_and_penalty_interest(client: Any, context: Any, clock: Any) -> None:
+    """A part of the first rent paid late: penalty first, then VAT, interest, principal; the
+    rest of it runs penalty interest at the contract's rate, shown on the schedule, the
+    contract and the lessee's statement; the last payment transfers the title."""
+    from tests.leasing.test_watch import _active_lease
+
+    lease, lessor = _active_lease(client, context)
+    cid = lease["id"]
+    assert Decimal(lease["penalty_rate"]) == Decimal("0.18")
+    first = client.get(f"{BASE}/contracts/{cid}/schedule", headers=lessor).json()[0]
+    due = date.fromisoformat(first["due"])
+    clock.set(datetime.combine(due, time(2), tzinfo=UTC) + timedelta(days=20))
+    lessor = login(client, "lessor", "lessor-password").headers
+    paid_on = (due + timedelta(days=20)).isoformat()
+    part = client.post(
+        f"{BASE}/contracts/{cid}/rents", json={"paid_on": paid_on, "amount": "50000.00"},
+        headers=lessor,
+    )  # fmt: skip
+    assert part.status_code == 201, part.text
+    total = Decimal(first["total"])
+    penalty = (total * Decimal("0.18") * 20 / 360).quantize(Decimal("0.01"))
+    payments = client.get(f"{BASE}/contracts/{cid}/payments", headers=lessor).json()
+    applied = {a["component"]: Decimal(a["amount"]) for a in payments[0]["allocation"]}
+    assert applied["penalty"] == penalty and applied["fee"] == Decimal(first["vat"])
+    assert sum(applied.values()) == Decimal("50000.00")
+    assert part.json()["rents_paid"] == 0 and part.json()["penalty_owed"] == "0.00"
+    left = total - (Decimal("50000.00") - penalty)
+    assert Decimal(part.json()["overdue"]) == left
+
+    # ten days on, penalty runs on what is left
+    clock.advance(timedelta(days=10))
+    lessor = login(client, "lessor", "lessor-password").headers
+    row = client.get(f"{BASE}/contracts/{cid}/schedule", headers=lessor).json()[0]
+    running = (left * Decimal("0.18") * 10 / 360).quantize(Decimal("0.01"))
+    assert Decimal(row["paid_amount"]) == Decimal("50000.00") and not row["paid"]
+    assert Decimal(row["penalty"]) == running
+    quote = client.get(f"{BASE}/contracts/{cid}/buyout", headers=lessor).json()
+    assert Decimal(quote["penalty"]) == running and Decimal(quote["credit"]) > 0
+
+    # refused: more than everything owed, a date before the last payment
+    today = (due + timedelta(days=30)).isoformat()
+    too_much = client.post(
+        f"{BASE}/contracts/{cid}/rents", json={"paid_on": today, "amount": "99999999.00"},
+        headers=lessor,
+    )  # fmt: skip
+    assert too_much.status_code == 422
+    assert too_much.json()["fields"][0]["field"] == "amount"
+    assert "more than everything owed" in too_much.json()["fields"][0]["reason"]
+    backdated = client.post(
+        f"{BASE}/contracts/{cid}/rents", json={"paid_on": first["due"], "amount": "1.00"},
+        headers=lessor,
+    )  # fmt: skip
+    assert backdated.json()["fields"][0]["field"] == "paid_on"
+
+    # the rest of the rent and its penalty settle it
+    rest = client.post(
+        f"{BASE}/contracts/{cid}/rents",
+        json={"paid_on": today, "amount": str(left + running)},
+        headers=lessor,
+    )
+    assert rest.status_code == 201, rest.text
+    assert rest.json()["rents_paid"] == 1 and rest.json()["penalty_owed"] == "0.00"

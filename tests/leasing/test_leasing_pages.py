@@ -5,6 +5,8 @@ label known to the catalogue; another lessor gets a 404 page."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from tests.conftest import device_headers, login
 from tests.leasing.test_leasing_api import BASE
@@ -25,6 +27,8 @@ def test_lessor_and_lessee_pages(client, context, app, clock):
     lease, lessor = _active_lease(client, context)
     cid = lease["id"]
     first = client.get(f"{BASE}/contracts/{cid}/schedule", headers=lessor).json()[0]
+    clock.set(datetime.combine(date.fromisoformat(first["due"]), time(2), tzinfo=UTC))
+    lessor = login(client, "lessor", "lessor-password").headers  # the clock moved
     client.post(
         f"{BASE}/contracts/{cid}/rents",
         json={"paid_on": first["due"], "amount": first["total"]},
@@ -77,3 +81,29 @@ def test_lessor_and_lessee_pages(client, context, app, clock):
     assert client.get(f"/leasing/contracts/{cid}").status_code == 404
     assert cid not in client.get("/leasing").text
     assert cid not in client.get("/leasing/statement").text
+
+
+def test_a_part_payment_on_the_page_and_the_penalty_on_the_statement(
+    client: Any, context: Any, clock: Any
+) -> None:
+    lease, lessor = _active_lease(client, context)
+    cid = lease["id"]
+    first = client.get(f"{BASE}/contracts/{cid}/schedule", headers=lessor).json()[0]
+    due = date.fromisoformat(first["due"])
+    clock.set(datetime.combine(due, time(2), tzinfo=UTC) + timedelta(days=30))
+    _console_login(client, "lessor")
+    bad = client.post(
+        f"/leasing/contracts/{cid}/payment", data={"amount": "abc", "paid_on": "2027-01-31"}
+    )
+    assert bad.status_code == 422 and "amount" in bad.text
+    late = client.post(
+        f"/leasing/contracts/{cid}/payment",
+        data={"amount": "1000.00", "paid_on": (due + timedelta(days=10)).isoformat()},
+        follow_redirects=False,
+    )
+    assert late.status_code == 303, late.text
+    page = client.get(f"/leasing/contracts/{cid}?lang=en")
+    assert "part paid" in page.text and 'id="penalty-owed"' in page.text
+    _console_login(client, "factory")
+    statement = client.get("/leasing/statement?lang=en").text
+    assert "Penalty interest owed" in statement and "1,000.00" in statement

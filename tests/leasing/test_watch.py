@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -224,3 +225,62 @@ def test_the_sweep_command_and_repossession(client, context, database_url, monke
         f"{BASE}/contracts/{lease['id']}/stage", json={"stage": "cancelled"}, headers=lessor
     )
     assert back.status_code == 409
+
+
+def _rent_alarms(context: Any, cid: str) -> list[Alarm]:
+    with context.unit(actor="test:read") as uow:
+        return list(
+            uow.session.scalars(
+                select(Alarm)
+                .where(Alarm.owner_id == cid, Alarm.alarm_type == "rent_overdue")
+                .order_by(Alarm.source_id)
+            )
+        )
+
+
+def test_the_arrears_worker_reminds_once_per_overdue_rent(
+    client: Any, context: Any, clock: Any
+) -> None:
+    """The worker the domain declares, ticked by hand on the injected clock: each overdue rent
+    raises one reminder through the alerts engine, however often the worker ticks; paying the
+    rent clears its reminder, and a rent reminded and paid is not reminded again."""
+    from anxin.core.domain import Domain
+    from anxin.leasing import setup
+    from anxin.leasing.worker import ArrearsSweeper
+
+    declared: Domain = setup.setup()
+    worker = declared.workers[0](context)
+    assert isinstance(worker, ArrearsSweeper)
+    lease, _ = _active_lease(client, context)
+    cid = lease["id"]
+    assert worker.tick() == 0 and _rent_alarms(context, cid) == []
+    clock.advance(timedelta(days=40))  # rent 1 (due 2027-01-01) is late; rent 2 is not yet due
+    assert worker.tick() == 1
+    worker.tick()
+    worker.tick()
+    (first,) = _rent_alarms(context, cid)
+    assert first.count == 1 and first.details["rent_number"] == 1 and not first.cleared
+    assert first.source_id == f"{cid}:1" and first.owner_kind == "lease"
+
+    clock.advance(timedelta(days=31))  # rent 2 late too: its own reminder, rent 1's untouched
+    worker.tick()
+    alarms = _rent_alarms(context, cid)
+    assert [a.details["rent_number"] for a in alarms] == [1, 2]
+    assert [a.count for a in alarms] == [1, 1]
+
+    # rent 1 paid in full (with its penalty): its reminder clears; rent 2's stays
+    lessor = login(client, "lessor", "lessor-password").headers
+    owed = client.get(f"{BASE}/contracts/{cid}/schedule", headers=lessor).json()[0]
+    amount = Decimal(owed["total"]) + Decimal(owed["penalty"])
+    paid = client.post(
+        f"{BASE}/contracts/{cid}/rents",
+        json={"paid_on": clock.now().date().isoformat(), "amount": str(amount)},
+        headers=lessor,
+    )
+    assert paid.status_code == 201, paid.text
+    assert paid.json()["rents_paid"] == 1
+    worker.tick()
+    worker.tick()
+    alarms = _rent_alarms(context, cid)
+    assert [(a.details["rent_number"], a.cleared) for a in alarms] == [(1, True), (2, False)]
+    assert [a.count for a in alarms] == [1, 1]

@@ -75,6 +75,15 @@ def _pages(demo, alarm_id):
             "/life/illustration?issue_age=40&sex=F&pay_term=10&sum_assured=100000",
             "/life/illustration?issue_age=40&sex=F&pay_term=10",
         ],  # an input error
+        "lessor": [
+            "/leasing",
+            f"/leasing/contracts/{demo.leasing.contract_id}",
+            "/leasing/quote",
+            "/leasing/quote?cost=3000000&periods=36&annual_rate=5.95&start=2026-12-01"
+            "&method=stepped&profile=1,1.5&vat=on",
+            "/leasing/quote?cost=3000000&periods=0&annual_rate=x&start=2026-12-01",
+        ],  # the last one an input error
+        "machinery": ["/leasing/statement"],
     }
 
 

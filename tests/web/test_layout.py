@@ -39,7 +39,10 @@ EXPECTED = {
         "/services/board",
         "/services/supervision",
         "/leasing",
+        "/leasing/quote",
     ],
+    "lessor": ["/leasing", "/leasing/quote"],
+    "machinery": ["/leasing/statement"],
 }
 
 

@@ -23,11 +23,11 @@ from anxin.consult.schemas import (
     Route,
 )
 from anxin.core.domain import NavLink
-from anxin.core.errors import FieldProblem, InvalidInput
+from anxin.core.errors import InvalidInput
 from anxin.core.security import Role
 from anxin.core.unit import UnitOfWork
 from anxin.people.deps import UnitDep
-from anxin.ui.console import console_principal, page, render
+from anxin.ui.console import console_principal, form_errors, page, render
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -129,10 +129,7 @@ LABELS: dict[str, tuple[str, str]] = {
 
 def _invalid(exc: ValidationError) -> InvalidInput:
     """A form's validation errors as the one error type pages show."""
-    problems = [
-        FieldProblem(".".join(str(p) for p in e["loc"]) or "form", e["msg"]) for e in exc.errors()
-    ]
-    return InvalidInput("; ".join(f"{p.field}: {p.reason}" for p in problems), fields=problems)
+    return form_errors(exc)
 
 
 @router.get("/consult", response_class=HTMLResponse, response_model=None)

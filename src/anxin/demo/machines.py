@@ -128,7 +128,7 @@ def seed_leasing(*, uow: UnitOfWork, now: datetime, token_file: Path | None) -> 
     for row in rows:
         if row.due > today:
             break
-        service.record_rent(
+        service.record_payment(
             uow=uow, principal=lessor, contract_id=contract.id, paid_on=row.due, amount=row.total
         )
     tokens = {}

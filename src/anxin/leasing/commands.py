@@ -1,4 +1,4 @@
-"""`anxin leasing …`: the arrears sweep (run it from a scheduler, e.g. daily)."""
+"""`anxin leasing …`: the arrears sweep by hand (the served app runs it hourly as a worker)."""
 
 from __future__ import annotations
 

@@ -14,7 +14,9 @@ own vocabulary and its two sets of accounts:
   financed), and unearned finance income unwinding period by period (IFRS 16.67–75);
 * **the lessee's accounts** (IFRS 16.26–33): the lease liability at the rate implicit, and the
   right-of-use asset (the liability, payments at or before commencement, initial direct costs)
-  depreciated straight-line to zero over the lease term. A sale-and-leaseback whose transfer is
+  depreciated straight-line to zero over the lease term, or over the asset's useful life when
+  the contract says the lessee will own it (IFRS 16.32: title passes, or a purchase option is
+  reasonably certain to be exercised). A sale-and-leaseback whose transfer is
   not a sale (the seller-lessee buys the asset back) keeps the asset on the seller's books and
   records a financial liability instead (IFRS 16.103): no right-of-use asset.
 
@@ -80,6 +82,9 @@ class LeaseTerms:
     kind: LeaseKind = LeaseKind.DIRECT
     handling_fee: Decimal = ZERO
     vat_rate: Decimal | None = None
+    # The asset's useful life in lease periods when the lessee will own it (IFRS 16.32); the
+    # right-of-use asset is then depreciated over it instead of over the lease term.
+    useful_life_periods: int | None = None
 
     def __post_init__(self) -> None:
         if not ZERO <= self.down_payment < self.cost:
@@ -88,6 +93,11 @@ class LeaseTerms:
             raise ValueError("stepped and seasonal rent need a profile of weights")
         if self.vat_rate is not None and not ZERO <= self.vat_rate < 1:
             raise ValueError("the VAT rate must be a fraction between 0 and 1")
+        if self.useful_life_periods is not None and self.useful_life_periods < self.periods:
+            # IFRS 16.32 lengthens depreciation to the useful life; a shorter life than the
+            # term would be the ordinary "shorter of" rule, which a lease with title passing
+            # does not use
+            raise ValueError("the useful life must be at least the lease term")
 
     @property
     def financed(self) -> Decimal:
@@ -262,11 +272,13 @@ def lessee_accounts(terms: LeaseTerms, plan: Schedule | None = None) -> LesseeAc
     # IFRS 16.24: the liability, payments at or before commencement (the down payment and
     # a rent in advance), and the lessee's initial direct costs (the handling fee).
     right_of_use = initial + at_start + terms.down_payment + terms.handling_fee
-    share = HALF_UP_FEN.part(right_of_use / terms.periods)
+    # IFRS 16.31–32: over the lease term, or the useful life when the lessee will own the asset
+    life = terms.useful_life_periods or terms.periods
+    share = HALF_UP_FEN.part(right_of_use / life)
     asset = []
     carrying = right_of_use
-    for k in range(terms.periods):
-        depreciation = carrying if k == terms.periods - 1 else share
+    for k in range(life):
+        depreciation = carrying if k == life - 1 else share
         ending = terms.frequency.step(terms.start, k + 1)
         asset.append(AssetRow(k + 1, ending, carrying, depreciation, carrying - depreciation))
         carrying -= depreciation
@@ -282,10 +294,12 @@ class BuyOut:
     outstanding_principal: Decimal
     interest: Decimal
     fee: Decimal
+    penalty: Decimal = ZERO  # penalty interest owed on overdue rents
+    credit: Decimal = ZERO  # already paid toward the next rent's interest and principal
 
     @property
     def total(self) -> Decimal:
-        return self.outstanding_principal + self.interest + self.fee
+        return self.outstanding_principal + self.interest + self.fee + self.penalty - self.credit
 
 
 def buy_out(

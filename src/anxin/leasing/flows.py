@@ -6,13 +6,13 @@ the same unit of work, so a reading and the alarm it raises commit together. A f
 the contracted site raises ``machine_off_site`` to the lessor (cleared when the machine is
 back); a silent tracker raises ``machine_silent``; a machine idle for the contract's
 ``idle_days`` while a rent is overdue raises ``idle_in_arrears``. Arrears themselves are
-reminded by `sweep` (``rent_overdue``), run by the CLI or a scheduler.
+reminded by `sweep` (``rent_overdue``, once per overdue rent), run by the arrears worker.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -22,7 +22,8 @@ from anxin.core.clock import to_local
 from anxin.core.events import Event
 from anxin.core.security import Role
 from anxin.core.unit import UnitOfWork
-from anxin.leasing import finance, service, watch
+from anxin.leasing import service, watch
+from anxin.leasing.arrears import Position
 from anxin.leasing.lifecycle import Stage
 from anxin.leasing.models import LeaseAsset, LeaseContract
 from anxin.people import service as people
@@ -33,7 +34,7 @@ TELEMETRY = "iot.telemetry.machine_tracker"
 OWNER_KIND = "lease"
 ASSET_KIND = "lease_asset"
 SOURCE_ASSET = "lease_asset"
-SOURCE_CONTRACT = "lease"
+SOURCE_RENT = "lease_rent"  # source id "<contract id>:<rent number>"
 
 # alarm type -> (severity, title)
 KINDS: dict[str, tuple[Severity, str]] = {
@@ -78,11 +79,10 @@ def _raise(
     )
 
 
-def _overdue(uow: UnitOfWork, contract: LeaseContract, today: Any) -> bool:
-    """A rent past its due date and not recorded as paid."""
-    plan = finance.schedule(service.terms_of(contract))
-    paid = service.rents_paid(session=uow.session, contract_id=contract.id)
-    return paid < len(plan.instalments) and plan.instalments[paid].due < today
+def _overdue(uow: UnitOfWork, contract: LeaseContract, today: date) -> bool:
+    """A rent past its due date and not paid in full."""
+    state = service.position(session=uow.session, contract=contract, as_of=today)
+    return state.first_overdue is not None
 
 
 def on_machine_telemetry(uow: UnitOfWork, event: Event) -> None:
@@ -211,9 +211,32 @@ def on_rule_event(uow: UnitOfWork, event: Event) -> None:
     )  # fmt: skip
 
 
+def _remind_rents(uow: UnitOfWork, contract: LeaseContract, state: Position, now: datetime) -> None:
+    """One ``rent_overdue`` reminder per overdue rent, the first time the sweep finds it late
+    (never again, acknowledged or not); cleared when the rent is paid in full."""
+    for row in state.rows:
+        number = row.rent.number
+        if row.settled or row.rent.due >= state.as_of or number <= contract.reminded_through:
+            continue
+        _raise(
+            uow, contract, "rent_overdue", (SOURCE_RENT, f"{contract.id}:{number}"),
+            {"rent_number": number, "due": row.rent.due.isoformat(), "unpaid": str(row.unpaid),
+             "as_of": state.as_of.isoformat()},
+            now,
+        )  # fmt: skip
+        contract.reminded_through = number
+    for row in state.rows[: contract.reminded_through]:
+        if row.settled:  # an indexed lookup of the rent's open reminder, if any
+            clear_alarm(
+                uow=uow, source_kind=SOURCE_RENT, source_id=f"{contract.id}:{row.rent.number}",
+                alarm_type="rent_overdue", now=now, reason=f"rent {row.rent.number} paid",
+            )  # fmt: skip
+
+
 def sweep(uow: UnitOfWork) -> int:
-    """Remind the lessor of every active lease with a rent overdue, and flag machines idle
-    while in arrears; returns the number of leases in arrears."""
+    """Remind the lessor once of each overdue rent (cleared when it is paid), and flag machines
+    idle while in arrears; returns the number of leases in arrears. Run by the arrears worker
+    (`leasing.worker`) and by `anxin leasing sweep`."""
     now = uow.now()
     today = to_local(now).date()
     session = uow.session
@@ -221,14 +244,11 @@ def sweep(uow: UnitOfWork) -> int:
     for contract in session.scalars(
         select(LeaseContract).where(LeaseContract.stage == Stage.ACTIVE)
     ):
-        if not _overdue(uow, contract, today):
+        state = service.position(session=session, contract=contract, as_of=today)
+        _remind_rents(uow, contract, state, now)
+        if state.first_overdue is None:
             continue
         late += 1
-        paid = service.rents_paid(session=session, contract_id=contract.id)
-        _raise(
-            uow, contract, "rent_overdue", (SOURCE_CONTRACT, contract.id),
-            {"rent_number": paid + 1, "as_of": today.isoformat()}, now,
-        )  # fmt: skip
         for asset in service.assets_of(session=session, contract_id=contract.id):
             if asset.device_id is not None:
                 _check_idle(uow, contract, asset, now)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import Enum, Float, ForeignKey, Integer, Numeric, String, UniqueConstraint
 from sqlalchemy import false as sa_false
@@ -62,6 +63,15 @@ class LeaseContract(Audited, Base):
     title_ledger_index: Mapped[int | None] = mapped_column(Integer)
     # days a machine may stand idle while a rent is overdue before the lessor is warned
     idle_days: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
+    # the machines' useful life when the lessee will own them: the lessee's right-of-use asset
+    # is depreciated over it instead of over the lease term (IFRS 16.32); None: over the term
+    useful_life_months: Mapped[int | None] = mapped_column(Integer)
+    # annual penalty interest on overdue rent and VAT, ACT/360 (0.18: 0.05 % a day, 万分之五)
+    # the last rent the arrears sweep reminded the lessor of: each overdue rent is reminded once
+    reminded_through: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    penalty_rate: Mapped[Decimal] = mapped_column(
+        RATE, default=Decimal("0.18"), server_default="0.18"
+    )
     accepted_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -105,15 +115,17 @@ class LeaseAsset(Audited, Base):
         )
 
 
-class RentReceipt(Audited, Base):
-    """One schedule row paid (rents are paid in order, each in full)."""
+class RentPayment(Audited, Base):
+    """A payment received from the lessee, of any amount up to what is owed; how it was
+    applied (rents' penalty, VAT, interest, principal) is kept with it (`leasing.arrears`)."""
 
-    __tablename__ = "leasing_rent_receipts"
-    __table_args__ = (UniqueConstraint("contract_id", "number"),)
+    __tablename__ = "leasing_rent_payments"
 
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
     contract_id: Mapped[str] = mapped_column(ForeignKey("leasing_contracts.id"), index=True)
-    number: Mapped[int] = mapped_column(Integer)
     amount: Mapped[Decimal]
     paid_on: Mapped[date]
+    # [{"rent": n, "component": "penalty|fee|interest|principal", "amount": "…"}]; None for
+    # the full rents recorded before partial payments existed
+    allocation: Mapped[list[Any] | None]
     recorded_at: Mapped[datetime]

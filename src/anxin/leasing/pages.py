@@ -10,16 +10,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 
 from anxin.alerts.service import list_alarms
-from anxin.core.clock import to_local
 from anxin.core.errors import InvalidInput, NotFound
 from anxin.leasing import finance, service
 from anxin.leasing.lifecycle import PATH, Stage
 from anxin.leasing.models import LeaseContract
-from anxin.leasing.schemas import ScheduleRow
+from anxin.leasing.schemas import RentPaid, ScheduleRow
 from anxin.people.deps import UnitDep
-from anxin.ui.console import console_principal, page, render
+from anxin.ui.console import console_principal, form_errors, page, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -27,6 +27,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "leasing_contracts": ("租赁合同", "Lease contracts"),
     "leasing_contract": ("租赁合同", "Lease contract"),
     "leasing_statement": ("承租人对账单", "Lessee statement"),
+    # the lessee's account holds the buyer role (it buys the machines over the lease)
+    "role_buyer": ("买方", "Buyer"),
     "leasing_reference": ("合同编号", "Reference"),
     "leasing_lessee": ("承租人", "Lessee"),
     "leasing_vendor": ("供应商", "Vendor"),
@@ -118,6 +120,19 @@ LABELS: dict[str, tuple[str, str]] = {
     "leasing_advance_to": ("推进到：", "Move to: "),
     "leasing_accept": ("交付验收（记录出厂编号）", "Accept delivery (record the serials)"),
     "leasing_record_rent": ("确认收到第 {n} 期租金", "Confirm rent {n} received"),
+    "leasing_record_payment": ("登记收款", "Record the payment"),
+    "leasing_payment_amount": ("收款金额（元）", "Amount received (yuan)"),
+    "leasing_paid_on": ("收款日期", "Received on"),
+    "leasing_paid_amount": ("已付金额", "Paid"),
+    "leasing_penalty": ("逾期违约金", "Penalty"),
+    "leasing_is_part_paid": ("部分已付", "part paid"),
+    "leasing_overdue": ("逾期未付租金（元）", "Overdue rent (yuan)"),
+    "leasing_penalty_owed": ("应付逾期违约金（元）", "Penalty interest owed (yuan)"),
+    "leasing_penalty_rate": ("逾期违约金年利率", "Penalty rate a year"),
+    "leasing_penalty_basis": ("按日计，年360天", "daily, 360-day year"),
+    "leasing_useful_life": ("设备使用寿命（月）", "Machines' useful life (months)"),
+    "leasing_buyout_penalty": ("逾期违约金", "Penalty interest"),
+    "leasing_buyout_credit": ("已付当期款项抵减", "Less paid toward this rent"),
     **{
         f"leasing_stage_{s.value}": pair
         for s, pair in {
@@ -170,13 +185,16 @@ def _statement(uow: UnitDep, contract: LeaseContract) -> dict[str, Any]:
     session = uow.session
     terms = service.terms_of(contract)
     plan = finance.schedule(terms)
-    paid = service.rents_paid(session=session, contract_id=contract.id)
-    rows = service.schedule_rows(terms, plan, paid)
+    today = service.today(uow.now())
+    state = service.position(session=session, contract=contract, as_of=today, plan=plan)
+    paid = state.settled
+    rows = service.schedule_rows(terms, plan, state)
     quote = None
     if contract.stage is Stage.ACTIVE and paid < len(rows):
-        today = to_local(uow.now()).date()
-        quote = finance.buy_out(terms, paid, today, contract.buyout_fee_rate, plan)
+        quote = service.buy_out_at(contract, state, plan, today)
     return {
+        "state": state,
+        "today": today,
         "c": contract,
         "terms": terms,
         "rent": plan.level,
@@ -301,17 +319,49 @@ def accept(
 @router.post("/leasing/contracts/{contract_id}/rent", response_model=None)
 @page
 def rent_received(request: Request, uow: UnitDep, contract_id: str) -> Response:
-    """The next rent received in full on its due date (rent and VAT)."""
+    """The next rent's balance (and any penalty owed) received on its due date, or on the
+    last payment's date or today when that is later or earlier."""
     principal = console_principal(request, uow)
     contract = service.get_contract(
         session=uow.session, principal=principal, contract_id=contract_id
     )
     data = _statement(uow, contract)
-    rows, paid = data["rows"], data["paid"]
-    if paid >= len(rows):
+    state, today = data["state"], data["today"]
+    paid = state.settled
+    if paid >= len(state.rows):
         raise InvalidInput.field("rent", "every rent is paid")
-    row = rows[paid]
-    service.record_rent(
-        uow=uow, principal=principal, contract_id=contract_id, paid_on=row.due, amount=row.total
+    payments = service.payments_of(session=uow.session, contract_id=contract.id)
+    last = payments[-1].paid_on if payments else state.rows[paid].rent.due
+    on = min(today, max(state.rows[paid].rent.due, last))
+    at = service.position(session=uow.session, contract=contract, as_of=on)
+    amount = at.rows[paid].unpaid + sum((at.penalty(r) for r in at.rows[: paid + 1]), Decimal(0))
+    service.record_payment(
+        uow=uow, principal=principal, contract_id=contract_id, paid_on=on, amount=amount
+    )
+    return _back(contract_id)
+
+
+@router.post("/leasing/contracts/{contract_id}/payment", response_model=None)
+@page
+def payment_received(
+    request: Request,
+    uow: UnitDep,
+    contract_id: str,
+    # Defaults, so a visitor without a session is sent to log in before the form is judged.
+    amount: Annotated[str, Form(max_length=40)] = "",
+    paid_on: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    """A payment of any amount (part of a rent, or several) on a date."""
+    principal = console_principal(request, uow)
+    try:
+        data = RentPaid.model_validate({"amount": amount.strip(), "paid_on": paid_on.strip()})
+    except ValidationError as exc:
+        raise form_errors(exc) from None
+    service.record_payment(
+        uow=uow,
+        principal=principal,
+        contract_id=contract_id,
+        paid_on=data.paid_on,
+        amount=data.amount,
     )
     return _back(contract_id)

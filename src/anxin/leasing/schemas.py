@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -47,6 +47,13 @@ class RentTerms(BaseModel):
     start: SaneDate
     kind: LeaseKind = LeaseKind.DIRECT
     vat: bool = Field(default=False, description="show VAT per rent at the kind's rate")
+    useful_life_months: int | None = Field(
+        default=None,
+        ge=1,
+        le=600,
+        description="the machines' useful life when the lessee will own them (IFRS 16.32): "
+        "the right-of-use asset is depreciated over it instead of the lease term",
+    )
 
 
 class QuoteRequest(RentTerms):
@@ -70,6 +77,11 @@ class ContractCreate(RentTerms):
     site_lat: float | None = Field(default=None, ge=-90, le=90)
     site_lon: float | None = Field(default=None, ge=-180, le=180)
     site_radius_m: float = Field(default=500.0, gt=0, le=100_000)
+    penalty_rate: Annotated[Decimal, Field(ge=0, le=1, max_digits=7, decimal_places=6)] = Field(
+        default=Decimal("0.18"),
+        description="annual penalty interest on overdue rent and VAT, ACT/360 "
+        "(0.18 = 0.05 % a day)",
+    )
 
 
 class StageMove(BaseModel):
@@ -95,8 +107,21 @@ class TrackerRead(BaseModel):
 
 
 class RentPaid(BaseModel):
+    """A payment of any amount up to everything owed on its date."""
+
     paid_on: SaneDate
     amount: Money = Field(gt=0)
+
+
+class PaymentRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    amount: MoneyAmount
+    paid_on: date
+    allocation: list[dict[str, Any]] | None = Field(
+        description="rent, component (penalty, fee = VAT, interest, principal), amount"
+    )
 
 
 class AssetRead(BaseModel):
@@ -127,7 +152,9 @@ class ScheduleRow(BaseModel):
     total: MoneyAmount
     balance: MoneyAmount
     residual: bool
-    paid: bool = False
+    paid: bool = Field(default=False, description="paid in full")
+    paid_amount: MoneyAmount = Field(default=Decimal(0), description="paid toward this rent")
+    penalty: MoneyAmount = Field(default=Decimal(0), description="penalty interest owed today")
 
 
 class QuoteRead(BaseModel):
@@ -160,11 +187,16 @@ class ContractRead(BaseModel):
     handling_fee: MoneyAmount
     deposit: MoneyAmount
     vat_rate: Decimal | None
+    useful_life_months: int | None
     start: date
     site_name: str
-    rents_paid: int
+    rents_paid: int = Field(description="rents paid in full")
     rents_total: int
     next_due: date | None
+    penalty_rate: Decimal
+    paid_total: MoneyAmount = Field(description="every payment received")
+    overdue: MoneyAmount = Field(description="rent and VAT past due and unpaid today")
+    penalty_owed: MoneyAmount = Field(description="penalty interest owed today")
     title_ledger_index: int | None
     assets: list[AssetRead]
     created_at: datetime
@@ -215,4 +247,6 @@ class BuyOutRead(BaseModel):
     outstanding_principal: MoneyAmount
     interest: MoneyAmount
     fee: MoneyAmount
+    penalty: MoneyAmount
+    credit: MoneyAmount = Field(description="already paid toward the next rent")
     total: MoneyAmount

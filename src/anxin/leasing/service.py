@@ -9,22 +9,24 @@ contract, statement and buy-out quote; anyone else gets a 404 and an empty list.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import date
+from dataclasses import replace
+from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
+from anxin.core.clock import to_local
 from anxin.core.errors import FieldProblem, InvalidInput, NotFound, PermissionDenied, RuleViolation
 from anxin.core.owners import OwnerLink
 from anxin.core.security import Principal, Role
 from anxin.core.unit import UnitOfWork
 from anxin.iot.schemas import DeviceCreate
 from anxin.iot.service import register_device
-from anxin.leasing import finance, lifecycle
+from anxin.leasing import arrears, finance, lifecycle
 from anxin.leasing.finance import DEFAULT_VAT, LeaseTerms, RentMethod
 from anxin.leasing.lifecycle import IllegalMove, Stage
-from anxin.leasing.models import LeaseAsset, LeaseContract, RentReceipt
+from anxin.leasing.models import LeaseAsset, LeaseContract, RentPayment
 from anxin.leasing.schemas import ContractCreate, RentTerms, ScheduleRow
 from anxin.ledger.service import append_entry
 from anxin.lending.rates import NoRateError
@@ -53,6 +55,7 @@ def lease_terms(data: RentTerms, cost: Decimal) -> LeaseTerms:
     if data.profile and sum(data.profile) <= 0:
         raise _invalid("profile", "the weights must not all be zero")
     frequency = Frequency(months=data.frequency_months)
+    life = _useful_life_periods(data.useful_life_months, data.frequency_months, data.periods)
     rate = data.annual_rate
     if rate is None:
         assert data.rent is not None
@@ -88,9 +91,23 @@ def lease_terms(data: RentTerms, cost: Decimal) -> LeaseTerms:
             kind=data.kind,
             handling_fee=data.handling_fee,
             vat_rate=DEFAULT_VAT[data.kind] if data.vat else None,
+            useful_life_periods=life,
         )
     except ValueError as e:
         raise _invalid("body", str(e)) from None
+
+
+def _useful_life_periods(months: int | None, frequency_months: int, periods: int) -> int | None:
+    """The useful life in lease periods (the right-of-use asset is depreciated per period)."""
+    if months is None:
+        return None
+    if months % frequency_months:
+        raise _invalid(
+            "useful_life_months", f"must be a whole number of {frequency_months}-month periods"
+        )
+    if months < periods * frequency_months:
+        raise _invalid("useful_life_months", "must be at least the lease term")
+    return months // frequency_months
 
 
 def build_schedule(terms: LeaseTerms) -> Schedule:
@@ -100,11 +117,16 @@ def build_schedule(terms: LeaseTerms) -> Schedule:
         raise _invalid("profile", str(e)) from None
 
 
-def schedule_rows(terms: LeaseTerms, plan: Schedule, paid: int = 0) -> list[ScheduleRow]:
+def schedule_rows(
+    terms: LeaseTerms, plan: Schedule, position: arrears.Position | None = None
+) -> list[ScheduleRow]:
+    """The rent schedule, with what has been paid on each rent and its penalty owed when the
+    lease's position is given."""
     rows = []
-    for i in plan.instalments:
+    for n, i in enumerate(plan.instalments):
         vat = finance.vat_of(terms, i.principal, i.interest)
         rent = i.principal + i.interest
+        state = position.rows[n] if position is not None else None
         rows.append(
             ScheduleRow(
                 number=i.number,
@@ -116,10 +138,21 @@ def schedule_rows(terms: LeaseTerms, plan: Schedule, paid: int = 0) -> list[Sche
                 total=rent + vat,
                 balance=i.balance,
                 residual=i.kind is Kind.RESIDUAL,
-                paid=i.number <= paid,
+                paid=state is not None and state.settled,
+                paid_amount=state.paid_amount if state is not None else Decimal(0),
+                penalty=position.penalty(state) if position and state else Decimal(0),
             )
         )
     return rows
+
+
+def dues_of(terms: LeaseTerms, plan: Schedule) -> list[arrears.RentDue]:
+    return [
+        arrears.RentDue(
+            i.number, i.due, i.principal, i.interest, finance.vat_of(terms, i.principal, i.interest)
+        )
+        for i in plan.instalments
+    ]
 
 
 # --- contracts --------------------------------------------------------------------------------
@@ -171,7 +204,9 @@ def create_contract(
         handling_fee=data.handling_fee,
         deposit=data.deposit,
         buyout_fee_rate=data.buyout_fee_rate,
+        penalty_rate=data.penalty_rate,
         vat_rate=terms.vat_rate,
+        useful_life_months=data.useful_life_months,
         start=data.start,
         site_name=data.site_name,
         site_lat=data.site_lat,
@@ -212,6 +247,11 @@ def terms_of(contract: LeaseContract) -> LeaseTerms:
         kind=contract.kind,
         handling_fee=contract.handling_fee,
         vat_rate=contract.vat_rate,
+        useful_life_periods=(
+            None
+            if contract.useful_life_months is None
+            else contract.useful_life_months // contract.frequency_months
+        ),
     )
 
 
@@ -256,11 +296,32 @@ def assets_of(*, session: Session, contract_id: str) -> list[LeaseAsset]:
     )
 
 
-def rents_paid(*, session: Session, contract_id: str) -> int:
-    count = session.scalar(
-        select(func.count()).select_from(RentReceipt).where(RentReceipt.contract_id == contract_id)
+def payments_of(*, session: Session, contract_id: str) -> list[RentPayment]:
+    return list(
+        session.scalars(
+            select(RentPayment)
+            .where(RentPayment.contract_id == contract_id)
+            .order_by(RentPayment.paid_on, RentPayment.recorded_at, RentPayment.id)
+        )
     )
-    return int(count or 0)
+
+
+def position(
+    *, session: Session, contract: LeaseContract, as_of: date, plan: Schedule | None = None
+) -> arrears.Position:
+    """The lease's rents on `as_of`: what each has been paid, what is overdue, the penalty."""
+    terms = terms_of(contract)
+    plan = plan or finance.schedule(terms)
+    receipts = [
+        arrears.Receipt(p.paid_on, p.amount)
+        for p in payments_of(session=session, contract_id=contract.id)
+    ]
+    last = max((r.paid_on for r in receipts), default=as_of)
+    return arrears.settle(dues_of(terms, plan), receipts, contract.penalty_rate, max(as_of, last))
+
+
+def today(now: datetime) -> date:
+    return to_local(now).date()
 
 
 def _move(contract: LeaseContract, target: Stage, uow: UnitOfWork) -> None:
@@ -300,33 +361,49 @@ def accept_delivery(
     return contract
 
 
-def record_rent(
+def record_payment(
     *, uow: UnitOfWork, principal: Principal, contract_id: str, paid_on: date, amount: Decimal
-) -> RentReceipt:
-    """The next rent, paid in full (rent and its VAT). The last one transfers the title, with
-    a certificate anchored in the ledger."""
+) -> RentPayment:
+    """A payment from the lessee, of any amount up to everything owed on its date, applied
+    oldest rent first (penalty, VAT, interest, principal). The one that settles every rent and
+    penalty transfers the title, with a certificate anchored in the ledger."""
     session = uow.session
     contract = _own(session, principal, contract_id, "record a rent")
     if contract.stage is not Stage.ACTIVE:
         raise RuleViolation("rents are received on an active lease")
+    if paid_on > today(uow.now()):
+        raise _invalid("paid_on", "is in the future")
+    if paid_on < contract.start:
+        raise _invalid("paid_on", f"is before the lease starts on {contract.start}")
+    payments = payments_of(session=session, contract_id=contract.id)
+    if payments and paid_on < payments[-1].paid_on:
+        # the replay applies payments in date order: one slipped in before a later one would
+        # change how that later one was applied after it was recorded
+        raise _invalid("paid_on", f"is before the last payment, on {payments[-1].paid_on}")
     terms = terms_of(contract)
-    rows = schedule_rows(terms, finance.schedule(terms))
-    paid = rents_paid(session=session, contract_id=contract.id)
-    row = rows[paid]
-    if amount != row.total:
-        raise _invalid("amount", f"rent {row.number} is {row.total}")
-    receipt = RentReceipt(
+    plan = finance.schedule(terms)
+    state = position(session=session, contract=contract, as_of=paid_on, plan=plan)
+    try:
+        allocation = arrears.apply(
+            state.rows, arrears.Receipt(paid_on, amount), contract.penalty_rate
+        )
+    except arrears.Overpayment as e:
+        raise _invalid("amount", str(e)) from None
+    payment = RentPayment(
         contract_id=contract.id,
-        number=row.number,
         amount=amount,
         paid_on=paid_on,
+        allocation=[
+            {"rent": c.instalment, "component": c.component.value, "amount": str(a)}
+            for c, a in allocation.applied
+        ],
         recorded_at=uow.now(),
     )
-    session.add(receipt)
+    session.add(payment)
     session.flush()
-    if row.number == len(rows):
+    if state.complete:
         transfer_title(uow=uow, contract=contract, on=paid_on)
-    return receipt
+    return payment
 
 
 def transfer_title(*, uow: UnitOfWork, contract: LeaseContract, on: date) -> None:
@@ -351,15 +428,29 @@ def transfer_title(*, uow: UnitOfWork, contract: LeaseContract, on: date) -> Non
     uow.session.flush()
 
 
+def buy_out_at(
+    contract: LeaseContract, state: arrears.Position, plan: Schedule, on: date
+) -> finance.BuyOut:
+    """The buy-out price on `on` after the rents paid in full; what was paid toward the next
+    rent's interest and principal is credited, and penalty interest owed is added."""
+    paid = state.settled
+    quote = finance.buy_out(terms_of(contract), paid, on, contract.buyout_fee_rate, plan)
+    if paid == len(state.rows):
+        return quote
+    part = state.rows[paid].paid
+    credit = part[arrears.Component.INTEREST] + part[arrears.Component.PRINCIPAL]
+    return replace(quote, penalty=state.penalty_owed, credit=credit)
+
+
 def buy_out_quote(
     *, session: Session, principal: Principal, contract_id: str, on: date
 ) -> tuple[int, finance.BuyOut]:
     contract = get_contract(session=session, principal=principal, contract_id=contract_id)
     if contract.stage is not Stage.ACTIVE:
         raise RuleViolation("a buy-out is quoted on an active lease")
-    paid = rents_paid(session=session, contract_id=contract.id)
-    terms = terms_of(contract)
-    return paid, finance.buy_out(terms, paid, on, contract.buyout_fee_rate)
+    plan = finance.schedule(terms_of(contract))
+    state = position(session=session, contract=contract, as_of=on, plan=plan)
+    return state.settled, buy_out_at(contract, state, plan, on)
 
 
 # --- watched equipment ------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from pathlib import Path
 from anxin.core.domain import Command, Domain, NavLink, Subscription
 from anxin.core.owners import OwnerKind, rows_of_organisation
 from anxin.core.security import Role
-from anxin.leasing import commands, flows, pages, service, views
+from anxin.leasing import commands, flows, pages, quote_pages, service, views, worker
 from anxin.leasing.models import LeaseContract
 
 
@@ -15,11 +15,12 @@ def setup() -> Domain:
     return Domain(
         name="leasing",
         routers=[views.router],
-        pages=[pages.router],
+        pages=[pages.router, quote_pages.router],
         templates=Path(__file__).parent / "templates",
-        labels=pages.LABELS,
+        labels={**pages.LABELS, **quote_pages.LABELS},
         nav=[
             NavLink("/leasing", "leasing_contracts", service.LESSOR_ROLES),
+            NavLink("/leasing/quote", "leasing_quote", service.LESSOR_ROLES),
             # the lessee's account; the page lists only leases naming that account
             NavLink("/leasing/statement", "leasing_statement", frozenset({Role.BUYER})),
         ],
@@ -37,4 +38,5 @@ def setup() -> Domain:
             Subscription(flows.TELEMETRY, flows.on_machine_telemetry),
             Subscription("iot.rule.device_offline", flows.on_rule_event),
         ],
+        workers=[worker.build],
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -26,6 +27,7 @@ from anxin.leasing.schemas import (
     ContractRead,
     LessorRowRead,
     LiabilityRowRead,
+    PaymentRead,
     QuoteRead,
     QuoteRequest,
     RentPaid,
@@ -41,10 +43,11 @@ _RATE = Decimal("1e-8")
 _VAT = Decimal("1e-4")
 
 
-def contract_read(session: SessionDep, contract: LeaseContract) -> ContractRead:
+def contract_read(session: SessionDep, contract: LeaseContract, today: date) -> ContractRead:
     terms = service.terms_of(contract)
     plan = finance.schedule(terms)
-    paid = service.rents_paid(session=session, contract_id=contract.id)
+    state = service.position(session=session, contract=contract, as_of=today, plan=plan)
+    paid = state.settled
     rows = plan.instalments
     return ContractRead(
         id=contract.id,
@@ -67,11 +70,16 @@ def contract_read(session: SessionDep, contract: LeaseContract) -> ContractRead:
         handling_fee=contract.handling_fee,
         deposit=contract.deposit,
         vat_rate=None if contract.vat_rate is None else contract.vat_rate.quantize(_VAT),
+        useful_life_months=contract.useful_life_months,
         start=contract.start,
         site_name=contract.site_name,
         rents_paid=paid,
         rents_total=len(rows),
         next_due=rows[paid].due if paid < len(rows) else None,
+        penalty_rate=contract.penalty_rate.quantize(_RATE),
+        paid_total=sum((r.paid_amount for r in state.rows), Decimal(0)),
+        overdue=state.overdue,
+        penalty_owed=state.penalty_owed,
         title_ledger_index=contract.title_ledger_index,
         assets=[
             AssetRead.model_validate(a)
@@ -121,11 +129,12 @@ def quote(data: QuoteRequest, principal: CurrentPrincipal) -> QuoteRead:
 @router.get("/contracts", response_model=list[ContractRead])
 def list_contracts(
     principal: CurrentPrincipal,
-    session: SessionDep,
+    uow: UnitDep,
     stage: Annotated[Stage | None, Query()] = None,
 ) -> list[ContractRead]:
-    contracts = service.list_contracts(session=session, principal=principal, stage=stage)
-    return [contract_read(session, c) for c in contracts]
+    contracts = service.list_contracts(session=uow.session, principal=principal, stage=stage)
+    today = service.today(uow.now())
+    return [contract_read(uow.session, c, today) for c in contracts]
 
 
 @router.post("/contracts", status_code=201, response_model=ContractRead)
@@ -133,25 +142,28 @@ def create_contract(
     data: ContractCreate, principal: CurrentPrincipal, uow: UnitDep
 ) -> ContractRead:
     contract = service.create_contract(uow=uow, principal=principal, data=data)
-    return contract_read(uow.session, contract)
+    return contract_read(uow.session, contract, service.today(uow.now()))
 
 
 @router.get("/contracts/{contract_id}", response_model=ContractRead)
-def get_contract(
-    contract_id: str, principal: CurrentPrincipal, session: SessionDep
-) -> ContractRead:
-    contract = service.get_contract(session=session, principal=principal, contract_id=contract_id)
-    return contract_read(session, contract)
+def get_contract(contract_id: str, principal: CurrentPrincipal, uow: UnitDep) -> ContractRead:
+    contract = service.get_contract(
+        session=uow.session, principal=principal, contract_id=contract_id
+    )
+    return contract_read(uow.session, contract, service.today(uow.now()))
 
 
 @router.get("/contracts/{contract_id}/schedule", response_model=list[ScheduleRow])
-def get_schedule(
-    contract_id: str, principal: CurrentPrincipal, session: SessionDep
-) -> list[ScheduleRow]:
+def get_schedule(contract_id: str, principal: CurrentPrincipal, uow: UnitDep) -> list[ScheduleRow]:
+    """Each rent with what has been paid toward it and its penalty interest owed today."""
+    session = uow.session
     contract = service.get_contract(session=session, principal=principal, contract_id=contract_id)
     terms = service.terms_of(contract)
-    paid = service.rents_paid(session=session, contract_id=contract.id)
-    return service.schedule_rows(terms, finance.schedule(terms), paid)
+    plan = finance.schedule(terms)
+    state = service.position(
+        session=session, contract=contract, as_of=service.today(uow.now()), plan=plan
+    )
+    return service.schedule_rows(terms, plan, state)
 
 
 @router.get("/contracts/{contract_id}/accounts", response_model=AccountsRead)
@@ -221,7 +233,7 @@ def move_contract(
     contract = service.move(
         uow=uow, principal=principal, contract_id=contract_id, stage=Stage(data.stage)
     )
-    return contract_read(uow.session, contract)
+    return contract_read(uow.session, contract, service.today(uow.now()))
 
 
 @router.post("/contracts/{contract_id}/acceptance", response_model=ContractRead)
@@ -231,14 +243,16 @@ def accept_delivery(
     contract = service.accept_delivery(
         uow=uow, principal=principal, contract_id=contract_id, serials=data.serials
     )
-    return contract_read(uow.session, contract)
+    return contract_read(uow.session, contract, service.today(uow.now()))
 
 
 @router.post("/contracts/{contract_id}/rents", status_code=201, response_model=ContractRead)
 def record_rent(
     contract_id: str, data: RentPaid, principal: CurrentPrincipal, uow: UnitDep
 ) -> ContractRead:
-    service.record_rent(
+    """A payment of any amount up to everything owed on its date (a rent, part of one, or
+    several), applied oldest rent first: penalty, VAT, interest, principal."""
+    service.record_payment(
         uow=uow,
         principal=principal,
         contract_id=contract_id,
@@ -248,7 +262,19 @@ def record_rent(
     contract = service.get_contract(
         session=uow.session, principal=principal, contract_id=contract_id
     )
-    return contract_read(uow.session, contract)
+    return contract_read(uow.session, contract, service.today(uow.now()))
+
+
+@router.get("/contracts/{contract_id}/payments", response_model=list[PaymentRead])
+def list_payments(
+    contract_id: str, principal: CurrentPrincipal, session: SessionDep
+) -> list[PaymentRead]:
+    """Every payment received and how it was applied."""
+    contract = service.get_contract(session=session, principal=principal, contract_id=contract_id)
+    return [
+        PaymentRead.model_validate(p)
+        for p in service.payments_of(session=session, contract_id=contract.id)
+    ]
 
 
 @router.get("/contracts/{contract_id}/buyout", response_model=BuyOutRead)
@@ -271,6 +297,8 @@ def buy_out(
         outstanding_principal=quote.outstanding_principal,
         interest=quote.interest,
         fee=quote.fee,
+        penalty=quote.penalty,
+        credit=quote.credit,
         total=quote.total,
     )
 

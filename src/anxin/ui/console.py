@@ -14,10 +14,11 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from pydantic import ValidationError
 
 from anxin.core.clock import SHANGHAI, format_local
 from anxin.core.domain import NavLink
-from anxin.core.errors import AnxinError, Unauthenticated
+from anxin.core.errors import AnxinError, FieldProblem, InvalidInput, Unauthenticated
 from anxin.core.security import Principal, Role
 from anxin.core.unit import UnitOfWork
 from anxin.people import service as people
@@ -114,6 +115,14 @@ def console_principal(request: Request, uow: UnitOfWork) -> Principal:
     uow.actor = principal.actor
     request.state.principal = principal  # render() builds the viewer's navigation from it
     return principal
+
+
+def form_errors(exc: ValidationError) -> InvalidInput:
+    """A form's validation errors, each naming its field, as the one error type pages show."""
+    problems = [
+        FieldProblem(".".join(str(p) for p in e["loc"]) or "form", e["msg"]) for e in exc.errors()
+    ]
+    return InvalidInput("; ".join(f"{p.field}: {p.reason}" for p in problems), fields=problems)
 
 
 def page(handler: Callable[..., Response]) -> Callable[..., Response]:
