@@ -280,7 +280,7 @@ class Server:
         self.process = subprocess.Popen(
             argv, env=env, stdout=self.log, stderr=subprocess.STDOUT, cwd=workdir
         )
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # N processes each import the app: slow on a busy box
         while True:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited: {self.log_path.read_text()[-2000:]}")
@@ -290,7 +290,7 @@ class Server:
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError("server did not start in 60 s")
+                raise RuntimeError("server did not start in 180 s")
             time.sleep(0.1)
 
     def stop(self) -> None:
