@@ -287,3 +287,43 @@ def test_a_sweep_pass_fires_everything_due_in_small_units_of_work(context, db, d
     }
     # One timer per unit, and a last unit that found nothing more due.
     assert len(commits) == len(radars) + 1
+
+
+def test_a_batch_hands_its_rule_events_over_together(context, db, demo, clock, monkeypatch):
+    """What fires across an ingest batch reaches the bus in one `publish_many`, so homecare
+    raises the batch's falls in one `raise_alarms`."""
+    from anxin.alerts import service as alerts
+
+    twins = make_twins(context, demo, clock, 16, random.Random(5))
+    radars = {t.batched for t in twins if t.device_type == "mmwave_radar"}
+    prepared: list[list[str]] = []
+    context.bus.prepare(
+        "iot.rule.*",
+        lambda _uow, events: prepared.append([e.payload["device"]["id"] for e in events]),
+    )
+    raised: list[int] = []
+    real = alerts.raise_alarms
+
+    def spy(**kw: Any) -> list[str]:
+        raised.append(len(kw["requests"]))
+        return real(**kw)
+
+    monkeypatch.setattr("anxin.homecare.flows.raise_alarms", spy)
+    now = clock.now()
+    with context.unit(actor="test:batched") as uow:
+        session = uow.session
+        batches = [
+            DeviceBatch(
+                session.get(Device, t.batched),
+                [
+                    ParsedReading(0, "f1", now, QUIET[t.device_type] | {"fall": True})
+                    if t.batched in radars
+                    else ParsedReading(0, "q1", now, QUIET[t.device_type])
+                ],
+                [],
+            )
+            for t in twins
+        ]
+        store_batch(uow=uow, batches=batches, now=now)
+    assert len(prepared) == 1 and sorted(prepared[0]) == sorted(radars)
+    assert raised == [len(radars)]

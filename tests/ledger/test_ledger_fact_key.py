@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select, text
 
 from anxin.core import migrate
@@ -77,3 +79,48 @@ def test_the_migration_gives_existing_entries_their_key_and_repeats_still_dedup(
             now=clock.now(),
         )
     assert again == seqs
+
+
+def test_the_migration_keys_thousands_of_entries_in_sql_as_python_would(
+    database_url: str, db: Database, clock: FrozenClock
+) -> None:
+    """The key is computed by the database (PostgreSQL) or one SQL function (SQLite), range by
+    range: every row must get exactly the key the application computes, non-ASCII included."""
+    db.engine.dispose()
+    migrate.downgrade(database_url, "ledger_0002")
+    db.engine.dispose()
+    types = ["t.x", "温度.读数", "collateral.lift"]
+    orgs = ["org-1", "安信-二", "o" * 128]
+    rows: list[dict[str, Any]] = [
+        {
+            # Sparse numbers, so that the UPDATE runs over several ranges (50,000 each).
+            "seq": 1 + i * 37,
+            "entry_type": types[i % 3],
+            "organisation_id": orgs[(i // 3) % 3],
+            "submitted_at": clock.now(),
+            "payload_sha256": f"{i:064x}",
+            "leaf": b"{}",
+        }
+        for i in range(3000)
+    ]
+    with db.engine.begin() as conn:
+        conn.execute(text("DELETE FROM ledger_entries"))
+        conn.execute(
+            text(
+                "INSERT INTO ledger_entries (seq, entry_type, organisation_id, submitted_at, "
+                "payload_sha256, leaf) VALUES (:seq, :entry_type, :organisation_id, "
+                ":submitted_at, :payload_sha256, :leaf)"
+            ),
+            rows,
+        )
+    db.engine.dispose()
+    migrate.upgrade(database_url)
+    db.engine.dispose()
+    with db.session_scope() as session:
+        stored = dict(session.execute(select(LedgerEntry.seq, LedgerEntry.fact_key)).tuples().all())
+    assert len(stored) == 3000
+    assert stored == {
+        r["seq"]: fact_key64(r["entry_type"], r["organisation_id"], r["payload_sha256"])
+        for r in rows
+    }
+    assert len(set(stored.values())) == 3000

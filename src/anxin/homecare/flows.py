@@ -18,9 +18,17 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from anxin.alerts.service import Recipient, Severity, active_alarm, clear_alarm, raise_alarm
+from anxin.alerts.service import (
+    AlarmRequest,
+    Recipient,
+    Severity,
+    active_alarm,
+    clear_alarm,
+    raise_alarms,
+    raise_request,
+)
 from anxin.core.events import Event
-from anxin.core.unit import UnitOfWork
+from anxin.core.unit import Slot, UnitOfWork
 from anxin.homecare.models import CareTeam, CareTeamMember, Elder, FamilyMember, Household
 from anxin.people import service as people
 
@@ -146,8 +154,43 @@ def _active(session: Session, device_id: str, alarm_type: str) -> bool:
     return found is not None
 
 
-def on_rule_event(uow: UnitOfWork, event: Event) -> None:
-    """The bus handler of ``iot.rule.*``: a household device's rule raised or cleared."""
+# Rule events this unit's preparer has already acted on (their handler call does nothing).
+_HANDLED: Slot[set[str]] = Slot("homecare.rule_events_handled", set)
+
+
+class _Raises:
+    """Raise requests collected in event order and raised together. Anything that must see
+    them in the database first (a clear, a corroboration's check, another `now`) flushes."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+        self.requests: list[AlarmRequest] = []
+        self.now: datetime | None = None
+
+    def add(self, request: AlarmRequest, now: datetime) -> None:
+        if self.now != now:
+            self.flush()
+        self.requests.append(request)
+        self.now = now
+
+    def flush(self) -> None:
+        if not self.requests or self.now is None:
+            return
+        if len(self.requests) == 1:  # one alarm: the row-by-row path costs less
+            raise_request(uow=self.uow, request=self.requests[0], now=self.now)
+        else:
+            raise_alarms(uow=self.uow, requests=self.requests, now=self.now)
+        self.requests = []
+
+
+def _handle(
+    uow: UnitOfWork,
+    event: Event,
+    now: datetime,
+    raises: _Raises,
+    recipients: dict[str, tuple[list[Recipient], list[Elder]]],
+) -> None:
+    """What one rule event asks of the care alarms; raises go to `raises`."""
     session = uow.session
     payload = event.payload
     owner = payload.get("owner") or {}
@@ -162,8 +205,9 @@ def on_rule_event(uow: UnitOfWork, event: Event) -> None:
     fired_at = datetime.fromisoformat(payload["fired_at"])
     # The alarm (and its escalation clock) starts when the system learns of it; a condition
     # that fell due while nobody swept keeps its own time in the details.
-    now = max(uow.now(), fired_at)
+    now = max(now, fired_at)
     if payload.get("action") == "clear":
+        raises.flush()
         clear_alarm(
             uow=uow,
             source_kind=SOURCE_KIND,
@@ -174,13 +218,16 @@ def on_rule_event(uow: UnitOfWork, event: Event) -> None:
         )
         return
     details = dict(payload.get("details") or {})
-    if details.get("corroborated") and not _active(session, device["id"], alarm_type):
-        # A second signal only upgrades an alarm still open; one already resolved stays so.
-        log.info("corroboration for a closed %s alarm on %s ignored", alarm_type, device["id"])
-        return
-    recipients, elders = recipients_for(session, household)
-    raise_alarm(
-        uow=uow,
+    if details.get("corroborated"):
+        raises.flush()
+        if not _active(session, device["id"], alarm_type):
+            # A second signal only upgrades an alarm still open; one already resolved stays so.
+            log.info("corroboration for a closed %s alarm on %s ignored", alarm_type, device["id"])
+            return
+    if household.id not in recipients:  # the same people for every alarm of the batch
+        recipients[household.id] = recipients_for(session, household)
+    people_, elders = recipients[household.id]
+    request = AlarmRequest(
         organisation_id=household.organisation_id,
         owner_kind="household",
         owner_id=household.id,
@@ -199,6 +246,32 @@ def on_rule_event(uow: UnitOfWork, event: Event) -> None:
             "elder_ids": [e.id for e in elders],
         },
         policy=policy_for(alarm_type),
-        recipients=recipients,
-        now=now,
+        recipients=tuple(people_),
     )
+    raises.add(request, now)
+
+
+def on_rule_events(uow: UnitOfWork, events: Sequence[Event]) -> None:
+    """The bus preparer of ``iot.rule.*``: a batch's rule events (an ingest batch, a sweep
+    unit) in event order, with their alarms raised together through `raise_alarms` — the
+    same alarms, history, outbox rows, audit and events as `on_rule_event` one at a time."""
+    handled = uow.get(_HANDLED)
+    raises = _Raises(uow)
+    recipients: dict[str, tuple[list[Recipient], list[Elder]]] = {}
+    now = uow.now()  # one clock reading for the batch, so its raises share one `now`
+    for event in events:
+        handled.add(event.id)
+        _handle(uow, event, now, raises, recipients)
+    raises.flush()
+
+
+def on_rule_event(uow: UnitOfWork, event: Event) -> None:
+    """The bus handler of ``iot.rule.*``: a household device's rule raised or cleared (unless
+    the batch's preparer, `on_rule_events`, already did it)."""
+    handled = uow.get(_HANDLED)
+    if event.id in handled:
+        handled.discard(event.id)
+        return
+    raises = _Raises(uow)
+    _handle(uow, event, uow.now(), raises, {})
+    raises.flush()

@@ -3,7 +3,7 @@ elder card and family pages."""
 
 from __future__ import annotations
 
-from anxin.core.domain import Domain, Subscription
+from anxin.core.domain import Domain, Preparation, Subscription
 from anxin.core.owners import OwnerKind, rows_of_organisation
 from anxin.homecare import flows, pages, views
 from anxin.homecare.models import Household
@@ -27,5 +27,8 @@ def setup() -> Domain:
                 belongs=rows_of_organisation(Household.id, Household.organisation_id),
             )
         ],
+        # A batch of rule events raises its alarms together (the preparer); an event published
+        # alone goes through the handler.
+        preparers=[Preparation("iot.rule.*", flows.on_rule_events)],
         subscriptions=[Subscription("iot.rule.*", flows.on_rule_event)],
     )

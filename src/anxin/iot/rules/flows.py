@@ -224,19 +224,45 @@ def _rule_event(device: Device, firing: engine.Firing) -> Event:
     )
 
 
-def _publish(uow: UnitOfWork, device: Device | DeviceFacts, firings: list[engine.Firing]) -> None:
+# Rule events of this unit not yet published: a batch (an ingest batch, a sweep unit) hands
+# them to the bus in one `publish_many`, so subscribers can act on them in bulk (homecare
+# raises the batch's alarms in one `raise_alarms`).
+_EVENTS: Slot[list[Event]] = Slot("iot.rules.events", list)
+
+
+def _publish(
+    uow: UnitOfWork,
+    device: Device | DeviceFacts,
+    firings: list[engine.Firing],
+    *,
+    defer: bool = False,
+) -> None:
+    """Publish what fired, now or (`defer`) with the rest of the batch (`_publish_deferred`)."""
     if not firings:
         return
     session = uow.session
     row = device if isinstance(device, Device) else session.get(Device, device.id)
     if row is None:
         return
+    events = []
     for firing in firings:
         if firing.alarm_type == OFFLINE_ALARM:
             row.online = firing.action == "clear"
         log.info("rule %s on device %s: %s %s", firing.rule, row.id, firing.action, firing.severity)
-        uow.publish(_rule_event(row, firing))
+        events.append(_rule_event(row, firing))
     session.flush()
+    if defer:
+        uow.get(_EVENTS).extend(events)
+    else:
+        uow.publish_many(events)
+
+
+def _publish_deferred(uow: UnitOfWork) -> None:
+    events = uow.get(_EVENTS)
+    if events:
+        batch = list(events)
+        events.clear()  # a handler may publish further rule events (a nested batch)
+        uow.publish_many(batch)
 
 
 def evaluate_readings(
@@ -249,8 +275,9 @@ def evaluate_readings(
 ) -> list[engine.Firing]:
     """Run every rule of the device over new readings (oldest first); publish what fires.
 
-    Without `prefetched` (one event alone) the changed states are written before returning;
-    within a prefetched batch `on_telemetry` writes them once the batch is judged.
+    Without `prefetched` (one event alone) the changed states are written and the firings
+    published before returning; within a prefetched batch `on_telemetry` writes the states and
+    publishes the batch's firings together once the batch is judged.
     """
     session = uow.session
     rules = active_rules(session, device)
@@ -278,7 +305,7 @@ def evaluate_readings(
         _save(uow, rows, device.id, rule, before, state, now)
     if prefetched is None:
         _write_states(uow)
-    _publish(uow, device, firings)
+    _publish(uow, device, firings, defer=prefetched is not None)
     return firings
 
 
@@ -309,8 +336,9 @@ def on_telemetry(uow: UnitOfWork, event: Event) -> None:
         )
     if prefetched is not None:
         prefetched.events.discard(event.id)
-        if not prefetched.events:  # the batch's last event: its states in one statement
-            _write_states(uow)
+        if not prefetched.events:  # the batch's last event: its states in one statement,
+            _write_states(uow)  # then what fired across the batch in one publish
+            _publish_deferred(uow)
 
 
 def _seen(state: engine.RuleState, device: Device) -> engine.RuleState:
@@ -373,8 +401,9 @@ def sweep_some(*, uow: UnitOfWork, now: datetime, limit: int) -> Swept:
             row.updated_at = now
             firings.extend(fired)
         session.flush()
-        _publish(uow, device, firings)
+        _publish(uow, device, firings, defer=True)
         count += len(firings)
+    _publish_deferred(uow)  # the unit's firings, all devices, in one batch
     return Swept(due=len(due), fired=count)
 
 
