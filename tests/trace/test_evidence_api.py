@@ -13,11 +13,13 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 from anxin.core.security import Principal, Role
 from anxin.iot import service as iot
 from anxin.iot.models import Reading
 from anxin.iot.schemas import DeviceCreate
+from anxin.ledger.models import LedgerEntry
 from anxin.ledger.runtime import ledger_keys
 from anxin.ledger.verify import Bundle, verify_bundle
 from anxin.trace import crosscheck, disclosure, eventhash, insurance, labels
@@ -297,6 +299,11 @@ def test_a_hidden_plot_cannot_be_guessed_by_hashing_candidate_events(
     # salted references, so no candidate matches anything published.
     manifest = client.get(f"/api/v1/trace/lots/{lot_id}/disclosure", headers=lot["li"]).text
     assert _guess_place(html + manifest, candidates) == []
+    # Nor does the ledger: each event's entry anchors sha256(anchor salt ‖ digest), so hashing
+    # candidates and looking them up among every leaf's payload finds nothing either.
+    with context.unit(actor="test:attack") as uow:
+        payloads = " ".join(uow.session.scalars(select(LedgerEntry.payload_sha256)))
+    assert _guess_place(payloads, candidates) == []
     assert not any(h in html + manifest for h in hashes)
     assert '"ledger_seq"' not in json.dumps(r.json()["manifest"])
 

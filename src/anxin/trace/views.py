@@ -28,6 +28,7 @@ from anxin.trace import (
 from anxin.trace.epcis import EPCIS_CONTEXTS, EVENT_TYPES
 from anxin.trace.models import Lot, Product
 from anxin.trace.schemas import (
+    AnchorRead,
     BrandKeyRead,
     CaptureJobRead,
     CheckRead,
@@ -97,7 +98,12 @@ def capture_one(
     response.headers["Location"] = f"/epcis/events/{row.event_hash}"
     if not created:
         response.status_code = 200
-    return EventAccepted(eventID=row.event_hash, created=created, ledgerSeq=row.ledger_seq)
+    return EventAccepted(
+        eventID=row.event_hash,
+        created=created,
+        ledgerSeq=row.ledger_seq,
+        anchorSalt=row.anchor_salt,
+    )
 
 
 def _split(field: str, values: list[str] | None) -> tuple[str, ...]:
@@ -192,6 +198,23 @@ def query_events(
                 )
             ),
         }
+    )
+
+
+@registry.get("/anchors", response_model=AnchorRead)
+def event_anchor(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    eventID: Annotated[str, Query(min_length=1, max_length=120)],
+) -> AnchorRead:
+    """An event's anchor salt, for whoever may read the event: with both, anyone can find the
+    event's ledger entry and check its inclusion proof; without the salt nobody can."""
+    row = service.find_event(session=session, principal=principal, event_id=eventID)
+    return AnchorRead(
+        eventID=row.event_hash,
+        anchorSalt=row.anchor_salt,
+        payloadSha256=service.event_anchor(row),
+        ledgerSeq=row.ledger_seq,
     )
 
 
