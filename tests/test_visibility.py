@@ -107,6 +107,8 @@ QUERIES = {
     "/api/v1/life/illustration.csv": "issue_age=30&sex=F&pay_term=10&sum_assured=100000",
     "/life/illustration": "issue_age=30&sex=F&pay_term=10&sum_assured=100000",
     "/api/v1/life/tables/values": "table=CL1&rate=0.025&age_from=30&age_to=40",
+    # an event's anchor salt (tests/trace/test_trace_api.py: another farmer gets 404)
+    "/api/v1/trace/anchors": "eventID=ni:///sha-256;" + "0" * 64 + "?ver=CBV2.0",
 }
 NOT_WALKED = {
     "/console/stream": "server-sent events: an endless stream; its events are the live hub's, "

@@ -60,6 +60,10 @@ def _pages(demo, alarm_id):
             "/life/illustration?issue_age=40&sex=F&pay_term=10&sum_assured=100000",
             "/life/illustration?issue_age=40&sex=F&pay_term=10",
         ],  # an input error
+        # the cooperative's farmer, brand and insurer (issue 20)
+        "farmer": ["/trace/farm", "/trace/capture"],
+        "coop": ["/trace/brand", "/trace/insurance"],
+        "insurer": ["/trace/insurance"],
     }
 
 

@@ -36,7 +36,12 @@ EXPECTED = {
         "/services/board",
         "/services/supervision",
         "/leasing",
+        "/trace/brand",
+        "/trace/insurance",
     ],
+    # the Jinshan rice cooperative (issue 20)
+    "farmer": ["/trace/farm", "/trace/capture"],
+    "insurer": ["/trace/insurance"],
 }
 
 
