@@ -40,8 +40,8 @@ APPLICATION = "loan application"
 # The Jiangsu machinery maker's lease, at the leasing company (issue 16).
 LEASE = "machinery lease"
 # The Jinshan cooperative's rice farm (its plot, lot, capture job, cover and claim) and its
-# olive grove, each with its own farmer.
-RICE, GROVE = "rice farm", "olive grove"
+# olive grove and its mountain-goat pasture, each with its own farmer.
+RICE, GROVE, GOATS = "rice farm", "olive grove", "goat pasture"
 
 # role (demo user) -> owners whose rows it may see
 VISIBLE: dict[str, frozenset[str]] = {
@@ -67,10 +67,11 @@ VISIBLE: dict[str, frozenset[str]] = {
     "machinery": frozenset({LEASE}),  # the lessee's own account
     "trader": frozenset({APPLICATION}),  # the borrower: his own application and loan
     # the cooperative's brand administrator: its own organisation's farms only
-    "coop": frozenset({RICE, GROVE}),
+    "coop": frozenset({RICE, GROVE, GOATS}),
     "farmer": frozenset({RICE}),
     "olive-farmer": frozenset({GROVE}),
-    "insurer": frozenset({RICE, GROVE}),
+    "goat-farmer": frozenset({GOATS}),
+    "insurer": frozenset({RICE, GROVE, GOATS}),
 }
 
 # Path parameters and the demo fixture that names a seeded row for each.
@@ -217,6 +218,7 @@ def seeded(
         t = demo.trace
         owners.add(RICE, t.farm_id, t.plot_id, t.lot_id, t.capture_id, t.policy_id, t.claim_id)
         owners.add(GROVE, t.grove_id)
+        owners.add(GOATS, t.goat_farm_id)
     ids = {
         "elder": demo.elder_id,
         "household": demo.household_id,
