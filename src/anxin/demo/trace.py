@@ -28,7 +28,7 @@ from anxin.iot import service as iot
 from anxin.iot.models import Reading
 from anxin.iot.schemas import DeviceCreate
 from anxin.people import service as people
-from anxin.people.models import OrganisationKind
+from anxin.people.models import OrganisationKind, User
 from anxin.trace import catalogue, crosscheck, disclosure, insurance, scanning, service, vocab
 from anxin.trace.models import (
     CaptureJob,
@@ -254,6 +254,27 @@ def _weather(uow: UnitOfWork, station: str, probe: str) -> None:
     uow.session.flush()
 
 
+def _farm(
+    uow: UnitOfWork,
+    brand: Principal,
+    farmer: User,
+    code: str,
+    name: str,
+    gln: str,
+    plot: PlotCreate,
+) -> tuple[Farm, Plot]:
+    """A farm of the brand's, given to its farmer, who maps its one plot."""
+    made = service.create_farm(
+        uow=uow,
+        principal=brand,
+        data=FarmCreate(code=code, name=name, location=gln, farmer_user_id=farmer.id),
+    )
+    mapped = service.add_plot(
+        uow=uow, principal=people.principal_of(farmer), farm_id=made.id, data=plot
+    )
+    return made, mapped
+
+
 def seed_trace(*, uow: UnitOfWork, now: datetime) -> TraceDemo:
     """Seed the cooperative once; a second call finds it and changes nothing."""
     session = uow.session
@@ -264,21 +285,14 @@ def seed_trace(*, uow: UnitOfWork, now: datetime) -> TraceDemo:
         return _found(uow, org.id, farm)
     brand = people.principal_of(users["coop"])
     farmer = people.principal_of(users["farmer"])
-    farm = service.create_farm(
-        uow=uow,
-        principal=brand,
-        data=FarmCreate(
-            code="JS01",
-            name="金山稻米合作社一号田 Jinshan rice farm",
-            location=FARM_GLN,
-            farmer_user_id=users["farmer"].id,
-        ),
-    )
-    plot = service.add_plot(
-        uow=uow,
-        principal=farmer,
-        farm_id=farm.id,
-        data=PlotCreate(
+    farm, plot = _farm(
+        uow,
+        brand,
+        users["farmer"],
+        "JS01",
+        "金山稻米合作社一号田 Jinshan rice farm",
+        FARM_GLN,
+        PlotCreate(
             code="P01",
             location=PLOT_GLN,
             crop="rice",
@@ -286,21 +300,14 @@ def seed_trace(*, uow: UnitOfWork, now: datetime) -> TraceDemo:
             boundary=_ring(121.18, 30.80, 0.0009),
         ),
     )
-    grove = service.create_farm(
-        uow=uow,
-        principal=brand,
-        data=FarmCreate(
-            code="LN01",
-            name="陇南橄榄园 Longnan olive grove",
-            location=GROVE_GLN,
-            farmer_user_id=users["olive-farmer"].id,
-        ),
-    )
-    service.add_plot(
-        uow=uow,
-        principal=people.principal_of(users["olive-farmer"]),
-        farm_id=grove.id,
-        data=PlotCreate(
+    grove, _ = _farm(
+        uow,
+        brand,
+        users["olive-farmer"],
+        "LN01",
+        "陇南橄榄园 Longnan olive grove",
+        GROVE_GLN,
+        PlotCreate(
             code="G01",
             location=GROVE_PLOT_GLN,
             crop="olive",
@@ -308,22 +315,14 @@ def seed_trace(*, uow: UnitOfWork, now: datetime) -> TraceDemo:
             boundary=_ring(104.92, 33.39, 0.0015),
         ),
     )
-    goats = service.create_farm(
-        uow=uow,
-        principal=brand,
-        data=FarmCreate(
-            code="YN01",
-            name="云岭黑山羊牧场 Yunling mountain-goat pasture",
-            location=GOAT_GLN,
-            farmer_user_id=users["goat-farmer"].id,
-        ),
-    )
-    goat_farmer = people.principal_of(users["goat-farmer"])
-    service.add_plot(
-        uow=uow,
-        principal=goat_farmer,
-        farm_id=goats.id,
-        data=PlotCreate(
+    goats, _ = _farm(
+        uow,
+        brand,
+        users["goat-farmer"],
+        "YN01",
+        "云岭黑山羊牧场 Yunling mountain-goat pasture",
+        GOAT_GLN,
+        PlotCreate(
             code="M01",
             location=GOAT_PLOT_GLN,
             crop="goat",
@@ -331,6 +330,7 @@ def seed_trace(*, uow: UnitOfWork, now: datetime) -> TraceDemo:
             boundary=_ring(100.21, 25.61, 0.005),
         ),
     )
+    goat_farmer = people.principal_of(users["goat-farmer"])
     service.capture_document(uow=uow, principal=goat_farmer, document=_goat_document())
     admin = Principal(users["coop"].id, org.id, Role.ADMIN, "coop")
     station, _ = iot.create_device(
