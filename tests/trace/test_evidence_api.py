@@ -125,7 +125,10 @@ def _sensors(context: Any, demo: Any, farm_id: str) -> None:
             ),
             now=now,
         )
-        local = lambda day: datetime.fromisoformat(f"{day}T12:00:00{JST}")  # noqa: E731
+
+        def local(day: str) -> datetime:
+            return datetime.fromisoformat(f"{day}T12:00:00{JST}")
+
         rows = [
             (station.id, "2026-06-10", {"rainfall_mm": 12.5}),
             (station.id, "2026-06-20", {"rainfall_mm": 0.0}),
@@ -243,7 +246,9 @@ def test_the_public_page_opens_only_what_the_farm_disclosed_with_a_proof_that_ve
     assert 'id="rainy-days">1<' in html  # the station saw rain on one of the season's days
     assert 'data-outcome="fail"' in html  # 20 June: claimed rain, no rain at the station
     # What the page's script checks, checked here the same way.
-    evidence = json.loads(re.search(r'id="evidence">(.*?)</script>', html, re.S)[1])
+    embedded = re.search(r'id="evidence">(.*?)</script>', html, re.S)
+    assert embedded is not None
+    evidence = json.loads(embedded[1])
     for item in evidence["openings"]:
         entry = next(e for e in evidence["manifest"]["events"] if e["ref"] == item["ref"])
         for name, opened in item["fields"].items():
