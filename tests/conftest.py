@@ -196,6 +196,7 @@ DEMO_PASSWORDS = {
     "farmer": "demo-farmer-pass",
     "olive-farmer": "demo-olive-farmer-pass",
     "insurer": "demo-insurer-pass",
+    "goat-farmer": "demo-goat-farmer-pass",
 }
 
 

@@ -1,6 +1,7 @@
 """The CLI: readable one-line errors, non-zero exits, JSON output for scripts."""
 
 import json
+import re
 
 import pytest
 from typer.testing import CliRunner
@@ -149,6 +150,8 @@ def test_demo_seeds_once_and_prints_logins(cli_env, tmp_path, monkeypatch):
     first = runner.invoke(app, ["demo", "--no-serve"])
     assert first.exit_code == 0, first.output
     assert "butler" in first.output and "http://127.0.0.1:8000" in first.output
+    # a checkpoint over the seed: the trace page's proof verifies at once (issue 20)
+    assert re.search(r"ledger checkpoint at size [1-9]\d*", first.output), first.output
     second = runner.invoke(app, ["demo", "--no-serve"])
     assert second.exit_code == 0
     tokens = json.loads((tmp_path / "var/demo-device-tokens.json").read_text())

@@ -40,8 +40,8 @@ APPLICATION = "loan application"
 # The Jiangsu machinery maker's lease, at the leasing company (issue 16).
 LEASE = "machinery lease"
 # The Jinshan cooperative's rice farm (its plot, lot, capture job, cover and claim) and its
-# olive grove, each with its own farmer.
-RICE, GROVE = "rice farm", "olive grove"
+# olive grove and its mountain-goat pasture, each with its own farmer.
+RICE, GROVE, GOATS = "rice farm", "olive grove", "goat pasture"
 
 # role (demo user) -> owners whose rows it may see
 VISIBLE: dict[str, frozenset[str]] = {
@@ -67,10 +67,11 @@ VISIBLE: dict[str, frozenset[str]] = {
     "machinery": frozenset({LEASE}),  # the lessee's own account
     "trader": frozenset({APPLICATION}),  # the borrower: his own application and loan
     # the cooperative's brand administrator: its own organisation's farms only
-    "coop": frozenset({RICE, GROVE}),
+    "coop": frozenset({RICE, GROVE, GOATS}),
     "farmer": frozenset({RICE}),
     "olive-farmer": frozenset({GROVE}),
-    "insurer": frozenset({RICE, GROVE}),
+    "goat-farmer": frozenset({GOATS}),
+    "insurer": frozenset({RICE, GROVE, GOATS}),
 }
 
 # Path parameters and the demo fixture that names a seeded row for each.
@@ -107,7 +108,12 @@ QUERIES = {
     "/api/v1/life/illustration.csv": "issue_age=30&sex=F&pay_term=10&sum_assured=100000",
     "/life/illustration": "issue_age=30&sex=F&pay_term=10&sum_assured=100000",
     "/api/v1/life/tables/values": "table=CL1&rate=0.025&age_from=30&age_to=40",
+<<<<<<< HEAD
     "/leasing/quote": "cost=3000000&periods=36&annual_rate=5.95&start=2026-12-01",
+=======
+    # an event's anchor salt (tests/trace/test_trace_api.py: another farmer gets 404)
+    "/api/v1/trace/anchors": "eventID=ni:///sha-256;" + "0" * 64 + "?ver=CBV2.0",
+>>>>>>> tracemore
 }
 NOT_WALKED = {
     "/console/stream": "server-sent events: an endless stream; its events are the live hub's, "
@@ -216,6 +222,7 @@ def seeded(
         t = demo.trace
         owners.add(RICE, t.farm_id, t.plot_id, t.lot_id, t.capture_id, t.policy_id, t.claim_id)
         owners.add(GROVE, t.grove_id)
+        owners.add(GOATS, t.goat_farm_id)
     ids = {
         "elder": demo.elder_id,
         "household": demo.household_id,

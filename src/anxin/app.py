@@ -92,9 +92,13 @@ def _field_name(loc: tuple[Any, ...]) -> str:
 
 async def _anxin_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AnxinError)
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+    headers = exc.headers()
+    if exc.status_code == 401:
+        headers["WWW-Authenticate"] = "Bearer"
     return JSONResponse(
-        _error_body(exc.code, exc.message, exc.fields), status_code=exc.status_code, headers=headers
+        _error_body(exc.code, exc.message, exc.fields),
+        status_code=exc.status_code,
+        headers=headers or None,
     )
 
 

@@ -20,7 +20,11 @@ pytestmark = pytest.mark.e2e
 SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 WIDTHS = (390, 1366)
 LANGS = ("zh", "en")
+<<<<<<< HEAD
 ROLES = ("butler", "son", "elder", "bank", "lender", "admin", "lessor")
+=======
+ROLES = ("butler", "son", "elder", "bank", "lender", "admin", "farmer", "coop", "insurer")
+>>>>>>> tracemore
 # Pages whose interesting state needs a query: the illustration with a quote on it.
 EXTRA = {
     "admin": ["/life/illustration?issue_age=30&sex=F&pay_term=10&sum_assured=100000"],

@@ -8,6 +8,8 @@ from anxin.demo.seed import seed_demo
 from anxin.demo.trace import counterfeit_sighting
 from tests.conftest import DEMO_PASSWORDS, login
 
+GOAT = "urn:epc:id:giai:6970001.GOAT-2026-001"
+
 
 def test_the_cooperatives_season_is_seeded_once_with_its_counterfeit(
     client: Any, demo: Any, context: Any
@@ -38,5 +40,22 @@ def test_the_cooperatives_season_is_seeded_once_with_its_counterfeit(
         t.grove_id
     ]
     assert client.get(f"/api/v1/trace/lots/{t.lot_id}", headers=olive).status_code == 404
+    # The goats are traced the same way: the pasture, its plot and its events, its farmer's.
+    goat = login(client, "goat-farmer", DEMO_PASSWORDS["goat-farmer"]).headers
+    (pasture,) = client.get("/api/v1/trace/farms", headers=goat).json()
+    assert pasture["id"] == t.goat_farm_id
+    (meadow,) = client.get(f"/api/v1/trace/farms/{t.goat_farm_id}/plots", headers=goat).json()
+    assert meadow["crop"] == "goat"
+    tagged = client.get(
+        "/epcis/events", headers=goat, params={"MATCH_epc": "urn:epc:id:giai:6970001.GOAT-2026-002"}
+    ).json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
+    assert [e["bizStep"] for e in tagged] == ["commissioning", "inspecting"]
+    assert all(e["eventID"].startswith("ni:///sha-256;") for e in tagged)
+    assert (
+        client.get("/epcis/events", headers=farmer, params={"MATCH_epc": GOAT}).json()["epcisBody"][
+            "queryResults"
+        ]["resultsBody"]["eventList"]
+        == []
+    )
     page = client.get(f"/01/{t.gtin}/10/{t.lot}/21/{t.serial}?lang=en")
     assert page.status_code == 200 and "Transplanting" in page.text

@@ -13,11 +13,13 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 from anxin.core.security import Principal, Role
 from anxin.iot import service as iot
 from anxin.iot.models import Reading
 from anxin.iot.schemas import DeviceCreate
+from anxin.ledger.models import LedgerEntry
 from anxin.ledger.runtime import ledger_keys
 from anxin.ledger.verify import Bundle, verify_bundle
 from anxin.trace import crosscheck, disclosure, eventhash, insurance, labels
@@ -123,7 +125,10 @@ def _sensors(context: Any, demo: Any, farm_id: str) -> None:
             ),
             now=now,
         )
-        local = lambda day: datetime.fromisoformat(f"{day}T12:00:00{JST}")  # noqa: E731
+
+        def local(day: str) -> datetime:
+            return datetime.fromisoformat(f"{day}T12:00:00{JST}")
+
         rows = [
             (station.id, "2026-06-10", {"rainfall_mm": 12.5}),
             (station.id, "2026-06-20", {"rainfall_mm": 0.0}),
@@ -241,7 +246,9 @@ def test_the_public_page_opens_only_what_the_farm_disclosed_with_a_proof_that_ve
     assert 'id="rainy-days">1<' in html  # the station saw rain on one of the season's days
     assert 'data-outcome="fail"' in html  # 20 June: claimed rain, no rain at the station
     # What the page's script checks, checked here the same way.
-    evidence = json.loads(re.search(r'id="evidence">(.*?)</script>', html, re.S)[1])
+    embedded = re.search(r'id="evidence">(.*?)</script>', html, re.S)
+    assert embedded is not None
+    evidence = json.loads(embedded[1])
     for item in evidence["openings"]:
         entry = next(e for e in evidence["manifest"]["events"] if e["ref"] == item["ref"])
         for name, opened in item["fields"].items():
@@ -297,6 +304,11 @@ def test_a_hidden_plot_cannot_be_guessed_by_hashing_candidate_events(
     # salted references, so no candidate matches anything published.
     manifest = client.get(f"/api/v1/trace/lots/{lot_id}/disclosure", headers=lot["li"]).text
     assert _guess_place(html + manifest, candidates) == []
+    # Nor does the ledger: each event's entry anchors sha256(anchor salt ‖ digest), so hashing
+    # candidates and looking them up among every leaf's payload finds nothing either.
+    with context.unit(actor="test:attack") as uow:
+        payloads = " ".join(uow.session.scalars(select(LedgerEntry.payload_sha256)))
+    assert _guess_place(payloads, candidates) == []
     assert not any(h in html + manifest for h in hashes)
     assert '"ledger_seq"' not in json.dumps(r.json()["manifest"])
 

@@ -5,11 +5,18 @@ each event is anchored in the ledger, and a farmer sees and writes only their ow
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
+import re
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from anxin.core.security import Role
+from anxin.ledger.models import LedgerEntry
+from anxin.ledger.runtime import ledger_keys
+from anxin.ledger.verify import Bundle, verify_bundle
 from anxin.people.schemas import UserCreate
 from anxin.people.service import create_user
 from anxin.trace.eventhash import event_hash
@@ -113,23 +120,60 @@ def test_capture_then_query_back_the_same_events_and_hashes(client: Any, farm: A
     assert (again["captured"], again["duplicates"]) == (0, 7)
 
 
-def test_every_event_is_anchored_in_the_ledger(client: Any, farm: Any, context: Any) -> None:
+def _ledger_entries(client: Any, headers: dict[str, str], payload: str) -> list[int]:
+    r = client.get("/api/v1/ledger/entries", headers=headers, params={"payload_sha256": payload})
+    assert r.status_code == 200, r.text
+    return [e["seq"] for e in r.json()]
+
+
+def test_an_event_and_its_salt_verify_its_ledger_entry_and_a_guess_finds_nothing(
+    client: Any, farm: Any, context: Any
+) -> None:
     r = client.post(
         "/epcis/events", headers=farm["admin"], json={**d.OBJECT, "@context": d.CONTEXT}
     )
     assert r.status_code == 201, r.text
-    seq = r.json()["ledgerSeq"]
-    assert seq is not None
-    from anxin.ledger.service import get_entry
-
-    with context.unit(actor="test") as uow:
-        entry = get_entry(session=uow.session, seq=seq)
-        assert entry.entry_type == "trace.epcis_event"
-        assert r.json()["eventID"] == f"ni:///sha-256;{entry.payload_sha256}?ver=CBV2.0"
+    accepted = r.json()
+    seq, salt = accepted["ledgerSeq"], accepted["anchorSalt"]
+    assert seq is not None and re.fullmatch(r"[0-9a-f]{32}", salt)
+    # The holder of the event and its salt recomputes the anchor, finds the entry and checks
+    # its inclusion proof under a signed checkpoint.
+    digest = accepted["eventID"].split(";", 1)[1].split("?", 1)[0]
+    anchor = hashlib.sha256(bytes.fromhex(salt) + bytes.fromhex(digest)).hexdigest()
+    assert _ledger_entries(client, farm["admin"], anchor) == [seq]
+    assert client.post("/api/v1/ledger/checkpoints", headers=farm["admin"]).status_code == 201
+    bundle = client.get(f"/api/v1/ledger/entries/{seq}/bundle", headers=farm["admin"]).json()
+    assert json.loads(bundle["leaf"])["payload_sha256"] == anchor
+    assert json.loads(bundle["leaf"])["type"] == "trace.epcis_event"
+    verdict = verify_bundle(Bundle.from_json(bundle), ledger_keys(context).policy)
+    assert verdict.ok, verdict.reason
+    # Whoever may read the event gets the same opening later; others get nothing.
+    opening = client.get(
+        "/api/v1/trace/anchors", headers=farm["li"], params={"eventID": accepted["eventID"]}
+    )
+    assert opening.status_code == 200, opening.text
+    assert opening.json() == {
+        "eventID": accepted["eventID"],
+        "anchorSalt": salt,
+        "payloadSha256": anchor,
+        "ledgerSeq": seq,
+    }
+    wu = client.get(
+        "/api/v1/trace/anchors", headers=farm["wu"], params={"eventID": accepted["eventID"]}
+    )
+    assert wu.status_code == 404
+    # The attack: a guesser holding the exact event but not its salt hashes it and asks the
+    # ledger. Neither the search nor any leaf anywhere in the log carries that digest.
+    assert event_hash(d.OBJECT, context=d.CONTEXT) == accepted["eventID"]
+    assert _ledger_entries(client, farm["admin"], digest) == []
+    with context.unit(actor="test:attack") as uow:
+        leaves = uow.session.scalars(select(LedgerEntry.payload_sha256)).all()
+        assert digest not in leaves and anchor in leaves
     same = client.post(
         "/epcis/events", headers=farm["admin"], json={**d.OBJECT, "@context": d.CONTEXT}
     )
     assert (same.status_code, same.json()["created"]) == (200, False)
+    assert same.json()["anchorSalt"] == salt  # a repeat is the same event, the same anchor
 
 
 def test_query_parameters(client: Any, farm: Any) -> None:

@@ -40,9 +40,14 @@ EXPECTED = {
         "/services/supervision",
         "/leasing",
         "/leasing/quote",
+        "/trace/brand",
+        "/trace/insurance",
     ],
     "lessor": ["/leasing", "/leasing/quote"],
     "machinery": ["/leasing/statement"],
+    # the Jinshan rice cooperative (issue 20)
+    "farmer": ["/trace/farm", "/trace/capture"],
+    "insurer": ["/trace/insurance"],
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 
@@ -21,6 +22,10 @@ class AnxinError(Exception):
         super().__init__(message)
         self.message = message
         self.fields = fields or []
+
+    def headers(self) -> dict[str, str]:
+        """Response headers the refusal needs (Retry-After on a 429)."""
+        return {}
 
 
 class InvalidInput(AnxinError):
@@ -71,6 +76,14 @@ class RateLimited(AnxinError):
 
     status_code = 429
     code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        # whole seconds, at least 1 (RFC 9110 §10.2.3): when the bucket holds a token again
+        self.retry_after = None if retry_after is None else max(1, math.ceil(retry_after))
+
+    def headers(self) -> dict[str, str]:
+        return {} if self.retry_after is None else {"Retry-After": str(self.retry_after)}
 
 
 class UnsupportedMediaType(AnxinError):

@@ -5,8 +5,10 @@ with a weather station and a soil probe on the farm (a simulated season: seeded,
 demo shows the same rain); a lot of 100 bags with printed labels, its public page disclosed
 (the plot's exact place kept private), the cross-validation run, authenticity and food-safety
 cover, and one counterfeit: serial 7 scanned in Shanghai and an hour later in Beijing, which
-raises the brand's alarm and opens the consumer's case. An olive grove in Longnan, Gansu, with
-its own farmer, shows that a farmer sees only their farm.
+raises the brand's alarm and opens the consumer's case. An olive grove in Longnan, Gansu, and
+a mountain-goat pasture in Yunnan, each with its own farmer, show that a farmer sees only their
+farm; the goats are traced the same way: a farm, a plot (the pasture) and EPCIS events (three
+ear-tagged kids, a veterinary inspection with its certificate).
 """
 
 from __future__ import annotations
@@ -26,9 +28,19 @@ from anxin.iot import service as iot
 from anxin.iot.models import Reading
 from anxin.iot.schemas import DeviceCreate
 from anxin.people import service as people
-from anxin.people.models import OrganisationKind
+from anxin.people.models import OrganisationKind, User
 from anxin.trace import catalogue, crosscheck, disclosure, insurance, scanning, service, vocab
-from anxin.trace.models import CaptureJob, Claim, Farm, Lot, Plot, Policy, Scan, Unit
+from anxin.trace.models import (
+    CaptureJob,
+    Claim,
+    Farm,
+    Lot,
+    Plot,
+    Policy,
+    Scan,
+    TraceEvent,
+    Unit,
+)
 from anxin.trace.schemas import (
     FarmCreate,
     LotCreate,
@@ -46,6 +58,7 @@ LOGINS: tuple[tuple[str, str, Role, str], ...] = (
     ("farmer", "稻农 沈建国 Shen Jianguo", Role.FARMER, "demo-farmer-pass"),
     ("olive-farmer", "橄榄农 马小兰 Ma Xiaolan", Role.FARMER, "demo-olive-farmer-pass"),
     ("insurer", "理赔 吴敏 Wu Min (insurer)", Role.CLAIMS_HANDLER, "demo-insurer-pass"),
+    ("goat-farmer", "山羊养殖户 李阿普 Li Apu", Role.FARMER, "demo-goat-farmer-pass"),
 )
 RICE_GTIN = "06970001000016"  # company 6970001, item 00001
 OIL_GTIN = "06970001000023"
@@ -53,6 +66,9 @@ FARM_GLN = "urn:epc:id:sgln:6970001.00001.0"
 PLOT_GLN = "urn:epc:id:sgln:6970001.00001.1"
 GROVE_GLN = "urn:epc:id:sgln:6970001.00002.0"
 GROVE_PLOT_GLN = "urn:epc:id:sgln:6970001.00002.1"
+GOAT_GLN = "urn:epc:id:sgln:6970001.00003.0"
+GOAT_PLOT_GLN = "urn:epc:id:sgln:6970001.00003.1"
+GOATS = tuple(f"urn:epc:id:giai:6970001.GOAT-2026-{n:03d}" for n in (1, 2, 3))  # ear tags
 LOT = "JS2026"
 RICE = "urn:epc:class:lgtin:6970001.000001." + LOT
 CST = timezone(timedelta(hours=8))
@@ -73,6 +89,7 @@ class TraceDemo:
     capture_id: str
     policy_id: str
     claim_id: str
+    goat_farm_id: str
     gtin: str = RICE_GTIN
     lot: str = LOT
     serial: str = "1"
@@ -157,6 +174,34 @@ def _season_document() -> dict[str, Any]:
     return epcis_document(events, "2026-10-20T18:00:00+08:00")
 
 
+def _goat_document() -> dict[str, Any]:
+    """The pasture's spring: three kids ear-tagged (commissioned), then the vet's inspection."""
+    at = {"readPoint": {"id": GOAT_PLOT_GLN}, "bizLocation": {"id": GOAT_GLN}}
+    events = [
+        {
+            "type": "ObjectEvent",
+            "eventTime": "2026-03-18T09:00:00+08:00",
+            "eventTimeZoneOffset": "+08:00",
+            "epcList": list(GOATS),
+            "action": "ADD",
+            "bizStep": "commissioning",
+            "ilmd": {"anxin:variety": "云岭黑山羊 Yunling black goat"},
+            **at,
+        },
+        {
+            "type": "ObjectEvent",
+            "eventTime": "2026-05-06T10:30:00+08:00",
+            "eventTimeZoneOffset": "+08:00",
+            "epcList": list(GOATS),
+            "action": "OBSERVE",
+            "bizStep": "inspecting",
+            "certificationInfo": "https://certs.example.org/vet/YN-2026-0318",
+            **at,
+        },
+    ]
+    return epcis_document(events, "2026-05-06T12:00:00+08:00")
+
+
 def epcis_document(events: list[dict[str, Any]], created: str) -> dict[str, Any]:
     """An EPCIS 2.0 document declaring our namespace (``anxin:``) for the farm steps."""
     return {
@@ -209,6 +254,27 @@ def _weather(uow: UnitOfWork, station: str, probe: str) -> None:
     uow.session.flush()
 
 
+def _farm(
+    uow: UnitOfWork,
+    brand: Principal,
+    farmer: User,
+    code: str,
+    name: str,
+    gln: str,
+    plot: PlotCreate,
+) -> tuple[Farm, Plot]:
+    """A farm of the brand's, given to its farmer, who maps its one plot."""
+    made = service.create_farm(
+        uow=uow,
+        principal=brand,
+        data=FarmCreate(code=code, name=name, location=gln, farmer_user_id=farmer.id),
+    )
+    mapped = service.add_plot(
+        uow=uow, principal=people.principal_of(farmer), farm_id=made.id, data=plot
+    )
+    return made, mapped
+
+
 def seed_trace(*, uow: UnitOfWork, now: datetime) -> TraceDemo:
     """Seed the cooperative once; a second call finds it and changes nothing."""
     session = uow.session
@@ -219,21 +285,14 @@ def seed_trace(*, uow: UnitOfWork, now: datetime) -> TraceDemo:
         return _found(uow, org.id, farm)
     brand = people.principal_of(users["coop"])
     farmer = people.principal_of(users["farmer"])
-    farm = service.create_farm(
-        uow=uow,
-        principal=brand,
-        data=FarmCreate(
-            code="JS01",
-            name="金山稻米合作社一号田 Jinshan rice farm",
-            location=FARM_GLN,
-            farmer_user_id=users["farmer"].id,
-        ),
-    )
-    plot = service.add_plot(
-        uow=uow,
-        principal=farmer,
-        farm_id=farm.id,
-        data=PlotCreate(
+    farm, plot = _farm(
+        uow,
+        brand,
+        users["farmer"],
+        "JS01",
+        "金山稻米合作社一号田 Jinshan rice farm",
+        FARM_GLN,
+        PlotCreate(
             code="P01",
             location=PLOT_GLN,
             crop="rice",
@@ -241,21 +300,14 @@ def seed_trace(*, uow: UnitOfWork, now: datetime) -> TraceDemo:
             boundary=_ring(121.18, 30.80, 0.0009),
         ),
     )
-    grove = service.create_farm(
-        uow=uow,
-        principal=brand,
-        data=FarmCreate(
-            code="LN01",
-            name="陇南橄榄园 Longnan olive grove",
-            location=GROVE_GLN,
-            farmer_user_id=users["olive-farmer"].id,
-        ),
-    )
-    service.add_plot(
-        uow=uow,
-        principal=people.principal_of(users["olive-farmer"]),
-        farm_id=grove.id,
-        data=PlotCreate(
+    grove, _ = _farm(
+        uow,
+        brand,
+        users["olive-farmer"],
+        "LN01",
+        "陇南橄榄园 Longnan olive grove",
+        GROVE_GLN,
+        PlotCreate(
             code="G01",
             location=GROVE_PLOT_GLN,
             crop="olive",
@@ -263,6 +315,23 @@ def seed_trace(*, uow: UnitOfWork, now: datetime) -> TraceDemo:
             boundary=_ring(104.92, 33.39, 0.0015),
         ),
     )
+    goats, _ = _farm(
+        uow,
+        brand,
+        users["goat-farmer"],
+        "YN01",
+        "云岭黑山羊牧场 Yunling mountain-goat pasture",
+        GOAT_GLN,
+        PlotCreate(
+            code="M01",
+            location=GOAT_PLOT_GLN,
+            crop="goat",
+            area_m2=Decimal("300000.0"),
+            boundary=_ring(100.21, 25.61, 0.005),
+        ),
+    )
+    goat_farmer = people.principal_of(users["goat-farmer"])
+    service.capture_document(uow=uow, principal=goat_farmer, document=_goat_document())
     admin = Principal(users["coop"].id, org.id, Role.ADMIN, "coop")
     station, _ = iot.create_device(
         uow=uow,
@@ -372,7 +441,9 @@ def seed_trace(*, uow: UnitOfWork, now: datetime) -> TraceDemo:
             description="北京超市买到的袋子印刷模糊 blurred print, bought in Beijing",
         ),
     )
-    return TraceDemo(org.id, farm.id, plot.id, grove.id, lot.id, job.id, cover.id, claim.id)
+    return TraceDemo(
+        org.id, farm.id, plot.id, grove.id, lot.id, job.id, cover.id, claim.id, goats.id
+    )
 
 
 def _found(uow: UnitOfWork, org_id: str, farm: Farm) -> TraceDemo:
@@ -380,14 +451,22 @@ def _found(uow: UnitOfWork, org_id: str, farm: Farm) -> TraceDemo:
     plot = session.scalar(select(Plot).where(Plot.farm_id == farm.id))
     grove = session.scalar(select(Farm).where(Farm.location == vocab.to_digital_link(GROVE_GLN)))
     lot = session.scalar(select(Lot).where(Lot.farm_id == farm.id, Lot.code == LOT))
-    job = session.scalar(select(CaptureJob).where(CaptureJob.organisation_id == org_id))
+    goats = session.scalar(select(Farm).where(Farm.location == vocab.to_digital_link(GOAT_GLN)))
+    # the rice season's capture (the pasture's is the organisation's too)
+    job = session.scalar(
+        select(CaptureJob).where(
+            CaptureJob.id.in_(select(TraceEvent.capture_id).where(TraceEvent.farm_id == farm.id))
+        )
+    )
     policy = session.scalar(
         select(Policy).where(Policy.organisation_id == org_id, Policy.lot_id.is_(None))
     )
-    assert plot and grove and lot and job and policy
+    assert plot and grove and goats and lot and job and policy
     claim = session.scalar(select(Claim).where(Claim.policy_id == policy.id))
     assert claim is not None
-    return TraceDemo(org_id, farm.id, plot.id, grove.id, lot.id, job.id, policy.id, claim.id)
+    return TraceDemo(
+        org_id, farm.id, plot.id, grove.id, lot.id, job.id, policy.id, claim.id, goats.id
+    )
 
 
 def counterfeit_sighting(uow: UnitOfWork) -> None:

@@ -53,6 +53,14 @@ class RateLimiter:
             return True
         return False
 
+    def retry_after(self, key: str, now: float, cost: float = 1.0) -> float:
+        """Seconds until ``key``'s bucket holds ``cost`` tokens again (0 if it does now)."""
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            return 0.0
+        tokens = min(self.burst, bucket.tokens + max(0.0, now - bucket.updated) * self.rate)
+        return max(0.0, (cost - tokens) / self.rate)
+
     def reason(self) -> str:
         return (
             f"rate limited: more than {self.rate:g} messages/s from this device "

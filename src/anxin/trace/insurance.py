@@ -204,7 +204,13 @@ def gather(session: Session, policy: Policy, claim: Claim) -> list[Evidence]:
     for lot in lots:
         assert lot is not None
         out += [
-            Evidence("epcis_event", e.event_hash, e.ledger_seq, {"lot": lot.code})
+            # with its anchor salt: the insurer finds and checks the event's ledger entry
+            Evidence(
+                "epcis_event",
+                e.event_hash,
+                e.ledger_seq,
+                {"lot": lot.code, "anchor_salt": e.anchor_salt},
+            )
             for e in lot_events(session, lot, product)
         ]
     if policy.cover == "authenticity":

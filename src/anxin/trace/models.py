@@ -89,6 +89,10 @@ class TraceEvent(Base):
     biz_location: Mapped[str | None] = mapped_column(URI, index=True)
     body: Mapped[dict[str, Any]] = mapped_column()  # the event as captured
     prefixes: Mapped[dict[str, Any]] = mapped_column()  # its document's custom namespaces
+    # The ledger anchors sha256(anchor_salt ‖ digest), not the bare digest: the event hash is a
+    # public function of every field, so a bare anchor lets a guesser confirm candidate events.
+    # The salt goes only to whoever may read the event. None: anchored bare, before trace_0004.
+    anchor_salt: Mapped[str | None] = mapped_column(String(32))
     ledger_seq: Mapped[int | None]
 
 
@@ -113,6 +117,7 @@ class ErrorDeclaration(Base):
     body: Mapped[dict[str, Any]] = mapped_column()
     recorded_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime]
+    anchor_salt: Mapped[str | None] = mapped_column(String(32))  # as on TraceEvent
     ledger_seq: Mapped[int | None]
 
 

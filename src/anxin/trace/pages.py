@@ -22,7 +22,7 @@ from anxin.core.security import PUBLIC_ROUTE
 from anxin.ledger.runtime import ledger_keys
 from anxin.ledger.verify import Bundle, verify_bundle
 from anxin.people.deps import ContextDep, UnitDep
-from anxin.trace import crosscheck, disclosure, labels, vocab
+from anxin.trace import crosscheck, disclosure, labels, limits, vocab
 from anxin.trace.models import Farm, Lot, Plot, Product, Unit
 from anxin.ui.console import page, render
 
@@ -165,6 +165,7 @@ def trace_page(
     context: ContextDep,
     s: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
+    limits.check(request, context)  # inside @page: a 429 is a page, with Retry-After
     session = uow.session
     product = session.scalar(select(Product).where(Product.gtin == gtin))
     row = (

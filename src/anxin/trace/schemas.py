@@ -76,6 +76,17 @@ class EventAccepted(BaseModel):
     eventID: str
     created: bool
     ledgerSeq: int | None
+    # The event's ledger entry anchors sha256(anchorSalt ‖ digest): keep the salt with the event.
+    anchorSalt: str | None
+
+
+class AnchorRead(BaseModel):
+    """How to find and check an event's ledger entry: only with the event and this salt."""
+
+    eventID: str
+    anchorSalt: str | None  # None: anchored bare, before salted anchors (trace_0004)
+    payloadSha256: str  # sha256(salt ‖ the SHA-256 inside eventID): the entry's payload
+    ledgerSeq: int | None
 
 
 class QueryResults(BaseModel):

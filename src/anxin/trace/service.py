@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import secrets
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -288,6 +289,7 @@ def _store(
                     body=dict(event),
                     recorded_by=principal.user_id,
                     recorded_at=now,
+                    anchor_salt=secrets.token_hex(16),
                 )
             )
             continue
@@ -310,6 +312,7 @@ def _store(
             biz_location=_norm((event.get("bizLocation") or {}).get("id")),
             body=dict(event),
             prefixes=prefixes,
+            anchor_salt=secrets.token_hex(16),
         )
         rows.append(row)
     session.add_all(rows)
@@ -528,3 +531,39 @@ def payload_digest(event_hash_id: str) -> str:
 
 def declaration_digest(body: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical_json(dict(body))).hexdigest()
+
+
+def blind(salt_hex: str | None, digest_hex: str) -> str:
+    """What the ledger anchors for a digest: ``sha256(salt ‖ digest)`` (both as bytes).
+
+    Only the holder of the salt can link the ledger entry to the event, so a guesser who hashes
+    candidate events finds nothing to match. Rows without a salt were anchored bare (before
+    trace_0004) and stay so: a ledger entry cannot be rewritten.
+    """
+    if salt_hex is None:
+        return digest_hex
+    return hashlib.sha256(bytes.fromhex(salt_hex) + bytes.fromhex(digest_hex)).hexdigest()
+
+
+def event_anchor(row: TraceEvent) -> str:
+    return blind(row.anchor_salt, payload_digest(row.event_hash))
+
+
+def declaration_anchor(row: ErrorDeclaration) -> str:
+    return blind(row.anchor_salt, declaration_digest(row.body))
+
+
+def find_event(*, session: Session, principal: Principal, event_id: str) -> TraceEvent:
+    """One event the principal may read, by its CBV event hash (404 otherwise)."""
+    _can(principal, READERS)
+    stmt = select(TraceEvent).where(
+        TraceEvent.organisation_id == principal.organisation_id,
+        TraceEvent.event_hash == event_id,
+    )
+    farms = visible_farm_ids(session, principal)
+    if farms is not None:
+        stmt = stmt.where(TraceEvent.farm_id.in_(farms))
+    row = session.scalar(stmt)
+    if row is None:
+        raise NotFound("no such event")
+    return row

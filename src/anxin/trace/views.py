@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from anxin.core.context import AppContext
@@ -21,6 +21,7 @@ from anxin.trace import (
     crosscheck,
     disclosure,
     insurance,
+    limits,
     scanning,
     service,
     vocab,
@@ -28,6 +29,7 @@ from anxin.trace import (
 from anxin.trace.epcis import EPCIS_CONTEXTS, EVENT_TYPES
 from anxin.trace.models import Lot, Product
 from anxin.trace.schemas import (
+    AnchorRead,
     BrandKeyRead,
     CaptureJobRead,
     CheckRead,
@@ -68,6 +70,8 @@ registry = APIRouter(prefix="/api/v1/trace", tags=["trace"])
 CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 assert CONTEXT in EPCIS_CONTEXTS
 
+# The public routes share one token bucket per client (trace/limits.py): 429 with Retry-After.
+LIMITED = [Depends(limits.public_limit)]
 _Doc = Annotated[dict[str, Any], Body(description="an EPCIS 2.0 JSON-LD document or event")]
 _List = Annotated[list[str] | None, Query()]
 
@@ -97,7 +101,12 @@ def capture_one(
     response.headers["Location"] = f"/epcis/events/{row.event_hash}"
     if not created:
         response.status_code = 200
-    return EventAccepted(eventID=row.event_hash, created=created, ledgerSeq=row.ledger_seq)
+    return EventAccepted(
+        eventID=row.event_hash,
+        created=created,
+        ledgerSeq=row.ledger_seq,
+        anchorSalt=row.anchor_salt,
+    )
 
 
 def _split(field: str, values: list[str] | None) -> tuple[str, ...]:
@@ -195,6 +204,23 @@ def query_events(
     )
 
 
+@registry.get("/anchors", response_model=AnchorRead)
+def event_anchor(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    eventID: Annotated[str, Query(min_length=1, max_length=120)],
+) -> AnchorRead:
+    """An event's anchor salt, for whoever may read the event: with both, anyone can find the
+    event's ledger entry and check its inclusion proof; without the salt nobody can."""
+    row = service.find_event(session=session, principal=principal, event_id=eventID)
+    return AnchorRead(
+        eventID=row.event_hash,
+        anchorSalt=row.anchor_salt,
+        payloadSha256=service.event_anchor(row),
+        ledgerSeq=row.ledger_seq,
+    )
+
+
 @registry.post("/farms", status_code=201, response_model=FarmRead)
 def create_farm(data: FarmCreate, principal: CurrentPrincipal, uow: UnitDep) -> FarmRead:
     return FarmRead.model_validate(service.create_farm(uow=uow, principal=principal, data=data))
@@ -263,7 +289,13 @@ def issue_units(
     return catalogue.issue_units(uow=uow, principal=principal, lot_id=lot_id, data=data)
 
 
-@registry.post("/scans", status_code=201, response_model=ScanRead, openapi_extra=PUBLIC_ROUTE)
+@registry.post(
+    "/scans",
+    status_code=201,
+    response_model=ScanRead,
+    openapi_extra=PUBLIC_ROUTE,
+    dependencies=LIMITED,
+)
 def scan(data: ScanCreate, uow: UnitDep) -> ScanRead:
     """A consumer's scan of a package: open to anyone, stores only a coarse location."""
     outcome = scanning.record_scan(uow=uow, data=data)
@@ -344,13 +376,17 @@ def print_labels(
     )
 
 
-@registry.post("/codes/verify", response_model=CodeVerdict, openapi_extra=PUBLIC_ROUTE)
+@registry.post(
+    "/codes/verify", response_model=CodeVerdict, openapi_extra=PUBLIC_ROUTE, dependencies=LIMITED
+)
 def verify_code(data: CodeCheck, session: SessionDep, context: ContextDep) -> CodeVerdict:
     """Public: is a scanned code signed by the brand that owns its GTIN?"""
     return codes.check_code(session=session, link=data.link, secret=_secret(context))
 
 
-@registry.get("/keys", response_model=list[BrandKeyRead], openapi_extra=PUBLIC_ROUTE)
+@registry.get(
+    "/keys", response_model=list[BrandKeyRead], openapi_extra=PUBLIC_ROUTE, dependencies=LIMITED
+)
 def brand_keys(session: SessionDep, context: ContextDep) -> list[BrandKeyRead]:
     """Public: each brand's label-signing key, to check codes offline."""
     return codes.brand_keys(session=session, secret=_secret(context))
@@ -460,7 +496,11 @@ def settle_claim(claim_id: str, principal: CurrentPrincipal, uow: UnitDep) -> Cl
 
 
 @registry.post(
-    "/reports", status_code=201, response_model=ReportAccepted, openapi_extra=PUBLIC_ROUTE
+    "/reports",
+    status_code=201,
+    response_model=ReportAccepted,
+    openapi_extra=PUBLIC_ROUTE,
+    dependencies=LIMITED,
 )
 def report_suspicious(data: SuspiciousReport, uow: UnitDep) -> ReportAccepted:
     """Public: a consumer reports a suspicious bag; it opens a case on the brand's cover."""

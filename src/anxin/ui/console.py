@@ -136,12 +136,14 @@ def page(handler: Callable[..., Response]) -> Callable[..., Response]:
         except LoginRequired:
             return RedirectResponse("/login", status_code=303)
         except AnxinError as exc:
-            return render(
+            shown = render(
                 request,
                 "error.html",
                 status_code=exc.status_code,
                 code=exc.code,
                 message=exc.message,
             )
+            shown.headers.update(exc.headers())
+            return shown
 
     return wrapper

@@ -51,6 +51,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "role_warehouse_operator": ("仓库操作员", "Warehouse operator"),
     "role_lessor": ("出租人", "Lessor"),
     "role_farmer": ("农户", "Farmer"),
+    "role_claims_handler": ("理赔员", "Claims handler"),
     "never": ("从未", "never"),
     "alarm_queue": ("告警队列", "Alarm queue"),
     "alarm": ("告警", "Alarm"),
