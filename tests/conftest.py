@@ -196,6 +196,7 @@ DEMO_PASSWORDS = {
     "farmer": "demo-farmer-pass",
     "olive-farmer": "demo-olive-farmer-pass",
     "insurer": "demo-insurer-pass",
+    "buyer": "demo-buyer-pass",  # the supermarket chain (issue 21)
 }
 
 
