@@ -71,6 +71,8 @@ VISIBLE: dict[str, frozenset[str]] = {
     "farmer": frozenset({RICE}),
     "olive-farmer": frozenset({GROVE}),
     "insurer": frozenset({RICE, GROVE}),
+    # the supermarket's buyer (issue 21): listings show a lot by its trace badge, not its rows
+    "buyer": frozenset(),
 }
 
 # Path parameters and the demo fixture that names a seeded row for each.
@@ -98,6 +100,8 @@ PARAMS = {
     "claim_id": "claim",
     "gtin": "gtin",
     "lot": "lot_code",
+    "listing_id": "market_listing",
+    "order_id": "market_listing",  # no order in the demo seed: a 404 for everyone
 }
 # GET routes that need a query to answer at all.
 QUERIES = {
@@ -239,6 +243,7 @@ def seeded(
         "claim": demo.trace.claim_id,
         "gtin": demo.trace.gtin,
         "lot_code": demo.trace.lot,
+        "market_listing": demo.market.listing_id,
     }
     return owners, ids
 

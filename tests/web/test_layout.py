@@ -36,6 +36,9 @@ EXPECTED = {
         "/services/board",
         "/services/supervision",
         "/leasing",
+        "/market",
+        "/market/orders",
+        "/market/forecasts",
     ],
 }
 

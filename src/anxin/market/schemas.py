@@ -51,8 +51,7 @@ class TraceBadge(BaseModel):
 class ListingRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    id: str
-    lot_id: str
+    id: str  # the lot is named by its trace badge (GTIN and lot), not by the trace row's id
     crop: str
     grade: str
     quantity_kg: Decimal

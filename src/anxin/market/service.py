@@ -189,6 +189,35 @@ class Trace:
         return "fail" if self.checks["fail"] else "warn" if self.checks["warn"] else "pass"
 
 
+def get_listing_of(*, session: Session, order: Order) -> Listing:
+    """The listing behind an order the caller may see (it may be closed by now)."""
+    listing = session.get(Listing, order.listing_id)
+    assert listing is not None
+    return listing
+
+
+def planted_m2(*, session: Session, principal: Principal) -> dict[str, float]:
+    """The area the seller's farms plant per crop, from trace's plots."""
+    out: dict[str, float] = {}
+    for farm in trace.list_farms(session=session, principal=principal):
+        for plot in trace.list_plots(session=session, principal=principal, farm_id=farm.id):
+            out[plot.crop] = out.get(plot.crop, 0.0) + float(plot.area_m2)
+    return out
+
+
+def reference_prices(*, session: Session, principal: Principal) -> dict[str, Decimal]:
+    """The seller's latest listed price per crop: where a price band is centred."""
+    out: dict[str, Decimal] = {}
+    rows = session.execute(
+        select(Listing.crop, Listing.price_per_kg)
+        .where(Listing.seller_organisation_id == principal.organisation_id)
+        .order_by(Listing.created_at)
+    )
+    for crop, price in rows:
+        out[crop] = price
+    return out
+
+
 def trace_of(session: Session, listing: Listing) -> Trace:
     facts = catalogue.lot_facts(session, listing.lot_id)
     assert facts is not None
