@@ -8,14 +8,12 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, ValidationError
 
 from anxin.core.domain import NavLink
-from anxin.core.errors import FieldProblem, InvalidInput
 from anxin.core.security import Principal, Role
 from anxin.core.unit import UnitOfWork
 from anxin.market import forecast as fc
@@ -29,7 +27,14 @@ from anxin.market.schemas import (
 )
 from anxin.people.deps import UnitDep
 from anxin.ui import charts
-from anxin.ui.console import console_of, console_principal, language, page, render
+from anxin.ui.console import (
+    console_of,
+    console_principal,
+    form_model,
+    language,
+    page,
+    render,
+)
 
 TEMPLATES = Path(__file__).parent / "templates"
 router = APIRouter(tags=["console"], include_in_schema=False)
@@ -136,23 +141,6 @@ YIELD_KG_PER_M2 = {"rice": 0.48, "olive": 0.6}  # milled rice per m² a season (
 ELASTICITY = 1.5
 
 
-def _invalid(exc: ValidationError) -> InvalidInput:
-    problems = [
-        FieldProblem(".".join(str(p) for p in e["loc"]) or "form", e["msg"]) for e in exc.errors()
-    ]
-    return InvalidInput("; ".join(f"{p.field}: {p.reason}" for p in problems), fields=problems)
-
-
-M = TypeVar("M", bound=BaseModel)
-
-
-def _form(model: type[M], data: dict[str, Any]) -> M:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise _invalid(exc) from exc
-
-
 def _trades(uow: UnitOfWork, principal: Principal) -> bool:
     """Every administrator has the market in the navigation (a link is per role); one whose
     organisation has no farms gets a notice instead of a refusal."""
@@ -189,7 +177,7 @@ def order_post(
 ) -> Response:
     principal = console_principal(request, uow)
     tolerances = {"moisture_pct": moisture_tolerance} if moisture_tolerance.strip() else {}
-    data = _form(
+    data = form_model(
         OrderCreate,
         {
             "listing_id": listing_id,
@@ -268,7 +256,7 @@ def ship_post(
     quantity_kg: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     principal = console_principal(request, uow)
-    data = _form(ShipmentCreate, {"quantity_kg": quantity_kg.strip()})
+    data = form_model(ShipmentCreate, {"quantity_kg": quantity_kg.strip()})
     service.ship(uow=uow, principal=principal, order_id=order_id, data=data)
     return _back(order_id)
 
@@ -305,7 +293,7 @@ def accept_post(
         "peroxide_meq": p_peroxide_meq,
     }
     values = {k: v.strip() for k, v in given.items() if v.strip()}
-    data = _form(
+    data = form_model(
         SampleResult, {"values": values, "lab": lab.strip(), "sample_id": sample_id.strip()}
     )
     service.accept_quality(uow=uow, principal=principal, order_id=order_id, seq=seq, data=data)
@@ -322,7 +310,7 @@ def pay_post(
     paid_on: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     principal = console_principal(request, uow)
-    data = _form(PaymentCreate, {"amount": amount.strip(), "paid_on": paid_on.strip()})
+    data = form_model(PaymentCreate, {"amount": amount.strip(), "paid_on": paid_on.strip()})
     service.pay(uow=uow, principal=principal, order_id=order_id, data=data)
     return _back(order_id)
 

@@ -7,17 +7,18 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial, wraps
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from pydantic import BaseModel, ValidationError
 
 from anxin.core.clock import SHANGHAI, format_local
 from anxin.core.domain import NavLink
-from anxin.core.errors import AnxinError, Unauthenticated
+from anxin.core.errors import AnxinError, FieldProblem, InvalidInput, Unauthenticated
 from anxin.core.security import Principal, Role
 from anxin.core.unit import UnitOfWork
 from anxin.people import service as people
@@ -136,3 +137,20 @@ def page(handler: Callable[..., Response]) -> Callable[..., Response]:
             )
 
     return wrapper
+
+
+FormModel = TypeVar("FormModel", bound=BaseModel)
+
+
+def form_model(model: type[FormModel], data: Mapping[str, Any]) -> FormModel:
+    """A form's fields validated by the API's schema; errors as the one InvalidInput (a 422
+    page naming each field), as the API reports them."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = [
+            FieldProblem(".".join(str(p) for p in e["loc"]) or "form", e["msg"])
+            for e in exc.errors()
+        ]
+        message = "; ".join(f"{p.field}: {p.reason}" for p in problems)
+        raise InvalidInput(message, fields=problems) from exc
