@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
+from fastapi import Path as InPath
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from anxin.core.domain import NavLink
@@ -37,6 +38,7 @@ from anxin.ui.console import (
 )
 
 TEMPLATES = Path(__file__).parent / "templates"
+Seq = Annotated[int, InPath(ge=1, le=100_000)]  # a delivery's number in its order
 router = APIRouter(tags=["console"], include_in_schema=False)
 
 NAV = [
@@ -263,7 +265,7 @@ def ship_post(
 
 @router.post("/market/orders/{order_id}/shipments/{seq}/receive", response_model=None)
 @page
-def receive_post(order_id: str, seq: int, request: Request, uow: UnitDep) -> Response:
+def receive_post(order_id: str, seq: Seq, request: Request, uow: UnitDep) -> Response:
     principal = console_principal(request, uow)
     service.receive(uow=uow, principal=principal, order_id=order_id, seq=seq)
     return _back(order_id)
@@ -273,7 +275,7 @@ def receive_post(order_id: str, seq: int, request: Request, uow: UnitDep) -> Res
 @page
 def accept_post(
     order_id: str,
-    seq: int,
+    seq: Seq,
     request: Request,
     uow: UnitDep,
     lab: Annotated[str, Form(max_length=120)] = "",

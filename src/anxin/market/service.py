@@ -24,7 +24,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from anxin.alerts.service import Recipient, Severity, raise_alarm
@@ -376,12 +376,10 @@ def decide_offer(*, uow: UnitOfWork, principal: Principal, order_id: str, accept
     if listing.available_kg == 0:
         listing.status = ListingStatus.CLOSED
     today = uow.now().astimezone(CST).date()
-    count = session.scalar(
-        select(func.count()).select_from(Order).where(Order.contract_no.is_not(None))
-    )
     order.status = OrderStatus.CONTRACTED
     order.contracted_on = today
-    order.contract_no = f"MC{today:%Y%m%d}-{(count or 0) + 1:05d}"
+    # From the order's own id: no counter to race on between two acceptances at once.
+    order.contract_no = f"MC{today:%Y%m%d}-{order.id[:8].upper()}"
     session.flush()
     return order
 

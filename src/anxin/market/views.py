@@ -3,7 +3,9 @@ forecasts."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from typing import Annotated
+
+from fastapi import APIRouter, Path, status
 from sqlalchemy.orm import Session
 
 from anxin.market import forecasting, service
@@ -29,6 +31,8 @@ from anxin.market.schemas import (
     TraceBadge,
 )
 from anxin.people.deps import CurrentPrincipal, UnitDep
+
+Seq = Annotated[int, Path(ge=1, le=100_000)]  # a delivery's number in its order
 
 router = APIRouter(prefix="/api/v1/market", tags=["market"])
 
@@ -160,7 +164,7 @@ def post_shipment(
 
 @router.post("/orders/{order_id}/shipments/{seq}/receipt", response_model=ShipmentRead)
 def post_receipt(
-    order_id: str, seq: int, principal: CurrentPrincipal, uow: UnitDep
+    order_id: str, seq: Seq, principal: CurrentPrincipal, uow: UnitDep
 ) -> ShipmentRead:
     """The buyer confirms receipt: an EPCIS receiving event."""
     row = service.receive(uow=uow, principal=principal, order_id=order_id, seq=seq)
@@ -169,7 +173,7 @@ def post_receipt(
 
 @router.post("/orders/{order_id}/shipments/{seq}/acceptance", response_model=ShipmentRead)
 def post_acceptance(
-    order_id: str, seq: int, body: SampleResult, principal: CurrentPrincipal, uow: UnitDep
+    order_id: str, seq: Seq, body: SampleResult, principal: CurrentPrincipal, uow: UnitDep
 ) -> ShipmentRead:
     """Quality acceptance against the grade and the contract's tolerances; a failure opens a
     dispute with the evidence."""
