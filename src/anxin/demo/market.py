@@ -82,7 +82,9 @@ def weekly_demand(week: date, region: str, rng: random.Random) -> float:
     return max(0.0, base * (1 + 0.002 * t) * season * peak * rng.gauss(1.0, 0.08))
 
 
-def history(uow: UnitOfWork, demo: MarketDemo, *, weeks: int = HISTORY_WEEKS) -> int:
+def history(
+    uow: UnitOfWork, demo: MarketDemo, *, weeks: int = HISTORY_WEEKS, forecast: bool = True
+) -> int:
     """Write `weeks` of settled trade before today (once) and forecast it; returns orders."""
     session = uow.session
     listing = session.get(Listing, demo.listing_id)
@@ -141,5 +143,6 @@ def history(uow: UnitOfWork, demo: MarketDemo, *, weeks: int = HISTORY_WEEKS) ->
             )
             orders += 1
     session.flush()
-    forecasting.run(uow=uow, principal=coop)
+    if forecast:
+        forecasting.run(uow=uow, principal=coop)
     return orders
