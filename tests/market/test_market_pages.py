@@ -97,3 +97,43 @@ def test_an_administrator_without_farms_gets_a_notice_not_a_refusal(
     for path in ("/market", "/market/orders", "/market/forecasts"):
         got = client.get(path)
         assert got.status_code == 200 and 'id="not-trader"' in got.text
+
+
+def test_a_request_for_quotes_is_answered_on_the_page_and_accepted_by_the_buyer(
+    client: TestClient, demo: DemoInfo
+) -> None:
+    _login(client, "buyer")
+    asked = client.post(
+        "/market/rfqs",
+        data={
+            "crop": "rice",
+            "grade": "first",
+            "quantity_kg": "250",
+            "target_price_per_kg": "7.20",
+            "region": "east",
+            "delivery_by": "2026-12-31",
+        },
+        follow_redirects=False,
+    )
+    assert asked.status_code == 303
+    seller = TestClient(client.app)
+    _login(seller, "coop")
+    page = seller.get("/market").text
+    rfq_id = page.split('data-rfq-id="', 1)[1].split('"', 1)[0]
+    assert 'class="offer-form"' in page
+    offered = seller.post(
+        f"/market/rfqs/{rfq_id}/offer",
+        data={
+            "listing_id": demo.market.listing_id,
+            "quantity_kg": "250",
+            "price_per_kg": "7.30",
+            "payment_term": "net_30",
+        },
+        follow_redirects=False,
+    )
+    assert offered.status_code == 303
+    order_url = offered.headers["location"]
+    assert 'id="accept-offer"' not in seller.get(order_url).text  # the buyer decides
+    assert 'id="accept-offer"' in client.get(order_url).text
+    client.post(f"{order_url}/decision", data={"accept": "yes"})
+    assert 'data-status="contracted"' in client.get(order_url).text

@@ -23,6 +23,7 @@ from anxin.market.models import ForecastRun, OrderStatus, PaymentTerm, ShipmentS
 from anxin.market.schemas import (
     OrderCreate,
     PaymentCreate,
+    RfqCreate,
     SampleResult,
     ShipmentCreate,
 )
@@ -136,6 +137,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "market_suggestion": ("种植建议", "Production suggestion"),
     "market_reasoning": ("依据", "Reasoning"),
     "market_kg_week": ("公斤/周", "kg/week"),
+    "market_new_rfq": ("发布询价", "Request quotes"),
+    "market_crop": ("作物", "Crop"),
+    "market_target_price": ("目标单价(元/公斤)", "Target price (¥/kg)"),
+    "market_delivery_by": ("最晚交货日", "Deliver by"),
+    "market_offer": ("报价", "Make an offer"),
 }  # fmt: skip
 
 # The planning assumptions the forecast page states with its numbers.
@@ -164,6 +170,8 @@ def listings_page(request: Request, uow: UnitDep) -> Response:
         rfqs=rfqs,
         buyer=principal.role == Role.BUYER,
         terms=[t.value for t in PaymentTerm],
+        grades=sorted(grades.NAMES),
+        open_listings=[r for r in rows if r.status.value == "open"],
     )
 
 
@@ -186,6 +194,62 @@ def order_post(
             "quantity_kg": quantity_kg.strip(),
             "payment_term": payment_term,
             "tolerances": tolerances,
+        },
+    )
+    order = service.place_order(uow=uow, principal=principal, data=data)
+    return RedirectResponse(f"/market/orders/{order.id}", status_code=303)
+
+
+@router.post("/market/rfqs", response_model=None)
+@page
+def rfq_post(
+    request: Request,
+    uow: UnitDep,
+    crop: Annotated[str, Form(max_length=80)] = "",
+    grade: Annotated[str, Form(max_length=16)] = "",
+    quantity_kg: Annotated[str, Form(max_length=20)] = "",
+    target_price_per_kg: Annotated[str, Form(max_length=20)] = "",
+    region: Annotated[str, Form(max_length=40)] = "",
+    delivery_by: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    """A buyer's request for quotes."""
+    principal = console_principal(request, uow)
+    data = form_model(
+        RfqCreate,
+        {
+            "crop": crop.strip(),
+            "grade": grade,
+            "quantity_kg": quantity_kg.strip(),
+            "target_price_per_kg": target_price_per_kg.strip() or None,
+            "region": region.strip(),
+            "delivery_by": delivery_by.strip(),
+        },
+    )
+    service.create_rfq(uow=uow, principal=principal, data=data)
+    return RedirectResponse("/market", status_code=303)
+
+
+@router.post("/market/rfqs/{rfq_id}/offer", response_model=None)
+@page
+def rfq_offer_post(
+    rfq_id: str,
+    request: Request,
+    uow: UnitDep,
+    listing_id: Annotated[str, Form(max_length=64)] = "",
+    quantity_kg: Annotated[str, Form(max_length=20)] = "",
+    price_per_kg: Annotated[str, Form(max_length=20)] = "",
+    payment_term: Annotated[str, Form(max_length=16)] = "",
+) -> Response:
+    """The cooperative's offer in answer to a request: the buyer accepts it on the order page."""
+    principal = console_principal(request, uow)
+    data = form_model(
+        OrderCreate,
+        {
+            "listing_id": listing_id,
+            "rfq_id": rfq_id,
+            "quantity_kg": quantity_kg.strip(),
+            "price_per_kg": price_per_kg.strip() or None,
+            "payment_term": payment_term,
         },
     )
     order = service.place_order(uow=uow, principal=principal, data=data)
