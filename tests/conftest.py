@@ -197,6 +197,7 @@ DEMO_PASSWORDS = {
     "olive-farmer": "demo-olive-farmer-pass",
     "insurer": "demo-insurer-pass",
     "goat-farmer": "demo-goat-farmer-pass",
+    "buyer": "demo-buyer-pass",  # the supermarket chain (issue 21)
 }
 
 

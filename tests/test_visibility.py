@@ -72,6 +72,8 @@ VISIBLE: dict[str, frozenset[str]] = {
     "olive-farmer": frozenset({GROVE}),
     "goat-farmer": frozenset({GOATS}),
     "insurer": frozenset({RICE, GROVE, GOATS}),
+    # the supermarket's buyer (issue 21): listings show a lot by its trace badge, not its rows
+    "buyer": frozenset(),
 }
 
 # Path parameters and the demo fixture that names a seeded row for each.
@@ -99,6 +101,8 @@ PARAMS = {
     "claim_id": "claim",
     "gtin": "gtin",
     "lot": "lot_code",
+    "listing_id": "market_listing",
+    "order_id": "market_listing",  # no order in the demo seed: a 404 for everyone
 }
 # GET routes that need a query to answer at all.
 QUERIES = {
@@ -108,12 +112,9 @@ QUERIES = {
     "/api/v1/life/illustration.csv": "issue_age=30&sex=F&pay_term=10&sum_assured=100000",
     "/life/illustration": "issue_age=30&sex=F&pay_term=10&sum_assured=100000",
     "/api/v1/life/tables/values": "table=CL1&rate=0.025&age_from=30&age_to=40",
-<<<<<<< HEAD
     "/leasing/quote": "cost=3000000&periods=36&annual_rate=5.95&start=2026-12-01",
-=======
     # an event's anchor salt (tests/trace/test_trace_api.py: another farmer gets 404)
     "/api/v1/trace/anchors": "eventID=ni:///sha-256;" + "0" * 64 + "?ver=CBV2.0",
->>>>>>> tracemore
 }
 NOT_WALKED = {
     "/console/stream": "server-sent events: an endless stream; its events are the live hub's, "
@@ -247,6 +248,7 @@ def seeded(
         "claim": demo.trace.claim_id,
         "gtin": demo.trace.gtin,
         "lot_code": demo.trace.lot,
+        "market_listing": demo.market.listing_id,
     }
     return owners, ids
 

@@ -7,6 +7,8 @@ scanned serial that was never issued is itself a counterfeit sign.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
@@ -15,7 +17,7 @@ from anxin.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from anxin.core.security import Principal, Role
 from anxin.core.unit import UnitOfWork
 from anxin.trace import vocab
-from anxin.trace.models import Lot, Plot, Product, Unit
+from anxin.trace.models import Farm, Lot, Plot, Product, Unit
 from anxin.trace.schemas import LotCreate, ProductCreate, UnitsIssue, UnitsIssued
 from anxin.trace.service import READERS, get_farm
 
@@ -123,4 +125,48 @@ def issue_units(
         first_serial=str(start),
         last_serial=str(start + data.count - 1),
         count=data.count,
+    )
+
+
+@dataclass(frozen=True)
+class LotFacts:
+    """What another domain (the market) shows of a lot: no principal check here, the caller
+    decides who may see its listing of the lot."""
+
+    lot_id: str
+    organisation_id: str
+    gtin: str
+    code: str
+    product_zh: str
+    product_en: str
+    farm_id: str
+    farm_name: str
+    farm_location: str
+    crop: str | None
+    first_serial: str | None  # a unit whose public page shows the lot's trace
+
+
+def lot_facts(session: Session, lot_id: str) -> LotFacts | None:
+    lot = session.get(Lot, lot_id)
+    if lot is None:
+        return None
+    product = session.get(Product, lot.product_id)
+    farm = session.get(Farm, lot.farm_id)
+    assert product is not None and farm is not None
+    plot = session.get(Plot, lot.plot_id) if lot.plot_id else None
+    first = session.scalar(
+        select(Unit.serial).where(Unit.lot_id == lot.id).order_by(Unit.issued_at, Unit.id).limit(1)
+    )
+    return LotFacts(
+        lot_id=lot.id,
+        organisation_id=product.organisation_id,
+        gtin=product.gtin,
+        code=lot.code,
+        product_zh=product.name_zh,
+        product_en=product.name_en,
+        farm_id=farm.id,
+        farm_name=farm.name,
+        farm_location=farm.location,
+        crop=plot.crop if plot else None,
+        first_serial=first,
     )

@@ -7,14 +7,14 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial, wraps
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from anxin.core.clock import SHANGHAI, format_local
 from anxin.core.domain import NavLink
@@ -147,3 +147,20 @@ def page(handler: Callable[..., Response]) -> Callable[..., Response]:
             return shown
 
     return wrapper
+
+
+FormModel = TypeVar("FormModel", bound=BaseModel)
+
+
+def form_model(model: type[FormModel], data: Mapping[str, Any]) -> FormModel:
+    """A form's fields validated by the API's schema; errors as the one InvalidInput (a 422
+    page naming each field), as the API reports them."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = [
+            FieldProblem(".".join(str(p) for p in e["loc"]) or "form", e["msg"])
+            for e in exc.errors()
+        ]
+        message = "; ".join(f"{p.field}: {p.reason}" for p in problems)
+        raise InvalidInput(message, fields=problems) from exc

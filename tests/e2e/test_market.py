@@ -1,0 +1,94 @@
+"""A supermarket's buyer, on a phone, finds the cooperative's traced rice, orders it, receives
+two partial deliveries, fails the second at quality acceptance (a dispute opens with the
+sample as evidence) and pays for the first, which settles the order; the cooperative reads
+its forecasts on a desktop."""
+
+import httpx
+import pytest
+
+from anxin.demo import market
+from tests.conftest import DEMO_PASSWORDS, browser_login, painted_pixels
+
+pytestmark = pytest.mark.e2e
+HTTP = httpx.Client(timeout=120)  # the shared machine can be slow: no timing asserted
+
+
+def _token(base: str, username: str) -> dict[str, str]:
+    r = HTTP.post(
+        f"{base}/api/v1/auth/token",
+        data={"username": username, "password": DEMO_PASSWORDS[username]},
+    )
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def _accept(page, seq: int, moisture: str, broken: str, sample_id: str) -> None:
+    form = f'#shipments tr[data-seq="{seq}"] form.acceptance'
+    page.fill(f"{form} input[name=p_moisture_pct]", moisture)
+    page.fill(f"{form} input[name=p_broken_pct]", broken)
+    page.fill(f"{form} input[name=p_impurity_pct]", "0.2")
+    page.fill(f"{form} input[name=lab]", "上海谷物质检站")
+    page.fill(f"{form} input[name=sample_id]", sample_id)
+    page.click(f"{form} button[type=submit]")
+
+
+def test_buyer_orders_a_traced_lot_a_delivery_fails_and_the_rest_settles(live_server, page):
+    base = live_server.url
+    page.set_viewport_size({"width": 390, "height": 844})
+    browser_login(page, base, "buyer")
+    page.goto(f"{base}/market")
+    listing = page.locator(".listing").first
+    assert listing.locator(".trace-badge").get_attribute("data-verdict") in ("pass", "warn", "fail")
+    trace_url = listing.locator("a.trace-link").get_attribute("href")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    # The badge opens the lot's public trace timeline.
+    page.goto(f"{base}{trace_url}")
+    page.wait_for_selector("#timeline li")
+    page.go_back()
+
+    page.fill(".order-form input[name=quantity_kg]", "1000")
+    page.select_option(".order-form select[name=payment_term]", "on_delivery")
+    page.click(".order-form button[type=submit]")
+    page.wait_for_selector('#order-status[data-status="offered"]')
+    order_id = page.url.rsplit("/", 1)[-1]
+
+    # The cooperative signs and ships in two parts (its side through the API).
+    coop = _token(base, "coop")
+    api = f"{base}/api/v1/market/orders/{order_id}"
+    signed = HTTP.post(f"{api}/decision", headers=coop, json={"accept": True})
+    assert signed.json()["status"] == "contracted", signed.text
+    for kg in ("600.0", "400.0"):
+        shipped = HTTP.post(f"{api}/shipments", headers=coop, json={"quantity_kg": kg})
+        assert shipped.status_code == 201, shipped.text
+
+    page.reload()
+    page.wait_for_selector('#order-status[data-status="contracted"]')
+    for seq in (1, 2):
+        page.click(f'#shipments tr[data-seq="{seq}"] button.receive')
+        page.wait_for_selector(f'#shipments tr[data-seq="{seq}"][data-status="received"]')
+    _accept(page, 1, "14.6", "7.0", "S-1")
+    page.wait_for_selector('#shipments tr[data-seq="1"][data-status="accepted"]')
+    _accept(page, 2, "14.6", "12.5", "S-2")  # broken kernels over the first grade's 10 %
+    page.wait_for_selector('#shipments tr[data-seq="2"][data-status="rejected"]')
+    dispute = page.inner_text("#disputes")
+    assert "S-2" in dispute and "broken_pct" in dispute
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+    # What is owed is the accepted 600 kg only; paying it settles the order.
+    assert page.input_value("#pay-form input[name=amount]") == "4560.00"
+    page.click("#pay-form button[type=submit]")
+    page.wait_for_selector('#order-status[data-status="settled"]')
+    assert page.get_attribute("#disputes .dispute", "data-status") == "open"
+    alarms = HTTP.get(f"{base}/api/v1/alarms", headers=_token(base, "coop")).json()
+    assert any(a["alarm_type"] == "market_dispute" for a in alarms)
+
+
+def test_cooperative_reads_its_forecasts_on_a_desktop(live_server, page):
+    with live_server.app.state.context.unit(actor="test") as uow:
+        market.history(uow, live_server.demo.market, weeks=40)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    browser_login(page, live_server.url, "coop")
+    page.goto(f"{live_server.url}/market/forecasts?lang=en")
+    assert painted_pixels(page, "#chart-demand-rice-east") > 1000
+    rows = page.locator('[data-key="demand:rice:east"] table.backtest tbody tr')
+    assert rows.count() == 3

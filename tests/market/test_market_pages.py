@@ -1,0 +1,139 @@
+"""The market's console pages: listings with trace badges in both languages, the order page's
+forms, the forecast page over a short simulated history, and the notice for non-traders."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from anxin.core.context import AppContext
+from anxin.demo import market
+from anxin.demo.seed import DemoInfo
+from tests.conftest import DEMO_PASSWORDS
+
+
+def _login(client: TestClient, username: str) -> None:
+    got = client.post(
+        "/login",
+        data={"username": username, "password": DEMO_PASSWORDS[username]},
+        follow_redirects=False,
+    )
+    assert got.status_code == 303
+
+
+def test_listings_show_the_trace_badge_in_both_languages(
+    client: TestClient, demo: DemoInfo
+) -> None:
+    _login(client, "buyer")
+    zh = client.get("/market?lang=zh")
+    assert zh.status_code == 200 and "农产品交易" in zh.text
+    assert 'class="trace-link" href="/01/06970001000016/10/JS2026/21/' in zh.text
+    assert 'data-verdict="' in zh.text and "一级" in zh.text
+    en = client.get("/market?lang=en")
+    assert "Farm trade" in en.text and "First grade" in en.text and "View trace timeline" in en.text
+
+
+def test_the_order_page_walks_offer_to_dispute(client: TestClient, demo: DemoInfo) -> None:
+    _login(client, "buyer")
+    placed = client.post(
+        "/market/orders",
+        data={
+            "listing_id": demo.market.listing_id,
+            "quantity_kg": "300",
+            "payment_term": "net_30",
+            "moisture_tolerance": "0.5",
+        },
+        follow_redirects=False,
+    )
+    assert placed.status_code == 303
+    order_url = placed.headers["location"]
+    bad = client.post(
+        "/market/orders",
+        data={"listing_id": demo.market.listing_id, "quantity_kg": "x", "payment_term": "net_30"},
+    )
+    assert bad.status_code == 422 and "quantity_kg" in bad.text
+
+    seller = TestClient(client.app)
+    _login(seller, "coop")
+    assert 'id="accept-offer"' in seller.get(order_url).text
+    seller.post(f"{order_url}/decision", data={"accept": "yes"})
+    seller.post(f"{order_url}/ship", data={"quantity_kg": "300"})
+    page = client.get(order_url).text
+    assert 'data-status="contracted"' in page and 'class="receive"' in page
+    client.post(f"{order_url}/shipments/1/receive")
+    sample = {
+        "p_moisture_pct": "16.2",  # first grade ≤ 15.0, +0.5 tolerance
+        "p_broken_pct": "8",
+        "p_impurity_pct": "0.2",
+        "lab": "Shanghai grain lab",
+        "sample_id": "S-77",
+    }
+    client.post(f"{order_url}/shipments/1/accept", data=sample)
+    page = client.get(order_url).text
+    assert 'data-seq="1" data-status="rejected"' in page
+    assert 'id="disputes"' in page and "S-77" in page
+
+
+def test_forecast_page_shows_history_forecast_intervals_and_backtest(
+    client: TestClient, demo: DemoInfo, context: AppContext
+) -> None:
+    with context.unit(actor="test") as uow:
+        assert market.history(uow, demo.market, weeks=40) == 80
+    _login(client, "coop")
+    page = client.get("/market/forecasts?lang=en")
+    assert page.status_code == 200
+    for key in ("demand:rice:east", "demand:rice:north", "supply:rice"):
+        assert f'data-key="{key}"' in page.text
+    assert page.text.count('data-chart="') == 3
+    assert page.text.count('<tr data-model="SeasonalNaive"') == 3
+    assert "MASE" in page.text and "sMAPE" in page.text
+    assert "Price band" in page.text and "Production suggestion" in page.text
+    assert "/static/vendor/echarts/echarts.min.js" in page.text
+
+
+def test_an_administrator_without_farms_gets_a_notice_not_a_refusal(
+    client: TestClient, demo: DemoInfo
+) -> None:
+    _login(client, "admin")
+    for path in ("/market", "/market/orders", "/market/forecasts"):
+        got = client.get(path)
+        assert got.status_code == 200 and 'id="not-trader"' in got.text
+
+
+def test_a_request_for_quotes_is_answered_on_the_page_and_accepted_by_the_buyer(
+    client: TestClient, demo: DemoInfo
+) -> None:
+    _login(client, "buyer")
+    asked = client.post(
+        "/market/rfqs",
+        data={
+            "crop": "rice",
+            "grade": "first",
+            "quantity_kg": "250",
+            "target_price_per_kg": "7.20",
+            "region": "east",
+            "delivery_by": "2026-12-31",
+        },
+        follow_redirects=False,
+    )
+    assert asked.status_code == 303
+    seller = TestClient(client.app)
+    _login(seller, "coop")
+    page = seller.get("/market").text
+    rfq_id = page.split('data-rfq-id="', 1)[1].split('"', 1)[0]
+    assert 'class="offer-form"' in page
+    offered = seller.post(
+        f"/market/rfqs/{rfq_id}/offer",
+        data={
+            "listing_id": demo.market.listing_id,
+            "quantity_kg": "250",
+            "price_per_kg": "7.30",
+            "payment_term": "net_30",
+        },
+        follow_redirects=False,
+    )
+    assert offered.status_code == 303
+    order_url = offered.headers["location"]
+    assert 'id="accept-offer"' not in seller.get(order_url).text  # the buyer decides
+    assert 'id="accept-offer"' in client.get(order_url).text
+    client.post(f"{order_url}/decision", data={"accept": "yes"})
+    assert 'data-status="contracted"' in client.get(order_url).text
