@@ -7,6 +7,10 @@ nobody has acknowledged, the next step fires; after the last step, that step rep
 stops it. A message of the current step that is *undelivered* (failed, or no delivery receipt
 within `receipt_timeout_s`) fires the next step at once instead of waiting.
 
+A policy may also say who hears of a *repeat* (the same condition again, e.g. a second fall)
+once nobody is being escalated to any more — the alarm was acknowledged, or the escalation
+ran out — and how often at most (`on_repeat`); `renotify` decides, one repeat at a time.
+
 Policies arrive as plain data (a JSON document stored in `escalation_policies`);
 `parse_policy` validates one and raises `PolicyInvalid` with every problem named.
 """
@@ -21,6 +25,8 @@ CHANNELS = frozenset({"sms", "voice", "push", "webhook", "console"})
 PURPOSES = frozenset({"alert", "call_task"})
 UndeliveredRule = Literal["any", "all", "none"]
 Status = Literal["active", "stopped", "exhausted"]
+# Why an escalation ended (`State.stop_reason`): the pages show each through a label.
+STOP_REASONS = ("acknowledged", "resolved", "cleared", "exhausted")
 
 
 class PolicyInvalid(ValueError):
@@ -43,6 +49,16 @@ class Step:
 
 
 @dataclass(frozen=True)
+class OnRepeat:
+    """Whom a repeat of an alarm nobody is escalating any more notifies, and at most how
+    often: repeats closer than `min_interval_s` to the last renotification are counted, not
+    sent (a radar that reports the same fall every few seconds must not flood the butler)."""
+
+    targets: tuple[Target, ...]
+    min_interval_s: int = 60
+
+
+@dataclass(frozen=True)
 class Policy:
     code: str
     name: str
@@ -51,6 +67,7 @@ class Policy:
     receipt_timeout_s: int = 60
     escalate_on_undelivered: UndeliveredRule = "any"
     stop_on_clear: bool = False
+    on_repeat: OnRepeat | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +109,49 @@ def _strings(value: Any) -> tuple[str, ...] | None:
     return None
 
 
+def _targets(raw_targets: Any, where: str, problems: list[str]) -> list[Target]:
+    """The `notify` list of a step (or of `on_repeat`); problems are appended, not raised."""
+    if not isinstance(raw_targets, list) or not raw_targets:
+        problems.append(f"{where}notify: at least one target is required")
+        raw_targets = []
+    targets: list[Target] = []
+    for t_index, raw_target in enumerate(raw_targets):
+        t_where = f"{where}notify[{t_index}]."
+        if not isinstance(raw_target, dict):
+            problems.append(f"{where}notify[{t_index}]: must be an object")
+            continue
+        roles = _strings(raw_target.get("roles"))
+        channels = _strings(raw_target.get("channels"))
+        purpose = raw_target.get("purpose", "alert")
+        if roles is None:
+            problems.append(f"{t_where}roles: a non-empty list of roles is required")
+        if channels is None:
+            problems.append(f"{t_where}channels: a non-empty list of channels is required")
+        else:
+            unknown = sorted(set(channels) - CHANNELS)
+            if unknown:
+                problems.append(
+                    f"{t_where}channels: unknown {', '.join(unknown)}; "
+                    f"known: {', '.join(sorted(CHANNELS))}"
+                )
+        if purpose not in PURPOSES:
+            problems.append(f"{t_where}purpose: must be one of {', '.join(sorted(PURPOSES))}")
+        if roles and channels:
+            targets.append(Target(roles, channels, str(purpose)))
+    return targets
+
+
+def _on_repeat(raw: Any, problems: list[str]) -> OnRepeat | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        problems.append("on_repeat: must be an object")
+        return None
+    targets = _targets(raw.get("notify"), "on_repeat.", problems)
+    min_interval_s = _int(raw, "min_interval_s", 60, problems, "on_repeat.")
+    return OnRepeat(tuple(targets), min_interval_s)
+
+
 def parse_policy(data: Any, *, code: str | None = None) -> Policy:
     """Validate a policy document; raises `PolicyInvalid` listing every problem."""
     problems, doc = _problem_list(data)
@@ -116,34 +176,7 @@ def parse_policy(data: Any, *, code: str | None = None) -> Policy:
             problems.append(f"steps[{index}]: must be an object")
             continue
         wait_s = _int(raw, "wait_s", 0, problems, where)
-        raw_targets = raw.get("notify")
-        if not isinstance(raw_targets, list) or not raw_targets:
-            problems.append(f"{where}notify: at least one target is required")
-            raw_targets = []
-        targets: list[Target] = []
-        for t_index, raw_target in enumerate(raw_targets):
-            t_where = f"{where}notify[{t_index}]."
-            if not isinstance(raw_target, dict):
-                problems.append(f"{where}notify[{t_index}]: must be an object")
-                continue
-            roles = _strings(raw_target.get("roles"))
-            channels = _strings(raw_target.get("channels"))
-            purpose = raw_target.get("purpose", "alert")
-            if roles is None:
-                problems.append(f"{t_where}roles: a non-empty list of roles is required")
-            if channels is None:
-                problems.append(f"{t_where}channels: a non-empty list of channels is required")
-            else:
-                unknown = sorted(set(channels) - CHANNELS)
-                if unknown:
-                    problems.append(
-                        f"{t_where}channels: unknown {', '.join(unknown)}; "
-                        f"known: {', '.join(sorted(CHANNELS))}"
-                    )
-            if purpose not in PURPOSES:
-                problems.append(f"{t_where}purpose: must be one of {', '.join(sorted(PURPOSES))}")
-            if roles and channels:
-                targets.append(Target(roles, channels, str(purpose)))
+        targets = _targets(raw.get("notify"), where, problems)
         steps.append(Step(tuple(targets), wait_s))
     repeat_last = _int(doc, "repeat_last", 0, problems, "")
     receipt_timeout_s = _int(doc, "receipt_timeout_s", 60, problems, "")
@@ -155,6 +188,7 @@ def parse_policy(data: Any, *, code: str | None = None) -> Policy:
     if not isinstance(stop_on_clear, bool):
         problems.append("stop_on_clear: must be true or false")
         stop_on_clear = False
+    on_repeat = _on_repeat(doc.get("on_repeat"), problems)
     if problems:
         raise PolicyInvalid(problems)
     return Policy(
@@ -165,12 +199,20 @@ def parse_policy(data: Any, *, code: str | None = None) -> Policy:
         receipt_timeout_s=receipt_timeout_s,
         escalate_on_undelivered=rule,
         stop_on_clear=stop_on_clear,
+        on_repeat=on_repeat,
     )
+
+
+def _notify_document(targets: tuple[Target, ...]) -> list[dict[str, Any]]:
+    return [
+        {"roles": list(t.roles), "channels": list(t.channels), "purpose": t.purpose}
+        for t in targets
+    ]
 
 
 def policy_document(policy: Policy) -> dict[str, Any]:
     """The inverse of `parse_policy`: what is stored."""
-    return {
+    doc: dict[str, Any] = {
         "code": policy.code,
         "name": policy.name,
         "repeat_last": policy.repeat_last,
@@ -178,16 +220,16 @@ def policy_document(policy: Policy) -> dict[str, Any]:
         "escalate_on_undelivered": policy.escalate_on_undelivered,
         "stop_on_clear": policy.stop_on_clear,
         "steps": [
-            {
-                "wait_s": step.wait_s,
-                "notify": [
-                    {"roles": list(t.roles), "channels": list(t.channels), "purpose": t.purpose}
-                    for t in step.targets
-                ],
-            }
+            {"wait_s": step.wait_s, "notify": _notify_document(step.targets)}
             for step in policy.steps
         ],
     }
+    if policy.on_repeat is not None:
+        doc["on_repeat"] = {
+            "min_interval_s": policy.on_repeat.min_interval_s,
+            "notify": _notify_document(policy.on_repeat.targets),
+        }
+    return doc
 
 
 def start(policy: Policy, now: datetime) -> Transition:
@@ -272,3 +314,25 @@ def retry_delay(attempt: int, *, base_s: float, cap_s: float, jitter: float) -> 
         attempt = 1
     ceiling = float(min(cap_s, base_s * 2.0 ** (attempt - 1)))
     return ceiling / 2 + (ceiling / 2) * min(max(jitter, 0.0), 0.999999)
+
+
+RepeatDecision = Literal["escalating", "no_rule", "rate_limited", "renotify"]
+
+
+def renotify(
+    policy: Policy, state: State, now: datetime, last_renotified_at: datetime | None
+) -> tuple[RepeatDecision, Step | None]:
+    """What a repeat of the alarm does: nothing while the escalation is still active (its own
+    steps are notifying people), nothing without an `on_repeat` rule, nothing again within
+    `min_interval_s` of the last renotification; otherwise the `on_repeat` targets hear of
+    it at once, as a step of their own that waits for nothing."""
+    if state.status == "active":
+        return "escalating", None
+    rule = policy.on_repeat
+    if rule is None or not rule.targets:
+        return "no_rule", None
+    if last_renotified_at is not None and now - last_renotified_at < timedelta(
+        seconds=rule.min_interval_s
+    ):
+        return "rate_limited", None
+    return "renotify", Step(rule.targets, 0)

@@ -21,7 +21,7 @@ from anxin.core.security import Principal, Role
 from anxin.core.unit import UnitOfWork
 from anxin.people import service as people
 from anxin.people.deps import UnitDep
-from anxin.ui.console import console_principal, page, render
+from anxin.ui.console import console_of, console_principal, language, page, render
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -83,7 +83,34 @@ LABELS: dict[str, tuple[str, str]] = {
     "recipient_emergency_contact": ("紧急联系人", "Emergency contact"),
     "recipient_team_lead": ("组长", "Team lead"),
     "purpose_call_task": ("回电任务", "call task"),
+    # a repeat of an acknowledged alarm, and the messages that told people of it again
+    "history_renotified": ("再次通知", "Notified again"),
+    "repeat_count": ("第 {n} 次", "#{n}"),
+    "messages_count": ("{n} 条通知", "{n} messages"),
+    "step_repeat": ("再次", "again"),
+    # why an escalation stopped (escalation.STOP_REASONS)
+    "stop_reason_acknowledged": ("已确认", "acknowledged"),
+    "stop_reason_resolved": ("已解除", "resolved"),
+    "stop_reason_cleared": ("已恢复", "cleared"),
+    "stop_reason_exhausted": ("已通知完所有步骤", "every step done"),
+    # the built-in escalation policies (alerts.policies.CATALOGUE), by code
+    "esc_policy_homecare_fall": ("居家跌倒", "Home-care fall"),
+    "esc_policy_homecare_alert": ("居家提醒", "Home-care alert"),
+    "esc_policy_collateral_breach": ("质押物风险", "Collateral breach"),
+    "esc_policy_lending_reminder": ("还款提醒", "Repayment reminder"),
+    "esc_policy_lending_callback": ("贷前回访", "Loan callback"),
+    "esc_policy_default": ("默认", "Default"),
+    "esc_policy_alerts_watchdog": ("告警升级延误", "Escalation overdue"),
 }
+
+
+def policy_name(request: Request, code: str, stored: dict[str, Any]) -> str:
+    """A built-in policy by its label; one written by an administrator by the name it was
+    given (free text, as they wrote it)."""
+    catalog, key = console_of(request).catalog, f"esc_policy_{code}"
+    if key in catalog:
+        return catalog.label(key, language(request))
+    return str(stored.get("name") or code)
 
 
 def who(session: Session, actors: Iterable[str]) -> dict[str, str]:
@@ -146,6 +173,7 @@ def alarm_card(alarm_id: str, request: Request, uow: UnitDep) -> Response:
         if alerts.may_see_outbox(principal)
         else []
     )
+    escalation = alerts.escalation_of(session=uow.session, alarm_id=alarm.id)
     return render(
         request,
         "alerts/alarm.html",
@@ -153,7 +181,10 @@ def alarm_card(alarm_id: str, request: Request, uow: UnitDep) -> Response:
         history=history,
         who=who(uow.session, (h.actor for h in history)),
         notifications=notifications,
-        escalation=alerts.escalation_of(session=uow.session, alarm_id=alarm.id),
+        escalation=escalation,
+        policy_name=policy_name(request, escalation.policy_code, escalation.policy)
+        if escalation
+        else "",
         can_resolve=principal.role not in alerts.NOT_RESOLVERS,
         can_ack=principal.role not in alerts.NOT_ACKERS,
     )

@@ -37,6 +37,13 @@ CATALOGUE: tuple[dict[str, Any], ...] = (
                 ],
             },
         ],
+        # Another fall after the butler acknowledged the first (on the way, or already there
+        # and gone): the butler hears of it again at once, by SMS and on the console — at most
+        # once a minute, since a radar may report the same fall several times.
+        "on_repeat": {
+            "min_interval_s": 60,
+            "notify": [{"roles": ["butler"], "channels": ["sms", "console"]}],
+        },
     },
     {
         "code": "homecare_alert",

@@ -29,6 +29,7 @@ from anxin.homecare.models import Elder
 from anxin.homecare.service import CARE_TEAM
 from anxin.homecare.sleep import SleepReport, last_night
 from anxin.iot import service as iot
+from anxin.iot.profiles import PROFILES
 from anxin.people.deps import UnitDep
 from anxin.ui import charts
 from anxin.ui.console import console_of, console_principal, language, page, render
@@ -51,6 +52,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "mode_home": ("在家", "Home"),
     "mode_away": ("外出", "Away"),
     "mode_night": ("夜间", "Night"),
+    # a device's kind under its name on the elder card, as iot's profiles name it
+    **{f"device_type_{p.code}": (p.name_zh, p.name_en) for p in PROFILES},
 }
 
 

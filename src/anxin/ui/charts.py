@@ -36,6 +36,23 @@ GREEN, RED, BLUE, AMBER, ORANGE, GREY = (
 )
 
 
+# The title's line height, and where the legend and the plot start below a one-line title.
+# A title too long for the element (a phone is ~340 px wide inside its card) wraps: charts.js
+# gives it the element's width and moves the legend and the plot down by the extra lines.
+TITLE_LINE = 18
+# The plot starts below the legend (24 + 24 px) plus the axis names drawn above it (15 + 14).
+LEGEND_TOP = 24
+GRID_TOP = 84
+
+
+def _title(text: str) -> Option:
+    return {
+        "text": text,
+        "left": 0,
+        "textStyle": {"fontSize": 14, "lineHeight": TITLE_LINE, "overflow": "break"},
+    }
+
+
 def axis_time(moment: datetime, tz: ZoneInfo = SHANGHAI) -> int:
     """Milliseconds of `moment`'s wall-clock time in `tz`, read as UTC (see the module doc)."""
     local = ensure_utc(moment).astimezone(tz)
@@ -114,6 +131,7 @@ def time_chart(
     if bands and series:
         series[0]["markArea"] = {
             "silent": False,
+            "label": {"position": "insideTop"},  # inside the plot, clear of the axis names
             "data": [
                 [
                     {
@@ -129,19 +147,19 @@ def time_chart(
     option: Option = {
         "useUTC": True,
         "animation": False,
-        "title": {"text": title, "left": 0, "textStyle": {"fontSize": 14}},
-        "legend": {"top": 24, "type": "scroll"},
+        "title": _title(title),
+        "legend": {"top": LEGEND_TOP, "type": "scroll"},
         "tooltip": {"trigger": "axis"},
         # containLabel: the axis labels (¥43,800,000) fit inside the element, never clipped
         "grid": {
             "left": 8,
             "right": 8,
-            "top": 64,
+            "top": GRID_TOP,
             "bottom": 48 if zoom else 8,
             "containLabel": True,
         },
         "xAxis": {"type": "time"},
-        "yAxis": [_axis(axis) for axis in axes],
+        "yAxis": [_axis(axis, i) for i, axis in enumerate(axes)],
         "series": series,
     }
     if zoom:
@@ -160,11 +178,19 @@ def category_chart(
     """Lines over named steps (policy years): legend, tooltip, zoom for long tables."""
     return {
         "animation": False,
-        "title": {"text": title, "left": 0, "textStyle": {"fontSize": 14}},
-        "legend": {"top": 24, "type": "scroll"},
+        "title": _title(title),
+        "legend": {"top": LEGEND_TOP, "type": "scroll"},
         "tooltip": {"trigger": "axis"},
-        "grid": {"left": 8, "right": 24, "top": 64, "bottom": 48, "containLabel": True},
-        "xAxis": {"type": "category", "name": x_name, "data": list(categories)},
+        # the axis name goes under the labels, centred (at the axis's end it ran off a phone),
+        # between them and the zoom slider
+        "grid": {"left": 8, "right": 24, "top": GRID_TOP, "bottom": 60, "containLabel": True},
+        "xAxis": {
+            "type": "category",
+            "name": x_name,
+            "nameLocation": "middle",
+            "nameGap": 26,
+            "data": list(categories),
+        },
         "yAxis": [_axis(axis)],
         "dataZoom": [{"type": "inside"}, {"type": "slider", "height": 18}],
         "series": [
@@ -187,10 +213,10 @@ def stacked_bars(
     """Horizontal bars, one per category, each split into the named parts (outcomes)."""
     return {
         "animation": False,
-        "title": {"text": title, "left": 0, "textStyle": {"fontSize": 14}},
-        "legend": {"top": 24, "type": "scroll"},
+        "title": _title(title),
+        "legend": {"top": LEGEND_TOP, "type": "scroll"},
         "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
-        "grid": {"left": 8, "right": 24, "top": 64, "bottom": 8, "containLabel": True},
+        "grid": {"left": 8, "right": 24, "top": GRID_TOP, "bottom": 8, "containLabel": True},
         "xAxis": {"type": "value", "minInterval": 1},
         "yAxis": {"type": "category", "data": list(categories), "inverse": True},
         "series": [
@@ -207,8 +233,17 @@ def stacked_bars(
     }
 
 
-def _axis(axis: Axis) -> Option:
-    out: Option = {"type": "value", "name": axis.name, "scale": True}
+def _axis(axis: Axis, index: int = 0) -> Option:
+    # The name sits above the axis line; centred there, the left axis's name runs off the
+    # element's left edge on a phone. It grows inward instead: rightward on the left axis,
+    # leftward on the right one.
+    align = "left" if index == 0 else "right"
+    out: Option = {
+        "type": "value",
+        "name": axis.name,
+        "scale": True,
+        "nameTextStyle": {"align": align},
+    }
     if axis.min is not None:
         out["min"] = axis.min
     if axis.max is not None:

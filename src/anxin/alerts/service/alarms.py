@@ -21,7 +21,13 @@ from anxin.alerts.service.common import (
     add_history,
     publish_alarm,
 )
-from anxin.alerts.service.escalations import escalation_of, start_escalation, stop_escalation
+from anxin.alerts.service.escalations import (
+    escalation_of,
+    plan_renotification,
+    renotify,
+    start_escalation,
+    stop_escalation,
+)
 from anxin.core.errors import NotFound, PermissionDenied, RuleViolation
 from anxin.core.security import Principal, Role
 from anxin.core.unit import UnitOfWork
@@ -102,7 +108,11 @@ def _repeat(
         data["severity"] = {"from": alarm.severity.value, "to": severity.value}
         alarm.severity = severity
         alarm.title = title[:300]
+    # Once acknowledged, nobody is being told any more: the policy may say who hears of it.
+    data["renotify"], esc, step = plan_renotification(uow.session, alarm, now)
     add_history(uow.session, alarm, "repeated", now, actor=actor_of(uow), data=data)
+    if esc is not None and step is not None:
+        renotify(uow.session, alarm, esc, step, now)
     publish_alarm(uow, alarm, "updated", now)
     return alarm
 

@@ -7,12 +7,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from anxin.alerts import escalation as machine
 from anxin.alerts.models import (
     Alarm,
+    AlarmEvent,
     Channel,
     Escalation,
     EscalationStatus,
@@ -103,6 +104,52 @@ def apply_transition(
     return made
 
 
+RENOTIFIED = "renotified"  # the history action of a repeat that notified people again
+
+
+def plan_renotification(
+    session: Session, alarm: Alarm, now: datetime
+) -> tuple[machine.RepeatDecision, Escalation | None, machine.Step | None]:
+    """What a repeat of `alarm` does (see `escalation.renotify`): a step to send only when
+    the escalation no longer notifies anyone (acknowledged or exhausted), its policy has an
+    `on_repeat` rule and the last renotification is not too recent."""
+    esc = escalation_of(session=session, alarm_id=alarm.id, lock=True)
+    if esc is None:
+        return "no_rule", None, None
+    policy = machine.parse_policy(esc.policy, code=esc.policy_code)
+    last = session.scalar(
+        select(func.max(AlarmEvent.at)).where(
+            AlarmEvent.alarm_id == alarm.id, AlarmEvent.action == RENOTIFIED
+        )
+    )
+    decision, step = machine.renotify(policy, state_of(esc), now, last)
+    return decision, esc, step
+
+
+def renotify(
+    session: Session, alarm: Alarm, esc: Escalation, step: machine.Step, now: datetime
+) -> list[Notification]:
+    """One round of messages about the alarm's latest repeat (its count), in the outbox now;
+    its history entry is also what the next repeat's rate limit reads."""
+    recipients = [Recipient.from_dict(r) for r in esc.recipients]
+    # No step number: a renotification is no step of the escalation, whose state stays as is.
+    rows, skipped = notification_rows(
+        alarm, esc.id, None, step, recipients, now, repeat=alarm.count
+    )
+    made = [Notification(**row) for row in rows]
+    session.add_all(made)
+    add_history(
+        session,
+        alarm,
+        RENOTIFIED,
+        now,
+        actor=SYSTEM_ACTOR,
+        data={"count": alarm.count, "notifications": len(made), "skipped": skipped},
+    )
+    session.flush()
+    return made
+
+
 def escalation_of(*, session: Session, alarm_id: str, lock: bool = False) -> Escalation | None:
     """The alarm's escalation; `lock` re-reads it under a row lock (PostgreSQL) before a change,
     so an acknowledgement and a worker firing a step never overwrite each other."""
@@ -157,9 +204,21 @@ def _address(recipient: Recipient, channel: str) -> str | None:
 
 
 def _texts(
-    alarm: Alarm, recipient: Recipient, purpose: str, others: list[Recipient]
+    alarm: Alarm,
+    recipient: Recipient,
+    purpose: str,
+    others: list[Recipient],
+    repeat: int | None = None,
 ) -> tuple[str, str]:
     subject = f"[安心 {alarm.severity.value.upper()}] {alarm.title}"
+    if repeat is not None:
+        # The alarm was acknowledged and it happened again: say so first, and how often.
+        subject = f"[安心 {alarm.severity.value.upper()}] 再次发生 Again ×{repeat}: {alarm.title}"
+        body = (
+            f"{alarm.title} 再次发生(第{repeat}次) happened again (#{repeat}). "
+            f"请立即查看 Please check now. (#{alarm.id[:8]})"
+        )
+        return subject, body
     if purpose == "call_task":
         phones = ", ".join(f"{r.name} {r.phone}" for r in others if r.role == "elder" and r.phone)
         body = (
@@ -169,7 +228,8 @@ def _texts(
         return "📞 " + subject, body
     body = (
         f"{alarm.title}. 请尽快确认 Please acknowledge. "
-        f"({alarm.alarm_type}, #{alarm.id[:8]}, {alarm.first_raised_at:%H:%M:%S} UTC)"
+        # no alarm_type: an identifier means nothing to the reader, the title says it
+        f"(#{alarm.id[:8]}, {alarm.first_raised_at:%H:%M:%S} UTC)"
     )
     return subject, body
 
@@ -188,12 +248,15 @@ def notifications_for(
 def notification_rows(
     alarm: Alarm,
     escalation_id: str,
-    step_seq: int,
+    step_seq: int | None,
     step: machine.Step,
     recipients: list[Recipient],
     now: datetime,
+    *,
+    repeat: int | None = None,
 ) -> tuple[list[dict[str, Any]], list[str]]:
-    """The outbox rows of one step, as column values (`raise_alarms` inserts them as they are)."""
+    """The outbox rows of one step, as column values (`raise_alarms` inserts them as they are);
+    `repeat` (the alarm's count) words them as a renotification of a repeat."""
     made: list[dict[str, Any]] = []
     skipped: list[str] = []
     seen: set[tuple[str, str, str]] = set()
@@ -210,7 +273,7 @@ def notification_rows(
                 if dedup in seen:
                     continue
                 seen.add(dedup)
-                subject, body = _texts(alarm, recipient, target.purpose, recipients)
+                subject, body = _texts(alarm, recipient, target.purpose, recipients, repeat)
                 made.append(
                     {
                         "id": new_id(),
