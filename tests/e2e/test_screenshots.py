@@ -20,7 +20,7 @@ pytestmark = pytest.mark.e2e
 SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 WIDTHS = (390, 1366)
 LANGS = ("zh", "en")
-ROLES = ("butler", "son", "elder", "bank", "lender", "admin")
+ROLES = ("butler", "son", "elder", "bank", "lender", "admin", "doctor")
 # Pages whose interesting state needs a query: the illustration with a quote on it.
 EXTRA = {"admin": ["/life/illustration?issue_age=30&sex=F&pay_term=10&sum_assured=100000"]}
 NAV = re.compile(r'<nav class="no-print"[^>]*>(.*?)</nav>', re.S)
@@ -31,6 +31,7 @@ DETAILS = (
     re.compile(r"^/console/alarms/[0-9a-f-]{16,}$"),
     re.compile(r"^/console/collateral/pledges/[^/?]+$"),
     re.compile(r"^/lending/applications/[^/?]+$"),
+    re.compile(r"^/consult/[0-9a-f-]{16,}$"),
 )
 OVERFLOW = "() => document.documentElement.scrollWidth - window.innerWidth"
 

@@ -12,7 +12,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from anxin.consult import service
+from anxin.consult import calls, service
 from anxin.consult.models import ConsultationStatus
 from anxin.consult.schemas import (
     ConsultationCreate,
@@ -110,6 +110,29 @@ LABELS: dict[str, tuple[str, str]] = {
     "consult_dose_missed": ("漏服", "Missed"),
     "consult_dose_cancelled": ("已取消", "Cancelled"),
     "consult_adherence": ("服药依从性", "Adherence"),
+    "consult_call": ("语音 / 视频通话", "Voice / video call"),
+    "consult_call_video": ("视频通话", "Video call"),
+    "consult_call_voice": ("语音通话", "Voice call"),
+    "consult_call_answer": ("接听", "Answer"),
+    "consult_call_hangup": ("挂断", "Hang up"),
+    "consult_call_idle": ("未在通话", "Not in a call"),
+    "consult_call_ringing": ("正在呼叫…", "Calling…"),
+    "consult_call_incoming": ("医生来电", "The doctor is calling"),
+    "consult_call_connecting": ("正在接通…", "Connecting…"),
+    "consult_call_connected": ("通话中", "In the call"),
+    "consult_call_ended": ("通话已结束", "Call ended"),
+    "consult_call_elsewhere": ("家里其他人已接听", "Answered by someone else at home"),
+    "consult_call_failed": ("无法通话(请检查摄像头和麦克风)",
+                            "The call failed (check the camera and microphone)"),
+    "consult_calls": ("通话记录", "Calls"),
+    "consult_call_rang": ("呼叫时间", "Rang"),
+    "consult_call_started": ("接通时间", "Answered"),
+    "consult_call_ended_at": ("挂断时间", "Ended"),
+    "consult_call_duration": ("时长", "Duration"),
+    "consult_call_status_ringing": ("响铃中", "Ringing"),
+    "consult_call_status_active": ("通话中", "In progress"),
+    "consult_call_status_ended": ("已结束", "Ended"),
+    "consult_call_status_missed": ("未接通", "Missed"),
     **{f"consult_route_{r.value}": zh_en for r, zh_en in (
         (Route.ORAL, ("口服", "Oral")), (Route.SUBLINGUAL, ("舌下", "Sublingual")),
         (Route.TOPICAL, ("外用", "Topical")), (Route.INHALED, ("吸入", "Inhaled")),
@@ -125,6 +148,11 @@ LABELS: dict[str, tuple[str, str]] = {
         (Frequency.QN, ("每晚一次", "Every night")), (Frequency.PRN, ("必要时", "As needed")),
     )},
 }  # fmt: skip
+
+
+# What call.js may show in #call-state (each a consult_call_<state> label).
+CALL_STATES = ("idle", "ringing", "incoming", "connecting", "connected", "ended", "elsewhere",
+               "failed")  # fmt: skip
 
 
 def _invalid(exc: ValidationError) -> InvalidInput:
@@ -194,6 +222,7 @@ def _thread(uow: UnitOfWork, request: Request, consultation_id: str) -> dict[str
     return {
         "c": consultation,
         "messages": service.messages(uow=uow, principal=principal, consultation_id=consultation.id),
+        "calls": calls.calls_of(uow=uow, principal=principal, consultation_id=consultation.id),
         "attachments": service.attachments_of(session=uow.session, consultation_id=consultation.id),
         "prescriptions": service.prescriptions_of(
             uow=uow, principal=principal, consultation_id=consultation.id
@@ -221,6 +250,8 @@ def consult_page(consultation_id: str, request: Request, uow: UnitDep) -> Respon
         routes=[r.value for r in Route],
         frequencies=[f.value for f in Frequency],
         large=principal.role == Role.ELDER,
+        open_call=calls.open_call(data["calls"]),
+        call_states=CALL_STATES,
         **data,
     )
 

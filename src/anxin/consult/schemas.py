@@ -8,7 +8,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from anxin.consult.models import ConsultationStatus, DoseStatus, Mode, PrescriptionStatus
+from anxin.consult.models import (
+    CallStatus,
+    ConsultationStatus,
+    DoseStatus,
+    Mode,
+    PrescriptionStatus,
+)
 from anxin.core.bounds import SaneDate
 
 
@@ -222,3 +228,47 @@ class ElderCard(BaseModel):
     sleep: SleepLine | None
     alarms: list[AlarmLine]
     adherence: AdherenceRead
+
+
+class CallMode(StrEnum):
+    VOICE = "voice"
+    VIDEO = "video"
+
+
+class CallCreate(BaseModel):
+    mode: CallMode
+
+
+class CallRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    consultation_id: str
+    mode: Mode
+    status: CallStatus
+    caller_user_id: str
+    answered_by_user_id: str | None
+    ended_by_user_id: str | None
+    created_at: datetime
+    started_at: datetime | None
+    ended_at: datetime | None
+    duration_s: int | None
+
+
+class SignalKind(StrEnum):
+    OFFER = "offer"
+    ANSWER = "answer"
+    CANDIDATE = "candidate"
+
+
+class Signal(BaseModel):
+    """One WebRTC negotiation message, relayed as is to the other side. Bounded, so the relay
+    cannot be used to push megabytes through every viewer's event stream."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: SignalKind
+    sdp: str | None = Field(default=None, min_length=1, max_length=20_000)
+    candidate: str | None = Field(default=None, max_length=1_000)
+    sdp_mid: str | None = Field(default=None, max_length=64)
+    sdp_mline_index: int | None = Field(default=None, ge=0, le=64)

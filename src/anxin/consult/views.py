@@ -8,7 +8,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, File, Response, UploadFile, status
 from sqlalchemy.orm import Session
 
-from anxin.consult import fhir, service
+from anxin.consult import calls, fhir, service
 from anxin.consult.models import Consultation
 from anxin.consult.schemas import (
     AdherenceRead,
@@ -16,6 +16,8 @@ from anxin.consult.schemas import (
     AllergyCreate,
     AllergyRead,
     AttachmentRead,
+    CallCreate,
+    CallRead,
     ConsultationCreate,
     ConsultationRead,
     DoseRead,
@@ -28,6 +30,7 @@ from anxin.consult.schemas import (
     PrescriptionCreate,
     PrescriptionRead,
     QueueLine,
+    Signal,
     SleepLine,
     VitalRead,
 )
@@ -332,3 +335,58 @@ def post_confirm_dose(dose_id: str, principal: CurrentPrincipal, uow: UnitDep) -
     return DoseRead.model_validate(
         service.confirm_dose(uow=uow, principal=principal, dose_id=dose_id)
     )
+
+
+# -- calls: WebRTC signalling through anxin (consult.calls) -------------------------------------
+
+
+@router.get("/consultations/{consultation_id}/calls", response_model=list[CallRead])
+def get_calls(consultation_id: str, principal: CurrentPrincipal, uow: UnitDep) -> list[CallRead]:
+    found = calls.calls_of(uow=uow, principal=principal, consultation_id=consultation_id)
+    return [CallRead.model_validate(c) for c in found]
+
+
+@router.post(
+    "/consultations/{consultation_id}/calls",
+    response_model=CallRead,
+    status_code=status.HTTP_201_CREATED,
+)
+def post_call(
+    consultation_id: str, body: CallCreate, principal: CurrentPrincipal, uow: UnitDep
+) -> CallRead:
+    """The treating doctor rings the elder's side (voice or video)."""
+    call = calls.ring(uow=uow, principal=principal, consultation_id=consultation_id, data=body)
+    return CallRead.model_validate(call)
+
+
+@router.post("/consultations/{consultation_id}/calls/{call_id}/answer", response_model=CallRead)
+def post_call_answer(
+    consultation_id: str, call_id: str, principal: CurrentPrincipal, uow: UnitDep
+) -> CallRead:
+    """The elder, family or butler answers: the call starts now."""
+    call = calls.answer(uow=uow, principal=principal, consultation_id=consultation_id,
+                        call_id=call_id)  # fmt: skip
+    return CallRead.model_validate(call)
+
+
+@router.post(
+    "/consultations/{consultation_id}/calls/{call_id}/signals",
+    status_code=status.HTTP_204_NO_CONTENT,
+)
+def post_call_signal(
+    consultation_id: str, call_id: str, body: Signal, principal: CurrentPrincipal, uow: UnitDep
+) -> Response:
+    """An offer, answer or ICE candidate, relayed live to the other side's page."""
+    calls.relay(uow=uow, principal=principal, consultation_id=consultation_id, call_id=call_id,
+                data=body)  # fmt: skip
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/consultations/{consultation_id}/calls/{call_id}/end", response_model=CallRead)
+def post_call_end(
+    consultation_id: str, call_id: str, principal: CurrentPrincipal, uow: UnitDep
+) -> CallRead:
+    """Either side hangs up; the duration is recorded."""
+    call = calls.hang_up(uow=uow, principal=principal, consultation_id=consultation_id,
+                         call_id=call_id)  # fmt: skip
+    return CallRead.model_validate(call)
