@@ -158,6 +158,8 @@ class Dose(Audited, Base):
     status: Mapped[DoseStatus] = mapped_column(_enum(DoseStatus), index=True)
     confirmed_at: Mapped[datetime | None]
     confirmed_by_user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    # When the elder was reminded at the dose's time (app and home speaker); None: not yet.
+    reminded_at: Mapped[datetime | None]
 
 
 class CallStatus(StrEnum):

@@ -6,7 +6,7 @@ services only."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -24,10 +24,13 @@ from anxin.consult.schemas import (
 )
 from anxin.core.domain import NavLink
 from anxin.core.errors import FieldProblem, InvalidInput
-from anxin.core.security import Role
+from anxin.core.security import Principal, Role
 from anxin.core.unit import UnitOfWork
 from anxin.people.deps import UnitDep
 from anxin.ui.console import console_principal, page, render
+
+if TYPE_CHECKING:
+    from anxin.homecare.models import Elder
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -110,6 +113,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "consult_dose_missed": ("漏服", "Missed"),
     "consult_dose_cancelled": ("已取消", "Cancelled"),
     "consult_adherence": ("服药依从性", "Adherence"),
+    "consult_dose_now": ("现在服用", "Take it now"),
     "consult_call": ("语音 / 视频通话", "Voice / video call"),
     "consult_call_video": ("视频通话", "Video call"),
     "consult_call_voice": ("语音通话", "Voice call"),
@@ -172,21 +176,37 @@ def consult_home(request: Request, uow: UnitDep) -> Response:
             request, "consult/queue.html", lines=service.queue(uow=uow, principal=principal)
         )
     elders = service.requester_elders(session=uow.session, principal=principal)
-    today = [
-        (elder, service.doses_on(uow=uow, principal=principal, elder_id=elder.id, day=None))
-        for elder in elders
-    ]
     return render(
         request,
         "consult/mine.html",
         consultations=service.list_consultations(uow=uow, principal=principal),
         elders=elders,
-        today=[(elder, doses) for elder, doses in today if doses],
-        drugs=service.drug_names(session=uow.session, doses=[d for _, ds in today for d in ds]),
-        can_confirm=principal.role in (Role.ELDER, Role.BUTLER),
         modes=["text", "voice", "video"],
         large=principal.role == Role.ELDER,
+        **_today(uow, principal, elders),
     )
+
+
+def _today(uow: UnitOfWork, principal: Principal, elders: list[Elder]) -> dict[str, Any]:
+    """Today's doses of each elder the requester speaks for (the live part of /consult)."""
+    today = [
+        (elder, service.doses_on(uow=uow, principal=principal, elder_id=elder.id, day=None))
+        for elder in elders
+    ]
+    return {
+        "today": [(elder, doses) for elder, doses in today if doses],
+        "drugs": service.drug_names(session=uow.session, doses=[d for _, ds in today for d in ds]),
+        "can_confirm": principal.role in (Role.ELDER, Role.BUTLER),
+    }
+
+
+@router.get("/consult/today", response_class=HTMLResponse, response_model=None)
+@page
+def consult_today(request: Request, uow: UnitDep) -> Response:
+    """Today's doses, refetched by live.js when a reminder goes out (consult.dose.reminded)."""
+    principal = console_principal(request, uow)
+    elders = service.requester_elders(session=uow.session, principal=principal)
+    return render(request, "consult/_doses.html", **_today(uow, principal, elders))
 
 
 @router.post("/consult", response_model=None)

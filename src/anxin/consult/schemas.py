@@ -204,6 +204,7 @@ class DoseRead(BaseModel):
     due_at: datetime
     status: DoseStatus
     confirmed_at: datetime | None
+    reminded_at: datetime | None
 
 
 class AdherenceRead(BaseModel):

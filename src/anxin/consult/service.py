@@ -19,6 +19,7 @@ from sqlalchemy import Select, false, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from anxin.alerts import service as alerts
+from anxin.alerts.models import Channel
 from anxin.consult import drugs, fhir
 from anxin.consult.models import (
     Allergy,
@@ -615,6 +616,9 @@ def fhir_record(*, uow: UnitOfWork, principal: Principal, elder_id: str) -> fhir
 # -- medication reminders ----------------------------------------------------------------------
 
 GRACE = timedelta(minutes=60)  # a dose unconfirmed this long after its time is missed
+# A reminder is worth sending for half an hour after the dose's time, not later (say after a
+# restart): a reminder an hour late could make someone take a dose twice.
+REMIND_WINDOW = timedelta(minutes=30)
 EARLY = timedelta(minutes=60)  # a dose may be confirmed this long before its time
 SWEEP_BATCH = 500
 
@@ -726,6 +730,71 @@ def sweep_doses(*, uow: UnitOfWork, now: datetime) -> int:
         )  # fmt: skip
     uow.session.flush()
     return len(missed)
+
+
+def remind_doses(*, uow: UnitOfWork, now: datetime) -> int:
+    """At a dose's time, tell the elder: a push to their app (the /consult page, which also
+    updates live) and to every smart speaker at home, through the alerts outbox (an elder
+    without a login gets an SMS). Once per dose: `reminded_at` is set, and the outbox key is the
+    dose and recipient. A dose already confirmed, or stopped, is not reminded."""
+    stmt = (
+        select(Dose)
+        .where(
+            Dose.status == DoseStatus.DUE,
+            Dose.reminded_at.is_(None),
+            Dose.due_at <= now,
+            Dose.due_at > now - REMIND_WINDOW,
+        )
+        .order_by(Dose.due_at)
+        .limit(SWEEP_BATCH)
+        .with_for_update(skip_locked=True)
+    )
+    queued, session = 0, uow.session
+    for dose in list(session.scalars(stmt)):
+        dose.reminded_at = now
+        prescription = session.get(Prescription, dose.prescription_id)
+        elders = homecare.elders_of_household(session=session, household_id=dose.household_id)
+        elder = next((e for e in elders if e.id == dose.elder_id), None)
+        if prescription is None or elder is None:
+            continue
+        what = f"{prescription.drug} {prescription.strength} · {prescription.dose}"
+        subject = f"服药提醒 Time for your medicine {to_local(dose.due_at):%H:%M}"
+        body = (
+            f"现在该服用 {what}。服用后请在“问医生”页面点“已服用”。 "
+            f"Time to take {what}. Press “Taken” on the Ask a doctor page once you have."
+        )
+        for role, name, user_id, channel, address in _reminded(session, elder, dose):
+            digest = hashlib.sha256(f"{dose.id}|{role}|{address}".encode()).hexdigest()[:48]
+            queued += alerts.queue_message(
+                session=session, organisation_id=dose.organisation_id,
+                key=f"dose-reminder-{digest}", purpose="reminder", channel=channel,
+                recipient_role=role, recipient_name=name, recipient_user_id=user_id,
+                address=address, subject=subject, body=body, now=now,
+            )  # fmt: skip
+        payload = {"organisation_id": dose.organisation_id, "owner_kind": "household",
+                   "owner_id": dose.household_id, "dose_id": dose.id}  # fmt: skip
+        uow.publish(Event("consult.dose.reminded", payload, now))
+    session.flush()
+    return queued
+
+
+def _reminded(
+    session: Session, elder: Elder, dose: Dose
+) -> list[tuple[str, str, str | None, Channel, str]]:
+    """(role, name, user id, channel, address) of each reminder of a dose: the elder's app (or
+    SMS without a login) and the home's smart speakers, which read the body aloud."""
+    out: list[tuple[str, str, str | None, Channel, str]] = []
+    if elder.user_id:
+        out.append(("elder", elder.full_name, elder.user_id, Channel.PUSH, elder.user_id))
+    elif elder.phone:
+        out.append(("elder", elder.full_name, None, Channel.SMS, elder.phone))
+    speakers = iot.devices_of_owner(
+        session=session, owner_kind="household", owner_id=dose.household_id,
+        device_type="smart_speaker",
+    )  # fmt: skip
+    for speaker in speakers:
+        out.append(("smart_speaker", speaker.name, None, Channel.PUSH, f"device:{speaker.id}"))
+    return out
 
 
 @dataclass(frozen=True)
