@@ -188,3 +188,18 @@ class Call(Audited, Base):
     ended_at: Mapped[datetime | None]
     # Seconds from answer to hang-up (0 for a missed call), fixed when the call ends.
     duration_s: Mapped[int | None] = mapped_column(Integer)
+
+
+class MedicineOrder(Audited, Base):
+    """Prescribed medicines ordered for delivery: a home-services booking (scenario
+    medicine_delivery) made through the services domain; its status lives there."""
+
+    __tablename__ = "medicine_orders"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    prescription_id: Mapped[str] = mapped_column(ForeignKey("prescriptions.id"), index=True)
+    consultation_id: Mapped[str] = mapped_column(ForeignKey("consultations.id"), index=True)
+    # The services domain's booking (no foreign key across domains: its table is its own).
+    booking_id: Mapped[str] = mapped_column(ID, unique=True)
+    ordered_by_user_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime]

@@ -5,6 +5,7 @@ services only."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -12,7 +13,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from anxin.consult import calls, service
+from anxin.consult import calls, orders, service
 from anxin.consult.models import ConsultationStatus
 from anxin.consult.schemas import (
     ConsultationCreate,
@@ -22,6 +23,7 @@ from anxin.consult.schemas import (
     PrescriptionCreate,
     Route,
 )
+from anxin.core.clock import SHANGHAI
 from anxin.core.domain import NavLink
 from anxin.core.errors import FieldProblem, InvalidInput
 from anxin.core.security import Principal, Role
@@ -114,6 +116,14 @@ LABELS: dict[str, tuple[str, str]] = {
     "consult_dose_cancelled": ("已取消", "Cancelled"),
     "consult_adherence": ("服药依从性", "Adherence"),
     "consult_dose_now": ("现在服用", "Take it now"),
+    "consult_order": ("购药", "Medicines"),
+    "consult_order_when": ("送达时间", "Deliver at"),
+    "consult_order_submit": ("送药上门", "Order delivery"),
+    "consult_order_status_requested": ("已下单", "Ordered"),
+    "consult_order_status_assigned": ("已安排配送员", "Courier assigned"),
+    "consult_order_status_in_progress": ("配送中", "On the way"),
+    "consult_order_status_done": ("已送达", "Delivered"),
+    "consult_order_status_cancelled": ("已取消", "Cancelled"),
     "consult_call": ("语音 / 视频通话", "Voice / video call"),
     "consult_call_video": ("视频通话", "Video call"),
     "consult_call_voice": ("语音通话", "Voice call"),
@@ -243,6 +253,14 @@ def _thread(uow: UnitOfWork, request: Request, consultation_id: str) -> dict[str
         "c": consultation,
         "messages": service.messages(uow=uow, principal=principal, consultation_id=consultation.id),
         "calls": calls.calls_of(uow=uow, principal=principal, consultation_id=consultation.id),
+        # The latest order of each prescription (a cancelled one may be followed by another).
+        "orders": {
+            line.order.prescription_id: line
+            for line in orders.orders_of(
+                uow=uow, principal=principal, consultation_id=consultation.id
+            )
+        },
+        "can_order": principal.role in service.REQUESTERS,
         "attachments": service.attachments_of(session=uow.session, consultation_id=consultation.id),
         "prescriptions": service.prescriptions_of(
             uow=uow, principal=principal, consultation_id=consultation.id
@@ -401,3 +419,25 @@ def consult_confirm_dose(dose_id: str, request: Request, uow: UnitDep) -> Respon
     principal = console_principal(request, uow)
     service.confirm_dose(uow=uow, principal=principal, dose_id=dose_id)
     return RedirectResponse("/consult", status_code=303)
+
+
+@router.post(
+    "/consult/{consultation_id}/prescriptions/{prescription_id}/order", response_model=None
+)
+@page
+def consult_order(
+    consultation_id: str,
+    prescription_id: str,
+    request: Request,
+    uow: UnitDep,
+    start: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """Order a prescription's medicines for delivery at a local (Shanghai) date and time."""
+    principal = console_principal(request, uow)
+    try:
+        when = datetime.fromisoformat(start.strip()).replace(tzinfo=SHANGHAI)
+    except ValueError as exc:
+        raise InvalidInput.field("start", "a date and time, e.g. 2026-12-01T10:00") from exc
+    orders.order_medicines(uow=uow, principal=principal, consultation_id=consultation_id,
+                           prescription_id=prescription_id, start=when)  # fmt: skip
+    return _back(consultation_id)

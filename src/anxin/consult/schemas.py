@@ -6,7 +6,7 @@ from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from anxin.consult.models import (
     CallStatus,
@@ -273,3 +273,18 @@ class Signal(BaseModel):
     candidate: str | None = Field(default=None, max_length=1_000)
     sdp_mid: str | None = Field(default=None, max_length=64)
     sdp_mline_index: int | None = Field(default=None, ge=0, le=64)
+
+
+class MedicineOrderCreate(BaseModel):
+    start: AwareDatetime = Field(description="When the medicines should arrive")
+
+
+class MedicineOrderRead(BaseModel):
+    id: str
+    prescription_id: str
+    booking_id: str
+    status: str | None = Field(description="The booking's: requested, assigned, in_progress, "
+                               "done or cancelled")  # fmt: skip
+    start: datetime | None
+    worker_name: str | None
+    created_at: datetime

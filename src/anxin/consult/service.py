@@ -152,7 +152,7 @@ def _treating(uow: UnitOfWork, principal: Principal, consultation_id: str) -> Co
     return consultation
 
 
-def _publish(uow: UnitOfWork, consultation: Consultation, verb: str) -> None:
+def publish(uow: UnitOfWork, consultation: Consultation, verb: str) -> None:
     # The live hub pings the viewers who may see this consultation; the page refetches.
     payload = {"organisation_id": consultation.organisation_id, "owner_kind": "consultation",
                "owner_id": consultation.id}  # fmt: skip
@@ -185,7 +185,7 @@ def request_consultation(
     )
     uow.session.add(consultation)
     uow.session.flush()
-    _publish(uow, consultation, "requested")
+    publish(uow, consultation, "requested")
     return consultation
 
 
@@ -267,7 +267,7 @@ def take(*, uow: UnitOfWork, principal: Principal, consultation_id: str) -> Cons
     consultation.doctor_user_id = principal.user_id
     consultation.taken_at = uow.now()
     uow.session.flush()
-    _publish(uow, consultation, "taken")
+    publish(uow, consultation, "taken")
     return consultation
 
 
@@ -276,7 +276,7 @@ def close(*, uow: UnitOfWork, principal: Principal, consultation_id: str) -> Con
     consultation.status = ConsultationStatus.CLOSED
     consultation.closed_at = uow.now()
     uow.session.flush()
-    _publish(uow, consultation, "closed")
+    publish(uow, consultation, "closed")
     return consultation
 
 
@@ -324,7 +324,7 @@ def add_attachment(
     )
     uow.session.add(attachment)
     uow.session.flush()
-    _publish(uow, consultation, "attached")
+    publish(uow, consultation, "attached")
     return attachment
 
 
@@ -364,7 +364,7 @@ def post_message(
     )
     uow.session.add(message)
     uow.session.flush()
-    _publish(uow, consultation, "message")
+    publish(uow, consultation, "message")
     return message
 
 
@@ -384,7 +384,7 @@ def update_encounter(
     for key, value in data.model_dump(exclude_unset=True).items():
         setattr(consultation, key, value)
     uow.session.flush()
-    _publish(uow, consultation, "updated")
+    publish(uow, consultation, "updated")
     return consultation
 
 
@@ -474,7 +474,7 @@ def prescribe(
     uow.session.add(prescription)
     uow.session.flush()
     _schedule(uow, elder, prescription)
-    _publish(uow, consultation, "prescribed")
+    publish(uow, consultation, "prescribed")
     return prescription
 
 

@@ -8,7 +8,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, File, Response, UploadFile, status
 from sqlalchemy.orm import Session
 
-from anxin.consult import calls, fhir, service
+from anxin.consult import calls, fhir, orders, service
 from anxin.consult.models import Consultation
 from anxin.consult.schemas import (
     AdherenceRead,
@@ -25,6 +25,8 @@ from anxin.consult.schemas import (
     EncounterUpdate,
     FollowUpCreate,
     FollowUpRead,
+    MedicineOrderCreate,
+    MedicineOrderRead,
     MessageCreate,
     MessageRead,
     PrescriptionCreate,
@@ -390,3 +392,41 @@ def post_call_end(
     call = calls.hang_up(uow=uow, principal=principal, consultation_id=consultation_id,
                          call_id=call_id)  # fmt: skip
     return CallRead.model_validate(call)
+
+
+# -- medicine orders: a home-services booking from a prescription (consult.orders) --------------
+
+
+def order_read(line: orders.OrderLine) -> MedicineOrderRead:
+    o, b = line.order, line.booking
+    return MedicineOrderRead(
+        id=o.id, prescription_id=o.prescription_id, booking_id=o.booking_id,
+        status=b.status.value if b else None, start=b.start if b else None,
+        worker_name=b.worker_name if b else None, created_at=o.created_at,
+    )  # fmt: skip
+
+
+@router.post(
+    "/consultations/{consultation_id}/prescriptions/{prescription_id}/orders",
+    response_model=MedicineOrderRead,
+    status_code=status.HTTP_201_CREATED,
+)
+def post_order(
+    consultation_id: str,
+    prescription_id: str,
+    body: MedicineOrderCreate,
+    principal: CurrentPrincipal,
+    uow: UnitDep,
+) -> MedicineOrderRead:
+    """The elder's side orders the prescription's medicines, delivered as a home service."""
+    line = orders.order_medicines(uow=uow, principal=principal, consultation_id=consultation_id,
+                                  prescription_id=prescription_id, start=body.start)  # fmt: skip
+    return order_read(line)
+
+
+@router.get("/consultations/{consultation_id}/orders", response_model=list[MedicineOrderRead])
+def get_orders(
+    consultation_id: str, principal: CurrentPrincipal, uow: UnitDep
+) -> list[MedicineOrderRead]:
+    found = orders.orders_of(uow=uow, principal=principal, consultation_id=consultation_id)
+    return [order_read(line) for line in found]
