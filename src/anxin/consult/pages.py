@@ -219,6 +219,16 @@ def consult_today(request: Request, uow: UnitDep) -> Response:
     return render(request, "consult/_doses.html", **_today(uow, principal, elders))
 
 
+@router.get("/consult/queue/rows", response_class=HTMLResponse, response_model=None)
+@page
+def consult_queue_rows(request: Request, uow: UnitDep) -> Response:
+    """The queue's rows, refetched by live.js when a request arrives or triage moves."""
+    principal = console_principal(request, uow)
+    return render(
+        request, "consult/_queue_rows.html", lines=service.queue(uow=uow, principal=principal)
+    )
+
+
 @router.post("/consult", response_model=None)
 @page
 def consult_ask(

@@ -159,6 +159,48 @@ def publish(uow: UnitOfWork, consultation: Consultation, verb: str) -> None:
     uow.publish(Event(f"consult.consultation.{verb}", payload, uow.now()))
 
 
+QUEUE_OWNER = "consult_queue"  # the owner kind of the doctors' queue: one per organisation
+
+
+def publish_queue(uow: UnitOfWork, organisation_id: str, verb: str) -> None:
+    """Tell the organisation's doctors that their queue changed (a request came, was taken or
+    closed, or an elder's triage may have moved); their queue page refetches its rows."""
+    payload = {"organisation_id": organisation_id, "owner_kind": QUEUE_OWNER,
+               "owner_id": organisation_id}  # fmt: skip
+    uow.publish(Event(f"consult.consultation.queue_{verb}", payload, uow.now()))
+
+
+def queue_scope(session: Session, principal: Principal) -> Collection[str] | None:
+    """Owner scope of kind "consult_queue": every doctor hears about their organisation's
+    queue (None: all of it; the hub checks the organisation); nobody else does."""
+    return None if principal.role == Role.DOCTOR else set()
+
+
+def on_triage_event(uow: UnitOfWork, event: Event) -> None:
+    """An alarm changed at a home, or the sleep mat measured abnormal vitals there: if an elder
+    of that home has an open consultation, its triage priority may have moved, so the doctors'
+    queue is pinged. Normal readings (every few seconds) do not ping: the queue catches up on
+    the next ping or reload when vitals return to normal."""
+    p = event.payload
+    if p.get("owner_kind") != "household" or not p.get("owner_id"):
+        return
+    if event.subject.startswith("iot.telemetry."):
+        values = [r.get("values", {}) for r in p.get("readings", [])]
+        if not any(_abnormal(k, v) for vals in values for k, v in vals.items()):
+            return
+    elders = homecare.elders_of_household(session=uow.session, household_id=str(p["owner_id"]))
+    open_one = uow.session.scalar(
+        select(Consultation.id)
+        .where(
+            Consultation.elder_id.in_([e.id for e in elders]),
+            Consultation.status != ConsultationStatus.CLOSED,
+        )
+        .limit(1)
+    )
+    if open_one is not None:
+        publish_queue(uow, str(p["organisation_id"]), "triage")
+
+
 def visible_consultation_ids(session: Session, principal: Principal) -> Collection[str] | None:
     """The owner scope of kind "consultation" (live updates of threads)."""
     return set(session.scalars(_visible(session, principal).with_only_columns(Consultation.id)))
@@ -186,6 +228,7 @@ def request_consultation(
     uow.session.add(consultation)
     uow.session.flush()
     publish(uow, consultation, "requested")
+    publish_queue(uow, consultation.organisation_id, "requested")
     return consultation
 
 
@@ -268,6 +311,7 @@ def take(*, uow: UnitOfWork, principal: Principal, consultation_id: str) -> Cons
     consultation.taken_at = uow.now()
     uow.session.flush()
     publish(uow, consultation, "taken")
+    publish_queue(uow, consultation.organisation_id, "taken")
     return consultation
 
 
@@ -277,6 +321,7 @@ def close(*, uow: UnitOfWork, principal: Principal, consultation_id: str) -> Con
     consultation.closed_at = uow.now()
     uow.session.flush()
     publish(uow, consultation, "closed")
+    publish_queue(uow, consultation.organisation_id, "closed")
     return consultation
 
 
