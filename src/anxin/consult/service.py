@@ -19,7 +19,7 @@ from sqlalchemy import Select, false, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from anxin.alerts import service as alerts
-from anxin.alerts.models import Channel
+from anxin.alerts.service import Channel
 from anxin.consult import drugs, fhir
 from anxin.consult.models import (
     Allergy,
