@@ -27,17 +27,13 @@ REMOTE_FRAMES = """() => {
 
 
 @pytest.fixture(scope="module")
-def media_chromium() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.fail("browser tests need Debian's chromium at /usr/bin/chromium (make system-deps)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, *FAKE_MEDIA]
-        )
-        yield browser
-        browser.close()
+def media_chromium(chromium: object) -> Iterator[object]:
+    """A second Chromium, with fake media, from the session's Playwright (one per thread)."""
+    browser = chromium.browser_type.launch(  # type: ignore[attr-defined]
+        executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, *FAKE_MEDIA]
+    )
+    yield browser
+    browser.close()
 
 
 def _page(browser: object) -> object:

@@ -57,8 +57,8 @@ def order_medicines(
     for line in _lines(uow, [prescription.id]):
         # One still on its way blocks a second order (a double delivery); after a
         # cancellation, or once delivered, the family may order again.
-        if line.booking is not None and line.booking.status in services.OPEN:
-            raise RuleViolation(f"already ordered (booking {line.booking.id}) and not delivered")
+        if _open(line):
+            raise RuleViolation(f"already ordered (booking {line.order.booking_id}), not delivered")
     notes = (
         f"处方药 Prescribed medicines: {prescription.drug} {prescription.strength} × "
         f"{prescription.quantity} (Rx {prescription.id[:8]}, "
@@ -97,3 +97,18 @@ def orders_of(*, uow: UnitOfWork, principal: Principal, consultation_id: str) ->
     )
     ids = select(Prescription.id).where(Prescription.consultation_id == consultation.id)
     return _lines(uow, list(uow.session.scalars(ids)))
+
+
+def current(lines: Sequence[OrderLine]) -> dict[str, OrderLine]:
+    """Prescription id -> the order to show beside it: the one on its way if any (there is at
+    most one), else the latest. Not by time alone: two orders can share a timestamp."""
+    out: dict[str, OrderLine] = {}
+    for line in lines:
+        shown = out.get(line.order.prescription_id)
+        if shown is None or not _open(shown) or _open(line):
+            out[line.order.prescription_id] = line
+    return out
+
+
+def _open(line: OrderLine) -> bool:
+    return line.booking is not None and line.booking.status in services.OPEN

@@ -263,13 +263,10 @@ def _thread(uow: UnitOfWork, request: Request, consultation_id: str) -> dict[str
         "c": consultation,
         "messages": service.messages(uow=uow, principal=principal, consultation_id=consultation.id),
         "calls": calls.calls_of(uow=uow, principal=principal, consultation_id=consultation.id),
-        # The latest order of each prescription (a cancelled one may be followed by another).
-        "orders": {
-            line.order.prescription_id: line
-            for line in orders.orders_of(
-                uow=uow, principal=principal, consultation_id=consultation.id
-            )
-        },
+        # The order to show beside each prescription (a cancelled one may have a successor).
+        "orders": orders.current(
+            orders.orders_of(uow=uow, principal=principal, consultation_id=consultation.id)
+        ),
         "can_order": principal.role in service.REQUESTERS,
         "attachments": service.attachments_of(session=uow.session, consultation_id=consultation.id),
         "prescriptions": service.prescriptions_of(
