@@ -179,3 +179,43 @@ def test_the_elder_is_reminded_at_the_dose_time_once_on_the_app_and_the_speaker(
     assert client.post(f"/consult/doses/{dose_id}/confirm").status_code in (200, 303)
     today = client.get("/consult/today").text
     assert f'data-dose-id="{dose_id}" data-status="taken"' in today and "现在服用" not in today
+
+
+def test_the_elder_confirms_by_telling_the_speaker(
+    client: TestClient, demo: DemoInfo, as_user: Headers, doctors: dict[str, dict[str, str]],
+    clock: FrozenClock, app: FastAPI, demo_devices: dict[str, tuple[str, str]],
+) -> None:  # fmt: skip
+    with app.state.context.unit(actor="test:seed") as uow:
+        _, token = iot.register_device(
+            session=uow.session, organisation_id=demo.organisation_id,
+            data=DeviceCreate(device_type="smart_speaker", name="客厅音箱",
+                              owner_kind="household", owner_id=demo.household_id),
+            now=uow.now(),
+        )  # fmt: skip
+    speaker = {"Authorization": f"Bearer {token}"}
+    url = f"{API}/speaker/doses/confirm"
+    wu = doctors["wu"]
+    cid = ask(client, as_user("elder"), demo.elder_id)["id"]
+    client.post(f"{API}/consultations/{cid}/take", headers=wu)
+    rx_id = client.post(
+        f"{API}/consultations/{cid}/prescriptions", json=VITAMIN, headers=wu
+    ).json()["id"]
+
+    # 10:00: nothing to take now (the vitamin is at 08:00; the atorvastatin at 21:00).
+    r = client.post(url, headers=speaker)
+    assert r.status_code == 200 and r.json()["confirmed"] == []
+    assert "没有" in r.json()["say"]
+    clock.advance(timedelta(hours=21, minutes=55))  # 2026-11-30 07:55 in Shanghai
+    r = client.post(url, headers=speaker)
+    assert r.status_code == 200, r.text
+    # This morning's vitamin, not last night's unconfirmed atorvastatin.
+    [taken] = r.json()["confirmed"]
+    assert taken["prescription_id"] == rx_id and taken["status"] == "taken"
+    assert taken["due_at"].startswith("2026-11-30T00:00")
+    assert client.post(url, headers=speaker).json()["confirmed"] == []  # once
+
+    # Only a home's speaker, with its token.
+    assert client.post(url).status_code == 401
+    assert client.post(url, headers={"Authorization": "Bearer nope"}).status_code == 401
+    _, radar = demo_devices["mmwave_radar"]
+    assert client.post(url, headers={"Authorization": f"Bearer {radar}"}).status_code == 403

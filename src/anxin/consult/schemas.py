@@ -288,3 +288,8 @@ class MedicineOrderRead(BaseModel):
     start: datetime | None
     worker_name: str | None
     created_at: datetime
+
+
+class SpeakerDoses(BaseModel):
+    confirmed: list[DoseRead]
+    say: str = Field(description="What the speaker says back to the elder")

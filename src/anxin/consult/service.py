@@ -733,15 +733,51 @@ def confirm_dose(*, uow: UnitOfWork, principal: Principal, dose_id: str) -> Dose
         raise RuleViolation(f"the dose is already {dose.status.value}")
     if dose.due_at - EARLY > now:
         raise RuleViolation("too early: a dose is confirmed from an hour before its time")
+    _take(uow, dose, principal.user_id, now)
+    return dose
+
+
+def _take(uow: UnitOfWork, dose: Dose, user_id: str | None, now: datetime) -> None:
+    """Record a dose taken; a late confirmation of a missed dose clears its alarm."""
     was_missed = dose.status == DoseStatus.MISSED
     dose.status = DoseStatus.TAKEN
     dose.confirmed_at = now
-    dose.confirmed_by_user_id = principal.user_id
+    dose.confirmed_by_user_id = user_id
     uow.session.flush()
     if was_missed:
         alerts.clear_alarm(uow=uow, source_kind="dose", source_id=dose.id,
                            alarm_type="missed_dose", now=now, reason="taken late")  # fmt: skip
-    return dose
+
+
+SPEAKER_TYPE = "smart_speaker"
+
+
+def confirm_by_speaker(*, uow: UnitOfWork, token: str) -> list[Dose]:
+    """The elder tells the home's smart speaker the medicine is taken (the speaker calls with
+    its device token): the doses of that home around now — from an hour before their time to
+    the end of their grace period — are recorded taken, by the elder. Not older ones: "taken"
+    said in the morning is not last night's dose (a late one is confirmed on the page)."""
+    device = iot.authenticate_device(session=uow.session, token=token)
+    if device.device_type != SPEAKER_TYPE or device.owner_kind != "household":
+        raise PermissionDenied("only a home's smart speaker confirms doses")
+    now = uow.now()
+    stmt = (
+        select(Dose)
+        .where(
+            Dose.household_id == device.owner_id,
+            Dose.status == DoseStatus.DUE,
+            Dose.due_at <= now + EARLY,
+            Dose.due_at > now - GRACE,
+        )
+        .order_by(Dose.due_at, Dose.id)
+    )
+    found = list(uow.session.scalars(stmt))
+    home = homecare.elders_of_household(session=uow.session, household_id=device.owner_id)
+    elders = {e.id: e for e in home}
+    for dose in found:
+        elder = elders.get(dose.elder_id)
+        _take(uow, dose, elder.user_id if elder else None, now)
+    return found
 
 
 def sweep_doses(*, uow: UnitOfWork, now: datetime) -> int:
@@ -805,8 +841,9 @@ def remind_doses(*, uow: UnitOfWork, now: datetime) -> int:
         what = f"{prescription.drug} {prescription.strength} · {prescription.dose}"
         subject = f"服药提醒 Time for your medicine {to_local(dose.due_at):%H:%M}"
         body = (
-            f"现在该服用 {what}。服用后请在“问医生”页面点“已服用”。 "
-            f"Time to take {what}. Press “Taken” on the Ask a doctor page once you have."
+            f"现在该服用 {what}。服用后请在“问医生”页面点“已服用”,或告诉音箱“药吃过了”。 "
+            f"Time to take {what}. Once you have, press “Taken” on the Ask a doctor page "
+            "or tell the speaker."
         )
         for role, name, user_id, channel, address in _reminded(session, elder, dose):
             digest = hashlib.sha256(f"{dose.id}|{role}|{address}".encode()).hexdigest()[:48]

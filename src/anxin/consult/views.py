@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Response, UploadFile, status
+from fastapi import APIRouter, File, Request, Response, UploadFile, status
 from sqlalchemy.orm import Session
 
 from anxin.consult import calls, fhir, orders, service
@@ -34,9 +34,11 @@ from anxin.consult.schemas import (
     QueueLine,
     Signal,
     SleepLine,
+    SpeakerDoses,
     VitalRead,
 )
 from anxin.core.bounds import SaneDate
+from anxin.core.errors import Unauthenticated
 from anxin.people.deps import CurrentPrincipal, UnitDep
 
 router = APIRouter(prefix="/api/v1/consult", tags=["consult"])
@@ -430,3 +432,18 @@ def get_orders(
 ) -> list[MedicineOrderRead]:
     found = orders.orders_of(uow=uow, principal=principal, consultation_id=consultation_id)
     return [order_read(line) for line in found]
+
+
+@router.post("/speaker/doses/confirm", response_model=SpeakerDoses)
+def post_speaker_confirm(request: Request, uow: UnitDep) -> SpeakerDoses:
+    """The home's smart speaker heard the elder say the medicine is taken. Authenticated by
+    the speaker's device token, not a user; the reply is what the speaker says back."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("send the speaker's device token as 'Authorization: Bearer <token>'")
+    doses = service.confirm_by_speaker(uow=uow, token=token.strip())
+    if doses:
+        say = f"好的,已记下 {len(doses)} 次服药。 OK, {len(doses)} dose(s) recorded as taken."
+    else:
+        say = "现在没有要服的药。 There is no medicine to take now."
+    return SpeakerDoses(confirmed=[DoseRead.model_validate(d) for d in doses], say=say)
