@@ -6,6 +6,7 @@ change of triage show without a reload."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -72,7 +73,9 @@ def test_the_doctors_queue_updates_live_on_a_request_and_a_triage_change(
         zhao = session.scalars(select(Elder).where(Elder.full_name.like("赵%"))).one()
         zhao_id, household_id = zhao.id, zhao.household_id
 
-    # The neighbour's family asks through the API; the doctor's page, never reloaded, lists it.
+    # The neighbour's family asks through the API a minute later (after the demo's request:
+    # the queue is oldest first among equals); the doctor's page, never reloaded, lists it.
+    live_server.clock.advance(timedelta(minutes=1))
     auth = {"username": "neighbour-family", "password": DEMO_PASSWORDS["neighbour-family"]}
     token = httpx.post(f"{url}/api/v1/auth/token", data=auth).json()["access_token"]
     body = {"elder_id": zhao_id, "mode": "voice", "complaint": "夜里咳嗽 coughing at night"}
