@@ -5,16 +5,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from anxin.alerts.models import Alarm, Notification
-from anxin.consult import service
+from anxin.consult import service, worker
 from anxin.core.clock import FrozenClock
 from anxin.core.db import Database
 from anxin.demo.seed import DemoInfo
+from anxin.iot import service as iot
+from anxin.iot.schemas import DeviceCreate
+from anxin.people import service as people
+from anxin.web.live import live_hub
 from tests.conftest import login
 from tests.consult.conftest import API, ask
 
@@ -109,3 +115,107 @@ def test_stopping_a_prescription_cancels_its_pending_doses(
     assert [d["status"] for d in doses if d["prescription_id"] == rx["id"]] == ["cancelled"]
     r = client.get(f"{API}/elders/{demo.elder_id}/doses?day=30-11-2026", headers=wu)
     assert r.status_code == 422
+
+
+def test_the_elder_is_reminded_at_the_dose_time_once_on_the_app_and_the_speaker(
+    client: TestClient, demo: DemoInfo, as_user: Headers, doctors: dict[str, dict[str, str]],
+    clock: FrozenClock, app: FastAPI, db: Database, monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    relayed: list[dict[str, Any]] = []
+    monkeypatch.setattr(live_hub(app), "publish", relayed.append)
+    with app.state.context.unit(actor="test:seed") as uow:
+        speaker, _ = iot.register_device(
+            session=uow.session, organisation_id=demo.organisation_id,
+            data=DeviceCreate(device_type="smart_speaker", name="客厅音箱",
+                              owner_kind="household", owner_id=demo.household_id),
+            now=uow.now(),
+        )  # fmt: skip
+        speaker_id = speaker.id
+    wu = doctors["wu"]
+    cid = ask(client, as_user("elder"), demo.elder_id)["id"]
+    client.post(f"{API}/consultations/{cid}/take", headers=wu)
+    rx_id = client.post(
+        f"{API}/consultations/{cid}/prescriptions", json=VITAMIN, headers=wu
+    ).json()["id"]
+    sweeper = worker.build(app.state.context)
+
+    def reminders() -> list[tuple[str, str, str]]:
+        with db.session_scope() as session:
+            rows = session.scalars(
+                select(Notification).where(Notification.purpose == "reminder")
+            ).all()
+            return sorted((n.recipient_role, n.channel.value, n.address) for n in rows
+                          if "维生素D" in n.body)  # fmt: skip
+
+    # 2026-11-30 07:59:30 in Shanghai: not yet. (Last night's 21:00 atorvastatin dose went by
+    # while the clock jumped: it is not reminded ten hours late.)
+    clock.advance(timedelta(hours=21, minutes=59, seconds=30))
+    sweeper.tick()
+    assert reminders() == []
+    clock.advance(timedelta(seconds=30))  # 08:00: the dose's time
+    sweeper.tick()
+    with db.session_scope() as session:
+        elder_user = people.get_user_by_username(session=session, username="elder")
+        assert elder_user is not None
+        elder_user_id = elder_user.id
+        late = select(Notification).where(
+            Notification.purpose == "reminder", Notification.body.like("%阿托伐他汀%")
+        )
+        assert session.scalars(late).all() == []
+    assert reminders() == [("elder", "push", elder_user_id),
+                           ("smart_speaker", "push", f"device:{speaker_id}")]  # fmt: skip
+    clock.advance(timedelta(seconds=30))
+    assert sweeper.tick() == 0 and len(reminders()) == 2  # once
+    [ping] = [m for m in relayed if m["subject"] == "consult.dose.reminded"]
+    assert ping["owner_kind"] == "household" and ping["owner_id"] == demo.household_id
+
+    # The elder's page shows it to take now, and confirms it.
+    client.post("/login", data={"username": "elder", "password": "demo-elder-pass"})
+    today = client.get("/consult/today").text
+    [dose_id] = [d["id"] for d in client.get(f"{API}/elders/{demo.elder_id}/doses",
+                 headers=as_user("elder")).json() if d["prescription_id"] == rx_id]  # fmt: skip
+    assert f'data-dose-id="{dose_id}" data-status="due" class="due-now"' in today
+    assert "现在服用" in today and "现在服用" in client.get("/consult").text
+    assert client.post(f"/consult/doses/{dose_id}/confirm").status_code in (200, 303)
+    today = client.get("/consult/today").text
+    assert f'data-dose-id="{dose_id}" data-status="taken"' in today and "现在服用" not in today
+
+
+def test_the_elder_confirms_by_telling_the_speaker(
+    client: TestClient, demo: DemoInfo, as_user: Headers, doctors: dict[str, dict[str, str]],
+    clock: FrozenClock, app: FastAPI, demo_devices: dict[str, tuple[str, str]],
+) -> None:  # fmt: skip
+    with app.state.context.unit(actor="test:seed") as uow:
+        _, token = iot.register_device(
+            session=uow.session, organisation_id=demo.organisation_id,
+            data=DeviceCreate(device_type="smart_speaker", name="客厅音箱",
+                              owner_kind="household", owner_id=demo.household_id),
+            now=uow.now(),
+        )  # fmt: skip
+    speaker = {"Authorization": f"Bearer {token}"}
+    url = f"{API}/speaker/doses/confirm"
+    wu = doctors["wu"]
+    cid = ask(client, as_user("elder"), demo.elder_id)["id"]
+    client.post(f"{API}/consultations/{cid}/take", headers=wu)
+    rx_id = client.post(
+        f"{API}/consultations/{cid}/prescriptions", json=VITAMIN, headers=wu
+    ).json()["id"]
+
+    # 10:00: nothing to take now (the vitamin is at 08:00; the atorvastatin at 21:00).
+    r = client.post(url, headers=speaker)
+    assert r.status_code == 200 and r.json()["confirmed"] == []
+    assert "没有" in r.json()["say"]
+    clock.advance(timedelta(hours=21, minutes=55))  # 2026-11-30 07:55 in Shanghai
+    r = client.post(url, headers=speaker)
+    assert r.status_code == 200, r.text
+    # This morning's vitamin, not last night's unconfirmed atorvastatin.
+    [taken] = r.json()["confirmed"]
+    assert taken["prescription_id"] == rx_id and taken["status"] == "taken"
+    assert taken["due_at"].startswith("2026-11-30T00:00")
+    assert client.post(url, headers=speaker).json()["confirmed"] == []  # once
+
+    # Only a home's speaker, with its token.
+    assert client.post(url).status_code == 401
+    assert client.post(url, headers={"Authorization": "Bearer nope"}).status_code == 401
+    _, radar = demo_devices["mmwave_radar"]
+    assert client.post(url, headers={"Authorization": f"Bearer {radar}"}).status_code == 403

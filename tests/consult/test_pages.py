@@ -31,7 +31,7 @@ def test_son_asks_doctor_answers_and_prescribes_through_the_pages(
     client: TestClient, demo: DemoInfo, app: FastAPI
 ) -> None:
     pings: list[dict[str, Any]] = []
-    live_hub(app).publish = pings.append  # type: ignore[method-assign]
+    live_hub(app).publish = pings.append  # type: ignore[method-assign,assignment]
     _login(client, "son")
     page = client.get("/consult?lang=en")
     assert page.status_code == 200 and "Ask a doctor" in page.text

@@ -1,14 +1,21 @@
 """A text consultation in two real browsers: the elder asks, the doctor (seeing the elder's
 card) takes it and answers, and each side's page shows the other's message without a reload,
-over the live hub's server-sent events."""
+over the live hub's server-sent events. And the doctor's queue page, live: a new request and a
+change of triage show without a reload."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
+import httpx
 import pytest
+from sqlalchemy import select
 
-from tests.conftest import LiveServer, browser_login
+from anxin.alerts import service as alerts
+from anxin.homecare import flows as care_flows
+from anxin.homecare.models import Elder
+from tests.conftest import DEMO_PASSWORDS, LiveServer, browser_login
 
 pytestmark = pytest.mark.e2e
 
@@ -53,3 +60,41 @@ def test_elder_asks_by_text_and_the_thread_is_live_on_both_pages(
     elder.fill("#message-form textarea", "150/90")  # type: ignore[attr-defined]
     elder.click("#message-form button[type=submit]")  # type: ignore[attr-defined]
     doctor.locator("#messages li", has_text="150/90").wait_for()  # type: ignore[attr-defined]
+
+
+def test_the_doctors_queue_updates_live_on_a_request_and_a_triage_change(
+    live_server: LiveServer, page: object
+) -> None:
+    doctor, url = page, live_server.url
+    browser_login(doctor, url, "doctor")
+    doctor.goto(f"{url}/consult")  # type: ignore[attr-defined]
+    doctor.wait_for_selector("body[data-live=open]")  # type: ignore[attr-defined]
+    with live_server.db.session_scope() as session:
+        zhao = session.scalars(select(Elder).where(Elder.full_name.like("赵%"))).one()
+        zhao_id, household_id = zhao.id, zhao.household_id
+
+    # The neighbour's family asks through the API a minute later (after the demo's request:
+    # the queue is oldest first among equals); the doctor's page, never reloaded, lists it.
+    live_server.clock.advance(timedelta(minutes=1))
+    auth = {"username": "neighbour-family", "password": DEMO_PASSWORDS["neighbour-family"]}
+    token = httpx.post(f"{url}/api/v1/auth/token", data=auth).json()["access_token"]
+    body = {"elder_id": zhao_id, "mode": "voice", "complaint": "夜里咳嗽 coughing at night"}
+    r = httpx.post(f"{url}/api/v1/consult/consultations", json=body,
+                   headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+    assert r.status_code == 201, r.text
+    cid = r.json()["id"]
+    row = f'#queue-rows tr[data-consultation-id="{cid}"]'
+    doctor.wait_for_selector(f"{row}[data-priority='0']")  # type: ignore[attr-defined]
+    first = "#queue-rows tr:first-child"
+    assert doctor.get_attribute(first, "data-consultation-id") != cid  # type: ignore[attr-defined]
+
+    # An alarm at 赵's home raises the request's priority: it moves to the top, live.
+    with live_server.app.state.context.unit(actor="test:alarm") as uow:
+        alerts.raise_alarm(
+            uow=uow, organisation_id=live_server.demo.organisation_id, owner_kind="household",
+            owner_id=household_id, source_kind="test", source_id="e2e-fall", alarm_type="fall",
+            severity=alerts.Severity.CRITICAL, title="跌倒 Fall", details={},
+            policy=care_flows.ALERT_POLICY, recipients=[], now=uow.now(),
+        )  # fmt: skip
+    doctor.wait_for_selector(f"{first}[data-consultation-id='{cid}'][data-priority='2']")  # type: ignore[attr-defined]
+    assert "家中有未解除告警" in doctor.inner_text(first)  # type: ignore[attr-defined]

@@ -20,11 +20,19 @@ pytestmark = pytest.mark.e2e
 SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 WIDTHS = (390, 1366)
 LANGS = ("zh", "en")
-<<<<<<< HEAD
-ROLES = ("butler", "son", "elder", "bank", "lender", "admin", "lessor")
-=======
-ROLES = ("butler", "son", "elder", "bank", "lender", "admin", "farmer", "coop", "insurer")
->>>>>>> tracemore
+ROLES = (
+    "butler",
+    "son",
+    "elder",
+    "bank",
+    "lender",
+    "admin",
+    "lessor",
+    "farmer",
+    "coop",
+    "insurer",
+    "doctor",
+)
 # Pages whose interesting state needs a query: the illustration with a quote on it.
 EXTRA = {
     "admin": ["/life/illustration?issue_age=30&sex=F&pay_term=10&sum_assured=100000"],
@@ -39,6 +47,7 @@ DETAILS = (
     re.compile(r"^/console/collateral/pledges/[^/?]+$"),
     re.compile(r"^/lending/applications/[^/?]+$"),
     re.compile(r"^/leasing/contracts/[^/?]+$"),
+    re.compile(r"^/consult/[0-9a-f-]{16,}$"),
 )
 OVERFLOW = "() => document.documentElement.scrollWidth - window.innerWidth"
 

@@ -13,7 +13,7 @@ Headers = Callable[[str], dict[str, str]]
 
 
 def test_ten_scenarios_each_complete() -> None:
-    assert set(CATALOGUE) == set(ScenarioCode) and len(CATALOGUE) == 10
+    assert set(CATALOGUE) == set(ScenarioCode) and len(CATALOGUE) == 11
     for s in CATALOGUE.values():
         assert s.zh and s.en and s.duration_minutes > 0 and s.skills and s.checklist
         assert isinstance(s.price, Decimal) and s.price == s.price.quantize(Decimal("0.01"))

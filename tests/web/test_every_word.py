@@ -75,7 +75,6 @@ def _pages(demo, alarm_id):
             "/life/illustration?issue_age=40&sex=F&pay_term=10&sum_assured=100000",
             "/life/illustration?issue_age=40&sex=F&pay_term=10",
         ],  # an input error
-<<<<<<< HEAD
         "lessor": [
             "/leasing",
             f"/leasing/contracts/{demo.leasing.contract_id}",
@@ -85,12 +84,10 @@ def _pages(demo, alarm_id):
             "/leasing/quote?cost=3000000&periods=0&annual_rate=x&start=2026-12-01",
         ],  # the last one an input error
         "machinery": ["/leasing/statement"],
-=======
         # the cooperative's farmer, brand and insurer (issue 20)
         "farmer": ["/trace/farm", "/trace/capture"],
         "coop": ["/trace/brand", "/trace/insurance"],
         "insurer": ["/trace/insurance"],
->>>>>>> tracemore
     }
 
 

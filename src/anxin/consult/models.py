@@ -158,3 +158,48 @@ class Dose(Audited, Base):
     status: Mapped[DoseStatus] = mapped_column(_enum(DoseStatus), index=True)
     confirmed_at: Mapped[datetime | None]
     confirmed_by_user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    # When the elder was reminded at the dose's time (app and home speaker); None: not yet.
+    reminded_at: Mapped[datetime | None]
+
+
+class CallStatus(StrEnum):
+    RINGING = "ringing"  # the doctor is calling; the elder's side has not answered
+    ACTIVE = "active"  # answered: the two browsers negotiate and talk peer to peer
+    ENDED = "ended"  # hung up after it was answered
+    MISSED = "missed"  # hung up before anyone answered
+
+
+class Call(Audited, Base):
+    """A voice or video call of a consultation. The media flows browser to browser (WebRTC);
+    anxin only relays the signalling and records who called, who answered, when, how long.
+    No SDP is stored: it is relayed live and means nothing once the call is over."""
+
+    __tablename__ = "consultation_calls"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    consultation_id: Mapped[str] = mapped_column(ForeignKey("consultations.id"), index=True)
+    mode: Mapped[Mode] = mapped_column(_enum(Mode))
+    status: Mapped[CallStatus] = mapped_column(_enum(CallStatus), index=True)
+    caller_user_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    answered_by_user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    ended_by_user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime]  # when it started ringing
+    started_at: Mapped[datetime | None]  # answered
+    ended_at: Mapped[datetime | None]
+    # Seconds from answer to hang-up (0 for a missed call), fixed when the call ends.
+    duration_s: Mapped[int | None] = mapped_column(Integer)
+
+
+class MedicineOrder(Audited, Base):
+    """Prescribed medicines ordered for delivery: a home-services booking (scenario
+    medicine_delivery) made through the services domain; its status lives there."""
+
+    __tablename__ = "medicine_orders"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    prescription_id: Mapped[str] = mapped_column(ForeignKey("prescriptions.id"), index=True)
+    consultation_id: Mapped[str] = mapped_column(ForeignKey("consultations.id"), index=True)
+    # The services domain's booking (no foreign key across domains: its table is its own).
+    booking_id: Mapped[str] = mapped_column(ID, unique=True)
+    ordered_by_user_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime]

@@ -5,14 +5,15 @@ services only."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from anxin.consult import service
+from anxin.consult import calls, orders, service
 from anxin.consult.models import ConsultationStatus
 from anxin.consult.schemas import (
     ConsultationCreate,
@@ -22,12 +23,16 @@ from anxin.consult.schemas import (
     PrescriptionCreate,
     Route,
 )
+from anxin.core.clock import SHANGHAI
 from anxin.core.domain import NavLink
-from anxin.core.errors import InvalidInput
-from anxin.core.security import Role
+from anxin.core.errors import FieldProblem, InvalidInput
+from anxin.core.security import Principal, Role
 from anxin.core.unit import UnitOfWork
 from anxin.people.deps import UnitDep
 from anxin.ui.console import console_principal, form_errors, page, render
+
+if TYPE_CHECKING:
+    from anxin.homecare.models import Elder
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -110,6 +115,38 @@ LABELS: dict[str, tuple[str, str]] = {
     "consult_dose_missed": ("漏服", "Missed"),
     "consult_dose_cancelled": ("已取消", "Cancelled"),
     "consult_adherence": ("服药依从性", "Adherence"),
+    "consult_dose_now": ("现在服用", "Take it now"),
+    "consult_order": ("购药", "Medicines"),
+    "consult_order_when": ("送达时间", "Deliver at"),
+    "consult_order_submit": ("送药上门", "Order delivery"),
+    "consult_order_status_requested": ("已下单", "Ordered"),
+    "consult_order_status_assigned": ("已安排配送员", "Courier assigned"),
+    "consult_order_status_in_progress": ("配送中", "On the way"),
+    "consult_order_status_done": ("已送达", "Delivered"),
+    "consult_order_status_cancelled": ("已取消", "Cancelled"),
+    "consult_call": ("语音 / 视频通话", "Voice / video call"),
+    "consult_call_video": ("视频通话", "Video call"),
+    "consult_call_voice": ("语音通话", "Voice call"),
+    "consult_call_answer": ("接听", "Answer"),
+    "consult_call_hangup": ("挂断", "Hang up"),
+    "consult_call_idle": ("未在通话", "Not in a call"),
+    "consult_call_ringing": ("正在呼叫…", "Calling…"),
+    "consult_call_incoming": ("医生来电", "The doctor is calling"),
+    "consult_call_connecting": ("正在接通…", "Connecting…"),
+    "consult_call_connected": ("通话中", "In the call"),
+    "consult_call_ended": ("通话已结束", "Call ended"),
+    "consult_call_elsewhere": ("家里其他人已接听", "Answered by someone else at home"),
+    "consult_call_failed": ("无法通话(请检查摄像头和麦克风)",
+                            "The call failed (check the camera and microphone)"),
+    "consult_calls": ("通话记录", "Calls"),
+    "consult_call_rang": ("呼叫时间", "Rang"),
+    "consult_call_started": ("接通时间", "Answered"),
+    "consult_call_ended_at": ("挂断时间", "Ended"),
+    "consult_call_duration": ("时长", "Duration"),
+    "consult_call_status_ringing": ("响铃中", "Ringing"),
+    "consult_call_status_active": ("通话中", "In progress"),
+    "consult_call_status_ended": ("已结束", "Ended"),
+    "consult_call_status_missed": ("未接通", "Missed"),
     **{f"consult_route_{r.value}": zh_en for r, zh_en in (
         (Route.ORAL, ("口服", "Oral")), (Route.SUBLINGUAL, ("舌下", "Sublingual")),
         (Route.TOPICAL, ("外用", "Topical")), (Route.INHALED, ("吸入", "Inhaled")),
@@ -127,6 +164,11 @@ LABELS: dict[str, tuple[str, str]] = {
 }  # fmt: skip
 
 
+# What call.js may show in #call-state (each a consult_call_<state> label).
+CALL_STATES = ("idle", "ringing", "incoming", "connecting", "connected", "ended", "elsewhere",
+               "failed")  # fmt: skip
+
+
 def _invalid(exc: ValidationError) -> InvalidInput:
     """A form's validation errors as the one error type pages show."""
     return form_errors(exc)
@@ -141,20 +183,46 @@ def consult_home(request: Request, uow: UnitDep) -> Response:
             request, "consult/queue.html", lines=service.queue(uow=uow, principal=principal)
         )
     elders = service.requester_elders(session=uow.session, principal=principal)
-    today = [
-        (elder, service.doses_on(uow=uow, principal=principal, elder_id=elder.id, day=None))
-        for elder in elders
-    ]
     return render(
         request,
         "consult/mine.html",
         consultations=service.list_consultations(uow=uow, principal=principal),
         elders=elders,
-        today=[(elder, doses) for elder, doses in today if doses],
-        drugs=service.drug_names(session=uow.session, doses=[d for _, ds in today for d in ds]),
-        can_confirm=principal.role in (Role.ELDER, Role.BUTLER),
         modes=["text", "voice", "video"],
         large=principal.role == Role.ELDER,
+        **_today(uow, principal, elders),
+    )
+
+
+def _today(uow: UnitOfWork, principal: Principal, elders: list[Elder]) -> dict[str, Any]:
+    """Today's doses of each elder the requester speaks for (the live part of /consult)."""
+    today = [
+        (elder, service.doses_on(uow=uow, principal=principal, elder_id=elder.id, day=None))
+        for elder in elders
+    ]
+    return {
+        "today": [(elder, doses) for elder, doses in today if doses],
+        "drugs": service.drug_names(session=uow.session, doses=[d for _, ds in today for d in ds]),
+        "can_confirm": principal.role in (Role.ELDER, Role.BUTLER),
+    }
+
+
+@router.get("/consult/today", response_class=HTMLResponse, response_model=None)
+@page
+def consult_today(request: Request, uow: UnitDep) -> Response:
+    """Today's doses, refetched by live.js when a reminder goes out (consult.dose.reminded)."""
+    principal = console_principal(request, uow)
+    elders = service.requester_elders(session=uow.session, principal=principal)
+    return render(request, "consult/_doses.html", **_today(uow, principal, elders))
+
+
+@router.get("/consult/queue/rows", response_class=HTMLResponse, response_model=None)
+@page
+def consult_queue_rows(request: Request, uow: UnitDep) -> Response:
+    """The queue's rows, refetched by live.js when a request arrives or triage moves."""
+    principal = console_principal(request, uow)
+    return render(
+        request, "consult/_queue_rows.html", lines=service.queue(uow=uow, principal=principal)
     )
 
 
@@ -191,6 +259,12 @@ def _thread(uow: UnitOfWork, request: Request, consultation_id: str) -> dict[str
     return {
         "c": consultation,
         "messages": service.messages(uow=uow, principal=principal, consultation_id=consultation.id),
+        "calls": calls.calls_of(uow=uow, principal=principal, consultation_id=consultation.id),
+        # The order to show beside each prescription (a cancelled one may have a successor).
+        "orders": orders.current(
+            orders.orders_of(uow=uow, principal=principal, consultation_id=consultation.id)
+        ),
+        "can_order": principal.role in service.REQUESTERS,
         "attachments": service.attachments_of(session=uow.session, consultation_id=consultation.id),
         "prescriptions": service.prescriptions_of(
             uow=uow, principal=principal, consultation_id=consultation.id
@@ -218,6 +292,8 @@ def consult_page(consultation_id: str, request: Request, uow: UnitDep) -> Respon
         routes=[r.value for r in Route],
         frequencies=[f.value for f in Frequency],
         large=principal.role == Role.ELDER,
+        open_call=calls.open_call(data["calls"]),
+        call_states=CALL_STATES,
         **data,
     )
 
@@ -347,3 +423,25 @@ def consult_confirm_dose(dose_id: str, request: Request, uow: UnitDep) -> Respon
     principal = console_principal(request, uow)
     service.confirm_dose(uow=uow, principal=principal, dose_id=dose_id)
     return RedirectResponse("/consult", status_code=303)
+
+
+@router.post(
+    "/consult/{consultation_id}/prescriptions/{prescription_id}/order", response_model=None
+)
+@page
+def consult_order(
+    consultation_id: str,
+    prescription_id: str,
+    request: Request,
+    uow: UnitDep,
+    start: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """Order a prescription's medicines for delivery at a local (Shanghai) date and time."""
+    principal = console_principal(request, uow)
+    try:
+        when = datetime.fromisoformat(start.strip()).replace(tzinfo=SHANGHAI)
+    except ValueError as exc:
+        raise InvalidInput.field("start", "a date and time, e.g. 2026-12-01T10:00") from exc
+    orders.order_medicines(uow=uow, principal=principal, consultation_id=consultation_id,
+                           prescription_id=prescription_id, start=when)  # fmt: skip
+    return _back(consultation_id)

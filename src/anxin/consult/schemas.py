@@ -6,9 +6,15 @@ from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from anxin.consult.models import ConsultationStatus, DoseStatus, Mode, PrescriptionStatus
+from anxin.consult.models import (
+    CallStatus,
+    ConsultationStatus,
+    DoseStatus,
+    Mode,
+    PrescriptionStatus,
+)
 from anxin.core.bounds import SaneDate
 
 
@@ -198,6 +204,7 @@ class DoseRead(BaseModel):
     due_at: datetime
     status: DoseStatus
     confirmed_at: datetime | None
+    reminded_at: datetime | None
 
 
 class AdherenceRead(BaseModel):
@@ -222,3 +229,67 @@ class ElderCard(BaseModel):
     sleep: SleepLine | None
     alarms: list[AlarmLine]
     adherence: AdherenceRead
+
+
+class CallMode(StrEnum):
+    VOICE = "voice"
+    VIDEO = "video"
+
+
+class CallCreate(BaseModel):
+    mode: CallMode
+
+
+class CallRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    consultation_id: str
+    mode: Mode
+    status: CallStatus
+    caller_user_id: str
+    answered_by_user_id: str | None
+    ended_by_user_id: str | None
+    created_at: datetime
+    started_at: datetime | None
+    ended_at: datetime | None
+    duration_s: int | None
+
+
+class SignalKind(StrEnum):
+    OFFER = "offer"
+    ANSWER = "answer"
+    CANDIDATE = "candidate"
+
+
+class Signal(BaseModel):
+    """One WebRTC negotiation message, relayed as is to the other side. Bounded, so the relay
+    cannot be used to push megabytes through every viewer's event stream."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: SignalKind
+    sdp: str | None = Field(default=None, min_length=1, max_length=20_000)
+    candidate: str | None = Field(default=None, max_length=1_000)
+    sdp_mid: str | None = Field(default=None, max_length=64)
+    sdp_mline_index: int | None = Field(default=None, ge=0, le=64)
+
+
+class MedicineOrderCreate(BaseModel):
+    start: AwareDatetime = Field(description="When the medicines should arrive")
+
+
+class MedicineOrderRead(BaseModel):
+    id: str
+    prescription_id: str
+    booking_id: str
+    status: str | None = Field(description="The booking's: requested, assigned, in_progress, "
+                               "done or cancelled")  # fmt: skip
+    start: datetime | None
+    worker_name: str | None
+    created_at: datetime
+
+
+class SpeakerDoses(BaseModel):
+    confirmed: list[DoseRead]
+    say: str = Field(description="What the speaker says back to the elder")

@@ -19,6 +19,7 @@ from sqlalchemy import Select, false, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from anxin.alerts import service as alerts
+from anxin.alerts.service import Channel
 from anxin.consult import drugs, fhir
 from anxin.consult.models import (
     Allergy,
@@ -151,11 +152,53 @@ def _treating(uow: UnitOfWork, principal: Principal, consultation_id: str) -> Co
     return consultation
 
 
-def _publish(uow: UnitOfWork, consultation: Consultation, verb: str) -> None:
+def publish(uow: UnitOfWork, consultation: Consultation, verb: str) -> None:
     # The live hub pings the viewers who may see this consultation; the page refetches.
     payload = {"organisation_id": consultation.organisation_id, "owner_kind": "consultation",
                "owner_id": consultation.id}  # fmt: skip
     uow.publish(Event(f"consult.consultation.{verb}", payload, uow.now()))
+
+
+QUEUE_OWNER = "consult_queue"  # the owner kind of the doctors' queue: one per organisation
+
+
+def publish_queue(uow: UnitOfWork, organisation_id: str, verb: str) -> None:
+    """Tell the organisation's doctors that their queue changed (a request came, was taken or
+    closed, or an elder's triage may have moved); their queue page refetches its rows."""
+    payload = {"organisation_id": organisation_id, "owner_kind": QUEUE_OWNER,
+               "owner_id": organisation_id}  # fmt: skip
+    uow.publish(Event(f"consult.consultation.queue_{verb}", payload, uow.now()))
+
+
+def queue_scope(session: Session, principal: Principal) -> Collection[str] | None:
+    """Owner scope of kind "consult_queue": every doctor hears about their organisation's
+    queue (None: all of it; the hub checks the organisation); nobody else does."""
+    return None if principal.role == Role.DOCTOR else set()
+
+
+def on_triage_event(uow: UnitOfWork, event: Event) -> None:
+    """An alarm changed at a home, or the sleep mat measured abnormal vitals there: if an elder
+    of that home has an open consultation, its triage priority may have moved, so the doctors'
+    queue is pinged. Normal readings (every few seconds) do not ping: the queue catches up on
+    the next ping or reload when vitals return to normal."""
+    p = event.payload
+    if p.get("owner_kind") != "household" or not p.get("owner_id"):
+        return
+    if event.subject.startswith("iot.telemetry."):
+        values = [r.get("values", {}) for r in p.get("readings", [])]
+        if not any(_abnormal(k, v) for vals in values for k, v in vals.items()):
+            return
+    elders = homecare.elders_of_household(session=uow.session, household_id=str(p["owner_id"]))
+    open_one = uow.session.scalar(
+        select(Consultation.id)
+        .where(
+            Consultation.elder_id.in_([e.id for e in elders]),
+            Consultation.status != ConsultationStatus.CLOSED,
+        )
+        .limit(1)
+    )
+    if open_one is not None:
+        publish_queue(uow, str(p["organisation_id"]), "triage")
 
 
 def visible_consultation_ids(session: Session, principal: Principal) -> Collection[str] | None:
@@ -184,7 +227,8 @@ def request_consultation(
     )
     uow.session.add(consultation)
     uow.session.flush()
-    _publish(uow, consultation, "requested")
+    publish(uow, consultation, "requested")
+    publish_queue(uow, consultation.organisation_id, "requested")
     return consultation
 
 
@@ -266,7 +310,8 @@ def take(*, uow: UnitOfWork, principal: Principal, consultation_id: str) -> Cons
     consultation.doctor_user_id = principal.user_id
     consultation.taken_at = uow.now()
     uow.session.flush()
-    _publish(uow, consultation, "taken")
+    publish(uow, consultation, "taken")
+    publish_queue(uow, consultation.organisation_id, "taken")
     return consultation
 
 
@@ -275,7 +320,8 @@ def close(*, uow: UnitOfWork, principal: Principal, consultation_id: str) -> Con
     consultation.status = ConsultationStatus.CLOSED
     consultation.closed_at = uow.now()
     uow.session.flush()
-    _publish(uow, consultation, "closed")
+    publish(uow, consultation, "closed")
+    publish_queue(uow, consultation.organisation_id, "closed")
     return consultation
 
 
@@ -323,7 +369,7 @@ def add_attachment(
     )
     uow.session.add(attachment)
     uow.session.flush()
-    _publish(uow, consultation, "attached")
+    publish(uow, consultation, "attached")
     return attachment
 
 
@@ -363,7 +409,7 @@ def post_message(
     )
     uow.session.add(message)
     uow.session.flush()
-    _publish(uow, consultation, "message")
+    publish(uow, consultation, "message")
     return message
 
 
@@ -383,7 +429,7 @@ def update_encounter(
     for key, value in data.model_dump(exclude_unset=True).items():
         setattr(consultation, key, value)
     uow.session.flush()
-    _publish(uow, consultation, "updated")
+    publish(uow, consultation, "updated")
     return consultation
 
 
@@ -473,7 +519,7 @@ def prescribe(
     uow.session.add(prescription)
     uow.session.flush()
     _schedule(uow, elder, prescription)
-    _publish(uow, consultation, "prescribed")
+    publish(uow, consultation, "prescribed")
     return prescription
 
 
@@ -615,6 +661,9 @@ def fhir_record(*, uow: UnitOfWork, principal: Principal, elder_id: str) -> fhir
 # -- medication reminders ----------------------------------------------------------------------
 
 GRACE = timedelta(minutes=60)  # a dose unconfirmed this long after its time is missed
+# A reminder is worth sending for half an hour after the dose's time, not later (say after a
+# restart): a reminder an hour late could make someone take a dose twice.
+REMIND_WINDOW = timedelta(minutes=30)
 EARLY = timedelta(minutes=60)  # a dose may be confirmed this long before its time
 SWEEP_BATCH = 500
 
@@ -684,15 +733,51 @@ def confirm_dose(*, uow: UnitOfWork, principal: Principal, dose_id: str) -> Dose
         raise RuleViolation(f"the dose is already {dose.status.value}")
     if dose.due_at - EARLY > now:
         raise RuleViolation("too early: a dose is confirmed from an hour before its time")
+    _take(uow, dose, principal.user_id, now)
+    return dose
+
+
+def _take(uow: UnitOfWork, dose: Dose, user_id: str | None, now: datetime) -> None:
+    """Record a dose taken; a late confirmation of a missed dose clears its alarm."""
     was_missed = dose.status == DoseStatus.MISSED
     dose.status = DoseStatus.TAKEN
     dose.confirmed_at = now
-    dose.confirmed_by_user_id = principal.user_id
+    dose.confirmed_by_user_id = user_id
     uow.session.flush()
     if was_missed:
         alerts.clear_alarm(uow=uow, source_kind="dose", source_id=dose.id,
                            alarm_type="missed_dose", now=now, reason="taken late")  # fmt: skip
-    return dose
+
+
+SPEAKER_TYPE = "smart_speaker"
+
+
+def confirm_by_speaker(*, uow: UnitOfWork, token: str) -> list[Dose]:
+    """The elder tells the home's smart speaker the medicine is taken (the speaker calls with
+    its device token): the doses of that home around now — from an hour before their time to
+    the end of their grace period — are recorded taken, by the elder. Not older ones: "taken"
+    said in the morning is not last night's dose (a late one is confirmed on the page)."""
+    device = iot.authenticate_device(session=uow.session, token=token)
+    if device.device_type != SPEAKER_TYPE or device.owner_kind != "household":
+        raise PermissionDenied("only a home's smart speaker confirms doses")
+    now = uow.now()
+    stmt = (
+        select(Dose)
+        .where(
+            Dose.household_id == device.owner_id,
+            Dose.status == DoseStatus.DUE,
+            Dose.due_at <= now + EARLY,
+            Dose.due_at > now - GRACE,
+        )
+        .order_by(Dose.due_at, Dose.id)
+    )
+    found = list(uow.session.scalars(stmt))
+    home = homecare.elders_of_household(session=uow.session, household_id=device.owner_id)
+    elders = {e.id: e for e in home}
+    for dose in found:
+        elder = elders.get(dose.elder_id)
+        _take(uow, dose, elder.user_id if elder else None, now)
+    return found
 
 
 def sweep_doses(*, uow: UnitOfWork, now: datetime) -> int:
@@ -726,6 +811,72 @@ def sweep_doses(*, uow: UnitOfWork, now: datetime) -> int:
         )  # fmt: skip
     uow.session.flush()
     return len(missed)
+
+
+def remind_doses(*, uow: UnitOfWork, now: datetime) -> int:
+    """At a dose's time, tell the elder: a push to their app (the /consult page, which also
+    updates live) and to every smart speaker at home, through the alerts outbox (an elder
+    without a login gets an SMS). Once per dose: `reminded_at` is set, and the outbox key is the
+    dose and recipient. A dose already confirmed, or stopped, is not reminded."""
+    stmt = (
+        select(Dose)
+        .where(
+            Dose.status == DoseStatus.DUE,
+            Dose.reminded_at.is_(None),
+            Dose.due_at <= now,
+            Dose.due_at > now - REMIND_WINDOW,
+        )
+        .order_by(Dose.due_at)
+        .limit(SWEEP_BATCH)
+        .with_for_update(skip_locked=True)
+    )
+    queued, session = 0, uow.session
+    for dose in list(session.scalars(stmt)):
+        dose.reminded_at = now
+        prescription = session.get(Prescription, dose.prescription_id)
+        elders = homecare.elders_of_household(session=session, household_id=dose.household_id)
+        elder = next((e for e in elders if e.id == dose.elder_id), None)
+        if prescription is None or elder is None:
+            continue
+        what = f"{prescription.drug} {prescription.strength} · {prescription.dose}"
+        subject = f"服药提醒 Time for your medicine {to_local(dose.due_at):%H:%M}"
+        body = (
+            f"现在该服用 {what}。服用后请在“问医生”页面点“已服用”,或告诉音箱“药吃过了”。 "
+            f"Time to take {what}. Once you have, press “Taken” on the Ask a doctor page "
+            "or tell the speaker."
+        )
+        for role, name, user_id, channel, address in _reminded(session, elder, dose):
+            digest = hashlib.sha256(f"{dose.id}|{role}|{address}".encode()).hexdigest()[:48]
+            queued += alerts.queue_message(
+                session=session, organisation_id=dose.organisation_id,
+                key=f"dose-reminder-{digest}", purpose="reminder", channel=channel,
+                recipient_role=role, recipient_name=name, recipient_user_id=user_id,
+                address=address, subject=subject, body=body, now=now,
+            )  # fmt: skip
+        payload = {"organisation_id": dose.organisation_id, "owner_kind": "household",
+                   "owner_id": dose.household_id, "dose_id": dose.id}  # fmt: skip
+        uow.publish(Event("consult.dose.reminded", payload, now))
+    session.flush()
+    return queued
+
+
+def _reminded(
+    session: Session, elder: Elder, dose: Dose
+) -> list[tuple[str, str, str | None, Channel, str]]:
+    """(role, name, user id, channel, address) of each reminder of a dose: the elder's app (or
+    SMS without a login) and the home's smart speakers, which read the body aloud."""
+    out: list[tuple[str, str, str | None, Channel, str]] = []
+    if elder.user_id:
+        out.append(("elder", elder.full_name, elder.user_id, Channel.PUSH, elder.user_id))
+    elif elder.phone:
+        out.append(("elder", elder.full_name, None, Channel.SMS, elder.phone))
+    speakers = iot.devices_of_owner(
+        session=session, owner_kind="household", owner_id=dose.household_id,
+        device_type="smart_speaker",
+    )  # fmt: skip
+    for speaker in speakers:
+        out.append(("smart_speaker", speaker.name, None, Channel.PUSH, f"device:{speaker.id}"))
+    return out
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,18 @@
-"""The consult domain's setup: consultation API, pages, and the "consultation" owner kind that
-lets the live hub tell a consultation's viewers (and only them) that its thread changed."""
+"""The consult domain's setup: consultation API, pages, the "consultation" owner kind that lets
+the live hub tell a consultation's viewers (and only them) that its thread changed, and the
+"consult_queue" owner kind that tells an organisation's doctors that their queue changed."""
 
 from __future__ import annotations
 
 from anxin.consult import pages, views, worker
 from anxin.consult.models import Consultation
-from anxin.consult.service import visible_consultation_ids
-from anxin.core.domain import Domain
+from anxin.consult.service import (
+    QUEUE_OWNER,
+    on_triage_event,
+    queue_scope,
+    visible_consultation_ids,
+)
+from anxin.core.domain import Domain, Subscription
 from anxin.core.owners import OwnerKind, rows_of_organisation
 
 
@@ -23,7 +29,13 @@ def setup() -> Domain:
                 "consultation",
                 visible_consultation_ids,
                 belongs=rows_of_organisation(Consultation.id, Consultation.organisation_id),
-            )
+            ),
+            OwnerKind(QUEUE_OWNER, queue_scope),
+        ],
+        # Triage inputs: alarms at a home and the sleep mat's vitals (the queue goes live).
+        subscriptions=[
+            Subscription("alerts.alarm.*", on_triage_event),
+            Subscription("iot.telemetry.sleep_mat", on_triage_event),
         ],
         workers=[worker.build],
     )

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Response, UploadFile, status
+from fastapi import APIRouter, File, Request, Response, UploadFile, status
 from sqlalchemy.orm import Session
 
-from anxin.consult import fhir, service
+from anxin.consult import calls, fhir, orders, service
 from anxin.consult.models import Consultation
 from anxin.consult.schemas import (
     AdherenceRead,
@@ -16,6 +16,8 @@ from anxin.consult.schemas import (
     AllergyCreate,
     AllergyRead,
     AttachmentRead,
+    CallCreate,
+    CallRead,
     ConsultationCreate,
     ConsultationRead,
     DoseRead,
@@ -23,15 +25,20 @@ from anxin.consult.schemas import (
     EncounterUpdate,
     FollowUpCreate,
     FollowUpRead,
+    MedicineOrderCreate,
+    MedicineOrderRead,
     MessageCreate,
     MessageRead,
     PrescriptionCreate,
     PrescriptionRead,
     QueueLine,
+    Signal,
     SleepLine,
+    SpeakerDoses,
     VitalRead,
 )
 from anxin.core.bounds import SaneDate
+from anxin.core.errors import Unauthenticated
 from anxin.people.deps import CurrentPrincipal, UnitDep
 
 router = APIRouter(prefix="/api/v1/consult", tags=["consult"])
@@ -332,3 +339,111 @@ def post_confirm_dose(dose_id: str, principal: CurrentPrincipal, uow: UnitDep) -
     return DoseRead.model_validate(
         service.confirm_dose(uow=uow, principal=principal, dose_id=dose_id)
     )
+
+
+# -- calls: WebRTC signalling through anxin (consult.calls) -------------------------------------
+
+
+@router.get("/consultations/{consultation_id}/calls", response_model=list[CallRead])
+def get_calls(consultation_id: str, principal: CurrentPrincipal, uow: UnitDep) -> list[CallRead]:
+    found = calls.calls_of(uow=uow, principal=principal, consultation_id=consultation_id)
+    return [CallRead.model_validate(c) for c in found]
+
+
+@router.post(
+    "/consultations/{consultation_id}/calls",
+    response_model=CallRead,
+    status_code=status.HTTP_201_CREATED,
+)
+def post_call(
+    consultation_id: str, body: CallCreate, principal: CurrentPrincipal, uow: UnitDep
+) -> CallRead:
+    """The treating doctor rings the elder's side (voice or video)."""
+    call = calls.ring(uow=uow, principal=principal, consultation_id=consultation_id, data=body)
+    return CallRead.model_validate(call)
+
+
+@router.post("/consultations/{consultation_id}/calls/{call_id}/answer", response_model=CallRead)
+def post_call_answer(
+    consultation_id: str, call_id: str, principal: CurrentPrincipal, uow: UnitDep
+) -> CallRead:
+    """The elder, family or butler answers: the call starts now."""
+    call = calls.answer(uow=uow, principal=principal, consultation_id=consultation_id,
+                        call_id=call_id)  # fmt: skip
+    return CallRead.model_validate(call)
+
+
+@router.post(
+    "/consultations/{consultation_id}/calls/{call_id}/signals",
+    status_code=status.HTTP_204_NO_CONTENT,
+)
+def post_call_signal(
+    consultation_id: str, call_id: str, body: Signal, principal: CurrentPrincipal, uow: UnitDep
+) -> Response:
+    """An offer, answer or ICE candidate, relayed live to the other side's page."""
+    calls.relay(uow=uow, principal=principal, consultation_id=consultation_id, call_id=call_id,
+                data=body)  # fmt: skip
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/consultations/{consultation_id}/calls/{call_id}/end", response_model=CallRead)
+def post_call_end(
+    consultation_id: str, call_id: str, principal: CurrentPrincipal, uow: UnitDep
+) -> CallRead:
+    """Either side hangs up; the duration is recorded."""
+    call = calls.hang_up(uow=uow, principal=principal, consultation_id=consultation_id,
+                         call_id=call_id)  # fmt: skip
+    return CallRead.model_validate(call)
+
+
+# -- medicine orders: a home-services booking from a prescription (consult.orders) --------------
+
+
+def order_read(line: orders.OrderLine) -> MedicineOrderRead:
+    o, b = line.order, line.booking
+    return MedicineOrderRead(
+        id=o.id, prescription_id=o.prescription_id, booking_id=o.booking_id,
+        status=b.status.value if b else None, start=b.start if b else None,
+        worker_name=b.worker_name if b else None, created_at=o.created_at,
+    )  # fmt: skip
+
+
+@router.post(
+    "/consultations/{consultation_id}/prescriptions/{prescription_id}/orders",
+    response_model=MedicineOrderRead,
+    status_code=status.HTTP_201_CREATED,
+)
+def post_order(
+    consultation_id: str,
+    prescription_id: str,
+    body: MedicineOrderCreate,
+    principal: CurrentPrincipal,
+    uow: UnitDep,
+) -> MedicineOrderRead:
+    """The elder's side orders the prescription's medicines, delivered as a home service."""
+    line = orders.order_medicines(uow=uow, principal=principal, consultation_id=consultation_id,
+                                  prescription_id=prescription_id, start=body.start)  # fmt: skip
+    return order_read(line)
+
+
+@router.get("/consultations/{consultation_id}/orders", response_model=list[MedicineOrderRead])
+def get_orders(
+    consultation_id: str, principal: CurrentPrincipal, uow: UnitDep
+) -> list[MedicineOrderRead]:
+    found = orders.orders_of(uow=uow, principal=principal, consultation_id=consultation_id)
+    return [order_read(line) for line in found]
+
+
+@router.post("/speaker/doses/confirm", response_model=SpeakerDoses)
+def post_speaker_confirm(request: Request, uow: UnitDep) -> SpeakerDoses:
+    """The home's smart speaker heard the elder say the medicine is taken. Authenticated by
+    the speaker's device token, not a user; the reply is what the speaker says back."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("send the speaker's device token as 'Authorization: Bearer <token>'")
+    doses = service.confirm_by_speaker(uow=uow, token=token.strip())
+    if doses:
+        say = f"好的,已记下 {len(doses)} 次服药。 OK, {len(doses)} dose(s) recorded as taken."
+    else:
+        say = "现在没有要服的药。 There is no medicine to take now."
+    return SpeakerDoses(confirmed=[DoseRead.model_validate(d) for d in doses], say=say)

@@ -1,5 +1,6 @@
-"""The medication sweep: every half minute, doses unconfirmed past their grace period become
-missed and raise an alarm at the elder's home (`service.sweep_doses`). Dose rows carry their
+"""The medication sweep: every half minute, doses whose time has come are reminded to the elder
+(`service.remind_doses`), and doses unconfirmed past their grace period become missed and raise
+an alarm at the elder's home (`service.sweep_doses`). Dose rows carry their
 due time, so a restart loses nothing: the next tick finds what is overdue."""
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ class DoseSweeper(PeriodicWorker):
 
     def tick(self) -> int:
         with self.context.unit(actor=ACTOR) as uow:
-            return service.sweep_doses(uow=uow, now=uow.now())
+            now = uow.now()
+            return service.remind_doses(uow=uow, now=now) + service.sweep_doses(uow=uow, now=now)
 
 
 def build(context: AppContext) -> DoseSweeper:

@@ -9,7 +9,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import select
 
 from anxin.consult import service
-from anxin.consult.models import Consultation, Mode
+from anxin.consult.models import Call, CallStatus, Consultation, Mode
 from anxin.consult.schemas import (
     AllergyCreate,
     ConsultationCreate,
@@ -68,6 +68,13 @@ def seed_consult(*, uow: UnitOfWork, organisation_id: str, elder_id: str, now: d
                          "after the morning pill.")  # fmt: skip
     service.post_message(uow=uow, principal=son, consultation_id=consultation.id,
                          body="好的,今天开始记录。 OK, from today.")  # fmt: skip
+    # The video call that followed, four minutes long (the call log on the consultation page).
+    answered = now - timedelta(minutes=30)
+    uow.session.add(Call(consultation_id=consultation.id, mode=Mode.VIDEO,
+                         status=CallStatus.ENDED, caller_user_id=doctor.user_id,
+                         answered_by_user_id=son.user_id, ended_by_user_id=doctor.user_id,
+                         created_at=answered - timedelta(seconds=12), started_at=answered,
+                         ended_at=answered + timedelta(minutes=4), duration_s=240))  # fmt: skip
     allergy = AllergyCreate(substance="青霉素 penicillin", reaction="皮疹 rash")
     service.add_allergy(uow=uow, principal=doctor, elder_id=elder_id, data=allergy)
     service.update_encounter(

@@ -1,4 +1,5 @@
-"""The ten home-service scenarios of the home-care membership, as data.
+"""The home-service scenarios of the home-care membership, as data: the ten of the membership
+and the delivery of prescribed medicines (issue 19).
 
 Pure: no I/O. Prices are the platform's list prices in yuan (Decimal, to the fen); an
 organisation's contract with a provider may differ, which is why bookings copy the price they
@@ -38,6 +39,7 @@ class ScenarioCode(StrEnum):
     COMPANIONSHIP = "companionship"
     REHAB_NURSING = "rehab_nursing"
     EMERGENCY_HELP = "emergency_help"
+    MEDICINE_DELIVERY = "medicine_delivery"  # from a doctor's prescription (issue 19)
 
 
 @dataclass(frozen=True)
@@ -221,8 +223,24 @@ CATALOGUE: dict[ScenarioCode, Scenario] = {
                 ("handover", "与医护或家属完成交接", "Handed over to medics or family"),
             ],
         ),
+        _scenario(
+            ScenarioCode.MEDICINE_DELIVERY,
+            "送药上门",
+            "Medicine delivery",
+            30,
+            "15.00",
+            {Skill.DELIVERY},
+            [
+                ("checked", "核对处方:药名、规格、数量", "Checked against the prescription"),
+                ("handover", "交给老人或家属并说明用法", "Handed over, with how to take it"),
+                ("receipt", "收据和说明书留在家中", "Receipt and leaflets left at home"),
+            ],
+        ),
     )
 }
+# Booked from a prescription on the consultation page, not from the services form: the order
+# names the drugs the doctor prescribed (`book_medicine_delivery`).
+FROM_PRESCRIPTION = frozenset({ScenarioCode.MEDICINE_DELIVERY})
 
 
 def scenario(code: ScenarioCode | str) -> Scenario:

@@ -22,7 +22,7 @@ from anxin.core.unit import UnitOfWork
 from anxin.homecare import service as homecare
 from anxin.people.deps import UnitDep
 from anxin.services import report_files, service, supervision
-from anxin.services.catalogue import CATALOGUE, ScenarioCode, scenario
+from anxin.services.catalogue import CATALOGUE, FROM_PRESCRIPTION, ScenarioCode, scenario
 from anxin.services.models import BookingStatus
 from anxin.services.schemas import BookingCreate
 from anxin.ui import charts
@@ -192,7 +192,7 @@ def home_page(request: Request, uow: UnitDep) -> Response:
         "services/home.html",
         cards=cards,
         workers=workers,
-        scenarios=list(CATALOGUE.values()),
+        scenarios=[s for s in CATALOGUE.values() if s.code not in FROM_PRESCRIPTION],
         default_day=tomorrow.isoformat(),
         booked=request.query_params.get("booked"),
         complained=request.query_params.get("complained") == "1",

@@ -7,7 +7,7 @@ Elders, households and family consent come from `homecare.service`; open alarms 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
@@ -23,7 +23,7 @@ from anxin.core.unit import UnitOfWork
 from anxin.homecare import service as homecare
 from anxin.people import service as people
 from anxin.services import assignment, reminders, supervision
-from anxin.services.catalogue import ScenarioCode, Skill, scenario
+from anxin.services.catalogue import FROM_PRESCRIPTION, ScenarioCode, Skill, scenario
 from anxin.services.models import (
     Booking,
     BookingSource,
@@ -181,6 +181,56 @@ def list_bookings(
 
 def book(*, uow: UnitOfWork, principal: Principal, data: BookingCreate) -> Booking:
     """A confirmed booking by the elder, a consenting family member or the butler."""
+    if data.scenario in FROM_PRESCRIPTION:
+        raise InvalidInput.field("scenario", "medicines are ordered from a doctor's prescription")
+    return _book(uow=uow, principal=principal, data=data)
+
+
+def book_medicine_delivery(
+    *, uow: UnitOfWork, principal: Principal, elder_id: str, start: datetime, notes: str
+) -> Booking:
+    """Delivery of prescribed medicines, booked like any visit (the same bookers, checks and
+    automatic assignment to a worker who delivers). The consult domain calls this once it has
+    checked the prescription; `notes` names the drugs for the worker's checklist."""
+    data = BookingCreate(elder_id=elder_id, scenario=ScenarioCode.MEDICINE_DELIVERY,
+                         start=start, notes=notes)  # fmt: skip
+    return _book(uow=uow, principal=principal, data=data)
+
+
+@dataclass(frozen=True)
+class BookingSummary:
+    """What another domain shows of a booking it refers to."""
+
+    id: str
+    status: BookingStatus
+    start: datetime
+    worker_name: str | None
+
+
+def booking_summaries(
+    *, session: Session, booking_ids: Collection[str]
+) -> dict[str, BookingSummary]:
+    """Status, time and worker of these bookings. The caller has already decided its viewer may
+    see them (consult shows a consultation's medicine orders to whoever sees the consultation,
+    the treating doctor included, who does not see bookings here)."""
+    if not booking_ids:
+        return {}
+    rows = list(session.scalars(select(Booking).where(Booking.id.in_(booking_ids))))
+    worker_ids = {b.worker_id for b in rows if b.worker_id}
+    names = dict(
+        session.execute(
+            select(ServiceWorker.id, ServiceWorker.name).where(ServiceWorker.id.in_(worker_ids))
+        ).all()
+    ) if worker_ids else {}  # fmt: skip
+    return {
+        b.id: BookingSummary(
+            b.id, b.status, b.start, names.get(b.worker_id) if b.worker_id else None
+        )
+        for b in rows
+    }
+
+
+def _book(*, uow: UnitOfWork, principal: Principal, data: BookingCreate) -> Booking:
     source = BOOKERS.get(principal.role)
     if source is None:
         raise PermissionDenied(f"role {principal.role.value!r} may not book home services")

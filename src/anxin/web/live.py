@@ -26,7 +26,12 @@ from anxin.people.deps import UnitDep
 from anxin.ui.console import LoginRequired, console_principal
 
 # Events pushed to consoles; owners publish them with organisation_id, owner_kind, owner_id.
-LIVE_SUBJECTS = ("alerts.alarm.>", "consult.consultation.>", "lending.application.>")
+LIVE_SUBJECTS = (
+    "alerts.alarm.>",
+    "consult.consultation.>",
+    "consult.dose.>",
+    "lending.application.>",
+)
 HEARTBEAT_S = 15.0
 
 Visible = Callable[[dict[str, Any]], bool]

@@ -23,7 +23,11 @@
     document.body.setAttribute("data-live", "open");
     refresh();
   };
-  source.onmessage = refresh;
+  source.onmessage = function (event) {
+    // Call negotiation (offer, answer, ICE candidates) is call.js's; the page has not changed.
+    try { if (JSON.parse(event.data).quiet) return; } catch (e) { /* not JSON: refresh */ }
+    refresh();
+  };
   source.onerror = function () {
     if (badge) badge.className = "pill off";
     document.body.setAttribute("data-live", "down");
