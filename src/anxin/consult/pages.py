@@ -25,7 +25,7 @@ from anxin.consult.schemas import (
 )
 from anxin.core.clock import SHANGHAI
 from anxin.core.domain import NavLink
-from anxin.core.errors import FieldProblem, InvalidInput
+from anxin.core.errors import InvalidInput
 from anxin.core.security import Principal, Role
 from anxin.core.unit import UnitOfWork
 from anxin.people.deps import UnitDep

@@ -158,9 +158,4 @@ def form_model(model: type[FormModel], data: Mapping[str, Any]) -> FormModel:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        problems = [
-            FieldProblem(".".join(str(p) for p in e["loc"]) or "form", e["msg"])
-            for e in exc.errors()
-        ]
-        message = "; ".join(f"{p.field}: {p.reason}" for p in problems)
-        raise InvalidInput(message, fields=problems) from exc
+        raise form_errors(exc) from exc
