@@ -144,6 +144,29 @@ class LtcInstitution(Audited, Base):
     created_at: Mapped[datetime]
 
 
+class LtcCaregiver(Audited, Base):
+    """A caregiver of an institution: certificate or staff number (`code`, unique in the
+    scheme, so overlapping visits are found across institutions), qualification, the areas
+    served, and the login (`user_id`, role provider) of their phone app, if any."""
+
+    __tablename__ = "ltc_caregivers"
+    __table_args__ = (UniqueConstraint("org_id", "code"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    org_id: Mapped[str] = mapped_column(ID, ForeignKey("organisations.id"))
+    institution_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("ltc_institutions.id"), index=True
+    )
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    qualification: Mapped[str] = mapped_column(String(40))
+    areas: Mapped[list[str]]
+    user_id: Mapped[str | None] = mapped_column(ID, ForeignKey("users.id"), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
 class LtcBeneficiary(Audited, Base):
     """An insured person with a grade, entitled over [entitled_from, entitled_to)."""
 
@@ -173,7 +196,8 @@ class LtcVisit(Base):
     org_id: Mapped[str] = mapped_column(ID, ForeignKey("organisations.id"))
     beneficiary_id: Mapped[int] = mapped_column(ForeignKey("ltc_beneficiaries.id"))
     institution_id: Mapped[int] = mapped_column(ForeignKey("ltc_institutions.id"))
-    caregiver: Mapped[str] = mapped_column(String(64))
+    caregiver: Mapped[str] = mapped_column(String(64))  # the caregiver's code
+    caregiver_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("ltc_caregivers.id"))
     check_in: Mapped[datetime]
     check_out: Mapped[datetime | None]
     in_lat: Mapped[float] = mapped_column(Float)

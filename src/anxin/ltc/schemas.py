@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -206,12 +206,42 @@ class InstitutionRead(BaseModel):
     provider_org_id: str | None
 
 
+QUALIFICATIONS = ("nurse", "care_worker", "rehab_therapist")  # 护士, 医疗护理员, 康复治疗师
+
+
+class CaregiverCreate(BaseModel):
+    code: str = Field(min_length=1, max_length=32, description="certificate or staff number")
+    name: str = Field(min_length=1, max_length=100)
+    phone: str | None = Field(default=None, max_length=32)
+    qualification: str = Field(pattern="^(" + "|".join(QUALIFICATIONS) + ")$")
+    areas: list[Annotated[str, Field(min_length=1, max_length=40)]] = Field(
+        default_factory=list, max_length=20
+    )
+    user_id: str | None = Field(default=None, max_length=36, description="their app's login")
+
+
+class CaregiverRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    institution_id: int
+    code: str
+    name: str
+    phone: str | None
+    qualification: str
+    areas: list[str]
+    user_id: str | None
+    active: bool
+
+
 class CheckIn(BaseModel):
-    """The caregiver's app at the door: the time is the server's, the place the phone's."""
+    """The caregiver's app at the door: the time is the server's, the place the phone's. The
+    caregiver is named by id or by code; a caregiver's own login may leave both out."""
 
     institution_id: int = Field(ge=1, le=2**63 - 1)
     beneficiary_id: int = Field(ge=1, le=2**63 - 1)
-    caregiver: str = Field(min_length=1, max_length=64)
+    caregiver_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
+    caregiver: str | None = Field(default=None, min_length=1, max_length=32)
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
 
@@ -235,6 +265,7 @@ class VisitRead(BaseModel):
     beneficiary_id: int
     institution_id: int
     caregiver: str
+    caregiver_id: int | None
     check_in: datetime
     check_out: datetime | None
     services: list[str]

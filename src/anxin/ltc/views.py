@@ -22,6 +22,8 @@ from anxin.ltc.schemas import (
     ApplicationCreate,
     ApplicationRead,
     AssessmentCreate,
+    CaregiverCreate,
+    CaregiverRead,
     CheckIn,
     CheckOut,
     ClaimLineRead,
@@ -208,6 +210,30 @@ def post_institution(
 def list_institutions(principal: CurrentPrincipal, uow: UnitDep) -> list[InstitutionRead]:
     rows = visit_service.list_institutions(session=uow.session, principal=principal)
     return [InstitutionRead.model_validate(r) for r in rows]
+
+
+@router.post(
+    "/institutions/{institution_id}/caregivers", status_code=201, response_model=CaregiverRead
+)
+def post_caregiver(
+    institution_id: AppId, data: CaregiverCreate, principal: CurrentPrincipal, uow: UnitDep
+) -> CaregiverRead:
+    """Register a caregiver (the scheme's administrator or the institution's own staff)."""
+    row = visit_service.create_caregiver(
+        session=uow.session, principal=principal, institution_id=institution_id, data=data,
+        now=uow.now(),
+    )  # fmt: skip
+    return CaregiverRead.model_validate(row)
+
+
+@router.get("/institutions/{institution_id}/caregivers", response_model=list[CaregiverRead])
+def list_caregivers(
+    institution_id: AppId, principal: CurrentPrincipal, uow: UnitDep
+) -> list[CaregiverRead]:
+    rows = visit_service.list_caregivers(
+        session=uow.session, principal=principal, institution_id=institution_id
+    )
+    return [CaregiverRead.model_validate(r) for r in rows]
 
 
 @router.post("/visits", status_code=201, response_model=VisitRead)

@@ -22,6 +22,7 @@ from anxin.ltc.assessment import Grade
 from anxin.ltc.entitlements import RuleBook
 from anxin.ltc.models import (
     LtcBeneficiary,
+    LtcCaregiver,
     LtcInstitution,
     LtcInsured,
     LtcRule,
@@ -29,6 +30,7 @@ from anxin.ltc.models import (
     LtcVisit,
 )
 from anxin.ltc.schemas import (
+    CaregiverCreate,
     CheckIn,
     CheckOut,
     FindingRead,
@@ -38,7 +40,7 @@ from anxin.ltc.schemas import (
 from anxin.ltc.service import ADMINS, READERS, require
 from anxin.ltc.settlement_service import LOCAL, rule_from_row
 from anxin.ltc.visits import GeoPoint, VisitFacts, VisitPolicy, check_visit
-from anxin.people.service import list_organisation_users
+from anxin.people.service import list_organisation_users, user_by_id
 
 
 def create_institution(
@@ -81,12 +83,103 @@ def _staff_of(principal: Principal, institution: LtcInstitution) -> bool:
     )
 
 
+def institution_for(
+    session: Session, principal: Principal, institution_id: int, *, write: bool
+) -> LtcInstitution:
+    """The institution if the caller may see (or, with `write`, manage) it: the scheme's
+    administrator (supervisor too, to read) or the institution's own staff; 404 otherwise."""
+    found = session.get(LtcInstitution, institution_id)
+    if found is not None:
+        if principal.role in READERS and found.org_id == principal.organisation_id:
+            if write and principal.role not in ADMINS:
+                raise PermissionDenied("the supervisor reads; the administrator registers")
+            return found
+        if _staff_of(principal, found):
+            return found
+    raise NotFound(f"institution {institution_id} not found")
+
+
+def create_caregiver(
+    *, session: Session, principal: Principal, institution_id: int, data: CaregiverCreate,
+    now: datetime,
+) -> LtcCaregiver:  # fmt: skip
+    institution = institution_for(session, principal, institution_id, write=True)
+    if data.user_id is not None:
+        # The login must be the institution's own provider staff: they check in on the phone.
+        user = user_by_id(session=session, user_id=data.user_id)
+        if (
+            user is None
+            or user.role is not Role.PROVIDER
+            or user.organisation_id != institution.provider_org_id
+        ):
+            raise InvalidInput.field("user_id", "not a staff login of this institution")
+        taken_by = session.scalar(
+            select(LtcCaregiver.code).where(LtcCaregiver.user_id == data.user_id)
+        )
+        if taken_by is not None:
+            raise Conflict(f"that login is already caregiver {taken_by!r}")
+    clash = session.scalar(
+        select(LtcCaregiver.id).where(
+            LtcCaregiver.org_id == institution.org_id, LtcCaregiver.code == data.code
+        )
+    )
+    if clash is not None:
+        raise Conflict(f"caregiver code {data.code!r} is already registered")
+    row = LtcCaregiver(
+        org_id=institution.org_id, institution_id=institution.id, code=data.code,
+        name=data.name, phone=data.phone, qualification=data.qualification,
+        areas=list(data.areas), user_id=data.user_id, active=True, created_at=now,
+    )  # fmt: skip
+    session.add(row)
+    session.flush()
+    return row
+
+
+def list_caregivers(
+    *, session: Session, principal: Principal, institution_id: int
+) -> Sequence[LtcCaregiver]:
+    institution = institution_for(session, principal, institution_id, write=False)
+    return session.scalars(
+        select(LtcCaregiver)
+        .where(LtcCaregiver.institution_id == institution.id)
+        .order_by(LtcCaregiver.code)
+    ).all()
+
+
+def caregiver_of_user(session: Session, principal: Principal) -> LtcCaregiver | None:
+    """The caregiver whose app login this is, if any."""
+    return session.scalar(select(LtcCaregiver).where(LtcCaregiver.user_id == principal.user_id))
+
+
+def _caregiver(
+    session: Session, principal: Principal, institution: LtcInstitution, data: CheckIn
+) -> LtcCaregiver:
+    """The visit's caregiver: named by id or code, else the caller's own caregiver record;
+    always one of this institution's active caregivers."""
+    if data.caregiver_id is not None:
+        found, field = session.get(LtcCaregiver, data.caregiver_id), "caregiver_id"
+    elif data.caregiver is not None:
+        found, field = session.scalar(
+            select(LtcCaregiver).where(
+                LtcCaregiver.org_id == institution.org_id, LtcCaregiver.code == data.caregiver
+            )
+        ), "caregiver"  # fmt: skip
+    else:
+        found, field = caregiver_of_user(session, principal), "caregiver_id"
+        if found is None:
+            raise InvalidInput.field(field, "name the caregiver (by id or code)")
+    if found is None or found.institution_id != institution.id or not found.active:
+        raise InvalidInput.field(field, "not an active caregiver of this institution")
+    return found
+
+
 def check_in(*, session: Session, principal: Principal, data: CheckIn, now: datetime) -> LtcVisit:
     if principal.role is not Role.PROVIDER:
         raise PermissionDenied("only a care institution's staff check in")
     institution = session.get(LtcInstitution, data.institution_id)
     if institution is None or not _staff_of(principal, institution):
         raise InvalidInput.field("institution_id", "not an institution you work for")
+    carer = _caregiver(session, principal, institution, data)
     person = session.get(LtcBeneficiary, data.beneficiary_id)
     day = today(now)
     if (
@@ -99,16 +192,16 @@ def check_in(*, session: Session, principal: Principal, data: CheckIn, now: date
     running = session.scalar(
         select(LtcVisit.id).where(
             LtcVisit.org_id == institution.org_id,
-            LtcVisit.caregiver == data.caregiver,
+            LtcVisit.caregiver == carer.code,
             LtcVisit.check_out.is_(None),
         )
     )
     if running is not None:
-        raise Conflict(f"caregiver {data.caregiver!r} has not checked out of visit {running}")
+        raise Conflict(f"caregiver {carer.code!r} has not checked out of visit {running}")
     visit = LtcVisit(
         org_id=institution.org_id, beneficiary_id=person.id, institution_id=institution.id,
-        caregiver=data.caregiver, check_in=now, in_lat=data.lat, in_lon=data.lon, services=[],
-        confirmed=False,
+        caregiver=carer.code, caregiver_id=carer.id, check_in=now, in_lat=data.lat,
+        in_lon=data.lon, services=[], confirmed=False,
     )  # fmt: skip
     session.add(visit)
     session.flush()
