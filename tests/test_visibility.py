@@ -120,6 +120,8 @@ NOT_WALKED = {
     "/login": "the login form, no rows",
     "/api/v1/ltc/applications/{ltc_application_id}": "no demo LTC application yet "
     "(tests/ltc/test_applications.py: another city's administrator gets 404)",
+    "/api/v1/ltc/institutions/{institution_id}/caregivers": "no demo LTC institution yet "
+    "(tests/ltc/test_caregivers.py: another provider and another city get 404)",
 }
 
 

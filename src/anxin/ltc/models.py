@@ -209,6 +209,30 @@ class LtcVisit(Base):
     presence: Mapped[bool | None] = mapped_column(Boolean)
 
 
+class LtcVisitPlan(Audited, Base):
+    """A visit the institution has planned (its rota, from the entitlement's visits per week).
+
+    Checking in links the visit (`visit_id`); a plan still without a visit a grace period after
+    its time raises one alarm to the institution (`alarmed_at` says it was raised)."""
+
+    __tablename__ = "ltc_visit_plans"
+    __table_args__ = (
+        Index("ix_ltc_visit_plans_institution_planned", "institution_id", "planned_at"),
+        Index("ix_ltc_visit_plans_planned_at", "planned_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    org_id: Mapped[str] = mapped_column(ID, ForeignKey("organisations.id"))
+    beneficiary_id: Mapped[int] = mapped_column(BigId, ForeignKey("ltc_beneficiaries.id"))
+    institution_id: Mapped[int] = mapped_column(BigId, ForeignKey("ltc_institutions.id"))
+    caregiver_id: Mapped[int] = mapped_column(BigId, ForeignKey("ltc_caregivers.id"))
+    planned_at: Mapped[datetime]
+    services: Mapped[list[str]]
+    visit_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("ltc_visits.id"), unique=True)
+    alarmed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
 class LtcRental(Audited, Base):
     """A nursing bed or wheelchair rented to a beneficiary from a depot over [start, end)."""
 

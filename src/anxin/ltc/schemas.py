@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from anxin.core.bounds import SaneDateTime
 from anxin.core.money import Money
 from anxin.ltc.applications import ApplicationKind, ApplicationState
 from anxin.ltc.settlement import ClaimState, Direction, LineKind, Source
@@ -242,8 +243,34 @@ class CheckIn(BaseModel):
     beneficiary_id: int = Field(ge=1, le=2**63 - 1)
     caregiver_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
     caregiver: str | None = Field(default=None, min_length=1, max_length=32)
+    plan_id: int | None = Field(default=None, ge=1, le=2**63 - 1, description="the planned visit")
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
+
+
+class PlanCreate(BaseModel):
+    """A visit on the institution's rota: who goes to whom, when, to do what."""
+
+    institution_id: int = Field(ge=1, le=2**63 - 1)
+    beneficiary_id: int = Field(ge=1, le=2**63 - 1)
+    caregiver_id: int = Field(ge=1, le=2**63 - 1)
+    planned_at: SaneDateTime
+    services: list[Annotated[str, Field(min_length=1, max_length=32)]] = Field(
+        min_length=1, max_length=20
+    )
+
+
+class PlanRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    institution_id: int
+    beneficiary_id: int
+    caregiver_id: int
+    planned_at: datetime
+    services: list[str]
+    visit_id: int | None
+    alarmed_at: datetime | None
 
 
 class CheckOut(BaseModel):

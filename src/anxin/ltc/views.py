@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
+from anxin.core.bounds import SaneDate
 from anxin.ltc import (
     application_service,
     dashboard,
     flows,
+    plan_service,
     rental_service,
     service,
     settlement_service,
@@ -35,6 +38,8 @@ from anxin.ltc.schemas import (
     FundMonth,
     InstitutionCreate,
     InstitutionRead,
+    PlanCreate,
+    PlanRead,
     RegisterCount,
     RentalCreate,
     RentalRead,
@@ -242,7 +247,33 @@ def post_check_in(data: CheckIn, principal: CurrentPrincipal, uow: UnitDep) -> V
     visit = visit_service.check_in(
         session=uow.session, principal=principal, data=data, now=uow.now()
     )
+    if data.plan_id is not None:
+        plan_service.link_visit(uow=uow, plan_id=data.plan_id, visit=visit)
     return visit_service.read(session=uow.session, visit=visit)
+
+
+@router.post("/plans", status_code=201, response_model=PlanRead)
+def post_plan(data: PlanCreate, principal: CurrentPrincipal, uow: UnitDep) -> PlanRead:
+    """Put a visit on the institution's rota; not checked in within 30 minutes of its time, it
+    raises an alarm to the institution."""
+    plan = plan_service.create_plan(
+        session=uow.session, principal=principal, data=data, now=uow.now()
+    )
+    return PlanRead.model_validate(plan)
+
+
+@router.get("/plans", response_model=list[PlanRead])
+def list_plans(
+    principal: CurrentPrincipal,
+    uow: UnitDep,
+    day: Annotated[SaneDate | None, Query(description="local date; today by default")] = None,
+) -> list[PlanRead]:
+    """A day's planned visits (Asia/Shanghai) the caller may see."""
+    start = plan_service.day_start(day or application_service.today(uow.now()))
+    rows = plan_service.plans_between(
+        session=uow.session, principal=principal, start=start, end=start + timedelta(days=1)
+    )
+    return [PlanRead.model_validate(p) for p in rows]
 
 
 @router.post("/visits/{visit_id}/check-out", response_model=VisitRead)
