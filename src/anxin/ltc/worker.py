@@ -4,26 +4,20 @@ whether they were alarmed, so a restart loses nothing and repeats nothing."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from anxin.core.context import AppContext
-from anxin.core.workers import PeriodicWorker
+from anxin.core.unit import UnitOfWork
+from anxin.core.workers import UnitSweeper
 from anxin.ltc import plan_service
 
-ACTOR = "system:ltc-missed-visits"
+
+def _sweep(uow: UnitOfWork, now: datetime) -> int:
+    return plan_service.sweep_missed(uow=uow, now=now)
 
 
-class MissedVisitSweeper(PeriodicWorker):
-    name = "anxin-ltc-missed-visits"
-    interval_s = 60.0
-    immediately = True
-
-    def __init__(self, context: AppContext) -> None:
-        super().__init__()
-        self.context = context
-
-    def tick(self) -> int:
-        with self.context.unit(actor=ACTOR) as uow:
-            return plan_service.sweep_missed(uow=uow, now=uow.now())
-
-
-def build(context: AppContext) -> MissedVisitSweeper:
-    return MissedVisitSweeper(context)
+def build(context: AppContext) -> UnitSweeper:
+    return UnitSweeper(
+        context, name="anxin-ltc-missed-visits", actor="system:ltc-missed-visits",
+        interval_s=60.0, work=_sweep,
+    )  # fmt: skip
