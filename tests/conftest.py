@@ -196,6 +196,13 @@ DEMO_PASSWORDS = {
     "farmer": "demo-farmer-pass",
     "olive-farmer": "demo-olive-farmer-pass",
     "insurer": "demo-insurer-pass",
+    # Nantong's long-term care insurance (issue 17)
+    "ltc-admin": "demo-ltc-admin-pass",
+    "assessor": "demo-assessor-pass",
+    "ltc-supervisor": "demo-ltc-supervisor-pass",
+    "ltc-elder": "demo-ltc-elder-pass",
+    "ltc-family": "demo-ltc-family-pass",
+    "caregiver": "demo-caregiver-pass",
 }
 
 

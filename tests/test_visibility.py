@@ -29,6 +29,7 @@ from anxin.homecare.models import Elder, Household
 from anxin.iot.models import Device
 from anxin.leasing.models import LeaseContract
 from anxin.lending.models import Application, Business
+from anxin.ltc.models import LtcBeneficiary, LtcInsured
 from tests.conftest import DEMO_PASSWORDS, device_headers
 
 # The demo's owners: the two households of the care organisation, the bank's loan and pledge,
@@ -42,6 +43,8 @@ LEASE = "machinery lease"
 # The Jinshan cooperative's rice farm (its plot, lot, capture job, cover and claim) and its
 # olive grove, each with its own farmer.
 RICE, GROVE = "rice farm", "olive grove"
+# Nantong's long-term care case: 陈玉兰, her home and her ID number (issue 17).
+LTC = "ltc case"
 
 # role (demo user) -> owners whose rows it may see
 VISIBLE: dict[str, frozenset[str]] = {
@@ -71,6 +74,15 @@ VISIBLE: dict[str, frozenset[str]] = {
     "farmer": frozenset({RICE}),
     "olive-farmer": frozenset({GROVE}),
     "insurer": frozenset({RICE, GROVE}),
+    # the scheme's staff: 顾建华 waits in the assessors' queue (her name shows on no staff page)
+    "ltc-admin": frozenset({LTC}),
+    "assessor": frozenset({LTC}),
+    # role supervisor: anxin.ledger.access.READ_ALL_ROLES lets a supervisor read every ledger
+    # body (the bank's pledge and the warehouse's receipts) — the ledger's rule for regulators
+    "ltc-supervisor": frozenset({LOAN, WAREHOUSE}),
+    "ltc-elder": frozenset({LTC}),  # her own page
+    "ltc-family": frozenset({LTC}),  # her daughter
+    "caregiver": frozenset({LTC}),  # her caregiver's day
 }
 
 # Path parameters and the demo fixture that names a seeded row for each.
@@ -98,6 +110,8 @@ PARAMS = {
     "claim_id": "claim",
     "gtin": "gtin",
     "lot": "lot_code",
+    "institution_id": "ltc_institution",
+    "ltc_application_id": "ltc_application",
 }
 # GET routes that need a query to answer at all.
 QUERIES = {
@@ -118,10 +132,6 @@ NOT_WALKED = {
     "/redoc": "ReDoc, no rows",
     "/healthz": "liveness, no rows",
     "/login": "the login form, no rows",
-    "/api/v1/ltc/applications/{ltc_application_id}": "no demo LTC application yet "
-    "(tests/ltc/test_applications.py: another city's administrator gets 404)",
-    "/api/v1/ltc/institutions/{institution_id}/caregivers": "no demo LTC institution yet "
-    "(tests/ltc/test_caregivers.py: another provider and another city get 404)",
 }
 
 
@@ -217,6 +227,11 @@ def seeded(
         t = demo.trace
         owners.add(RICE, t.farm_id, t.plot_id, t.lot_id, t.capture_id, t.policy_id, t.claim_id)
         owners.add(GROVE, t.grove_id)
+        her = session.get(LtcBeneficiary, demo.ltc.beneficiary_id)
+        insured = session.get(LtcInsured, her.insured_id) if her else None
+        assert insured is not None
+        owners.add(LTC, insured.name, insured.id_number, insured.address)
+        owners.add(LTC, "顾建华")  # the applicant waiting for his second assessor
     ids = {
         "elder": demo.elder_id,
         "household": demo.household_id,
@@ -241,6 +256,8 @@ def seeded(
         "claim": demo.trace.claim_id,
         "gtin": demo.trace.gtin,
         "lot_code": demo.trace.lot,
+        "ltc_institution": str(demo.ltc.institution_id),
+        "ltc_application": str(demo.ltc.application_id),
     }
     return owners, ids
 

@@ -21,6 +21,8 @@ SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 WIDTHS = (390, 1366)
 LANGS = ("zh", "en")
 ROLES = ("butler", "son", "elder", "bank", "lender", "admin")
+# Nantong's long-term care insurance: her page, the assessor, her caregiver, the supervisor.
+ROLES += ("ltc-elder", "assessor", "caregiver", "ltc-supervisor")
 # Pages whose interesting state needs a query: the illustration with a quote on it.
 EXTRA = {"admin": ["/life/illustration?issue_age=30&sex=F&pay_term=10&sum_assured=100000"]}
 NAV = re.compile(r'<nav class="no-print"[^>]*>(.*?)</nav>', re.S)

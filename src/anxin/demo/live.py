@@ -6,6 +6,7 @@ empty for the tests that count them."""
 from __future__ import annotations
 
 from anxin.core.unit import UnitOfWork
+from anxin.demo.ltc import live_extras as ltc_live_extras
 from anxin.demo.machines import history
 from anxin.demo.seed import DemoInfo
 from anxin.demo.sleep import backfill_demo_mat
@@ -18,4 +19,6 @@ def bring_to_life(uow: UnitOfWork, info: DemoInfo) -> int:
     if info.leasing is not None:
         history(uow, info.leasing.contract_id, uow.now())
     counterfeit_sighting(uow)
+    if info.ltc is not None:
+        ltc_live_extras(uow, info.ltc)
     return nights

@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 from anxin.core.security import Principal, Role
 from anxin.core.unit import UnitOfWork
 from anxin.demo.accounts import ensure_user
+from anxin.demo.ltc import LOGINS as LTC_LOGINS
+from anxin.demo.ltc import seed_ltc
 from anxin.demo.tokens import read_tokens, write_tokens
 from anxin.demo.trace import LOGINS as TRACE_LOGINS
 from anxin.demo.trace import seed_trace
@@ -52,6 +54,7 @@ DEMO_USERS: tuple[tuple[str, str, Role, str], ...] = (
     ("machinery", "恒力机械 财务 钱敏 Qian Min", Role.BUYER, "demo-machinery-pass"),
     ("trader", "借款人 陈建国 Chen Jianguo", Role.BORROWER, "demo-trader-pass"),
     *TRACE_LOGINS,  # the Jinshan rice cooperative (issue 20)
+    *LTC_LOGINS,  # Nantong's long-term care insurance (issue 17)
 )
 # Logins of other organisations (the bank, the warehouse operator): seeded by their domain.
 OTHER_ORG_USERS = frozenset(
@@ -59,6 +62,7 @@ OTHER_ORG_USERS = frozenset(
         *("bank", "warehouse", "bank-risk", "lender", "lending-qc"),
         *("lessor", "machinery", "trader"),
         *(u for u, *_ in TRACE_LOGINS),
+        *(u for u, *_ in LTC_LOGINS),
     }
 )
 
@@ -76,6 +80,7 @@ class DemoInfo:
     leasing: Any = None  # anxin.demo.machines.LeasingDemo
     consultation_id: str | None = None  # 张桂芳's, taken by the demo doctor (issue 19)
     trace: Any = None  # anxin.demo.trace.TraceDemo
+    ltc: Any = None  # anxin.demo.ltc.LtcDemo
 
 
 def seed_demo(*, uow: UnitOfWork, token_file: Path | None = None) -> DemoInfo:
@@ -101,6 +106,7 @@ def seed_demo(*, uow: UnitOfWork, token_file: Path | None = None) -> DemoInfo:
     leasing = _seed_leasing(uow, now, token_file)
     consultation_id = _seed_consult(uow, org.id, now)
     trace = seed_trace(uow=uow, now=now)
+    ltc = seed_ltc(uow=uow)
     elder = session.scalar(select(Elder).where(Elder.user_id == users["elder"].id))
     assert elder is not None
     tokens = read_tokens(token_file)
@@ -116,6 +122,7 @@ def seed_demo(*, uow: UnitOfWork, token_file: Path | None = None) -> DemoInfo:
         leasing=leasing,
         consultation_id=consultation_id,
         trace=trace,
+        ltc=ltc,
     )
 
 

@@ -233,6 +233,20 @@ class LtcVisitPlan(Audited, Base):
     created_at: Mapped[datetime]
 
 
+class LtcViewer(Audited, Base):
+    """A login that may see one beneficiary's entitlement page: the person (`self`) or a
+    family member (`family`). One beneficiary per login keeps the page simple."""
+
+    __tablename__ = "ltc_viewers"
+
+    user_id: Mapped[str] = mapped_column(ID, ForeignKey("users.id"), primary_key=True)
+    beneficiary_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("ltc_beneficiaries.id"), index=True
+    )
+    relation: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+
+
 class LtcRental(Audited, Base):
     """A nursing bed or wheelchair rented to a beneficiary from a depot over [start, end)."""
 
@@ -330,6 +344,21 @@ class LtcAssessment(Audited, Base):
     perception_score: Mapped[int] = mapped_column(Integer)
     grade: Mapped[int] = mapped_column(Integer)
     table: Mapped[str] = mapped_column(String(40))  # the grading table's name, e.g. national-2021
+    created_at: Mapped[datetime]
+
+
+class LtcAssignment(Audited, Base):
+    """An assessor assigned to an application: it is in their queue until they score it."""
+
+    __tablename__ = "ltc_assignments"
+
+    application_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("ltc_applications.id"), primary_key=True
+    )
+    assessor_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("users.id"), primary_key=True, index=True
+    )
+    assigned_by: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime]
 
 

@@ -10,14 +10,13 @@ raised once only. A late check-in clears the alarm.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from anxin.alerts import service as alerts
-from anxin.core.bounds import check_date
-from anxin.core.errors import Conflict, InvalidInput
+from anxin.core.errors import Conflict, InvalidInput, NotFound
 from anxin.core.security import Principal, Role
 from anxin.core.unit import UnitOfWork
 from anxin.ltc.application_service import entitlement, today
@@ -39,12 +38,6 @@ GRACE = timedelta(minutes=30)  # a caregiver this late without checking in has m
 SWEEP_BATCH = 500
 OWNER_KIND = "ltc_institution"
 ALARM_TYPE = "missed_visit"
-
-
-def day_start(day: date) -> datetime:
-    """The start of a local (Asia/Shanghai) day, in UTC."""
-    check_date(day, "day")
-    return datetime.combine(day, time(0), tzinfo=LOCAL).astimezone(UTC)
 
 
 def create_plan(
@@ -195,3 +188,14 @@ def institution_belongs(session: Session, organisation: str, owner: str) -> bool
         return False
     found = session.get(LtcInstitution, int(owner))
     return found is not None and organisation in (found.org_id, found.provider_org_id)
+
+
+def plan_for(*, session: Session, principal: Principal, plan_id: int) -> LtcVisitPlan:
+    """A plan of an institution the caller works for; 404 otherwise."""
+    if not 1 <= plan_id <= 2**63 - 1:
+        raise NotFound(f"planned visit {plan_id} not found")
+    plan = session.get(LtcVisitPlan, plan_id)
+    if plan is None:
+        raise NotFound(f"planned visit {plan_id} not found")
+    institution_for(session, principal, plan.institution_id, write=False)
+    return plan

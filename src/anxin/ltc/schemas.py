@@ -372,3 +372,50 @@ class RentalRead(BaseModel):
     monthly_rent: Decimal
     start: date
     end: date | None
+
+
+class ViewerCreate(BaseModel):
+    """A login that may see the beneficiary's entitlement page: the person or family."""
+
+    user_id: str = Field(min_length=1, max_length=36)
+    relation: str = Field(pattern="^(self|family)$")
+
+
+class RentedItemRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    item: str
+    since: date
+    monthly_rent: Decimal
+    fund_pays: Decimal
+    you_pay: Decimal
+
+
+class VisitLineRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    at: datetime
+    caregiver: str
+    services: list[str]
+    done: bool
+    confirmed: bool
+
+
+class CaseRead(BaseModel):
+    """One beneficiary's month as they and their family see it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    beneficiary_id: int
+    name: str
+    age: int
+    city: str
+    grade: int
+    entitled_from: date
+    month: str
+    entitlement: EntitlementRead | None
+    allowance: int = Field(description="visits this month by the rule's visits per week")
+    used: int
+    left: int
+    rentals: list[RentedItemRead]
+    visits: list[VisitLineRead]

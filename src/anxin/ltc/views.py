@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from anxin.core.bounds import SaneDate
 from anxin.ltc import (
     application_service,
+    case_service,
     dashboard,
     flows,
     plan_service,
@@ -27,6 +28,7 @@ from anxin.ltc.schemas import (
     AssessmentCreate,
     CaregiverCreate,
     CaregiverRead,
+    CaseRead,
     CheckIn,
     CheckOut,
     ClaimLineRead,
@@ -48,6 +50,7 @@ from anxin.ltc.schemas import (
     RuleRead,
     SettlementRead,
     SettlementRun,
+    ViewerCreate,
     VisitRead,
 )
 from anxin.people.deps import CurrentPrincipal, UnitDep
@@ -269,7 +272,7 @@ def list_plans(
     day: Annotated[SaneDate | None, Query(description="local date; today by default")] = None,
 ) -> list[PlanRead]:
     """A day's planned visits (Asia/Shanghai) the caller may see."""
-    start = plan_service.day_start(day or application_service.today(uow.now()))
+    start = application_service.day_start(day or application_service.today(uow.now()))
     rows = plan_service.plans_between(
         session=uow.session, principal=principal, start=start, end=start + timedelta(days=1)
     )
@@ -381,3 +384,26 @@ def list_rentals(
         session=uow.session, principal=principal, beneficiary_id=beneficiary_id, limit=limit
     )
     return [RentalRead.model_validate(r) for r in rows]
+
+
+@router.post("/beneficiaries/{beneficiary_id}/viewers", status_code=201, response_model=None)
+def post_viewer(
+    beneficiary_id: AppId, data: ViewerCreate, principal: CurrentPrincipal, uow: UnitDep
+) -> dict[str, object]:
+    """Let the person (a login with role elder) or a family member (role family) see the
+    beneficiary's entitlement page (the LTC administrator)."""
+    row = case_service.add_viewer(
+        session=uow.session, principal=principal, beneficiary_id=beneficiary_id,
+        user_id=data.user_id, relation=data.relation, now=uow.now(),
+    )  # fmt: skip
+    return {"user_id": row.user_id, "beneficiary_id": row.beneficiary_id, "relation": row.relation}
+
+
+@router.get("/me/case", response_model=CaseRead)
+def my_case(principal: CurrentPrincipal, uow: UnitDep) -> CaseRead:
+    """The insured person's (or their family's) case: grade, this month's subsidy, visits used
+    and left, rented equipment and what it costs them."""
+    found = case_service.viewed_case(session=uow.session, principal=principal)
+    return CaseRead.model_validate(
+        case_service.case(session=uow.session, beneficiary_id=found, now=uow.now())
+    )

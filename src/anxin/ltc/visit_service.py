@@ -10,14 +10,15 @@ The same checks run again at settlement, which is what pays or rejects.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from anxin.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from anxin.core.security import Principal, Role
-from anxin.ltc.application_service import today
+from anxin.ltc.application_service import day_start, today
 from anxin.ltc.assessment import Grade
 from anxin.ltc.entitlements import RuleBook
 from anxin.ltc.models import (
@@ -28,6 +29,7 @@ from anxin.ltc.models import (
     LtcRule,
     LtcService,
     LtcVisit,
+    LtcVisitPlan,
 )
 from anxin.ltc.schemas import (
     CaregiverCreate,
@@ -262,14 +264,7 @@ def read(*, session: Session, visit: LtcVisit, policy: VisitPolicy | None = None
         insured = session.get(LtcInsured, person.insured_id)
         if insured is not None and insured.lat is not None and insured.lon is not None:
             home = GeoPoint(insured.lat, insured.lon)
-        book = RuleBook(
-            rule_from_row(r)
-            for r in session.scalars(
-                select(LtcRule).where(LtcRule.org_id == visit.org_id, LtcRule.city == person.city)
-            )
-        )
-        rule = book.on(person.city, Grade(person.grade), visit.check_in.astimezone(LOCAL).date())
-        entitled = rule.services if rule else frozenset()
+        entitled = frozenset(_entitled(session, visit))
     end = visit.check_out or visit.check_in
     clashes = session.scalars(
         select(LtcVisit.id).where(
@@ -316,3 +311,97 @@ def listing(
     if beneficiary_id is not None:
         query = query.where(LtcVisit.beneficiary_id == beneficiary_id)
     return session.scalars(query.order_by(LtcVisit.check_in.desc()).limit(limit)).all()
+
+
+@dataclass
+class DayCard:
+    """One visit of a caregiver's day: planned, under way or done, with the checks so far."""
+
+    org_id: str
+    at: datetime
+    name: str
+    address: str
+    plan_id: int | None
+    services: list[str]  # the plan's, or the entitlement's for a visit without a plan
+    visit: VisitRead | None
+    missed: bool  # the plan's missed-visit alarm was raised
+
+    @property
+    def state(self) -> str:
+        if self.visit is None:
+            return "missed" if self.missed else "planned"
+        if self.visit.check_out is None:
+            return "in_progress"
+        return "confirmed" if self.visit.confirmed else "not_confirmed"
+
+
+def day_cards(*, session: Session, principal: Principal, day: date) -> list[DayCard]:
+    """A day's visits for the institution's staff: a caregiver's own, or (for a coordinator
+    without a caregiver record) every caregiver's of their institutions, in time order."""
+    if principal.role is not Role.PROVIDER:
+        raise PermissionDenied("the day's visits are for care institutions' staff")
+    start = day_start(day)
+    end = day_start(day + timedelta(days=1))
+    mine = select(LtcInstitution.id).where(
+        LtcInstitution.provider_org_id == principal.organisation_id
+    )
+    me = caregiver_of_user(session, principal)
+    plans_q = select(LtcVisitPlan).where(
+        LtcVisitPlan.institution_id.in_(mine),
+        LtcVisitPlan.planned_at >= start,
+        LtcVisitPlan.planned_at < end,
+    )
+    visits_q = select(LtcVisit).where(
+        LtcVisit.institution_id.in_(mine), LtcVisit.check_in >= start, LtcVisit.check_in < end
+    )
+    if me is not None:
+        plans_q = plans_q.where(LtcVisitPlan.caregiver_id == me.id)
+        visits_q = visits_q.where(LtcVisit.caregiver_id == me.id)
+    plans = session.scalars(plans_q).all()
+    visits = {v.id: v for v in session.scalars(visits_q)}
+    people = _homes(session, {p.beneficiary_id for p in plans} | {
+        v.beneficiary_id for v in visits.values()})  # fmt: skip
+    cards = []
+    for plan in plans:
+        visit = visits.pop(plan.visit_id, None) if plan.visit_id else None
+        if visit is None and plan.visit_id is not None:
+            visit = session.get(LtcVisit, plan.visit_id)  # checked in on another day
+        name, address = people.get(plan.beneficiary_id, ("", ""))
+        cards.append(DayCard(
+            plan.org_id, plan.planned_at, name, address, plan.id, list(plan.services),
+            read(session=session, visit=visit) if visit else None, plan.alarmed_at is not None,
+        ))  # fmt: skip
+    for visit in visits.values():
+        name, address = people.get(visit.beneficiary_id, ("", ""))
+        body = read(session=session, visit=visit)
+        cards.append(DayCard(visit.org_id, visit.check_in, name, address, None,
+                             _entitled(session, visit), body, False))  # fmt: skip
+    return sorted(cards, key=lambda c: c.at)
+
+
+def _homes(session: Session, beneficiary_ids: set[int]) -> dict[int, tuple[str, str]]:
+    """Beneficiary id -> (name, address) from the register."""
+    if not beneficiary_ids:
+        return {}
+    rows = session.execute(
+        select(LtcBeneficiary.id, LtcInsured.name, LtcInsured.address)
+        .join(LtcInsured, LtcInsured.id == LtcBeneficiary.insured_id)
+        .where(LtcBeneficiary.id.in_(beneficiary_ids))
+    )
+    return {int(b): (str(n), str(a)) for b, n, a in rows}
+
+
+def _entitled(session: Session, visit: LtcVisit) -> list[str]:
+    """The services the beneficiary's grade brings on the visit's day (the checklist of an
+    unplanned visit)."""
+    person = session.get(LtcBeneficiary, visit.beneficiary_id)
+    if person is None:
+        return []
+    book = RuleBook(
+        rule_from_row(r)
+        for r in session.scalars(
+            select(LtcRule).where(LtcRule.org_id == visit.org_id, LtcRule.city == person.city)
+        )
+    )
+    rule = book.on(person.city, Grade(person.grade), visit.check_in.astimezone(LOCAL).date())
+    return sorted(rule.services) if rule else []
