@@ -109,6 +109,7 @@ def test_application_to_grade_to_entitlement_to_a_verified_visit_on_the_dashboar
                             password=PASSWORD),
         )  # fmt: skip
         login_id = login.id
+    admin = _token(url, "ltc-admin")  # a day has passed: a fresh token
     linked = httpx.post(f"{url}/api/v1/ltc/beneficiaries/{her_id}/viewers", headers=admin,
                         json={"user_id": login_id, "relation": "self"})  # fmt: skip
     assert linked.status_code == 201, linked.text
