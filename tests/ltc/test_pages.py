@@ -44,7 +44,8 @@ def test_every_ltc_role_has_its_page(client: TestClient, demo: DemoInfo, lang: s
         ),
         "ltc-family": ("/ltc/me", ["陈玉兰", "30.00"]),
         "caregiver": ("/ltc/visits", ["陈玉兰", "濠河路", "已确认" if zh else "Confirmed"]),
-        "assessor": ("/ltc/assess", ["顾建华", "评估员 陆刚" if zh else "Lu Gang"]),
+        # 顾建华, scored by 顾敏 and assigned to 陆刚 (people by their names, not logins)
+        "assessor": ("/ltc/assess", ["顾建华", "长护险经办 顾敏", "评估员 陆刚"]),
         "ltc-supervisor": ("/ltc/supervision", ["崇川区康乐护理站", "ltc-grades-chart"]),
         "ltc-admin": ("/ltc/supervision", ["ltc-fund-chart", "ltc-visits-chart"]),
     }

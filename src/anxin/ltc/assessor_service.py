@@ -37,7 +37,7 @@ class QueueItem:
     name: str
     district: str
     address: str
-    assessors: list[str]  # usernames who have scored it
+    assessed: list[str]  # user ids of those who have scored it
     assigned: list[str]  # user ids assigned and not yet scored
     open_slots: int  # assignments it may still take
 
@@ -91,7 +91,7 @@ def _items(session: Session, apps: Sequence[LtcApplication]) -> list[QueueItem]:
         person = people[a.insured_id]
         items.append(
             QueueItem(
-                a, person.name, person.district, person.address, [name for _, name in done],
+                a, person.name, person.district, person.address, [uid for uid, _ in done],
                 waiting, needed(a.state, len(done)) - len(waiting),
             )
         )  # fmt: skip
@@ -114,7 +114,7 @@ def assign(
     ):
         raise InvalidInput.field("assessor_id", "not an assessor of this scheme")
     item = _items(session, [application])[0]
-    if assessor_id in item.assigned or user.username in item.assessors:
+    if assessor_id in item.assigned or assessor_id in item.assessed:
         raise Conflict(f"{user.display_name} is already on application {application.id}")
     if item.open_slots <= 0:
         raise Conflict(f"application {application.id} has all the assessors it needs")

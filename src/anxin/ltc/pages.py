@@ -250,7 +250,7 @@ def assess_page(request: Request, uow: UnitDep) -> Response:
         )
     return render(
         request, "ltc/assess.html", items=items, team=team, team_names=dict(team),
-        me=principal.user_id, me_name=principal.username, scales=_scales(),
+        me=principal.user_id, scales=_scales(),
         today=application_service.today(uow.now()), result=result,
     )  # fmt: skip
 
@@ -444,7 +444,7 @@ def _supervision_charts(
     visits_option = charts.category_chart(
         title=_label(request, "ltc_chart_visits"), categories=labels,
         lines=[(_label(request, "ltc_visits_month"), [float(v) for v in visits], charts.BLUE)],
-        axis=charts.Axis(_label(request, "ltc_visits_month"), min=0),
+        axis=charts.Axis("", min=0),
     )  # fmt: skip
     fund_option = charts.category_chart(
         title=_label(request, "ltc_chart_fund"), categories=labels,
