@@ -198,6 +198,13 @@ DEMO_PASSWORDS = {
     "insurer": "demo-insurer-pass",
     "goat-farmer": "demo-goat-farmer-pass",
     "buyer": "demo-buyer-pass",  # the supermarket chain (issue 21)
+    # Nantong's long-term care insurance (issue 17)
+    "ltc-admin": "demo-ltc-admin-pass",
+    "assessor": "demo-assessor-pass",
+    "ltc-supervisor": "demo-ltc-supervisor-pass",
+    "ltc-elder": "demo-ltc-elder-pass",
+    "ltc-family": "demo-ltc-family-pass",
+    "caregiver": "demo-caregiver-pass",
 }
 
 

@@ -29,6 +29,7 @@ from anxin.homecare.models import Elder, Household
 from anxin.iot.models import Device
 from anxin.leasing.models import LeaseContract
 from anxin.lending.models import Application, Business
+from anxin.ltc.models import LtcBeneficiary, LtcInsured
 from tests.conftest import DEMO_PASSWORDS, device_headers
 
 # The demo's owners: the two households of the care organisation, the bank's loan and pledge,
@@ -42,6 +43,8 @@ LEASE = "machinery lease"
 # The Jinshan cooperative's rice farm (its plot, lot, capture job, cover and claim) and its
 # olive grove and its mountain-goat pasture, each with its own farmer.
 RICE, GROVE, GOATS = "rice farm", "olive grove", "goat pasture"
+# Nantong's long-term care case: 陈玉兰, her home and her ID number (issue 17).
+LTC = "ltc case"
 
 # role (demo user) -> owners whose rows it may see
 VISIBLE: dict[str, frozenset[str]] = {
@@ -74,6 +77,15 @@ VISIBLE: dict[str, frozenset[str]] = {
     "insurer": frozenset({RICE, GROVE, GOATS}),
     # the supermarket's buyer (issue 21): listings show a lot by its trace badge, not its rows
     "buyer": frozenset(),
+    # the scheme's staff: 顾建华 waits in the assessors' queue (her name shows on no staff page)
+    "ltc-admin": frozenset({LTC}),
+    "assessor": frozenset({LTC}),
+    # role supervisor: anxin.ledger.access.READ_ALL_ROLES lets a supervisor read every ledger
+    # body (the bank's pledge and the warehouse's receipts) — the ledger's rule for regulators
+    "ltc-supervisor": frozenset({LOAN, WAREHOUSE}),
+    "ltc-elder": frozenset({LTC}),  # her own page
+    "ltc-family": frozenset({LTC}),  # her daughter
+    "caregiver": frozenset({LTC}),  # her caregiver's day
 }
 
 # Path parameters and the demo fixture that names a seeded row for each.
@@ -103,6 +115,8 @@ PARAMS = {
     "lot": "lot_code",
     "listing_id": "market_listing",
     "order_id": "market_listing",  # no order in the demo seed: a 404 for everyone
+    "institution_id": "ltc_institution",
+    "ltc_application_id": "ltc_application",
 }
 # GET routes that need a query to answer at all.
 QUERIES = {
@@ -126,8 +140,6 @@ NOT_WALKED = {
     "/redoc": "ReDoc, no rows",
     "/healthz": "liveness, no rows",
     "/login": "the login form, no rows",
-    "/api/v1/ltc/applications/{ltc_application_id}": "no demo LTC application yet "
-    "(tests/ltc/test_applications.py: another city's administrator gets 404)",
 }
 
 
@@ -224,6 +236,11 @@ def seeded(
         owners.add(RICE, t.farm_id, t.plot_id, t.lot_id, t.capture_id, t.policy_id, t.claim_id)
         owners.add(GROVE, t.grove_id)
         owners.add(GOATS, t.goat_farm_id)
+        her = session.get(LtcBeneficiary, demo.ltc.beneficiary_id)
+        insured = session.get(LtcInsured, her.insured_id) if her else None
+        assert insured is not None
+        owners.add(LTC, insured.name, insured.id_number, insured.address)
+        owners.add(LTC, "顾建华")  # the applicant waiting for his second assessor
     ids = {
         "elder": demo.elder_id,
         "household": demo.household_id,
@@ -249,6 +266,8 @@ def seeded(
         "gtin": demo.trace.gtin,
         "lot_code": demo.trace.lot,
         "market_listing": demo.market.listing_id,
+        "ltc_institution": str(demo.ltc.institution_id),
+        "ltc_application": str(demo.ltc.application_id),
     }
     return owners, ids
 

@@ -33,6 +33,8 @@ ROLES = (
     "insurer",
     "doctor",
 )
+# Nantong's long-term care insurance: her page, the assessor, her caregiver, the supervisor.
+ROLES += ("ltc-elder", "assessor", "caregiver", "ltc-supervisor")
 # Pages whose interesting state needs a query: the illustration with a quote on it.
 EXTRA = {
     "admin": ["/life/illustration?issue_age=30&sex=F&pay_term=10&sum_assured=100000"],

@@ -85,13 +85,13 @@ def scene(
         )  # fmt: skip
         s.add(her)
         s.flush()
-        providers = {}
+        providers, logins = {}, {}
         for org_name, user in [("崇川护理服务公司", "carer"), ("别家护理", "stranger")]:
             org = create_organisation(
                 session=s, name=org_name, kind=OrganisationKind.CARE_PROVIDER, now=uow.now()
             )
             providers[user] = org.id
-            create_user(
+            logins[user] = create_user(
                 session=s, organisation_id=org.id, now=uow.now(),
                 data=UserCreate(username=user, display_name=user, role=Role.PROVIDER,
                                 password=PASSWORD),
@@ -108,4 +108,12 @@ def scene(
         json={"name": "崇川护理站", "provider_org_id": providers["carer"]}, headers=admin,
     )  # fmt: skip
     assert made.status_code == 201, made.text
-    return headers, her_id, made.json()["id"]
+    station = made.json()["id"]
+    # cg-1 is the carer's own caregiver record (their phone's login).
+    carer = client.post(
+        f"/api/v1/ltc/institutions/{station}/caregivers",
+        json={"code": "cg-1", "name": "李护理员", "qualification": "care_worker",
+              "areas": ["崇川区"], "user_id": logins["carer"].id}, headers=admin,
+    )  # fmt: skip
+    assert carer.status_code == 201, carer.text
+    return headers, her_id, station

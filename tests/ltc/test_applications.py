@@ -96,7 +96,10 @@ def _assess(
     visited_on: date,
 ) -> httpx.Response:  # fmt: skip
     body = {"visited_on": str(visited_on), "adl": adl, **INTACT_MIND}
-    return client.post(f"{URL}/{app_id}/assessments", json=body, headers=headers)
+    response: httpx.Response = client.post(
+        f"{URL}/{app_id}/assessments", json=body, headers=headers
+    )
+    return response
 
 
 def test_application_two_agreeing_assessments_grade_and_entitlement(

@@ -40,6 +40,7 @@ def _pages(demo, alarm_id):
             f"/consult/{demo.consultation_id}",
             # the public trace page of a bag of the cooperative's rice (issue 20)
             f"/01/{demo.trace.gtin}/10/{demo.trace.lot}/21/{demo.trace.serial}",
+            "/ltc/me",  # no long-term care case: how to apply
         ],
         "doctor": [
             "/consult",
@@ -88,6 +89,12 @@ def _pages(demo, alarm_id):
         "farmer": ["/trace/farm", "/trace/capture"],
         "coop": ["/trace/brand", "/trace/insurance"],
         "insurer": ["/trace/insurance"],
+        # Nantong's long-term care insurance (issue 17)
+        "ltc-elder": ["/ltc/me"],
+        "ltc-family": ["/ltc/me"],
+        "caregiver": ["/ltc/visits"],
+        "assessor": ["/ltc/assess", "/ltc/supervision"],
+        "ltc-supervisor": ["/ltc/supervision", "/ltc/supervision?month=2026-13"],
     }
 
 

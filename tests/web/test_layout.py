@@ -20,9 +20,9 @@ EXPECTED = {
         "/services/board",
         "/services/supervision",
     ],
-    "son": ["/family", "/consult", "/services"],
-    "elder": ["/family", "/consult", "/services"],
-    "worker": ["/services/day"],
+    "son": ["/family", "/consult", "/services", "/ltc/me"],
+    "elder": ["/family", "/consult", "/services", "/ltc/me"],
+    "worker": ["/services/day", "/ltc/visits"],
     "doctor": ["/console/alarms", "/consult"],
     "bank": ["/console/collateral"],
     "lender": ["/console/collateral", "/lending"],
@@ -51,6 +51,12 @@ EXPECTED = {
     # the Jinshan rice cooperative (issue 20)
     "farmer": ["/trace/farm", "/trace/capture"],
     "insurer": ["/trace/insurance"],
+    # Nantong's long-term care insurance (issue 17)
+    "ltc-elder": ["/family", "/consult", "/services", "/ltc/me"],
+    "ltc-family": ["/family", "/consult", "/services", "/ltc/me"],
+    "caregiver": ["/services/day", "/ltc/visits"],
+    "assessor": ["/ltc/assess", "/ltc/supervision"],
+    "ltc-supervisor": ["/ltc/supervision"],
 }
 
 
@@ -81,6 +87,7 @@ def test_navigation_is_built_from_the_domains_for_the_role(app):
     assert [link.path for link in console.links_for(Role.FAMILY)] == [
         "/consult",
         "/family",
+        "/ltc/me",
         "/services",
     ]
     assert "/console/collateral" not in [link.path for link in console.links_for(Role.BUTLER)]

@@ -9,6 +9,13 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from anxin.core.context import AppContext
+    from anxin.core.unit import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -59,3 +66,25 @@ class PeriodicWorker:
     @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
+
+
+class UnitSweeper(PeriodicWorker):
+    """A worker whose tick is one sweep in its own unit of work, as `actor` (`work(uow, now)`
+    returns how many rows it handled): the shape of every "find what is overdue" worker."""
+
+    def __init__(
+        self,
+        context: AppContext,
+        *,
+        name: str,
+        actor: str,
+        interval_s: float,
+        work: Callable[[UnitOfWork, datetime], int],
+    ) -> None:
+        super().__init__()
+        self.context, self.name, self.actor = context, name, actor
+        self.interval_s, self.immediately, self.work = interval_s, True, work
+
+    def tick(self) -> int:
+        with self.context.unit(actor=self.actor) as uow:
+            return self.work(uow, uow.now())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from anxin.core.unit import UnitOfWork
 from anxin.demo import market
+from anxin.demo.ltc import live_extras as ltc_live_extras
 from anxin.demo.machines import history
 from anxin.demo.seed import DemoInfo
 from anxin.demo.sleep import backfill_demo_mat
@@ -22,4 +23,6 @@ def bring_to_life(uow: UnitOfWork, info: DemoInfo) -> int:
     counterfeit_sighting(uow)
     if info.market is not None:
         market.history(uow, info.market)  # three years of trade, then the forecasts
+    if info.ltc is not None:
+        ltc_live_extras(uow, info.ltc)
     return nights

@@ -16,6 +16,8 @@ from anxin.core.unit import UnitOfWork
 from anxin.demo.accounts import ensure_user
 from anxin.demo.market import LOGINS as MARKET_LOGINS
 from anxin.demo.market import seed_market
+from anxin.demo.ltc import LOGINS as LTC_LOGINS
+from anxin.demo.ltc import seed_ltc
 from anxin.demo.tokens import read_tokens, write_tokens
 from anxin.demo.trace import LOGINS as TRACE_LOGINS
 from anxin.demo.trace import seed_trace
@@ -55,6 +57,7 @@ DEMO_USERS: tuple[tuple[str, str, Role, str], ...] = (
     ("trader", "借款人 陈建国 Chen Jianguo", Role.BORROWER, "demo-trader-pass"),
     *TRACE_LOGINS,  # the Jinshan rice cooperative (issue 20)
     *MARKET_LOGINS,  # the supermarket chain's buyer (issue 21)
+    *LTC_LOGINS,  # Nantong's long-term care insurance (issue 17)
 )
 # Logins of other organisations (the bank, the warehouse operator): seeded by their domain.
 OTHER_ORG_USERS = frozenset(
@@ -63,6 +66,7 @@ OTHER_ORG_USERS = frozenset(
         *("lessor", "machinery", "trader"),
         *(u for u, *_ in TRACE_LOGINS),
         *(u for u, *_ in MARKET_LOGINS),
+        *(u for u, *_ in LTC_LOGINS),
     }
 )
 
@@ -81,6 +85,7 @@ class DemoInfo:
     consultation_id: str | None = None  # 张桂芳's, taken by the demo doctor (issue 19)
     trace: Any = None  # anxin.demo.trace.TraceDemo
     market: Any = None  # anxin.demo.market.MarketDemo
+    ltc: Any = None  # anxin.demo.ltc.LtcDemo
 
 
 def seed_demo(*, uow: UnitOfWork, token_file: Path | None = None) -> DemoInfo:
@@ -107,6 +112,7 @@ def seed_demo(*, uow: UnitOfWork, token_file: Path | None = None) -> DemoInfo:
     consultation_id = _seed_consult(uow, org.id, now)
     trace = seed_trace(uow=uow, now=now)
     market = seed_market(uow=uow, now=now, lot_id=trace.lot_id)
+    ltc = seed_ltc(uow=uow)
     elder = session.scalar(select(Elder).where(Elder.user_id == users["elder"].id))
     assert elder is not None
     tokens = read_tokens(token_file)
@@ -123,6 +129,7 @@ def seed_demo(*, uow: UnitOfWork, token_file: Path | None = None) -> DemoInfo:
         consultation_id=consultation_id,
         trace=trace,
         market=market,
+        ltc=ltc,
     )
 
 

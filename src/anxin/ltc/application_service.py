@@ -9,11 +9,12 @@ elsewhere, but nothing here reads them: a grade comes from the assessors' scores
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from anxin.core.bounds import check_date
 from anxin.core.errors import Conflict, InvalidInput, NotFound
 from anxin.core.security import Principal
 from anxin.ltc.applications import (
@@ -61,12 +62,18 @@ def today(now: datetime) -> date:
     return now.astimezone(LOCAL).date()
 
 
+def day_start(day: date) -> datetime:
+    """The start of a local (Asia/Shanghai) day, in UTC."""
+    check_date(day, "day")
+    return datetime.combine(day, time(0), tzinfo=LOCAL).astimezone(UTC)
+
+
 def _invalid(prefix: str, exc: InvalidScore) -> InvalidInput:
     # InvalidScore names "adl.feeding"; the request's field is "<prefix>.feeding".
     return InvalidInput.field(f"{prefix}.{exc.field.split('.', 1)[-1]}", exc.reason)
 
 
-def _load(session: Session, principal: Principal, application_id: int) -> LtcApplication:
+def load(session: Session, principal: Principal, application_id: int) -> LtcApplication:
     found = session.get(LtcApplication, application_id)
     if found is None or found.org_id != principal.organisation_id:
         raise NotFound(f"application {application_id} not found")
@@ -128,7 +135,7 @@ def appeal(
     """Contest a decided or declined application: a new application, assessed afresh by
     assessors who did not assess the contested one."""
     require(principal, ADMINS)
-    parent = _load(session, principal, application_id)
+    parent = load(session, principal, application_id)
     if parent.state not in (ApplicationState.DECIDED, ApplicationState.DECLINED):
         raise Conflict(f"application {parent.id} is not decided yet")
     taken = session.scalar(select(LtcApplication.id).where(LtcApplication.parent_id == parent.id))
@@ -151,7 +158,7 @@ def assess(
 ) -> LtcApplication:  # fmt: skip
     """Record one assessor's visit; the second (or third) assessment decides the grade."""
     require(principal, ADMINS)
-    application = _load(session, principal, application_id)
+    application = load(session, principal, application_id)
     if application.state not in OPEN:
         raise Conflict(f"application {application.id} is {application.state.value}")
     done = list(
@@ -262,7 +269,7 @@ def read(
     *, session: Session, principal: Principal, application_id: int, now: datetime
 ) -> ApplicationRead:
     require(principal, READERS)
-    application = _load(session, principal, application_id)
+    application = load(session, principal, application_id)
     body = ApplicationRead.model_validate(application)
     body.assessments = [
         AssessmentRead.model_validate(a)

@@ -120,3 +120,21 @@ def institutions_csv(board: Dashboard) -> str:
         values = row.model_dump()
         writer.writerow(["" if values[c] is None else values[c] for c in CSV_COLUMNS])
     return out.getvalue()
+
+
+def visits_per_month(*, session: Session, principal: Principal, months: list[Month]) -> list[int]:
+    """Visits checked in during each month (local dates), one counted query per month."""
+    require(principal, READERS)
+    return [
+        int(
+            session.scalar(
+                select(func.count(LtcVisit.id)).where(
+                    LtcVisit.org_id == principal.organisation_id,
+                    LtcVisit.check_in >= _start(m.first),
+                    LtcVisit.check_in < _start(m.end),
+                )
+            )
+            or 0
+        )
+        for m in months
+    ]

@@ -144,6 +144,29 @@ class LtcInstitution(Audited, Base):
     created_at: Mapped[datetime]
 
 
+class LtcCaregiver(Audited, Base):
+    """A caregiver of an institution: certificate or staff number (`code`, unique in the
+    scheme, so overlapping visits are found across institutions), qualification, the areas
+    served, and the login (`user_id`, role provider) of their phone app, if any."""
+
+    __tablename__ = "ltc_caregivers"
+    __table_args__ = (UniqueConstraint("org_id", "code"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    org_id: Mapped[str] = mapped_column(ID, ForeignKey("organisations.id"))
+    institution_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("ltc_institutions.id"), index=True
+    )
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    qualification: Mapped[str] = mapped_column(String(40))
+    areas: Mapped[list[str]]
+    user_id: Mapped[str | None] = mapped_column(ID, ForeignKey("users.id"), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
 class LtcBeneficiary(Audited, Base):
     """An insured person with a grade, entitled over [entitled_from, entitled_to)."""
 
@@ -173,7 +196,8 @@ class LtcVisit(Base):
     org_id: Mapped[str] = mapped_column(ID, ForeignKey("organisations.id"))
     beneficiary_id: Mapped[int] = mapped_column(ForeignKey("ltc_beneficiaries.id"))
     institution_id: Mapped[int] = mapped_column(ForeignKey("ltc_institutions.id"))
-    caregiver: Mapped[str] = mapped_column(String(64))
+    caregiver: Mapped[str] = mapped_column(String(64))  # the caregiver's code
+    caregiver_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("ltc_caregivers.id"))
     check_in: Mapped[datetime]
     check_out: Mapped[datetime | None]
     in_lat: Mapped[float] = mapped_column(Float)
@@ -183,6 +207,44 @@ class LtcVisit(Base):
     services: Mapped[list[str]]
     confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
     presence: Mapped[bool | None] = mapped_column(Boolean)
+
+
+class LtcVisitPlan(Audited, Base):
+    """A visit the institution has planned (its rota, from the entitlement's visits per week).
+
+    Checking in links the visit (`visit_id`); a plan still without a visit a grace period after
+    its time raises one alarm to the institution (`alarmed_at` says it was raised)."""
+
+    __tablename__ = "ltc_visit_plans"
+    __table_args__ = (
+        Index("ix_ltc_visit_plans_institution_planned", "institution_id", "planned_at"),
+        Index("ix_ltc_visit_plans_planned_at", "planned_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    org_id: Mapped[str] = mapped_column(ID, ForeignKey("organisations.id"))
+    beneficiary_id: Mapped[int] = mapped_column(BigId, ForeignKey("ltc_beneficiaries.id"))
+    institution_id: Mapped[int] = mapped_column(BigId, ForeignKey("ltc_institutions.id"))
+    caregiver_id: Mapped[int] = mapped_column(BigId, ForeignKey("ltc_caregivers.id"))
+    planned_at: Mapped[datetime]
+    services: Mapped[list[str]]
+    visit_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("ltc_visits.id"), unique=True)
+    alarmed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class LtcViewer(Audited, Base):
+    """A login that may see one beneficiary's entitlement page: the person (`self`) or a
+    family member (`family`). One beneficiary per login keeps the page simple."""
+
+    __tablename__ = "ltc_viewers"
+
+    user_id: Mapped[str] = mapped_column(ID, ForeignKey("users.id"), primary_key=True)
+    beneficiary_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("ltc_beneficiaries.id"), index=True
+    )
+    relation: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
 
 
 class LtcRental(Audited, Base):
@@ -282,6 +344,21 @@ class LtcAssessment(Audited, Base):
     perception_score: Mapped[int] = mapped_column(Integer)
     grade: Mapped[int] = mapped_column(Integer)
     table: Mapped[str] = mapped_column(String(40))  # the grading table's name, e.g. national-2021
+    created_at: Mapped[datetime]
+
+
+class LtcAssignment(Audited, Base):
+    """An assessor assigned to an application: it is in their queue until they score it."""
+
+    __tablename__ = "ltc_assignments"
+
+    application_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("ltc_applications.id"), primary_key=True
+    )
+    assessor_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("users.id"), primary_key=True, index=True
+    )
+    assigned_by: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime]
 
 

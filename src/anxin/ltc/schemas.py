@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from anxin.core.bounds import SaneDateTime
 from anxin.core.money import Money
 from anxin.ltc.applications import ApplicationKind, ApplicationState
 from anxin.ltc.settlement import ClaimState, Direction, LineKind, Source
@@ -206,14 +207,70 @@ class InstitutionRead(BaseModel):
     provider_org_id: str | None
 
 
+QUALIFICATIONS = ("nurse", "care_worker", "rehab_therapist")  # 护士, 医疗护理员, 康复治疗师
+
+
+class CaregiverCreate(BaseModel):
+    code: str = Field(min_length=1, max_length=32, description="certificate or staff number")
+    name: str = Field(min_length=1, max_length=100)
+    phone: str | None = Field(default=None, max_length=32)
+    qualification: str = Field(pattern="^(" + "|".join(QUALIFICATIONS) + ")$")
+    areas: list[Annotated[str, Field(min_length=1, max_length=40)]] = Field(
+        default_factory=list, max_length=20
+    )
+    user_id: str | None = Field(default=None, max_length=36, description="their app's login")
+
+
+class CaregiverRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    institution_id: int
+    code: str
+    name: str
+    phone: str | None
+    qualification: str
+    areas: list[str]
+    user_id: str | None
+    active: bool
+
+
 class CheckIn(BaseModel):
-    """The caregiver's app at the door: the time is the server's, the place the phone's."""
+    """The caregiver's app at the door: the time is the server's, the place the phone's. The
+    caregiver is named by id or by code; a caregiver's own login may leave both out."""
 
     institution_id: int = Field(ge=1, le=2**63 - 1)
     beneficiary_id: int = Field(ge=1, le=2**63 - 1)
-    caregiver: str = Field(min_length=1, max_length=64)
+    caregiver_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
+    caregiver: str | None = Field(default=None, min_length=1, max_length=32)
+    plan_id: int | None = Field(default=None, ge=1, le=2**63 - 1, description="the planned visit")
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
+
+
+class PlanCreate(BaseModel):
+    """A visit on the institution's rota: who goes to whom, when, to do what."""
+
+    institution_id: int = Field(ge=1, le=2**63 - 1)
+    beneficiary_id: int = Field(ge=1, le=2**63 - 1)
+    caregiver_id: int = Field(ge=1, le=2**63 - 1)
+    planned_at: SaneDateTime
+    services: list[Annotated[str, Field(min_length=1, max_length=32)]] = Field(
+        min_length=1, max_length=20
+    )
+
+
+class PlanRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    institution_id: int
+    beneficiary_id: int
+    caregiver_id: int
+    planned_at: datetime
+    services: list[str]
+    visit_id: int | None
+    alarmed_at: datetime | None
 
 
 class CheckOut(BaseModel):
@@ -235,6 +292,7 @@ class VisitRead(BaseModel):
     beneficiary_id: int
     institution_id: int
     caregiver: str
+    caregiver_id: int | None
     check_in: datetime
     check_out: datetime | None
     services: list[str]
@@ -314,3 +372,50 @@ class RentalRead(BaseModel):
     monthly_rent: Decimal
     start: date
     end: date | None
+
+
+class ViewerCreate(BaseModel):
+    """A login that may see the beneficiary's entitlement page: the person or family."""
+
+    user_id: str = Field(min_length=1, max_length=36)
+    relation: str = Field(pattern="^(self|family)$")
+
+
+class RentedItemRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    item: str
+    since: date
+    monthly_rent: Decimal
+    fund_pays: Decimal
+    you_pay: Decimal
+
+
+class VisitLineRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    at: datetime
+    caregiver: str
+    services: list[str]
+    done: bool
+    confirmed: bool
+
+
+class CaseRead(BaseModel):
+    """One beneficiary's month as they and their family see it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    beneficiary_id: int
+    name: str
+    age: int
+    city: str
+    grade: int
+    entitled_from: date
+    month: str
+    entitlement: EntitlementRead | None
+    allowance: int = Field(description="visits this month by the rule's visits per week")
+    used: int
+    left: int
+    rentals: list[RentedItemRead]
+    visits: list[VisitLineRead]

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
+from anxin.core.bounds import SaneDate
 from anxin.ltc import (
     application_service,
+    case_service,
     dashboard,
     flows,
+    plan_service,
     rental_service,
     service,
     settlement_service,
@@ -22,6 +26,9 @@ from anxin.ltc.schemas import (
     ApplicationCreate,
     ApplicationRead,
     AssessmentCreate,
+    CaregiverCreate,
+    CaregiverRead,
+    CaseRead,
     CheckIn,
     CheckOut,
     ClaimLineRead,
@@ -33,6 +40,8 @@ from anxin.ltc.schemas import (
     FundMonth,
     InstitutionCreate,
     InstitutionRead,
+    PlanCreate,
+    PlanRead,
     RegisterCount,
     RentalCreate,
     RentalRead,
@@ -41,6 +50,7 @@ from anxin.ltc.schemas import (
     RuleRead,
     SettlementRead,
     SettlementRun,
+    ViewerCreate,
     VisitRead,
 )
 from anxin.people.deps import CurrentPrincipal, UnitDep
@@ -210,13 +220,63 @@ def list_institutions(principal: CurrentPrincipal, uow: UnitDep) -> list[Institu
     return [InstitutionRead.model_validate(r) for r in rows]
 
 
+@router.post(
+    "/institutions/{institution_id}/caregivers", status_code=201, response_model=CaregiverRead
+)
+def post_caregiver(
+    institution_id: AppId, data: CaregiverCreate, principal: CurrentPrincipal, uow: UnitDep
+) -> CaregiverRead:
+    """Register a caregiver (the scheme's administrator or the institution's own staff)."""
+    row = visit_service.create_caregiver(
+        session=uow.session, principal=principal, institution_id=institution_id, data=data,
+        now=uow.now(),
+    )  # fmt: skip
+    return CaregiverRead.model_validate(row)
+
+
+@router.get("/institutions/{institution_id}/caregivers", response_model=list[CaregiverRead])
+def list_caregivers(
+    institution_id: AppId, principal: CurrentPrincipal, uow: UnitDep
+) -> list[CaregiverRead]:
+    rows = visit_service.list_caregivers(
+        session=uow.session, principal=principal, institution_id=institution_id
+    )
+    return [CaregiverRead.model_validate(r) for r in rows]
+
+
 @router.post("/visits", status_code=201, response_model=VisitRead)
 def post_check_in(data: CheckIn, principal: CurrentPrincipal, uow: UnitDep) -> VisitRead:
     """Check in at the beneficiary's door (the institution's staff); the time is the server's."""
     visit = visit_service.check_in(
         session=uow.session, principal=principal, data=data, now=uow.now()
     )
+    if data.plan_id is not None:
+        plan_service.link_visit(uow=uow, plan_id=data.plan_id, visit=visit)
     return visit_service.read(session=uow.session, visit=visit)
+
+
+@router.post("/plans", status_code=201, response_model=PlanRead)
+def post_plan(data: PlanCreate, principal: CurrentPrincipal, uow: UnitDep) -> PlanRead:
+    """Put a visit on the institution's rota; not checked in within 30 minutes of its time, it
+    raises an alarm to the institution."""
+    plan = plan_service.create_plan(
+        session=uow.session, principal=principal, data=data, now=uow.now()
+    )
+    return PlanRead.model_validate(plan)
+
+
+@router.get("/plans", response_model=list[PlanRead])
+def list_plans(
+    principal: CurrentPrincipal,
+    uow: UnitDep,
+    day: Annotated[SaneDate | None, Query(description="local date; today by default")] = None,
+) -> list[PlanRead]:
+    """A day's planned visits (Asia/Shanghai) the caller may see."""
+    start = application_service.day_start(day or application_service.today(uow.now()))
+    rows = plan_service.plans_between(
+        session=uow.session, principal=principal, start=start, end=start + timedelta(days=1)
+    )
+    return [PlanRead.model_validate(p) for p in rows]
 
 
 @router.post("/visits/{visit_id}/check-out", response_model=VisitRead)
@@ -324,3 +384,26 @@ def list_rentals(
         session=uow.session, principal=principal, beneficiary_id=beneficiary_id, limit=limit
     )
     return [RentalRead.model_validate(r) for r in rows]
+
+
+@router.post("/beneficiaries/{beneficiary_id}/viewers", status_code=201, response_model=None)
+def post_viewer(
+    beneficiary_id: AppId, data: ViewerCreate, principal: CurrentPrincipal, uow: UnitDep
+) -> dict[str, object]:
+    """Let the person (a login with role elder) or a family member (role family) see the
+    beneficiary's entitlement page (the LTC administrator)."""
+    row = case_service.add_viewer(
+        session=uow.session, principal=principal, beneficiary_id=beneficiary_id,
+        user_id=data.user_id, relation=data.relation, now=uow.now(),
+    )  # fmt: skip
+    return {"user_id": row.user_id, "beneficiary_id": row.beneficiary_id, "relation": row.relation}
+
+
+@router.get("/me/case", response_model=CaseRead)
+def my_case(principal: CurrentPrincipal, uow: UnitDep) -> CaseRead:
+    """The insured person's (or their family's) case: grade, this month's subsidy, visits used
+    and left, rented equipment and what it costs them."""
+    found = case_service.viewed_case(session=uow.session, principal=principal)
+    return CaseRead.model_validate(
+        case_service.case(session=uow.session, beneficiary_id=found, now=uow.now())
+    )

@@ -10,25 +10,29 @@ The same checks run again at settlement, which is what pays or rejects.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from anxin.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from anxin.core.security import Principal, Role
-from anxin.ltc.application_service import today
+from anxin.ltc.application_service import day_start, today
 from anxin.ltc.assessment import Grade
 from anxin.ltc.entitlements import RuleBook
 from anxin.ltc.models import (
     LtcBeneficiary,
+    LtcCaregiver,
     LtcInstitution,
     LtcInsured,
     LtcRule,
     LtcService,
     LtcVisit,
+    LtcVisitPlan,
 )
 from anxin.ltc.schemas import (
+    CaregiverCreate,
     CheckIn,
     CheckOut,
     FindingRead,
@@ -38,7 +42,7 @@ from anxin.ltc.schemas import (
 from anxin.ltc.service import ADMINS, READERS, require
 from anxin.ltc.settlement_service import LOCAL, rule_from_row
 from anxin.ltc.visits import GeoPoint, VisitFacts, VisitPolicy, check_visit
-from anxin.people.service import list_organisation_users
+from anxin.people.service import list_organisation_users, user_by_id
 
 
 def create_institution(
@@ -81,12 +85,103 @@ def _staff_of(principal: Principal, institution: LtcInstitution) -> bool:
     )
 
 
+def institution_for(
+    session: Session, principal: Principal, institution_id: int, *, write: bool
+) -> LtcInstitution:
+    """The institution if the caller may see (or, with `write`, manage) it: the scheme's
+    administrator (supervisor too, to read) or the institution's own staff; 404 otherwise."""
+    found = session.get(LtcInstitution, institution_id)
+    if found is not None:
+        if principal.role in READERS and found.org_id == principal.organisation_id:
+            if write and principal.role not in ADMINS:
+                raise PermissionDenied("the supervisor reads; the administrator registers")
+            return found
+        if _staff_of(principal, found):
+            return found
+    raise NotFound(f"institution {institution_id} not found")
+
+
+def create_caregiver(
+    *, session: Session, principal: Principal, institution_id: int, data: CaregiverCreate,
+    now: datetime,
+) -> LtcCaregiver:  # fmt: skip
+    institution = institution_for(session, principal, institution_id, write=True)
+    if data.user_id is not None:
+        # The login must be the institution's own provider staff: they check in on the phone.
+        user = user_by_id(session=session, user_id=data.user_id)
+        if (
+            user is None
+            or user.role is not Role.PROVIDER
+            or user.organisation_id != institution.provider_org_id
+        ):
+            raise InvalidInput.field("user_id", "not a staff login of this institution")
+        taken_by = session.scalar(
+            select(LtcCaregiver.code).where(LtcCaregiver.user_id == data.user_id)
+        )
+        if taken_by is not None:
+            raise Conflict(f"that login is already caregiver {taken_by!r}")
+    clash = session.scalar(
+        select(LtcCaregiver.id).where(
+            LtcCaregiver.org_id == institution.org_id, LtcCaregiver.code == data.code
+        )
+    )
+    if clash is not None:
+        raise Conflict(f"caregiver code {data.code!r} is already registered")
+    row = LtcCaregiver(
+        org_id=institution.org_id, institution_id=institution.id, code=data.code,
+        name=data.name, phone=data.phone, qualification=data.qualification,
+        areas=list(data.areas), user_id=data.user_id, active=True, created_at=now,
+    )  # fmt: skip
+    session.add(row)
+    session.flush()
+    return row
+
+
+def list_caregivers(
+    *, session: Session, principal: Principal, institution_id: int
+) -> Sequence[LtcCaregiver]:
+    institution = institution_for(session, principal, institution_id, write=False)
+    return session.scalars(
+        select(LtcCaregiver)
+        .where(LtcCaregiver.institution_id == institution.id)
+        .order_by(LtcCaregiver.code)
+    ).all()
+
+
+def caregiver_of_user(session: Session, principal: Principal) -> LtcCaregiver | None:
+    """The caregiver whose app login this is, if any."""
+    return session.scalar(select(LtcCaregiver).where(LtcCaregiver.user_id == principal.user_id))
+
+
+def _caregiver(
+    session: Session, principal: Principal, institution: LtcInstitution, data: CheckIn
+) -> LtcCaregiver:
+    """The visit's caregiver: named by id or code, else the caller's own caregiver record;
+    always one of this institution's active caregivers."""
+    if data.caregiver_id is not None:
+        found, field = session.get(LtcCaregiver, data.caregiver_id), "caregiver_id"
+    elif data.caregiver is not None:
+        found, field = session.scalar(
+            select(LtcCaregiver).where(
+                LtcCaregiver.org_id == institution.org_id, LtcCaregiver.code == data.caregiver
+            )
+        ), "caregiver"  # fmt: skip
+    else:
+        found, field = caregiver_of_user(session, principal), "caregiver_id"
+        if found is None:
+            raise InvalidInput.field(field, "name the caregiver (by id or code)")
+    if found is None or found.institution_id != institution.id or not found.active:
+        raise InvalidInput.field(field, "not an active caregiver of this institution")
+    return found
+
+
 def check_in(*, session: Session, principal: Principal, data: CheckIn, now: datetime) -> LtcVisit:
     if principal.role is not Role.PROVIDER:
         raise PermissionDenied("only a care institution's staff check in")
     institution = session.get(LtcInstitution, data.institution_id)
     if institution is None or not _staff_of(principal, institution):
         raise InvalidInput.field("institution_id", "not an institution you work for")
+    carer = _caregiver(session, principal, institution, data)
     person = session.get(LtcBeneficiary, data.beneficiary_id)
     day = today(now)
     if (
@@ -99,16 +194,16 @@ def check_in(*, session: Session, principal: Principal, data: CheckIn, now: date
     running = session.scalar(
         select(LtcVisit.id).where(
             LtcVisit.org_id == institution.org_id,
-            LtcVisit.caregiver == data.caregiver,
+            LtcVisit.caregiver == carer.code,
             LtcVisit.check_out.is_(None),
         )
     )
     if running is not None:
-        raise Conflict(f"caregiver {data.caregiver!r} has not checked out of visit {running}")
+        raise Conflict(f"caregiver {carer.code!r} has not checked out of visit {running}")
     visit = LtcVisit(
         org_id=institution.org_id, beneficiary_id=person.id, institution_id=institution.id,
-        caregiver=data.caregiver, check_in=now, in_lat=data.lat, in_lon=data.lon, services=[],
-        confirmed=False,
+        caregiver=carer.code, caregiver_id=carer.id, check_in=now, in_lat=data.lat,
+        in_lon=data.lon, services=[], confirmed=False,
     )  # fmt: skip
     session.add(visit)
     session.flush()
@@ -169,14 +264,7 @@ def read(*, session: Session, visit: LtcVisit, policy: VisitPolicy | None = None
         insured = session.get(LtcInsured, person.insured_id)
         if insured is not None and insured.lat is not None and insured.lon is not None:
             home = GeoPoint(insured.lat, insured.lon)
-        book = RuleBook(
-            rule_from_row(r)
-            for r in session.scalars(
-                select(LtcRule).where(LtcRule.org_id == visit.org_id, LtcRule.city == person.city)
-            )
-        )
-        rule = book.on(person.city, Grade(person.grade), visit.check_in.astimezone(LOCAL).date())
-        entitled = rule.services if rule else frozenset()
+        entitled = frozenset(_entitled(session, visit))
     end = visit.check_out or visit.check_in
     clashes = session.scalars(
         select(LtcVisit.id).where(
@@ -223,3 +311,97 @@ def listing(
     if beneficiary_id is not None:
         query = query.where(LtcVisit.beneficiary_id == beneficiary_id)
     return session.scalars(query.order_by(LtcVisit.check_in.desc()).limit(limit)).all()
+
+
+@dataclass
+class DayCard:
+    """One visit of a caregiver's day: planned, under way or done, with the checks so far."""
+
+    org_id: str
+    at: datetime
+    name: str
+    address: str
+    plan_id: int | None
+    services: list[str]  # the plan's, or the entitlement's for a visit without a plan
+    visit: VisitRead | None
+    missed: bool  # the plan's missed-visit alarm was raised
+
+    @property
+    def state(self) -> str:
+        if self.visit is None:
+            return "missed" if self.missed else "planned"
+        if self.visit.check_out is None:
+            return "in_progress"
+        return "confirmed" if self.visit.confirmed else "not_confirmed"
+
+
+def day_cards(*, session: Session, principal: Principal, day: date) -> list[DayCard]:
+    """A day's visits for the institution's staff: a caregiver's own, or (for a coordinator
+    without a caregiver record) every caregiver's of their institutions, in time order."""
+    if principal.role is not Role.PROVIDER:
+        raise PermissionDenied("the day's visits are for care institutions' staff")
+    start = day_start(day)
+    end = day_start(day + timedelta(days=1))
+    mine = select(LtcInstitution.id).where(
+        LtcInstitution.provider_org_id == principal.organisation_id
+    )
+    me = caregiver_of_user(session, principal)
+    plans_q = select(LtcVisitPlan).where(
+        LtcVisitPlan.institution_id.in_(mine),
+        LtcVisitPlan.planned_at >= start,
+        LtcVisitPlan.planned_at < end,
+    )
+    visits_q = select(LtcVisit).where(
+        LtcVisit.institution_id.in_(mine), LtcVisit.check_in >= start, LtcVisit.check_in < end
+    )
+    if me is not None:
+        plans_q = plans_q.where(LtcVisitPlan.caregiver_id == me.id)
+        visits_q = visits_q.where(LtcVisit.caregiver_id == me.id)
+    plans = session.scalars(plans_q).all()
+    visits = {v.id: v for v in session.scalars(visits_q)}
+    people = _homes(session, {p.beneficiary_id for p in plans} | {
+        v.beneficiary_id for v in visits.values()})  # fmt: skip
+    cards = []
+    for plan in plans:
+        visit = visits.pop(plan.visit_id, None) if plan.visit_id else None
+        if visit is None and plan.visit_id is not None:
+            visit = session.get(LtcVisit, plan.visit_id)  # checked in on another day
+        name, address = people.get(plan.beneficiary_id, ("", ""))
+        cards.append(DayCard(
+            plan.org_id, plan.planned_at, name, address, plan.id, list(plan.services),
+            read(session=session, visit=visit) if visit else None, plan.alarmed_at is not None,
+        ))  # fmt: skip
+    for visit in visits.values():
+        name, address = people.get(visit.beneficiary_id, ("", ""))
+        body = read(session=session, visit=visit)
+        cards.append(DayCard(visit.org_id, visit.check_in, name, address, None,
+                             _entitled(session, visit), body, False))  # fmt: skip
+    return sorted(cards, key=lambda c: c.at)
+
+
+def _homes(session: Session, beneficiary_ids: set[int]) -> dict[int, tuple[str, str]]:
+    """Beneficiary id -> (name, address) from the register."""
+    if not beneficiary_ids:
+        return {}
+    rows = session.execute(
+        select(LtcBeneficiary.id, LtcInsured.name, LtcInsured.address)
+        .join(LtcInsured, LtcInsured.id == LtcBeneficiary.insured_id)
+        .where(LtcBeneficiary.id.in_(beneficiary_ids))
+    )
+    return {int(b): (str(n), str(a)) for b, n, a in rows}
+
+
+def _entitled(session: Session, visit: LtcVisit) -> list[str]:
+    """The services the beneficiary's grade brings on the visit's day (the checklist of an
+    unplanned visit)."""
+    person = session.get(LtcBeneficiary, visit.beneficiary_id)
+    if person is None:
+        return []
+    book = RuleBook(
+        rule_from_row(r)
+        for r in session.scalars(
+            select(LtcRule).where(LtcRule.org_id == visit.org_id, LtcRule.city == person.city)
+        )
+    )
+    rule = book.on(person.city, Grade(person.grade), visit.check_in.astimezone(LOCAL).date())
+    return sorted(rule.services) if rule else []

@@ -349,7 +349,15 @@ def day_page(request: Request, uow: UnitDep) -> Response:
     principal = console_principal(request, uow)
     session = uow.session
     today = to_local(uow.now()).date()
-    visits = service.worker_day(session=session, principal=principal, day=today)
+    if (
+        principal.role in WORKERS
+        and service.worker_of_user(session=session, principal=principal) is None
+    ):
+        # Provider staff who are no home-services worker (a long-term care caregiver, whose
+        # header shares the role's links): the day is empty, not a refusal.
+        visits = []
+    else:
+        visits = service.worker_day(session=session, principal=principal, day=today)
     return render(
         request,
         "services/day.html",
