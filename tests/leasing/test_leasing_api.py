@@ -29,7 +29,7 @@ def _users(context: Any) -> dict[str, str]:
         for org_name, users in {
             "Jiangsu Leasing": [("lessor", Role.LESSOR)],
             "Other Leasing": [("stranger", Role.LESSOR)],
-            "Changzhou Machinery": [("factory", Role.BUYER)],
+            "Changzhou Machinery": [("factory", Role.LESSEE)],
         }.items():
             org = people.create_organisation(
                 session=uow.session, name=org_name, kind=OrganisationKind.BANK, now=now

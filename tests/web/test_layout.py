@@ -48,6 +48,7 @@ EXPECTED = {
     ],
     "lessor": ["/leasing", "/leasing/quote"],
     "machinery": ["/leasing/statement"],
+    "buyer": ["/market", "/market/orders"],  # the supermarket chain (issue 21)
     # the Jinshan rice cooperative (issue 20)
     "farmer": ["/trace/farm", "/trace/capture"],
     "insurer": ["/trace/insurance"],

@@ -35,7 +35,8 @@ class Role(StrEnum):
     LESSOR = "lessor"
     FARMER = "farmer"
     CLAIMS_HANDLER = "claims_handler"
-    BUYER = "buyer"
+    BUYER = "buyer"  # a business that buys in the market (issue 21)
+    LESSEE = "lessee"  # a finance lease's lessee (issue 16): sees its own contracts
     BORROWER = "borrower"  # a small-business loan's borrower (issue 15): sees their own loan
     PUBLIC = "public"
 

@@ -39,7 +39,7 @@ REFERENCE = "AXL-2026-0016"
 SITE = (31.7806, 119.9731, 800.0)  # Changzhou Wujin high-tech zone, the factory's plant 2
 LOGINS: tuple[tuple[str, str, Role, str], ...] = (
     ("lessor", "租赁经理 吴涛 Wu Tao (leasing)", Role.LESSOR, "demo-lessor-pass"),
-    ("machinery", "恒力机械 财务 钱敏 Qian Min", Role.BUYER, "demo-machinery-pass"),
+    ("machinery", "恒力机械 财务 钱敏 Qian Min", Role.LESSEE, "demo-machinery-pass"),
 )
 MACHINES = (
     ("五轴加工中心 5-axis machining centre", "1800000.00", 22.0),

@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 from anxin.core.security import Principal, Role
 from anxin.core.unit import UnitOfWork
 from anxin.demo.accounts import ensure_user
-from anxin.demo.market import LOGINS as MARKET_LOGINS
-from anxin.demo.market import seed_market
 from anxin.demo.ltc import LOGINS as LTC_LOGINS
 from anxin.demo.ltc import seed_ltc
+from anxin.demo.market import LOGINS as MARKET_LOGINS
+from anxin.demo.market import seed_market
 from anxin.demo.tokens import read_tokens, write_tokens
 from anxin.demo.trace import LOGINS as TRACE_LOGINS
 from anxin.demo.trace import seed_trace
@@ -53,7 +53,7 @@ DEMO_USERS: tuple[tuple[str, str, Role, str], ...] = (
     ("lending-qc", "质检 黄磊 Huang Lei (QC)", Role.RISK_OFFICER, "demo-lending-qc-pass"),
     ("worker", "护理员 王秀英 Wang Xiuying", Role.PROVIDER, "demo-worker-pass"),
     ("lessor", "租赁经理 吴涛 Wu Tao (leasing)", Role.LESSOR, "demo-lessor-pass"),
-    ("machinery", "恒力机械 财务 钱敏 Qian Min", Role.BUYER, "demo-machinery-pass"),
+    ("machinery", "恒力机械 财务 钱敏 Qian Min", Role.LESSEE, "demo-machinery-pass"),
     ("trader", "借款人 陈建国 Chen Jianguo", Role.BORROWER, "demo-trader-pass"),
     *TRACE_LOGINS,  # the Jinshan rice cooperative (issue 20)
     *MARKET_LOGINS,  # the supermarket chain's buyer (issue 21)

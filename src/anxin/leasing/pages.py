@@ -27,8 +27,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "leasing_contracts": ("租赁合同", "Lease contracts"),
     "leasing_contract": ("租赁合同", "Lease contract"),
     "leasing_statement": ("承租人对账单", "Lessee statement"),
-    # the lessee's account holds the buyer role (it buys the machines over the lease)
-    "role_buyer": ("买方", "Buyer"),
     "leasing_reference": ("合同编号", "Reference"),
     "leasing_lessee": ("承租人", "Lessee"),
     "leasing_vendor": ("供应商", "Vendor"),

@@ -22,7 +22,7 @@ def setup() -> Domain:
             NavLink("/leasing", "leasing_contracts", service.LESSOR_ROLES),
             NavLink("/leasing/quote", "leasing_quote", service.LESSOR_ROLES),
             # the lessee's account; the page lists only leases naming that account
-            NavLink("/leasing/statement", "leasing_statement", frozenset({Role.BUYER})),
+            NavLink("/leasing/statement", "leasing_statement", frozenset({Role.LESSEE})),
         ],
         commands=[Command("leasing", commands.app)],
         owner_kinds=[

@@ -52,6 +52,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "role_lessor": ("出租人", "Lessor"),
     "role_farmer": ("农户", "Farmer"),
     "role_claims_handler": ("理赔员", "Claims handler"),
+    "role_buyer": ("采购方", "Buyer"),
+    "role_lessee": ("承租人", "Lessee"),
     "never": ("从未", "never"),
     "alarm_queue": ("告警队列", "Alarm queue"),
     "alarm": ("告警", "Alarm"),
