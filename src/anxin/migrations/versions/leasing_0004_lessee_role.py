@@ -17,12 +17,17 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 # The role column stores the enum's member name (a non-native enum).
-LESSEES = "SELECT lessee_user_id FROM leasing_contracts WHERE lessee_user_id IS NOT NULL"
 
 
 def upgrade() -> None:
-    op.execute(f"UPDATE users SET role = 'LESSEE' WHERE role = 'BUYER' AND id IN ({LESSEES})")
+    op.execute(
+        "UPDATE users SET role = 'LESSEE' WHERE role = 'BUYER' AND id IN "
+        "(SELECT lessee_user_id FROM leasing_contracts WHERE lessee_user_id IS NOT NULL)"
+    )
 
 
 def downgrade() -> None:
-    op.execute(f"UPDATE users SET role = 'BUYER' WHERE role = 'LESSEE' AND id IN ({LESSEES})")
+    op.execute(
+        "UPDATE users SET role = 'BUYER' WHERE role = 'LESSEE' AND id IN "
+        "(SELECT lessee_user_id FROM leasing_contracts WHERE lessee_user_id IS NOT NULL)"
+    )
