@@ -98,3 +98,47 @@ def test_the_doctors_queue_updates_live_on_a_request_and_a_triage_change(
         )  # fmt: skip
     doctor.wait_for_selector(f"{first}[data-consultation-id='{cid}'][data-priority='2']")  # type: ignore[attr-defined]
     assert "家中有未解除告警" in doctor.inner_text(first)  # type: ignore[attr-defined]
+
+
+# The page's first refetch (on the stream's open) is answered with what the server had then,
+# but held until the test lets it through: a change reported meanwhile must not be lost.
+_HOLD_FIRST_REFETCH = """(() => {
+  const realFetch = window.fetch.bind(window);
+  let held = false;
+  window.__messages = 0;
+  window.fetch = (url, options) => {
+    const stale = realFetch(url, options);
+    if (held || !String(url).endsWith('/thread')) return stale;
+    held = true;
+    return new Promise((resolve) => { window.__release = () => resolve(stale); });
+  };
+  const RealEventSource = window.EventSource;
+  window.EventSource = function (url, options) {
+    const source = new RealEventSource(url, options);
+    source.addEventListener('message', () => { window.__messages += 1; });
+    return source;
+  };
+})();"""
+
+
+def test_a_change_reported_while_the_page_refetches_is_not_lost(
+    live_server: LiveServer, page: object
+) -> None:
+    url = live_server.url
+    auth = {"username": "elder", "password": DEMO_PASSWORDS["elder"]}
+    token = httpx.post(f"{url}/api/v1/auth/token", data=auth).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    api = f"{url}/api/v1/consult/consultations"
+    body = {"elder_id": live_server.demo.elder_id, "mode": "text", "complaint": "睡不好"}
+    cid = httpx.post(api, json=body, headers=headers).json()["id"]
+
+    browser_login(page, url, "elder")
+    page.add_init_script(_HOLD_FIRST_REFETCH)  # type: ignore[attr-defined]
+    page.goto(f"{url}/consult/{cid}")  # type: ignore[attr-defined]
+    page.wait_for_function("typeof window.__release === 'function'")  # type: ignore[attr-defined]
+    r = httpx.post(f"{api}/{cid}/messages", json={"body": "还有点咳嗽"}, headers=headers)
+    assert r.status_code == 201, r.text
+    page.wait_for_function("window.__messages > 0")  # type: ignore[attr-defined]
+    page.evaluate("window.__release()")  # type: ignore[attr-defined]
+    # The held answer predates the message; the page asks again and shows it.
+    page.locator("#messages li", has_text="还有点咳嗽").wait_for()  # type: ignore[attr-defined]

@@ -6,15 +6,21 @@
   var badge = document.getElementById("live-status");
   if (!targets.length || !window.EventSource) return;
   var pending = false;
+  var again = false;
   function refresh() {
-    if (pending) return;
+    // A change reported while a refetch is in flight may be missing from its answer: ask
+    // once more when it is done (several such reports make one more refetch, not several).
+    if (pending) { again = true; return; }
     pending = true;
     var jobs = Array.prototype.map.call(targets, function (el) {
       return fetch(el.getAttribute("data-live-src"), { credentials: "same-origin" })
         .then(function (r) { return r.ok ? r.text() : null; })
         .then(function (html) { if (html !== null) el.innerHTML = html; });
     });
-    Promise.all(jobs).finally(function () { pending = false; });
+    Promise.all(jobs).finally(function () {
+      pending = false;
+      if (again) { again = false; refresh(); }
+    });
   }
   var source = new EventSource("/console/stream");
   // Refresh on (re)connect too, so nothing raised while the stream was down is missed.
