@@ -16,6 +16,7 @@ from anxin.core.db import Database
 from anxin.demo.seed import DemoInfo
 from tests.conftest import DEMO_PASSWORDS
 from tests.homecare.test_care_alarms import alarms, post, sweep
+from tests.homecare.test_sleep import _post_night, night
 from tests.web.test_alarm_words import visible
 
 
@@ -36,7 +37,7 @@ def test_latest_readings_show_metric_names_values_and_units(
     for path in ("/", f"/console/elders/{demo.elder_id}"):
         zh = visible(client.get(f"{path}?lang=zh").text)
         assert "姿态 躺卧" in zh and "心率 62 次/分" in zh and "跌倒 否" in zh, (path, zh)
-        assert "=" not in zh and not re.search(r"\b(lying|heart_rate|posture)\b", zh), path
+        assert "=" not in zh and not re.search(r"\b(lying|heart_rate|posture|bpm)\b", zh), path
         en = visible(client.get(f"{path}?lang=en").text)
         assert "Posture lying" in en and "Heart rate 62 bpm" in en and "Fall no" in en, path
 
@@ -116,3 +117,16 @@ def test_an_elder_without_devices_says_so(client: TestClient, demo: DemoInfo) ->
         assert "还没有设备" in page, path
         assert "<th>设备</th>" not in page and 'class="devices"></ul>' not in page, path
     assert "No devices yet" in client.get("/?lang=en").text
+
+
+def test_the_sleep_report_units_are_in_the_readers_language(
+    client: TestClient, demo: DemoInfo, demo_devices: dict[str, tuple[str, str]]
+) -> None:
+    _, token = demo_devices["sleep_mat"]
+    _post_night(client, token, night())
+    _login(client, "son")
+    path = f"/console/elders/{demo.elder_id}?night=2026-11-28"
+    zh = client.get(f"{path}&lang=zh").text
+    assert "次/分" in visible(zh) and "bpm" not in visible(zh) and "/min" not in visible(zh)
+    assert "(bpm)" not in zh  # nor on the chart's axis
+    assert "bpm" in visible(client.get(f"{path}&lang=en").text)

@@ -217,8 +217,8 @@ def sleep_chart(
             ),
         ],
         axes=[
-            charts.Axis(f"{labels['hr']} (bpm)", 30, 130),
-            charts.Axis(f"{labels['rr']} (/min)", 0, 40),
+            charts.Axis(f"{labels['hr']} ({labels['bpm']})", 30, 130),
+            charts.Axis(f"{labels['rr']} ({labels['per_min']})", 0, 40),
             charts.Axis(labels["bed"], 0, 4, hidden=True),  # the band fills the bottom quarter
         ],
         bands=bands,
@@ -242,6 +242,8 @@ def _sleep_section(
             ("rr", "respiration_rate"),
             ("bed", "in_bed"),
             ("out", "out_of_bed_event"),
+            ("bpm", "unit_bpm"),
+            ("per_min", "unit_/min"),
         )
     }
     chart = None
