@@ -24,6 +24,15 @@ class Severity(StrEnum):
         return _RANK[self]
 
 
+# A severity in words (zh, en): the console's labels and the messages people read share them.
+SEVERITY_NAMES: dict[Severity, tuple[str, str]] = {
+    Severity.CRITICAL: ("紧急", "Critical"),
+    Severity.MAJOR: ("重要", "Major"),
+    Severity.MINOR: ("次要", "Minor"),
+    Severity.WARNING: ("提示", "Warning"),
+}
+
+
 _RANK = {Severity.CRITICAL: 4, Severity.MAJOR: 3, Severity.MINOR: 2, Severity.WARNING: 1}
 
 

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from anxin.alerts import service as alerts
-from anxin.alerts.models import Alarm
+from anxin.alerts.models import SEVERITY_NAMES, Alarm
 from anxin.core.domain import NavLink
 from anxin.core.errors import PermissionDenied
 from anxin.core.security import Principal, Role
@@ -38,11 +38,13 @@ NAV = [
 LABELS: dict[str, tuple[str, str]] = {
     "about": ("关联对象", "About"),
     "cleared": ("已恢复", "cleared"),
+    # why the system cleared an alarm (`clear_alarm(reason_code=...)`)
+    "clear_reason_rule_condition_ended": (
+        "设备规则的告警条件已结束",
+        "The device rule's condition ended",
+    ),
     # the values of alerts' enums, as `t(kind ~ '_' ~ value)` shows them
-    "severity_critical": ("紧急", "Critical"),
-    "severity_major": ("重要", "Major"),
-    "severity_minor": ("次要", "Minor"),
-    "severity_warning": ("提示", "Warning"),
+    **{f"severity_{s.value}": names for s, names in SEVERITY_NAMES.items()},
     "alarm_state_raised": ("待处理", "Raised"),
     "alarm_state_acknowledged": ("已确认", "Acknowledged"),
     "alarm_state_resolved": ("已解除", "Resolved"),

@@ -215,6 +215,8 @@ def _handle(
             alarm_type=alarm_type,
             now=now,
             reason=f"device rule {payload.get('rule')}: condition ended",
+            reason_code="rule_condition_ended",
+            reason_params={"rule": str(payload.get("rule"))},
         )
         return
     details = dict(payload.get("details") or {})

@@ -4,7 +4,7 @@ the SSE stream says something changed. Calls services only."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,10 +29,10 @@ from anxin.homecare.models import Elder
 from anxin.homecare.service import CARE_TEAM
 from anxin.homecare.sleep import SleepReport, last_night
 from anxin.iot import service as iot
-from anxin.iot.profiles import PROFILES
+from anxin.iot.profiles import COMMON, PROFILES, Metric
 from anxin.people.deps import UnitDep
 from anxin.ui import charts
-from anxin.ui.console import console_of, console_principal, language, page, render
+from anxin.ui.console import console_of, console_principal, language, page, render, show_value
 
 if TYPE_CHECKING:
     from anxin.iot.models import Device
@@ -54,7 +54,76 @@ LABELS: dict[str, tuple[str, str]] = {
     "mode_night": ("夜间", "Night"),
     # a device's kind under its name on the elder card, as iot's profiles name it
     **{f"device_type_{p.code}": (p.name_zh, p.name_en) for p in PROFILES},
+    "no_devices": ("还没有设备", "No devices yet"),
+    "reading_yes": ("是", "yes"),
+    "reading_no": ("否", "no"),
+    # the metrics a household's devices report (iot's profiles), their units and choices
+    "metric_presence": ("有人", "Presence"),
+    "metric_motion": ("活动", "Motion"),
+    "metric_fall": ("跌倒", "Fall"),
+    "metric_posture": ("姿态", "Posture"),
+    "metric_zone": ("区域", "Zone"),
+    "metric_heart_rate": ("心率", "Heart rate"),
+    "metric_respiration_rate": ("呼吸", "Respiration"),
+    "metric_in_bed": ("在床", "In bed"),
+    "metric_movement": ("体动", "Movement"),
+    "metric_open": ("门开", "Open"),
+    "metric_tamper": ("拆动", "Tampered"),
+    "metric_sos": ("呼救", "SOS"),
+    "metric_utterance": ("语音", "Said"),
+    "metric_volume": ("音量", "Volume"),
+    "metric_battery_pct": ("电量", "Battery"),
+    "metric_rssi_dbm": ("信号", "Signal"),
+    "metric_heartbeat": ("心跳包", "Heartbeat"),
+    "choice_posture_standing": ("站立", "standing"),
+    "choice_posture_sitting": ("坐着", "sitting"),
+    "choice_posture_lying": ("躺卧", "lying"),
+    "choice_posture_unknown": ("未知", "unknown"),
+    "choice_zone_bathroom": ("卫生间", "bathroom"),
+    "choice_zone_bedroom": ("卧室", "bedroom"),
+    "choice_zone_living_room": ("客厅", "living room"),
+    "choice_zone_kitchen": ("厨房", "kitchen"),
+    "unit_bpm": ("次/分", "bpm"),
+    "unit_/min": ("次/分", "/min"),
+    "unit_index": ("", ""),  # a movement index has no unit a reader needs
+    "unit_%": ("%", "%"),
+    "unit_dBm": ("dBm", "dBm"),
+    # an emergency contact's or family member's relation to the elder, when it is one we know
+    "relation_son": ("儿子", "son"),
+    "relation_daughter": ("女儿", "daughter"),
+    "relation_spouse": ("配偶", "spouse"),
+    "relation_wife": ("妻子", "wife"),
+    "relation_husband": ("丈夫", "husband"),
+    "relation_grandson": ("孙子", "grandson"),
+    "relation_granddaughter": ("孙女", "granddaughter"),
+    "relation_neighbour": ("邻居", "neighbour"),
+    "relation_friend": ("朋友", "friend"),
+    "relation_self": ("本人", "self"),
 }
+
+# What a household's devices may report, by metric key (the same key means the same thing on
+# every profile that has it).
+HOUSEHOLD_METRICS: dict[str, Metric] = {
+    **COMMON,
+    **{k: m for p in PROFILES if "household" in p.owner_kinds for k, m in p.metrics.items()},
+}
+
+
+def reading_text(key: str, value: object, label: Callable[[str], str]) -> str:
+    """One reading as a person reads it: the metric's name, a choice or yes/no in words, a
+    number with its unit. A free text (what the elder said) stays as it is; a metric no
+    household profile knows shows its raw key, so nothing is hidden."""
+    metric = HOUSEHOLD_METRICS.get(key)
+    if metric is None:
+        return f"{key}={show_value(value)}"
+    if isinstance(value, bool):
+        shown = label("reading_yes" if value else "reading_no")
+    elif isinstance(value, str) and metric.choices and value in metric.choices:
+        shown = label(f"choice_{key}_{value}")
+    else:
+        unit = label(f"unit_{metric.unit}") if metric.unit else ""
+        shown = f"{show_value(value)} {unit}".strip()
+    return f"{label(f'metric_{key}')} {shown}"
 
 
 def household_links(session: Session, household_ids: Sequence[str]) -> dict[str, OwnerLink]:
@@ -71,13 +140,40 @@ def household_links(session: Session, household_ids: Sequence[str]) -> dict[str,
 
 
 def devices_with_latest(
-    uow: UnitOfWork, principal: Principal, household_id: str
-) -> list[tuple[Device, list[dict[str, Any]]]]:
-    """A household's devices, each with its latest readings, as the console cards show them."""
+    uow: UnitOfWork, principal: Principal, household_id: str, label: Callable[[str], str]
+) -> list[tuple[Device, list[str]]]:
+    """A household's devices, each with its latest readings in the reader's words (`label`
+    is the page's `t`), as the console cards show them."""
     devices = iot.list_devices(
         uow=uow, principal=principal, owner_kind="household", owner_id=household_id
     )
-    return [(d, iot.latest_values(uow=uow, principal=principal, device_id=d.id)) for d in devices]
+    return [
+        (
+            d,
+            [
+                reading_text(v["key"], v["value"], label)
+                for v in iot.latest_values(uow=uow, principal=principal, device_id=d.id)
+            ],
+        )
+        for d in devices
+    ]
+
+
+def page_label(request: Request) -> Callable[[str], str]:
+    """The page's `t`: a label in the request's language."""
+    catalog, lang = console_of(request).catalog, language(request)
+    return lambda key: catalog.label(key, lang)
+
+
+def relation_label(request: Request) -> Callable[[str], str]:
+    """A relation (free text) in the reader's words when it is one the labels know."""
+    catalog, lang = console_of(request).catalog, language(request)
+
+    def label(relation: str) -> str:
+        key = f"relation_{relation.strip().lower()}"
+        return catalog.label(key, lang) if key in catalog else relation
+
+    return label
 
 
 def _night(request: Request, now: datetime) -> date:
@@ -121,8 +217,8 @@ def sleep_chart(
             ),
         ],
         axes=[
-            charts.Axis(f"{labels['hr']} (bpm)", 30, 130),
-            charts.Axis(f"{labels['rr']} (/min)", 0, 40),
+            charts.Axis(f"{labels['hr']} ({labels['bpm']})", 30, 130),
+            charts.Axis(f"{labels['rr']} ({labels['per_min']})", 0, 40),
             charts.Axis(labels["bed"], 0, 4, hidden=True),  # the band fills the bottom quarter
         ],
         bands=bands,
@@ -146,6 +242,8 @@ def _sleep_section(
             ("rr", "respiration_rate"),
             ("bed", "in_bed"),
             ("out", "out_of_bed_event"),
+            ("bpm", "unit_bpm"),
+            ("per_min", "unit_/min"),
         )
     }
     chart = None
@@ -184,10 +282,11 @@ def elder_card(elder_id: str, request: Request, uow: UnitDep) -> Response:
         "homecare/elder.html",
         elder=elder,
         household=household,
-        devices=devices_with_latest(uow, principal, household.id),
+        devices=devices_with_latest(uow, principal, household.id, page_label(request)),
         alarms=alarms,
         family=homecare.family_of(session=uow.session, principal=principal, elder_id=elder.id),
         sleep=_sleep_section(request, uow, principal, elder.id, night),
+        relation=relation_label(request),
         can_work_queue=principal.role in CARE_TEAM,
         # The elder reading their own card gets the large type.
         large=principal.role == Role.ELDER,

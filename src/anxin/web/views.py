@@ -11,9 +11,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from anxin.core.errors import Unauthenticated
-from anxin.core.security import PUBLIC_ROUTE
+from anxin.core.security import PUBLIC_ROUTE, Role
 from anxin.homecare import service as homecare
-from anxin.homecare.pages import devices_with_latest
+from anxin.homecare.pages import devices_with_latest, page_label
 from anxin.people import service as people
 from anxin.people.deps import SessionDep, UnitDep
 from anxin.ui.console import console_of, console_principal, page, render
@@ -70,8 +70,10 @@ def home(request: Request, uow: UnitDep) -> Response:
             {
                 "elder": elder,
                 "household": household,
-                "devices": devices_with_latest(uow, principal, household.id),
+                "devices": devices_with_latest(uow, principal, household.id, page_label(request)),
             }
         )
     links = console_of(request).links_for(principal.role)
-    return render(request, "home.html", user=user, cards=cards, links=links)
+    # The elder reading their own home page gets the large type, as on their other pages.
+    large = principal.role == Role.ELDER
+    return render(request, "home.html", user=user, cards=cards, links=links, large=large)

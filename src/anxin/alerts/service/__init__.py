@@ -15,7 +15,8 @@ The contract other domains call (keep its shape):
     raise_alarms(*, uow, requests: Sequence[AlarmRequest], now) -> list[str]
         The same as `raise_alarm` once per request, in order (the same rows, history, audit and
         events), written set-based: for a price tick or a sweep that raises thousands.
-    clear_alarm(*, uow, source_kind, source_id, alarm_type, now, reason) -> Alarm | None
+    clear_alarm(*, uow, source_kind, source_id, alarm_type, now, reason, reason_code=None,
+        reason_params=None) -> Alarm | None
         The source says the condition is gone: `cleared` is set (a separate axis from
         acknowledged/resolved), the alarm stops being the active one for de-duplication, and
         the escalation stops only if the policy says `stop_on_clear`.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -133,8 +134,13 @@ def clear_alarm(
     alarm_type: str,
     now: datetime,
     reason: str,
+    reason_code: str | None = None,
+    reason_params: Mapping[str, str] | None = None,
 ) -> Alarm | None:
-    """Clear the active alarm of this source and type, if there is one."""
+    """Clear the active alarm of this source and type, if there is one.
+
+    `reason` is the English note the API returns; `reason_code` (with its params), when given,
+    is what pages show through the labels (`clear_reason_<code>`), in the reader's language."""
     session = uow.session
     alarm = active_alarm(
         session=session, source_kind=source_kind, source_id=source_id, alarm_type=alarm_type
@@ -144,7 +150,9 @@ def clear_alarm(
     alarm.cleared = True
     alarm.cleared_at = now
     alarm.active_key = None
-    add_history(session, alarm, "cleared", now, actor=actor_of(uow), note=reason)
+    coded = {"reason_code": reason_code, "params": dict(reason_params or {})}
+    data = coded if reason_code else None
+    add_history(session, alarm, "cleared", now, actor=actor_of(uow), note=reason, data=data)
     esc = escalation_of(session=session, alarm_id=alarm.id, lock=True)
     if esc is not None and esc.status == EscalationStatus.ACTIVE:
         policy = machine.parse_policy(esc.policy, code=esc.policy_code)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from anxin.alerts import escalation as machine
 from anxin.alerts.models import (
+    SEVERITY_NAMES,
     Alarm,
     AlarmEvent,
     Channel,
@@ -23,6 +24,7 @@ from anxin.alerts.models import (
 from anxin.alerts.schemas import Recipient
 from anxin.alerts.service.common import SYSTEM_ACTOR, add_history
 from anxin.alerts.service.escalation_policies import resolve_policy
+from anxin.core.clock import to_local
 from anxin.core.db import new_id
 
 
@@ -210,28 +212,33 @@ def _texts(
     others: list[Recipient],
     repeat: int | None = None,
 ) -> tuple[str, str]:
-    subject = f"[安心 {alarm.severity.value.upper()}] {alarm.title}"
+    """What a person reads in an SMS, a call script or a push. Users carry no language, so
+    messages are in Chinese (the demo's and the customers' language): the severity in words,
+    times on the Shanghai clock, no identifiers."""
+    severity = SEVERITY_NAMES[alarm.severity][0]
+    ref = f"#{alarm.id[:8]}"
+    subject = f"[安心 {severity}] {alarm.title}"
     if repeat is not None:
         # The alarm was acknowledged and it happened again: say so first, and how often.
-        subject = f"[安心 {alarm.severity.value.upper()}] 再次发生 Again ×{repeat}: {alarm.title}"
+        subject = f"[安心 {severity}] 再次发生 ×{repeat}: {alarm.title}"
         body = (
-            f"{alarm.title} 再次发生(第{repeat}次) happened again (#{repeat}). "
-            f"请立即查看 Please check now. (#{alarm.id[:8]})"
+            f"{alarm.title} 再次发生(第{repeat}次,{_clock(alarm.last_raised_at)}),"
+            f"请立即查看。({ref})"
         )
         return subject, body
     if purpose == "call_task":
         phones = ", ".join(f"{r.name} {r.phone}" for r in others if r.role == "elder" and r.phone)
         body = (
-            f"请立即致电 Call now: {alarm.title}. {phones or ''} "
-            f"— alarm {alarm.id[:8]}, 确认 acknowledge when you reach them."
-        ).replace("  ", " ")
+            f"请立即致电:{alarm.title}。{phones + '。' if phones else ''}联系上后请确认告警 {ref}。"
+        )
         return "📞 " + subject, body
-    body = (
-        f"{alarm.title}. 请尽快确认 Please acknowledge. "
-        # no alarm_type: an identifier means nothing to the reader, the title says it
-        f"(#{alarm.id[:8]}, {alarm.first_raised_at:%H:%M:%S} UTC)"
-    )
+    body = f"{alarm.title}({_clock(alarm.first_raised_at)})。请尽快确认。({ref})"
     return subject, body
+
+
+def _clock(moment: datetime) -> str:
+    """A moment as the reader's wall clock shows it (Beijing time)."""
+    return f"{to_local(moment):%m-%d %H:%M} 北京时间"
 
 
 def notifications_for(
