@@ -10,8 +10,13 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from anxin.core.clock import FrozenClock
+from anxin.core.context import AppContext
+from anxin.core.security import Role
+from anxin.demo.accounts import ensure_organisation, ensure_user
 from anxin.demo.seed import DemoInfo
 from anxin.market.service import CST
+from anxin.people.models import OrganisationKind
+from tests.conftest import login
 
 Headers = Callable[[str], dict[str, str]]
 PASS = {"moisture_pct": 14.2, "broken_pct": 7.5, "impurity_pct": 0.2}
@@ -115,12 +120,21 @@ def test_buyer_orders_a_traced_lot_and_the_rest_settles_after_a_dispute(
     assert any(a["alarm_type"] == "market_dispute" for a in alarms)
 
 
+def _other_buyer(client: TestClient, context: AppContext) -> dict[str, str]:
+    """A buyer of a second supermarket chain, logged in."""
+    with context.unit(actor="test:seed") as uow:
+        now, session = uow.now(), uow.session
+        org = ensure_organisation(session, "Other Mart", OrganisationKind.BUSINESS, now)
+        ensure_user(session, org.id, "other-buyer", "Other", Role.BUYER, "other-buyer-pass-1", now)
+    return login(client, "other-buyer", "other-buyer-pass-1").headers
+
+
 def test_orders_are_seen_by_their_buyer_and_seller_only(
-    client: TestClient, as_user: Headers, demo: DemoInfo
+    client: TestClient, as_user: Headers, demo: DemoInfo, context: AppContext
 ) -> None:
     buyer, coop = as_user("buyer"), as_user("coop")
     order_id = _contract(client, buyer, coop, "net_30")
-    other_buyer = as_user("machinery")  # a buyer of another organisation
+    other_buyer = _other_buyer(client, context)  # a buyer of another organisation
     assert client.get(f"/api/v1/market/orders/{order_id}", headers=other_buyer).status_code == 404
     assert client.get("/api/v1/market/orders", headers=other_buyer).json() == []
     assert len(client.get("/api/v1/market/listings", headers=other_buyer).json()) == 1

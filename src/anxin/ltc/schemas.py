@@ -381,6 +381,16 @@ class ViewerCreate(BaseModel):
     relation: str = Field(pattern="^(self|family)$")
 
 
+class ViewerRead(BaseModel):
+    """A login that may see the beneficiary's entitlement page."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    user_id: str
+    beneficiary_id: str
+    relation: str
+
+
 class RentedItemRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

@@ -51,6 +51,7 @@ from anxin.ltc.schemas import (
     SettlementRead,
     SettlementRun,
     ViewerCreate,
+    ViewerRead,
     VisitRead,
 )
 from anxin.people.deps import CurrentPrincipal, UnitDep
@@ -386,17 +387,17 @@ def list_rentals(
     return [RentalRead.model_validate(r) for r in rows]
 
 
-@router.post("/beneficiaries/{beneficiary_id}/viewers", status_code=201, response_model=None)
+@router.post("/beneficiaries/{beneficiary_id}/viewers", status_code=201)
 def post_viewer(
     beneficiary_id: AppId, data: ViewerCreate, principal: CurrentPrincipal, uow: UnitDep
-) -> dict[str, object]:
+) -> ViewerRead:
     """Let the person (a login with role elder) or a family member (role family) see the
     beneficiary's entitlement page (the LTC administrator)."""
     row = case_service.add_viewer(
         session=uow.session, principal=principal, beneficiary_id=beneficiary_id,
         user_id=data.user_id, relation=data.relation, now=uow.now(),
     )  # fmt: skip
-    return {"user_id": row.user_id, "beneficiary_id": row.beneficiary_id, "relation": row.relation}
+    return ViewerRead.model_validate(row)
 
 
 @router.get("/me/case", response_model=CaseRead)
