@@ -387,7 +387,7 @@ class ViewerRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     user_id: str
-    beneficiary_id: str
+    beneficiary_id: int
     relation: str
 
 
