@@ -208,6 +208,17 @@ DEMO_PASSWORDS = {
 }
 
 
+def console_login(client: TestClient, username: str) -> None:
+    """Log a demo user into the console (the session cookie), after logging out whoever was in."""
+    client.post("/logout")
+    signed_in = client.post(
+        "/login",
+        data={"username": username, "password": DEMO_PASSWORDS[username]},
+        follow_redirects=False,
+    )
+    assert signed_in.status_code == 303, signed_in.text
+
+
 @pytest.fixture
 def as_user(client: TestClient, demo: DemoInfo) -> object:
     """`as_user("son")` logs a demo user in and returns its auth headers."""

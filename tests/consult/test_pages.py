@@ -16,15 +16,8 @@ from anxin.core.clock import FrozenClock
 from anxin.demo.seed import DemoInfo
 from anxin.people import service as people
 from anxin.web.live import _visibility, live_hub
-from tests.conftest import DEMO_PASSWORDS
+from tests.conftest import console_login
 from tests.consult.test_consultations import PDF
-
-
-def _login(client: TestClient, username: str) -> None:
-    client.post("/logout")
-    r = client.post("/login", data={"username": username, "password": DEMO_PASSWORDS[username]},
-                    follow_redirects=False)  # fmt: skip
-    assert r.status_code == 303
 
 
 def test_son_asks_doctor_answers_and_prescribes_through_the_pages(
@@ -32,7 +25,7 @@ def test_son_asks_doctor_answers_and_prescribes_through_the_pages(
 ) -> None:
     pings: list[dict[str, Any]] = []
     live_hub(app).publish = pings.append  # type: ignore[method-assign,assignment]
-    _login(client, "son")
+    console_login(client, "son")
     page = client.get("/consult?lang=en")
     assert page.status_code == 200 and "Ask a doctor" in page.text
     r = client.post(
@@ -47,7 +40,7 @@ def test_son_asks_doctor_answers_and_prescribes_through_the_pages(
     r = client.post("/consult", data={"elder_id": demo.elder_id, "mode": "fax", "complaint": "x"})
     assert r.status_code == 422 and "mode" in r.text
 
-    _login(client, "doctor")
+    console_login(client, "doctor")
     queue = client.get("/consult?lang=zh").text
     assert cid in queue and "视频" in queue and "胸闷" in queue
     page = client.get(f"/consult/{cid}?lang=en").text
@@ -69,9 +62,9 @@ def test_son_asks_doctor_answers_and_prescribes_through_the_pages(
     thread = client.get(f"/consult/{cid}/thread?lang=zh").text
     assert "请拍一张心电图" in thread and "硝酸甘油" in thread and "舌下" in thread
 
-    _login(client, "son")
+    console_login(client, "son")
     assert "请拍一张心电图" in client.get(f"/consult/{cid}/thread").text
-    _login(client, "neighbour-family")
+    console_login(client, "neighbour-family")
     assert client.get(f"/consult/{cid}").status_code == 404
     assert client.get(f"/consult/{cid}/thread").status_code == 404
     assert cid not in client.get("/consult").text
@@ -94,7 +87,7 @@ def test_the_live_hub_tells_only_a_consultations_viewers(demo: DemoInfo, app: Fa
 def test_the_elder_confirms_tonights_dose_on_the_page(
     client: TestClient, demo: DemoInfo, clock: FrozenClock
 ) -> None:
-    _login(client, "elder")
+    console_login(client, "elder")
     page = client.get("/consult?lang=zh").text
     assert "今日用药" in page and "阿托伐他汀 atorvastatin 20 mg" in page  # the demo's, at 21:00
     dose_id = re.search(r'data-dose-id="([^"]+)" data-status="due"', page)[1]  # type: ignore[index]
@@ -103,6 +96,6 @@ def test_the_elder_confirms_tonights_dose_on_the_page(
     clock.advance(timedelta(hours=10, minutes=45))
     client.post(f"/consult/doses/{dose_id}/confirm")
     assert f'data-dose-id="{dose_id}" data-status="taken"' in client.get("/consult").text
-    _login(client, "doctor")
+    console_login(client, "doctor")
     card = client.get(f"/consult/{demo.consultation_id}?lang=en").text
     assert "Adherence" in card and "100%" in card

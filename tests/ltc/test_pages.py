@@ -13,19 +13,9 @@ from fastapi.testclient import TestClient
 from anxin.core.clock import FrozenClock
 from anxin.demo.ltc import id_number
 from anxin.demo.seed import DemoInfo
-from tests.conftest import DEMO_PASSWORDS, login
+from tests.conftest import DEMO_PASSWORDS, console_login, login
 from tests.ltc.test_pages_support import ADL_MODERATE, INTACT, score_form
 from tests.web.chart_options import chart_options
-
-
-def _login(client: TestClient, username: str) -> None:
-    client.post("/logout")
-    r = client.post(
-        "/login",
-        data={"username": username, "password": DEMO_PASSWORDS[username]},
-        follow_redirects=False,
-    )
-    assert r.status_code == 303, r.text
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -50,7 +40,7 @@ def test_every_ltc_role_has_its_page(client: TestClient, demo: DemoInfo, lang: s
         "ltc-admin": ("/ltc/supervision", ["ltc-fund-chart", "ltc-visits-chart"]),
     }
     for username, (path, texts) in pages.items():
-        _login(client, username)
+        console_login(client, username)
         r = client.get(f"{path}?lang={lang}")
         assert r.status_code == 200, (username, r.text[:500])
         for text in texts:
@@ -61,14 +51,14 @@ def test_every_ltc_role_has_its_page(client: TestClient, demo: DemoInfo, lang: s
 
 
 def test_the_entitlement_page_is_in_large_type(client: TestClient, demo: DemoInfo) -> None:
-    _login(client, "ltc-elder")
+    console_login(client, "ltc-elder")
     html = client.get("/ltc/me").text
     assert '<body class="large">' in html
     assert re.search(r'id="subsidy".*?210\.00', html, re.S)
 
 
 def test_the_supervisor_charts_carry_the_month(client: TestClient, demo: DemoInfo) -> None:
-    _login(client, "ltc-supervisor")
+    console_login(client, "ltc-supervisor")
     html = client.get("/ltc/supervision?lang=en").text
     options = chart_options(html)
     visits = options["ltc-visits-chart"]
@@ -92,12 +82,14 @@ def test_each_ltc_page_refuses_the_roles_it_is_not_for(client: TestClient, demo:
         "worker": ["/ltc/supervision"],
     }
     for username, paths in refused.items():
-        _login(client, username)
+        console_login(client, username)
         for path in paths:
             assert client.get(path).status_code in (403, 404), (username, path)
-    _login(client, "worker")  # the home-services worker: no ltc institution, no visits
+    console_login(client, "worker")  # the home-services worker: no ltc institution, no visits
     assert "陈玉兰" not in client.get("/ltc/visits").text
-    _login(client, "elder")  # an elder of the home-care organisation: no case, told how to apply
+    console_login(
+        client, "elder"
+    )  # an elder of the home-care organisation: no case, told how to apply
     mine = client.get("/ltc/me?lang=en")
     assert mine.status_code == 200 and 'id="no-case"' in mine.text and "陈玉兰" not in mine.text
 
@@ -112,7 +104,7 @@ def test_apply_assign_score_twice_then_the_case_page(
     made = client.post("/api/v1/ltc/applications", json=body, headers=admin)
     assert made.status_code == 201, made.text
     app_id = made.json()["id"]
-    _login(client, "ltc-admin")
+    console_login(client, "ltc-admin")
     page = client.get("/ltc/assess").text
     assert f'id="application-{app_id}"' in page and "朱美芳" in page
     team = dict(re.findall(r'<option value="([0-9a-f-]{36})"[^>]*>([^<]+)</option>', page))
@@ -132,7 +124,7 @@ def test_apply_assign_score_twice_then_the_case_page(
     )
     first = client.post(f"/ltc/assess/{app_id}", data=form, follow_redirects=True)
     assert first.status_code == 200 and 'data-state="assessing"' in first.text
-    _login(client, "assessor")
+    console_login(client, "assessor")
     second = client.post(f"/ltc/assess/{app_id}", data=form, follow_redirects=True)
     assert second.status_code == 200, second.text[:500]
     assert 'data-state="decided"' in second.text and "2级 中度失能" in second.text
@@ -151,7 +143,7 @@ def test_the_caregiver_checks_a_visit_in_and_out_on_the_phone_page(
     )  # fmt: skip
     assert plan.status_code == 201, plan.text
     plan_id = plan.json()["id"]
-    _login(client, "caregiver")
+    console_login(client, "caregiver")
     page = client.get("/ltc/visits").text
     assert f'id="plan-{plan_id}"' in page and 'data-state="planned"' in page
     url = f"/ltc/visits/plans/{plan_id}/check-in"

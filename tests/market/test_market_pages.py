@@ -8,22 +8,13 @@ from fastapi.testclient import TestClient
 from anxin.core.context import AppContext
 from anxin.demo import market
 from anxin.demo.seed import DemoInfo
-from tests.conftest import DEMO_PASSWORDS
-
-
-def _login(client: TestClient, username: str) -> None:
-    got = client.post(
-        "/login",
-        data={"username": username, "password": DEMO_PASSWORDS[username]},
-        follow_redirects=False,
-    )
-    assert got.status_code == 303
+from tests.conftest import console_login
 
 
 def test_listings_show_the_trace_badge_in_both_languages(
     client: TestClient, demo: DemoInfo
 ) -> None:
-    _login(client, "buyer")
+    console_login(client, "buyer")
     zh = client.get("/market?lang=zh")
     assert zh.status_code == 200 and "农产品交易" in zh.text
     assert 'class="trace-link" href="/01/06970001000016/10/JS2026/21/' in zh.text
@@ -33,7 +24,7 @@ def test_listings_show_the_trace_badge_in_both_languages(
 
 
 def test_the_order_page_walks_offer_to_dispute(client: TestClient, demo: DemoInfo) -> None:
-    _login(client, "buyer")
+    console_login(client, "buyer")
     placed = client.post(
         "/market/orders",
         data={
@@ -53,7 +44,7 @@ def test_the_order_page_walks_offer_to_dispute(client: TestClient, demo: DemoInf
     assert bad.status_code == 422 and "quantity_kg" in bad.text
 
     seller = TestClient(client.app)
-    _login(seller, "coop")
+    console_login(seller, "coop")
     assert 'id="accept-offer"' in seller.get(order_url).text
     seller.post(f"{order_url}/decision", data={"accept": "yes"})
     seller.post(f"{order_url}/ship", data={"quantity_kg": "300"})
@@ -78,7 +69,7 @@ def test_forecast_page_shows_history_forecast_intervals_and_backtest(
 ) -> None:
     with context.unit(actor="test") as uow:
         assert market.history(uow, demo.market, weeks=40) == 80
-    _login(client, "coop")
+    console_login(client, "coop")
     page = client.get("/market/forecasts?lang=en")
     assert page.status_code == 200
     for key in ("demand:rice:east", "demand:rice:north", "supply:rice"):
@@ -93,7 +84,7 @@ def test_forecast_page_shows_history_forecast_intervals_and_backtest(
 def test_an_administrator_without_farms_gets_a_notice_not_a_refusal(
     client: TestClient, demo: DemoInfo
 ) -> None:
-    _login(client, "admin")
+    console_login(client, "admin")
     for path in ("/market", "/market/orders", "/market/forecasts"):
         got = client.get(path)
         assert got.status_code == 200 and 'id="not-trader"' in got.text
@@ -102,7 +93,7 @@ def test_an_administrator_without_farms_gets_a_notice_not_a_refusal(
 def test_a_request_for_quotes_is_answered_on_the_page_and_accepted_by_the_buyer(
     client: TestClient, demo: DemoInfo
 ) -> None:
-    _login(client, "buyer")
+    console_login(client, "buyer")
     asked = client.post(
         "/market/rfqs",
         data={
@@ -117,7 +108,7 @@ def test_a_request_for_quotes_is_answered_on_the_page_and_accepted_by_the_buyer(
     )
     assert asked.status_code == 303
     seller = TestClient(client.app)
-    _login(seller, "coop")
+    console_login(seller, "coop")
     page = seller.get("/market").text
     rfq_id = page.split('data-rfq-id="', 1)[1].split('"', 1)[0]
     assert 'class="offer-form"' in page

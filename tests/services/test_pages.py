@@ -9,18 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from anxin.demo.seed import DemoInfo
-from tests.conftest import DEMO_PASSWORDS
+from tests.conftest import console_login
 from tests.web.chart_options import chart_options
-
-
-def _login(client: TestClient, username: str) -> None:
-    client.post("/logout")
-    r = client.post(
-        "/login",
-        data={"username": username, "password": DEMO_PASSWORDS[username]},
-        follow_redirects=False,
-    )
-    assert r.status_code == 303, r.text
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -33,7 +23,7 @@ def test_every_role_has_its_page_with_rows(client: TestClient, demo: DemoInfo, l
         "admin": ("/services/supervision", "安心家政"),
     }
     for username, (path, text) in pages.items():
-        _login(client, username)
+        console_login(client, username)
         r = client.get(f"{path}?lang={lang}")
         assert r.status_code == 200, (username, r.text[:500])
         assert text in r.text, (username, path)
@@ -52,7 +42,7 @@ def test_elder_books_butler_assigns_worker_visits_family_rates(
 ) -> None:
     from datetime import timedelta
 
-    _login(client, "elder")
+    console_login(client, "elder")
     today = "2026-11-29"  # the test clock's day, 10:00 in Shanghai
     # 19:00 is after the worker's shift: nobody fits, so the butler decides.
     r = client.post(
@@ -65,7 +55,7 @@ def test_elder_books_butler_assigns_worker_visits_family_rates(
     page = client.get(r.headers["location"] + "&lang=en").text
     assert 'id="booked"' in page and "requested" in _row(page, booking_id)
 
-    _login(client, "butler")
+    console_login(client, "butler")
     board = client.get("/services/board").text
     row = _row(board, booking_id)
     assert 'data-status="requested"' in row
@@ -78,7 +68,7 @@ def test_elder_books_butler_assigns_worker_visits_family_rates(
     assert r.status_code == 303
     assert 'data-status="assigned"' in _row(client.get("/services/board").text, booking_id)
 
-    _login(client, "worker")
+    console_login(client, "worker")
     clock.advance(timedelta(hours=9, minutes=5))  # 19:05
     assert f'id="visit-{booking_id}"' in client.get("/services/day").text
     assert client.post(f"/services/bookings/{booking_id}/check-in").status_code == 200
@@ -89,7 +79,7 @@ def test_elder_books_butler_assigns_worker_visits_family_rates(
     r = client.post(f"/services/bookings/{booking_id}/check-out", data={"done": done})
     assert r.status_code == 200 and f'data-booking-id="{booking_id}" data-status="done"' in r.text
 
-    _login(client, "son")
+    console_login(client, "son")
     r = client.post(
         f"/services/bookings/{booking_id}/rate",
         data={"stars": "4", "comment": "干净"},
@@ -98,7 +88,7 @@ def test_elder_books_butler_assigns_worker_visits_family_rates(
     assert r.status_code == 200
     assert "★★★★☆" in _row(r.text, booking_id)
 
-    _login(client, "admin")
+    console_login(client, "admin")
     csv = client.get("/services/supervision.csv?month=2026-11&lang=en").text
     visits = next(line for line in csv.splitlines() if line.startswith("Visits"))
     # On time: the demo's cleaning and meal delivery, and this one; late: the demo's
@@ -114,7 +104,7 @@ def test_elder_books_butler_assigns_worker_visits_family_rates(
 
 
 def test_bad_form_input_is_a_422_page_naming_the_field(client: TestClient, demo: DemoInfo) -> None:
-    _login(client, "elder")
+    console_login(client, "elder")
     for data, field in (
         ({"scenario": "cleaning", "day": "tomorrow", "at": "09:00"}, "day"),
         ({"scenario": "cleaning", "day": "2026-12-01", "at": "9 o'clock"}, "at"),
@@ -135,11 +125,11 @@ def test_each_page_refuses_the_roles_it_is_not_for(client: TestClient, demo: Dem
         "butler": ["/services/day"],
     }
     for username, paths in refused.items():
-        _login(client, username)
+        console_login(client, username)
         for path in paths:
             assert client.get(path).status_code in (403, 404), (username, path)
     # a worker cannot check in to a visit that is not theirs, nor the butler to anyone's
-    _login(client, "butler")
+    console_login(client, "butler")
     r = client.post(f"/services/bookings/{demo.services.booking_id}/check-in")
     assert r.status_code == 404
 
@@ -147,7 +137,7 @@ def test_each_page_refuses_the_roles_it_is_not_for(client: TestClient, demo: Dem
 def test_the_report_downloads_as_pdf_with_a_cjk_font_and_as_csv(
     client: TestClient, demo: DemoInfo
 ) -> None:
-    _login(client, "butler")
+    console_login(client, "butler")
     pdf = client.get("/services/supervision.pdf?month=2026-11")
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF") and b"/FontFile2" in pdf.content
@@ -162,7 +152,7 @@ def test_the_report_downloads_as_pdf_with_a_cjk_font_and_as_csv(
 def test_a_complaint_from_the_family_is_closed_on_the_board(
     client: TestClient, demo: DemoInfo
 ) -> None:
-    _login(client, "son")
+    console_login(client, "son")
     page = client.get("/services").text
     done = re.search(r'<table class="svc-past">.*?data-booking-id="([^"]+)"', page, re.S)
     assert done, "the demo has a finished visit of his mother's"
@@ -175,7 +165,7 @@ def test_a_complaint_from_the_family_is_closed_on_the_board(
         client.post(f"/services/bookings/{done[1]}/complain", data={"text": " "}).status_code == 422
     )
 
-    _login(client, "butler")
+    console_login(client, "butler")
     board = client.get("/services/board").text
     complaint = re.search(
         r'<tr data-complaint-id="([^"]+)">\s*<td>[^<]*</td>\s*<td>地没拖干净', board
@@ -184,5 +174,5 @@ def test_a_complaint_from_the_family_is_closed_on_the_board(
     r = client.post(f"/services/complaints/{complaint[1]}/close", data={"resolution": "已安排返工"})
     assert r.status_code == 200 and complaint[1] not in r.text
 
-    _login(client, "son")
+    console_login(client, "son")
     assert "已安排返工" in client.get("/services").text

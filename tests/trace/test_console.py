@@ -9,23 +9,14 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import DEMO_PASSWORDS
-
-
-def _login(client: Any, username: str) -> None:
-    r = client.post(
-        "/login",
-        data={"username": username, "password": DEMO_PASSWORDS[username]},
-        follow_redirects=False,
-    )
-    assert r.status_code == 303, r.text
+from tests.conftest import console_login
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_the_farmer_sees_their_farm_with_its_season_and_records(
     client: Any, demo: Any, app: Any, lang: str
 ) -> None:
-    _login(client, "farmer")
+    console_login(client, "farmer")
     page = client.get(f"/trace/farm?lang={lang}")
     assert page.status_code == 200, page.text
     html = page.text
@@ -41,7 +32,7 @@ def test_the_farmer_sees_their_farm_with_its_season_and_records(
 
 
 def test_the_olive_farmer_sees_only_the_grove(client: Any, demo: Any) -> None:
-    _login(client, "olive-farmer")
+    console_login(client, "olive-farmer")
     html = client.get("/trace/farm").text
     assert f'data-farm-id="{demo.trace.grove_id}"' in html
     assert demo.trace.farm_id not in html and 'data-step="harvesting"' not in html
@@ -58,7 +49,7 @@ def _form(client: Any) -> dict[str, str]:
 def test_a_farm_step_from_the_phone_form_becomes_an_anchored_epcis_event(
     client: Any, demo: Any, as_user: Any
 ) -> None:
-    _login(client, "farmer")
+    console_login(client, "farmer")
     ids = _form(client)
     sent = {
         "step": "fertilising",
@@ -121,7 +112,7 @@ def test_a_farm_step_from_the_phone_form_becomes_an_anchored_epcis_event(
 def test_a_bad_farm_step_is_refused_with_the_field(
     client: Any, demo: Any, data: dict[str, Any], field: str
 ) -> None:
-    _login(client, "farmer")
+    console_login(client, "farmer")
     ids = _form(client)
     body = {"plot_id": ids["plot_id"], "when": "2026-08-01T07:30", **data}
     if body.pop("lot", False):
@@ -132,10 +123,10 @@ def test_a_bad_farm_step_is_refused_with_the_field(
 
 
 def test_the_olive_farmer_cannot_record_on_the_rice_plot(client: Any, demo: Any) -> None:
-    _login(client, "farmer")
+    console_login(client, "farmer")
     rice_plot = _form(client)["plot_id"]
     client.post("/logout")
-    _login(client, "olive-farmer")
+    console_login(client, "olive-farmer")
     r = client.post(
         "/trace/capture",
         data={"step": "irrigating", "plot_id": rice_plot, "when": "2026-08-01T07:30"},
@@ -151,7 +142,7 @@ def test_the_brand_sees_serials_scans_and_the_counterfeit_alarm(
 
     with context.unit(actor="test:beijing") as uow:
         counterfeit_sighting(uow)
-    _login(client, "coop")
+    console_login(client, "coop")
     page = client.get(f"/trace/brand?lang={lang}")
     assert page.status_code == 200, page.text
     html = page.text
@@ -169,7 +160,7 @@ def test_the_insurer_decides_and_settles_a_claim_from_its_evidence(
 
     with context.unit(actor="test:beijing") as uow:
         counterfeit_sighting(uow)
-    _login(client, "insurer")
+    console_login(client, "insurer")
     html = client.get("/trace/insurance?lang=en").text
     claim = f'id="claim-{demo.trace.claim_id}" data-status="open"'
     assert claim in html and html.count('data-policy-id="') == 2
@@ -200,7 +191,7 @@ def test_the_insurer_decides_and_settles_a_claim_from_its_evidence(
 def test_each_trace_page_is_only_its_roles(
     client: Any, demo: Any, username: str, path: str
 ) -> None:
-    _login(client, username)
+    console_login(client, username)
     assert client.get(path).status_code in (403, 404)
 
 

@@ -14,15 +14,10 @@ from anxin.alerts.models import Notification
 from anxin.core.clock import FrozenClock, to_local
 from anxin.core.db import Database
 from anxin.demo.seed import DemoInfo
-from tests.conftest import DEMO_PASSWORDS
+from tests.conftest import console_login
 from tests.homecare.test_care_alarms import alarms, post, sweep
 from tests.homecare.test_sleep import _post_night, night
 from tests.web.test_alarm_words import visible
-
-
-def _login(client: TestClient, username: str) -> None:
-    client.post("/logout")
-    client.post("/login", data={"username": username, "password": DEMO_PASSWORDS[username]})
 
 
 def test_latest_readings_show_metric_names_values_and_units(
@@ -33,7 +28,7 @@ def test_latest_readings_show_metric_names_values_and_units(
 ) -> None:
     _, radar = demo_devices["mmwave_radar"]
     post(client, radar, {"posture": "lying", "heart_rate": 62, "fall": False}, clock, "r-1")
-    _login(client, "son")
+    console_login(client, "son")
     for path in ("/", f"/console/elders/{demo.elder_id}"):
         zh = visible(client.get(f"{path}?lang=zh").text)
         assert "姿态 躺卧" in zh and "心率 62 次/分" in zh and "跌倒 否" in zh, (path, zh)
@@ -43,7 +38,7 @@ def test_latest_readings_show_metric_names_values_and_units(
 
 
 def test_emergency_contact_relation_is_labelled(client: TestClient, demo: DemoInfo) -> None:
-    _login(client, "son")
+    console_login(client, "son")
     zh = visible(client.get(f"/console/elders/{demo.elder_id}?lang=zh").text)
     assert "(儿子)" in zh and "(son)" not in zh
     en = visible(client.get(f"/console/elders/{demo.elder_id}?lang=en").text)
@@ -68,7 +63,7 @@ def test_a_rule_clearing_an_alarm_is_told_in_the_readers_language(
     post(client, token, {**still, "motion": True}, clock, "b-9")
     [alarm] = alarms(db, "long_bathroom_stay")
     assert alarm.cleared
-    _login(client, "butler")
+    console_login(client, "butler")
     zh = visible(client.get(f"/console/alarms/{alarm.id}?lang=zh").text)
     assert "设备规则的告警条件已结束" in zh and "condition ended" not in zh
     en = visible(client.get(f"/console/alarms/{alarm.id}?lang=en").text)
@@ -99,19 +94,19 @@ def test_messages_name_the_severity_in_words_and_beijing_time(
 
 
 def test_the_elders_home_page_is_in_large_type(client: TestClient, demo: DemoInfo) -> None:
-    _login(client, "elder")
+    console_login(client, "elder")
     assert '<body class="large">' in client.get("/").text
-    _login(client, "son")
+    console_login(client, "son")
     assert '<body class="large">' not in client.get("/").text
 
 
 def test_family_home_page_links_to_the_elders_card(client: TestClient, demo: DemoInfo) -> None:
-    _login(client, "son")
+    console_login(client, "son")
     assert f'href="/console/elders/{demo.elder_id}"' in client.get("/").text
 
 
 def test_an_elder_without_devices_says_so(client: TestClient, demo: DemoInfo) -> None:
-    _login(client, "neighbour-family")
+    console_login(client, "neighbour-family")
     for path in ("/", "/family", "/family/cards"):
         page = client.get(f"{path}?lang=zh").text
         assert "还没有设备" in page, path
@@ -124,7 +119,7 @@ def test_the_sleep_report_units_are_in_the_readers_language(
 ) -> None:
     _, token = demo_devices["sleep_mat"]
     _post_night(client, token, night())
-    _login(client, "son")
+    console_login(client, "son")
     path = f"/console/elders/{demo.elder_id}?night=2026-11-28"
     zh = client.get(f"{path}&lang=zh").text
     assert "次/分" in visible(zh) and "bpm" not in visible(zh) and "/min" not in visible(zh)
