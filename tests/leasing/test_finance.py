@@ -5,7 +5,7 @@ lessee's liability and right-of-use asset end at zero, the implicit rate recover
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -133,6 +133,23 @@ def test_buy_out_is_outstanding_principal_plus_the_period_interest_plus_fee() ->
     assert quote.total == quote.outstanding_principal + quote.interest + quote.fee
     with pytest.raises(ValueError):
         buy_out(terms, 36, START, D(0), plan)
+
+
+def test_buy_out_with_rents_overdue_adds_the_interest_of_every_period_that_has_run() -> None:
+    """Rents 11-13 unpaid and the buy-out asked five days after rent 13 fell due: the interest
+    of the three overdue periods and of the period running (rent 14's) is owed, not only the
+    next rent's."""
+    terms = LeaseTerms(cost=D(3000000), annual_rate=D("0.065"), periods=36, start=START)
+    plan = schedule(terms)
+    rows = plan.instalments
+    on = rows[12].due + timedelta(days=5)
+    quote = buy_out(terms, 10, on, D("0.01"), plan)
+    assert quote.outstanding_principal == rows[9].balance
+    assert quote.interest == sum((r.interest for r in rows[10:14]), D(0))
+    on_the_due_date = buy_out(terms, 10, rows[12].due, D("0.01"), plan)
+    assert on_the_due_date.interest == sum((r.interest for r in rows[10:13]), D(0))
+    after_the_term = buy_out(terms, 10, rows[-1].due + timedelta(days=40), D("0.01"), plan)
+    assert after_the_term.interest == sum((r.interest for r in rows[10:]), D(0))
 
 
 money = st.integers(min_value=10_000_00, max_value=50_000_000_00).map(lambda f: D(f) / 100)

@@ -220,7 +220,11 @@ def test_lease_from_quote_to_title_transfer(client: Any, users: dict[str, Any], 
             assert quote.status_code == 200, quote.text
             q = quote.json()
             assert q["outstanding_principal"] == schedule[3]["balance"]
-            assert q["interest"] == schedule[4]["interest"]
+            # asked for 10 May with rent 5 (due 1 May) still unpaid: its interest and the
+            # running period's (rent 6's) are both owed
+            assert [r["due"] for r in schedule[4:6]] == ["2027-05-01", "2027-06-01"]
+            owed = Decimal(schedule[4]["interest"]) + Decimal(schedule[5]["interest"])
+            assert Decimal(q["interest"]) == owed
             assert Decimal(q["fee"]) == (Decimal(q["outstanding_principal"]) / 100).quantize(
                 Decimal("0.01")
             )

@@ -40,6 +40,7 @@ from anxin.lending.schedule import (
     MONTHLY,
     ZERO,
     Frequency,
+    Instalment,
     Kind,
     Method,
     Schedule,
@@ -306,13 +307,24 @@ def buy_out(
     terms: LeaseTerms, paid: int, on: date, fee_rate: Decimal, plan: Schedule | None = None
 ) -> BuyOut:
     """The early buy-out price after `paid` rents: the principal still outstanding (residual
-    included), the interest of the period in which `on` falls (the next scheduled rent's
-    interest), and the contract's fee as a fraction of that principal."""
+    included), the interest of every unpaid rent up to and including the one whose period
+    `on` falls in (overdue rents' interest has accrued as well as the current period's), and
+    the contract's fee as a fraction of that principal."""
     plan = plan or schedule(terms)
     rows = plan.instalments
     if not 0 <= paid < len(rows):
         raise ValueError("no rent is left to buy out")
     outstanding = rows[paid - 1].balance if paid else terms.financed
-    interest = rows[paid].interest
+    current = _period_of(rows, paid, on)
+    interest = sum((row.interest for row in rows[paid : current + 1]), ZERO)
     fee = (outstanding * fee_rate).quantize(CENT, rounding=ROUNDING)
     return BuyOut(on, outstanding, interest, fee)
+
+
+def _period_of(rows: Sequence[Instalment], first: int, on: date) -> int:
+    """The index of the first rent from `first` on that is due on or after `on`: the rent
+    whose interest accrues over the period `on` falls in (the last rent once all are due)."""
+    for index in range(first, len(rows)):
+        if rows[index].due >= on:
+            return index
+    return len(rows) - 1
