@@ -41,6 +41,26 @@ def test_a_linear_trend_is_learnt_and_beats_the_naive_baseline() -> None:
     )
 
 
+def test_many_series_in_two_processes_give_the_one_process_answers_in_order() -> None:
+    """The nightly run forecasts series in worker processes: same forecasts, same order, and
+    a series too short to back-test yields its error in its place without stopping the rest."""
+    many = [
+        fc.Series("seasonal", SEASON * 8, season_length=4),
+        fc.Series("short", [1.0, 2.0, 3.0], season_length=1),
+        fc.Series("trend", [5.0 + 2.0 * t for t in range(30)], season_length=1),
+    ]
+    alone = list(fc.forecast_many(many, horizon=4, folds=2, workers=1))
+    pooled = list(fc.forecast_many(many, horizon=4, folds=2, workers=2))
+    assert isinstance(alone[1], ValueError) and isinstance(pooled[1], ValueError)
+    for one, other in ((alone[0], pooled[0]), (alone[2], pooled[2])):
+        assert isinstance(one, fc.Forecast) and isinstance(other, fc.Forecast)
+        assert (one.key, one.chosen) == (other.key, other.chosen)
+        assert one.mean == pytest.approx(other.mean)
+        assert one.backtest == other.backtest
+    with pytest.raises(ValueError, match="workers"):
+        list(fc.forecast_many(many, horizon=4, workers=0))
+
+
 def test_known_error_values() -> None:
     train = np.array([1.0, 2.0, 3.0, 4.0])
     assert fc.mase(np.array([5.0, 6.0]), np.array([4.0, 4.0]), train, 1) == pytest.approx(1.5)

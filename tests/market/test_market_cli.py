@@ -24,6 +24,9 @@ def test_the_forecast_command_prints_each_series_choice(
     try:
         runner = CliRunner()
         result = runner.invoke(app, ["market", "forecast", "--username", "coop", "--folds", "2"])
+        pooled = runner.invoke(
+            app, ["market", "forecast", "--username", "coop", "--folds", "2", "--workers", "2"]
+        )
         refused = runner.invoke(app, ["market", "forecast", "--username", "buyer"])
     finally:
         get_settings.cache_clear()
@@ -33,5 +36,8 @@ def test_the_forecast_command_prints_each_series_choice(
     assert len(lines) == 3
     assert all(line.startswith(key) for line, key in zip(lines, keys, strict=True))
     assert all("MASE" in line and "baseline" in line for line in lines)
+    # Two worker processes choose and score every series as one process does.
+    assert pooled.exit_code == 0, pooled.output
+    assert pooled.output == result.output
     # A buyer is refused: the CLI's error handler turns this into one line and exit code 1.
     assert refused.exit_code != 0 and isinstance(refused.exception, PermissionDenied)

@@ -120,18 +120,19 @@ def result_of(weekly: Weekly, result: fc.Forecast) -> dict[str, Any]:
 
 
 def run(
-    *, uow: UnitOfWork, principal: Principal, horizon: int = 8, folds: int = 3
+    *, uow: UnitOfWork, principal: Principal, horizon: int = 8, folds: int = 3, workers: int = 1
 ) -> list[ForecastRun]:
-    """Forecast every series of the seller's organisation with enough history."""
+    """Forecast every series of the seller's organisation with enough history (in `workers`
+    processes: the CLI's nightly run; requests keep one)."""
     if not is_seller(uow.session, principal):
         raise PermissionDenied("forecasts are the cooperative's")
     now = uow.now()
     runs = []
-    for weekly in history(uow.session, principal.organisation_id, now.astimezone(CST).date()):
-        series = series_of(weekly, horizon)
-        try:
-            result = fc.forecast(series, horizon=horizon, folds=folds)
-        except ValueError:
+    weeklies = history(uow.session, principal.organisation_id, now.astimezone(CST).date())
+    series = [series_of(weekly, horizon) for weekly in weeklies]
+    results = fc.forecast_many(series, horizon=horizon, folds=folds, workers=workers)
+    for weekly, result in zip(weeklies, results, strict=True):
+        if isinstance(result, ValueError):
             continue  # too short for the folds asked: nothing to say about it yet
         row = ForecastRun(
             organisation_id=principal.organisation_id,
