@@ -13,7 +13,7 @@ from anxin.core import migrate
 from anxin.core.clock import FrozenClock
 from anxin.core.context import AppContext
 from anxin.core.db import Database
-from anxin.ledger import merkle, service
+from anxin.ledger import merkle, runtime, service
 from anxin.ledger.entry import fact_key64
 from anxin.ledger.models import LedgerEntry, LedgerFactIndex, LedgerRecentFact, LedgerTree
 from anxin.ledger.service import DedupTuning, NewEntry
@@ -95,23 +95,21 @@ def test_recent_keys_survive_a_crash_before_the_merge_and_are_merged_later(
         restarted.dispose()
 
 
-def test_a_unit_of_work_merges_after_its_commit_once_the_recent_level_is_full(
-    context: AppContext, db: Database, monkeypatch: pytest.MonkeyPatch
+def test_the_merge_worker_empties_the_recent_level_in_bounded_merges(
+    context: AppContext, db: Database, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(
         service, "dedup_tuning", lambda: DedupTuning(merge_rows=4, sqlite_cache_mib=8)
     )
-    with context.unit(actor="test:ledger") as uow:
-        service.append_entries(session=uow.session, entries=FACTS[:3], now=uow.now())
-    assert _levels(db) == (3, 0, 0)  # below the threshold: no merge
-    with context.unit(actor="test:ledger") as uow:
-        service.append_entries(session=uow.session, entries=FACTS[3:6], now=uow.now())
-        assert _levels(db)[1] == 0  # not inside the appending transaction
-    assert _levels(db) == (2, 4, 4)  # a bounded merge of the oldest four, after the commit
-    with pytest.raises(RuntimeError), context.unit(actor="test:ledger") as uow:
-        service.append_entries(session=uow.session, entries=FACTS[6:12], now=uow.now())
-        raise RuntimeError("rolled back: no entries, no merge")
-    assert _levels(db) == (2, 4, 4)
+    _append(db, clock, FACTS[:3])
+    assert runtime.merge_fact_keys(context) == 0  # below the threshold: nothing moves
+    assert _levels(db) == (3, 0, 0)
+    seqs = _append(db, clock, FACTS[3:10])
+    worker = runtime.LedgerWorker("ledger-fact-merge", runtime.merge_fact_keys, context, 1.0)
+    assert worker.tick() == 8  # two merges of four, each its own unit
+    assert _levels(db) == (2, 8, 8)
+    assert _append(db, clock, FACTS[9::-1]) == [*seqs[::-1], 2, 1, 0]
+    assert runtime.fact_merger(context) is None  # tests merge when they choose to
 
 
 def test_merge_if_due_waits_for_the_threshold(db: Database, clock: FrozenClock) -> None:

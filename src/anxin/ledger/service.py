@@ -28,14 +28,14 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, func, insert, select, text, union_all, update
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
 from anxin.core.audit import AuditLog
 from anxin.core.errors import AnxinError, InvalidInput, NotFound, PermissionDenied, RuleViolation
 from anxin.core.events import Event
-from anxin.core.unit import UnitOfWork, unit_of
+from anxin.core.unit import UnitOfWork
 from anxin.ledger import merkle
 from anxin.ledger.config import LedgerSettings
 from anxin.ledger.entry import (
@@ -286,8 +286,8 @@ def append_entries(*, session: Session, entries: Sequence[NewEntry], now: dateti
 
     O(log n) reads plus about two node writes per entry. A fact already in the log (same
     type, organisation and payload hash) is not appended again: its existing number is
-    returned, so retries are safe. New fact keys go to the small recent level; once it holds
-    ``merge_rows`` keys, a merge runs after the caller's unit of work commits.
+    returned, so retries are safe. New fact keys go to the small recent level, which the
+    ledger's merge worker (`runtime.merge_fact_keys`) empties into the big index.
     """
     at = now
     try:
@@ -298,7 +298,7 @@ def append_entries(*, session: Session, entries: Sequence[NewEntry], now: dateti
     if not prepared:
         return []
     _size_sqlite_cache(session)
-    size, merged = _lock_head(session, at)
+    size = _lock_tree(session, at)
     keys = [env.fact_key() for env, _ in prepared]
     key64 = [env.fact_key64() for env, _ in prepared]
     known = _known_facts(session, key64)
@@ -344,7 +344,6 @@ def append_entries(*, session: Session, entries: Sequence[NewEntry], now: dateti
             .values(size=acc.size, updated_at=at)
             .execution_options(synchronize_session=False)
         )
-        _merge_after_commit_when_due(session, pending=acc.size - merged, at=at)
     return out
 
 
@@ -388,7 +387,7 @@ def merge_recent_facts(*, session: Session, limit: int, now: datetime) -> int:
 
 def merge_if_due(*, session: Session, now: datetime, threshold: int | None = None) -> int:
     """One bounded merge if the recent level holds ``threshold`` keys (default: the
-    configured ``merge_rows``); for writers outside a unit of work, e.g. bulk loaders."""
+    configured ``merge_rows``). The caller commits: the merge is its own short transaction."""
     rows = threshold or dedup_tuning().merge_rows
     size, merged = session.execute(
         select(LedgerTree.size, LedgerTree.merged_size).where(LedgerTree.id == TREE_ROW)
@@ -396,28 +395,6 @@ def merge_if_due(*, session: Session, now: datetime, threshold: int | None = Non
     if size - merged < rows:
         return 0
     return merge_recent_facts(session=session, limit=rows, now=now)
-
-
-def _merge_after_commit_when_due(session: Session, *, pending: int, at: datetime) -> None:
-    """Once the recent level is full, merge in a short transaction of its own after this
-    unit commits: the append itself stays as cheap as on a fresh log."""
-    rows = dedup_tuning().merge_rows
-    unit = unit_of(session)
-    if pending < rows or unit is None:
-        return
-    bind = session.get_bind()
-    engine = bind.engine if isinstance(bind, Connection) else bind
-
-    def merge() -> None:
-        _merge_in_own_transaction(engine, limit=rows, now=at)
-
-    unit.after_commit(merge, key="ledger.merge_recent_facts")
-
-
-def _merge_in_own_transaction(engine: Engine, *, limit: int, now: datetime) -> None:
-    with Session(engine) as session, session.begin():
-        moved = merge_recent_facts(session=session, limit=limit, now=now)
-    log.info("ledger: merged %d recent fact keys into the fact-key index", moved)
 
 
 def append_entry(
