@@ -35,6 +35,10 @@ def test_two_facts_sharing_a_key_are_both_appended_and_each_repeat_finds_its_own
             text("UPDATE ledger_entries SET fact_key = :k WHERE seq = :s"),
             {"k": fact_key64("t.x", "org-1", HASH_A), "s": second},
         )
+        session.execute(
+            text("UPDATE ledger_recent_facts SET fact_key = :k WHERE seq = :s"),
+            {"k": fact_key64("t.x", "org-1", HASH_A), "s": second},
+        )
     with db.session_scope() as session:
         again = service.append_entries(
             session=session,

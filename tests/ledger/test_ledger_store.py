@@ -284,9 +284,15 @@ def test_tampered_checkpoint_is_detected(
 def _rewrite_history(db: Database, clock: FrozenClock, size: int, changed: int) -> None:
     """A dishonest operator (holding the log key) replaces one entry and rebuilds the tree."""
     with db.session_scope() as s:
-        for table in ("ledger_checkpoints", "ledger_nodes", "ledger_entries"):
+        for table in (
+            "ledger_checkpoints",
+            "ledger_nodes",
+            "ledger_entries",
+            "ledger_recent_facts",
+            "ledger_fact_index",
+        ):
             s.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - fixed table names
-        s.execute(text("UPDATE ledger_tree SET size = 0"))
+        s.execute(text("UPDATE ledger_tree SET size = 0, merged_size = 0"))
         bodies = [_body(i) for i in range(size)]
         bodies[changed] = {**bodies[changed], "organic": True, "kg": 5000}
         service.append_entries(

@@ -35,6 +35,13 @@ class LedgerSettings(BaseSettings):
     quorum: int = Field(default=0, ge=0)
     # Seconds between automatic checkpoints inside the web process; 0 turns them off.
     checkpoint_interval_s: float = Field(default=10.0, ge=0)
+    # Recent fact keys that make a merge into the big fact-key index due; each merge moves at
+    # most this many, in key order (docs/performance.md: about 200,000 for a 10 M-entry log).
+    merge_rows: int = Field(default=50_000, ge=1)
+    # Seconds between the merge worker's looks at the recent level; 0 turns it off.
+    merge_interval_s: float = Field(default=1.0, ge=0)
+    # SQLite page cache of the connection appending, in MiB; 0 keeps SQLite's default (2 MB).
+    sqlite_cache_mib: int = Field(default=0, ge=0)
 
     def passphrase(self) -> bytes | None:
         return self.key_passphrase.get_secret_value().encode() if self.key_passphrase else None

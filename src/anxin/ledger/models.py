@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import BigInteger, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from anxin.core.db import Base
@@ -34,13 +34,9 @@ class LedgerEntry(Base):
 
     __tablename__ = "ledger_entries"
 
-    # Repeats are found by `fact_key`, 64 bits of SHA-256 over (type, organisation, payload
-    # hash): an 8-byte index entry where the old unique (payload hash, type, organisation)
-    # index held ~130 bytes, so the index a retry needs stays in cache as the log grows and a
-    # batch dirties fewer of its pages. Not unique (two facts may share 64 bits); appends are
-    # serialised by the tree row lock and compare the full fact before reusing a number.
-    __table_args__ = (Index("ix_ledger_entries_fact_key", "fact_key"),)
-
+    # `fact_key` is 64 bits of SHA-256 over (type, organisation, payload hash). It is not
+    # indexed here: repeats are found through the two levels below (`LedgerRecentFact`, then
+    # `LedgerFactIndex`), so an append never inserts into a big index at a random place.
     seq: Mapped[int] = mapped_column(BigKey, primary_key=True, autoincrement=False)
     entry_type: Mapped[str] = mapped_column(String(64))
     organisation_id: Mapped[str] = mapped_column(String(128), index=True)
@@ -50,6 +46,32 @@ class LedgerEntry(Base):
     leaf: Mapped[bytes] = mapped_column(LargeBinary)
     # RFC 8785 text of the body, or NULL when only its hash was anchored (or it was erased).
     body: Mapped[str | None] = mapped_column(Text)
+
+
+class LedgerRecentFact(Base):
+    """Level one of the dedup index: the fact keys of entries not yet merged (seq ≥
+    ``LedgerTree.merged_size``). Small (at most about ``merge_rows`` rows), so the random
+    places a batch's keys land on are few pages that stay in cache."""
+
+    __tablename__ = "ledger_recent_facts"
+    # One B-tree keyed by the look-up (SQLite: WITHOUT ROWID), not a table plus an index.
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    fact_key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+
+
+class LedgerFactIndex(Base):
+    """Level two: the fact keys of every merged entry (seq < ``LedgerTree.merged_size``).
+
+    Written only by `service.merge_recent_facts`, many keys at a time in key order, so a
+    page of this large index is rewritten once per merge rather than once per append."""
+
+    __tablename__ = "ledger_fact_index"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    fact_key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
 
 
 class LedgerNode(Base):
@@ -80,4 +102,7 @@ class LedgerTree(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     size: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Entries below this number have their fact key in `LedgerFactIndex`, the rest in
+    # `LedgerRecentFact`; a merge moves the boundary up.
+    merged_size: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     updated_at: Mapped[datetime]

@@ -18,6 +18,7 @@ Other domains call::
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -26,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import Table, delete, func, insert, select, text, union_all, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
@@ -36,6 +37,7 @@ from anxin.core.errors import AnxinError, InvalidInput, NotFound, PermissionDeni
 from anxin.core.events import Event
 from anxin.core.unit import UnitOfWork
 from anxin.ledger import merkle
+from anxin.ledger.config import LedgerSettings
 from anxin.ledger.entry import (
     EntryError,
     Envelope,
@@ -48,7 +50,9 @@ from anxin.ledger.merkle import NodeId
 from anxin.ledger.models import (
     LedgerCheckpoint,
     LedgerEntry,
+    LedgerFactIndex,
     LedgerNode,
+    LedgerRecentFact,
     LedgerTree,
     node_key,
 )
@@ -136,11 +140,12 @@ def _prepare(item: NewEntry, at: str) -> tuple[Envelope, str | None]:
     return env, body_text
 
 
-def _lock_tree(session: Session, at: datetime) -> int:
-    """Take the ledger's write lock and return the current size.
+def _lock_head(session: Session, at: datetime) -> tuple[int, int]:
+    """Take the ledger's write lock; return the current size and the merged boundary.
 
     A no-op UPDATE takes a row lock on PostgreSQL and the write lock on SQLite, so two
-    writers cannot both read size n and both append leaf n.
+    writers cannot both read size n and both append leaf n, and a merge never moves keys
+    between the dedup levels while an append is looking them up.
     """
     bump = (
         update(LedgerTree)
@@ -149,11 +154,39 @@ def _lock_tree(session: Session, at: datetime) -> int:
         .execution_options(synchronize_session=False)
     )
     if session.execute(bump).rowcount == 0:  # type: ignore[attr-defined]
-        session.execute(insert(LedgerTree).values(id=TREE_ROW, size=0, updated_at=at))
-        return 0
-    return int(
-        session.execute(select(LedgerTree.size).where(LedgerTree.id == TREE_ROW)).scalar_one()
-    )
+        session.execute(
+            insert(LedgerTree).values(id=TREE_ROW, size=0, merged_size=0, updated_at=at)
+        )
+        return 0, 0
+    size, merged = session.execute(
+        select(LedgerTree.size, LedgerTree.merged_size).where(LedgerTree.id == TREE_ROW)
+    ).one()
+    return int(size), int(merged)
+
+
+def _lock_tree(session: Session, at: datetime) -> int:
+    return _lock_head(session, at)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class DedupTuning:
+    merge_rows: int
+    sqlite_cache_mib: int
+
+
+@functools.cache
+def dedup_tuning() -> DedupTuning:
+    """The merge threshold and page cache, read from the environment once per process."""
+    settings = LedgerSettings()
+    return DedupTuning(settings.merge_rows, settings.sqlite_cache_mib)
+
+
+def _size_sqlite_cache(session: Session) -> None:
+    """A page cache that holds the fact-key index's hot pages (per connection; SQLite's
+    default 2 MB holds ~500 pages). Set on every append: the ledger does not own the pool."""
+    mib = dedup_tuning().sqlite_cache_mib
+    if mib and session.get_bind().dialect.name == "sqlite":
+        session.execute(text(f"PRAGMA cache_size = -{mib * 1024}"))  # an int from settings
 
 
 _ENTRY_COLUMNS = (
@@ -227,12 +260,34 @@ def _reader(session: Session) -> merkle.NodeReader:
     return read
 
 
+def _known_facts(session: Session, key64: Iterable[int]) -> dict[tuple[str, str, str], int]:
+    """The logged facts whose 64-bit key is one of ``key64``, from both dedup levels."""
+    known: dict[tuple[str, str, str], int] = {}
+    for chunk in _chunks(sorted(set(key64))):
+        # Candidates by the 64-bit key; the full fact decides (two facts may share 64 bits).
+        candidates = union_all(
+            select(LedgerRecentFact.seq).where(LedgerRecentFact.fact_key.in_(chunk)),
+            select(LedgerFactIndex.seq).where(LedgerFactIndex.fact_key.in_(chunk)),
+        )
+        rows = session.execute(
+            select(
+                LedgerEntry.payload_sha256,
+                LedgerEntry.entry_type,
+                LedgerEntry.organisation_id,
+                LedgerEntry.seq,
+            ).where(LedgerEntry.seq.in_(candidates))
+        )
+        known.update({(p, t, o): int(s) for p, t, o, s in rows})
+    return known
+
+
 def append_entries(*, session: Session, entries: Sequence[NewEntry], now: datetime) -> list[int]:
     """Append many facts in one go; returns their sequence numbers in input order.
 
     O(log n) reads plus about two node writes per entry. A fact already in the log (same
     type, organisation and payload hash) is not appended again: its existing number is
-    returned, so retries are safe.
+    returned, so retries are safe. New fact keys go to the small recent level, which the
+    ledger's merge worker (`runtime.merge_fact_keys`) empties into the big index.
     """
     at = now
     try:
@@ -242,21 +297,11 @@ def append_entries(*, session: Session, entries: Sequence[NewEntry], now: dateti
     prepared = [_prepare(item, stamp) for item in entries]
     if not prepared:
         return []
+    _size_sqlite_cache(session)
     size = _lock_tree(session, at)
     keys = [env.fact_key() for env, _ in prepared]
     key64 = [env.fact_key64() for env, _ in prepared]
-    known: dict[tuple[str, str, str], int] = {}
-    for chunk in _chunks(sorted(set(key64))):
-        # Candidates by the 64-bit key; the full fact decides (two facts may share 64 bits).
-        rows = session.execute(
-            select(
-                LedgerEntry.payload_sha256,
-                LedgerEntry.entry_type,
-                LedgerEntry.organisation_id,
-                LedgerEntry.seq,
-            ).where(LedgerEntry.fact_key.in_(chunk))
-        )
-        known.update({(p, t, o): int(s) for p, t, o, s in rows})
+    known = _known_facts(session, key64)
 
     edge_ids = merkle.CompactRange.edge_ids(size)
     edge = read_nodes(session, edge_ids)
@@ -290,6 +335,9 @@ def append_entries(*, session: Session, entries: Sequence[NewEntry], now: dateti
         conn = session.connection()
         _insert_many(conn, cast(Table, LedgerEntry.__table__), _ENTRY_COLUMNS, entry_rows)
         _insert_many(conn, cast(Table, LedgerNode.__table__), ("key", "hash"), node_rows)
+        # In key order: the batch walks the small recent B-tree once, front to back.
+        recent = sorted((row[5], row[0]) for row in entry_rows)
+        _insert_many(conn, cast(Table, LedgerRecentFact.__table__), ("fact_key", "seq"), recent)
         session.execute(
             update(LedgerTree)
             .where(LedgerTree.id == TREE_ROW)
@@ -297,6 +345,56 @@ def append_entries(*, session: Session, entries: Sequence[NewEntry], now: dateti
             .execution_options(synchronize_session=False)
         )
     return out
+
+
+# --- the two dedup levels ---------------------------------------------------------------
+
+
+def merge_recent_facts(*, session: Session, limit: int, now: datetime) -> int:
+    """Move the oldest ``limit`` (at most) recent fact keys into the big fact-key index.
+
+    Under the append lock, in key order: the index's pages are then rewritten once per merge
+    and in file order, not once per append at random. Returns how many keys moved. The
+    caller commits; a crash before that leaves every key where it was.
+    """
+    _size_sqlite_cache(session)
+    size, merged = _lock_head(session, now)
+    upto = min(size, merged + limit)
+    if upto <= merged:
+        return 0
+    below = LedgerRecentFact.seq < upto
+    # Every entry in [merged, upto) has exactly one recent key; anything else is tampering.
+    found = session.execute(select(func.count()).where(below)).scalar_one()
+    if found != upto - merged:
+        raise LedgerIntegrityError(
+            f"recent fact keys below {upto}: {found} stored, {upto - merged} expected"
+        )
+    oldest = (
+        select(LedgerRecentFact.fact_key, LedgerRecentFact.seq)
+        .where(below)
+        .order_by(LedgerRecentFact.fact_key, LedgerRecentFact.seq)
+    )
+    session.execute(insert(LedgerFactIndex).from_select(["fact_key", "seq"], oldest))
+    session.execute(delete(LedgerRecentFact).where(below))
+    session.execute(
+        update(LedgerTree)
+        .where(LedgerTree.id == TREE_ROW)
+        .values(merged_size=upto)
+        .execution_options(synchronize_session=False)
+    )
+    return upto - merged
+
+
+def merge_if_due(*, session: Session, now: datetime, threshold: int | None = None) -> int:
+    """One bounded merge if the recent level holds ``threshold`` keys (default: the
+    configured ``merge_rows``). The caller commits: the merge is its own short transaction."""
+    rows = threshold or dedup_tuning().merge_rows
+    size, merged = session.execute(
+        select(LedgerTree.size, LedgerTree.merged_size).where(LedgerTree.id == TREE_ROW)
+    ).one_or_none() or (0, 0)
+    if size - merged < rows:
+        return 0
+    return merge_recent_facts(session=session, limit=rows, now=now)
 
 
 def append_entry(
@@ -614,6 +712,7 @@ def audit(*, uow: UnitOfWork, log_key: Verifier, batch: int = 5000) -> AuditRepo
     ).scalar_one()
     if beyond:
         report.problems.append(f"{beyond} checkpoint(s) claim more entries than exist")
+    report.problems.extend(_dedup_level_problems(session, acc.size))
     extra = session.execute(select(func.count()).select_from(LedgerNode)).scalar_one()
     expected = 2 * acc.size - bin(acc.size).count("1")
     if int(extra) != expected:
@@ -626,6 +725,27 @@ def audit(*, uow: UnitOfWork, log_key: Verifier, batch: int = 5000) -> AuditRepo
             uow.now(),
         )
     return report
+
+
+def _dedup_level_problems(session: Session, size: int) -> list[str]:
+    """Every entry's fact key is in exactly one level, on its side of the merged boundary."""
+    merged = int(
+        session.execute(
+            select(LedgerTree.merged_size).where(LedgerTree.id == TREE_ROW)
+        ).scalar_one_or_none()
+        or 0
+    )
+    problems: list[str] = []
+    for table, lo, hi in ((LedgerFactIndex, 0, merged), (LedgerRecentFact, merged, size)):
+        count, below, above = session.execute(
+            select(func.count(), func.min(table.seq), func.max(table.seq))
+        ).one()
+        if count != hi - lo or (count and (below < lo or above >= hi)):
+            problems.append(
+                f"{table.__tablename__}: {count} fact keys in [{below}, {above}], "
+                f"entries {lo}..{hi - 1} expected"
+            )
+    return problems
 
 
 def _stored_nodes(session: Session, ids: Sequence[NodeId]) -> dict[NodeId, bytes]:

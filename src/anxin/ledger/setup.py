@@ -1,4 +1,5 @@
-"""The ledger domain's setup: the API, the operators' commands and periodic checkpoints."""
+"""The ledger domain's setup: the API, the operators' commands, periodic checkpoints and
+merges of the recent dedup level."""
 
 from __future__ import annotations
 
@@ -11,5 +12,5 @@ def setup() -> Domain:
         name="ledger",
         routers=[views.router],
         commands=[Command("ledger", commands.app)],
-        workers=[runtime.checkpointer],
+        workers=[runtime.checkpointer, runtime.fact_merger],
     )
