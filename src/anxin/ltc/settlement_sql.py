@@ -13,7 +13,8 @@ How each check is expressed (all per visit of the org's month):
   libm, so the metres printed match;
 - services against the menu and the rule of the visit's local day (rules expanded to days);
 - overlaps: ``max(end) OVER (PARTITION BY caregiver ORDER BY check_in, id)`` over the earlier
-  visits finds the caregivers with a clash; only their visits are paired to name the ids;
+  visits, and the next visit's check-in, find the visits in a clash; only those are paired to
+  name the ids;
 - price split: ``round(numeric, 2)`` rounds half away from zero, which on amounts ≥ 0 is the
   half-up of `core.money.to_money`.
 
@@ -23,7 +24,8 @@ Python path settles (`settlement_service`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -52,12 +54,7 @@ def _haversine(lat: str, lon: str) -> str:
 
 
 _VISIT_LINES = f"""
-WITH people AS (
-    SELECT b.id, b.city, b.grade, i.lat AS home_lat, i.lon AS home_lon
-    FROM ltc_beneficiaries b JOIN ltc_insured i ON i.id = b.insured_id
-    WHERE b.org_id = :org AND b.entitled_from < :month_end
-      AND (b.entitled_to IS NULL OR b.entitled_to > :month_first)
-), rule_days AS (
+WITH rule_days AS (
     SELECT DISTINCT ON (r.city, r.grade, d.day) r.id AS rule_id, r.city, r.grade, d.day,
            r.visit_copay_ratio
     FROM ltc_rules r
@@ -72,21 +69,18 @@ WITH people AS (
     SELECT r.id AS rule_id, e.code
     FROM ltc_rules r CROSS JOIN LATERAL json_array_elements_text(r.services) e(code)
     WHERE r.org_id = :org
-), month_visits AS (
-    SELECT v.id, v.beneficiary_id, v.institution_id, v.caregiver, v.check_in, v.check_out,
-           v.in_lat, v.in_lon, v.out_lat, v.out_lon, v.services, v.confirmed,
-           (v.check_in AT TIME ZONE '{LOCAL.key}')::date AS day
-    FROM ltc_visits v
-    WHERE v.org_id = :org AND v.check_in >= :start AND v.check_in < :stop
 ), ends AS (
     SELECT id, caregiver, check_in, coalesce(check_out, check_in) AS ends,
            max(coalesce(check_out, check_in)) OVER (
                PARTITION BY caregiver ORDER BY check_in, id
-               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS earlier_end
-    FROM month_visits
+               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS earlier_end,
+           lead(check_in) OVER (PARTITION BY caregiver ORDER BY check_in, id) AS next_in
+    FROM ltc_month_visits
 ), clashing AS (
-    SELECT * FROM ends
-    WHERE caregiver IN (SELECT caregiver FROM ends WHERE earlier_end > check_in)
+    -- Overlapped by an earlier visit, or overlapping the next one (if any later visit
+    -- starts before this one ends, the next does): only these are paired.
+    SELECT id, caregiver, check_in, ends FROM ends
+    WHERE earlier_end > check_in OR next_in < ends
 ), pairs AS (
     SELECT a.id AS first, b.id AS second
     FROM clashing a JOIN clashing b ON a.caregiver = b.caregiver
@@ -101,10 +95,11 @@ WITH people AS (
            rd.visit_copay_ratio,
            (extract(epoch FROM v.check_out - v.check_in) * 1000000)::bigint::float8
                / 60000000::float8 AS minutes
-    FROM month_visits v
-    LEFT JOIN people p ON p.id = v.beneficiary_id
+    FROM ltc_month_visits v
+    LEFT JOIN ltc_month_people p ON p.id = v.beneficiary_id
     LEFT JOIN rule_days rd ON rd.city = p.city AND rd.grade = p.grade AND rd.day = v.day
-), located AS (
+), located AS MATERIALIZED (
+    -- Materialised: each distance is used twice below (test and text); computed once.
     SELECT m.*,
            CASE WHEN m.home_lat IS NOT NULL AND m.home_lon IS NOT NULL
                 THEN {_haversine("m.in_lat", "m.in_lon")} END AS in_m,
@@ -120,10 +115,10 @@ WITH people AS (
            string_agg(c.code, ', ' ORDER BY c.code COLLATE "C")
                FILTER (WHERE s.code IS NULL) AS unknown,
            string_agg(c.code, ', ' ORDER BY c.code COLLATE "C")
-               FILTER (WHERE NOT EXISTS (
-                   SELECT 1 FROM rule_services rs
-                   WHERE rs.rule_id = c.rule_id AND rs.code = c.code)) AS outside
-    FROM codes c LEFT JOIN ltc_services s ON s.org_id = :org AND s.code = c.code
+               FILTER (WHERE rs.code IS NULL) AS outside
+    FROM codes c
+    LEFT JOIN ltc_services s ON s.org_id = :org AND s.code = c.code
+    LEFT JOIN rule_services rs ON rs.rule_id = c.rule_id AND rs.code = c.code
     GROUP BY c.id
 ), judged AS (
     SELECT l.id, l.beneficiary_id, l.institution_id, l.visit_copay_ratio,
@@ -168,6 +163,24 @@ SELECT id AS ref, beneficiary_id, 'institution:' || institution_id AS payee, amo
 FROM judged
 """  # noqa: S608 - no user input is formatted in; the parameters are bound
 
+# The month's visits and entitled people, copied once and ANALYZEd: right after a bulk load
+# the planner has no statistics, and with its default of one row it pairs every visit of a
+# caregiver with every other by nested loops (minutes instead of seconds).
+_INPUTS = {
+    "ltc_month_visits": (
+        f"""SELECT v.id, v.beneficiary_id, v.institution_id, v.caregiver, v.check_in,
+               v.check_out, v.in_lat, v.in_lon, v.out_lat, v.out_lon, v.services, v.confirmed,
+               (v.check_in AT TIME ZONE '{LOCAL.key}')::date AS day
+        FROM ltc_visits v""",  # noqa: S608 - a constant zone name
+        "WHERE v.org_id = :org AND v.check_in >= :start AND v.check_in < :stop",
+    ),
+    "ltc_month_people": (
+        """SELECT b.id, b.city, b.grade, i.lat AS home_lat, i.lon AS home_lon
+        FROM ltc_beneficiaries b JOIN ltc_insured i ON i.id = b.insured_id""",
+        """WHERE b.org_id = :org AND b.entitled_from < :month_end
+          AND (b.entitled_to IS NULL OR b.entitled_to > :month_first)""",
+    ),
+}
 _STAGE = "ltc_visit_lines_stage"
 _STAGE_COLUMNS = "ref, beneficiary_id, payee, amount, fund, copay, state, reason"
 
@@ -196,9 +209,35 @@ def _parameters(org_id: str, month: Month, policy: VisitPolicy) -> Mapping[str, 
     }
 
 
+def _copy_inputs(session: Session, params: Mapping[str, Any]) -> None:
+    for table, (query, where) in _INPUTS.items():
+        session.execute(text(f"DROP TABLE IF EXISTS {table}"))
+        session.execute(text(f"CREATE TEMP TABLE {table} AS {query} WITH NO DATA"))
+        session.execute(text(f"INSERT INTO {table} {query} {where}"), params)
+        session.execute(text(f"ANALYZE {table}"))
+
+
+def _drop_inputs(session: Session) -> None:
+    session.execute(text(f"DROP TABLE IF EXISTS {', '.join(_INPUTS)}"))
+
+
+@contextmanager
+def _without_jit(session: Session) -> Iterator[None]:
+    """JIT off for the statement: its cost estimate (a JSON array per visit is guessed at 100
+    elements) makes PostgreSQL compile ~120 functions, which took longer than the query."""
+    before = session.scalar(text("SELECT current_setting('jit')"))
+    session.execute(text("SELECT set_config('jit', 'off', true)"))
+    try:
+        yield
+    finally:
+        session.execute(text("SELECT set_config('jit', :before, true)"), {"before": before})
+
+
 def stage_visit_lines(session: Session, *, org_id: str, month: Month, policy: VisitPolicy) -> None:
     """Compute the month's visit lines into a temporary table, so the settlement row can carry
     their totals (`staged_totals`) before the lines are stored under it (`store_staged`)."""
+    params = _parameters(org_id, month, policy)
+    _copy_inputs(session, params)
     session.execute(text(f"DROP TABLE IF EXISTS {_STAGE}"))
     session.execute(
         text(
@@ -207,10 +246,12 @@ def stage_visit_lines(session: Session, *, org_id: str, month: Month, policy: Vi
             "state varchar(24), reason varchar(500))"
         )
     )
-    session.execute(
-        text(f"INSERT INTO {_STAGE} ({_STAGE_COLUMNS}) {_VISIT_LINES}"),
-        _parameters(org_id, month, policy),
-    )
+    with _without_jit(session):
+        session.execute(
+            text(f"INSERT INTO {_STAGE} ({_STAGE_COLUMNS}) {_VISIT_LINES}"),
+            params,
+        )
+    _drop_inputs(session)
 
 
 def staged_totals(session: Session) -> VisitTotals:
@@ -243,4 +284,9 @@ def visit_lines(
 ) -> Sequence[Row[Any]]:
     """The same lines as rows (ref, beneficiary_id, payee, amount, fund, copay, state, reason),
     without writing them: for comparing with the Python path."""
-    return session.execute(text(_VISIT_LINES), _parameters(org_id, month, policy)).all()
+    params = _parameters(org_id, month, policy)
+    _copy_inputs(session, params)
+    with _without_jit(session):
+        rows = session.execute(text(_VISIT_LINES), params).all()
+    _drop_inputs(session)
+    return rows
