@@ -6,12 +6,13 @@ month). Writes bench/results/ltc.json (or `--out`) with the scale actually run.
 
 What runs, on a scratch PostgreSQL database (ANXIN_BENCH_PG_URL or the local PostgreSQL 15):
 - a register CSV of `--insured` rows with valid ID numbers is written to a temp file and
-  imported through the real command (`anxin ltc import`, chunks of 5,000, ON CONFLICT upsert):
+  imported through the real command (`anxin ltc import`, default chunks, ON CONFLICT upsert):
   `import.insured_per_s`;
 - beneficiaries (grades 1-5), 390 institutions, wheelchairs/beds for a third of them and the
   month's visits are bulk-inserted; about 3 % of visits are too short, 1 % checked out far from
   the home, 2 % unconfirmed, and some caregivers double-booked;
-- `ltc.flows.settle_and_anchor` settles the month in one unit of work: `settlement.seconds`;
+- `ltc.flows.settle_and_anchor` settles the month in one unit of work (visit lines set-based
+  in SQL): `settlement.seconds`, `settlement.cpu_seconds` (this process only) and the load;
   `settlement.reconciled` is the stored fund payouts matched to the stored claim lines.
 """
 
