@@ -4,6 +4,7 @@ and the fund by month through the API, with tenancy and roles."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -57,6 +58,29 @@ def test_import_keeps_good_rows_reports_bad_ones_and_is_idempotent(
         imports = uow.session.scalars(select(LtcImport.rows_bad)).all()
     assert names == ["王秀兰", "王秀英", "王秀兰"]
     assert sorted(imports) == [0, 1]
+
+
+def test_a_reimport_rewrites_only_the_rows_the_register_changed(
+    cli_env: None, city: str, context: AppContext, tmp_path: Path
+) -> None:
+    register = tmp_path / "register.csv"
+    runner = CliRunner()
+
+    def stamps() -> dict[str, datetime]:
+        with context.unit() as uow:
+            rows = uow.session.execute(select(LtcInsured.id_number, LtcInsured.updated_at))
+            return {number: at for number, at in rows}
+
+    same, renamed = person(1), person(2, "王秀英")
+    register.write_text(HEADER + same + renamed, encoding="utf-8")
+    assert runner.invoke(cli, ["ltc", "import", str(register), "--org", CITY]).exit_code == 0
+    before = stamps()
+    register.write_text(HEADER + same + person(2, "王秀珍"), encoding="utf-8")
+    assert runner.invoke(cli, ["ltc", "import", str(register), "--org", CITY]).exit_code == 0
+    after = stamps()
+    unchanged, changed = same.split(",")[0], renamed.split(",")[0]
+    assert after[unchanged] == before[unchanged]
+    assert after[changed] > before[changed]
 
 
 def test_a_file_without_the_columns_is_refused(cli_env: None, city: str, tmp_path: Path) -> None:

@@ -22,7 +22,8 @@ def import_register(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
     org: Annotated[str, typer.Option("--org", help="The administering organisation's name.")],
-    chunk: Annotated[int, typer.Option(min=1, max=50_000, help="Rows per statement.")] = 5_000,
+    # 20,000: per-chunk costs (a commit, the staging table) fade; a chunk is a few MB.
+    chunk: Annotated[int, typer.Option(min=1, max=50_000, help="Rows per statement.")] = 20_000,
 ) -> None:
     """Upsert insured persons from a CSV register (header: id_number,name,sex,birth_date,
     district,address[,lat,lon]); bad rows are reported with their line and skipped.

@@ -9,9 +9,10 @@ with its GB 11643-1999 check digit (ISO 7064 MOD 11-2) and must agree with the b
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
+from operator import mul
 
 REQUIRED = ("id_number", "name", "sex", "birth_date", "district", "address")
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -19,7 +20,10 @@ _CHECK = "10X98765432"  # remainder mod 11 -> check character
 
 
 def id_check_digit(first17: str) -> str:
-    return _CHECK[sum(int(c) * w for c, w in zip(first17, _WEIGHTS, strict=True)) % 11]
+    if len(first17) != len(_WEIGHTS):
+        raise ValueError("the first 17 characters of an ID number are needed")
+    # map/mul rather than a generator: millions of rows pass through here on an import.
+    return _CHECK[sum(map(mul, map(int, first17), _WEIGHTS)) % 11]
 
 
 def id_number_problem(number: str) -> str | None:
@@ -55,20 +59,24 @@ class BadHeader(ValueError):
 
 
 def parse(lines: Iterable[str]) -> Iterator[InsuredRow | BadRow]:
-    """Rows in file order; line numbers count the header as line 1."""
-    reader = csv.DictReader(iter(lines))
-    missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
+    """Rows in file order; line numbers count the header as line 1. Blank lines are skipped
+    (as `csv.DictReader` does); a short row's missing fields are empty."""
+    reader = csv.reader(iter(lines))
+    header = next(reader, [])
+    missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise BadHeader(f"the header lacks {', '.join(missing)}")
-    for raw in reader:
+    for fields in reader:
+        if not fields:
+            continue
         line = reader.line_num
         try:
-            yield _row(line, raw)
+            yield _row(line, dict(zip(header, fields, strict=False)))
         except ValueError as exc:
             yield BadRow(line, str(exc))
 
 
-def _row(line: int, raw: dict[str, str | None]) -> InsuredRow:
+def _row(line: int, raw: Mapping[str, str | None]) -> InsuredRow:
     def text(name: str, limit: int) -> str:
         value = (raw.get(name) or "").strip()
         if not value:
@@ -88,7 +96,7 @@ def _row(line: int, raw: dict[str, str | None]) -> InsuredRow:
         born = date.fromisoformat(text("birth_date", 10))
     except ValueError as exc:
         raise ValueError("birth_date: not a date (YYYY-MM-DD)") from exc
-    if born.strftime("%Y%m%d") != number[6:14]:
+    if born.isoformat().replace("-", "") != number[6:14]:
         raise ValueError("birth_date: does not match the id_number")
     lat, lon = _coordinate(raw, "lat", 90), _coordinate(raw, "lon", 180)
     if (lat is None) != (lon is None):
@@ -99,7 +107,7 @@ def _row(line: int, raw: dict[str, str | None]) -> InsuredRow:
     )  # fmt: skip
 
 
-def _coordinate(raw: dict[str, str | None], name: str, bound: float) -> float | None:
+def _coordinate(raw: Mapping[str, str | None], name: str, bound: float) -> float | None:
     value = (raw.get(name) or "").strip()
     if not value:
         return None

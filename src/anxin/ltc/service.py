@@ -6,13 +6,13 @@ Keyword-only functions over one aggregate each; they flush, never commit (the ed
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Table, case, func, select
+from sqlalchemy import Table, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from anxin.core.db import upsert_insert
@@ -34,53 +34,66 @@ def require(principal: Principal, roles: Sequence[Role]) -> None:
         raise PermissionDenied(f"role {principal.role.value!r} may not do this")
 
 
+_REGISTER = ("name", "sex", "birth_date", "district", "address", "lat", "lon")
+
+
 def upsert_insured(
     *, session: Session, org_id: str, rows: Sequence[InsuredRow], now: datetime
 ) -> int:
     """Insert or update one chunk of the register in one statement (ON CONFLICT on the ID
-    number), so re-importing a file changes nothing and millions of rows stay practical.
-    Within a chunk the last row of an ID number wins."""
+    number), so millions of rows stay practical. A row is rewritten only when the register
+    changed it: re-importing a file writes nothing. Within a chunk the last row of an ID
+    number wins."""
     latest = {row.id_number: row for row in rows}
     if not latest:
         return 0
-    values = [
-        {
-            "org_id": org_id, "id_number": r.id_number, "name": r.name, "sex": r.sex,
-            "birth_date": r.birth_date, "district": r.district, "address": r.address,
-            "lat": r.lat, "lon": r.lon, "updated_at": now,
-        }
-        for r in latest.values()
-    ]  # fmt: skip
-    table = LtcInsured.__table__
-    changed = ("name", "sex", "birth_date", "district", "address", "lat", "lon", "updated_at")
     raw = _psycopg(session)
     if raw is not None:
-        # COPY into a temporary table, then one INSERT … SELECT … ON CONFLICT: no statement
-        # per row (psycopg's executemany would pipeline one per row).
-        columns = list(values[0])
-        with raw.cursor() as cursor:
-            cursor.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS ltc_insured_stage "
-                "(LIKE ltc_insured INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
-            )
-            names = ", ".join(columns)
-            with cursor.copy(f"COPY ltc_insured_stage ({names}) FROM STDIN") as copy:
-                for row in values:
-                    copy.write_row([row[c] for c in columns])
-            updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in changed)
-            cursor.execute(
-                f"INSERT INTO ltc_insured ({names}) SELECT {names} FROM ltc_insured_stage "  # noqa: S608 - fixed column names
-                f"ON CONFLICT (org_id, id_number) DO UPDATE SET {updates}"
-            )
-            cursor.execute("TRUNCATE ltc_insured_stage")
-        return len(values)
+        _copy_upsert(raw, org_id, latest.values(), now)
+        return len(latest)
+    table = LtcInsured.__table__
+    values = [
+        {"org_id": org_id, "id_number": r.id_number, "updated_at": now}
+        | {name: getattr(r, name) for name in _REGISTER}
+        for r in latest.values()
+    ]
     stmt = upsert_insert(session, table)
     stmt = stmt.on_conflict_do_update(
         index_elements=[table.c.org_id, table.c.id_number],
-        set_={name: stmt.excluded[name] for name in changed},
+        set_={name: stmt.excluded[name] for name in (*_REGISTER, "updated_at")},
+        where=_changed(table, stmt.excluded),
     )
     session.execute(stmt, values)
     return len(values)
+
+
+def _changed(table: Any, excluded: Any) -> Any:
+    return or_(*(table.c[name].is_distinct_from(excluded[name]) for name in _REGISTER))
+
+
+def _copy_upsert(raw: Any, org_id: str, rows: Iterable[InsuredRow], now: datetime) -> None:
+    """COPY into a temporary table, then one INSERT … SELECT … ON CONFLICT: no statement per
+    row (psycopg's executemany would pipeline one per row)."""
+    names = ", ".join(("org_id", "id_number", *_REGISTER, "updated_at"))
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in (*_REGISTER, "updated_at"))
+    changed = " OR ".join(f"ltc_insured.{c} IS DISTINCT FROM EXCLUDED.{c}" for c in _REGISTER)
+    with raw.cursor() as cursor:
+        # The register's columns only: no id, so staging draws nothing from its sequence.
+        cursor.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS ltc_insured_stage ON COMMIT DELETE ROWS AS "  # noqa: S608 - fixed column names
+            f"SELECT {names} FROM ltc_insured WITH NO DATA"
+        )
+        with cursor.copy(f"COPY ltc_insured_stage ({names}) FROM STDIN") as copy:
+            for r in rows:
+                copy.write_row(
+                    (org_id, r.id_number, r.name, r.sex, r.birth_date, r.district, r.address,
+                     r.lat, r.lon, now)
+                )  # fmt: skip
+        cursor.execute(
+            f"INSERT INTO ltc_insured ({names}) SELECT {names} FROM ltc_insured_stage "  # noqa: S608 - fixed column names
+            f"ON CONFLICT (org_id, id_number) DO UPDATE SET {updates} WHERE {changed}"
+        )
+        cursor.execute("TRUNCATE ltc_insured_stage")
 
 
 def _psycopg(session: Session) -> Any | None:

@@ -1,20 +1,21 @@
 """City rules and the monthly settlement run over stored data.
 
 The run loads the month in a fixed number of queries (rules, menu, beneficiaries with their
-homes, visits, rentals), checks every visit and prices every line with the pure core
-(`visits`, `settlement`), writes the claim lines in bulk, posts the fund payouts, closes the
-month and anchors its summary in the ledger. A closed month is never settled again and no rule
-may start inside it.
+homes, rentals) and prices the cash and rental lines with the pure core (`settlement`). The
+visit lines — hundreds of thousands a month — are checked and priced by PostgreSQL in one
+statement (`settlement_sql`); on SQLite, and as the oracle in the tests, the pure core checks
+them in Python (`visits`). The lines are written in bulk, the fund payouts posted, the month
+closed and its summary anchored in the ledger. A closed month is never settled again and no
+rule may start inside it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -23,6 +24,7 @@ from anxin.core.errors import Conflict, InvalidInput, NotFound
 from anxin.core.money import to_money
 from anxin.core.security import Principal
 from anxin.core.unit import UnitOfWork
+from anxin.ltc import settlement_sql
 from anxin.ltc.assessment import Grade
 from anxin.ltc.entitlements import (
     EntitlementRule,
@@ -47,17 +49,19 @@ from anxin.ltc.schemas import RuleCreate
 from anxin.ltc.service import ADMINS, READERS, insert_values, require
 from anxin.ltc.settlement import (
     Beneficiary,
+    ClaimLine,
     ClaimState,
     Direction,
     LineKind,
     RentalClaim,
+    Summary,
     VisitClaim,
     settle_month,
     summarise,
 )
-from anxin.ltc.visits import GeoPoint, VisitFacts, VisitPolicy, check_visit, overlaps
-
-LOCAL = ZoneInfo("Asia/Shanghai")  # a visit belongs to the month of its local date
+from anxin.ltc.settlement_sql import VisitTotals
+from anxin.ltc.visits import LOCAL as LOCAL  # re-exported: other modules import it from here
+from anxin.ltc.visits import GeoPoint, VisitFacts, VisitPolicy, check_visit, local_start, overlaps
 
 
 def parse_month(text: str) -> Month:
@@ -122,24 +126,23 @@ def add_rule(*, session: Session, principal: Principal, data: RuleCreate, now: d
     return rule
 
 
-def _local_start(day: date) -> datetime:
-    return datetime.combine(day, time(), LOCAL).astimezone(UTC)
-
-
 @dataclass(frozen=True)
 class SettlementResult:
     settlement: LtcSettlement
     reconciled: bool
 
 
-def settle(*, uow: UnitOfWork, org_id: str, month: Month, policy: VisitPolicy) -> SettlementResult:
-    """Settle and close one month of one scheme (see the module)."""
-    session = uow.session
-    key = str(month)
-    if session.scalar(
-        select(LtcSettlement.id).where(LtcSettlement.org_id == org_id, LtcSettlement.month == key)
-    ):
-        raise Conflict(f"month {key} is already settled and closed")
+@dataclass(frozen=True)
+class MonthBook:
+    """What pricing a month needs besides its visits: rules, menu, the entitled and their homes."""
+
+    rules: RuleBook
+    menu: dict[str, ServiceItem]
+    people: dict[int, Beneficiary]
+    homes: dict[int, GeoPoint | None]
+
+
+def _month_book(session: Session, org_id: str, month: Month) -> MonthBook:
     book = RuleBook(
         rule_from_row(r) for r in session.scalars(select(LtcRule).where(LtcRule.org_id == org_id))
     )
@@ -164,6 +167,13 @@ def settle(*, uow: UnitOfWork, org_id: str, month: Month, policy: VisitPolicy) -
     ):  # fmt: skip
         people[b_id] = Beneficiary(b_id, city, Grade(grade), start, stop)
         homes[b_id] = GeoPoint(lat, lon) if lat is not None and lon is not None else None
+    return MonthBook(book, menu, people, homes)
+
+
+def _visit_claims(
+    session: Session, org_id: str, month: Month, data: MonthBook, policy: VisitPolicy
+) -> list[VisitClaim]:
+    """Every visit of the month checked in Python (`visits.check_visit`)."""
     # Plain rows, not ORM objects: hundreds of thousands of visits are read once and dropped.
     v = LtcVisit
     visit_rows = session.execute(
@@ -172,8 +182,8 @@ def settle(*, uow: UnitOfWork, org_id: str, month: Month, policy: VisitPolicy) -
             v.in_lat, v.in_lon, v.out_lat, v.out_lon, v.services, v.confirmed, v.presence,
         ).where(
             v.org_id == org_id,
-            v.check_in >= _local_start(month.first),
-            v.check_in < _local_start(month.end),
+            v.check_in >= local_start(month.first),
+            v.check_in < local_start(month.end),
         )
     )  # fmt: skip
     facts: list[tuple[int, int, VisitFacts]] = []
@@ -201,17 +211,21 @@ def settle(*, uow: UnitOfWork, org_id: str, month: Month, policy: VisitPolicy) -
     claims: list[VisitClaim] = []
     for b_id, inst, fact in facts:
         day = fact.check_in.astimezone(LOCAL).date()
-        person = people.get(b_id)
-        rule = book.on(person.city, person.grade, day) if person else None
+        person = data.people.get(b_id)
+        rule = data.rules.on(person.city, person.grade, day) if person else None
         findings = check_visit(
             fact,
-            home=homes.get(b_id),
+            home=data.homes.get(b_id),
             entitled=rule.services if rule else frozenset(),
             policy=policy,
             overlapping=clashes.get(fact.id, ()),
         )
         claims.append(VisitClaim(fact.id, b_id, inst, day, fact.services, findings))
-    rentals = [
+    return claims
+
+
+def _rentals(session: Session, org_id: str, month: Month) -> list[RentalClaim]:
+    return [
         RentalClaim(r.id, r.beneficiary_id, r.depot_id, r.monthly_rent, r.start, r.end)
         for r in session.scalars(
             select(LtcRental).where(
@@ -221,29 +235,83 @@ def settle(*, uow: UnitOfWork, org_id: str, month: Month, policy: VisitPolicy) -
             )
         )
     ]
-    lines = settle_month(
-        month, rules=book, menu=menu, beneficiaries=people.values(), visits=claims,
-        rentals=rentals,
+
+
+def python_lines(
+    *, session: Session, org_id: str, month: Month, policy: VisitPolicy, visits: bool = True
+) -> list[ClaimLine]:
+    """The month's claim lines computed in Python: every line on SQLite, and the oracle the
+    set-based visit lines (`settlement_sql`) are tested against. With `visits=False`, only
+    the cash and rental lines (cheap: one per beneficiary or rental)."""
+    data = _month_book(session, org_id, month)
+    claims = _visit_claims(session, org_id, month, data, policy) if visits else []
+    return settle_month(
+        month, rules=data.rules, menu=data.menu, beneficiaries=data.people.values(),
+        visits=claims, rentals=_rentals(session, org_id, month),
     )  # fmt: skip
+
+
+def set_based(session: Session) -> bool:
+    """PostgreSQL settles visits in SQL; SQLite cannot (no exact decimals), Python does."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _with_visits(summary: Summary, visits: VisitTotals) -> Summary:
+    """The Python lines' summary plus the staged visit lines' totals."""
+    fund = dict(summary.fund_by_kind)
+    fund[LineKind.VISIT] += visits.fund
+    return Summary(
+        summary.month, summary.lines + visits.lines, summary.rejected + visits.rejected, fund,
+        summary.copay + visits.copay,
+    )  # fmt: skip
+
+
+def settle(*, uow: UnitOfWork, org_id: str, month: Month, policy: VisitPolicy) -> SettlementResult:
+    """Settle and close one month of one scheme (see the module)."""
+    session = uow.session
+    key = str(month)
+    if session.scalar(
+        select(LtcSettlement.id).where(LtcSettlement.org_id == org_id, LtcSettlement.month == key)
+    ):
+        raise Conflict(f"month {key} is already settled and closed")
+    in_sql = set_based(session)
+    lines = python_lines(
+        session=session, org_id=org_id, month=month, policy=policy, visits=not in_sql
+    )
     summary = summarise(month, lines)
+    if in_sql:
+        settlement_sql.stage_visit_lines(session, org_id=org_id, month=month, policy=policy)
+        summary = _with_visits(summary, settlement_sql.staged_totals(session))
+    settlement = _open_settlement(uow, org_id, summary)
+    _store_lines(session, settlement.id, lines)
+    if in_sql:
+        settlement_sql.store_staged(session, settlement_id=settlement.id)
+    _post_payouts(uow, org_id, summary)
+    return SettlementResult(settlement, reconcile(session=session, settlement=settlement))
+
+
+def _open_settlement(uow: UnitOfWork, org_id: str, summary: Summary) -> LtcSettlement:
     body: dict[str, Any] = {
-        "month": key,
+        "month": summary.month,
         "lines": summary.lines,
         "rejected": summary.rejected,
         "fund_out": str(summary.fund_out),
         "fund_by_kind": {k.value: str(v) for k, v in summary.fund_by_kind.items()},
         "copay": str(summary.copay),
     }
-    now = uow.now()
     settlement = LtcSettlement(
-        org_id=org_id, month=key, lines=summary.lines, rejected=summary.rejected,
-        fund_out=summary.fund_out, copay=summary.copay, summary=body, closed_at=now,
+        org_id=org_id, month=summary.month, lines=summary.lines, rejected=summary.rejected,
+        fund_out=summary.fund_out, copay=summary.copay, summary=body, closed_at=uow.now(),
     )  # fmt: skip
-    session.add(settlement)
-    session.flush()
+    uow.session.add(settlement)
+    uow.session.flush()
+    return settlement
+
+
+def _store_lines(session: Session, settlement_id: int, lines: Sequence[ClaimLine]) -> None:
     values = [
         {
-            "settlement_id": settlement.id, "kind": line.kind, "ref": line.ref,
+            "settlement_id": settlement_id, "kind": line.kind, "ref": line.ref,
             "beneficiary_id": line.beneficiary_id, "payee": line.payee, "amount": line.amount,
             "fund": line.fund, "copay": line.copay, "state": line.state,
             "reason": line.reason[:500],
@@ -251,16 +319,19 @@ def settle(*, uow: UnitOfWork, org_id: str, month: Month, policy: VisitPolicy) -
         for line in lines
     ]  # fmt: skip
     insert_values(session, LtcClaimLine.__table__, values)  # type: ignore[arg-type]
+
+
+def _post_payouts(uow: UnitOfWork, org_id: str, summary: Summary) -> None:
     for kind, amount in summary.fund_by_kind.items():
         if amount > 0:
-            session.add(
+            uow.session.add(
                 LtcFundEntry(
-                    org_id=org_id, month=key, direction=Direction.OUT, category=kind.value,
-                    amount=amount, reference=f"settlement:{key}:{kind.value}", created_at=now,
+                    org_id=org_id, month=summary.month, direction=Direction.OUT,
+                    category=kind.value, amount=amount,
+                    reference=f"settlement:{summary.month}:{kind.value}", created_at=uow.now(),
                 )
             )  # fmt: skip
-    session.flush()
-    return SettlementResult(settlement, reconcile(session=session, settlement=settlement))
+    uow.session.flush()
 
 
 def reconcile(*, session: Session, settlement: LtcSettlement) -> bool:

@@ -11,10 +11,17 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 EARTH_RADIUS_M = 6_371_008.8  # IUGG mean radius (Moritz, Geodetic Reference System 1980)
+LOCAL = ZoneInfo("Asia/Shanghai")  # a visit belongs to the month of its local date
+
+
+def local_start(day: date) -> datetime:
+    """The UTC instant a local day starts: months of visits are bounded by these."""
+    return datetime.combine(day, time(), LOCAL).astimezone(UTC)
 
 
 @dataclass(frozen=True)
