@@ -1,0 +1,159 @@
+"""Many rows into one table at the driver level: psycopg `COPY` on PostgreSQL, the sqlite3
+cursor's `executemany` on SQLite, a Core `executemany` elsewhere.
+
+SQLAlchemy's `executemany` spends more per row than the database does here (a parameter dict
+per row, its type processing, psycopg's per-row pipeline). These functions take rows as tuples
+in a fixed column order, convert each value with the column type's own bind processor for the
+dialect (so the stored values are exactly what the ORM would store), and hand them to the
+driver in one go. Nothing here is ORM-aware: callers expire what they change behind its back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, cast
+
+from sqlalchemy import Dialect, Table, insert, select
+from sqlalchemy.orm import Session
+
+from anxin.core.db import upsert_insert
+
+Row = Sequence[Any]
+CHUNK = 1000  # keys per IN (...) list when reading back what an insert skipped
+
+
+def _processors(
+    table: Table, columns: Sequence[str], dialect: Dialect
+) -> list[Callable[[Any], Any] | None]:
+    return [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns]
+
+
+def driver_values(
+    table: Table, columns: Sequence[str], rows: Sequence[Row], dialect: Dialect
+) -> list[tuple[Any, ...]]:
+    """`rows` with every value as the driver receives it from SQLAlchemy for this column."""
+    processors = _processors(table, columns, dialect)
+    active = [(i, fn) for i, fn in enumerate(processors) if fn is not None]
+    if not active:
+        return [tuple(row) for row in rows]
+    out = []
+    for row in rows:
+        values = list(row)
+        for i, fn in active:
+            values[i] = fn(values[i])
+        out.append(tuple(values))
+    return out
+
+
+def _psycopg(session: Session) -> Any | None:
+    connection = session.connection()
+    if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
+        return connection.connection.driver_connection
+    return None
+
+
+def _sqlite(session: Session) -> Any | None:
+    connection = session.connection()
+    if connection.dialect.name == "sqlite" and connection.dialect.driver == "pysqlite":
+        return connection.connection.driver_connection
+    return None
+
+
+def _placeholders(count: int) -> str:
+    return ", ".join("?" * count)
+
+
+def insert_rows(
+    session: Session, table: Table, columns: Sequence[str], rows: Sequence[Row]
+) -> None:
+    """Insert `rows` (tuples in `columns` order) into `table`; columns left out take their
+    server defaults (an autoincrement id numbers the rows in the order given)."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect
+    names = ", ".join(columns)
+    raw = _psycopg(session)
+    if raw is not None:
+        values = driver_values(table, columns, rows, dialect)
+        with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+            for row in values:
+                copy.write_row(row)
+        return
+    raw = _sqlite(session)
+    if raw is not None:
+        values = driver_values(table, columns, rows, dialect)
+        statement = f"INSERT INTO {table.name} ({names}) VALUES ({_placeholders(len(columns))})"  # noqa: S608 - names from the table
+        cursor = raw.cursor()
+        try:
+            cursor.executemany(statement, values)
+        finally:
+            cursor.close()
+        return
+    session.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
+
+
+def insert_new_rows(
+    session: Session,
+    table: Table,
+    columns: Sequence[str],
+    rows: Sequence[Row],
+    *,
+    unique: str,
+    key: str,
+) -> set[Any]:
+    """Insert `rows`, skipping any whose `unique` column value is taken (ON CONFLICT DO
+    NOTHING); returns the `key` column values of the rows inserted."""
+    if not rows:
+        return set()
+    dialect = session.get_bind().dialect
+    names = ", ".join(columns)
+    raw = _psycopg(session)
+    if raw is not None:
+        # One statement over one array per column: the conflict clause rules out COPY.
+        values = driver_values(table, columns, rows, dialect)
+        kinds = [table.c[name].type.compile(dialect=dialect) for name in columns]
+        arrays = ", ".join(f"%s::{kind}[]" for kind in kinds)
+        with raw.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({arrays}) "  # noqa: S608 - names and types from the table
+                f"ON CONFLICT ({unique}) DO NOTHING RETURNING {key}",
+                [list(column) for column in zip(*values, strict=True)],
+            )
+            return {found for (found,) in cursor.fetchall()}
+    raw = _sqlite(session)
+    keys = [row[list(columns).index(key)] for row in rows]
+    if raw is not None:
+        values = driver_values(table, columns, rows, dialect)
+        statement = (
+            f"INSERT INTO {table.name} ({names}) VALUES ({_placeholders(len(columns))}) "  # noqa: S608 - names from the table
+            f"ON CONFLICT ({unique}) DO NOTHING"
+        )
+        cursor = raw.cursor()
+        try:
+            cursor.executemany(statement, values)
+            inserted = cursor.rowcount
+        finally:
+            cursor.close()
+        if inserted == len(rows):
+            return set(keys)
+        return _present(session, table, key, keys)
+    stmt = (
+        upsert_insert(session, table)
+        .on_conflict_do_nothing(index_elements=[unique])
+        .returning(table.c[key])
+    )
+    return set(session.scalars(stmt, [dict(zip(columns, row, strict=True)) for row in rows]))
+
+
+def _present(session: Session, table: Table, key: str, keys: Sequence[Any]) -> set[Any]:
+    """Which of `keys` the table holds (the ones an insert skipped are not there)."""
+    column = table.c[key]
+    found: set[Any] = set()
+    for start in range(0, len(keys), CHUNK):
+        found.update(session.scalars(select(column).where(column.in_(keys[start : start + CHUNK]))))
+    return found
+
+
+def table_of(model: Any) -> Table:
+    """A mapped class's table, typed."""
+    return cast(Table, model.__table__)
