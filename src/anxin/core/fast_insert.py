@@ -1,5 +1,6 @@
-"""Many rows into one table at the driver level: psycopg `COPY` on PostgreSQL, the sqlite3
-cursor's `executemany` on SQLite, a Core `executemany` elsewhere.
+"""Many rows into (or onto) one table at the driver level: psycopg `COPY` or one `unnest`
+statement on PostgreSQL, the sqlite3 cursor's `executemany` on SQLite, a Core `executemany`
+elsewhere.
 
 SQLAlchemy's `executemany` spends more per row than the database does here (a parameter dict
 per row, its type processing, psycopg's per-row pipeline). These functions take rows as tuples
@@ -13,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Dialect, Table, insert, select
+from sqlalchemy import Dialect, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from anxin.core.db import upsert_insert
@@ -33,7 +34,7 @@ def driver_values(
 ) -> list[tuple[Any, ...]]:
     """`rows` with every value as the driver receives it from SQLAlchemy for this column."""
     processors = _processors(table, columns, dialect)
-    active = [(i, fn) for i, fn in enumerate(processors) if fn is not None]
+    active = [(i, _remembering(fn)) for i, fn in enumerate(processors) if fn is not None]
     if not active:
         return [tuple(row) for row in rows]
     out = []
@@ -43,6 +44,24 @@ def driver_values(
             values[i] = fn(values[i])
         out.append(tuple(values))
     return out
+
+
+def _remembering(fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`fn` converting each distinct scalar once: a batch repeats the same moment, enum and
+    flag thousands of times. Equal values convert alike (an instant in any zone to the same UTC
+    text, an enum and its value to the value); documents (dicts, lists) convert every time."""
+    seen: dict[Any, Any] = {}
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, dict | list):
+            return fn(value)
+        try:
+            return seen[value]
+        except KeyError:
+            seen[value] = converted = fn(value)
+            return converted
+
+    return convert
 
 
 def _psycopg(session: Session) -> Any | None:
@@ -57,6 +76,16 @@ def _sqlite(session: Session) -> Any | None:
     if connection.dialect.name == "sqlite" and connection.dialect.driver == "pysqlite":
         return connection.connection.driver_connection
     return None
+
+
+def _unnest(
+    table: Table, columns: Sequence[str], values: Sequence[Row], dialect: Dialect
+) -> tuple[str, list[list[Any]]]:
+    """PostgreSQL: the ``unnest(…)`` arguments (one typed array per column) and their values,
+    so a statement over thousands of rows has a handful of parameters."""
+    kinds = [table.c[name].type.compile(dialect=dialect) for name in columns]
+    arrays = ", ".join(f"%s::{kind}[]" for kind in kinds)
+    return arrays, [list(column) for column in zip(*values, strict=True)]
 
 
 def _placeholders(count: int) -> str:
@@ -110,14 +139,14 @@ def insert_new_rows(
     raw = _psycopg(session)
     if raw is not None:
         # One statement over one array per column: the conflict clause rules out COPY.
-        values = driver_values(table, columns, rows, dialect)
-        kinds = [table.c[name].type.compile(dialect=dialect) for name in columns]
-        arrays = ", ".join(f"%s::{kind}[]" for kind in kinds)
+        arrays, params = _unnest(
+            table, columns, driver_values(table, columns, rows, dialect), dialect
+        )
         with raw.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({arrays}) "  # noqa: S608 - names and types from the table
                 f"ON CONFLICT ({unique}) DO NOTHING RETURNING {key}",
-                [list(column) for column in zip(*values, strict=True)],
+                params,
             )
             return {found for (found,) in cursor.fetchall()}
     raw = _sqlite(session)
@@ -157,3 +186,47 @@ def _present(session: Session, table: Table, key: str, keys: Sequence[Any]) -> s
 def table_of(model: Any) -> Table:
     """A mapped class's table, typed."""
     return cast(Table, model.__table__)
+
+
+def update_rows(
+    session: Session, table: Table, key: str, columns: Sequence[str], rows: Sequence[Row]
+) -> None:
+    """Set `columns` on the rows whose `key` column holds each row's first value (rows are
+    ``(key, *values)`` in `columns` order): one ``UPDATE … FROM unnest(…)`` on PostgreSQL, the
+    sqlite3 cursor's executemany on SQLite."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect
+    names = (key, *columns)
+    values = driver_values(table, names, rows, dialect)
+    sets = ", ".join(f"{name} = v.{name}" for name in columns)
+    raw = _psycopg(session)
+    if raw is not None:
+        arrays, params = _unnest(table, names, values, dialect)
+        with raw.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table.name} AS t SET {sets} FROM unnest({arrays}) "  # noqa: S608 - names and types from the table
+                f"AS v({', '.join(names)}) WHERE t.{key} = v.{key}",
+                params,
+            )
+        return
+    raw = _sqlite(session)
+    if raw is not None:
+        assignments = ", ".join(f"{name} = ?" for name in columns)
+        cursor = raw.cursor()
+        try:
+            cursor.executemany(
+                f"UPDATE {table.name} SET {assignments} WHERE {key} = ?",  # noqa: S608 - names from the table
+                [(*row[1:], row[0]) for row in values],
+            )
+        finally:
+            cursor.close()
+        return
+    stmt = (
+        update(table)
+        .where(table.c[key] == bindparam("b_key"))
+        .values({name: bindparam(name) for name in columns})
+    )
+    session.execute(
+        stmt, [{"b_key": row[0], **dict(zip(columns, row[1:], strict=True))} for row in rows]
+    )

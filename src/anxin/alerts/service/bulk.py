@@ -42,7 +42,7 @@ from anxin.alerts.service.common import SUBJECT, SYSTEM_ACTOR, active_key, event
 from anxin.alerts.service.escalation_policies import resolve_policy
 from anxin.alerts.service.escalations import notification_rows, state_columns
 from anxin.core.audit import record_created
-from anxin.core.db import new_id
+from anxin.core.db import new_ids
 from anxin.core.events import Event
 from anxin.core.fast_insert import insert_new_rows, insert_rows, table_of
 from anxin.core.unit import UnitOfWork
@@ -102,14 +102,14 @@ class NewAlarm(AlarmRequest):
     count: int = 1
 
     @classmethod
-    def of(cls, request: AlarmRequest, now: datetime) -> NewAlarm:
+    def of(cls, request: AlarmRequest, now: datetime, alarm_id: str) -> NewAlarm:
         given = {name: getattr(request, name) for name in _REQUEST_FIELDS}
         given |= {
             "severity": Severity(request.severity),
             "title": request.title[:300],
             "details": dict(request.details),
         }
-        return cls(**given, id=new_id(), first_raised_at=now)
+        return cls(**given, id=alarm_id, first_raised_at=now)
 
     @property
     def last_raised_at(self) -> datetime:
@@ -171,13 +171,18 @@ class _Start:
 
 
 def _escalate(
-    rows: _Rows, alarm: NewAlarm, request: AlarmRequest, start: _Start, now: datetime, actor: str
+    rows: _Rows,
+    alarm: NewAlarm,
+    request: AlarmRequest,
+    start: _Start,
+    now: datetime,
+    actor: str,
+    esc_id: str,
 ) -> None:
     """`start_escalation` and `apply_transition` for a new alarm, as rows."""
     if start.problem:
         rows.event(alarm.id, "policy_problem", now, actor, note=start.problem)
     transition = start.transition
-    esc_id = new_id()
     state = start.state
     rows.escalations.append(
         (
@@ -269,18 +274,19 @@ def raise_alarms(*, uow: UnitOfWork, requests: Sequence[AlarmRequest], now: date
     rows = _Rows()
     firsts: dict[str, NewAlarm] = {}
     starts: dict[str, _Start] = {}
+    fresh = iter(new_ids(2 * len(requests)))  # an alarm's id and its escalation's
     for request in requests:
         key = request.key
         if key in active or key in firsts:
             continue
-        alarm = NewAlarm.of(request, now)
+        alarm = NewAlarm.of(request, now, next(fresh))
         firsts[key] = alarm
         rows.alarms.append(alarm)
         rows.event(alarm.id, "raised", now, actor, data={"severity": alarm.severity.value})
         if request.policy not in starts:
             resolved = resolve_policy(session=session, code=request.policy, now=now)
             starts[request.policy] = _Start.of(resolved, now)
-        _escalate(rows, alarm, request, starts[request.policy], now, actor)
+        _escalate(rows, alarm, request, starts[request.policy], now, actor, next(fresh))
     inserted = _write(uow, rows)
     _publish(uow, [alarm for alarm in rows.alarms if alarm.id in inserted], now)
     # Everything else repeats an active alarm, in request order, through the one-by-one path.
@@ -294,6 +300,32 @@ def raise_alarms(*, uow: UnitOfWork, requests: Sequence[AlarmRequest], now: date
             continue
         ids.append(raise_request(uow=uow, request=request, now=now).id)
     return ids
+
+
+class PendingRaises:
+    """Raise requests collected in event order and raised together (a bus preparer's batch).
+    Anything that must see them in the database first (a clear, a check of an active alarm,
+    another `now`) calls `flush`."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+        self.requests: list[AlarmRequest] = []
+        self.now: datetime | None = None
+
+    def add(self, request: AlarmRequest, now: datetime) -> None:
+        if self.now != now:
+            self.flush()
+        self.requests.append(request)
+        self.now = now
+
+    def flush(self) -> None:
+        if not self.requests or self.now is None:
+            return
+        if len(self.requests) == 1:  # one alarm: the row-by-row path costs less
+            raise_request(uow=self.uow, request=self.requests[0], now=self.now)
+        else:
+            raise_alarms(uow=self.uow, requests=self.requests, now=self.now)
+        self.requests = []
 
 
 def raise_request(*, uow: UnitOfWork, request: AlarmRequest, now: datetime) -> Alarm:
