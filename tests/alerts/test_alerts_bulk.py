@@ -174,3 +174,59 @@ def test_bulk_and_one_by_one_write_the_same_rows(context, db, demo, clock, batch
     one = _snapshot(db, sides["one"], events["one"])
     bulk = _snapshot(db, sides["bulk"], events["bulk"])
     assert bulk == one
+
+
+def test_a_key_taken_after_the_lookup_becomes_a_repeat(context, db, demo, clock, monkeypatch):
+    """Another unit of work raised the same alarm after `raise_alarms` looked for active ones:
+    the insert skips it (ON CONFLICT) with its history and outbox, and the request repeats the
+    alarm that won, as `raise_alarm` does on the same race."""
+    from anxin.alerts.service import bulk
+
+    tag = uuid.uuid4().hex[:8]
+    now = clock.now()
+    spec = {"source": "s0", "type": "fall", "severity": Severity.MAJOR}
+    spec |= {"policy": "default", "detail": 0, "recipients": "all"}
+    with context.unit(actor="test:setup", bus=InProcessBus()) as uow:
+        everyone = demo_recipients(uow.session, demo)
+        winner = service.raise_request(
+            uow=uow, request=_request(spec, tag, demo, everyone), now=now
+        ).id
+    monkeypatch.setattr(bulk, "_active", lambda _session, _keys: set())  # the lookup misses it
+    taken, fresh = (
+        _request(spec, tag, demo, everyone),
+        _request({**spec, "source": "s1"}, tag, demo, everyone),
+    )
+    with context.unit(actor="test:batch", bus=InProcessBus()) as uow:
+        ids = raise_alarms(uow=uow, requests=[taken, fresh], now=now)
+    assert ids[0] == winner and ids[1] != winner
+    with db.session_scope() as session:
+        alarms = {
+            a.source_id: a
+            for a in session.scalars(select(Alarm).where(Alarm.source_id.like(f"{tag}-%")))
+        }
+        assert alarms[f"{tag}-s0"].count == 2 and alarms[f"{tag}-s1"].count == 1
+        for source, actions in (
+            ("s0", ["raised", "escalation_step", "repeated"]),
+            ("s1", ["raised", "escalation_step"]),
+        ):
+            alarm_id = alarms[f"{tag}-{source}"].id
+            history = session.scalars(
+                select(AlarmEvent.action)
+                .where(AlarmEvent.alarm_id == alarm_id)
+                .order_by(AlarmEvent.id)
+            )
+            assert list(history) == actions
+        escalations = session.scalars(
+            select(Escalation.alarm_id).where(
+                Escalation.alarm_id.in_([a.id for a in alarms.values()])
+            )
+        )
+        assert sorted(escalations) == sorted(a.id for a in alarms.values())
+        audited = session.scalars(
+            select(AuditLog.entity_id).where(
+                AuditLog.entity_type == "alarms",
+                AuditLog.action == "create",
+                AuditLog.entity_id.in_([a.id for a in alarms.values()]),
+            )
+        )
+        assert sorted(audited) == sorted(a.id for a in alarms.values())

@@ -147,7 +147,8 @@ def test_a_batch_of_falls_is_raised_in_one_go(
         calls.append(len(kw["requests"]))
         return real(**kw)
 
-    monkeypatch.setattr("anxin.homecare.flows.raise_alarms", spy)
+    # The batch's `PendingRaises` raises through the bulk module's `raise_alarms`.
+    monkeypatch.setattr("anxin.alerts.service.bulk.raise_alarms", spy)
     prefix = f"many{uuid.uuid4().hex[:8]}"
     specs = [_spec(f"d{i}") for i in range(40)]
     seen: list[Event] = []

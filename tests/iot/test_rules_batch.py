@@ -308,7 +308,7 @@ def test_a_batch_hands_its_rule_events_over_together(context, db, demo, clock, m
         raised.append(len(kw["requests"]))
         return real(**kw)
 
-    monkeypatch.setattr("anxin.homecare.flows.raise_alarms", spy)
+    monkeypatch.setattr("anxin.alerts.service.bulk.raise_alarms", spy)
     now = clock.now()
     with context.unit(actor="test:batched") as uow:
         session = uow.session

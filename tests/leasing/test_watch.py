@@ -284,3 +284,126 @@ def test_the_arrears_worker_reminds_once_per_overdue_rent(
     alarms = _rent_alarms(context, cid)
     assert [(a.details["rent_number"], a.cleared) for a in alarms] == [(1, True), (2, False)]
     assert [a.count for a in alarms] == [1, 1]
+
+
+def _tracked_lease(
+    client: Any, ids: dict[str, str], reference: str
+) -> tuple[str, list[str], list[str]]:
+    """An active lease whose two machines carry trackers: (contract id, asset ids, device ids)."""
+    lessor = login(client, "lessor", "lessor-password").headers
+    lease = client.post(
+        f"{BASE}/contracts",
+        json=contract(reference=reference, lessee_user_id=ids["factory"]),
+        headers=lessor,
+    ).json()
+    cid = lease["id"]
+    for stage in ("approved", "ordered", "vendor_paid"):
+        client.post(f"{BASE}/contracts/{cid}/stage", json={"stage": stage}, headers=lessor)
+    serials = {a["id"]: f"{reference}-{n}" for n, a in enumerate(lease["assets"])}
+    client.post(f"{BASE}/contracts/{cid}/acceptance", json={"serials": serials}, headers=lessor)
+    assets = [a["id"] for a in lease["assets"]]
+    devices = [
+        client.post(
+            f"{BASE}/contracts/{cid}/assets/{a}/tracker", json={"name": f"t{n}"}, headers=lessor
+        ).json()["device_id"]
+        for n, a in enumerate(assets)
+    ]
+    return cid, assets, devices
+
+
+def _silent_trackers_snapshot(context: Any, cid: str, assets: list[str]) -> list[Any]:
+    """The lease's alarms, their history and outbox, with its own ids replaced by roles."""
+    from anxin.alerts.models import AlarmEvent, Notification
+
+    with context.db.session_scope() as session:
+        alarms = session.scalars(
+            select(Alarm).where(Alarm.owner_id == cid).order_by(Alarm.first_raised_at, Alarm.id)
+        )
+        out = []
+        for alarm in sorted(alarms, key=lambda a: (assets.index(a.source_id), a.cleared)):
+            history = session.scalars(
+                select(AlarmEvent.action)
+                .where(AlarmEvent.alarm_id == alarm.id)
+                .order_by(AlarmEvent.id)
+            )
+            outbox = session.execute(
+                select(Notification.channel, Notification.subject).where(
+                    Notification.alarm_id == alarm.id
+                )
+            )
+            out.append(
+                (
+                    assets.index(alarm.source_id),
+                    alarm.alarm_type,
+                    alarm.severity,
+                    alarm.count,
+                    alarm.cleared,
+                    alarm.title.rsplit(" · ", 1)[0],
+                    sorted(
+                        k
+                        for k in alarm.details
+                        if k not in ("asset_id", "serial", "device_id", "contract_id", "reference")
+                    ),
+                    list(history),
+                    sorted((str(c), s.rsplit(" · ", 1)[0]) for c, s in outbox.all()),
+                )
+            )
+        return out
+
+
+def test_a_sweeps_silent_trackers_raise_as_one_by_one(client, context, clock, monkeypatch) -> None:
+    """A batch of device_offline events (raises, a repeat, a clear and a raise anew) goes
+    through `raise_alarms` and leaves the alarms, history and outbox the events handled one at
+    a time leave."""
+    from anxin.core.events import Event, InProcessBus
+
+    def events(assets: list[str], devices: list[str]) -> list[Event]:
+        def rule(action: str, n: int) -> Event:
+            return Event(
+                subject="iot.rule.device_offline",
+                occurred_at=clock.now(),
+                payload={
+                    "action": action,
+                    "alarm_type": "device_offline",
+                    "fired_at": clock.now().isoformat(),
+                    "owner": {"kind": "lease_asset", "id": assets[n]},
+                    "device": {"id": devices[n], "type": "machine_tracker", "name": f"t{n}"},
+                },
+            )
+
+        return [
+            rule("raise", 0),
+            rule("raise", 1),
+            rule("raise", 0),
+            rule("clear", 1),
+            rule("raise", 1),
+        ]
+
+    bulk_calls: list[int] = []
+    real = flows.PendingRaises.flush
+
+    def counted(self: Any) -> None:
+        if len(self.requests) > 1:
+            bulk_calls.append(len(self.requests))
+        real(self)
+
+    monkeypatch.setattr(flows.PendingRaises, "flush", counted)
+    ids = _users(context)
+    one_cid, one_assets, one_devices = _tracked_lease(client, ids, "JS-ONE")
+    with context.unit(actor="test:rules") as uow:
+        for event in events(one_assets, one_devices):
+            flows.on_rule_event(uow, event)
+    assert bulk_calls == []
+    bulk_cid, bulk_assets, bulk_devices = _tracked_lease(client, ids, "JS-BULK")
+    bus = InProcessBus()
+    bus.prepare("iot.rule.device_offline", flows.on_rule_events)
+    bus.subscribe("iot.rule.device_offline", flows.on_rule_event)
+    with context.unit(actor="test:rules", bus=bus) as uow:
+        bus.publish_many(uow, events(bulk_assets, bulk_devices))
+    # The two raises and the repeat together; the clear flushes them; the raise after it is one.
+    assert bulk_calls == [3]
+    one = _silent_trackers_snapshot(context, one_cid, one_assets)
+    assert one == _silent_trackers_snapshot(context, bulk_cid, bulk_assets)
+    assert [(n, count, cleared) for n, _, _, count, cleared, *_ in one] == [
+        (0, 2, False), (1, 1, False), (1, 1, True)
+    ]  # fmt: skip

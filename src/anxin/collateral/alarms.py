@@ -7,18 +7,27 @@ the bank's officers see it (``core.access`` scope registered in `service`) and n
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.orm import Session
 
 from anxin.alerts.service import AlarmRequest, Recipient, Severity, clear_alarm, raise_request
-from anxin.collateral.models import PledgeRow
 from anxin.core.security import Role
 from anxin.core.unit import Slot, UnitOfWork
 from anxin.people import service as people
 
 if TYPE_CHECKING:
     from anxin.alerts.models import Alarm
+
+
+class PledgeRef(Protocol):
+    """What an alarm needs of a pledge: a `PledgeRow`, or a re-valuation's plain row."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def lender_org_id(self) -> str: ...
+
 
 POLICY_BREACH = "collateral_breach"
 POLICY_WATCH = "default"
@@ -72,7 +81,7 @@ def _recipients(session: Session, lender_org_id: str) -> list[Recipient]:
 def request_for_pledge(
     *,
     uow: UnitOfWork,
-    pledge: PledgeRow,
+    pledge: PledgeRef,
     alarm_type: str,
     source_kind: str,
     source_id: str,
@@ -99,7 +108,7 @@ def request_for_pledge(
 def raise_for_pledge(
     *,
     uow: UnitOfWork,
-    pledge: PledgeRow,
+    pledge: PledgeRef,
     alarm_type: str,
     source_kind: str,
     source_id: str,
@@ -122,7 +131,7 @@ def raise_for_pledge(
 def clear_for_pledge(
     *,
     uow: UnitOfWork,
-    pledge: PledgeRow,
+    pledge: PledgeRef,
     alarm_type: str,
     now: datetime,
     reason: str,

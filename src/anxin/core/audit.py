@@ -10,12 +10,13 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Integer, String, event, insert, inspect
+from sqlalchemy import Integer, String, Table, event, insert, inspect
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from anxin.core.db import Base
+from anxin.core.fast_insert import insert_rows
 from anxin.core.unit import UnitOfWork, unit_of
 
 SECRET_FIELDS = frozenset({"password_hash", "token_hash", "secret"})
@@ -99,21 +100,23 @@ def record_created(
     if not rows:
         return
     now, actor = unit.now(), unit.actor
-    unit.session.execute(
-        insert(AuditLog),
+    insert_rows(
+        unit.session,
+        cast(Table, AuditLog.__table__),
+        ("at", "actor", "action", "entity_type", "entity_id", "before", "after"),
         [
-            {
-                "at": now,
-                "actor": actor,
-                "action": "create",
-                "entity_type": entity_type,
-                "entity_id": entity_id,
-                "before": None,
-                "after": {
+            (
+                now,
+                actor,
+                "create",
+                entity_type,
+                entity_id,
+                None,
+                {
                     key: "***" if key in SECRET_FIELDS else _plain(value)
                     for key, value in values.items()
                 },
-            }
+            )
             for entity_id, values in rows
         ],
     )

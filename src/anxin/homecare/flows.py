@@ -20,12 +20,11 @@ from sqlalchemy.orm import Session
 
 from anxin.alerts.service import (
     AlarmRequest,
+    PendingRaises,
     Recipient,
     Severity,
     active_alarm,
     clear_alarm,
-    raise_alarms,
-    raise_request,
 )
 from anxin.core.events import Event
 from anxin.core.unit import Slot, UnitOfWork
@@ -158,36 +157,11 @@ def _active(session: Session, device_id: str, alarm_type: str) -> bool:
 _HANDLED: Slot[set[str]] = Slot("homecare.rule_events_handled", set)
 
 
-class _Raises:
-    """Raise requests collected in event order and raised together. Anything that must see
-    them in the database first (a clear, a corroboration's check, another `now`) flushes."""
-
-    def __init__(self, uow: UnitOfWork) -> None:
-        self.uow = uow
-        self.requests: list[AlarmRequest] = []
-        self.now: datetime | None = None
-
-    def add(self, request: AlarmRequest, now: datetime) -> None:
-        if self.now != now:
-            self.flush()
-        self.requests.append(request)
-        self.now = now
-
-    def flush(self) -> None:
-        if not self.requests or self.now is None:
-            return
-        if len(self.requests) == 1:  # one alarm: the row-by-row path costs less
-            raise_request(uow=self.uow, request=self.requests[0], now=self.now)
-        else:
-            raise_alarms(uow=self.uow, requests=self.requests, now=self.now)
-        self.requests = []
-
-
 def _handle(
     uow: UnitOfWork,
     event: Event,
     now: datetime,
-    raises: _Raises,
+    raises: PendingRaises,
     recipients: dict[str, tuple[list[Recipient], list[Elder]]],
 ) -> None:
     """What one rule event asks of the care alarms; raises go to `raises`."""
@@ -258,7 +232,7 @@ def on_rule_events(uow: UnitOfWork, events: Sequence[Event]) -> None:
     unit) in event order, with their alarms raised together through `raise_alarms` — the
     same alarms, history, outbox rows, audit and events as `on_rule_event` one at a time."""
     handled = uow.get(_HANDLED)
-    raises = _Raises(uow)
+    raises = PendingRaises(uow)
     recipients: dict[str, tuple[list[Recipient], list[Elder]]] = {}
     now = uow.now()  # one clock reading for the batch, so its raises share one `now`
     for event in events:
@@ -274,6 +248,6 @@ def on_rule_event(uow: UnitOfWork, event: Event) -> None:
     if event.id in handled:
         handled.discard(event.id)
         return
-    raises = _Raises(uow)
+    raises = PendingRaises(uow)
     _handle(uow, event, uow.now(), raises, {})
     raises.flush()

@@ -12,16 +12,24 @@ reminded by `sweep` (``rent_overdue``, once per overdue rent), run by the arrear
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
 
-from anxin.alerts.service import Recipient, Severity, clear_alarm, raise_alarm
+from anxin.alerts.service import (
+    AlarmRequest,
+    PendingRaises,
+    Recipient,
+    Severity,
+    clear_alarm,
+    raise_request,
+)
 from anxin.core.clock import to_local
 from anxin.core.events import Event
 from anxin.core.security import Role
-from anxin.core.unit import UnitOfWork
+from anxin.core.unit import Slot, UnitOfWork
 from anxin.leasing import service, watch
 from anxin.leasing.arrears import Position
 from anxin.leasing.lifecycle import Stage
@@ -45,25 +53,32 @@ KINDS: dict[str, tuple[Severity, str]] = {
 }
 
 
-def _recipients(uow: UnitOfWork, contract: LeaseContract) -> list[Recipient]:
-    users = people.active_users_with_roles(
-        session=uow.session, organisation_id=contract.organisation_id, roles=(Role.LESSOR,)
-    )
-    # "operator" is a role of the default escalation policy: the lessor's staff at once
-    return [Recipient("operator", u.display_name, u.id, u.phone) for u in users]
+# The lessor's staff by organisation, for one unit of work (a sweep may raise many alarms).
+_STAFF: Slot[dict[str, tuple[Recipient, ...]]] = Slot("leasing.lessor_staff", dict)
 
 
-def _raise(
+def _recipients(uow: UnitOfWork, contract: LeaseContract) -> tuple[Recipient, ...]:
+    staff = uow.get(_STAFF)
+    if contract.organisation_id not in staff:
+        users = people.active_users_with_roles(
+            session=uow.session, organisation_id=contract.organisation_id, roles=(Role.LESSOR,)
+        )
+        # "operator" is a role of the default escalation policy: the lessor's staff at once
+        staff[contract.organisation_id] = tuple(
+            Recipient("operator", u.display_name, u.id, u.phone) for u in users
+        )
+    return staff[contract.organisation_id]
+
+
+def _request(
     uow: UnitOfWork,
     contract: LeaseContract,
     alarm_type: str,
     source: tuple[str, str],
     details: dict[str, Any],
-    now: datetime,
-) -> None:
+) -> AlarmRequest:
     severity, title = KINDS[alarm_type]
-    raise_alarm(
-        uow=uow,
+    return AlarmRequest(
         organisation_id=contract.organisation_id,
         owner_kind=OWNER_KIND,
         owner_id=contract.id,
@@ -75,8 +90,19 @@ def _raise(
         details={**details, "contract_id": contract.id, "reference": contract.reference},
         policy="default",
         recipients=_recipients(uow, contract),
-        now=now,
     )
+
+
+def _raise(
+    uow: UnitOfWork,
+    contract: LeaseContract,
+    alarm_type: str,
+    source: tuple[str, str],
+    details: dict[str, Any],
+    now: datetime,
+) -> None:
+    request = _request(uow, contract, alarm_type, source, details)
+    raise_request(uow=uow, request=request, now=now)
 
 
 def _overdue(uow: UnitOfWork, contract: LeaseContract, today: date) -> bool:
@@ -182,8 +208,35 @@ def _check_idle(uow: UnitOfWork, contract: LeaseContract, asset: LeaseAsset, now
         )
 
 
+# Rule events this unit's preparer has already acted on (their handler call does nothing).
+_HANDLED: Slot[set[str]] = Slot("leasing.rule_events_handled", set)
+
+
+def on_rule_events(uow: UnitOfWork, events: Sequence[Event]) -> None:
+    """The bus preparer of ``iot.rule.device_offline``: a sweep's silent trackers in event
+    order, their ``machine_silent`` alarms raised together through `raise_alarms` — the same
+    alarms, history, outbox rows, audit and events as `on_rule_event` one at a time."""
+    handled = uow.get(_HANDLED)
+    raises = PendingRaises(uow)
+    for event in events:
+        handled.add(event.id)
+        _handle_rule(uow, event, raises)
+    raises.flush()
+
+
 def on_rule_event(uow: UnitOfWork, event: Event) -> None:
-    """A machine tracker's rule fired: silence becomes ``machine_silent`` to the lessor."""
+    """A machine tracker's rule fired: silence becomes ``machine_silent`` to the lessor (unless
+    the batch's preparer, `on_rule_events`, already did it)."""
+    handled = uow.get(_HANDLED)
+    if event.id in handled:
+        handled.discard(event.id)
+        return
+    raises = PendingRaises(uow)
+    _handle_rule(uow, event, raises)
+    raises.flush()
+
+
+def _handle_rule(uow: UnitOfWork, event: Event, raises: PendingRaises) -> None:
     payload = event.payload
     owner = payload.get("owner") or {}
     if owner.get("kind") != ASSET_KIND or payload.get("alarm_type") != "device_offline":
@@ -195,6 +248,7 @@ def on_rule_event(uow: UnitOfWork, event: Event) -> None:
     assert contract is not None
     now = max(uow.now(), datetime.fromisoformat(payload["fired_at"]))
     if payload.get("action") == "clear":
+        raises.flush()  # a raise earlier in the batch must be there to clear
         clear_alarm(
             uow=uow,
             source_kind=SOURCE_ASSET,
@@ -204,11 +258,11 @@ def on_rule_event(uow: UnitOfWork, event: Event) -> None:
             reason="the tracker reports again",
         )
         return
-    _raise(
+    request = _request(
         uow, contract, "machine_silent", (SOURCE_ASSET, asset.id),
         {"asset_id": asset.id, "serial": asset.serial, "device_id": payload["device"]["id"]},
-        now,
     )  # fmt: skip
+    raises.add(request, now)
 
 
 def _remind_rents(uow: UnitOfWork, contract: LeaseContract, state: Position, now: datetime) -> None:

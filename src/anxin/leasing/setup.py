@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from anxin.core.domain import Command, Domain, NavLink, Subscription
+from anxin.core.domain import Command, Domain, NavLink, Preparation, Subscription
 from anxin.core.owners import OwnerKind, rows_of_organisation
 from anxin.core.security import Role
 from anxin.leasing import commands, flows, pages, quote_pages, service, views, worker
@@ -38,5 +38,7 @@ def setup() -> Domain:
             Subscription(flows.TELEMETRY, flows.on_machine_telemetry),
             Subscription("iot.rule.device_offline", flows.on_rule_event),
         ],
+        # A sweep's silent trackers raise their alarms together (`flows.on_rule_events`).
+        preparers=[Preparation("iot.rule.device_offline", flows.on_rule_events)],
         workers=[worker.build],
     )

@@ -13,6 +13,8 @@ The contract other domains call (keep its shape):
         invalid policy never fails the raise: the built-in version (or "default") is used and
         the problem is written to the alarm's history.
     raise_alarms(*, uow, requests: Sequence[AlarmRequest], now) -> list[str]
+    PendingRaises(uow): requests collected (`add(request, now)`) and raised together on
+        `flush()` — through `raise_alarms` for several, `raise_alarm`'s path for one
         The same as `raise_alarm` once per request, in order (the same rows, history, audit and
         events), written set-based: for a price tick or a sweep that raises thousands.
     clear_alarm(*, uow, source_kind, source_id, alarm_type, now, reason, reason_code=None,
@@ -45,7 +47,7 @@ from anxin.alerts.service.alarms import (
     raise_alarm,
     resolve,
 )
-from anxin.alerts.service.bulk import AlarmRequest, raise_alarms, raise_request
+from anxin.alerts.service.bulk import AlarmRequest, PendingRaises, raise_alarms, raise_request
 from anxin.alerts.service.common import (
     NOT_ACKERS,
     NOT_RESOLVERS,
@@ -83,6 +85,7 @@ __all__ = [
     "AlarmRequest",
     "AlarmState",
     "Channel",
+    "PendingRaises",
     "Recipient",
     "Severity",
     "acknowledge",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -11,6 +11,9 @@ from anxin.alerts.models import Alarm, AlarmEvent
 from anxin.core.events import Event
 from anxin.core.security import Principal, Role
 from anxin.core.unit import UnitOfWork
+
+if TYPE_CHECKING:
+    from anxin.alerts.service.bulk import NewAlarm
 
 SUBJECT = "alerts.alarm.{verb}"
 
@@ -50,7 +53,7 @@ def add_history(
     )
 
 
-def event_payload(alarm: Alarm, now: datetime) -> dict[str, Any]:
+def event_payload(alarm: Alarm | NewAlarm, now: datetime) -> dict[str, Any]:
     return {
         "alarm_id": alarm.id,
         "organisation_id": alarm.organisation_id,

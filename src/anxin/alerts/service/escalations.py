@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -26,6 +26,9 @@ from anxin.alerts.service.common import SYSTEM_ACTOR, add_history
 from anxin.alerts.service.escalation_policies import resolve_policy
 from anxin.core.clock import to_local
 from anxin.core.db import new_id
+
+if TYPE_CHECKING:
+    from anxin.alerts.service.bulk import NewAlarm
 
 
 def state_of(esc: Escalation) -> machine.State:
@@ -206,7 +209,7 @@ def _address(recipient: Recipient, channel: str) -> str | None:
 
 
 def _texts(
-    alarm: Alarm,
+    alarm: Alarm | NewAlarm,
     recipient: Recipient,
     purpose: str,
     others: list[Recipient],
@@ -253,7 +256,7 @@ def notifications_for(
 
 
 def notification_rows(
-    alarm: Alarm,
+    alarm: Alarm | NewAlarm,
     escalation_id: str,
     step_seq: int | None,
     step: machine.Step,

@@ -8,13 +8,15 @@ history row per valuation, an alarm for what got worse and a clear for what got 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, and_, bindparam, func, insert, select, update
+import numpy as np
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from anxin.alerts.service import AlarmRequest, raise_alarms
@@ -34,6 +36,7 @@ from anxin.collateral.service.common import kg_to_t, t_to_kg, visible_pledges_cl
 from anxin.collateral.service.receipts import anchor
 from anxin.collateral.service.reference import get_owner
 from anxin.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, RuleViolation
+from anxin.core.fast_insert import insert_rows, table_of, update_rows
 from anxin.core.money import to_money
 from anxin.core.security import Principal, Role
 from anxin.core.unit import UnitOfWork
@@ -247,7 +250,9 @@ def pledged_quantities(session: Session, pledge_ids: Sequence[str] | None) -> di
     return out
 
 
-def pure_pledge(pledge: PledgeRow, outstanding: Decimal, quantity_kg: int) -> valuation.Pledge:
+def pure_pledge(
+    pledge: PledgeRow | _Held, outstanding: Decimal, quantity_kg: int
+) -> valuation.Pledge:
     return valuation.Pledge(
         pledge.id,
         to_money(outstanding),
@@ -281,6 +286,143 @@ class RevaluationReport:
 _STATUS_ORDER = {"ok": 0, "warning": 1, "margin_call": 2, "liquidation": 3, "unpriced": -1}
 
 
+class _Held(NamedTuple):
+    """An active pledge as re-valuation reads it (plain columns, no ORM object)."""
+
+    id: str
+    lender_org_id: str
+    commodity_id: str
+    haircut: Decimal
+    warning_ltv: Decimal
+    margin_call_ltv: Decimal
+    liquidation_ltv: Decimal | None
+    min_quantity_kg: int
+    status: str
+    below_minimum: bool
+    outstanding: Decimal
+
+
+class _Figures(NamedTuple):
+    status: str
+    market_value: Decimal | None
+    lending_value: Decimal | None
+    ltv: Decimal | None
+    below: bool
+
+
+def _active_pledges(session: Session, pledge_ids: Sequence[str] | None) -> list[_Held]:
+    stmt = (
+        select(
+            PledgeRow.id,
+            PledgeRow.lender_org_id,
+            PledgeRow.commodity_id,
+            PledgeRow.haircut,
+            PledgeRow.warning_ltv,
+            PledgeRow.margin_call_ltv,
+            PledgeRow.liquidation_ltv,
+            PledgeRow.min_quantity_kg,
+            PledgeRow.status,
+            PledgeRow.below_minimum,
+            Loan.outstanding,
+        )
+        .join(Loan, Loan.id == PledgeRow.loan_id)
+        .where(PledgeRow.state == PledgeState.ACTIVE)
+    )
+    if pledge_ids is not None:
+        stmt = stmt.where(PledgeRow.id.in_(list(pledge_ids)))
+    return [_Held(*row) for row in session.execute(stmt)]
+
+
+@functools.lru_cache(maxsize=1024)
+def _bp(rate: Decimal) -> int:
+    """A rate column in basis points (a book repeats a few terms thousands of times)."""
+    return int(Decimal(rate).quantize(valuation.RATE_STEP) * valuation.BP)
+
+
+def _book(held: Sequence[_Held], quantities: dict[str, int]) -> valuation.PledgeBook:
+    """The priced pledges as `valuation`'s int64 book (one holding line each), straight from
+    the columns: the figures `pure_pledge` + `value_pledge` give, without a Decimal object
+    graph per pledge."""
+    commodities = sorted({h.commodity_id for h in held})
+    index = {c: i for i, c in enumerate(commodities)}
+
+    def arr(values: Iterable[int]) -> valuation.I64:
+        return np.fromiter(values, dtype=np.int64, count=len(held))
+
+    return valuation.PledgeBook(
+        pledge_ids=tuple(h.id for h in held),
+        commodities=tuple(commodities),
+        outstanding_fen=arr(int(to_money(h.outstanding) * 100) for h in held),
+        warning_bp=arr(_bp(h.warning_ltv) for h in held),
+        margin_call_bp=arr(_bp(h.margin_call_ltv) for h in held),
+        liquidation_bp=arr(
+            0 if h.liquidation_ltv is None else _bp(h.liquidation_ltv) for h in held
+        ),
+        line_pledge=np.arange(len(held), dtype=np.int64),
+        line_commodity=arr(index[h.commodity_id] for h in held),
+        line_qty_kg=arr(max(quantities.get(h.id, 0), 0) for h in held),
+        line_haircut_bp=arr(_bp(h.haircut) for h in held),
+        line_min_kg=arr(h.min_quantity_kg for h in held),
+    )
+
+
+def _decimal_figures(held: _Held, quantity_kg: int, price: Decimal) -> _Figures:
+    """One pledge through the Decimal path (a pledge too large for int64)."""
+    pledge = pure_pledge(held, held.outstanding, quantity_kg)
+    value = valuation.value_pledge(pledge, {held.commodity_id: price})
+    below = bool(value.below_minimum)
+    return _Figures(value.status.label, value.market_value, value.lending_value, value.ltv, below)
+
+
+def _figures(
+    held: Sequence[_Held], quantities: dict[str, int], marks: dict[str, Decimal]
+) -> dict[str, _Figures]:
+    """Every pledge's status and values at `marks`: exactly the Decimal path's, computed over
+    the whole book at once in int64 fen (`valuation.revalue_book`)."""
+    out = {
+        h.id: _Figures("unpriced", None, None, None, quantities.get(h.id, 0) < h.min_quantity_kg)
+        for h in held
+        if h.commodity_id not in marks
+    }
+    priced = [h for h in held if h.commodity_id in marks]
+    if not priced:
+        return out
+    try:
+        book = _book(priced, quantities)
+        result = valuation.revalue_book(book, {c: marks[c] for c in book.commodities})
+    except valuation.ValuationError:
+        for h in priced:
+            out[h.id] = _decimal_figures(h, quantities.get(h.id, 0), marks[h.commodity_id])
+        return out
+    columns = zip(
+        result.status.tolist(),
+        result.market_value_fen.tolist(),
+        result.lending_value_fen.tolist(),
+        result.ltv_bp.tolist(),
+        result.below_minimum.tolist(),
+        strict=True,
+    )
+    for h, (status, mv, lv, ltv, below) in zip(priced, columns, strict=True):
+        # As `BookValuation.valuation` gives them: fen to 2 places, basis points to 4.
+        out[h.id] = _Figures(
+            valuation.PledgeStatus(status).label,
+            Decimal(mv).scaleb(-2),
+            Decimal(lv).scaleb(-2),
+            None if ltv < 0 else Decimal(ltv).scaleb(-4),
+            below,
+        )
+    return out
+
+
+VALUED_COLUMNS = (
+    "status", "quantity_kg", "market_value", "lending_value", "ltv", "below_minimum", "valued_at"
+)  # fmt: skip
+HISTORY_COLUMNS = (
+    "pledge_id", "at", "quantity_kg", "price", "market_value", "lending_value", "outstanding",
+    "ltv", "status", "cause",
+)  # fmt: skip
+
+
 def revalue_pledges(
     *,
     uow: UnitOfWork,
@@ -290,126 +432,74 @@ def revalue_pledges(
 ) -> RevaluationReport:
     """Re-value active pledges (all of them when `pledge_ids` is None) with the latest marks and
     live stock; store the result and its history row; alarm on what got worse, clear what
-    got better."""
+    got better. Statuses and values are written in one set-based update, the history at the
+    driver level (`core.fast_insert`)."""
     session = uow.session
     session.flush()
-    stmt = (
-        select(PledgeRow, Loan.outstanding)
-        .join(Loan, Loan.id == PledgeRow.loan_id)
-        .where(PledgeRow.state == PledgeState.ACTIVE)
-    )
-    if pledge_ids is not None:
-        stmt = stmt.where(PledgeRow.id.in_(list(pledge_ids)))
-    rows = list(session.execute(stmt))
+    held = _active_pledges(session, pledge_ids)
     marks = latest_marks(session, now.date())
-    quantities = pledged_quantities(
-        session, None if pledge_ids is None else [p.id for p, _ in rows]
-    )
+    quantities = pledged_quantities(session, None if pledge_ids is None else [h.id for h in held])
+    figures = _figures(held, quantities, marks)
     report = RevaluationReport()
-    updates: list[dict[str, Any]] = []
-    history: list[dict[str, Any]] = []
+    updates: list[tuple[Any, ...]] = []
+    history: list[tuple[Any, ...]] = []
     raises: list[AlarmRequest] = []  # raised together after the loop (set-based)
-    for pledge, outstanding in rows:
+    for pledge in held:
         qty = quantities.get(pledge.id, 0)
         price = marks.get(pledge.commodity_id)
-        pure = pure_pledge(pledge, Decimal(outstanding), qty)
-        before = pledge.status
-        below_before = pledge.below_minimum
-        if price is None:
-            report.unpriced += 1
-            status, mv, lv, ltv = "unpriced", None, None, None
-            below = qty < pledge.min_quantity_kg
-        else:
-            value = valuation.value_pledge(pure, {pledge.commodity_id: price})
-            status = value.status.label
-            mv, lv, ltv = value.market_value, value.lending_value, value.ltv
-            below = bool(value.below_minimum)
+        status, mv, lv, ltv, below = figures[pledge.id]
+        report.unpriced += price is None
         report.valued += 1
-        updates.append(
-            {
-                "b_id": pledge.id,
-                "status": status,
-                "quantity_kg": qty,
-                "market_value": mv,
-                "lending_value": lv,
-                "ltv": ltv,
-                "below_minimum": below,
-                "valued_at": now,
-            }
-        )
-        history.append(
-            {
-                "pledge_id": pledge.id,
-                "at": now,
-                "quantity_kg": qty,
-                "price": price,
-                "market_value": mv,
-                "lending_value": lv,
-                "outstanding": Decimal(outstanding),
-                "ltv": ltv,
-                "status": status,
-                "cause": cause,
-            }
-        )
-        report.alarms += _status_alarms(
-            uow,
-            raises,
-            pledge,
-            before,
-            status,
-            below_before,
-            below,
-            {
+        updates.append((pledge.id, status, qty, mv, lv, ltv, below, now))
+        history.append((pledge.id, now, qty, price, mv, lv, pledge.outstanding, ltv, status, cause))
+
+        def details(
+            ltv: Decimal | None = ltv,
+            mv: Decimal | None = mv,
+            qty: int = qty,
+            pledge: _Held = pledge,
+            price: Decimal | None = price,
+        ) -> dict[str, Any]:
+            return {
                 "ltv": str(ltv) if ltv is not None else None,
                 "market_value": str(mv) if mv is not None else None,
-                "outstanding": str(outstanding),
+                "outstanding": str(pledge.outstanding),
                 "quantity_kg": qty,
                 "price": str(price) if price is not None else None,
                 "cause": cause,
-            },
-            now,
-        )
-        if _STATUS_ORDER[status] > _STATUS_ORDER.get(before, 0):
+            }
+
+        report.alarms += _status_alarms(uow, raises, pledge, status, below, details, now)
+        if _STATUS_ORDER[status] > _STATUS_ORDER.get(pledge.status, 0):
             report.worsened += 1
-        elif _STATUS_ORDER[status] < _STATUS_ORDER.get(before, 0):
+        elif _STATUS_ORDER[status] < _STATUS_ORDER.get(pledge.status, 0):
             report.improved += 1
     raise_alarms(uow=uow, requests=raises, now=now)
-    table = cast(Table, PledgeRow.__table__)
-    for start in range(0, len(updates), 1000):
-        session.execute(
-            update(table)
-            .where(table.c.id == bindparam("b_id"))
-            .values(
-                status=bindparam("status"),
-                quantity_kg=bindparam("quantity_kg"),
-                market_value=bindparam("market_value"),
-                lending_value=bindparam("lending_value"),
-                ltv=bindparam("ltv"),
-                below_minimum=bindparam("below_minimum"),
-                valued_at=bindparam("valued_at"),
-            )
-            .execution_options(synchronize_session=False),
-            updates[start : start + 1000],
-        )
-    if history:
-        for start in range(0, len(history), 1000):
-            session.execute(insert(Valuation), history[start : start + 1000])
-    for pledge, _ in rows:
-        session.expire(pledge)
+    update_rows(session, table_of(PledgeRow), "id", VALUED_COLUMNS, updates)
+    insert_rows(session, table_of(Valuation), HISTORY_COLUMNS, history)
+    _expire_loaded(session, {h.id for h in held})
     return report
+
+
+def _expire_loaded(session: Session, pledge_ids: set[str]) -> None:
+    """The pledges this session holds as objects were written behind the ORM's back."""
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, PledgeRow) and obj.id in pledge_ids:
+            session.expire(obj)
 
 
 def _status_alarms(
     uow: UnitOfWork,
     raises: list[AlarmRequest],
-    pledge: PledgeRow,
-    before: str,
+    pledge: _Held,
     after: str,
-    below_before: bool,
     below: bool,
-    details: dict[str, Any],
+    details: Callable[[], dict[str, Any]],
     now: datetime,
 ) -> list[str]:
+    """Queue the alarms of what got worse, clear those of what got better; `details` is built
+    only for a pledge that raises."""
+    before, below_before = pledge.status, pledge.below_minimum
     raised: list[str] = []
     b, a = _STATUS_ORDER.get(before, 0), _STATUS_ORDER[after]
     if a > b and after in alarms.STATUS_ALARMS:
@@ -421,7 +511,7 @@ def _status_alarms(
                 alarm_type=kind,
                 source_kind=alarms.OWNER_KIND,
                 source_id=pledge.id,
-                details=details,
+                details=details(),
             )
         )
         raised.append(kind)
@@ -443,7 +533,7 @@ def _status_alarms(
                 alarm_type="below_minimum_stock",
                 source_kind=alarms.OWNER_KIND,
                 source_id=pledge.id,
-                details={**details, "min_quantity_kg": pledge.min_quantity_kg},
+                details={**details(), "min_quantity_kg": pledge.min_quantity_kg},
             )
         )
         raised.append("below_minimum_stock")
