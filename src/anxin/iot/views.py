@@ -46,6 +46,8 @@ from anxin.iot.schemas import (
 from anxin.people.deps import AdminPrincipal, ContextDep, CurrentPrincipal, SessionDep, UnitDep
 
 router = APIRouter(prefix="/api/v1", tags=["iot"])
+# Device ingestion alone, matched before every other route (`Domain.hot_routers`).
+ingest_router = APIRouter(prefix="/api/v1", tags=["iot"])
 log = logging.getLogger(__name__)
 
 
@@ -62,7 +64,7 @@ async def read_body(request: Request) -> bytes:
     return await request.body()
 
 
-@router.post(
+@ingest_router.post(
     "/telemetry",
     openapi_extra=PUBLIC_ROUTE,  # authenticated by the device token, not a user
     response_model=IngestResult,
