@@ -257,6 +257,9 @@ def create_app(
         )
 
     for domain in context.domains:
+        for router in domain.hot_routers:
+            app.include_router(router, responses=ERROR_RESPONSES)
+    for domain in context.domains:
         for router in (*domain.routers, *domain.pages):
             app.include_router(router, responses=ERROR_RESPONSES)
     for router in (web_views.router, web_live.router, web_docs.router):

@@ -325,3 +325,16 @@ def test_admin_of_another_organisation_cannot_attach_a_device_to_its_household(
     problem = response.json()["fields"][0]
     assert problem["field"] == "owner_id"
     assert _count(db, Device) == before
+
+
+def test_rotated_token_is_refused_at_once_and_the_new_one_works(client, demo_devices, as_user):
+    """The route reads the device by token hash on every request (no cache to go stale)."""
+    device_id, old = demo_devices["sleep_mat"]
+    assert _post(client, old, {"message_id": "r-1", "values": {"in_bed": True}}).status_code == 200
+    rotated = client.post(f"/api/v1/devices/{device_id}/token", headers=as_user("butler"))
+    assert rotated.status_code == 200, rotated.text
+    new = rotated.json()["token"]
+    refused = _post(client, old, {"message_id": "r-2", "values": {"in_bed": True}})
+    assert refused.status_code == 401
+    accepted = _post(client, new, {"message_id": "r-3", "values": {"in_bed": True}})
+    assert accepted.status_code == 200 and accepted.json()["accepted"] == 1

@@ -64,24 +64,39 @@ def subject_matches(pattern: str, subject: str) -> bool:
     return len(want) == len(have)
 
 
+MAX_ROUTES = 4096
+
+
 class InProcessBus:
     """Synchronous delivery in the caller's session: the embedded default."""
 
     def __init__(self) -> None:
         self._subscriptions: list[tuple[str, Handler]] = []
         self._preparers: list[tuple[str, Preparer]] = []
+        # Handlers per subject, in subscription order: matching every pattern against every
+        # event cost more than the telemetry handler's own work on a single-reading message.
+        self._routes: dict[str, tuple[Handler, ...]] = {}
 
     def subscribe(self, pattern: str, handler: Handler) -> None:
         self._subscriptions.append((pattern, handler))
+        self._routes = {}
 
     def prepare(self, pattern: str, preparer: Preparer) -> None:
         self._preparers.append((pattern, preparer))
 
+    def _handlers(self, subject: str) -> tuple[Handler, ...]:
+        handlers = self._routes.get(subject)
+        if handlers is None:
+            handlers = tuple(h for p, h in self._subscriptions if subject_matches(p, subject))
+            if len(self._routes) >= MAX_ROUTES:  # subjects are a small vocabulary; stay bounded
+                self._routes = {}
+            self._routes[subject] = handlers
+        return handlers
+
     def publish(self, uow: UnitOfWork, event: Event) -> None:
-        for pattern, handler in list(self._subscriptions):
-            if subject_matches(pattern, event.subject):
-                # A failing handler fails the unit of work: nothing half-done is committed.
-                handler(uow, event)
+        for handler in self._handlers(event.subject):
+            # A failing handler fails the unit of work: nothing half-done is committed.
+            handler(uow, event)
 
     def publish_many(self, uow: UnitOfWork, events: Sequence[Event]) -> None:
         for pattern, preparer in list(self._preparers):

@@ -30,7 +30,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -63,7 +62,9 @@ from anxin.iot.limits import RateLimiter, size_problem
 from anxin.iot.models import Device
 from anxin.iot.profiles import PROFILES_BY_CODE, Metric, metrics_of
 from anxin.iot.service import (
+    SNAPSHOT_COLUMNS,
     DeviceBatch,
+    DeviceSnapshot,
     IngestOutcome,
     record_payload_rejection,
     store_batch,
@@ -98,18 +99,6 @@ class RawMessage:
     broker_time: datetime | None = None  # when the broker stored it, if the transport says
 
 
-@dataclass(frozen=True, slots=True)
-class DeviceSnapshot:
-    """A cached device: enough to authenticate and store without loading the ORM row."""
-
-    id: str
-    device_type: str
-    organisation_id: str
-    owner_kind: str
-    owner_id: str
-    token_hash: str
-
-
 class DeviceCache:
     """Device snapshots by id, loaded in bulk and refreshed after ``ttl_s``.
 
@@ -131,29 +120,12 @@ class DeviceCache:
         if stale:
             found: dict[str, DeviceSnapshot] = {}
             table = Device.__table__
-            columns = [
-                table.c[name]
-                for name in (
-                    "id",
-                    "device_type",
-                    "organisation_id",
-                    "owner_kind",
-                    "owner_id",
-                    "token_hash",
-                )
-            ]
+            columns = [table.c[name] for name in SNAPSHOT_COLUMNS]
             with self.db.engine.connect() as conn:
                 for start in range(0, len(stale), 5000):
                     chunk = stale[start : start + 5000]
                     for row in conn.execute(select(*columns).where(table.c.id.in_(chunk))):
-                        found[row[0]] = DeviceSnapshot(
-                            row[0],
-                            sys.intern(row[1]),
-                            sys.intern(row[2]),
-                            sys.intern(row[3]),
-                            row[4],
-                            row[5],
-                        )
+                        found[row[0]] = DeviceSnapshot.of_row(row)
             for device_id in stale:
                 self._entries[device_id] = (now, found.get(device_id))
         return {d: self._entries[d][1] for d in wanted}

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import base64
 import json
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Table, and_, bindparam, case, insert, or_, select, update
+from sqlalchemy import Select, Table, and_, bindparam, case, insert, or_, select, update
 from sqlalchemy import text as sql
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Executable
 
 from anxin.core.config import Settings
-from anxin.core.db import insert_unnest, upsert_insert
+from anxin.core.db import insert_unnest
 from anxin.core.errors import InvalidInput, NotFound, PermissionDenied, Unauthenticated
 from anxin.core.events import Event
 from anxin.core.security import Principal, Role, hash_device_token, new_device_token
@@ -120,6 +124,48 @@ def authenticate_device(*, session: Session, token: str) -> Device:
     return device
 
 
+@dataclass(frozen=True, slots=True)
+class DeviceSnapshot:
+    """A device as a plain row: enough to authenticate and store without an ORM object."""
+
+    id: str
+    device_type: str
+    organisation_id: str
+    owner_kind: str
+    owner_id: str
+    token_hash: str
+
+    @classmethod
+    def of_row(cls, row: Sequence[Any]) -> DeviceSnapshot:
+        """From a row of `SNAPSHOT_COLUMNS`; the few distinct texts are interned (a consumer
+        caches a snapshot per device)."""
+        return cls(
+            row[0], sys.intern(row[1]), sys.intern(row[2]), sys.intern(row[3]), row[4], row[5]
+        )
+
+
+SNAPSHOT_COLUMNS = ("id", "device_type", "organisation_id", "owner_kind", "owner_id", "token_hash")
+
+
+@cache
+def _device_by_token() -> Select[Any]:
+    devices = cast(Table, Device.__table__)
+    columns = [devices.c[name] for name in SNAPSHOT_COLUMNS]
+    return select(*columns).where(devices.c.token_hash == bindparam("token_hash"))
+
+
+def authenticate_device_snapshot(*, session: Session, token: str) -> DeviceSnapshot:
+    """The device of `token` as a snapshot (the telemetry route's path: one indexed read per
+    request, never cached, so a rotated or revoked token fails at once in every process)."""
+    found = session.connection().execute(
+        _device_by_token(), {"token_hash": hash_device_token(token)}
+    )
+    row = found.first()
+    if row is None:
+        raise Unauthenticated("unknown device token")
+    return DeviceSnapshot.of_row(row)
+
+
 def _require_device_admin(principal: Principal) -> None:
     if principal.role not in DEVICE_ADMINS:
         raise PermissionDenied(f"role {principal.role.value!r} may not manage devices")
@@ -185,7 +231,7 @@ class IngestOutcome:
 def ingest(
     *,
     uow: UnitOfWork,
-    device: Device,
+    device: DeviceRef,
     body: bytes,
     content_type: str,
     now: datetime,
@@ -208,7 +254,7 @@ def ingest(
 def store_readings(
     *,
     uow: UnitOfWork,
-    device: Device,
+    device: DeviceRef,
     parsed: Sequence[ParsedReading],
     rejections: Sequence[Rejection],
     now: datetime,
@@ -334,7 +380,6 @@ def _claim_many(
             wanted.setdefault((batch.device.id, reading.message_id), reading)
     claimed: set[tuple[str, str]] = set()
     keys = sorted(wanted)
-    table = IngestedMessage.__table__
     if keys and _is_postgres(session):
         # One statement over arrays: no per-row SQL text to build, parse or plan.
         result = session.execute(
@@ -350,13 +395,8 @@ def _claim_many(
     elif keys:
         # executemany with RETURNING: SQLAlchemy batches it into multi-row INSERTs
         # ("insertmanyvalues") from one cached compiled statement.
-        stmt = (
-            upsert_insert(session, table)
-            .on_conflict_do_nothing(index_elements=["device_id", "message_id"])
-            .returning(table.c.device_id, table.c.message_id)
-        )
         rows = [{"device_id": d, "message_id": m, "received_at": now} for d, m in keys]
-        claimed.update((d, m) for d, m in session.execute(stmt, rows))
+        claimed.update((d, m) for d, m in session.execute(_sqlite_claim(), rows))
     fresh: dict[str, list[ParsedReading]] = {b.device.id: [] for b in batches}
     for (device_id, message_id), reading in wanted.items():
         if (device_id, message_id) in claimed:
@@ -411,16 +451,35 @@ def _upsert_latest_many(
             "num = excluded.num, text = excluded.text WHERE lv.ts <= excluded.ts",
         )
         return
-    table = LatestValue.__table__
-    stmt = upsert_insert(session, table)
+    session.execute(_sqlite_latest_upsert(), rows)  # executemany, batched by the driver
+
+
+# The SQLite statements of every unit of work, built once: building one costs more than
+# running it (`excluded` sets up a column collection each time) and a statement object that
+# is reused keeps its cache key. PostgreSQL takes arrays (`unnest`) instead.
+
+
+@cache
+def _sqlite_claim() -> Executable:
+    table = cast(Table, IngestedMessage.__table__)
+    return (
+        sqlite_insert(table)
+        .on_conflict_do_nothing(index_elements=["device_id", "message_id"])
+        .returning(table.c.device_id, table.c.message_id)
+    )
+
+
+@cache
+def _sqlite_latest_upsert() -> Executable:
+    table = cast(Table, LatestValue.__table__)
+    stmt = sqlite_insert(table)
     excluded = stmt.excluded
-    stmt = stmt.on_conflict_do_update(
+    return stmt.on_conflict_do_update(
         index_elements=["device_id", "key"],
         set_={"ts": excluded.ts, "num": excluded.num, "text": excluded.text},
         # Late, out-of-order readings must not overwrite a newer latest value.
         where=table.c.ts <= excluded.ts,
     )
-    session.execute(stmt, rows)  # executemany: one cached statement, batched by the driver
 
 
 def _record_rejections_many(
@@ -462,7 +521,7 @@ def _encode(value: Value) -> tuple[float | None, str | None]:
 
 
 def _record_rejections(
-    session: Session, device: Device | None, rejections: Sequence[Rejection], now: datetime
+    session: Session, device: DeviceRef | None, rejections: Sequence[Rejection], now: datetime
 ) -> None:
     if not rejections:
         return
@@ -483,11 +542,12 @@ def _record_rejections(
             .where(Device.id == device.id)
             .values(rejected_count=Device.rejected_count + len(rejections))
         )
-        session.expire(device, ["rejected_count"])
+        if isinstance(device, Device):
+            session.expire(device, ["rejected_count"])
 
 
 def record_payload_rejection(
-    *, session: Session, device: Device | None, reason: str, now: datetime
+    *, session: Session, device: DeviceRef | None, reason: str, now: datetime
 ) -> None:
     """A whole payload refused (malformed, too large): still counted against the device."""
     _record_rejections(session, device, [Rejection(None, None, reason)], now)

@@ -15,6 +15,7 @@ def _sweeper(context: AppContext) -> Worker:
 def setup() -> Domain:
     return Domain(
         name="iot",
+        hot_routers=[views.ingest_router],
         routers=[views.router],
         commands=[
             Command("ingest", commands.ingest_app),

@@ -15,15 +15,18 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from functools import cache
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Executable
 
 from anxin.core.context import AppContext
-from anxin.core.db import insert_unnest, upsert_insert
+from anxin.core.db import insert_unnest
 from anxin.core.events import Event
 from anxin.core.unit import Slot, UnitOfWork
 from anxin.core.workers import PeriodicWorker
@@ -126,7 +129,7 @@ def _material(before: engine.RuleState, after: engine.RuleState) -> bool:
     every rule's row on every reading. Stale readings are then judged against a slightly older
     time (harmless), and an absence deadline is checked against `Device.last_seen_at` by the
     sweep before it fires."""
-    return before != replace(after, last_ts=before.last_ts)
+    return before != after.evolve(last_ts=before.last_ts)
 
 
 def _save(
@@ -189,9 +192,14 @@ def _write_states(uow: UnitOfWork) -> None:
             "due_at = excluded.due_at, updated_at = excluded.updated_at",
         )
         return
-    table = RuleState.__table__
-    stmt = upsert_insert(session, table)
-    stmt = stmt.on_conflict_do_update(
+    session.execute(_sqlite_state_upsert(), rows)
+
+
+@cache
+def _sqlite_state_upsert() -> Executable:
+    """Built once: building it (its `excluded` columns) costs more than running it."""
+    stmt = sqlite_insert(cast(Table, RuleState.__table__))
+    return stmt.on_conflict_do_update(
         index_elements=["device_id", "rule_name"],
         set_={
             "state": stmt.excluded.state,
@@ -199,7 +207,6 @@ def _write_states(uow: UnitOfWork) -> None:
             "updated_at": stmt.excluded.updated_at,
         },
     )
-    session.execute(stmt, rows)
 
 
 def _rule_event(device: Device, firing: engine.Firing) -> Event:
@@ -345,7 +352,7 @@ def _seen(state: engine.RuleState, device: Device) -> engine.RuleState:
     """The stored last reading time may lag (see `_material`); the device row knows better."""
     seen = device.last_seen_at
     if seen is not None and (state.last_ts is None or seen > state.last_ts):
-        return replace(state, last_ts=seen)
+        return state.evolve(last_ts=seen)
     return state
 
 
