@@ -241,7 +241,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "ltc_month_fund_out": ("本月基金支出", "Fund out this month"),
     "ltc_rejected_lines": ("拒付明细", "Rejected claim lines"),
     "ltc_reasons": ("拒付原因", "Reasons"),
-    "ltc_visit_no": ("上门单号", "Visit no."),
+    "ltc_visit_no": ("明细", "Line"),
     "ltc_no_rejections": ("本月没有拒付", "Nothing rejected this month"),
     "ltc_more_rejections": (
         "仅列出前若干条，完整明细请用接口导出",
