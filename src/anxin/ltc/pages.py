@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from anxin.core.bounds import check_date
 from anxin.core.domain import NavLink
 from anxin.core.errors import Conflict, InvalidInput, PermissionDenied
-from anxin.core.security import Role
+from anxin.core.security import Principal, Role
 from anxin.ltc import (
     application_service,
     assessor_service,
@@ -554,7 +554,7 @@ def supervision_page(request: Request, uow: UnitDep) -> Response:
     )  # fmt: skip
 
 
-def _reasons(session: Session, principal: Any, month: Month) -> list[review.ReasonCount]:
+def _reasons(session: Session, principal: Principal, month: Month) -> list[review.ReasonCount]:
     found = settlement_service.get_settlement(session=session, principal=principal, month=month)
     return review.rejections_by_reason(session=session, settlement=found)
 
@@ -592,7 +592,8 @@ def _settlement_view(
     request: Request, uow: UnitDep, chosen: str | None, *, error: str = "", status_code: int = 200
 ) -> Response:
     """The months and, for a settled chosen month (the latest settled by default), its
-    settlement; `error` is a label shown on the page above the months."""
+    settlement, or for an open one the form that settles it; `error` is a label the page
+    shows at its top."""
     principal = console_principal(request, uow)
     session = uow.session
     today = application_service.today(uow.now())
@@ -610,7 +611,7 @@ def _settlement_view(
     )  # fmt: skip
 
 
-def _settlement_detail(session: Session, principal: Any, month: Month) -> dict[str, Any]:
+def _settlement_detail(session: Session, principal: Principal, month: Month) -> dict[str, Any]:
     found = settlement_service.get_settlement(session=session, principal=principal, month=month)
     fund = next((f for f in fund_by_month(session=session, principal=principal)
                  if f.month == str(month)), None)  # fmt: skip

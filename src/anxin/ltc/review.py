@@ -31,6 +31,7 @@ RUN_REASONS = {
     "services not on the menu": "not_on_menu",
 }
 OTHER = "other"
+CHECK_CODES = frozenset(c.value for c in Check)
 REASON_CODES = (*(c.value for c in Check), *RUN_REASONS.values(), OTHER)
 
 
@@ -41,7 +42,7 @@ def reason_codes(reason: str) -> list[str]:
         if not part:
             continue
         head = part.split(":", 1)[0].strip()
-        code = head if head in Check.__members__.values() else None
+        code = head if head in CHECK_CODES else None
         if code is None:
             code = next((c for start, c in RUN_REASONS.items() if part.startswith(start)), OTHER)
         if code not in codes:
