@@ -74,14 +74,17 @@ def _fall(live: LiveServer) -> None:
 
 
 def _settle(live: LiveServer, month: str) -> None:
-    """The scheme's administrator settles a month through the API."""
+    """The scheme's administrator settles a month through the API (generous timeouts: the
+    machine is shared, and a password hash or the month's run may take seconds)."""
     token = httpx.post(
         f"{live.url}/api/v1/auth/token",
         data={"username": "ltc-admin", "password": DEMO_PASSWORDS["ltc-admin"]},
+        timeout=120,
     ).json()["access_token"]
     r = httpx.post(
         f"{live.url}/api/v1/ltc/settlements/{month}",
         headers={"Authorization": f"Bearer {token}"},
+        timeout=120,
     )
     assert r.status_code == 201, r.text
 
