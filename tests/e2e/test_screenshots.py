@@ -39,6 +39,9 @@ ROLES += ("ltc-elder", "assessor", "caregiver", "ltc-supervisor")
 EXTRA = {
     "admin": ["/life/illustration?issue_age=30&sex=F&pay_term=10&sum_assured=100000"],
     "lessor": ["/leasing/quote?cost=3000000&periods=36&annual_rate=5.95&start=2026-12-01&vat=on"],
+    # October, settled by the test before the pictures (`_settle`): the settlement and the
+    # dashboard of a settled month
+    "ltc-supervisor": ["/ltc/settlements?month=2026-10", "/ltc/supervision?month=2026-10"],
 }
 NAV = re.compile(r'<nav class="no-print"[^>]*>(.*?)</nav>', re.S)
 HREF = re.compile(r'href="(/[^"#]*)"')
@@ -70,6 +73,22 @@ def _fall(live: LiveServer) -> None:
     assert r.status_code == 200, r.text
 
 
+def _settle(live: LiveServer, month: str) -> None:
+    """The scheme's administrator settles a month through the API (generous timeouts: the
+    machine is shared, and a password hash or the month's run may take seconds)."""
+    token = httpx.post(
+        f"{live.url}/api/v1/auth/token",
+        data={"username": "ltc-admin", "password": DEMO_PASSWORDS["ltc-admin"]},
+        timeout=120,
+    ).json()["access_token"]
+    r = httpx.post(
+        f"{live.url}/api/v1/ltc/settlements/{month}",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=120,
+    )
+    assert r.status_code == 201, r.text
+
+
 def _pages(page: Any, base: str) -> list[str]:
     """Home, every header link and the first detail page of each kind they list."""
     page.goto(f"{base}/")
@@ -99,6 +118,7 @@ def test_every_page_per_role_at_phone_and_desktop_width(
     with live_server.app.state.context.unit(actor="test:demo") as uow:
         backfill_demo_mat(uow, list(live_server.demo.device_tokens))
     _fall(live_server)
+    _settle(live_server, "2026-10")
     SHOTS.mkdir(parents=True, exist_ok=True)
     overflowing: list[str] = []
     taken = 0

@@ -93,8 +93,13 @@ def _pages(demo, alarm_id):
         "ltc-elder": ["/ltc/me"],
         "ltc-family": ["/ltc/me"],
         "caregiver": ["/ltc/visits"],
-        "assessor": ["/ltc/assess", "/ltc/supervision"],
-        "ltc-supervisor": ["/ltc/supervision", "/ltc/supervision?month=2026-13"],
+        "assessor": ["/ltc/assess", "/ltc/supervision", "/ltc/settlements"],
+        "ltc-supervisor": [
+            "/ltc/supervision",
+            "/ltc/supervision?month=2026-13",
+            "/ltc/settlements",
+            "/ltc/settlements?month=2026-13",  # an input error, on the page itself
+        ],
     }
 
 

@@ -56,8 +56,9 @@ EXPECTED = {
     "ltc-elder": ["/family", "/consult", "/services", "/ltc/me"],
     "ltc-family": ["/family", "/consult", "/services", "/ltc/me"],
     "caregiver": ["/services/day", "/ltc/visits"],
-    "assessor": ["/ltc/assess", "/ltc/supervision"],
-    "ltc-supervisor": ["/ltc/supervision"],
+    "assessor": ["/ltc/assess", "/ltc/supervision", "/ltc/settlements"],
+    "ltc-admin": ["/ltc/assess", "/ltc/supervision", "/ltc/settlements"],
+    "ltc-supervisor": ["/ltc/supervision", "/ltc/settlements"],
 }
 
 

@@ -17,20 +17,23 @@ from sqlalchemy.orm import Session
 
 from anxin.core.bounds import check_date
 from anxin.core.domain import NavLink
-from anxin.core.errors import InvalidInput, PermissionDenied
-from anxin.core.security import Role
+from anxin.core.errors import Conflict, InvalidInput, PermissionDenied
+from anxin.core.security import Principal, Role
 from anxin.ltc import (
     application_service,
     assessor_service,
     case_service,
     dashboard,
+    flows,
     plan_service,
+    review,
+    settlement_service,
     visit_service,
 )
 from anxin.ltc.assessment import BARTHEL_SCORES, ORDINAL_MAX, CognitionItem, PerceptionItem
 from anxin.ltc.entitlements import Month
 from anxin.ltc.schemas import AssessmentCreate, CheckIn, CheckOut
-from anxin.ltc.service import ADMINS, READERS, fund_by_month
+from anxin.ltc.service import ADMINS, READERS, fund_by_month, require
 from anxin.people.deps import UnitDep
 from anxin.ui import charts
 from anxin.ui.console import console_of, console_principal, language, page, render
@@ -49,6 +52,8 @@ NAV = [
     NavLink("/ltc/assess", "ltc_assess", ASSESSORS),
     NavLink("/ltc/visits", "ltc_visits", STAFF),
     NavLink("/ltc/supervision", "ltc_supervision", SUPERVISION),
+    # the administrator settles a month here; the supervisor reads the settlement
+    NavLink("/ltc/settlements", "ltc_settlements", SUPERVISION),
 ]
 
 ITEMS = {
@@ -186,6 +191,68 @@ LABELS: dict[str, tuple[str, str]] = {
     "ltc_check_service_not_entitled": ("超出待遇范围", "Service not entitled"),
     "ltc_check_not_confirmed": ("待确认", "Not confirmed"),
     "ltc_check_no_presence": ("雷达未见人", "No presence on radar"),
+    "ltc_check_no_home": ("登记册无住址定位", "Home not located on the register"),
+    # reasons the settlement run gives before the visit checks (review.RUN_REASONS)
+    "ltc_check_no_entitlement": ("当月无待遇资格", "No entitlement this month"),
+    "ltc_check_no_rule": ("无适用的待遇规定", "No entitlement rule applies"),
+    "ltc_check_not_on_menu": ("服务不在目录内", "Service not on the menu"),
+    "ltc_check_other": ("其他原因", "Other reason"),
+    # the monthly settlement page
+    "ltc_settlements": ("月度结算", "Monthly settlement"),
+    "ltc_months": ("结算月份", "Months"),
+    "ltc_settled": ("已结算关账", "Settled and closed"),
+    "ltc_open_month": ("本月未结束", "Month not over"),
+    "ltc_ready": ("可结算", "Ready to settle"),
+    "ltc_settle": ("结算并关账", "Settle and close"),
+    "ltc_settle_confirm": (
+        "我确认该月已结束；结算后关账，不能再次结算或修改",
+        "I confirm the month is over; once settled it is closed and cannot be settled again",
+    ),
+    "ltc_settle_need_confirm": (
+        "请先勾选确认再结算",
+        "Tick the confirmation before settling",
+    ),
+    "ltc_settle_not_over": (
+        "该月尚未结束，月末之后才能结算",
+        "The month is not over yet: it can be settled once it has ended",
+    ),
+    "ltc_settle_already": (
+        "该月已结算关账，不能再次结算",
+        "The month is already settled and closed: it cannot be settled again",
+    ),
+    "ltc_month_bad": ("月份格式应为 2026-11", "A month looks like 2026-11"),
+    "ltc_not_settled_month": ("该月尚未结算", "This month is not settled yet"),
+    "ltc_just_settled": ("结算完成，该月已关账", "Settled: the month is closed"),
+    "ltc_closed_at": ("关账时间", "Closed at"),
+    "ltc_ledger_seq": ("存证序号", "Ledger entry"),
+    "ltc_claim_lines": ("结算明细数", "Claim lines"),
+    "ltc_reconciled": ("基金账与明细核对", "Fund ledger matches the lines"),
+    "ltc_yes": ("一致", "Yes"),
+    "ltc_no": ("不一致", "No"),
+    "ltc_totals": ("按类别合计", "Totals by kind"),
+    "ltc_kind": ("类别", "Kind"),
+    "ltc_kind_cash": ("护理补贴", "Cash subsidy"),
+    "ltc_kind_visit": ("上门服务", "Care visits"),
+    "ltc_kind_rental": ("辅具租赁", "Equipment rental"),
+    "ltc_amount": ("金额", "Amount"),
+    "ltc_copay": ("个人自付", "Co-payment"),
+    "ltc_total": ("合计", "Total"),
+    "ltc_month_fund_in": ("本月基金收入", "Fund in this month"),
+    "ltc_month_fund_out": ("本月基金支出", "Fund out this month"),
+    "ltc_rejected_lines": ("拒付明细", "Rejected claim lines"),
+    "ltc_reasons": ("拒付原因", "Reasons"),
+    "ltc_visit_no": ("明细", "Line"),
+    "ltc_no_rejections": ("本月没有拒付", "Nothing rejected this month"),
+    "ltc_more_rejections": (
+        "仅列出前若干条，完整明细请用接口导出",
+        "Only the first lines are listed; the API has them all",
+    ),
+    "ltc_by_reason": ("按原因的拒付", "Rejections by reason"),
+    "ltc_reason": ("原因", "Reason"),
+    "ltc_lines": ("条数", "Lines"),
+    "ltc_rate_of_visits": ("占上门明细", "Share of visit lines"),
+    "ltc_see_settlement": ("查看该月结算", "See the month's settlement"),
+    "ltc_see_dashboard": ("查看该月监管看板", "See the month on the supervisor's dashboard"),
     **ITEMS,
     **ADL_LABELS,
 }
@@ -483,7 +550,13 @@ def supervision_page(request: Request, uow: UnitDep) -> Response:
         request, "ltc/supervision.html", board=board, month=str(month),
         charts=_supervision_charts(request, board, months, visits, fund),
         beneficiaries=sum(board.beneficiaries_by_grade.values()),
+        reasons=_reasons(session, principal, month) if board.settled else [],
     )  # fmt: skip
+
+
+def _reasons(session: Session, principal: Principal, month: Month) -> list[review.ReasonCount]:
+    found = settlement_service.get_settlement(session=session, principal=principal, month=month)
+    return review.rejections_by_reason(session=session, settlement=found)
 
 
 @router.get("/ltc/supervision.csv", response_model=None)
@@ -497,3 +570,103 @@ def supervision_csv(request: Request, uow: UnitDep) -> Response:
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="ltc-institutions-{month}.csv"'},
     )
+
+
+# -- the monthly settlement: the administrator settles, the supervisor reads -------------------
+
+MONTHS_LISTED = 12
+REJECTIONS_LISTED = 200
+
+
+def _month_text(raw: str) -> Month | None:
+    """A month from a path or query, or None when it is not one."""
+    if not _MONTH.match(raw):
+        return None
+    try:
+        return Month.parse(raw)
+    except ValueError:
+        return None
+
+
+def _settlement_view(
+    request: Request, uow: UnitDep, chosen: str | None, *, error: str = "", status_code: int = 200
+) -> Response:
+    """The months and, for a settled chosen month (the latest settled by default), its
+    settlement, or for an open one the form that settles it; `error` is a label the page
+    shows at its top."""
+    principal = console_principal(request, uow)
+    session = uow.session
+    today = application_service.today(uow.now())
+    listed = review.months(session=session, principal=principal, today=today, count=MONTHS_LISTED)
+    if chosen is None:
+        chosen = next((m.month for m in listed if m.settled), None)
+    shown = next((m for m in listed if m.month == chosen and m.settled), None)
+    detail: dict[str, Any] = {}
+    if shown is not None:
+        detail = _settlement_detail(session, principal, Month.parse(shown.month))
+    return render(
+        request, "ltc/settlements.html", status_code=status_code, months=listed, chosen=chosen,
+        shown=shown, error=error, may_settle=principal.role in ADMINS,
+        just_settled=request.query_params.get("settled") == "1", **detail,
+    )  # fmt: skip
+
+
+def _settlement_detail(session: Session, principal: Principal, month: Month) -> dict[str, Any]:
+    found = settlement_service.get_settlement(session=session, principal=principal, month=month)
+    fund = next((f for f in fund_by_month(session=session, principal=principal)
+                 if f.month == str(month)), None)  # fmt: skip
+    return {
+        "settlement": found,
+        "totals": review.totals_by_kind(session=session, settlement=found),
+        "reconciled": settlement_service.reconcile(session=session, settlement=found),
+        "fund": fund,
+        "rejections": review.rejections(session=session, principal=principal, settlement=found,
+                                        limit=REJECTIONS_LISTED),
+    }  # fmt: skip
+
+
+@router.get("/ltc/settlements", response_class=HTMLResponse, response_model=None)
+@page
+def settlements_page(request: Request, uow: UnitDep) -> Response:
+    raw = request.query_params.get("month")
+    if raw is None:
+        return _settlement_view(request, uow, None)
+    month = _month_text(raw)
+    if month is None:
+        return _settlement_view(request, uow, None, error="ltc_month_bad", status_code=422)
+    return _settlement_view(request, uow, str(month))
+
+
+def _why_not_settle(uow: UnitDep, org_id: str, month: Month, confirmed: bool) -> str:
+    """The label saying why the month may not be settled now, or ""."""
+    if month.end > application_service.today(uow.now()):
+        return "ltc_settle_not_over"
+    if review.is_settled(session=uow.session, org_id=org_id, month=month):
+        return "ltc_settle_already"
+    return "" if confirmed else "ltc_settle_need_confirm"
+
+
+@router.post("/ltc/settlements/{month}", response_model=None)
+@page
+def settle(
+    month: str,
+    request: Request,
+    uow: UnitDep,
+    confirm: Annotated[str, Form(max_length=8)] = "",
+) -> Response:
+    principal = console_principal(request, uow)
+    require(principal, ADMINS)
+    chosen = _month_text(month)
+    if chosen is None:
+        return _settlement_view(request, uow, None, error="ltc_month_bad", status_code=422)
+    why = _why_not_settle(uow, principal.organisation_id, chosen, confirm == "yes")
+    if why:
+        status = 409 if why == "ltc_settle_already" else 422
+        return _settlement_view(request, uow, str(chosen), error=why, status_code=status)
+    try:
+        flows.settle_and_anchor(uow=uow, org_id=principal.organisation_id, month=chosen)
+    except Conflict:  # settled by someone else a moment ago (the check above raced it)
+        return _settlement_view(
+            request, uow, str(chosen), error="ltc_settle_already", status_code=409
+        )
+    return RedirectResponse(f"/ltc/settlements?month={chosen}&settled=1", status_code=303)
