@@ -153,6 +153,16 @@ def create_listing(*, uow: UnitOfWork, principal: Principal, data: ListingCreate
     return listing
 
 
+def lots_for_sale(*, session: Session, principal: Principal) -> list[catalogue.LotFacts]:
+    """The seller's traced lots, newest first: what the listing form offers."""
+    _seller(session, principal)
+    facts = (
+        catalogue.lot_facts(session, i)
+        for i in catalogue.lot_ids_of(session, principal.organisation_id)
+    )
+    return [f for f in facts if f is not None]
+
+
 def list_listings(*, session: Session, principal: Principal) -> list[Listing]:
     _trader(session, principal)
     query = select(Listing).order_by(Listing.created_at.desc(), Listing.id)
