@@ -39,6 +39,7 @@ ROLES += ("ltc-elder", "assessor", "caregiver", "ltc-supervisor")
 EXTRA = {
     "admin": ["/life/illustration?issue_age=30&sex=F&pay_term=10&sum_assured=100000"],
     "lessor": ["/leasing/quote?cost=3000000&periods=36&annual_rate=5.95&start=2026-12-01&vat=on"],
+    "coop": ["/market/listings/new"],  # the listing form, reached from the market's listings
 }
 NAV = re.compile(r'<nav class="no-print"[^>]*>(.*?)</nav>', re.S)
 HREF = re.compile(r'href="(/[^"#]*)"')
@@ -50,6 +51,7 @@ DETAILS = (
     re.compile(r"^/lending/applications/[^/?]+$"),
     re.compile(r"^/leasing/contracts/[^/?]+$"),
     re.compile(r"^/consult/[0-9a-f-]{16,}$"),
+    re.compile(r"^/market/orders/[^/?]+$"),
 )
 OVERFLOW = "() => document.documentElement.scrollWidth - window.innerWidth"
 

@@ -9,6 +9,7 @@ from anxin.core.context import AppContext
 from anxin.demo import market
 from anxin.demo.seed import DemoInfo
 from tests.conftest import console_login
+from tests.web.test_every_word import RAW
 
 
 def test_listings_show_the_trace_badge_in_both_languages(
@@ -105,6 +106,9 @@ def test_a_dispute_is_negotiated_on_both_sides_pages_and_the_prepayment_refunded
     assert bad.status_code == 422 and "percent" in bad.text
     theirs = seller.get(f"{order_url}?lang=en").text
     assert 'class="accept-proposal"' in theirs and "Price reduction" in theirs
+    for who in (client, seller):  # every word of the dispute in Chinese too
+        assert not RAW.search(who.get(f"{order_url}?lang=zh").text)
+    assert client.app.state.console.catalog.unknown == set()
     accept = _between(theirs, '<div class="actions decide-proposal">\n<form method="post" action="')
     done = seller.post(accept, data={"accept": "yes"}, follow_redirects=False)
     assert done.status_code == 303
