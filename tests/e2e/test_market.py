@@ -1,7 +1,9 @@
 """A supermarket's buyer, on a phone, finds the cooperative's traced rice, orders it, receives
 two partial deliveries, fails the second at quality acceptance (a dispute opens with the
-sample as evidence) and pays for the first, which settles the order; the cooperative reads
-its forecasts on a desktop."""
+sample as evidence) and pays for the first; the two sides agree a price reduction on the
+failed delivery on their order pages (the buyer proposes, the cooperative accepts on a
+desktop), the buyer pays the reduced rest and the order settles; the cooperative reads its
+forecasts on a desktop."""
 
 import httpx
 import pytest
@@ -32,7 +34,9 @@ def _accept(page, seq: int, moisture: str, broken: str, sample_id: str) -> None:
     page.click(f"{form} button[type=submit]")
 
 
-def test_buyer_orders_a_traced_lot_a_delivery_fails_and_the_rest_settles(live_server, page):
+def test_buyer_orders_a_traced_lot_a_delivery_fails_is_reduced_and_the_order_settles(
+    live_server, page, chromium
+):
     base = live_server.url
     page.set_viewport_size({"width": 390, "height": 844})
     browser_login(page, base, "buyer")
@@ -74,13 +78,43 @@ def test_buyer_orders_a_traced_lot_a_delivery_fails_and_the_rest_settles(live_se
     assert "S-2" in dispute and "broken_pct" in dispute
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
-    # What is owed is the accepted 600 kg only; paying it settles the order.
+    # What is owed is the accepted 600 kg only; paid, the order waits for the dispute.
     assert page.input_value("#pay-form input[name=amount]") == "4560.00"
     page.click("#pay-form button[type=submit]")
+    page.wait_for_selector("#owed tbody td.muted")  # nothing outstanding
+    assert page.get_attribute("#order-status", "data-status") == "contracted"
+    alarms = HTTP.get(f"{base}/api/v1/alarms", headers=coop).json()
+    assert [a["cleared"] for a in alarms if a["alarm_type"] == "market_dispute"] == [False]
+
+    # The buyer proposes 15 % off the failed 400 kg (¥3,040.00): ¥456.00.
+    page.select_option("#disputes .propose-form select[name=outcome]", "reduction")
+    page.fill("#disputes .propose-form input[name=percent]", "15")
+    page.fill("#disputes .propose-form input[name=note]", "碎米超标")
+    page.click("#disputes .propose-form button[type=submit]")
+    page.wait_for_selector("#disputes .waiting")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+    # The cooperative, at its desk, sees the proposal on its order page and accepts it.
+    desk = chromium.new_context(locale="zh-CN", timezone_id="Asia/Shanghai")
+    seller = desk.new_page()
+    seller.set_default_timeout(15_000)
+    seller.set_viewport_size({"width": 1280, "height": 900})
+    browser_login(seller, base, "coop")
+    seller.goto(f"{base}/market/orders/{order_id}")
+    assert "¥456.00" in seller.inner_text("#disputes table.proposals")
+    seller.click("#disputes button.accept-proposal")
+    seller.wait_for_selector('#disputes .dispute[data-status="resolved"]')
+    assert seller.get_attribute("#disputes .resolution", "data-outcome") == "reduction"
+    desk.close()
+
+    # The reduced rest (¥2,584.00) is owed; paying it settles the order.
+    page.reload()
+    assert page.input_value("#pay-form input[name=amount]") == "2584.00"
+    page.click("#pay-form button[type=submit]")
     page.wait_for_selector('#order-status[data-status="settled"]')
-    assert page.get_attribute("#disputes .dispute", "data-status") == "open"
-    alarms = HTTP.get(f"{base}/api/v1/alarms", headers=_token(base, "coop")).json()
-    assert any(a["alarm_type"] == "market_dispute" for a in alarms)
+    assert "S-2" in page.inner_text("#disputes")  # the evidence stays with the resolution
+    alarms = HTTP.get(f"{base}/api/v1/alarms", headers=coop).json()
+    assert [a["cleared"] for a in alarms if a["alarm_type"] == "market_dispute"] == [True]
 
 
 def test_cooperative_reads_its_forecasts_on_a_desktop(live_server, page):
