@@ -136,6 +136,9 @@ def test_a_cooperative_lists_a_traced_lot_and_a_bad_field_is_marked_on_the_form(
     assert bad.status_code == 422
     assert 'data-field="quantity_kg"' in bad.text and 'name="price_per_kg"' in bad.text
     assert 'value="8.10"' in bad.text  # what was typed stays on the form
+    assert "Input should be greater than 0" in bad.text
+    zh = client.post("/market/listings?lang=zh", data=body)
+    assert zh.status_code == 422 and "此项填写有误" in zh.text and not RAW.search(zh.text)
     body["quantity_kg"] = "500"
     later = client.post("/market/listings", data=body)
     assert later.status_code == 422 and 'data-field="delivery_to"' in later.text

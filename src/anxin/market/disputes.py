@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from anxin.alerts.service import clear_alarm
@@ -67,7 +67,7 @@ def proposals_of(session: Session, dispute_id: str) -> list[DisputeProposal]:
         session.scalars(
             select(DisputeProposal)
             .where(DisputeProposal.dispute_id == dispute_id)
-            .order_by(DisputeProposal.proposed_at, DisputeProposal.id)
+            .order_by(DisputeProposal.number)
         )
     )
 
@@ -128,8 +128,14 @@ def propose(
     earlier = pending_of(session, dispute.id)
     if earlier is not None:
         earlier.status = ProposalStatus.SUPERSEDED
+    made = session.scalar(
+        select(func.count())
+        .select_from(DisputeProposal)
+        .where(DisputeProposal.dispute_id == dispute.id)
+    )
     proposal = DisputeProposal(
         dispute_id=dispute.id,
+        number=(made or 0) + 1,  # the dispute row is locked: no two proposals take one number
         proposed_by=_side(principal, order),
         proposed_by_user=principal.user_id,
         outcome=data.outcome,

@@ -188,9 +188,11 @@ class DisputeProposal(Audited, Base):
     proposal stays, so the negotiation is on record."""
 
     __tablename__ = "market_dispute_proposals"
+    __table_args__ = (UniqueConstraint("dispute_id", "number"),)
 
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
     dispute_id: Mapped[str] = mapped_column(ForeignKey("market_disputes.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)  # 1, 2, … in the order they were made
     proposed_by: Mapped[str] = mapped_column(String(8))  # buyer | seller
     proposed_by_user: Mapped[str] = mapped_column(ForeignKey("users.id"))
     outcome: Mapped[Outcome] = mapped_column(_enum(Outcome))

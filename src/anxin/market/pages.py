@@ -153,6 +153,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "market_list_now": ("挂牌出售", "List for sale"),
     "market_no_lots": ("暂无可挂牌的溯源批次", "No traced lots to list"),
     "market_fix_fields": ("请修改标出的字段", "Please correct the marked fields"),
+    "market_field_invalid": ("此项填写有误", "Not valid"),
     "market_outcome": ("处理方案", "Outcome"),
     "market_outcome_reduction": ("降价", "Price reduction"),
     "market_outcome_return": ("退货", "Return"),

@@ -165,6 +165,7 @@ class ProposalRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: str
+    number: int
     proposed_by: str  # buyer | seller
     outcome: Outcome
     amount: MoneyAmount | None

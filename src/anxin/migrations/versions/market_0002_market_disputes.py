@@ -25,6 +25,7 @@ def upgrade() -> None:
         "market_dispute_proposals",
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("dispute_id", sa.String(length=36), nullable=False),
+        sa.Column("number", sa.Integer(), nullable=False),
         sa.Column("proposed_by", sa.String(length=8), nullable=False),
         sa.Column("proposed_by_user", sa.String(length=36), nullable=False),
         sa.Column(
@@ -69,6 +70,9 @@ def upgrade() -> None:
             name=op.f("fk_market_dispute_proposals_proposed_by_user_users"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_market_dispute_proposals")),
+        sa.UniqueConstraint(
+            "dispute_id", "number", name=op.f("uq_market_dispute_proposals_dispute_id_number")
+        ),
     )
     with op.batch_alter_table("market_dispute_proposals", schema=None) as batch_op:
         batch_op.create_index(
