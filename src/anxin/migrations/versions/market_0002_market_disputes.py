@@ -2,7 +2,8 @@
 closing (quote deadline, reason).
 
 Existing payments are the buyer's (kind payment); an existing RFQ takes quotes until its
-delivery day.
+delivery day. A downgrade drops what 0001 cannot hold: proposals, outcomes, the payment kind
+(a refund would come back up as a payment) and the quote deadline.
 
 Revision ID: market_0002
 Revises: market_0001
