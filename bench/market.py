@@ -20,9 +20,11 @@ This is why the pipeline uses Fourier terms past m = 24.
 **Order state machine** (`orders.lifecycles_per_s`). Each order walks offer → acceptance
 (contract) → two partial shipments (EPCIS shipping events captured through trace, anchored
 in the ledger) → receipt (two receiving events) → quality acceptance (one passes, one fails
-and opens a dispute with an alarm to the seller) → payment (lending's allocation) →
-settlement, through the services on a migrated SQLite file with the demo seeded, each step
-its own unit of work as a request would be. M = 200 by default, 20 with `--quick`.
+and opens a dispute with an alarm to the seller) → the seller proposes half off the failed
+delivery and the buyer accepts (the dispute resolved, its alarm cleared) → payment (lending's
+allocation, with an idempotency key) → settlement, through the services on a migrated SQLite
+file with the demo seeded, each step its own unit of work as a request would be. M = 200 by
+default, 20 with `--quick`.
 
 Run: .venv/bin/python bench/market.py [--quick]   (writes bench/results/market.json)
 """
@@ -55,10 +57,16 @@ from anxin.core.config import Settings
 from anxin.core.context import AppContext
 from anxin.demo import market as demo_market
 from anxin.demo.seed import seed_demo
+from anxin.market import disputes, forecasting, service
 from anxin.market import forecast as fc
-from anxin.market import forecasting, service
-from anxin.market.models import OrderStatus, PaymentTerm
-from anxin.market.schemas import OrderCreate, PaymentCreate, SampleResult, ShipmentCreate
+from anxin.market.models import OrderStatus, Outcome, PaymentTerm
+from anxin.market.schemas import (
+    OrderCreate,
+    PaymentCreate,
+    ProposalCreate,
+    SampleResult,
+    ShipmentCreate,
+)
 from anxin.people import service as people
 from machine import cpu_model  # bench/machine.py, beside this script
 
@@ -196,7 +204,7 @@ def bench_orders(m: int) -> dict[str, Any]:
         total = sum(times)
         return {
             "orders": m,
-            "steps_per_order": 10,
+            "steps_per_order": 12,
             "seconds": round(total, 2),
             "lifecycles_per_s": round(m / total, 2),
             "median_ms_per_lifecycle": round(statistics.median(times) * 1000, 1),
@@ -226,9 +234,20 @@ def walk(context: AppContext, buyer: Any, coop: Any, listing_id: str, i: int) ->
             service.accept_quality(
                 uow=uow, principal=buyer, order_id=order_id, seq=seq, data=sample
             )
+    # The failed 4 kg: the cooperative offers half off, the buyer accepts (15.20 of 30.40).
+    with context.unit(actor="bench:coop") as uow:
+        (dispute,) = service.disputes_of(uow.session, order_id)
+        offer = ProposalCreate(outcome=Outcome.REDUCTION, percent=Decimal("50"))
+        proposal = disputes.propose(
+            uow=uow, principal=coop, order_id=order_id, dispute_id=dispute.id, data=offer
+        )
+    with context.unit(actor="bench:buyer") as uow:
+        disputes.decide(uow=uow, principal=buyer, order_id=order_id, dispute_id=dispute.id,
+                        proposal_id=proposal.id, accept=True)  # fmt: skip
     with context.unit(actor="bench:buyer") as uow:
         today = uow.now().astimezone(service.CST).date()
-        payment = PaymentCreate(amount=Decimal("45.60"), paid_on=today)
+        key = f"bench-pay-{i}"
+        payment = PaymentCreate(amount=Decimal("60.80"), paid_on=today, idempotency_key=key)
         service.pay(uow=uow, principal=buyer, order_id=order_id, data=payment)
         order = service.get_order(session=uow.session, principal=buyer, order_id=order_id)
         assert order.status == OrderStatus.SETTLED, order.status

@@ -115,6 +115,7 @@ PARAMS = {
     "lot": "lot_code",
     "listing_id": "market_listing",
     "order_id": "market_listing",  # no order in the demo seed: a 404 for everyone
+    "rfq_id": "market_listing",  # nor a request for quotes
     "institution_id": "ltc_institution",
     "ltc_application_id": "ltc_application",
 }

@@ -42,6 +42,7 @@ EXTRA = {
     # October, settled by the test before the pictures (`_settle`): the settlement and the
     # dashboard of a settled month
     "ltc-supervisor": ["/ltc/settlements?month=2026-10", "/ltc/supervision?month=2026-10"],
+    "coop": ["/market/listings/new"],  # the listing form, reached from the market's listings
 }
 NAV = re.compile(r'<nav class="no-print"[^>]*>(.*?)</nav>', re.S)
 HREF = re.compile(r'href="(/[^"#]*)"')
@@ -53,6 +54,7 @@ DETAILS = (
     re.compile(r"^/lending/applications/[^/?]+$"),
     re.compile(r"^/leasing/contracts/[^/?]+$"),
     re.compile(r"^/consult/[0-9a-f-]{16,}$"),
+    re.compile(r"^/market/orders/[^/?]+$"),
 )
 OVERFLOW = "() => document.documentElement.scrollWidth - window.innerWidth"
 

@@ -101,23 +101,40 @@ def test_buyer_orders_a_traced_lot_and_the_rest_settles_after_a_dispute(
     (charge,) = order["account"]["outstanding"]
     assert charge == {"delivery": 1, "due": today, "amount": "3040.00"}
 
-    over = client.post(
-        f"{base}/payments", headers=buyer, json={"amount": "3040.01", "paid_on": today}
-    )
-    assert over.status_code == 422 and over.json()["fields"][0]["field"] == "amount"
-    paid = client.post(
-        f"{base}/payments", headers=buyer, json={"amount": "3040.00", "paid_on": today}
-    )
+    over = {"amount": "3040.01", "paid_on": today, "idempotency_key": "pay-over-1"}
+    over_paid = client.post(f"{base}/payments", headers=buyer, json=over)
+    assert over_paid.status_code == 422 and over_paid.json()["fields"][0]["field"] == "amount"
+    body = {"amount": "3040.00", "paid_on": today, "idempotency_key": "pay-first-1"}
+    paid = client.post(f"{base}/payments", headers=buyer, json=body)
     assert paid.status_code == 201, paid.text
+    # The open dispute may still change what is owed: the order waits for its outcome.
+    waiting = client.get(base, headers=coop).json()
+    assert waiting["status"] == "contracted" and waiting["disputes"][0]["status"] == "open"
+
+    # The cooperative offers 10 % off the failed 600 kg; the buyer accepts: 4,104.00 is owed.
+    disputes = f"{base}/disputes/{dispute['id']}/proposals"
+    offer = client.post(disputes, headers=coop, json={"outcome": "reduction", "percent": "10"})
+    assert offer.status_code == 201 and offer.json()["adjustment"] == "456.00", offer.text
+    agreed = client.post(
+        f"{disputes}/{offer.json()['id']}/decision", headers=buyer, json={"accept": True}
+    )
+    assert agreed.status_code == 200, agreed.text
+    assert agreed.json()["account"]["outstanding"] == [
+        {"delivery": 2, "due": today, "amount": "4104.00"}
+    ]
+    rest = {"amount": "4104.00", "paid_on": today, "idempotency_key": "pay-rest-1"}
+    assert client.post(f"{base}/payments", headers=buyer, json=rest).status_code == 201
     settled = client.get(base, headers=coop).json()
-    assert settled["status"] == "settled" and settled["disputes"][0]["status"] == "open"
+    assert settled["status"] == "settled" and settled["disputes"][0]["status"] == "resolved"
+    assert settled["disputes"][0]["evidence"]["sample"]["sample_id"] == "S2"  # kept
 
     # Both deliveries are shipping and receiving events in the cooperative's EPCIS repository.
     events = client.get("/epcis/events", headers=coop, params={"EQ_bizStep": "shipping"})
     assert events.status_code == 200
     assert len(events.json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"]) == 2
     alarms = client.get("/api/v1/alarms", headers=coop).json()
-    assert any(a["alarm_type"] == "market_dispute" for a in alarms)
+    (alarm,) = [a for a in alarms if a["alarm_type"] == "market_dispute"]
+    assert alarm["cleared"] is True  # the resolution cleared the dispute's alarm
 
 
 def _other_buyer(client: TestClient, context: AppContext) -> dict[str, str]:
@@ -151,6 +168,7 @@ def test_orders_are_seen_by_their_buyer_and_seller_only(
         "paid": "0.00",
         "outstanding": [],
         "credit": "0.00",
+        "refunded": "0.00",
     }
 
 

@@ -87,8 +87,10 @@ def _pages(demo, alarm_id):
         "machinery": ["/leasing/statement"],
         # the cooperative's farmer, brand and insurer (issue 20)
         "farmer": ["/trace/farm", "/trace/capture"],
-        "coop": ["/trace/brand", "/trace/insurance"],
         "insurer": ["/trace/insurance"],
+        # the market (issue 21): the cooperative's listing form, the supermarket's buyer
+        "coop": ["/trace/brand", "/trace/insurance", "/market", "/market/listings/new"],
+        "buyer": ["/market", "/market/orders"],
         # Nantong's long-term care insurance (issue 17)
         "ltc-elder": ["/ltc/me"],
         "ltc-family": ["/ltc/me"],

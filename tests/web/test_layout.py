@@ -126,3 +126,13 @@ def test_the_illustration_form_as_first_shown_submits_to_an_illustration(client,
     values |= {"sex": "M", "pay_term": "10"}  # the selects' defaults
     shown = client.get("/life/illustration", params={k: v for k, v in values.items() if v})
     assert shown.status_code == 200 and 'id="illustration"' in shown.text
+
+
+def test_the_cooperatives_listing_form_has_the_layout(client, demo):
+    """Reached from the market's listings, not the header: the same header, nothing marked."""
+    client.post("/login", data={"username": "coop", "password": DEMO_PASSWORDS["coop"]})
+    page = client.get("/market/listings/new")
+    assert page.status_code == 200 and 'id="listing-form"' in page.text
+    assert 'action="/logout"' in page.text
+    home = _header_links(client.get("/").text)
+    assert "/market" in home and _header_links(page.text) == home

@@ -58,6 +58,26 @@ class DisputeStatus(StrEnum):
     RESOLVED = "resolved"
 
 
+class Outcome(StrEnum):
+    """How the two sides settle a failed delivery."""
+
+    REDUCTION = "reduction"  # the delivery kept at a lower price (an amount or a percentage)
+    RETURN = "return"  # some or all of the delivery goes back; it is owed for what is kept
+    WITHDRAWN = "withdrawn"  # the buyer drops the claim: the delivery is owed in full
+
+
+class ProposalStatus(StrEnum):
+    PENDING = "pending"  # waiting for the other side
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    SUPERSEDED = "superseded"  # a newer proposal (a counter-offer) replaced it
+
+
+class PaymentKind(StrEnum):
+    PAYMENT = "payment"  # buyer to seller
+    REFUND = "refund"  # seller back to buyer: what was paid beyond what is owed
+
+
 class Listing(Audited, Base):
     __tablename__ = "market_listings"
 
@@ -93,6 +113,9 @@ class Rfq(Audited, Base):
     delivery_by: Mapped[date]
     status: Mapped[ListingStatus] = mapped_column(_enum(ListingStatus), index=True)
     created_at: Mapped[datetime]
+    quotes_by: Mapped[date] = mapped_column(index=True)  # the sweep closes it after this day
+    closed_reason: Mapped[str | None] = mapped_column(String(16))  # RFQ_CLOSED_* in the service
+    closed_at: Mapped[datetime | None]
 
 
 class Order(Audited, Base):
@@ -151,13 +174,51 @@ class Dispute(Audited, Base):
     evidence: Mapped[dict[str, Any]] = mapped_column()
     status: Mapped[DisputeStatus] = mapped_column(_enum(DisputeStatus))
     opened_at: Mapped[datetime]
+    # The agreed outcome (the accepted proposal's), once resolved.
+    outcome: Mapped[Outcome | None] = mapped_column(_enum(Outcome))
+    adjustment: Mapped[Decimal | None] = mapped_column(MONEY)  # off the delivery's value
+    return_kg: Mapped[Decimal | None] = mapped_column(KG)
+    return_event_id: Mapped[str | None] = mapped_column(ForeignKey("trace_events.id"))
+    resolved_at: Mapped[datetime | None]
+    resolved_on: Mapped[date | None]  # the day the delivery's (new) value falls due from
+
+
+class DisputeProposal(Audited, Base):
+    """One side's proposed outcome of a dispute; the other accepts or rejects it. Every
+    proposal stays, so the negotiation is on record."""
+
+    __tablename__ = "market_dispute_proposals"
+    __table_args__ = (UniqueConstraint("dispute_id", "number"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    dispute_id: Mapped[str] = mapped_column(ForeignKey("market_disputes.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)  # 1, 2, … in the order they were made
+    proposed_by: Mapped[str] = mapped_column(String(8))  # buyer | seller
+    proposed_by_user: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    outcome: Mapped[Outcome] = mapped_column(_enum(Outcome))
+    amount: Mapped[Decimal | None] = mapped_column(MONEY)  # a reduction given as an amount
+    percent: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))  # … or as a percentage
+    return_kg: Mapped[Decimal | None] = mapped_column(KG)
+    adjustment: Mapped[Decimal] = mapped_column(MONEY)  # what it takes off the delivery's value
+    note: Mapped[str | None] = mapped_column(String(400))
+    status: Mapped[ProposalStatus] = mapped_column(_enum(ProposalStatus))
+    proposed_at: Mapped[datetime]
+    decided_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None]
 
 
 class Payment(Audited, Base):
+    """Money between the two sides of an order: the buyer's payments and the seller's refunds
+    (both positive amounts; the kind says which way). The same idempotency key on the same
+    order is the same payment, so a retried request moves no money twice."""
+
     __tablename__ = "market_payments"
+    __table_args__ = (UniqueConstraint("order_id", "idempotency_key"),)
 
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
     order_id: Mapped[str] = mapped_column(ForeignKey("market_orders.id"), index=True)
+    kind: Mapped[PaymentKind] = mapped_column(_enum(PaymentKind))
+    idempotency_key: Mapped[str | None] = mapped_column(String(120))
     amount: Mapped[Decimal] = mapped_column(MONEY)
     paid_on: Mapped[date]
     recorded_by: Mapped[str] = mapped_column(ForeignKey("users.id"))

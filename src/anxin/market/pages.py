@@ -9,20 +9,24 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
+from uuid import uuid4
 
 from fastapi import APIRouter, Form, Request
 from fastapi import Path as InPath
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from anxin.core.domain import NavLink
+from anxin.core.errors import InvalidInput
 from anxin.core.security import Principal, Role
 from anxin.core.unit import UnitOfWork
+from anxin.market import disputes, forecasting, grades, service
 from anxin.market import forecast as fc
-from anxin.market import forecasting, grades, service
-from anxin.market.models import ForecastRun, OrderStatus, PaymentTerm, ShipmentStatus
+from anxin.market.models import ForecastRun, OrderStatus, Outcome, PaymentTerm, ShipmentStatus
 from anxin.market.schemas import (
+    ListingCreate,
     OrderCreate,
     PaymentCreate,
+    ProposalCreate,
     RfqCreate,
     SampleResult,
     ShipmentCreate,
@@ -142,6 +146,47 @@ LABELS: dict[str, tuple[str, str]] = {
     "market_target_price": ("目标单价(元/公斤)", "Target price (¥/kg)"),
     "market_delivery_by": ("最晚交货日", "Deliver by"),
     "market_offer": ("报价", "Make an offer"),
+    "market_new_listing": ("新建挂牌", "New listing"),
+    "market_listing_lot": ("溯源批次", "Traced lot"),
+    "market_delivery_from": ("最早交货日", "Deliver from"),
+    "market_delivery_to": ("最晚交货日", "Deliver until"),
+    "market_list_now": ("挂牌出售", "List for sale"),
+    "market_no_lots": ("暂无可挂牌的溯源批次", "No traced lots to list"),
+    "market_fix_fields": ("请修改标出的字段", "Please correct the marked fields"),
+    "market_field_invalid": ("此项填写有误", "Not valid"),
+    "market_outcome": ("处理方案", "Outcome"),
+    "market_outcome_reduction": ("降价", "Price reduction"),
+    "market_outcome_return": ("退货", "Return"),
+    "market_outcome_withdrawn": ("撤回索赔", "Claim withdrawn"),
+    "market_reduction_amount": ("降价金额(元)", "Reduction (¥)"),
+    "market_reduction_percent": ("或降价比例(%)", "or reduction (%)"),
+    "market_return_kg": ("退货数量(公斤)", "Return (kg)"),
+    "market_note": ("备注", "Note"),
+    "market_propose": ("提出方案", "Propose"),
+    "market_proposals": ("协商记录", "Negotiation"),
+    "market_proposed_by": ("提出方", "Proposed by"),
+    "market_side_buyer": ("采购方", "Buyer"),
+    "market_side_seller": ("供货方", "Seller"),
+    "market_adjustment": ("扣减(元)", "Deduction (¥)"),
+    "market_proposal_pending": ("待对方确认", "Waiting"),
+    "market_proposal_accepted": ("已接受", "Accepted"),
+    "market_proposal_rejected": ("已拒绝", "Rejected"),
+    "market_proposal_superseded": ("已被新方案取代", "Superseded"),
+    "market_accept_proposal": ("接受方案", "Accept"),
+    "market_reject_proposal": ("拒绝方案", "Reject"),
+    "market_waiting_other": ("等待对方回复", "Waiting for the other side's answer"),
+    "market_resolution": ("处理结果", "Resolution"),
+    "market_refunded": ("已退款", "Refunded"),
+    "market_refund_due": ("应退还采购方", "Owed back to the buyer"),
+    "market_refund": ("退款", "Refund"),
+    "market_refunded_on": ("退款日", "Refunded on"),
+    "market_withdraw_rfq": ("撤回询价", "Withdraw"),
+    "market_quotes_by": ("报价截止", "Quotes by"),
+    "market_closed_accepted": ("已接受报价", "Quote accepted"),
+    "market_closed_withdrawn": ("已撤回", "Withdrawn"),
+    "market_closed_expired": ("已过报价截止日", "Past the quote deadline"),
+    # why the dispute's alarm cleared (alerts shows `clear_reason_<code>`)
+    "clear_reason_market_dispute_resolved": ("争议已协商解决", "Dispute resolved by agreement"),
 }  # fmt: skip
 
 # The planning assumptions the forecast page states with its numbers.
@@ -172,7 +217,84 @@ def listings_page(request: Request, uow: UnitDep) -> Response:
         terms=[t.value for t in PaymentTerm],
         grades=sorted(grades.NAMES),
         open_listings=[r for r in rows if r.status.value == "open"],
+        seller=service.is_seller(uow.session, principal),
     )
+
+
+def _today(uow: UnitOfWork) -> date:
+    return uow.now().astimezone(service.CST).date()
+
+
+def _listing_form(
+    request: Request,
+    uow: UnitOfWork,
+    principal: Principal,
+    values: dict[str, str],
+    errors: dict[str, str],
+) -> Response:
+    return render(
+        request,
+        "market/listing_form.html",
+        status_code=422 if errors else 200,
+        lots=service.lots_for_sale(session=uow.session, principal=principal),
+        grades=sorted(grades.NAMES),
+        values=values,
+        errors=errors,
+    )
+
+
+@router.get("/market/listings/new", response_class=HTMLResponse, response_model=None)
+@page
+def listing_form_page(request: Request, uow: UnitDep) -> Response:
+    """A cooperative lists one of its traced lots: grade, quantity, price, delivery window."""
+    principal = console_principal(request, uow)
+    if not service.is_seller(uow.session, principal):
+        return render(request, "market/notice.html")
+    today = _today(uow)
+    values = {
+        "region": "east",
+        "delivery_from": today.isoformat(),
+        "delivery_to": (today + timedelta(days=30)).isoformat(),
+    }
+    return _listing_form(request, uow, principal, values, {})
+
+
+@router.post("/market/listings", response_model=None)
+@page
+def listing_post(
+    request: Request,
+    uow: UnitDep,
+    lot_id: Annotated[str, Form(max_length=64)] = "",
+    grade: Annotated[str, Form(max_length=16)] = "",
+    quantity_kg: Annotated[str, Form(max_length=20)] = "",
+    price_per_kg: Annotated[str, Form(max_length=20)] = "",
+    region: Annotated[str, Form(max_length=40)] = "",
+    delivery_from: Annotated[str, Form(max_length=10)] = "",
+    delivery_to: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    """The listing; a field that does not fit comes back on the form, marked, with its reason."""
+    principal = console_principal(request, uow)
+    given = {
+        "lot_id": lot_id, "grade": grade, "quantity_kg": quantity_kg,
+        "price_per_kg": price_per_kg, "region": region, "delivery_from": delivery_from,
+        "delivery_to": delivery_to,
+    }  # fmt: skip
+    values = {k: v.strip() for k, v in given.items()}
+    try:
+        data = form_model(ListingCreate, values)
+        service.create_listing(uow=uow, principal=principal, data=data)
+    except InvalidInput as exc:
+        errors = {p.field.split(".")[0]: p.reason for p in exc.fields}
+        return _listing_form(request, uow, principal, values, errors or {"form": exc.message})
+    return RedirectResponse("/market", status_code=303)
+
+
+@router.post("/market/rfqs/{rfq_id}/withdraw", response_model=None)
+@page
+def rfq_withdraw_post(rfq_id: str, request: Request, uow: UnitDep) -> Response:
+    principal = console_principal(request, uow)
+    service.withdraw_rfq(uow=uow, principal=principal, rfq_id=rfq_id)
+    return RedirectResponse("/market", status_code=303)
 
 
 @router.post("/market/orders", response_model=None)
@@ -211,6 +333,7 @@ def rfq_post(
     target_price_per_kg: Annotated[str, Form(max_length=20)] = "",
     region: Annotated[str, Form(max_length=40)] = "",
     delivery_by: Annotated[str, Form(max_length=10)] = "",
+    quotes_by: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     """A buyer's request for quotes."""
     principal = console_principal(request, uow)
@@ -223,6 +346,7 @@ def rfq_post(
             "target_price_per_kg": target_price_per_kg.strip() or None,
             "region": region.strip(),
             "delivery_by": delivery_by.strip(),
+            "quotes_by": quotes_by.strip() or None,
         },
     )
     service.create_rfq(uow=uow, principal=principal, data=data)
@@ -277,6 +401,7 @@ def order_page(order_id: str, request: Request, uow: UnitDep) -> Response:
     listing = service.get_listing_of(session=session, order=order)
     side = "buyer" if principal.role == Role.BUYER else "seller"
     shipped = sum((s.quantity_kg for s in service.shipments_of(session, order.id)), Decimal(0))
+    opened = service.disputes_of(session, order.id)
     return render(
         request,
         "market/order.html",
@@ -286,12 +411,18 @@ def order_page(order_id: str, request: Request, uow: UnitDep) -> Response:
         side=side,
         can_decide=order.status == OrderStatus.OFFERED and side != order.offered_by,
         shipments=service.shipments_of(session, order.id),
-        disputes=service.disputes_of(session, order.id),
+        disputes=opened,
+        proposals={d.id: disputes.proposals_of(session, d.id) for d in opened},
+        pending={d.id: disputes.pending_of(session, d.id) for d in opened},
+        outcomes=[o.value for o in Outcome],
+        seq_of={s.id: s.seq for s in service.shipments_of(session, order.id)},
+        # A fresh key per rendered form: submitting it twice records one payment.
+        idempotency_key=uuid4().hex,
         account=service.account_of(session, order),
         left_to_ship=order.quantity_kg - shipped,
         parameters=sorted(grades.limits(listing.crop, listing.grade) or {}),
         limits=grades.limits(listing.crop, listing.grade) or {},
-        today=uow.now().astimezone(service.CST).date().isoformat(),
+        today=_today(uow).isoformat(),
         Shipped=ShipmentStatus,
     )
 
@@ -366,18 +497,77 @@ def accept_post(
     return _back(order_id)
 
 
+# The buyer's payment and the cooperative's refund: one form, the path says which way.
+MONEY_MOVES = {"pay": service.pay, "refund": service.refund}
+
+
 @router.post("/market/orders/{order_id}/pay", response_model=None)
+@router.post("/market/orders/{order_id}/refund", response_model=None)
 @page
-def pay_post(
+def money_post(
     order_id: str,
     request: Request,
     uow: UnitDep,
     amount: Annotated[str, Form(max_length=20)] = "",
     paid_on: Annotated[str, Form(max_length=10)] = "",
+    idempotency_key: Annotated[str, Form(max_length=120)] = "",
 ) -> Response:
     principal = console_principal(request, uow)
-    data = form_model(PaymentCreate, {"amount": amount.strip(), "paid_on": paid_on.strip()})
-    service.pay(uow=uow, principal=principal, order_id=order_id, data=data)
+    data = form_model(
+        PaymentCreate,
+        {"amount": amount.strip(), "paid_on": paid_on.strip(), "idempotency_key": idempotency_key},
+    )
+    move = MONEY_MOVES[request.url.path.rsplit("/", 1)[-1]]
+    move(uow=uow, principal=principal, order_id=order_id, data=data)
+    return _back(order_id)
+
+
+@router.post("/market/orders/{order_id}/disputes/{dispute_id}/propose", response_model=None)
+@page
+def propose_post(
+    order_id: str,
+    dispute_id: str,
+    request: Request,
+    uow: UnitDep,
+    outcome: Annotated[str, Form(max_length=16)] = "",
+    amount: Annotated[str, Form(max_length=20)] = "",
+    percent: Annotated[str, Form(max_length=10)] = "",
+    return_kg: Annotated[str, Form(max_length=20)] = "",
+    note: Annotated[str, Form(max_length=400)] = "",
+) -> Response:
+    """One side proposes an outcome; only the fields the outcome uses are sent on."""
+    principal = console_principal(request, uow)
+    given = {"amount": amount, "percent": percent, "return_kg": return_kg, "note": note}
+    filled = {k: v.strip() for k, v in given.items() if v.strip()}
+    data = form_model(ProposalCreate, {"outcome": outcome, **filled})
+    disputes.propose(
+        uow=uow, principal=principal, order_id=order_id, dispute_id=dispute_id, data=data
+    )
+    return _back(order_id)
+
+
+@router.post(
+    "/market/orders/{order_id}/disputes/{dispute_id}/proposals/{proposal_id}/decision",
+    response_model=None,
+)
+@page
+def proposal_decision_post(
+    order_id: str,
+    dispute_id: str,
+    proposal_id: str,
+    request: Request,
+    uow: UnitDep,
+    accept: Annotated[str, Form(max_length=5)] = "",
+) -> Response:
+    principal = console_principal(request, uow)
+    disputes.decide(
+        uow=uow,
+        principal=principal,
+        order_id=order_id,
+        dispute_id=dispute_id,
+        proposal_id=proposal_id,
+        accept=accept == "yes",
+    )
     return _back(order_id)
 
 

@@ -15,7 +15,10 @@ from anxin.market.models import (
     DisputeStatus,
     ListingStatus,
     OrderStatus,
+    Outcome,
+    PaymentKind,
     PaymentTerm,
+    ProposalStatus,
     ShipmentStatus,
 )
 
@@ -24,6 +27,8 @@ Kilograms = Annotated[Decimal, Gt(0), Le(10_000_000), Field(decimal_places=1)]
 PricePerKg = Annotated[Decimal, Gt(0), Le(100_000), Field(decimal_places=2)]
 Percent = Annotated[float, Ge(0), Le(100)]
 Parameter = Annotated[str, Field(min_length=1, max_length=40)]
+ReductionPercent = Annotated[Decimal, Gt(0), Le(100), Field(decimal_places=2)]
+IdempotencyKey = Annotated[str, Field(min_length=8, max_length=120)]
 
 
 class ListingCreate(BaseModel):
@@ -72,6 +77,7 @@ class RfqCreate(BaseModel):
     target_price_per_kg: PricePerKg | None = None
     region: str = Field(min_length=1, max_length=40)
     delivery_by: SaneDate
+    quotes_by: SaneDate | None = None  # the last day quotes are taken; the delivery day if left out
 
 
 class RfqRead(BaseModel):
@@ -84,7 +90,10 @@ class RfqRead(BaseModel):
     target_price_per_kg: Decimal | None
     region: str
     delivery_by: date
+    quotes_by: date
     status: ListingStatus
+    closed_reason: str | None  # accepted | withdrawn | expired
+    closed_at: datetime | None
     created_at: datetime
 
 
@@ -115,8 +124,26 @@ class SampleResult(BaseModel):
 
 
 class PaymentCreate(BaseModel):
+    """A payment (the buyer's) or a refund (the seller's); the same key again is the same one."""
+
     amount: Annotated[Money, Gt(0)]
     paid_on: SaneDate
+    idempotency_key: IdempotencyKey
+
+
+class ProposalCreate(BaseModel):
+    """An outcome for a dispute: a reduction (an amount or a percentage of the delivery's
+    value), a return of some or all of the delivery, or the claim withdrawn."""
+
+    outcome: Outcome
+    amount: Annotated[Money, Gt(0)] | None = None
+    percent: ReductionPercent | None = None
+    return_kg: Kilograms | None = None
+    note: str | None = Field(default=None, max_length=400)
+
+
+class ProposalDecision(BaseModel):
+    accept: bool
 
 
 class ShipmentRead(BaseModel):
@@ -134,6 +161,23 @@ class ShipmentRead(BaseModel):
     decided_on: date | None
 
 
+class ProposalRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    number: int
+    proposed_by: str  # buyer | seller
+    outcome: Outcome
+    amount: MoneyAmount | None
+    percent: Decimal | None
+    return_kg: Decimal | None
+    adjustment: MoneyAmount
+    note: str | None
+    status: ProposalStatus
+    proposed_at: datetime
+    decided_at: datetime | None
+
+
 class DisputeRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -143,6 +187,12 @@ class DisputeRead(BaseModel):
     evidence: dict[str, Any]
     status: DisputeStatus
     opened_at: datetime
+    outcome: Outcome | None
+    adjustment: MoneyAmount | None
+    return_kg: Decimal | None
+    return_event_id: str | None
+    resolved_at: datetime | None
+    proposals: list[ProposalRead] = []
 
 
 class ChargeRead(BaseModel):
@@ -155,7 +205,8 @@ class AccountRead(BaseModel):
     charged: MoneyAmount
     paid: MoneyAmount
     outstanding: list[ChargeRead]
-    credit: MoneyAmount
+    credit: MoneyAmount  # paid beyond what is owed, not yet refunded: the seller owes it back
+    refunded: MoneyAmount
 
 
 class OrderRead(BaseModel):
@@ -184,6 +235,7 @@ class PaymentRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: str
+    kind: PaymentKind
     amount: MoneyAmount
     paid_on: date
     recorded_at: datetime

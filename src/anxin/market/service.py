@@ -41,6 +41,7 @@ from anxin.market.models import (
     Order,
     OrderStatus,
     Payment,
+    PaymentKind,
     Rfq,
     Shipment,
     ShipmentStatus,
@@ -59,9 +60,13 @@ from anxin.trace import service as trace
 
 ORDER_KIND = "market_order"
 DISPUTE_ALARM = "market_dispute"
+SHIPMENT_SOURCE = "market_shipment"  # the dispute alarm's source: the failed delivery
 CST = timezone(timedelta(hours=8))
 EPCIS_CONTEXT = ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"]
 ZERO = Decimal("0.0")
+NO_MONEY = Decimal("0.00")
+# Why a request for quotes closed.
+RFQ_ACCEPTED, RFQ_WITHDRAWN, RFQ_EXPIRED = "accepted", "withdrawn", "expired"
 
 
 # --- who is who -------------------------------------------------------------------------
@@ -146,6 +151,16 @@ def create_listing(*, uow: UnitOfWork, principal: Principal, data: ListingCreate
     session.add(listing)
     session.flush()
     return listing
+
+
+def lots_for_sale(*, session: Session, principal: Principal) -> list[catalogue.LotFacts]:
+    """The seller's traced lots, newest first: what the listing form offers."""
+    _seller(session, principal)
+    facts = (
+        catalogue.lot_facts(session, i)
+        for i in catalogue.lot_ids_of(session, principal.organisation_id)
+    )
+    return [f for f in facts if f is not None]
 
 
 def list_listings(*, session: Session, principal: Principal) -> list[Listing]:
@@ -246,6 +261,11 @@ def create_rfq(*, uow: UnitOfWork, principal: Principal, data: RfqCreate) -> Rfq
     _buyer(principal)
     if data.grade not in grades.NAMES:
         raise InvalidInput.field("grade", "unknown grade")
+    quotes_by = data.quotes_by or data.delivery_by
+    if quotes_by > data.delivery_by:
+        raise InvalidInput.field("quotes_by", "after delivery_by")
+    if quotes_by < uow.now().astimezone(CST).date():
+        raise InvalidInput.field("quotes_by", "in the past")
     rfq = Rfq(
         buyer_organisation_id=principal.organisation_id,
         buyer_user_id=principal.user_id,
@@ -255,6 +275,7 @@ def create_rfq(*, uow: UnitOfWork, principal: Principal, data: RfqCreate) -> Rfq
         target_price_per_kg=data.target_price_per_kg,
         region=data.region,
         delivery_by=data.delivery_by,
+        quotes_by=quotes_by,
         status=ListingStatus.OPEN,
         created_at=uow.now(),
     )
@@ -280,6 +301,54 @@ def _rfq(session: Session, principal: Principal, rfq_id: str) -> Rfq:
     if rfq is None or not visible:
         raise NotFound(f"no request for quotes {rfq_id}")
     return rfq
+
+
+def get_rfq(*, session: Session, principal: Principal, rfq_id: str) -> Rfq:
+    _trader(session, principal)
+    return _rfq(session, principal, rfq_id)
+
+
+def _close_rfq(uow: UnitOfWork, rfq: Rfq, reason: str, keep: str | None = None) -> None:
+    """Close the request and decline every quote still waiting on it (but `keep`, the one the
+    buyer accepted)."""
+    rfq.status = ListingStatus.CLOSED
+    rfq.closed_reason = reason
+    rfq.closed_at = uow.now()
+    waiting = uow.session.scalars(
+        select(Order).where(Order.rfq_id == rfq.id, Order.status == OrderStatus.OFFERED)
+    )
+    for quote in waiting:
+        if quote.id != keep:
+            quote.status = OrderStatus.REJECTED
+    uow.session.flush()
+
+
+def withdraw_rfq(*, uow: UnitOfWork, principal: Principal, rfq_id: str) -> Rfq:
+    """The buyer takes the request back: it closes and its waiting quotes are declined."""
+    _buyer(principal)
+    rfq = _rfq(uow.session, principal, rfq_id)
+    if rfq.status != ListingStatus.OPEN:
+        raise Conflict(f"the request is closed ({rfq.closed_reason})")
+    _close_rfq(uow, rfq, RFQ_WITHDRAWN)
+    return rfq
+
+
+def sweep_expired_rfqs(*, uow: UnitOfWork, now: datetime) -> int:
+    """Close the requests whose quote deadline has passed (the worker's tick); rows another
+    sweeper holds are skipped, so two processes never close one twice."""
+    today = now.astimezone(CST).date()
+    due = list(
+        uow.session.scalars(
+            select(Rfq)
+            .where(Rfq.status == ListingStatus.OPEN, Rfq.quotes_by < today)
+            .order_by(Rfq.quotes_by, Rfq.id)
+            .limit(500)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    for rfq in due:
+        _close_rfq(uow, rfq, RFQ_EXPIRED)
+    return len(due)
 
 
 # --- orders: offer, acceptance, contract ------------------------------------------------
@@ -328,7 +397,7 @@ def place_order(*, uow: UnitOfWork, principal: Principal, data: OrderCreate) -> 
     return order
 
 
-def _side(principal: Principal, order: Order) -> str | None:
+def side_of(principal: Principal, order: Order) -> str | None:
     if principal.role == Role.BUYER and order.buyer_user_id == principal.user_id:
         return "buyer"
     if principal.role == Role.ADMIN and order.seller_organisation_id == principal.organisation_id:
@@ -339,7 +408,7 @@ def _side(principal: Principal, order: Order) -> str | None:
 def get_order(*, session: Session, principal: Principal, order_id: str) -> Order:
     _trader(session, principal)
     order = session.get(Order, order_id)
-    if order is None or _side(principal, order) is None:
+    if order is None or side_of(principal, order) is None:
         raise NotFound(f"no order {order_id}")
     return order
 
@@ -359,7 +428,7 @@ def decide_offer(*, uow: UnitOfWork, principal: Principal, order_id: str, accept
     listing) or rejects the offer."""
     session = uow.session
     order = get_order(session=session, principal=principal, order_id=order_id)
-    side = _side(principal, order)
+    side = side_of(principal, order)
     if order.status != OrderStatus.OFFERED:
         raise Conflict(f"the order is {order.status.value}, not offered")
     if side == order.offered_by:
@@ -368,6 +437,10 @@ def decide_offer(*, uow: UnitOfWork, principal: Principal, order_id: str, accept
         order.status = OrderStatus.REJECTED
         session.flush()
         return order
+    # A quote is accepted while its request is open; accepting it closes the request.
+    rfq = session.get(Rfq, order.rfq_id, with_for_update=True) if order.rfq_id else None
+    if rfq is not None and rfq.status != ListingStatus.OPEN:
+        raise Conflict(f"the request for quotes is closed ({rfq.closed_reason})")
     listing = session.get(Listing, order.listing_id, with_for_update=True)
     assert listing is not None
     if order.quantity_kg > listing.available_kg:
@@ -381,6 +454,8 @@ def decide_offer(*, uow: UnitOfWork, principal: Principal, order_id: str, accept
     # From the order's own id: no counter to race on between two acceptances at once.
     order.contract_no = f"MC{today:%Y%m%d}-{order.id[:8].upper()}"
     session.flush()
+    if rfq is not None:
+        _close_rfq(uow, rfq, RFQ_ACCEPTED, keep=order.id)
     return order
 
 
@@ -395,7 +470,7 @@ def shipments_of(session: Session, order_id: str) -> list[Shipment]:
     )
 
 
-def _event(
+def epcis_event(
     step: str, disposition: str, at: datetime, epc_class: str, kg: Decimal, ref: str
 ) -> dict[str, Any]:
     return {
@@ -429,7 +504,7 @@ def ship(*, uow: UnitOfWork, principal: Principal, order_id: str, data: Shipment
     assert facts is not None
     seq = len(existing) + 1
     now = uow.now()
-    event = _event(
+    event = epcis_event(
         "shipping",
         "in_transit",
         now,
@@ -476,7 +551,7 @@ def receive(*, uow: UnitOfWork, principal: Principal, order_id: str, seq: int) -
     facts = catalogue.lot_facts(session, listing.lot_id)
     assert facts is not None
     now = uow.now()
-    event = _event(
+    event = epcis_event(
         "receiving",
         "in_progress",
         now,
@@ -532,7 +607,7 @@ def accept_quality(
     if not deviations:
         shipment.status = ShipmentStatus.ACCEPTED
         session.flush()
-        _maybe_settle(uow, order)
+        maybe_settle(uow, order)
         return shipment
     shipment.status = ShipmentStatus.REJECTED
     dispute = Dispute(
@@ -570,7 +645,7 @@ def _alarm(uow: UnitOfWork, order: Order, shipment: Shipment, dispute: Dispute) 
         organisation_id=order.seller_organisation_id,
         owner_kind=ORDER_KIND,
         owner_id=order.id,
-        source_kind="market_shipment",
+        source_kind=SHIPMENT_SOURCE,
         source_id=shipment.id,
         alarm_type=DISPUTE_ALARM,
         severity=Severity.WARNING,
@@ -593,60 +668,144 @@ def disputes_of(session: Session, order_id: str) -> list[Dispute]:
 # --- payment and settlement -------------------------------------------------------------
 
 
+def _owed_deliveries(session: Session, order: Order) -> list[terms.Delivery]:
+    """The deliveries that are owed for: accepted ones, and rejected ones whose dispute is
+    resolved (from the resolution's day, less its adjustment)."""
+    resolved = {
+        d.shipment_id: d
+        for d in disputes_of(session, order.id)
+        if d.status == DisputeStatus.RESOLVED and d.resolved_on is not None
+    }
+    out = []
+    for s in shipments_of(session, order.id):
+        if s.status == ShipmentStatus.ACCEPTED and s.decided_on is not None:
+            out.append(terms.Delivery(s.seq, s.decided_on, s.quantity_kg))
+        elif (d := resolved.get(s.id)) is not None and d.resolved_on is not None:
+            adjustment = d.adjustment or NO_MONEY
+            out.append(terms.Delivery(s.seq, d.resolved_on, s.quantity_kg, adjustment))
+    return out
+
+
 def charges_of(session: Session, order: Order) -> list[Charge]:
     if order.contracted_on is None:
         return []
-    accepted = [
-        terms.Delivery(s.seq, s.decided_on, s.quantity_kg)
-        for s in shipments_of(session, order.id)
-        if s.status == ShipmentStatus.ACCEPTED and s.decided_on is not None
-    ]
     return terms.charges(
         term=order.payment_term.value,
         contracted_on=order.contracted_on,
         quantity_kg=order.quantity_kg,
         price_per_kg=order.price_per_kg,
-        accepted=accepted,
+        accepted=_owed_deliveries(session, order),
+    )
+
+
+def payments_of(session: Session, order_id: str) -> list[Payment]:
+    return list(
+        session.scalars(
+            select(Payment)
+            .where(Payment.order_id == order_id)
+            .order_by(Payment.paid_on, Payment.recorded_at, Payment.id)
+        )
     )
 
 
 def account_of(session: Session, order: Order) -> terms.Account:
-    payments = session.scalars(select(Payment).where(Payment.order_id == order.id))
-    return terms.account(charges_of(session, order), [(p.paid_on, p.amount) for p in payments])
+    payments = payments_of(session, order.id)
+    return terms.account(
+        charges_of(session, order),
+        [(p.paid_on, p.amount) for p in payments if p.kind == PaymentKind.PAYMENT],
+        [p.amount for p in payments if p.kind == PaymentKind.REFUND],
+    )
 
 
-def pay(*, uow: UnitOfWork, principal: Principal, order_id: str, data: PaymentCreate) -> Payment:
-    session = uow.session
-    _buyer(principal)
-    order = get_order(session=session, principal=principal, order_id=order_id)
-    if order.status != OrderStatus.CONTRACTED:
-        raise Conflict(f"the order is {order.status.value}: nothing to pay")
-    owed = sum((c.amount for c in account_of(session, order).outstanding), Decimal("0.00"))
-    if data.amount > owed:
-        raise InvalidInput.field("amount", f"more than the {owed} owed")
+def _replayed(
+    session: Session, order: Order, kind: PaymentKind, data: PaymentCreate
+) -> Payment | None:
+    """The payment an earlier request with this key recorded, if any; the key names one
+    payment, so the same key with another amount or day is refused."""
+    earlier = session.scalar(
+        select(Payment).where(
+            Payment.order_id == order.id, Payment.idempotency_key == data.idempotency_key
+        )
+    )
+    if earlier is None:
+        return None
+    if (earlier.kind, earlier.amount, earlier.paid_on) != (kind, data.amount, data.paid_on):
+        raise Conflict("this idempotency key was used for another payment")
+    return earlier
+
+
+def _record(
+    uow: UnitOfWork, principal: Principal, order: Order, kind: PaymentKind, data: PaymentCreate
+) -> Payment:
     payment = Payment(
         order_id=order.id,
+        kind=kind,
+        idempotency_key=data.idempotency_key,
         amount=data.amount,
         paid_on=data.paid_on,
         recorded_by=principal.user_id,
         recorded_at=uow.now(),
     )
-    session.add(payment)
-    session.flush()
-    _maybe_settle(uow, order)
+    uow.session.add(payment)
+    uow.session.flush()
+    maybe_settle(uow, order)
     return payment
 
 
-def _maybe_settle(uow: UnitOfWork, order: Order) -> None:
+def _contracted_for_money(session: Session, principal: Principal, order_id: str) -> Order:
+    # The order row is locked: two payments at once must not both pass the amount check.
+    order = get_order(session=session, principal=principal, order_id=order_id)
+    session.refresh(order, with_for_update=True)
+    return order
+
+
+def _move_money(
+    uow: UnitOfWork, principal: Principal, order_id: str, kind: PaymentKind, data: PaymentCreate
+) -> Payment:
+    """Record a payment or a refund of at most what is owed that way; the same key again is
+    the same one."""
+    session = uow.session
+    order = _contracted_for_money(session, principal, order_id)
+    earlier = _replayed(session, order, kind, data)
+    if earlier is not None:
+        return earlier
+    if order.status != OrderStatus.CONTRACTED:
+        raise Conflict(f"the order is {order.status.value}: no money moves on it")
+    account = account_of(session, order)
+    limit = account.owed if kind == PaymentKind.PAYMENT else account.credit
+    if data.amount > limit:
+        owed_to = "owed" if kind == PaymentKind.PAYMENT else "owed back to the buyer"
+        raise InvalidInput.field("amount", f"more than the {limit} {owed_to}")
+    return _record(uow, principal, order, kind, data)
+
+
+def pay(*, uow: UnitOfWork, principal: Principal, order_id: str, data: PaymentCreate) -> Payment:
+    """The buyer pays at most what is owed, due or not yet due."""
+    _buyer(principal)
+    return _move_money(uow, principal, order_id, PaymentKind.PAYMENT, data)
+
+
+def refund(*, uow: UnitOfWork, principal: Principal, order_id: str, data: PaymentCreate) -> Payment:
+    """The seller pays back what the buyer paid beyond what is owed (a prepayment for goods
+    reduced or returned)."""
+    _seller(uow.session, principal)
+    return _move_money(uow, principal, order_id, PaymentKind.REFUND, data)
+
+
+def maybe_settle(uow: UnitOfWork, order: Order) -> None:
     """Settled when everything is shipped, every delivery is decided (accepted, or rejected
-    with its dispute), and nothing is owed; a dispute stays open on its own."""
-    shipments = shipments_of(uow.session, order.id)
+    and its dispute resolved), and nothing is owed either way: what the buyer paid, less the
+    refunds, is what the deliveries are owed to the fen."""
+    session = uow.session
+    shipments = shipments_of(session, order.id)
     shipped = sum((s.quantity_kg for s in shipments), ZERO)
     pending = any(s.status in (ShipmentStatus.SHIPPED, ShipmentStatus.RECEIVED) for s in shipments)
     if shipped < order.quantity_kg or pending:
         return
-    if account_of(uow.session, order).outstanding:
+    if any(d.status == DisputeStatus.OPEN for d in disputes_of(session, order.id)):
+        return
+    if not account_of(session, order).square:
         return
     order.status = OrderStatus.SETTLED
     order.settled_at = uow.now()
-    uow.session.flush()
+    session.flush()

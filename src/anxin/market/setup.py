@@ -1,11 +1,12 @@
 """The market domain's setup: listings, requests for quotes, orders and forecasts; the
-"market_order" owner kind that the dispute alarm names."""
+"market_order" owner kind that the dispute alarm names; the sweep that closes requests for
+quotes at their deadline."""
 
 from __future__ import annotations
 
 from anxin.core.domain import Domain
 from anxin.core.owners import OwnerKind, rows_of_organisation
-from anxin.market import commands, pages, service, views
+from anxin.market import commands, pages, service, views, worker
 from anxin.market.models import Order
 
 
@@ -18,6 +19,7 @@ def setup() -> Domain:
         labels=pages.LABELS,
         nav=pages.NAV,
         commands=[commands.COMMAND],
+        workers=[worker.build],
         owner_kinds=[
             OwnerKind(
                 service.ORDER_KIND,

@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Path, status
 from sqlalchemy.orm import Session
 
-from anxin.market import forecasting, service
-from anxin.market.models import ForecastRun, Listing, Order
+from anxin.market import disputes, forecasting, service
+from anxin.market.models import Dispute, ForecastRun, Listing, Order
 from anxin.market.schemas import (
     AccountRead,
     ChargeRead,
@@ -23,6 +23,9 @@ from anxin.market.schemas import (
     OrderRead,
     PaymentCreate,
     PaymentRead,
+    ProposalCreate,
+    ProposalDecision,
+    ProposalRead,
     RfqCreate,
     RfqRead,
     SampleResult,
@@ -59,7 +62,7 @@ def order_read(session: Session, order: Order) -> OrderRead:
     out.shipments = [
         ShipmentRead.model_validate(s) for s in service.shipments_of(session, order.id)
     ]
-    out.disputes = [DisputeRead.model_validate(d) for d in service.disputes_of(session, order.id)]
+    out.disputes = [dispute_read(session, d) for d in service.disputes_of(session, order.id)]
     account = service.account_of(session, order)
     out.account = AccountRead(
         charged=account.charged,
@@ -69,7 +72,16 @@ def order_read(session: Session, order: Order) -> OrderRead:
             for c in account.outstanding
         ],
         credit=account.credit,
+        refunded=account.refunded,
     )
+    return out
+
+
+def dispute_read(session: Session, dispute: Dispute) -> DisputeRead:
+    out = DisputeRead.model_validate(dispute)
+    out.proposals = [
+        ProposalRead.model_validate(p) for p in disputes.proposals_of(session, dispute.id)
+    ]
     return out
 
 
@@ -119,6 +131,19 @@ def get_rfqs(principal: CurrentPrincipal, uow: UnitDep) -> list[RfqRead]:
     """A buyer's own requests; every open one for a cooperative."""
     rows = service.list_rfqs(session=uow.session, principal=principal)
     return [RfqRead.model_validate(r) for r in rows]
+
+
+@router.get("/rfqs/{rfq_id}", response_model=RfqRead)
+def get_rfq(rfq_id: str, principal: CurrentPrincipal, uow: UnitDep) -> RfqRead:
+    row = service.get_rfq(session=uow.session, principal=principal, rfq_id=rfq_id)
+    return RfqRead.model_validate(row)
+
+
+@router.post("/rfqs/{rfq_id}/withdrawal", response_model=RfqRead)
+def post_rfq_withdrawal(rfq_id: str, principal: CurrentPrincipal, uow: UnitDep) -> RfqRead:
+    """The buyer withdraws the request: it closes and the quotes still waiting are declined."""
+    row = service.withdraw_rfq(uow=uow, principal=principal, rfq_id=rfq_id)
+    return RfqRead.model_validate(row)
 
 
 @router.post("/orders", response_model=OrderRead, status_code=status.HTTP_201_CREATED)
@@ -189,8 +214,74 @@ def post_acceptance(
 def post_payment(
     order_id: str, body: PaymentCreate, principal: CurrentPrincipal, uow: UnitDep
 ) -> PaymentRead:
+    """The buyer pays; the same idempotency key again returns the same payment."""
     row = service.pay(uow=uow, principal=principal, order_id=order_id, data=body)
     return PaymentRead.model_validate(row)
+
+
+@router.get("/orders/{order_id}/payments", response_model=list[PaymentRead])
+def get_payments(order_id: str, principal: CurrentPrincipal, uow: UnitDep) -> list[PaymentRead]:
+    """The buyer's payments and the seller's refunds, in the order they were made."""
+    order = service.get_order(session=uow.session, principal=principal, order_id=order_id)
+    return [PaymentRead.model_validate(p) for p in service.payments_of(uow.session, order.id)]
+
+
+@router.post(
+    "/orders/{order_id}/refunds", response_model=PaymentRead, status_code=status.HTTP_201_CREATED
+)
+def post_refund(
+    order_id: str, body: PaymentCreate, principal: CurrentPrincipal, uow: UnitDep
+) -> PaymentRead:
+    """The seller pays back what the buyer paid beyond what is owed (at most that); the same
+    idempotency key again returns the same refund."""
+    row = service.refund(uow=uow, principal=principal, order_id=order_id, data=body)
+    return PaymentRead.model_validate(row)
+
+
+@router.post(
+    "/orders/{order_id}/disputes/{dispute_id}/proposals",
+    response_model=ProposalRead,
+    status_code=status.HTTP_201_CREATED,
+)
+def post_proposal(
+    order_id: str,
+    dispute_id: str,
+    body: ProposalCreate,
+    principal: CurrentPrincipal,
+    uow: UnitDep,
+) -> ProposalRead:
+    """Propose an outcome of the dispute (a reduction, a return, the claim withdrawn); the
+    other side accepts or rejects it. It replaces a proposal still waiting."""
+    row = disputes.propose(
+        uow=uow, principal=principal, order_id=order_id, dispute_id=dispute_id, data=body
+    )
+    return ProposalRead.model_validate(row)
+
+
+@router.post(
+    "/orders/{order_id}/disputes/{dispute_id}/proposals/{proposal_id}/decision",
+    response_model=OrderRead,
+)
+def post_proposal_decision(
+    order_id: str,
+    dispute_id: str,
+    proposal_id: str,
+    body: ProposalDecision,
+    principal: CurrentPrincipal,
+    uow: UnitDep,
+) -> OrderRead:
+    """The other side accepts (the dispute is resolved and what is owed recomputed) or
+    rejects the proposal."""
+    disputes.decide(
+        uow=uow,
+        principal=principal,
+        order_id=order_id,
+        dispute_id=dispute_id,
+        proposal_id=proposal_id,
+        accept=body.accept,
+    )
+    order = service.get_order(session=uow.session, principal=principal, order_id=order_id)
+    return order_read(uow.session, order)
 
 
 @router.post("/forecasts", response_model=list[ForecastRead], status_code=status.HTTP_201_CREATED)

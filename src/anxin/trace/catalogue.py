@@ -146,6 +146,20 @@ class LotFacts:
     first_serial: str | None  # a unit whose public page shows the lot's trace
 
 
+def lot_ids_of(session: Session, organisation_id: str, limit: int = 200) -> list[str]:
+    """The organisation's lots, newest first: what its administrator may list for sale (the
+    market's listing form)."""
+    return list(
+        session.scalars(
+            select(Lot.id)
+            .join(Product, Product.id == Lot.product_id)
+            .where(Product.organisation_id == organisation_id)
+            .order_by(Lot.created_at.desc(), Lot.id)
+            .limit(limit)
+        )
+    )
+
+
 def lot_facts(session: Session, lot_id: str) -> LotFacts | None:
     lot = session.get(Lot, lot_id)
     if lot is None:
