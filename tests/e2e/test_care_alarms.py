@@ -10,7 +10,7 @@ import uuid
 import httpx
 import pytest
 
-from tests.conftest import DEMO_PASSWORDS, LiveServer, browser_login
+from tests.conftest import DEMO_PASSWORDS, E2E_WAIT_S, LiveServer, browser_login
 
 pytestmark = pytest.mark.e2e
 
@@ -37,6 +37,7 @@ def _post_fall(live: LiveServer) -> None:
         f"{live.url}/api/v1/telemetry",
         json=reading,
         headers={"Authorization": f"Bearer {_radar_token(live)}"},
+        timeout=E2E_WAIT_S,
     )
     assert response.status_code == 200, response.text
 
@@ -45,8 +46,10 @@ def _api(live: LiveServer, username: str) -> httpx.Client:
     token = httpx.post(
         f"{live.url}/api/v1/auth/token",
         data={"username": username, "password": DEMO_PASSWORDS[username]},
+        timeout=E2E_WAIT_S,
     ).json()["access_token"]
-    return httpx.Client(base_url=live.url, headers={"Authorization": f"Bearer {token}"})
+    auth = {"Authorization": f"Bearer {token}"}
+    return httpx.Client(base_url=live.url, headers=auth, timeout=E2E_WAIT_S)
 
 
 def _outbox(api: httpx.Client, alarm_id: str) -> list[dict[str, object]]:

@@ -13,7 +13,7 @@ import pytest
 
 from anxin.collateral.cranesim import simulate_day
 from anxin.demo.warehouse import NIGHT, Batch, batches, post_batch
-from tests.conftest import DEMO_PASSWORDS, START, LiveServer, browser_login
+from tests.conftest import DEMO_PASSWORDS, E2E_WAIT_S, START, LiveServer, browser_login
 
 pytestmark = pytest.mark.e2e
 
@@ -39,8 +39,10 @@ def _api(live: LiveServer, username: str) -> httpx.Client:
     token = httpx.post(
         f"{live.url}/api/v1/auth/token",
         data={"username": username, "password": DEMO_PASSWORDS[username]},
+        timeout=E2E_WAIT_S,
     ).json()["access_token"]
-    return httpx.Client(base_url=live.url, headers={"Authorization": f"Bearer {token}"})
+    auth = {"Authorization": f"Bearer {token}"}
+    return httpx.Client(base_url=live.url, headers=auth, timeout=E2E_WAIT_S)
 
 
 def _removal_alarms(api: httpx.Client) -> list[dict[str, Any]]:
