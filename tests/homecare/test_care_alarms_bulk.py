@@ -1,7 +1,7 @@
 """A batch of rule events raises the same care alarms as the events one at a time.
 
 The rule engine hands the rule events of an ingest batch or a sweep unit to the bus in one
-`publish_many`; homecare's preparer (`flows.on_rule_events`) then raises their alarms through
+`publish_many`; homecare's preparer (`flows.RULE_EVENTS.prepare`) then raises their alarms through
 `raise_alarms`. Each example feeds the same events twice in one database, under two device-id
 prefixes: once event by event through the handler alone (`raise_alarm` per alarm, as a
 JetStream consumer delivers them), once as a batch through the preparer. Before the batch both
@@ -87,8 +87,8 @@ def _event(spec: dict[str, Any], prefix: str, demo: DemoInfo, now: datetime) -> 
 def _bus(batched: bool, seen: list[Event]) -> InProcessBus:
     bus = InProcessBus()
     if batched:
-        bus.prepare("iot.rule.*", flows.on_rule_events)
-    bus.subscribe("iot.rule.*", flows.on_rule_event)
+        bus.prepare("iot.rule.*", flows.RULE_EVENTS.prepare)
+    bus.subscribe("iot.rule.*", flows.RULE_EVENTS.handle)
     bus.subscribe("alerts.alarm.>", lambda _uow, e: seen.append(e))
     return bus
 

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from anxin.alerts.models import Alarm
+from anxin.alerts.service import PendingRaises
 from anxin.leasing import flows, watch
 from tests.conftest import device_headers, login
 from tests.leasing.test_leasing_api import BASE, _users, contract
@@ -193,10 +194,10 @@ def test_a_silent_tracker_raises_machine_silent(client, context, clock) -> None:
         )
 
     with context.unit(actor="test:rules") as uow:
-        flows.on_rule_event(uow, rule("raise"))
+        flows.RULE_EVENTS.handle(uow, rule("raise"))
     assert not _alarms(client, lessor)["machine_silent"]["cleared"]
     with context.unit(actor="test:rules") as uow:
-        flows.on_rule_event(uow, rule("clear"))
+        flows.RULE_EVENTS.handle(uow, rule("clear"))
     assert _alarms(client, lessor)["machine_silent"]["cleared"]
 
 
@@ -380,24 +381,24 @@ def test_a_sweeps_silent_trackers_raise_as_one_by_one(client, context, clock, mo
         ]
 
     bulk_calls: list[int] = []
-    real = flows.PendingRaises.flush
+    real = PendingRaises.flush
 
     def counted(self: Any) -> None:
         if len(self.requests) > 1:
             bulk_calls.append(len(self.requests))
         real(self)
 
-    monkeypatch.setattr(flows.PendingRaises, "flush", counted)
+    monkeypatch.setattr(PendingRaises, "flush", counted)
     ids = _users(context)
     one_cid, one_assets, one_devices = _tracked_lease(client, ids, "JS-ONE")
     with context.unit(actor="test:rules") as uow:
         for event in events(one_assets, one_devices):
-            flows.on_rule_event(uow, event)
+            flows.RULE_EVENTS.handle(uow, event)
     assert bulk_calls == []
     bulk_cid, bulk_assets, bulk_devices = _tracked_lease(client, ids, "JS-BULK")
     bus = InProcessBus()
-    bus.prepare("iot.rule.device_offline", flows.on_rule_events)
-    bus.subscribe("iot.rule.device_offline", flows.on_rule_event)
+    bus.prepare("iot.rule.device_offline", flows.RULE_EVENTS.prepare)
+    bus.subscribe("iot.rule.device_offline", flows.RULE_EVENTS.handle)
     with context.unit(actor="test:rules", bus=bus) as uow:
         bus.publish_many(uow, events(bulk_assets, bulk_devices))
     # The two raises and the repeat together; the clear flushes them; the raise after it is one.

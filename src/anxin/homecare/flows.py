@@ -20,14 +20,15 @@ from sqlalchemy.orm import Session
 
 from anxin.alerts.service import (
     AlarmRequest,
-    PendingRaises,
+    BatchedRaiser,
+    RaiseBatch,
     Recipient,
     Severity,
     active_alarm,
     clear_alarm,
 )
 from anxin.core.events import Event
-from anxin.core.unit import Slot, UnitOfWork
+from anxin.core.unit import UnitOfWork
 from anxin.homecare.models import CareTeam, CareTeamMember, Elder, FamilyMember, Household
 from anxin.people import service as people
 
@@ -153,19 +154,9 @@ def _active(session: Session, device_id: str, alarm_type: str) -> bool:
     return found is not None
 
 
-# Rule events this unit's preparer has already acted on (their handler call does nothing).
-_HANDLED: Slot[set[str]] = Slot("homecare.rule_events_handled", set)
-
-
-def _handle(
-    uow: UnitOfWork,
-    event: Event,
-    now: datetime,
-    raises: PendingRaises,
-    recipients: dict[str, tuple[list[Recipient], list[Elder]]],
-) -> None:
-    """What one rule event asks of the care alarms; raises go to `raises`."""
-    session = uow.session
+def _act(uow: UnitOfWork, event: Event, batch: RaiseBatch) -> None:
+    """What one rule event asks of the care alarms; raises go to `batch.raises`."""
+    session, raises = uow.session, batch.raises
     payload = event.payload
     owner = payload.get("owner") or {}
     if owner.get("kind") != "household":
@@ -179,7 +170,7 @@ def _handle(
     fired_at = datetime.fromisoformat(payload["fired_at"])
     # The alarm (and its escalation clock) starts when the system learns of it; a condition
     # that fell due while nobody swept keeps its own time in the details.
-    now = max(now, fired_at)
+    now = max(batch.now, fired_at)
     if payload.get("action") == "clear":
         raises.flush()
         clear_alarm(
@@ -200,6 +191,7 @@ def _handle(
             # A second signal only upgrades an alarm still open; one already resolved stays so.
             log.info("corroboration for a closed %s alarm on %s ignored", alarm_type, device["id"])
             return
+    recipients: dict[str, tuple[list[Recipient], list[Elder]]] = batch.memo
     if household.id not in recipients:  # the same people for every alarm of the batch
         recipients[household.id] = recipients_for(session, household)
     people_, elders = recipients[household.id]
@@ -227,27 +219,6 @@ def _handle(
     raises.add(request, now)
 
 
-def on_rule_events(uow: UnitOfWork, events: Sequence[Event]) -> None:
-    """The bus preparer of ``iot.rule.*``: a batch's rule events (an ingest batch, a sweep
-    unit) in event order, with their alarms raised together through `raise_alarms` — the
-    same alarms, history, outbox rows, audit and events as `on_rule_event` one at a time."""
-    handled = uow.get(_HANDLED)
-    raises = PendingRaises(uow)
-    recipients: dict[str, tuple[list[Recipient], list[Elder]]] = {}
-    now = uow.now()  # one clock reading for the batch, so its raises share one `now`
-    for event in events:
-        handled.add(event.id)
-        _handle(uow, event, now, raises, recipients)
-    raises.flush()
-
-
-def on_rule_event(uow: UnitOfWork, event: Event) -> None:
-    """The bus handler of ``iot.rule.*``: a household device's rule raised or cleared (unless
-    the batch's preparer, `on_rule_events`, already did it)."""
-    handled = uow.get(_HANDLED)
-    if event.id in handled:
-        handled.discard(event.id)
-        return
-    raises = PendingRaises(uow)
-    _handle(uow, event, uow.now(), raises, {})
-    raises.flush()
+# ``iot.rule.*``: `prepare` is the bus preparer (a batch's rule events, an ingest batch or a
+# sweep unit, their alarms raised together), `handle` the handler of one rule event.
+RULE_EVENTS = BatchedRaiser("homecare.rule_events", _act)

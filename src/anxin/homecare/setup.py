@@ -29,6 +29,6 @@ def setup() -> Domain:
         ],
         # A batch of rule events raises its alarms together (the preparer); an event published
         # alone goes through the handler.
-        preparers=[Preparation("iot.rule.*", flows.on_rule_events)],
-        subscriptions=[Subscription("iot.rule.*", flows.on_rule_event)],
+        preparers=[Preparation("iot.rule.*", flows.RULE_EVENTS.prepare)],
+        subscriptions=[Subscription("iot.rule.*", flows.RULE_EVENTS.handle)],
     )

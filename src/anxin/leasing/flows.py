@@ -12,7 +12,6 @@ reminded by `sweep` (``rent_overdue``, once per overdue rent), run by the arrear
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -20,7 +19,8 @@ from sqlalchemy import select
 
 from anxin.alerts.service import (
     AlarmRequest,
-    PendingRaises,
+    BatchedRaiser,
+    RaiseBatch,
     Recipient,
     Severity,
     clear_alarm,
@@ -208,35 +208,8 @@ def _check_idle(uow: UnitOfWork, contract: LeaseContract, asset: LeaseAsset, now
         )
 
 
-# Rule events this unit's preparer has already acted on (their handler call does nothing).
-_HANDLED: Slot[set[str]] = Slot("leasing.rule_events_handled", set)
-
-
-def on_rule_events(uow: UnitOfWork, events: Sequence[Event]) -> None:
-    """The bus preparer of ``iot.rule.device_offline``: a sweep's silent trackers in event
-    order, their ``machine_silent`` alarms raised together through `raise_alarms` — the same
-    alarms, history, outbox rows, audit and events as `on_rule_event` one at a time."""
-    handled = uow.get(_HANDLED)
-    raises = PendingRaises(uow)
-    for event in events:
-        handled.add(event.id)
-        _handle_rule(uow, event, raises)
-    raises.flush()
-
-
-def on_rule_event(uow: UnitOfWork, event: Event) -> None:
-    """A machine tracker's rule fired: silence becomes ``machine_silent`` to the lessor (unless
-    the batch's preparer, `on_rule_events`, already did it)."""
-    handled = uow.get(_HANDLED)
-    if event.id in handled:
-        handled.discard(event.id)
-        return
-    raises = PendingRaises(uow)
-    _handle_rule(uow, event, raises)
-    raises.flush()
-
-
-def _handle_rule(uow: UnitOfWork, event: Event, raises: PendingRaises) -> None:
+def _act_on_rule(uow: UnitOfWork, event: Event, batch: RaiseBatch) -> None:
+    """A machine tracker's rule fired: silence becomes ``machine_silent`` to the lessor."""
     payload = event.payload
     owner = payload.get("owner") or {}
     if owner.get("kind") != ASSET_KIND or payload.get("alarm_type") != "device_offline":
@@ -246,7 +219,8 @@ def _handle_rule(uow: UnitOfWork, event: Event, raises: PendingRaises) -> None:
         return
     contract = uow.session.get(LeaseContract, asset.contract_id)
     assert contract is not None
-    now = max(uow.now(), datetime.fromisoformat(payload["fired_at"]))
+    now = max(batch.now, datetime.fromisoformat(payload["fired_at"]))
+    raises = batch.raises
     if payload.get("action") == "clear":
         raises.flush()  # a raise earlier in the batch must be there to clear
         clear_alarm(
@@ -263,6 +237,11 @@ def _handle_rule(uow: UnitOfWork, event: Event, raises: PendingRaises) -> None:
         {"asset_id": asset.id, "serial": asset.serial, "device_id": payload["device"]["id"]},
     )  # fmt: skip
     raises.add(request, now)
+
+
+# ``iot.rule.device_offline``: `prepare` is the bus preparer (a sweep's silent trackers, their
+# alarms raised together), `handle` the handler of one rule event.
+RULE_EVENTS = BatchedRaiser("leasing.rule_events", _act_on_rule)
 
 
 def _remind_rents(uow: UnitOfWork, contract: LeaseContract, state: Position, now: datetime) -> None:

@@ -36,9 +36,9 @@ def setup() -> Domain:
         ],
         subscriptions=[
             Subscription(flows.TELEMETRY, flows.on_machine_telemetry),
-            Subscription("iot.rule.device_offline", flows.on_rule_event),
+            Subscription("iot.rule.device_offline", flows.RULE_EVENTS.handle),
         ],
-        # A sweep's silent trackers raise their alarms together (`flows.on_rule_events`).
-        preparers=[Preparation("iot.rule.device_offline", flows.on_rule_events)],
+        # A sweep's silent trackers raise their alarms together (`flows.RULE_EVENTS`).
+        preparers=[Preparation("iot.rule.device_offline", flows.RULE_EVENTS.prepare)],
         workers=[worker.build],
     )

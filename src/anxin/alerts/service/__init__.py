@@ -13,10 +13,13 @@ The contract other domains call (keep its shape):
         invalid policy never fails the raise: the built-in version (or "default") is used and
         the problem is written to the alarm's history.
     raise_alarms(*, uow, requests: Sequence[AlarmRequest], now) -> list[str]
-    PendingRaises(uow): requests collected (`add(request, now)`) and raised together on
-        `flush()` — through `raise_alarms` for several, `raise_alarm`'s path for one
         The same as `raise_alarm` once per request, in order (the same rows, history, audit and
         events), written set-based: for a price tick or a sweep that raises thousands.
+    PendingRaises(uow): requests collected (`add(request, now)`) and raised together on
+        `flush()` — through `raise_alarms` for several, `raise_alarm`'s path for one.
+    BatchedRaiser(name, act): a bus preparer (`prepare`) and handler (`handle`) pair around
+        `act(uow, event, batch)`, whose raises go to `batch.raises` (a `RaiseBatch`) and are
+        raised together per batch of events.
     clear_alarm(*, uow, source_kind, source_id, alarm_type, now, reason, reason_code=None,
         reason_params=None) -> Alarm | None
         The source says the condition is gone: `cleared` is set (a separate axis from
@@ -47,7 +50,14 @@ from anxin.alerts.service.alarms import (
     raise_alarm,
     resolve,
 )
-from anxin.alerts.service.bulk import AlarmRequest, PendingRaises, raise_alarms, raise_request
+from anxin.alerts.service.bulk import (
+    AlarmRequest,
+    BatchedRaiser,
+    PendingRaises,
+    RaiseBatch,
+    raise_alarms,
+    raise_request,
+)
 from anxin.alerts.service.common import (
     NOT_ACKERS,
     NOT_RESOLVERS,
@@ -84,8 +94,10 @@ __all__ = [
     "Alarm",
     "AlarmRequest",
     "AlarmState",
+    "BatchedRaiser",
     "Channel",
     "PendingRaises",
+    "RaiseBatch",
     "Recipient",
     "Severity",
     "acknowledge",

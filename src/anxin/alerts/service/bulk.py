@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
@@ -45,7 +45,7 @@ from anxin.core.audit import record_created
 from anxin.core.db import new_ids
 from anxin.core.events import Event
 from anxin.core.fast_insert import insert_new_rows, insert_rows, table_of
-from anxin.core.unit import UnitOfWork
+from anxin.core.unit import Slot, UnitOfWork
 
 CHUNK = 1000  # keys per IN (...) list and rows per statement
 
@@ -326,6 +326,44 @@ class PendingRaises:
         else:
             raise_alarms(uow=self.uow, requests=self.requests, now=self.now)
         self.requests = []
+
+
+@dataclass
+class RaiseBatch:
+    """The events a `BatchedRaiser` is acting on: where their raises collect, the batch's one
+    clock reading (so its raises share one `now`), and a memo for lookups the batch repeats."""
+
+    raises: PendingRaises
+    now: datetime
+    memo: dict[Any, Any] = field(default_factory=dict)
+
+
+class BatchedRaiser:
+    """A bus preparer (`prepare`: a unit's events of one subject, in order) and handler
+    (`handle`: one event, unless its preparer has already acted on it) around one `act`, whose
+    alarms are raised together through `PendingRaises`: the same alarms, history, outbox rows,
+    audit and events as acting on the events one at a time."""
+
+    def __init__(self, name: str, act: Callable[[UnitOfWork, Event, RaiseBatch], None]) -> None:
+        self._handled: Slot[set[str]] = Slot(f"{name}.events_handled", set)
+        self._act = act
+
+    def prepare(self, uow: UnitOfWork, events: Sequence[Event]) -> None:
+        handled = uow.get(self._handled)
+        batch = RaiseBatch(PendingRaises(uow), uow.now())
+        for event in events:
+            handled.add(event.id)
+            self._act(uow, event, batch)
+        batch.raises.flush()
+
+    def handle(self, uow: UnitOfWork, event: Event) -> None:
+        handled = uow.get(self._handled)
+        if event.id in handled:
+            handled.discard(event.id)
+            return
+        batch = RaiseBatch(PendingRaises(uow), uow.now())
+        self._act(uow, event, batch)
+        batch.raises.flush()
 
 
 def raise_request(*, uow: UnitOfWork, request: AlarmRequest, now: datetime) -> Alarm:
