@@ -6,7 +6,7 @@ The demo seeded on a fresh database (SQLite by default), then `--events` falls o
 radars in the demo household, as the rule engine hands an ingest batch over: through
 homecare's handler alone, event by event (`raise_alarm` per alarm, as before issue 13's third
 pass and as a JetStream consumer still delivers them), and through the bus preparer
-(`homecare.flows.on_rule_events`: one `raise_alarms`). The two run by turns, `--rounds` times,
+(`homecare.flows.RULE_EVENTS.prepare`: one `raise_alarms`). The two run by turns, `--rounds` times,
 in one process, each in its own unit of work with its commit, so that both see the same load
 on a shared machine. Writes bench/results/care_alarms.json.
 """
@@ -57,8 +57,8 @@ def fall(prefix: str, i: int, demo: Any) -> Event:
 def timed(context: AppContext, demo: Any, events: int, batched: bool) -> dict[str, Any]:
     bus = InProcessBus()
     if batched:
-        bus.prepare("iot.rule.*", flows.on_rule_events)
-    bus.subscribe("iot.rule.*", flows.on_rule_event)
+        bus.prepare("iot.rule.*", flows.RULE_EVENTS.prepare)
+    bus.subscribe("iot.rule.*", flows.RULE_EVENTS.handle)
     batch = [fall(uuid.uuid4().hex[:12], i, demo) for i in range(events)]
     t0, c0 = time.perf_counter(), time.process_time()
     with context.unit(actor="bench", bus=bus) as uow:
