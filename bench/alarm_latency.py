@@ -29,6 +29,7 @@ What runs, all on loopback:
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import multiprocessing as mp
 import os
@@ -1042,6 +1043,13 @@ def run_database(kind: str, url: str, args: argparse.Namespace) -> dict[str, Any
     return result
 
 
+def _http_stack() -> str:
+    """What uvicorn's "auto" picks here: httptools and uvloop when installed."""
+    http = "httptools" if importlib.util.find_spec("httptools") else "h11"
+    loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    return f"{http}, {loop}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--quick", action="store_true", help="few samples, short load (~1 min)")
@@ -1154,8 +1162,8 @@ def main() -> int:
             "background_target_readings_per_s": args.rates,
             "background_readings_per_request": args.batch,
             "background_seconds": args.load_seconds,
-            "server": "uvicorn anxin.app:create_app --factory, 1 process (h11, asyncio), "
-            "alerts worker on (0.5 s tick), subprocess on loopback",
+            "server": "uvicorn anxin.app:create_app --factory, 1 process "
+            f"({_http_stack()}), alerts worker on (0.5 s tick), subprocess on loopback",
             "server_workers": args.server_workers,
             "timed": {
                 "committed": "per fall, the earlier of the two below: both stop only after the "
