@@ -29,6 +29,7 @@ from anxin.core.errors import AnxinError, FieldProblem
 from anxin.core.leader import LeaderElection, Leadership
 from anxin.core.metrics import asgi_app as metrics_app
 from anxin.core.security import PUBLIC_ROUTE
+from anxin.core.workers import PeriodicWorker, StartLine
 from anxin.domains import build_context
 from anxin.ui.console import build_console
 from anxin.web import docs as web_docs
@@ -168,21 +169,61 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     return JSONResponse(_error_body("invalid_input", message, fields), status_code=422)
 
 
+# A path no route serves: a request for it is matched against every route.
+WARM_UP_PATH = "/_anxin/warm-up"
+
+
+async def _warm_up_routes(app: FastAPI) -> None:
+    """Send one request for `WARM_UP_PATH` through the app before it serves. FastAPI prepares
+    an included router's routes (their parameter and response models: ~3,300 pydantic
+    adapters for anxin's ~320 routes) on the first request matched against them; that was
+    about 1 s of the first login's 1.2 s (docs/performance.md, "Alarm latency")."""
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(_: Any) -> None:
+        return None
+
+    scope: dict[str, Any] = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": WARM_UP_PATH,
+        "raw_path": WARM_UP_PATH.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [],
+        "state": {},
+    }
+    await app(scope, receive, send)
+
+
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """A serving process settles its heap (startup objects need no more full GC passes), then
+    """A serving process prepares every route (`_warm_up_routes`) and settles its heap
+    (startup objects need no more full GC passes), then
     runs every domain's background workers until shutdown, each started and stopped on its
     own: one that fails to stop does not keep the others running. With several serving
-    processes (`anxin serve --workers N`) only the leader runs them (`core.leader`)."""
+    processes (`anxin serve --workers N`) only the leader runs them (`core.leader`). Their
+    first ticks wait on one start line: the server's first requests go first, then one
+    worker's first tick at a time (`core.workers.StartLine`)."""
     context: AppContext = app.state.context
+    await _warm_up_routes(app)
     if context.settings.environment != "test":
         heap.settle()
     workers = context.workers()
     started: list[Any] = []
 
     def lead() -> None:
+        line = StartLine(context.settings.workers_start_delay_s)
         for worker in workers:
-            worker.start()
+            if isinstance(worker, PeriodicWorker):
+                worker.start(line)
+            else:
+                worker.start()
             started.append(worker)
 
     election = LeaderElection(Leadership(context.settings), lead) if workers else None

@@ -161,7 +161,10 @@ def test_the_worker_runs_in_the_app_lifespan(settings, clock, demo, raise_fall):
 
     alarm_id = raise_fall()
     app = create_app(
-        settings.model_copy(update={"workers": True, "alerts_tick_s": 0.05}), clock=clock
+        settings.model_copy(
+            update={"workers": True, "alerts_tick_s": 0.05, "workers_start_delay_s": 0}
+        ),
+        clock=clock,
     )
     db = app.state.context.db
     try:

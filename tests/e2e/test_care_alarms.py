@@ -68,8 +68,14 @@ def _wait_for(condition, timeout: float = 15.0):  # type: ignore[no-untyped-def]
     raise AssertionError("condition not met in time")
 
 
-def _let_the_worker_tick() -> None:
-    time.sleep(1.0)  # ten ticks of the 0.1 s loop
+def _let_the_worker_tick(live: LiveServer) -> None:
+    """Until the alarm engine has ticked twice more: what it would do now, it has done (its
+    first tick waits for the workers' start line, so a fixed pause could come before it)."""
+    from anxin.alerts.worker import AlertsWorker
+
+    [engine] = [w for w in live.app.state.workers if isinstance(w, AlertsWorker)]
+    ticked = engine.ticks + 2
+    _wait_for(lambda: engine.ticks >= ticked)
 
 
 def test_fall_reaches_the_queue_live_and_acknowledging_stops_the_escalation(live_server, page):
@@ -95,7 +101,7 @@ def test_fall_reaches_the_queue_live_and_acknowledging_stops_the_escalation(live
     assert any(n["channel"] == "console" for n in first_step)
 
     live_server.clock.advance(ESCALATION_WAIT_S + 5)
-    _let_the_worker_tick()
+    _let_the_worker_tick(live_server)
     assert [n for n in _outbox(api, alarm_id) if n["channel"] == "voice"] == []
     detail = api.get(f"/api/v1/alarms/{alarm_id}").json()
     assert detail["state"] == "acknowledged"
@@ -106,7 +112,7 @@ def test_an_unanswered_fall_calls_the_emergency_contact_after_the_wait(live_serv
     _post_fall(live_server)
     alarm = _wait_for(lambda: api.get("/api/v1/alarms", params={"active": True}).json())[0]
     assert alarm["alarm_type"] == "fall"
-    _let_the_worker_tick()
+    _let_the_worker_tick(live_server)
     assert [n for n in _outbox(api, alarm["id"]) if n["channel"] == "voice"] == []
 
     live_server.clock.advance(ESCALATION_WAIT_S + 1)

@@ -203,7 +203,8 @@ def test_the_sweeper_thread_fires_due_timers_and_stops_with_the_app(
         else d
         for d in discover()
     ]
-    serving = create_app(make_settings(database_url, workers=True), clock=clock, domains=domains)
+    settings = make_settings(database_url, workers=True, workers_start_delay_s=0)
+    serving = create_app(settings, clock=clock, domains=domains)
     try:
         with TestClient(serving):
             sweepers = [w for w in serving.state.workers if isinstance(w, flows.Sweeper)]

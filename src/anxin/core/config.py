@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # Background workers of every domain (alarm engine, rule sweeper, ledger checkpoints).
     workers: bool | None = None  # None: on, except when environment is "test"
+    # Seconds after start before the workers' first ticks, which then run one at a time: the
+    # server's first requests do not wait behind them (core.workers.StartLine).
+    workers_start_delay_s: float = Field(default=2.0, ge=0, le=600)
     # alerts: the engine loop, delivery and notification providers (docs/alerts.md).
     alerts_tick_s: float = Field(default=0.5, gt=0, le=60)
     alerts_watchdog_grace_s: float = Field(default=30.0, ge=0)
