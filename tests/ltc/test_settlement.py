@@ -19,9 +19,11 @@ from anxin.ltc.settlement import (
     RentalClaim,
     Source,
     VisitClaim,
+    codes_text,
     reconciles,
     settle_month,
     split,
+    split_codes,
     summarise,
 )
 from anxin.ltc.visits import Check, Finding, Severity
@@ -67,7 +69,10 @@ def test_the_month_of_the_71_year_old() -> None:
     short = by_ref[LineKind.VISIT, 12]
     assert short.state is ClaimState.REJECTED and short.fund == 0
     assert short.reason == "too_short: lasted 12 min, the minimum is 30 min"
+    assert short.codes == ("too_short",)
     assert by_ref[LineKind.VISIT, 13].reason.startswith("not_confirmed")
+    assert by_ref[LineKind.VISIT, 13].codes == ("not_confirmed",)
+    assert bath.codes == massage.codes == by_ref[LineKind.CASH, 1].codes == ()
     rental = by_ref[LineKind.RENTAL, 5]  # 15 of 30 days of 90 yuan, 80 % by the fund
     assert (rental.amount, rental.fund, rental.copay) == (
         Decimal("45.00"),
@@ -93,6 +98,33 @@ def test_services_off_the_menu_and_people_without_entitlement_are_rejected() -> 
         20: "services not on the menu: acupuncture",
         21: "the beneficiary has no entitlement this month",
     }
+    codes = {line.ref: line.codes for line in lines if line.kind is LineKind.VISIT}
+    assert codes == {20: ("not_on_menu",), 21: ("no_entitlement",)}
+
+
+def test_a_rejected_line_has_the_codes_of_its_reason_in_order_once_each() -> None:
+    far = "check-{} 900 m from the home, the limit is 200 m"
+    findings = (
+        Finding(Check.TOO_SHORT, Severity.REJECT, "lasted 5 min, the minimum is 30 min"),
+        Finding(Check.OUTSIDE_RADIUS, Severity.REJECT, far.format("in")),
+        Finding(Check.OUTSIDE_RADIUS, Severity.REJECT, far.format("out")),
+        Finding(Check.NO_PRESENCE, Severity.FLAG, "no one seen"),  # a flag: not a reason
+        UNCONFIRMED,
+    )
+    severe = Beneficiary(2, "nantong", Grade.SEVERE_I)  # no rule for grade 3
+    lines = settle_month(
+        NOV, rules=[RULE], menu=MENU, beneficiaries=[HER, severe],
+        visits=[visit(30, {"bath"}, *findings),
+                VisitClaim(31, 2, 9, date(2026, 11, 3), frozenset({"bath"}), ())],
+        rentals=[],
+    )  # fmt: skip
+    by_ref = {line.ref: line for line in lines if line.kind is LineKind.VISIT}
+    assert by_ref[30].codes == ("too_short", "outside_radius", "not_confirmed")
+    assert by_ref[30].reason.count("outside_radius") == 2  # the text keeps both distances
+    assert by_ref[31].codes == ("no_rule",)
+    assert codes_text(by_ref[30].codes) == "too_short,outside_radius,not_confirmed"
+    assert split_codes(codes_text(by_ref[30].codes)) == list(by_ref[30].codes)
+    assert split_codes(codes_text(())) == []
 
 
 @given(st.decimals(0, 100_000, places=2), st.decimals(0, 1, places=4))

@@ -32,9 +32,9 @@ from anxin.ltc.models import (
     LtcVisit,
 )
 from anxin.ltc.register import id_check_digit
-from anxin.ltc.settlement import ClaimLine, LineKind
+from anxin.ltc.settlement import ClaimLine, LineKind, RunReason, codes_text, split_codes
 from anxin.ltc.settlement_service import python_lines, set_based
-from anxin.ltc.visits import VisitPolicy
+from anxin.ltc.visits import Check, VisitPolicy
 from tests.conftest import ON_POSTGRES
 
 NOV = Month(2026, 11)
@@ -42,7 +42,7 @@ HOME = (32.0146, 120.8642)
 POLICY = VisitPolicy()
 # 10:00 in Nantong on Tuesday 3 November 2026.
 TUESDAY = datetime(2026, 11, 3, 2, 0, tzinfo=UTC)
-Fields = tuple[int, str, Decimal, Decimal, Decimal, str, str]
+Fields = tuple[int, str, Decimal, Decimal, Decimal, str, str, str]
 
 
 def _rule(city: str, grade: int, start: date, stop: date | None, **terms: Any) -> LtcRule:
@@ -213,9 +213,10 @@ def seed_month(s: Session, city: str, ids: dict[str, int]) -> None:
 
 
 def _fields(line: ClaimLine | LtcClaimLine) -> Fields:
+    codes = line.reason_codes if isinstance(line, LtcClaimLine) else codes_text(line.codes)
     return (
         line.beneficiary_id, line.payee, line.amount, line.fund, line.copay, line.state.value,
-        line.reason[:500],
+        line.reason[:500], codes,
     )  # fmt: skip
 
 
@@ -249,6 +250,13 @@ def test_the_month_settles_as_the_python_path_does(context: AppContext, city: st
                   "no entitlement rule for grade 1", "no entitlement rule for grade 4",
                   "no entitlement this month"):  # fmt: skip
         assert check in reasons, check
+    # Every reason as its code: all the checks that stop a visit and the run's own reasons.
+    codes = {code for f in visits.values() for code in split_codes(f[7])}
+    every = {c.value for c in Check} | {r.value for r in RunReason}
+    assert codes == every - {Check.NO_PRESENCE.value}
+    # Everything wrong at once (wound care is entitled from the 16th): each code once.
+    assert "too_short,outside_radius,not_confirmed" in {f[7] for f in visits.values()}
+    assert all((f[5] == "rejected") == bool(f[7]) for f in oracle.values())
     copays = {f[4] for f in visits.values()}
     assert Decimal("5.33") in copays  # 35.50 × 15 % = 5.325, half up to the fen
     summary = run.settlement.summary
@@ -318,6 +326,7 @@ def test_generated_visits_price_alike_both_ways(context: AppContext, city: str) 
                         r.copay,
                         r.state.lower(),
                         r.reason,
+                        r.reason_codes,
                     )
                     for r in rows
                 }

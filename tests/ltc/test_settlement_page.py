@@ -11,7 +11,6 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 
 from anxin.core.clock import FrozenClock
-from anxin.ltc.review import reason_codes
 from tests.ltc.conftest import PASSWORD
 from tests.ltc.test_settlement_run import RULE, her  # noqa: F401  (her: the fixture)
 
@@ -22,18 +21,6 @@ def _console(client: TestClient, username: str) -> None:
         "/login", data={"username": username, "password": PASSWORD}, follow_redirects=False
     )
     assert done.status_code == 303, done.text
-
-
-def test_reasons_become_codes_in_their_order_once_each() -> None:
-    two = "too_short: lasted 12 min, the minimum is 30 min; not_confirmed: not confirmed"
-    assert reason_codes(two) == ["too_short", "not_confirmed"]
-    again = "outside_radius: check-in 900 m; outside_radius: check-out 950 m"
-    assert reason_codes(again) == ["outside_radius"]
-    assert reason_codes("the beneficiary has no entitlement this month") == ["no_entitlement"]
-    assert reason_codes("no entitlement rule for grade 2 on 2026-11-03") == ["no_rule"]
-    assert reason_codes("services not on the menu: karaoke") == ["not_on_menu"]
-    assert reason_codes("something new: the run learnt a reason") == ["other"]
-    assert reason_codes("") == ["other"]
 
 
 def test_a_month_is_settled_once_on_the_page_and_read_by_the_supervisor(

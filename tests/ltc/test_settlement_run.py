@@ -110,6 +110,8 @@ def test_a_month_settled_closed_and_anchored(
         "service_not_entitled: services not in the entitlement: wound_care",
         "too_short: lasted 12 min, the minimum is 30 min",
     ]
+    codes = sorted(line["reason_codes"] for line in rejections)
+    assert codes == [["not_confirmed"], ["service_not_entitled"], ["too_short"]]
     fund = client.get("/api/v1/ltc/fund", headers=headers("ltc-supervisor")).json()
     assert fund == [
         {"month": "2026-11", "paid_in": "0.00", "paid_out": "349.50", "balance": "-349.50"}

@@ -300,6 +300,11 @@ class LtcClaimLine(Base):
     copay: Mapped[Decimal]
     state: Mapped[ClaimState] = mapped_column(_enum(ClaimState))
     reason: Mapped[str] = mapped_column(String(500), default="")
+    # A rejected line's reasons as codes, comma-separated in the reason's order
+    # ("too_short,not_confirmed"; "" when valuated): plain short text reads, compares and
+    # groups alike on SQLite and PostgreSQL, where a JSON column could not be grouped (json
+    # has no equality on PostgreSQL) and would need each dialect's own functions to read.
+    reason_codes: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
 
 class LtcApplication(Audited, Base):

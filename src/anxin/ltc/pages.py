@@ -192,7 +192,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "ltc_check_not_confirmed": ("待确认", "Not confirmed"),
     "ltc_check_no_presence": ("雷达未见人", "No presence on radar"),
     "ltc_check_no_home": ("登记册无住址定位", "Home not located on the register"),
-    # reasons the settlement run gives before the visit checks (review.RUN_REASONS)
+    # reasons the settlement run gives before the visit checks (settlement.RunReason), and
+    # "other" for a line settled before codes were stored whose text the migration could not read
     "ltc_check_no_entitlement": ("当月无待遇资格", "No entitlement this month"),
     "ltc_check_no_rule": ("无适用的待遇规定", "No entitlement rule applies"),
     "ltc_check_not_on_menu": ("服务不在目录内", "Service not on the menu"),

@@ -1,10 +1,10 @@
 """A settled month as people read it: the months and their state, totals by kind, and the
 rejected claim lines with their reasons as codes the console puts into words.
 
-A claim line stores its reason as text ("too_short: lasted 2 min, ...; not_confirmed: ..."),
-written by the settlement run; `reason_codes` turns it back into the codes of its parts, so the
-pages never show the run's English detail or a raw code. Reads only; settling is the
-settlement service's.
+A claim line stores its reason twice: as text with the run's English detail ("too_short:
+lasted 2 min, ...; not_confirmed: ...") and as the codes of its parts ("too_short,
+not_confirmed"), written by the settlement run; the pages read the codes, so they never show
+the detail or a raw code. Reads only; settling is the settlement service's.
 """
 
 from __future__ import annotations
@@ -21,33 +21,14 @@ from anxin.core.security import Principal
 from anxin.ltc.entitlements import Month
 from anxin.ltc.models import LtcClaimLine, LtcInstitution, LtcSettlement, LtcVisit
 from anxin.ltc.service import READERS, require
-from anxin.ltc.settlement import ClaimState, LineKind
+from anxin.ltc.settlement import ClaimState, LineKind, RunReason, split_codes
 from anxin.ltc.visits import Check
 
-# Reasons the run gives before any visit check (see settlement._visit_line), by their opening.
-RUN_REASONS = {
-    "the beneficiary has no entitlement": "no_entitlement",
-    "no entitlement rule": "no_rule",
-    "services not on the menu": "not_on_menu",
-}
+# Lines stored before the codes were whose reason the migration could not read.
 OTHER = "other"
-CHECK_CODES = frozenset(c.value for c in Check)
-REASON_CODES = (*(c.value for c in Check), *RUN_REASONS.values(), OTHER)
-
-
-def reason_codes(reason: str) -> list[str]:
-    """The codes of a rejected line's reason, in its order and once each."""
-    codes: list[str] = []
-    for part in (p.strip() for p in reason.split(";")):
-        if not part:
-            continue
-        head = part.split(":", 1)[0].strip()
-        code = head if head in CHECK_CODES else None
-        if code is None:
-            code = next((c for start, c in RUN_REASONS.items() if part.startswith(start)), OTHER)
-        if code not in codes:
-            codes.append(code)
-    return codes or [OTHER]
+# The order of the console's legends, and of reasons counted alike.
+REASON_CODES = (*(c.value for c in Check), *(r.value for r in RunReason), OTHER)
+_RANK = {code: rank for rank, code in enumerate(REASON_CODES)}
 
 
 def is_settled(*, session: Session, org_id: str, month: Month) -> bool:
@@ -171,7 +152,7 @@ def rejections(
         at = started.get(line.ref) if line.kind == LineKind.VISIT else None
         out.append(
             Rejection(
-                line.kind, line.ref, institution, at, line.amount, reason_codes(line.reason),
+                line.kind, line.ref, institution, at, line.amount, split_codes(line.reason_codes),
             )
         )  # fmt: skip
     return out
@@ -188,15 +169,16 @@ def rejections_by_reason(*, session: Session, settlement: LtcSettlement) -> list
     """Rejected lines per reason, most frequent first. A line rejected for two reasons counts
     under each, so the counts may add up to more than the rejected lines."""
     counts: Counter[str] = Counter()
-    for reason, n in session.execute(
-        select(LtcClaimLine.reason, func.count())
+    # Grouped in SQL by the lines' codes: a month has a handful of combinations, not a row each.
+    for codes, n in session.execute(
+        select(LtcClaimLine.reason_codes, func.count())
         .where(
             LtcClaimLine.settlement_id == settlement.id,
             LtcClaimLine.state == ClaimState.REJECTED,
         )
-        .group_by(LtcClaimLine.reason)
+        .group_by(LtcClaimLine.reason_codes)
     ):
-        for code in reason_codes(reason):
+        for code in split_codes(codes):
             counts[code] += int(n)
     visit_lines = int(
         session.scalar(
@@ -206,7 +188,7 @@ def rejections_by_reason(*, session: Session, settlement: LtcSettlement) -> list
         )
         or 0
     )
-    ranked = sorted(counts.items(), key=lambda item: (-item[1], REASON_CODES.index(item[0])))
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], _RANK.get(item[0], len(_RANK))))
     return [
         ReasonCount(code, n, round(n / visit_lines, 4) if visit_lines else None)
         for code, n in ranked

@@ -7,12 +7,12 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from anxin.core.bounds import SaneDateTime
 from anxin.core.money import Money
 from anxin.ltc.applications import ApplicationKind, ApplicationState
-from anxin.ltc.settlement import ClaimState, Direction, LineKind, Source
+from anxin.ltc.settlement import ClaimState, Direction, LineKind, Source, split_codes
 
 MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 
@@ -114,7 +114,13 @@ class ClaimLineRead(BaseModel):
     fund: Decimal
     copay: Decimal
     state: ClaimState
-    reason: str
+    reason: str  # in words, with the detail
+    reason_codes: list[str] = Field(examples=[["too_short", "not_confirmed"]])
+
+    @field_validator("reason_codes", mode="before")
+    @classmethod
+    def _stored_codes(cls, value: object) -> object:
+        return split_codes(value) if isinstance(value, str) else value
 
 
 class ApplicationCreate(BaseModel):

@@ -30,6 +30,14 @@ class LineKind(StrEnum):
     RENTAL = "rental"  # equipment rental, split between fund and beneficiary
 
 
+class RunReason(StrEnum):
+    """Why the run rejects a visit before any visit check; a check's own code is its `Check`."""
+
+    NO_ENTITLEMENT = "no_entitlement"
+    NO_RULE = "no_rule"
+    NOT_ON_MENU = "not_on_menu"
+
+
 class ClaimState(StrEnum):
     """openIMIS claim states; settlement leaves every line valuated or rejected."""
 
@@ -49,7 +57,18 @@ class ClaimLine:
     fund: Decimal  # the fund's part (0 when rejected)
     copay: Decimal  # the beneficiary's part (0 when rejected)
     state: ClaimState
-    reason: str = ""
+    reason: str = ""  # in words, with the detail (minutes, metres, ids)
+    codes: tuple[str, ...] = ()  # a rejected line's reasons as codes, in the reason's order
+
+
+def codes_text(codes: Iterable[str]) -> str:
+    """A line's codes as stored: "too_short,not_confirmed" ("" for none)."""
+    return ",".join(codes)
+
+
+def split_codes(text: str) -> list[str]:
+    """The codes of a stored `codes_text`."""
+    return text.split(",") if text else []
 
 
 @dataclass(frozen=True)
@@ -89,10 +108,13 @@ def split(amount: Decimal, beneficiary_ratio: Decimal) -> tuple[Decimal, Decimal
 
 
 def _rejected(
-    kind: LineKind, ref: int, beneficiary: int, payee: str, amount: Decimal, why: str
-) -> ClaimLine:
+    kind: LineKind, ref: int, beneficiary: int, payee: str, amount: Decimal, why: str,
+    codes: tuple[str, ...],
+) -> ClaimLine:  # fmt: skip
     zero = Decimal("0.00")
-    return ClaimLine(kind, ref, beneficiary, payee, amount, zero, zero, ClaimState.REJECTED, why)
+    return ClaimLine(
+        kind, ref, beneficiary, payee, amount, zero, zero, ClaimState.REJECTED, why, codes
+    )
 
 
 def settle_month(
@@ -144,21 +166,27 @@ def _visit_line(
     known = [menu[code] for code in sorted(visit.services) if code in menu]
     amount = to_money(sum((item.price for item in known), Decimal(0)))
 
-    def reject(why: str) -> ClaimLine:
-        return _rejected(LineKind.VISIT, visit.visit_id, visit.beneficiary_id, payee, amount, why)
+    def reject(why: str, *codes: str) -> ClaimLine:
+        return _rejected(
+            LineKind.VISIT, visit.visit_id, visit.beneficiary_id, payee, amount, why, codes
+        )
 
     person = people.get(visit.beneficiary_id)
     if person is None:
-        return reject("the beneficiary has no entitlement this month")
+        return reject("the beneficiary has no entitlement this month", RunReason.NO_ENTITLEMENT)
     rule = book.on(person.city, person.grade, visit.day)
     if rule is None:
-        return reject(f"no entitlement rule for grade {int(person.grade)} on {visit.day}")
+        return reject(
+            f"no entitlement rule for grade {int(person.grade)} on {visit.day}", RunReason.NO_RULE
+        )
     unknown = sorted(visit.services - menu.keys())
     if unknown:
-        return reject(f"services not on the menu: {', '.join(unknown)}")
+        return reject(f"services not on the menu: {', '.join(unknown)}", RunReason.NOT_ON_MENU)
     stops = blocking(visit.findings, final=True)
     if stops:
-        return reject("; ".join(f"{f.check}: {f.reason}" for f in stops))
+        # A check may stop a visit twice (check-in and check-out too far): its code once.
+        codes = dict.fromkeys(f.check.value for f in stops)
+        return reject("; ".join(f"{f.check}: {f.reason}" for f in stops), *codes)
     fund, copay = split(amount, rule.visit_copay_ratio)
     return ClaimLine(
         LineKind.VISIT, visit.visit_id, visit.beneficiary_id, payee, amount, fund, copay,

@@ -56,6 +56,7 @@ from anxin.ltc.settlement import (
     RentalClaim,
     Summary,
     VisitClaim,
+    codes_text,
     settle_month,
     summarise,
 )
@@ -314,7 +315,7 @@ def _store_lines(session: Session, settlement_id: int, lines: Sequence[ClaimLine
             "settlement_id": settlement_id, "kind": line.kind, "ref": line.ref,
             "beneficiary_id": line.beneficiary_id, "payee": line.payee, "amount": line.amount,
             "fund": line.fund, "copay": line.copay, "state": line.state,
-            "reason": line.reason[:500],
+            "reason": line.reason[:500], "reason_codes": codes_text(line.codes),
         }
         for line in lines
     ]  # fmt: skip

@@ -3,8 +3,8 @@
 The same judgement as the Python path (`visits.check_visit`, `settlement._visit_line`), written
 as SQL so that a month of hundreds of thousands of visits is checked and priced where the rows
 are instead of crossing the wire twice and running ~25 µs of Python each. It must agree with
-the Python path line for line — same reasons in the same order, same numbers to the fen — and
-`tests/ltc/test_settlement_oracle.py` holds it to that.
+the Python path line for line — same reasons in the same order, same reason codes, same
+numbers to the fen — and `tests/ltc/test_settlement_oracle.py` holds it to that.
 
 How each check is expressed (all per visit of the org's month):
 - duration: microseconds as float8, divided as Python divides timedeltas; ``round(float8)`` is
@@ -120,46 +120,70 @@ WITH rule_days AS (
     LEFT JOIN ltc_services s ON s.org_id = :org AND s.code = c.code
     LEFT JOIN rule_services rs ON rs.rule_id = c.rule_id AND rs.code = c.code
     GROUP BY c.id
-), judged AS (
-    SELECT l.id, l.beneficiary_id, l.institution_id, l.visit_copay_ratio,
+), found AS (
+    -- Each check decided once; `judged` words it and codes it from the same decision.
+    SELECT l.id, l.beneficiary_id, l.institution_id, l.visit_copay_ratio, l.grade, l.day,
+           l.minutes, l.in_m, l.out_m, cl.ids, pr.unknown, pr.outside,
            coalesce(pr.amount, 0) AS amount,
-           CASE
-           WHEN l.person IS NULL THEN 'the beneficiary has no entitlement this month'
-           WHEN l.rule_id IS NULL THEN
-               'no entitlement rule for grade ' || l.grade || ' on ' || to_char(l.day, 'YYYY-MM-DD')
-           WHEN pr.unknown IS NOT NULL THEN 'services not on the menu: ' || pr.unknown
-           ELSE nullif(concat_ws('; ',
-               CASE WHEN l.check_out IS NULL THEN 'not_checked_out: never checked out'
-                    WHEN l.minutes < :min_minutes THEN
-                        'too_short: lasted ' || {_WHOLE.format(x="l.minutes")}
-                        || ' min, the minimum is ' || :min_text || ' min' END,
-               CASE WHEN l.home_lat IS NULL OR l.home_lon IS NULL THEN
-                   'no_home: the home''s location is not on the register' END,
-               CASE WHEN l.in_m > :radius THEN
-                   'outside_radius: check-in ' || {_WHOLE.format(x="l.in_m")}
-                   || ' m from the home, the limit is ' || :radius_text || ' m' END,
-               CASE WHEN l.out_m > :radius THEN
-                   'outside_radius: check-out ' || {_WHOLE.format(x="l.out_m")}
-                   || ' m from the home, the limit is ' || :radius_text || ' m' END,
-               CASE WHEN cl.ids IS NOT NULL THEN
-                   'overlap: the caregiver''s visits ' || cl.ids || ' overlap it' END,
-               CASE WHEN pr.n IS NULL THEN 'no_service: no service recorded' END,
-               CASE WHEN pr.outside IS NOT NULL THEN
-                   'service_not_entitled: services not in the entitlement: ' || pr.outside END,
-               CASE WHEN NOT l.confirmed THEN
-                   'not_confirmed: not confirmed by the beneficiary or family' END
-           ), '')
-           END AS reason
+           CASE WHEN l.person IS NULL THEN 'no_entitlement'
+                WHEN l.rule_id IS NULL THEN 'no_rule'
+                WHEN pr.unknown IS NOT NULL THEN 'not_on_menu' END AS run_code,
+           CASE WHEN l.check_out IS NULL THEN 'not_checked_out'
+                WHEN l.minutes < :min_minutes THEN 'too_short' END AS duration,
+           (l.home_lat IS NULL OR l.home_lon IS NULL) AS no_home,
+           coalesce(l.in_m > :radius, false) AS in_far,
+           coalesce(l.out_m > :radius, false) AS out_far,
+           pr.n IS NULL AS no_service,
+           NOT l.confirmed AS unconfirmed
     FROM located l
     LEFT JOIN priced pr ON pr.id = l.id
     LEFT JOIN clashes cl ON cl.id = l.id
+), judged AS (
+    SELECT f.id, f.beneficiary_id, f.institution_id, f.visit_copay_ratio, f.amount,
+           CASE f.run_code
+           WHEN 'no_entitlement' THEN 'the beneficiary has no entitlement this month'
+           WHEN 'no_rule' THEN
+               'no entitlement rule for grade ' || f.grade || ' on ' || to_char(f.day, 'YYYY-MM-DD')
+           WHEN 'not_on_menu' THEN 'services not on the menu: ' || f.unknown
+           ELSE nullif(concat_ws('; ',
+               CASE f.duration WHEN 'not_checked_out' THEN 'not_checked_out: never checked out'
+                    WHEN 'too_short' THEN
+                        'too_short: lasted ' || {_WHOLE.format(x="f.minutes")}
+                        || ' min, the minimum is ' || :min_text || ' min' END,
+               CASE WHEN f.no_home THEN
+                   'no_home: the home''s location is not on the register' END,
+               CASE WHEN f.in_far THEN
+                   'outside_radius: check-in ' || {_WHOLE.format(x="f.in_m")}
+                   || ' m from the home, the limit is ' || :radius_text || ' m' END,
+               CASE WHEN f.out_far THEN
+                   'outside_radius: check-out ' || {_WHOLE.format(x="f.out_m")}
+                   || ' m from the home, the limit is ' || :radius_text || ' m' END,
+               CASE WHEN f.ids IS NOT NULL THEN
+                   'overlap: the caregiver''s visits ' || f.ids || ' overlap it' END,
+               CASE WHEN f.no_service THEN 'no_service: no service recorded' END,
+               CASE WHEN f.outside IS NOT NULL THEN
+                   'service_not_entitled: services not in the entitlement: ' || f.outside END,
+               CASE WHEN f.unconfirmed THEN
+                   'not_confirmed: not confirmed by the beneficiary or family' END
+           ), '')
+           END AS reason,
+           -- The codes of the reason's parts in the same order, a check once (as in Python).
+           coalesce(f.run_code, concat_ws(',', f.duration,
+               CASE WHEN f.no_home THEN 'no_home' END,
+               CASE WHEN f.in_far OR f.out_far THEN 'outside_radius' END,
+               CASE WHEN f.ids IS NOT NULL THEN 'overlap' END,
+               CASE WHEN f.no_service THEN 'no_service' END,
+               CASE WHEN f.outside IS NOT NULL THEN 'service_not_entitled' END,
+               CASE WHEN f.unconfirmed THEN 'not_confirmed' END
+           )) AS reason_codes
+    FROM found f
 )
 SELECT id AS ref, beneficiary_id, 'institution:' || institution_id AS payee, amount,
        CASE WHEN reason IS NULL THEN amount - round(amount * visit_copay_ratio, 2)
             ELSE 0 END AS fund,
        CASE WHEN reason IS NULL THEN round(amount * visit_copay_ratio, 2) ELSE 0 END AS copay,
        CASE WHEN reason IS NULL THEN 'VALUATED' ELSE 'REJECTED' END AS state,
-       coalesce(left(reason, 500), '') AS reason
+       coalesce(left(reason, 500), '') AS reason, reason_codes
 FROM judged
 """  # noqa: S608 - no user input is formatted in; the parameters are bound
 
@@ -182,7 +206,7 @@ _INPUTS = {
     ),
 }
 _STAGE = "ltc_visit_lines_stage"
-_STAGE_COLUMNS = "ref, beneficiary_id, payee, amount, fund, copay, state, reason"
+_STAGE_COLUMNS = "ref, beneficiary_id, payee, amount, fund, copay, state, reason, reason_codes"
 
 
 @dataclass(frozen=True)
@@ -243,7 +267,7 @@ def stage_visit_lines(session: Session, *, org_id: str, month: Month, policy: Vi
         text(
             f"CREATE TEMP TABLE {_STAGE} (ref bigint, beneficiary_id bigint, payee varchar(40), "
             "amount numeric(18, 2), fund numeric(18, 2), copay numeric(18, 2), "
-            "state varchar(24), reason varchar(500))"
+            "state varchar(24), reason varchar(500), reason_codes varchar(200))"
         )
     )
     with _without_jit(session):
@@ -282,8 +306,8 @@ def store_staged(session: Session, *, settlement_id: int) -> int:
 def visit_lines(
     session: Session, *, org_id: str, month: Month, policy: VisitPolicy
 ) -> Sequence[Row[Any]]:
-    """The same lines as rows (ref, beneficiary_id, payee, amount, fund, copay, state, reason),
-    without writing them: for comparing with the Python path."""
+    """The same lines as rows (ref, beneficiary_id, payee, amount, fund, copay, state, reason,
+    reason_codes), without writing them: for comparing with the Python path."""
     params = _parameters(org_id, month, policy)
     _copy_inputs(session, params)
     with _without_jit(session):
