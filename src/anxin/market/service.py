@@ -130,9 +130,13 @@ def create_listing(*, uow: UnitOfWork, principal: Principal, data: ListingCreate
     assert facts is not None
     crop = facts.crop or ""
     if grades.limits(crop, data.grade) is None:
-        raise InvalidInput.field("grade", f"not a grade of {crop or 'this lot'}")
+        raise InvalidInput.field(
+            "grade", f"not a grade of {crop or 'this lot'}", code="market_not_a_grade"
+        )
     if data.delivery_to < data.delivery_from:
-        raise InvalidInput.field("delivery_to", "before delivery_from")
+        raise InvalidInput.field(
+            "delivery_to", "before delivery_from", code="market_window_reversed"
+        )
     listing = Listing(
         seller_organisation_id=principal.organisation_id,
         created_by=principal.user_id,
