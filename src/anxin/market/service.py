@@ -188,6 +188,30 @@ def get_listing(*, session: Session, principal: Principal, listing_id: str) -> L
     return listing
 
 
+def _locked_listing(session: Session, listing_id: str) -> Listing:
+    """The listing with its row locked: what is available changes only under the lock, so
+    two contracts (or a contract and a return) at once never both start from the old figure."""
+    listing = session.get(Listing, listing_id, with_for_update=True)
+    assert listing is not None
+    return listing
+
+
+def return_to_listing(*, uow: UnitOfWork, order: Order, kg: Decimal) -> Decimal:
+    """Kilograms the buyer sent back are the cooperative's to sell again: they go back on the
+    order's listing, never past the quantity listed, and a listing that closed because it sold
+    out opens again while its delivery window lasts (past it, nobody could deliver in it, so
+    it stays closed with the kilograms counted). Returns the kilograms put back."""
+    listing = _locked_listing(uow.session, order.listing_id)
+    sold_out = listing.status == ListingStatus.CLOSED and listing.available_kg == 0
+    back = max(min(kg, listing.quantity_kg - listing.available_kg), ZERO)
+    listing.available_kg += back
+    today = uow.now().astimezone(CST).date()
+    if sold_out and back > 0 and listing.delivery_to >= today:
+        listing.status = ListingStatus.OPEN
+    uow.session.flush()
+    return back
+
+
 @dataclass(frozen=True)
 class Trace:
     """A listing's trace badge: where the lot's timeline is and how its claims checked out."""
@@ -445,13 +469,12 @@ def decide_offer(*, uow: UnitOfWork, principal: Principal, order_id: str, accept
     rfq = session.get(Rfq, order.rfq_id, with_for_update=True) if order.rfq_id else None
     if rfq is not None and rfq.status != ListingStatus.OPEN:
         raise Conflict(f"the request for quotes is closed ({rfq.closed_reason})")
-    listing = session.get(Listing, order.listing_id, with_for_update=True)
-    assert listing is not None
+    listing = _locked_listing(session, order.listing_id)
     if order.quantity_kg > listing.available_kg:
         raise Conflict(f"only {listing.available_kg} kg are left on the listing")
     listing.available_kg -= order.quantity_kg
     if listing.available_kg == 0:
-        listing.status = ListingStatus.CLOSED
+        listing.status = ListingStatus.CLOSED  # sold out
     today = uow.now().astimezone(CST).date()
     order.status = OrderStatus.CONTRACTED
     order.contracted_on = today
