@@ -131,6 +131,13 @@ def test_cooperative_reads_its_forecasts_on_a_desktop(live_server, page):
     assert rows.count() == 3
 
 
+# What the listing form says under a negative quantity and a price that is not a number.
+LISTING_ERRORS = {
+    "zh": {"quantity_kg": "须大于 0", "price_per_kg": "请填写数字"},
+    "en": {"quantity_kg": "Must be greater than 0", "price_per_kg": "Enter a number"},
+}
+
+
 def test_dispute_and_listing_pages_at_phone_and_desktop_in_both_languages(live_server, chromium):
     """The order page with a dispute under negotiation as each side sees it, and the listing
     form with a field error, saved under var/screenshots/ for a person to look through; at
@@ -172,11 +179,13 @@ def test_dispute_and_listing_pages_at_phone_and_desktop_in_both_languages(live_s
             for width in (390, 1280):
                 page.set_viewport_size({"width": width, "height": 900})
                 page.goto(f"{base}{path}?lang={lang}")
-                if path.endswith("/new"):  # a field error on the form
+                if path.endswith("/new"):  # two field errors on the form, each in words
                     page.fill("#listing-form input[name=quantity_kg]", "-5")
-                    page.fill("#listing-form input[name=price_per_kg]", "8.10")
+                    page.fill("#listing-form input[name=price_per_kg]", "abc")
                     page.click("#listing-form button[type=submit]")
-                    page.wait_for_selector('.field-error[data-field="quantity_kg"]')
+                    for field, words in LISTING_ERRORS[lang].items():
+                        shown = page.locator(f'.field-error[data-field="{field}"]')
+                        assert shown.inner_text() == words and shown.is_visible(), (lang, field)
                 slug = "listing-form" if path.endswith("/new") else "order-dispute"
                 name = f"market-{who}--{slug}--{width}--{lang}.png"
                 page.screenshot(path=str(shots / name), full_page=True)

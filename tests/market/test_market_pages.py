@@ -3,6 +3,8 @@ forms, the forecast page over a short simulated history, and the notice for non-
 
 from __future__ import annotations
 
+import re
+
 from fastapi.testclient import TestClient
 
 from anxin.core.context import AppContext
@@ -122,6 +124,15 @@ def test_a_dispute_is_negotiated_on_both_sides_pages_and_the_prepayment_refunded
     assert 'data-status="settled"' in page and "已退款 ¥152.00" in page
 
 
+def _field_error(html: str, field: str) -> str:
+    """The words shown under a field of the listing form."""
+    found = re.search(
+        rf'<span class="field-error" id="err-{field}" data-field="{field}">(.*?)</span>', html
+    )
+    assert found is not None, f"no error shown under {field}"
+    return found.group(1)
+
+
 def test_a_cooperative_lists_a_traced_lot_and_a_bad_field_is_marked_on_the_form(
     client: TestClient, demo: DemoInfo
 ) -> None:
@@ -134,14 +145,26 @@ def test_a_cooperative_lists_a_traced_lot_and_a_bad_field_is_marked_on_the_form(
             "delivery_to": "2026-12-01"}  # fmt: skip
     bad = client.post("/market/listings?lang=en", data=body)
     assert bad.status_code == 422
-    assert 'data-field="quantity_kg"' in bad.text and 'name="price_per_kg"' in bad.text
-    assert 'value="8.10"' in bad.text  # what was typed stays on the form
-    assert "Input should be greater than 0" in bad.text
+    assert 'name="price_per_kg"' in bad.text and 'value="8.10"' in bad.text  # kept as typed
+    # The precise reason, in words, under its field: in English for an English reader …
+    assert _field_error(bad.text, "quantity_kg") == "Must be greater than 0"
     zh = client.post("/market/listings?lang=zh", data=body)
-    assert zh.status_code == 422 and "此项填写有误" in zh.text and not RAW.search(zh.text)
-    body["quantity_kg"] = "500"
-    later = client.post("/market/listings", data=body)
-    assert later.status_code == 422 and 'data-field="delivery_to"' in later.text
+    # … and in Chinese for a Chinese one, with no English behind a tooltip.
+    assert zh.status_code == 422 and _field_error(zh.text, "quantity_kg") == "须大于 0"
+    assert "此项填写有误" not in zh.text and not RAW.search(zh.text)
+    body.update(quantity_kg="500", price_per_kg="八块")
+    assert _field_error(client.post("/market/listings", data=body).text, "price_per_kg") == (
+        "请填写数字"
+    )
+    body["price_per_kg"] = "8.10"
+    later = client.post("/market/listings?lang=zh", data=body)  # the service's own check
+    assert later.status_code == 422
+    assert _field_error(later.text, "delivery_to") == "不能早于最早交货日"
+    later_en = client.post("/market/listings?lang=en", data=body)
+    assert _field_error(later_en.text, "delivery_to") == (
+        "Must not be before the earliest delivery day"
+    )
+    assert client.get("/market").text.count('class="card listing"') == 1  # nothing created
     body["delivery_to"] = "2026-12-31"
     done = client.post("/market/listings", data=body, follow_redirects=False)
     assert done.status_code == 303
@@ -149,6 +172,22 @@ def test_a_cooperative_lists_a_traced_lot_and_a_bad_field_is_marked_on_the_form(
     buyer = TestClient(client.app)
     console_login(buyer, "buyer")
     assert buyer.get("/market/listings/new").text.count('id="not-trader"') == 1
+
+
+def test_a_reason_without_a_label_is_said_plainly_in_chinese_and_as_is_in_english(
+    client: TestClient, demo: DemoInfo
+) -> None:
+    """A bare number for a date is the date type's own refusal (a free-text ValueError with no
+    code): English readers get its words, Chinese readers a plain "not valid"."""
+    console_login(client, "coop")
+    body = {"lot_id": demo.trace.lot_id, "grade": "first", "quantity_kg": "500",
+            "price_per_kg": "8.10", "region": "east", "delivery_from": "0",
+            "delivery_to": "2026-12-31"}  # fmt: skip
+    en = client.post("/market/listings?lang=en", data=body)
+    assert en.status_code == 422
+    assert _field_error(en.text, "delivery_from") == "Value error, a date like 2026-11-28"
+    zh = client.post("/market/listings?lang=zh", data=body)
+    assert _field_error(zh.text, "delivery_from") == "此项填写有误"
 
 
 def test_forecast_page_shows_history_forecast_intervals_and_backtest(

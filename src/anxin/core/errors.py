@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field as attribute
 
 
 @dataclass(frozen=True)
 class FieldProblem:
     field: str
-    reason: str
+    reason: str  # the API's words (English)
+    # What a page shows in the reader's language: the label `reason_<code>` with `params`.
+    code: str | None = None
+    params: Mapping[str, str] = attribute(default_factory=dict, compare=False)
 
 
 class AnxinError(Exception):
@@ -33,8 +38,11 @@ class InvalidInput(AnxinError):
     code = "invalid_input"
 
     @classmethod
-    def field(cls, field: str, reason: str) -> InvalidInput:
-        return cls(f"{field}: {reason}", fields=[FieldProblem(field, reason)])
+    def field(
+        cls, field: str, reason: str, *, code: str | None = None, **params: str
+    ) -> InvalidInput:
+        problem = FieldProblem(field, reason, code, params)
+        return cls(f"{field}: {reason}", fields=[problem])
 
 
 class NotFound(AnxinError):

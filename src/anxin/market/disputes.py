@@ -2,10 +2,11 @@
 
 The outcomes: a **reduction** of the failed delivery's price (an amount, or a percentage of its
 value), a **return** of some or all of it (the return is an EPCIS shipping event with
-disposition ``returned`` in the lot's trace, and the delivery is owed for what is kept), or the
-buyer's claim **withdrawn** (the delivery is owed in full). Either side may propose any
-outcome; a new proposal replaces the one still waiting (a counter-offer). Every proposal is
-kept with its decision; the dispute's evidence is never touched.
+disposition ``returned`` in the lot's trace, the returned kilograms go back on the listing for
+sale, and the delivery is owed for what is kept), or the buyer's claim **withdrawn** (the
+delivery is owed in full). Either side may propose any outcome; a new proposal replaces the
+one still waiting (a counter-offer). Every proposal is kept with its decision; the dispute's
+evidence is never touched.
 
 Accepting resolves the dispute: its outcome and adjustment are set, the seller's dispute alarm
 is cleared, and what the order owes is recomputed (`service.charges_of` reads the outcome), so
@@ -200,6 +201,7 @@ def _resolve(
     dispute.resolved_on = now.astimezone(service.CST).date()
     if proposal.outcome == Outcome.RETURN and proposal.return_kg is not None:
         dispute.return_event_id = _return_event(uow, order, shipment, proposal.return_kg)
+        service.return_to_listing(uow=uow, order=order, kg=proposal.return_kg)
     uow.session.flush()
     clear_alarm(
         uow=uow,

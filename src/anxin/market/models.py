@@ -88,7 +88,8 @@ class Listing(Audited, Base):
     crop: Mapped[str] = mapped_column(String(80), index=True)  # the plot's, for the forecasts
     grade: Mapped[str] = mapped_column(String(16))
     quantity_kg: Mapped[Decimal] = mapped_column(KG)
-    available_kg: Mapped[Decimal] = mapped_column(KG)  # less what open and signed orders hold
+    # less what signed orders hold, plus what buyers returned (disputes.py): never past quantity
+    available_kg: Mapped[Decimal] = mapped_column(KG)
     price_per_kg: Mapped[Decimal] = mapped_column(PRICE)
     region: Mapped[str] = mapped_column(String(40))
     delivery_from: Mapped[date]

@@ -36,6 +36,7 @@ from anxin.ui import charts
 from anxin.ui.console import (
     console_of,
     console_principal,
+    field_reasons,
     form_model,
     language,
     page,
@@ -153,7 +154,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "market_list_now": ("挂牌出售", "List for sale"),
     "market_no_lots": ("暂无可挂牌的溯源批次", "No traced lots to list"),
     "market_fix_fields": ("请修改标出的字段", "Please correct the marked fields"),
-    "market_field_invalid": ("此项填写有误", "Not valid"),
+    # why a listing's field is refused (the service's codes; `console.field_reasons`)
+    "reason_market_not_a_grade": ("该批次的作物没有这个等级", "Not a grade of this lot's crop"),
+    "reason_market_window_reversed": ("不能早于最早交货日",
+                                      "Must not be before the earliest delivery day"),
     "market_outcome": ("处理方案", "Outcome"),
     "market_outcome_reduction": ("降价", "Price reduction"),
     "market_outcome_return": ("退货", "Return"),
@@ -284,8 +288,8 @@ def listing_post(
         data = form_model(ListingCreate, values)
         service.create_listing(uow=uow, principal=principal, data=data)
     except InvalidInput as exc:
-        errors = {p.field.split(".")[0]: p.reason for p in exc.fields}
-        return _listing_form(request, uow, principal, values, errors or {"form": exc.message})
+        errors = field_reasons(request, exc.fields) or {"form": exc.message}
+        return _listing_form(request, uow, principal, values, errors)
     return RedirectResponse("/market", status_code=303)
 
 

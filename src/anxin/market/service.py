@@ -130,9 +130,13 @@ def create_listing(*, uow: UnitOfWork, principal: Principal, data: ListingCreate
     assert facts is not None
     crop = facts.crop or ""
     if grades.limits(crop, data.grade) is None:
-        raise InvalidInput.field("grade", f"not a grade of {crop or 'this lot'}")
+        raise InvalidInput.field(
+            "grade", f"not a grade of {crop or 'this lot'}", code="market_not_a_grade"
+        )
     if data.delivery_to < data.delivery_from:
-        raise InvalidInput.field("delivery_to", "before delivery_from")
+        raise InvalidInput.field(
+            "delivery_to", "before delivery_from", code="market_window_reversed"
+        )
     listing = Listing(
         seller_organisation_id=principal.organisation_id,
         created_by=principal.user_id,
@@ -182,6 +186,30 @@ def get_listing(*, session: Session, principal: Principal, listing_id: str) -> L
     ):
         raise NotFound(f"no listing {listing_id}")
     return listing
+
+
+def _locked_listing(session: Session, listing_id: str) -> Listing:
+    """The listing with its row locked: what is available changes only under the lock, so
+    two contracts (or a contract and a return) at once never both start from the old figure."""
+    listing = session.get(Listing, listing_id, with_for_update=True)
+    assert listing is not None
+    return listing
+
+
+def return_to_listing(*, uow: UnitOfWork, order: Order, kg: Decimal) -> Decimal:
+    """Kilograms the buyer sent back are the cooperative's to sell again: they go back on the
+    order's listing, never past the quantity listed, and a listing that closed because it sold
+    out opens again while its delivery window lasts (past it, nobody could deliver in it, so
+    it stays closed with the kilograms counted). Returns the kilograms put back."""
+    listing = _locked_listing(uow.session, order.listing_id)
+    sold_out = listing.status == ListingStatus.CLOSED and listing.available_kg == 0
+    back = max(min(kg, listing.quantity_kg - listing.available_kg), ZERO)
+    listing.available_kg += back
+    today = uow.now().astimezone(CST).date()
+    if sold_out and back > 0 and listing.delivery_to >= today:
+        listing.status = ListingStatus.OPEN
+    uow.session.flush()
+    return back
 
 
 @dataclass(frozen=True)
@@ -441,13 +469,12 @@ def decide_offer(*, uow: UnitOfWork, principal: Principal, order_id: str, accept
     rfq = session.get(Rfq, order.rfq_id, with_for_update=True) if order.rfq_id else None
     if rfq is not None and rfq.status != ListingStatus.OPEN:
         raise Conflict(f"the request for quotes is closed ({rfq.closed_reason})")
-    listing = session.get(Listing, order.listing_id, with_for_update=True)
-    assert listing is not None
+    listing = _locked_listing(session, order.listing_id)
     if order.quantity_kg > listing.available_kg:
         raise Conflict(f"only {listing.available_kg} kg are left on the listing")
     listing.available_kg -= order.quantity_kg
     if listing.available_kg == 0:
-        listing.status = ListingStatus.CLOSED
+        listing.status = ListingStatus.CLOSED  # sold out
     today = uow.now().astimezone(CST).date()
     order.status = OrderStatus.CONTRACTED
     order.contracted_on = today

@@ -118,11 +118,38 @@ def console_principal(request: Request, uow: UnitOfWork) -> Principal:
 
 
 def form_errors(exc: ValidationError) -> InvalidInput:
-    """A form's validation errors, each naming its field, as the one error type pages show."""
+    """A form's validation errors, each naming its field, as the one error type pages show;
+    each keeps pydantic's error type and context, so a page can say it in the reader's
+    language (`field_reasons`)."""
     problems = [
-        FieldProblem(".".join(str(p) for p in e["loc"]) or "form", e["msg"]) for e in exc.errors()
+        FieldProblem(
+            ".".join(str(p) for p in e["loc"]) or "form",
+            e["msg"],
+            e["type"],
+            {k: str(v) for k, v in e.get("ctx", {}).items()},
+        )
+        for e in exc.errors()
     ]
     return InvalidInput("; ".join(f"{p.field}: {p.reason}" for p in problems), fields=problems)
+
+
+def field_reasons(request: Request, problems: Iterable[FieldProblem]) -> dict[str, str]:
+    """What is wrong with each field of a form, in the reader's language, keyed by the form's
+    input (the problem's first path part; its first problem if it has several)."""
+    catalog, lang = console_of(request).catalog, language(request)
+    reasons: dict[str, str] = {}
+    for problem in problems:
+        reasons.setdefault(problem.field.split(".")[0], _reason(catalog, lang, problem))
+    return reasons
+
+
+def _reason(catalog: Catalog, lang: str, problem: FieldProblem) -> str:
+    """The label `reason_<code>` filled with the problem's parameters; a problem without one
+    is the service's own (English) words to an English reader, a plain "not valid" to others."""
+    key = f"reason_{problem.code}"
+    if problem.code and key in catalog:
+        return catalog.label(key, lang).format_map(problem.params)
+    return problem.reason if lang == "en" else catalog.label("field_invalid", lang)
 
 
 def page(handler: Callable[..., Response]) -> Callable[..., Response]:
