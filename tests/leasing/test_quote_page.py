@@ -99,6 +99,38 @@ def test_bad_input_is_named_on_the_page(
     assert 'id="quote-form"' in answer.text  # the form is still there to correct
 
 
+@pytest.mark.parametrize(
+    ("changes", "field", "label", "zh", "en"),
+    [
+        ({"down_payment": "3000000.00"}, "down_payment", "首付款", "须小于设备价款",
+         "Must be less than the cost"),
+        ({"residual": "2900000"}, "residual", "留购价", "须小于融资额",
+         "Must be less than the amount financed"),
+        ({"method": "seasonal", "profile": "0, 0"}, "profile", "", "权重不能全为 0",
+         "The weights must not all be zero"),
+        ({"pricing": "rent", "rent": "10.00"}, "rent", "", "没有利率能使这些租金还清融资额",
+         "No rate makes these rents repay the amount financed"),
+        ({"cost": "-5"}, "cost", "设备价款", "须大于 0", "Must be greater than 0"),
+    ],
+)  # fmt: skip
+def test_what_is_wrong_is_said_in_the_readers_language(
+    client: Any, context: Any, changes: dict[str, str], field: str, label: str, zh: str, en: str
+) -> None:
+    """The reason beside the field and in the summary above the form: Chinese words for a
+    Chinese reader (none of the API's English), English for an English one."""
+    _users(context)
+    _console_login(client, "lessor")
+    chinese = _quote(client, **changes, lang="zh")
+    assert chinese.status_code == 422
+    beside = _found(rf'<span class="field-error"[^>]*data-field="{field}">([^<]*)<', chinese.text)
+    assert beside == zh
+    summary = _found(rf'<li data-field="{field}">([^<]*)</li>', chinese.text)
+    assert summary.endswith(zh) and label in summary
+    assert en not in chinese.text and en.lower() not in chinese.text
+    english = _quote(client, **changes, lang="en")
+    assert _found(rf'<li data-field="{field}">([^<]*)</li>', english.text).endswith(en)
+
+
 def test_a_contract_from_the_quote(client: Any, context: Any) -> None:
     _users(context)
     _console_login(client, "lessor")
@@ -117,7 +149,10 @@ def test_a_contract_from_the_quote(client: Any, context: Any) -> None:
     assert short.status_code == 422 and 'data-field="assets"' in short.text
     nobody = client.post("/leasing/quote/contract", data={**contract, "lessee_username": "x"})
     assert nobody.status_code == 422 and 'data-field="lessee_username"' in nobody.text
-    assert "sum to 2800000.00" in short.text
+    assert "设备价款合计 2800000.00 元，与报价的 3000000.00 元不符" in short.text  # zh by default
+    in_english = client.post("/leasing/quote/contract?lang=en", data=contract)
+    assert "costs sum to 2800000.00, the quote is for 3000000.00" in in_english.text
+    client.get("/leasing/quote?lang=zh")
     bad_code = client.post(
         "/leasing/quote/contract",
         data={**contract, "lessee_credit_code": "91310000MA1FL1234X",

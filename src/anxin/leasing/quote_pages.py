@@ -30,6 +30,7 @@ from anxin.ui import charts
 from anxin.ui.console import (
     console_of,
     console_principal,
+    field_reasons,
     form_errors,
     language,
     page,
@@ -39,6 +40,41 @@ from anxin.ui.console import (
 router = APIRouter(include_in_schema=False)
 
 LABELS: dict[str, tuple[str, str]] = {
+    # What is wrong with a field, in the reader's words (`ui.console.field_reasons`).
+    "reason_lease_rate_or_rent": (
+        "年利率与目标租金只填一项",
+        "Give either the rate or the rent, not both",
+    ),
+    "reason_lease_below_cost": ("须小于设备价款", "Must be less than the cost"),
+    "reason_lease_below_financed": ("须小于融资额", "Must be less than the amount financed"),
+    "reason_lease_weights_needed": (
+        "阶梯或季节租金须填写权重",
+        "Stepped and seasonal rent need weights",
+    ),
+    "reason_lease_weights_zero": ("权重不能全为 0", "The weights must not all be zero"),
+    "reason_lease_rate_needed": ("等额本金须填写年利率", "A rate is needed for equal principal"),
+    "reason_lease_no_rate_fits": (
+        "没有利率能使这些租金还清融资额",
+        "No rate makes these rents repay the amount financed",
+    ),
+    "reason_lease_rate_out_of_range": (
+        "推算年利率超出 0–100%",
+        "The rate implied is outside 0–100 % a year",
+    ),
+    "reason_lease_whole_periods": (
+        "须为 {months} 个月的整数倍",
+        "Must be a whole number of {months}-month periods",
+    ),
+    "reason_lease_life_below_term": ("不能短于租期", "Must be at least the lease term"),
+    "reason_lease_no_such_user": ("没有这个用户", "No such user"),
+    "reason_lease_reference_taken": ("该编号已被其他租赁合同使用", "Already used by another lease"),
+    "reason_lease_percent": ("请填写百分数", "A number, in percent"),
+    "reason_lease_assets_sum": (
+        "设备价款合计 {machines} 元，与报价的 {cost} 元不符",
+        "The machines' costs sum to {machines}, the quote is for {cost}",
+    ),
+    "leasing_assets": ("租赁物", "Machines"),
+    "leasing_problem_sep": ("：", ": "),
     "leasing_quote": ("租赁报价", "Lease quote"),
     "leasing_quote_terms": ("报价条件", "Terms"),
     "leasing_quote_go": ("计算租金", "Price the lease"),
@@ -101,9 +137,9 @@ def _percent(raw: str, field: str) -> Decimal:
     try:
         value = Decimal(raw)
     except InvalidOperation:
-        raise InvalidInput.field(field, "a number, in percent") from None
+        raise InvalidInput.field(field, "a number, in percent", code="lease_percent") from None
     if not value.is_finite():
-        raise InvalidInput.field(field, "a number, in percent")
+        raise InvalidInput.field(field, "a number, in percent", code="lease_percent")
     return value / _PCT
 
 
@@ -183,6 +219,33 @@ def _lessor(request: Request, uow: UnitDep) -> None:
         raise NotFound("no such page")
 
 
+# The form's inputs by the name a problem gives them, and the label each carries on the page.
+FIELD_LABELS = {
+    "cost": "leasing_cost", "down_payment": "leasing_down_payment", "periods": "leasing_term",
+    "frequency_months": "leasing_frequency", "pricing": "leasing_pricing",
+    "annual_rate": "leasing_rate_pct", "rent": "leasing_target_rent", "timing": "leasing_timing",
+    "method": "leasing_method", "residual": "leasing_residual", "handling_fee": "leasing_fee",
+    "kind": "leasing_kind", "start": "leasing_start", "profile": "leasing_profile",
+    "reference": "leasing_reference", "lessee_name": "leasing_lessee",
+    "lessee_credit_code": "leasing_credit_code", "lessee_username": "leasing_lessee_username",
+    "lessee_user_id": "leasing_lessee_username", "vendor_name": "leasing_vendor",
+    "site_name": "leasing_site", "site_lat": "leasing_site_lat", "site_lon": "leasing_site_lon",
+    "deposit": "leasing_deposit", "buyout_fee_rate": "leasing_buyout_fee_pct",
+    "penalty_rate": "leasing_penalty_pct", "useful_life_months": "leasing_useful_life",
+    "assets": "leasing_assets",
+}  # fmt: skip
+
+
+def _problem_rows(request: Request, errors: Mapping[str, str]) -> list[tuple[str, str, str]]:
+    """The summary above the form: (input name, its label, what is wrong), in the reader's
+    language; a problem with no input of its own (the request as a whole) has no label."""
+    catalog, lang = console_of(request).catalog, language(request)
+    return [
+        (name, catalog.label(FIELD_LABELS[name], lang) if name in FIELD_LABELS else "", reason)
+        for name, reason in errors.items()
+    ]
+
+
 def _show(
     request: Request,
     raw: Mapping[str, str],
@@ -204,14 +267,14 @@ def _show(
             element_id="quote-chart",
             label=catalog.label("leasing_quote_chart", lang),
         )
-    errors = {p.field.split(".")[0]: p.reason for p in problems}
+    errors = field_reasons(request, problems)
     return render(
         request,
         "leasing/quote.html",
         status_code=status_code,
         form={**({} if "cost" in raw else DEFAULTS), **raw},
         assets=assets,
-        problems=problems,
+        problems=_problem_rows(request, errors),
         errors=errors,
         q=priced,
         chart=option,
@@ -255,7 +318,9 @@ def _contract_body(
         try:
             user = get_user_by_username(session=uow.session, username=username)
         except NotFound:
-            raise InvalidInput.field("lessee_username", "no such user") from None
+            raise InvalidInput.field(
+                "lessee_username", "no such user", code="lease_no_such_user"
+            ) from None
         body["lessee_user_id"] = user.id
     for field in ("buyout_fee_rate", "penalty_rate"):
         if field in body:
@@ -285,7 +350,8 @@ def quote_to_contract(request: Request, uow: UnitDep, posted: PostedForm) -> Res
         if machines != priced.data.cost:
             raise InvalidInput.field(
                 "assets", f"the machines' costs sum to {machines}, the quote is for "
-                f"{priced.data.cost}"
+                f"{priced.data.cost}", code="lease_assets_sum", machines=str(machines),
+                cost=str(priced.data.cost),
             )  # fmt: skip
         contract = service.create_contract(uow=uow, principal=principal, data=data)
     except ValidationError as exc:

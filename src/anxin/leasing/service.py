@@ -37,30 +37,35 @@ LESSOR_ROLES = frozenset({Role.LESSOR, Role.ADMIN})
 _RATE_PLACES = Decimal("1e-12")
 
 
-def _invalid(field: str, reason: str) -> InvalidInput:
-    return InvalidInput(f"{field}: {reason}", fields=[FieldProblem(field, reason)])
+def _invalid(field: str, reason: str, code: str | None = None, **params: str) -> InvalidInput:
+    """A 422 naming `field`; `code` (with `params`) is what a page puts into the reader's words
+    (the console label ``reason_<code>``); the API keeps the English `reason`."""
+    problem = FieldProblem(field, reason, code, params)
+    return InvalidInput(f"{field}: {reason}", fields=[problem])
 
 
 def lease_terms(data: RentTerms, cost: Decimal) -> LeaseTerms:
     """The lease's terms from a request, with the rate solved from the rent when the rent is
     given; every rule across fields is a 422 naming its field."""
     if (data.annual_rate is None) == (data.rent is None):
-        raise _invalid("annual_rate", "give either the rate or the rent, not both")
+        raise _invalid(
+            "annual_rate", "give either the rate or the rent, not both", "lease_rate_or_rent"
+        )
     if data.down_payment >= cost:
-        raise _invalid("down_payment", "must be less than the cost")
+        raise _invalid("down_payment", "must be less than the cost", "lease_below_cost")
     if data.residual >= cost - data.down_payment:
-        raise _invalid("residual", "must be less than the amount financed")
+        raise _invalid("residual", "must be less than the amount financed", "lease_below_financed")
     if data.method in (RentMethod.STEPPED, RentMethod.SEASONAL) and not data.profile:
-        raise _invalid("profile", "stepped and seasonal rent need weights")
+        raise _invalid("profile", "stepped and seasonal rent need weights", "lease_weights_needed")
     if data.profile and sum(data.profile) <= 0:
-        raise _invalid("profile", "the weights must not all be zero")
+        raise _invalid("profile", "the weights must not all be zero", "lease_weights_zero")
     frequency = Frequency(months=data.frequency_months)
     life = _useful_life_periods(data.useful_life_months, data.frequency_months, data.periods)
     rate = data.annual_rate
     if rate is None:
         assert data.rent is not None
         if data.method is RentMethod.EQUAL_PRINCIPAL:
-            raise _invalid("rent", "a rate is needed for equal principal")
+            raise _invalid("rent", "a rate is needed for equal principal", "lease_rate_needed")
         try:
             solved = finance.implicit_rate(
                 financed=cost - data.down_payment,
@@ -72,9 +77,13 @@ def lease_terms(data: RentTerms, cost: Decimal) -> LeaseTerms:
                 profile=data.profile,
             )
         except NoRateError:
-            raise _invalid("rent", "no rate makes these rents repay the amount financed") from None
+            raise _invalid(
+                "rent", "no rate makes these rents repay the amount financed", "lease_no_rate_fits"
+            ) from None
         if not 0 <= solved <= 1:
-            raise _invalid("rent", "the rate implied is outside 0–100 % a year")
+            raise _invalid(
+                "rent", "the rate implied is outside 0–100 % a year", "lease_rate_out_of_range"
+            )
         rate = Decimal(repr(solved)).quantize(_RATE_PLACES)
     try:
         return LeaseTerms(
@@ -103,10 +112,15 @@ def _useful_life_periods(months: int | None, frequency_months: int, periods: int
         return None
     if months % frequency_months:
         raise _invalid(
-            "useful_life_months", f"must be a whole number of {frequency_months}-month periods"
+            "useful_life_months",
+            f"must be a whole number of {frequency_months}-month periods",
+            "lease_whole_periods",
+            months=str(frequency_months),
         )
     if months < periods * frequency_months:
-        raise _invalid("useful_life_months", "must be at least the lease term")
+        raise _invalid(
+            "useful_life_months", "must be at least the lease term", "lease_life_below_term"
+        )
     return months // frequency_months
 
 
@@ -175,14 +189,14 @@ def create_contract(
         data.lessee_user_id is not None
         and user_by_id(session=session, user_id=data.lessee_user_id) is None
     ):
-        raise _invalid("lessee_user_id", "no such user")
+        raise _invalid("lessee_user_id", "no such user", "lease_no_such_user")
     taken = session.scalar(
         select(LeaseContract.id).where(
             LeaseContract.organisation_id == org, LeaseContract.reference == data.reference
         )
     )
     if taken is not None:
-        raise _invalid("reference", "already used by another lease")
+        raise _invalid("reference", "already used by another lease", "lease_reference_taken")
     contract = LeaseContract(
         organisation_id=org,
         reference=data.reference,
