@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from anxin.core.clock import to_local
-from anxin.core.errors import FieldProblem, InvalidInput, NotFound, PermissionDenied, RuleViolation
+from anxin.core.errors import InvalidInput, NotFound, PermissionDenied, RuleViolation
 from anxin.core.owners import OwnerLink
 from anxin.core.security import Principal, Role
 from anxin.core.unit import UnitOfWork
@@ -37,35 +37,38 @@ LESSOR_ROLES = frozenset({Role.LESSOR, Role.ADMIN})
 _RATE_PLACES = Decimal("1e-12")
 
 
-def _invalid(field: str, reason: str, code: str | None = None, **params: str) -> InvalidInput:
-    """A 422 naming `field`; `code` (with `params`) is what a page puts into the reader's words
-    (the console label ``reason_<code>``); the API keeps the English `reason`."""
-    problem = FieldProblem(field, reason, code, params)
-    return InvalidInput(f"{field}: {reason}", fields=[problem])
-
-
 def lease_terms(data: RentTerms, cost: Decimal) -> LeaseTerms:
     """The lease's terms from a request, with the rate solved from the rent when the rent is
     given; every rule across fields is a 422 naming its field."""
     if (data.annual_rate is None) == (data.rent is None):
-        raise _invalid(
-            "annual_rate", "give either the rate or the rent, not both", "lease_rate_or_rent"
+        raise InvalidInput.field(
+            "annual_rate", "give either the rate or the rent, not both", code="lease_rate_or_rent"
         )
     if data.down_payment >= cost:
-        raise _invalid("down_payment", "must be less than the cost", "lease_below_cost")
+        raise InvalidInput.field(
+            "down_payment", "must be less than the cost", code="lease_below_cost"
+        )
     if data.residual >= cost - data.down_payment:
-        raise _invalid("residual", "must be less than the amount financed", "lease_below_financed")
+        raise InvalidInput.field(
+            "residual", "must be less than the amount financed", code="lease_below_financed"
+        )
     if data.method in (RentMethod.STEPPED, RentMethod.SEASONAL) and not data.profile:
-        raise _invalid("profile", "stepped and seasonal rent need weights", "lease_weights_needed")
+        raise InvalidInput.field(
+            "profile", "stepped and seasonal rent need weights", code="lease_weights_needed"
+        )
     if data.profile and sum(data.profile) <= 0:
-        raise _invalid("profile", "the weights must not all be zero", "lease_weights_zero")
+        raise InvalidInput.field(
+            "profile", "the weights must not all be zero", code="lease_weights_zero"
+        )
     frequency = Frequency(months=data.frequency_months)
     life = _useful_life_periods(data.useful_life_months, data.frequency_months, data.periods)
     rate = data.annual_rate
     if rate is None:
         assert data.rent is not None
         if data.method is RentMethod.EQUAL_PRINCIPAL:
-            raise _invalid("rent", "a rate is needed for equal principal", "lease_rate_needed")
+            raise InvalidInput.field(
+                "rent", "a rate is needed for equal principal", code="lease_rate_needed"
+            )
         try:
             solved = finance.implicit_rate(
                 financed=cost - data.down_payment,
@@ -77,12 +80,14 @@ def lease_terms(data: RentTerms, cost: Decimal) -> LeaseTerms:
                 profile=data.profile,
             )
         except NoRateError:
-            raise _invalid(
-                "rent", "no rate makes these rents repay the amount financed", "lease_no_rate_fits"
+            raise InvalidInput.field(
+                "rent",
+                "no rate makes these rents repay the amount financed",
+                code="lease_no_rate_fits",
             ) from None
         if not 0 <= solved <= 1:
-            raise _invalid(
-                "rent", "the rate implied is outside 0–100 % a year", "lease_rate_out_of_range"
+            raise InvalidInput.field(
+                "rent", "the rate implied is outside 0–100 % a year", code="lease_rate_out_of_range"
             )
         rate = Decimal(repr(solved)).quantize(_RATE_PLACES)
     try:
@@ -103,7 +108,7 @@ def lease_terms(data: RentTerms, cost: Decimal) -> LeaseTerms:
             useful_life_periods=life,
         )
     except ValueError as e:
-        raise _invalid("body", str(e)) from None
+        raise InvalidInput.field("body", str(e)) from None
 
 
 def _useful_life_periods(months: int | None, frequency_months: int, periods: int) -> int | None:
@@ -111,15 +116,15 @@ def _useful_life_periods(months: int | None, frequency_months: int, periods: int
     if months is None:
         return None
     if months % frequency_months:
-        raise _invalid(
+        raise InvalidInput.field(
             "useful_life_months",
             f"must be a whole number of {frequency_months}-month periods",
-            "lease_whole_periods",
+            code="lease_whole_periods",
             months=str(frequency_months),
         )
     if months < periods * frequency_months:
-        raise _invalid(
-            "useful_life_months", "must be at least the lease term", "lease_life_below_term"
+        raise InvalidInput.field(
+            "useful_life_months", "must be at least the lease term", code="lease_life_below_term"
         )
     return months // frequency_months
 
@@ -128,7 +133,7 @@ def build_schedule(terms: LeaseTerms) -> Schedule:
     try:
         return finance.schedule(terms)
     except ValueError as e:  # e.g. a profile with no weight on any period
-        raise _invalid("profile", str(e)) from None
+        raise InvalidInput.field("profile", str(e)) from None
 
 
 def schedule_rows(
@@ -189,14 +194,16 @@ def create_contract(
         data.lessee_user_id is not None
         and user_by_id(session=session, user_id=data.lessee_user_id) is None
     ):
-        raise _invalid("lessee_user_id", "no such user", "lease_no_such_user")
+        raise InvalidInput.field("lessee_user_id", "no such user", code="lease_no_such_user")
     taken = session.scalar(
         select(LeaseContract.id).where(
             LeaseContract.organisation_id == org, LeaseContract.reference == data.reference
         )
     )
     if taken is not None:
-        raise _invalid("reference", "already used by another lease", "lease_reference_taken")
+        raise InvalidInput.field(
+            "reference", "already used by another lease", code="lease_reference_taken"
+        )
     contract = LeaseContract(
         organisation_id=org,
         reference=data.reference,
@@ -363,10 +370,10 @@ def accept_delivery(
     assets = {a.id: a for a in assets_of(session=uow.session, contract_id=contract.id)}
     unknown = sorted(set(serials) - set(assets))
     if unknown:
-        raise _invalid(f"serials.{unknown[0]}", "not an asset of this lease")
+        raise InvalidInput.field(f"serials.{unknown[0]}", "not an asset of this lease")
     missing = sorted(set(assets) - set(serials))
     if missing:
-        raise _invalid("serials", f"no serial for asset {missing[0]}")
+        raise InvalidInput.field("serials", f"no serial for asset {missing[0]}")
     _move(contract, Stage.ACTIVE, uow)
     contract.accepted_at = uow.now()
     for asset_id, serial in serials.items():
@@ -386,14 +393,16 @@ def record_payment(
     if contract.stage is not Stage.ACTIVE:
         raise RuleViolation("rents are received on an active lease")
     if paid_on > today(uow.now()):
-        raise _invalid("paid_on", "is in the future")
+        raise InvalidInput.field("paid_on", "is in the future")
     if paid_on < contract.start:
-        raise _invalid("paid_on", f"is before the lease starts on {contract.start}")
+        raise InvalidInput.field("paid_on", f"is before the lease starts on {contract.start}")
     payments = payments_of(session=session, contract_id=contract.id)
     if payments and paid_on < payments[-1].paid_on:
         # the replay applies payments in date order: one slipped in before a later one would
         # change how that later one was applied after it was recorded
-        raise _invalid("paid_on", f"is before the last payment, on {payments[-1].paid_on}")
+        raise InvalidInput.field(
+            "paid_on", f"is before the last payment, on {payments[-1].paid_on}"
+        )
     terms = terms_of(contract)
     plan = finance.schedule(terms)
     state = position(session=session, contract=contract, as_of=paid_on, plan=plan)
@@ -402,7 +411,7 @@ def record_payment(
             state.rows, arrears.Receipt(paid_on, amount), contract.penalty_rate
         )
     except arrears.Overpayment as e:
-        raise _invalid("amount", str(e)) from None
+        raise InvalidInput.field("amount", str(e)) from None
     payment = RentPayment(
         contract_id=contract.id,
         amount=amount,
