@@ -211,7 +211,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     first ticks wait on one start line: the server's first requests go first, then one
     worker's first tick at a time (`core.workers.StartLine`)."""
     context: AppContext = app.state.context
-    await _warm_up_routes(app)
+    if context.settings.warm_up_enabled:
+        await _warm_up_routes(app)
     if context.settings.environment != "test":
         heap.settle()
     workers = context.workers()

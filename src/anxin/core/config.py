@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     # Seconds after start before the workers' first ticks, which then run one at a time: the
     # server's first requests do not wait behind them (core.workers.StartLine).
     workers_start_delay_s: float = Field(default=2.0, ge=0, le=600)
+    # Prepare every route before serving (`app._warm_up_routes`, ~1.5 s of CPU): on, except
+    # when environment is "test", where each test's app would pay it for the few routes it uses.
+    warm_up_routes: bool | None = None
     # alerts: the engine loop, delivery and notification providers (docs/alerts.md).
     alerts_tick_s: float = Field(default=0.5, gt=0, le=60)
     alerts_watchdog_grace_s: float = Field(default=30.0, ge=0)
@@ -83,6 +86,12 @@ class Settings(BaseSettings):
     def workers_enabled(self) -> bool:
         if self.workers is not None:
             return self.workers
+        return self.environment != "test"
+
+    @property
+    def warm_up_enabled(self) -> bool:
+        if self.warm_up_routes is not None:
+            return self.warm_up_routes
         return self.environment != "test"
 
     @property
