@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import Column, Float, MetaData, String, Table, func, insert, select
+from sqlalchemy import Column, Float, MetaData, String, Table, func, insert, inspect, select
 
 from anxin.core import migrate
 from anxin.core.db import UTCDateTime
@@ -143,3 +143,30 @@ def test_migration_groups_narrow_rows_into_messages(database_url, context, db, d
     _store(context, mat, _mat_messages(1))
     with db.session_scope() as session:
         assert session.scalar(select(func.count()).select_from(Reading)) == 4
+
+
+def test_claims_lose_their_foreign_key_and_keep_their_rows_both_ways(
+    database_url, context, db, demo_devices
+):
+    """iot_0006: claims are kept across the change and its reversal; only the key goes."""
+    mat, _ = demo_devices["sleep_mat"]
+    assert _store(context, mat, _mat_messages(3)) == [3, 0]
+    db.engine.dispose()
+
+    def foreign_keys() -> list[str | None]:
+        with db.engine.connect() as conn:
+            found = [fk["name"] for fk in inspect(conn).get_foreign_keys("ingested_messages")]
+        db.engine.dispose()
+        return found
+
+    assert foreign_keys() == []
+    migrate.downgrade(database_url, "iot_0005")
+    assert foreign_keys() == ["fk_ingested_messages_device_id_devices"]
+    migrate.upgrade(database_url)
+    assert foreign_keys() == []
+    with db.session_scope() as session:
+        claimed = session.scalars(
+            select(IngestedMessage.message_id).where(IngestedMessage.device_id == mat)
+        ).all()
+    assert sorted(claimed) == ["m-0", "m-1", "m-2"]
+    assert _store(context, mat, _mat_messages(3)) == [0, 3]  # still claimed: stored once

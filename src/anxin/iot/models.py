@@ -57,11 +57,14 @@ class Device(Audited, Base):
 
 
 class IngestedMessage(Base):
-    """One row per (device, message id): the idempotency record for at-most-once storage."""
+    """One row per (device, message id): the idempotency record for at-most-once storage.
+
+    No foreign key, as `Reading`: a claim is written for every stored message, and the consumer
+    resolved the device before claiming (migration iot_0006)."""
 
     __tablename__ = "ingested_messages"
 
-    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"), primary_key=True)
+    device_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     message_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     received_at: Mapped[datetime]
 
