@@ -227,3 +227,17 @@ def test_wiring_through_a_back_channel_is_reported(code: str) -> None:
     path = SRC / "homecare" / "flows.py"
     nodes = ((path, node) for node in ast.walk(ast.parse(code)))
     assert len(wiring_problems(nodes)) == 1
+
+
+def test_no_test_overrides_an_apps_dependencies() -> None:
+    """The tests' apps share their routes' preparation (`tests.conftest._share_route_preparation`),
+    which holds the first app as the provider of `dependency_overrides`: an override set on
+    another app would be silently ignored. Tests build what they need through settings."""
+    tests = Path(__file__).resolve().parent
+    word = "dependency" + "_overrides"
+    users = [
+        str(path.relative_to(tests))
+        for path in tests.rglob("*.py")
+        if word in path.read_text(encoding="utf-8") and path.name != "conftest.py"
+    ]
+    assert users == []
