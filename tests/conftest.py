@@ -42,6 +42,11 @@ TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 START = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 
 
+# Whether the tests' apps share their routes' preparation (the `own_route_preparation` fixture
+# turns it off for a test that watches an app prepare its own).
+ROUTE_PREPARATION = {"shared": True}
+
+
 def _share_route_preparation() -> None:
     """Every test builds its own app, and FastAPI prepares an app's routes (their dependants,
     parameter and response models: ~4,200 pydantic adapters for ~410 routes) on the first
@@ -60,6 +65,8 @@ def _share_route_preparation() -> None:
     prepared: dict[tuple[Any, ...], tuple[Any, Any]] = {}
 
     def shared(cls: Any, *, original_route: Any, include_context: Any) -> Any:
+        if not ROUTE_PREPARATION["shared"]:
+            return build(cls, original_route=original_route, include_context=include_context)
         key = (
             id(original_route),
             id(include_context.included_router),
@@ -91,6 +98,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = [item for item in items if "pg" not in item.keywords]
+
+
+@pytest.fixture
+def own_route_preparation() -> Iterator[None]:
+    """The apps of this test prepare their own routes, as a served app does."""
+    ROUTE_PREPARATION["shared"] = False
+    yield
+    ROUTE_PREPARATION["shared"] = True
 
 
 def make_settings(database_url: str, **overrides: object) -> Settings:

@@ -14,7 +14,9 @@ from anxin.core.config import Settings
 from tests.conftest import DEMO_PASSWORDS, login
 
 
-def test_the_first_requests_build_no_models(settings: Settings, demo, monkeypatch) -> None:
+def test_the_first_requests_build_no_models(
+    settings: Settings, demo, monkeypatch, own_route_preparation
+) -> None:
     # Tests skip the warm-up (each test's app would pay it); a served app does it.
     app = create_app(settings.model_copy(update={"warm_up_routes": True}))
     built: list[Any] = []
@@ -34,7 +36,7 @@ def test_the_first_requests_build_no_models(settings: Settings, demo, monkeypatc
 
 
 def test_without_the_warm_up_the_first_request_builds_the_models(
-    client: TestClient, monkeypatch
+    client: TestClient, monkeypatch, own_route_preparation
 ) -> None:
     """What the warm-up saves a served app (and why the tests' apps skip it: they pay only
     for the routes they reach)."""
