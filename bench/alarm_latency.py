@@ -596,13 +596,12 @@ class MqttLoad:
         seconds: float,
         warmup: float,
         batch: int = 1,
+        consumers: int = 1,
     ) -> None:
         from anxin.iot.localbrokers import Brokers
 
         self.brokers = Brokers()
         self.port = self.brokers.mosquitto(max_inflight=1000).ports["mqtt"]
-        self.log_path = workdir / f"ingest-mqtt-{self.port}.log"
-        self.log = self.log_path.open("wb")
         env = {
             **os.environ,
             "ANXIN_ENVIRONMENT": "development",
@@ -611,18 +610,26 @@ class MqttLoad:
             "ANXIN_LOG_LEVEL": "INFO",
         }
         anxin = str(Path(sys.executable).with_name("anxin"))
-        self.consumer = subprocess.Popen(
-            [anxin, "ingest", "mqtt", "--url", f"mqtt://127.0.0.1:{self.port}"],
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            cwd=workdir,
-        )
+        # N consumers share one subscription (the command's default group, `$share/anxin/…`):
+        # the broker hands each message to one of them (docs/telemetry.md).
+        self.log_paths = [workdir / f"ingest-mqtt-{self.port}-{n}.log" for n in range(consumers)]
+        self.logs = [path.open("wb") for path in self.log_paths]
+        self.consumers = [
+            subprocess.Popen(
+                [anxin, "ingest", "mqtt", "--url", f"mqtt://127.0.0.1:{self.port}"],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=workdir,
+            )
+            for log in self.logs
+        ]
         deadline = time.monotonic() + 60
-        while "mqtt connected" not in self.log_path.read_text(errors="replace"):
-            if self.consumer.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"consumer did not start: {self.log_path.read_text()[-1500:]}")
-            time.sleep(0.1)
+        for consumer, path in zip(self.consumers, self.log_paths, strict=True):
+            while "mqtt connected" not in path.read_text(errors="replace"):
+                if consumer.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"consumer did not start: {path.read_text()[-1500:]}")
+                time.sleep(0.1)
         time.sleep(0.5)  # the subscription follows the connection
         ctx = mp.get_context("spawn")
         self.queue = ctx.Queue()
@@ -674,15 +681,21 @@ class MqttLoad:
             "message_bytes": max(p["body_bytes"] for p in parts),
         }
 
+    def consumers_cpu_s(self) -> float:
+        return sum(proc_cpu_s(consumer.pid) for consumer in self.consumers)
+
     def stop(self) -> None:
-        if self.consumer.poll() is None:
-            self.consumer.send_signal(signal.SIGTERM)
+        for consumer in self.consumers:
+            if consumer.poll() is None:
+                consumer.send_signal(signal.SIGTERM)
+        for consumer in self.consumers:
             try:
-                self.consumer.wait(timeout=20)
+                consumer.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                self.consumer.kill()
-                self.consumer.wait(timeout=10)
-        self.log.close()
+                consumer.kill()
+                consumer.wait(timeout=10)
+        for log in self.logs:
+            log.close()
         self.brokers.close()
 
 
@@ -943,13 +956,14 @@ def mqtt_phase(
         seconds=args.load_seconds,
         warmup=2.0,
         batch=batch,
+        consumers=args.mqtt_consumers,
     )
     try:
         while time.time() < load.start_at + args.ramp:
             time.sleep(0.1)
         stored0 = load.stored(prober.engine)
         server_cpu0 = proc_cpu_s(server.process.pid)
-        consumer_cpu0 = proc_cpu_s(load.consumer.pid)
+        consumer_cpu0 = load.consumers_cpu_s()
         cpu0 = cpu_times()
         t0 = time.time()
         phase = run_phase(prober, args.samples, args.gap, load.stop_at - 0.5)
@@ -963,7 +977,7 @@ def mqtt_phase(
             100 * (proc_cpu_s(server.process.pid) - server_cpu0) / max(t1 - t0, 1e-9), 1
         )
         phase["consumer_cpu_pct_of_one_core"] = round(
-            100 * (proc_cpu_s(load.consumer.pid) - consumer_cpu0) / max(t1 - t0, 1e-9), 1
+            100 * (load.consumers_cpu_s() - consumer_cpu0) / max(t1 - t0, 1e-9), 1
         )
         phase["loadavg"] = loadavg()
         background = load.collect(stored1 - stored0, max(t1 - t0, 1e-9))
@@ -973,8 +987,8 @@ def mqtt_phase(
         f"MQTT QoS 1 to anxin/devices/<id>/telemetry, {batch} reading(s) of one device per "
         f"message with the token envelope, {args.load_processes} paho publisher processes → "
         f"Mosquitto (loopback) → "
-        f"one `anxin ingest mqtt` consumer (separate process, batches up to "
-        f"ANXIN_INGEST_BATCH_SIZE, ack after commit)"
+        f"{args.mqtt_consumers} `anxin ingest mqtt` consumer process(es) on one shared "
+        f"subscription (batches up to ANXIN_INGEST_BATCH_SIZE, ack after commit)"
     )
     print(
         f"[{kind}] mqtt {rate:g}/s ×{batch}: {phase['committed']}; background stored "
@@ -1081,6 +1095,12 @@ def main() -> int:
         help="readings per MQTT message, one phase each (default 1,25)",
     )
     parser.add_argument("--batch", type=int, default=25, help="readings per HTTP request")
+    parser.add_argument(
+        "--mqtt-consumers",
+        type=int,
+        default=1,
+        help="`anxin ingest mqtt` processes sharing the subscription in the MQTT phases",
+    )
     parser.add_argument("--load-processes", type=int, default=2)
     parser.add_argument("--load-threads", type=int, default=8)
     parser.add_argument("--load-seconds", type=float, default=None)
