@@ -47,6 +47,20 @@ START = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 ROUTE_PREPARATION = {"shared": True}
 
 
+def _preparation_key(route: Any, include: Any) -> tuple[Any, ...]:
+    """What a route's preparation depends on: the route and how its router was included."""
+    return (
+        id(route),
+        id(include.included_router),
+        include.path_for(route),
+        tuple(id(d.dependency) for d in include.dependencies),
+        tuple(include.tags),
+        include.max_body_size,
+        include.include_in_schema,
+        include.deprecated,
+    )
+
+
 def _share_route_preparation() -> None:
     """Every test builds its own app, and FastAPI prepares an app's routes (their dependants,
     parameter and response models: ~4,200 pydantic adapters for ~410 routes) on the first
@@ -67,16 +81,10 @@ def _share_route_preparation() -> None:
     def shared(cls: Any, *, original_route: Any, include_context: Any) -> Any:
         if not ROUTE_PREPARATION["shared"]:
             return build(cls, original_route=original_route, include_context=include_context)
-        key = (
-            id(original_route),
-            id(include_context.included_router),
-            include_context.path_for(original_route),
-            tuple(id(d.dependency) for d in include_context.dependencies),
-            tuple(include_context.tags),
-            include_context.max_body_size,
-            include_context.include_in_schema,
-            include_context.deprecated,
-        )
+        try:
+            key = _preparation_key(original_route, include_context)
+        except AttributeError:  # another FastAPI's include context: no sharing
+            return build(cls, original_route=original_route, include_context=include_context)
         found = prepared.get(key)
         if found is None or found[0] is not original_route:  # an id reused by a new route
             made = build(cls, original_route=original_route, include_context=include_context)
