@@ -14,11 +14,8 @@ from anxin.core.config import Settings
 from tests.conftest import DEMO_PASSWORDS, login
 
 
-def test_the_first_requests_build_no_models(
-    settings: Settings, demo, monkeypatch, own_route_preparation
-) -> None:
-    # Tests skip the warm-up (each test's app would pay it); a served app does it.
-    app = create_app(settings.model_copy(update={"warm_up_routes": True}))
+def _count_models_built(monkeypatch) -> list[Any]:
+    """From now on, each pydantic adapter built (its type) is appended to the list returned."""
     built: list[Any] = []
     init = TypeAdapter.__init__
 
@@ -26,8 +23,17 @@ def test_the_first_requests_build_no_models(
         built.append(args[0] if args else kwargs.get("type"))
         init(adapter, *args, **kwargs)
 
+    monkeypatch.setattr(TypeAdapter, "__init__", counted)
+    return built
+
+
+def test_the_first_requests_build_no_models(
+    settings: Settings, demo, monkeypatch, own_route_preparation
+) -> None:
+    # Tests skip the warm-up (each test's app would pay it); a served app does it.
+    app = create_app(settings.model_copy(update={"warm_up_routes": True}))
     with TestClient(app) as client:
-        monkeypatch.setattr(TypeAdapter, "__init__", counted)
+        built = _count_models_built(monkeypatch)
         butler = login(client, "butler", DEMO_PASSWORDS["butler"]).headers
         assert client.get("/api/v1/alarms", headers=butler).status_code == 200
         assert client.get("/login").status_code == 200
@@ -40,14 +46,7 @@ def test_without_the_warm_up_the_first_request_builds_the_models(
 ) -> None:
     """What the warm-up saves a served app (and why the tests' apps skip it: they pay only
     for the routes they reach)."""
-    built: list[Any] = []
-    init = TypeAdapter.__init__
-
-    def counted(adapter: TypeAdapter[Any], *args: Any, **kwargs: Any) -> None:
-        built.append(args[0] if args else kwargs.get("type"))
-        init(adapter, *args, **kwargs)
-
-    monkeypatch.setattr(TypeAdapter, "__init__", counted)
+    built = _count_models_built(monkeypatch)
     assert client.get("/login").status_code == 200
     assert len(built) > 100
 

@@ -84,15 +84,15 @@ class Settings(BaseSettings):
 
     @property
     def workers_enabled(self) -> bool:
-        if self.workers is not None:
-            return self.workers
-        return self.environment != "test"
+        return self._unless_testing(self.workers)
 
     @property
     def warm_up_enabled(self) -> bool:
-        if self.warm_up_routes is not None:
-            return self.warm_up_routes
-        return self.environment != "test"
+        return self._unless_testing(self.warm_up_routes)
+
+    def _unless_testing(self, chosen: bool | None) -> bool:
+        """A switch set in the environment, or else on except in environment "test"."""
+        return chosen if chosen is not None else self.environment != "test"
 
     @property
     def is_sqlite(self) -> bool:
