@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from anxin.core.clock import FrozenClock
 from anxin.iot.profiles import PROFILES_BY_CODE, metrics_of
@@ -829,3 +832,55 @@ def test_a_corroboration_names_every_signal_it_waited_for():
     run.at(0, fall=True, motion=False, presence=True)
     [critical] = run.sweep(60)
     assert critical.details["signal"] == "motion eq False, presence eq True"
+
+
+def _value_of(metric):
+    if metric.kind == "bool":
+        return st.booleans()
+    if metric.kind == "number":
+        lo = metric.minimum if metric.minimum is not None else -1_000.0
+        hi = metric.maximum if metric.maximum is not None else 1_000.0
+        return st.floats(lo, hi, allow_nan=False)
+    return st.sampled_from(metric.choices or ("a", "b"))
+
+
+@st.composite
+def _rule_and_readings(draw):
+    device_type = draw(st.sampled_from(sorted(DEFAULT_RULES)))
+    metrics = metrics_of(PROFILES_BY_CODE[device_type])
+    name = draw(st.sampled_from(sorted(DEFAULT_RULES[device_type])))
+    rule = parse_rule(name, DEFAULT_RULES[device_type][name], metrics)
+    keys = sorted(rule.keys) or sorted(metrics)[:3]
+    readings = draw(
+        st.lists(
+            st.tuples(
+                st.integers(0, 900),  # seconds since the previous reading
+                st.fixed_dictionaries({}, optional={k: _value_of(metrics[k]) for k in keys}),
+            ),
+            min_size=1,
+            max_size=12,
+        )
+    )
+    return rule, readings
+
+
+def _stored_text(state: RuleState) -> str:
+    return json.dumps(state.to_json(), sort_keys=True)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_rule_and_readings(), st.booleans())
+def test_judging_never_changes_a_state_in_place(case, away):
+    """Stored states are parsed once and shared by every reader of the same text
+    (`flows._parsed`): the engine must make new states, never change the one it was given."""
+    rule, readings = case
+    state, at = RuleState(), T0
+    for gap, values in readings:
+        at += timedelta(seconds=gap)
+        before = _stored_text(state)
+        after, _ = evaluate(rule, state, Sample(at, values), context={"away": away})
+        assert _stored_text(state) == before
+        judged = _stored_text(after)
+        swept, _ = tick(rule, after, at + timedelta(seconds=gap))
+        assert _stored_text(after) == judged
+        state = swept if gap % 2 else after

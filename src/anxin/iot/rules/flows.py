@@ -17,10 +17,11 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import ARRAY, String, Table, Text, any_, bindparam, select
+from sqlalchemy import cast as sa_cast
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
@@ -43,38 +44,50 @@ OFFLINE_ALARM = "device_offline"
 # Evaluation
 
 
-# One stored rule state: its JSON as read (None: no row yet) and the parsed form.
-StoredStates = dict[str, "_Stored"]
+# The stored rule states of one device, by rule name.
+StoredStates = dict[str, engine.RuleState]
+
+PREFETCH_CHUNK = 2000  # ids per IN (...) list (SQLite)
+# Distinct stored states kept parsed. A quiet reading leaves its state's stored text as it was
+# (`_material`), so a consumer reads the same texts unit after unit: 2 rules x 10,000 devices.
+PARSED_STATES = 20_000
 
 
-@dataclass
-class _Stored:
-    data: dict[str, Any] | None
-    state: engine.RuleState
+@lru_cache(maxsize=PARSED_STATES)
+def _parsed(text: str) -> engine.RuleState:
+    """A stored state's text, parsed. Shared by every reader of the same text: the engine
+    makes new states (and new `values` dicts) and never changes one in place."""
+    return engine.RuleState.from_json(json.loads(text))
 
 
 def _read_states(session: Session, device_ids: Sequence[str]) -> dict[str, StoredStates]:
     """The rule states of `device_ids`, locked in (device, rule) order.
 
     Read as plain rows, not ORM objects: they are written back set-based (`_write_states`),
-    so nothing may sit in the session's identity map to be flushed or go stale.
+    so nothing may sit in the session's identity map to be flushed or go stale. The state is
+    read as its text (psycopg would decode every document, and most are parsed already) and
+    PostgreSQL takes the ids as one array, where an IN list of thousands of parameters costs
+    the driver more to send than the server to run.
     """
-    table = RuleState.__table__
+    table = cast(Table, RuleState.__table__)
     states: dict[str, StoredStates] = {device_id: {} for device_id in device_ids}
     ordered = sorted(device_ids)
-    for start in range(0, len(ordered), PREFETCH_CHUNK):
+    columns = select(table.c.device_id, table.c.rule_name, sa_cast(table.c.state, Text))
+    if session.get_bind().dialect.name == "postgresql":
+        wanted = table.c.device_id == any_(sa_cast(bindparam("ids", ordered), ARRAY(String)))
+        chunks = [wanted]
+    else:
+        chunks = [
+            table.c.device_id.in_(ordered[start : start + PREFETCH_CHUNK])
+            for start in range(0, len(ordered), PREFETCH_CHUNK)
+        ]
+    for where in chunks:
         rows = session.execute(
-            select(table.c.device_id, table.c.rule_name, table.c.state)
-            .where(table.c.device_id.in_(ordered[start : start + PREFETCH_CHUNK]))
-            .order_by(table.c.device_id, table.c.rule_name)
-            .with_for_update()
-        )
-        for device_id, rule_name, data in rows:
-            states[device_id][rule_name] = _Stored(data, engine.RuleState.from_json(data))
+            columns.where(where).order_by(table.c.device_id, table.c.rule_name).with_for_update()
+        ).all()
+        for device_id, rule_name, text in rows:
+            states[device_id][rule_name] = _parsed(text)
     return states
-
-
-PREFETCH_CHUNK = 2000  # ids per IN (...) list
 
 
 @dataclass
@@ -141,11 +154,10 @@ def _save(
     after: engine.RuleState,
     now: datetime,
 ) -> None:
-    stored = rows.get(rule.name)
-    if stored is not None and not _material(before, after):
+    if rule.name in rows and not _material(before, after):
         return
     data = after.to_json()
-    rows[rule.name] = _Stored(data, after)
+    rows[rule.name] = after
     uow.get(_PENDING)[(device_id, rule.name)] = {
         "device_id": device_id,
         "rule_name": rule.name,
@@ -303,8 +315,7 @@ def evaluate_readings(
             context = uow.owners.context(session, *owner)
     firings: list[engine.Firing] = []
     for rule in rules.values():
-        stored = rows.get(rule.name)
-        before = stored.state if stored is not None else engine.RuleState()
+        before = rows.get(rule.name) or engine.RuleState()
         state = before
         for sample in samples:
             state, fired = engine.evaluate(rule, state, sample, context=context)
