@@ -219,7 +219,8 @@ def _lessor(request: Request, uow: UnitDep) -> None:
         raise NotFound("no such page")
 
 
-# The form's inputs by the name a problem gives them, and the label each carries on the page.
+# The form's inputs by the name a problem gives them, and the label each carries: the one list
+# the page's labels (quote.html's `field` and `choice`) and the problem summary both read.
 FIELD_LABELS = {
     "cost": "leasing_cost", "down_payment": "leasing_down_payment", "periods": "leasing_term",
     "frequency_months": "leasing_frequency", "pricing": "leasing_pricing",
@@ -276,6 +277,7 @@ def _show(
         assets=assets,
         problems=_problem_rows(request, errors),
         errors=errors,
+        labels=FIELD_LABELS,
         q=priced,
         chart=option,
         total_vat=sum((r.vat for r in priced.rows), Decimal(0)) if priced else None,
