@@ -5,6 +5,7 @@ evidence and the seller's alarm), payment through lending's allocation, and sett
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -249,3 +250,26 @@ def test_bad_input_is_a_422_naming_the_field(
     assert (
         client.post("/api/v1/market/listings", headers=buyer, json=listing_body).status_code == 403
     )
+
+
+def test_a_listing_takes_no_order_once_its_delivery_window_has_passed(
+    client: TestClient, as_user: Headers, demo: DemoInfo, clock: FrozenClock
+) -> None:
+    buyer = as_user("buyer")
+    listing = client.get("/api/v1/market/listings", headers=buyer).json()[0]
+    last_day = listing["delivery_to"]
+    order = {"listing_id": listing["id"], "quantity_kg": "100.0", "payment_term": "net_30"}
+
+    def offer_on(day: str) -> Any:
+        clock.set(datetime.fromisoformat(f"{day}T23:30:00+08:00"))  # late on that day, Beijing
+        return client.post("/api/v1/market/orders", headers=as_user("buyer"), json=order)
+
+    assert offer_on(last_day).status_code == 201  # the window's last day still counts
+    after = (date.fromisoformat(last_day) + timedelta(days=1)).isoformat()
+    refused = offer_on(after)
+    assert refused.status_code == 409, refused.text
+    assert f"ended on {last_day}" in refused.json()["message"]
+    buyer = as_user("buyer")
+    assert len(client.get("/api/v1/market/orders", headers=buyer).json()) == 1  # nothing left
+    shown = [row["id"] for row in client.get("/api/v1/market/listings", headers=buyer).json()]
+    assert listing["id"] not in shown  # no longer offered to buyers

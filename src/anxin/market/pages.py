@@ -210,7 +210,7 @@ def listings_page(request: Request, uow: UnitDep) -> Response:
     principal = console_principal(request, uow)
     if not _trades(uow, principal):
         return render(request, "market/notice.html")
-    rows = service.list_listings(session=uow.session, principal=principal)
+    rows = service.list_listings(session=uow.session, principal=principal, now=uow.now())
     rfqs = service.list_rfqs(session=uow.session, principal=principal)
     return render(
         request,

@@ -167,11 +167,14 @@ def lots_for_sale(*, session: Session, principal: Principal) -> list[catalogue.L
     return [f for f in facts if f is not None]
 
 
-def list_listings(*, session: Session, principal: Principal) -> list[Listing]:
+def list_listings(*, session: Session, principal: Principal, now: datetime) -> list[Listing]:
+    """A buyer's: the open listings one could still deliver in (`place_order` refuses the
+    rest); a cooperative's: all of its own."""
     _trader(session, principal)
     query = select(Listing).order_by(Listing.created_at.desc(), Listing.id)
     if principal.role == Role.BUYER:
-        query = query.where(Listing.status == ListingStatus.OPEN)
+        today = now.astimezone(CST).date()
+        query = query.where(Listing.status == ListingStatus.OPEN, Listing.delivery_to >= today)
     else:
         query = query.where(Listing.seller_organisation_id == principal.organisation_id)
     return list(session.scalars(query.limit(500)))
@@ -389,6 +392,9 @@ def place_order(*, uow: UnitOfWork, principal: Principal, data: OrderCreate) -> 
     listing = get_listing(session=session, principal=principal, listing_id=data.listing_id)
     if listing.status != ListingStatus.OPEN:
         raise Conflict("the listing is closed")
+    if listing.delivery_to < uow.now().astimezone(CST).date():
+        # Nobody could deliver inside a window that has passed (its last day still counts).
+        raise Conflict(f"the listing's delivery window ended on {listing.delivery_to}")
     for parameter in data.tolerances:
         if parameter not in (grades.limits(listing.crop, listing.grade) or {}):
             raise InvalidInput.field(f"tolerances.{parameter}", "not a parameter of the grade")

@@ -111,7 +111,7 @@ def post_listing(body: ListingCreate, principal: CurrentPrincipal, uow: UnitDep)
 @router.get("/listings", response_model=list[ListingRead])
 def get_listings(principal: CurrentPrincipal, uow: UnitDep) -> list[ListingRead]:
     """Open listings for a buyer; the cooperative's own for its administrator."""
-    rows = service.list_listings(session=uow.session, principal=principal)
+    rows = service.list_listings(session=uow.session, principal=principal, now=uow.now())
     return [listing_read(uow.session, r) for r in rows]
 
 
