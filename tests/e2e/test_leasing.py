@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from tests.conftest import DEMO_PASSWORDS, LiveServer, browser_login
+from tests.e2e.shots import full_page_shot
 from tests.leasing.test_leasing_api import contract
 
 pytestmark = pytest.mark.e2e
@@ -124,8 +125,7 @@ def test_the_quote_form_on_a_phone_and_a_desktop(live_server: LiveServer, page) 
             assert page.inner_text("#rate-annualised").endswith("%")
             overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             assert overflow <= 0, (lang, width)
-            page.screenshot(path=str(shots / f"lessor--leasing-quote--{width}--{lang}.png"),
-                            full_page=True)  # fmt: skip
+            full_page_shot(page, shots / f"lessor--leasing-quote--{width}--{lang}.png")
 
     # Bad input, named beside its field and above the form in the reader's words.
     said = {
@@ -147,10 +147,7 @@ def test_the_quote_form_on_a_phone_and_a_desktop(live_server: LiveServer, page) 
             page.click("#price")
             page.wait_for_selector("[data-field=down_payment].field-error")
             assert page.inner_text("[data-field=down_payment].field-error") == said[lang][1]
-            page.screenshot(
-                path=str(shots / f"lessor--leasing-quote-error--{width}--{lang}.png"),
-                full_page=True,
-            )
+            full_page_shot(page, shots / f"lessor--leasing-quote-error--{width}--{lang}.png")
     page.fill("input[name=down_payment]", "300000.00")
     page.fill("input[name=start]", "2027-01-01")
     page.select_option("select[name=method]", "seasonal")

@@ -27,6 +27,7 @@ from anxin.people.models import User
 from anxin.people.schemas import UserCreate
 from anxin.people.service import create_user
 from tests.conftest import DEMO_PASSWORDS, LiveServer, browser_login
+from tests.e2e.shots import full_page_shot
 
 pytestmark = pytest.mark.e2e
 
@@ -255,8 +256,7 @@ def _shoot(page, url: str, path: str, name: str) -> None:  # type: ignore[no-unt
             page.goto(f"{url}{path}&lang={lang}")
             for chart in page.locator("[data-chart]").all():
                 chart.locator("canvas").wait_for()
-            page.screenshot(path=str(SHOTS / f"ltc-e2e--{name}--{width}--{lang}.png"),
-                            full_page=True)  # fmt: skip
+            full_page_shot(page, SHOTS / f"ltc-e2e--{name}--{width}--{lang}.png")
             if width < 600:
                 assert page.evaluate(OVERFLOW) <= 0, (path, lang)
     page.goto(f"{url}{path}&lang=zh")

@@ -12,6 +12,7 @@ import pytest
 
 from anxin.demo import market
 from tests.conftest import DEMO_PASSWORDS, browser_login, painted_pixels
+from tests.e2e.shots import full_page_shot
 
 pytestmark = pytest.mark.e2e
 HTTP = httpx.Client(timeout=120)  # the shared machine can be slow: no timing asserted
@@ -188,7 +189,7 @@ def test_dispute_and_listing_pages_at_phone_and_desktop_in_both_languages(live_s
                         assert shown.inner_text() == words and shown.is_visible(), (lang, field)
                 slug = "listing-form" if path.endswith("/new") else "order-dispute"
                 name = f"market-{who}--{slug}--{width}--{lang}.png"
-                page.screenshot(path=str(shots / name), full_page=True)
+                full_page_shot(page, shots / name)
                 if width < 600 and page.evaluate(OVERFLOW) > 0:
                     overflowing.append(name)
         context.close()

@@ -14,6 +14,7 @@ import pytest
 
 from anxin.demo.sleep import backfill_demo_mat
 from tests.conftest import DEMO_PASSWORDS, LiveServer
+from tests.e2e.shots import full_page_shot
 
 pytestmark = pytest.mark.e2e
 
@@ -143,9 +144,7 @@ def test_every_page_per_role_at_phone_and_desktop_width(
                     assert response is not None and response.ok, (role, path)
                     for chart in page.locator("[data-chart]").all():
                         chart.locator("canvas").wait_for()  # drawn before the picture
-                    page.screenshot(
-                        path=str(SHOTS / _name(role, path, width, lang)), full_page=True
-                    )
+                    full_page_shot(page, SHOTS / _name(role, path, width, lang))
                     taken += 1
                     if width < 600 and page.evaluate(OVERFLOW) > 0:
                         overflowing.append(f"{role} {path} {lang}")
