@@ -167,9 +167,15 @@ def lots_for_sale(*, session: Session, principal: Principal) -> list[catalogue.L
     return [f for f in facts if f is not None]
 
 
+def _deliverable(listing: Listing, now: datetime) -> bool:
+    """Whether goods can still be delivered inside the listing's window: nobody can once it
+    has passed (its last day, Beijing time, still counts)."""
+    return listing.delivery_to >= now.astimezone(CST).date()
+
+
 def list_listings(*, session: Session, principal: Principal, now: datetime) -> list[Listing]:
-    """A buyer's: the open listings one could still deliver in (`place_order` refuses the
-    rest); a cooperative's: all of its own."""
+    """A buyer's: the open listings one could still deliver in (`_deliverable`, as SQL;
+    `place_order` refuses the rest); a cooperative's: all of its own."""
     _trader(session, principal)
     query = select(Listing).order_by(Listing.created_at.desc(), Listing.id)
     if principal.role == Role.BUYER:
@@ -208,8 +214,7 @@ def return_to_listing(*, uow: UnitOfWork, order: Order, kg: Decimal) -> Decimal:
     sold_out = listing.status == ListingStatus.CLOSED and listing.available_kg == 0
     back = max(min(kg, listing.quantity_kg - listing.available_kg), ZERO)
     listing.available_kg += back
-    today = uow.now().astimezone(CST).date()
-    if sold_out and back > 0 and listing.delivery_to >= today:
+    if sold_out and back > 0 and _deliverable(listing, uow.now()):
         listing.status = ListingStatus.OPEN
     uow.session.flush()
     return back
@@ -392,8 +397,7 @@ def place_order(*, uow: UnitOfWork, principal: Principal, data: OrderCreate) -> 
     listing = get_listing(session=session, principal=principal, listing_id=data.listing_id)
     if listing.status != ListingStatus.OPEN:
         raise Conflict("the listing is closed")
-    if listing.delivery_to < uow.now().astimezone(CST).date():
-        # Nobody could deliver inside a window that has passed (its last day still counts).
+    if not _deliverable(listing, uow.now()):
         raise Conflict(f"the listing's delivery window ended on {listing.delivery_to}")
     for parameter in data.tolerances:
         if parameter not in (grades.limits(listing.crop, listing.grade) or {}):
